@@ -1,0 +1,80 @@
+/*  =========================================================================
+    audit_decode - one pass from MessagePack bytes to a validated record
+
+    Every rule of the contract's "Publishing" section is applied here and
+    nowhere else. A key the type does not allow is dropped: its name is
+    reported (sanitised) so the caller can count it, and its value is never
+    copied anywhere. The first rejection reason wins; decoding goes on only
+    far enough to learn the event_id and producer_id for the log line.
+    ========================================================================= */
+
+#ifndef AUDIT_DECODE_H_INCLUDED
+#define AUDIT_DECODE_H_INCLUDED
+
+#include "audit_record.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  How many dropped key names one message reports (more are still counted
+//  in dropped_total, and reported as the name AUDIT_DECODE_KEY_OTHER)
+#define AUDIT_DECODE_DROPPED_MAX   16
+//  Longest key name reported as itself; longer or non-printable names are
+//  reported as AUDIT_DECODE_KEY_OTHER so that no content hides in a key
+#define AUDIT_DECODE_KEY_NAME_MAX  64
+#define AUDIT_DECODE_KEY_OTHER     "(other)"
+
+//  What the decoder learnt besides the record, for counters and the log
+typedef struct {
+    audit_reason_t reason;                  //  set when decode returns -1
+    char event_id [AUDIT_UUID_TEXT_LEN + 1];//  "" unless it parsed as a UUID
+    audit_ident_t producer_id;              //  "" unless it parsed
+    uint32_t dropped_total;                 //  keys dropped, all of them
+    uint32_t dropped_count;                 //  names in dropped[]
+    char dropped [AUDIT_DECODE_DROPPED_MAX][AUDIT_DECODE_KEY_NAME_MAX + 1];
+} audit_decode_info_t;
+
+//  Decode and validate an audit event body. now_ms is the clock against
+//  which the timestamp window (1 h ahead, 12 months back) is checked.
+//  Returns 0 and fills *event, or -1 with info->reason set.
+int
+    audit_decode_event (const void *data, size_t size, int64_t now_ms,
+                        audit_event_t *event, audit_decode_info_t *info);
+
+//  Decode and validate an operational record body; as audit_decode_event.
+int
+    audit_decode_ops (const void *data, size_t size, int64_t now_ms,
+                      audit_ops_t *ops, audit_decode_info_t *info);
+
+//  Decode and validate an undelivered message body; mq->payload borrows
+//  from data. As audit_decode_event.
+int
+    audit_decode_mq (const void *data, size_t size, int64_t now_ms,
+                     audit_mq_t *mq, audit_decode_info_t *info);
+
+//  Decode a body by topic kind into record->u, setting record->kind.
+//  received_ms is left to the caller.
+int
+    audit_decode_record (audit_topic_kind_t kind, const void *data, size_t size,
+                         int64_t now_ms, audit_record_t *record,
+                         audit_decode_info_t *info);
+
+//  Parse canonical UUID text (36 chars, any case, any version) into 16 bytes.
+//  Returns 0 or -1.
+int
+    audit_decode_uuid (const char *text, size_t len, uint8_t *uuid);
+
+//  Format 16 bytes as lower-case canonical UUID text (37 bytes with NUL).
+void
+    audit_decode_uuid_format (const uint8_t *uuid, char *text);
+
+//  True when text is an identifier: 1..128 bytes of 0x21..0x7E.
+bool
+    audit_decode_is_ident (const char *text, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,92 @@
+/*  =========================================================================
+    audit_store - the three SQLite stores of the data directory
+
+      audit.db  audit events, organisations and their retention, counters
+      ops.db    operational HTTP request records (no identity)
+      queue.db  undelivered messages
+
+    Separate files keep the stores apart, as the compliance page requires,
+    and give each its own write lock. Every connection gets WAL,
+    synchronous=FULL, secure_delete=ON, auto_vacuum=INCREMENTAL and a busy
+    timeout; the schema is versioned with user_version and migrated by the
+    writer at open. All SQL is prepared once per connection.
+    ========================================================================= */
+
+#ifndef AUDIT_STORE_H_INCLUDED
+#define AUDIT_STORE_H_INCLUDED
+
+#include <sqlite3.h>
+
+#include "audit_counters.h"
+#include "audit_record.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  The schema version this build writes and reads
+#define AUDIT_STORE_SCHEMA_VERSION  1
+//  How long a connection waits for another's write lock
+#define AUDIT_STORE_BUSY_TIMEOUT_MS 5000
+
+typedef enum {
+    AUDIT_DB_AUDIT,
+    AUDIT_DB_OPS,
+    AUDIT_DB_QUEUE,
+    AUDIT_DB_COUNT
+} audit_db_t;
+
+typedef enum {
+    AUDIT_STORE_WRITER,     //  creates and migrates the files; the ingest worker
+    AUDIT_STORE_READER,     //  read-only connections; the query worker threads
+    AUDIT_STORE_MAINTAINER  //  read-write, no migration; the janitor, query writes
+} audit_store_mode_t;
+
+//  What happened to each record of a written batch
+typedef enum {
+    AUDIT_STORE_STORED = 0,
+    AUDIT_STORE_DUPLICATE = 1
+} audit_store_outcome_t;
+
+typedef struct _audit_store_t audit_store_t;
+
+//  Open (and as a writer create and migrate) the three stores in data_dir.
+//  Returns NULL and logs a one-line reason when that cannot be done.
+audit_store_t *
+    audit_store_new (const char *data_dir, audit_store_mode_t mode);
+
+//  Close every connection; safe on NULL and twice.
+void
+    audit_store_destroy (audit_store_t **self_p);
+
+//  Write a batch in one transaction per store it touches. outcomes[i] tells
+//  what happened to records[i]. When counters is not NULL its deltas are
+//  added to the persistent totals in the same audit.db transaction and then
+//  cleared. Returns 0, or -1 when a store failed (nothing of it committed).
+int
+    audit_store_write (audit_store_t *self, const audit_record_t *records,
+                       size_t count, audit_store_outcome_t *outcomes,
+                       audit_counters_t *counters);
+
+//  Add counter deltas to the persistent totals on their own. 0 or -1.
+int
+    audit_store_counters_flush (audit_store_t *self, audit_counters_t *counters);
+
+//  Visit every persistent counter total. 0 or -1.
+int
+    audit_store_counters_read (audit_store_t *self, audit_counters_fn *fn, void *arg);
+
+//  The connection of one store, for modules that prepare their own
+//  statements on it (query handlers, the janitor).
+sqlite3 *
+    audit_store_db (audit_store_t *self, audit_db_t db);
+
+//  Checkpoint the WAL of one store and truncate it. 0 or -1.
+int
+    audit_store_checkpoint (audit_store_t *self, audit_db_t db);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

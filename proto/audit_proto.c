@@ -1,0 +1,165 @@
+/*  =========================================================================
+    audit_proto - the wire contract, version 1, in code
+
+    Every table here is expanded from the .def files: one source of truth.
+    ========================================================================= */
+
+#include "audit_proto.h"
+
+#include <string.h>
+
+#define F(NAME) AUDIT_FIELD_BIT (AUDIT_FIELD_##NAME)
+
+static const audit_event_info_t s_events [AUDIT_EVENT_COUNT] = {
+#define AUDIT_EVENT(NAME, name, cat, req, opt, reserved) \
+    [AUDIT_EVENT_##NAME] = { name, AUDIT_CATEGORY_##cat, (req), (opt), (reserved) },
+#include "audit_events.def"
+#undef AUDIT_EVENT
+};
+
+static const audit_field_info_t s_fields [AUDIT_FIELD_COUNT] = {
+#define AUDIT_FIELD(NAME, key, kind, min, max, in_csv) \
+    [AUDIT_FIELD_##NAME] = { key, AUDIT_KIND_##kind, (min), (max), (in_csv) },
+#include "audit_fields.def"
+#undef AUDIT_FIELD
+};
+
+static const char *s_categories [AUDIT_CATEGORY_COUNT] = {
+#define AUDIT_CATEGORY(NAME, name) [AUDIT_CATEGORY_##NAME] = name,
+#include "audit_categories.def"
+#undef AUDIT_CATEGORY
+};
+
+static const char *s_reasons [AUDIT_REASON_COUNT] = {
+#define AUDIT_REASON(NAME, name) [AUDIT_REASON_##NAME] = name,
+#include "audit_reasons.def"
+#undef AUDIT_REASON
+};
+
+static const char *s_errors [AUDIT_ERROR_COUNT] = {
+#define AUDIT_ERROR(NAME, code) [AUDIT_ERROR_##NAME] = code,
+#include "audit_errors.def"
+#undef AUDIT_ERROR
+};
+
+const audit_event_info_t *
+audit_proto_event_info (audit_event_type_t type)
+{
+    if ((int) type < 0 || type >= AUDIT_EVENT_COUNT)
+        return NULL;
+    return &s_events [type];
+}
+
+static bool
+s_equals (const char *text, size_t len, const char *name)
+{
+    return strlen (name) == len && memcmp (text, name, len) == 0;
+}
+
+int
+audit_proto_event_lookup (const char *name, size_t len, audit_event_type_t *type)
+{
+    for (int candidate = 0; candidate < AUDIT_EVENT_COUNT; candidate++)
+        if (s_equals (name, len, s_events [candidate].name)) {
+            *type = (audit_event_type_t) candidate;
+            return 0;
+        }
+    return -1;
+}
+
+const audit_field_info_t *
+audit_proto_field_info (audit_field_t field)
+{
+    if ((int) field < 0 || field >= AUDIT_FIELD_COUNT)
+        return NULL;
+    return &s_fields [field];
+}
+
+int
+audit_proto_field_lookup (const char *key, size_t len, audit_field_t *field)
+{
+    for (int candidate = 0; candidate < AUDIT_FIELD_COUNT; candidate++)
+        if (s_equals (key, len, s_fields [candidate].key)) {
+            *field = (audit_field_t) candidate;
+            return 0;
+        }
+    return -1;
+}
+
+const char *
+audit_proto_category_name (audit_category_t category)
+{
+    if ((int) category < 0 || category >= AUDIT_CATEGORY_COUNT)
+        return "?";
+    return s_categories [category];
+}
+
+int
+audit_proto_category_lookup (const char *name, size_t len, audit_category_t *category)
+{
+    for (int candidate = 0; candidate < AUDIT_CATEGORY_COUNT; candidate++)
+        if (s_equals (name, len, s_categories [candidate])) {
+            *category = (audit_category_t) candidate;
+            return 0;
+        }
+    return -1;
+}
+
+const char *
+audit_proto_reason_name (audit_reason_t reason)
+{
+    if ((int) reason < 0 || reason >= AUDIT_REASON_COUNT)
+        return "?";
+    return s_reasons [reason];
+}
+
+const char *
+audit_proto_error_code (audit_error_t error)
+{
+    if ((int) error < 0 || error >= AUDIT_ERROR_COUNT)
+        return "internal";
+    return s_errors [error];
+}
+
+static bool
+s_topic_is (const char *topic, size_t len, const char *prefix)
+{
+    size_t plen = strlen (prefix);
+    if (len < plen || memcmp (topic, prefix, plen) != 0)
+        return false;
+    return len == plen || topic [plen] == '.';
+}
+
+audit_topic_kind_t
+audit_proto_topic_kind (const char *topic, size_t len)
+{
+    if (s_topic_is (topic, len, AUDIT_TOPIC_AUDIT))
+        return AUDIT_TOPIC_KIND_AUDIT;
+    if (s_topic_is (topic, len, AUDIT_TOPIC_OPS))
+        return AUDIT_TOPIC_KIND_OPS;
+    if (s_topic_is (topic, len, AUDIT_TOPIC_MQ))
+        return AUDIT_TOPIC_KIND_MQ;
+    return AUDIT_TOPIC_KIND_UNKNOWN;
+}
+
+//  Built once from the field table, so a new column cannot be forgotten;
+//  a constructor runs before any worker thread can ask for it.
+static char s_csv_header [512];
+
+__attribute__ ((constructor)) static void
+s_csv_header_build (void)
+{
+    strcpy (s_csv_header, "timestamp,event_type,org_id,actor_id");
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (s_fields [field].in_csv) {
+            strcat (s_csv_header, ",");
+            strcat (s_csv_header, s_fields [field].key);
+        }
+    strcat (s_csv_header, ",event_id");
+}
+
+const char *
+audit_proto_csv_header (void)
+{
+    return s_csv_header;
+}

@@ -1,0 +1,289 @@
+/*  =========================================================================
+    test_support - helpers shared by the suites
+    ========================================================================= */
+
+#include "test_support.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit_time.h"
+
+test_pack_t *
+test_pack_new (void)
+{
+    test_pack_t *self = calloc (1, sizeof *self);
+    msgpack_sbuffer_init (&self->buffer);
+    msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
+    return self;
+}
+
+void
+test_pack_destroy (test_pack_t **self_p)
+{
+    if (*self_p) {
+        msgpack_sbuffer_destroy (&(*self_p)->buffer);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+void test_pack_map (test_pack_t *self, uint32_t pairs) { msgpack_pack_map (&self->packer, pairs); }
+
+void
+test_pack_str (test_pack_t *self, const char *text)
+{
+    size_t len = strlen (text);
+    msgpack_pack_str (&self->packer, len);
+    msgpack_pack_str_body (&self->packer, text, len);
+}
+
+void test_pack_uint (test_pack_t *self, uint64_t value) { msgpack_pack_uint64 (&self->packer, value); }
+
+void
+test_pack_kv_str (test_pack_t *self, const char *key, const char *value)
+{
+    test_pack_str (self, key);
+    test_pack_str (self, value);
+}
+
+void
+test_pack_kv_uint (test_pack_t *self, const char *key, uint64_t value)
+{
+    test_pack_str (self, key);
+    test_pack_uint (self, value);
+}
+
+static void
+s_put_be (uint8_t *out, uint64_t value, int bytes)
+{
+    for (int index = bytes - 1; index >= 0; index--, value >>= 8)
+        out [index] = (uint8_t) value;
+}
+
+void
+test_pack_kv_ts_ext (test_pack_t *self, const char *key, int64_t ms, int size)
+{
+    int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    uint32_t nanos = (uint32_t) ((ms - seconds * 1000) * 1000000);
+    uint8_t body [12];
+    if (size == 4)
+        s_put_be (body, (uint64_t) seconds, 4);
+    else
+    if (size == 8)
+        s_put_be (body, ((uint64_t) nanos << 34) | (uint64_t) seconds, 8);
+    else {
+        s_put_be (body, nanos, 4);
+        s_put_be (body + 4, (uint64_t) seconds, 8);
+    }
+    test_pack_str (self, key);
+    msgpack_pack_ext (&self->packer, (size_t) size, -1);
+    msgpack_pack_ext_body (&self->packer, body, (size_t) size);
+}
+
+const void *test_pack_data (test_pack_t *self) { return self->buffer.data; }
+size_t test_pack_size (test_pack_t *self) { return self->buffer.size; }
+
+void
+test_uuid (char *text)
+{
+    uint8_t bytes [16];
+    if (getrandom (bytes, sizeof bytes, 0) != (ssize_t) sizeof bytes)
+        abort ();
+    bytes [6] = (uint8_t) ((bytes [6] & 0x0f) | 0x40);
+    bytes [8] = (uint8_t) ((bytes [8] & 0x3f) | 0x80);
+    snprintf (text, 37,
+        "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+        bytes [0], bytes [1], bytes [2], bytes [3], bytes [4], bytes [5],
+        bytes [6], bytes [7], bytes [8], bytes [9], bytes [10], bytes [11],
+        bytes [12], bytes [13], bytes [14], bytes [15]);
+}
+
+//  A value for each resource field, so any type can be built complete
+static void
+s_pack_field (test_pack_t *self, audit_field_t field)
+{
+    const audit_field_info_t *info = audit_proto_field_info (field);
+    if (info->kind == AUDIT_KIND_UINT)
+        test_pack_kv_uint (self, info->key, info->min + 1);
+    else {
+        char value [64];
+        snprintf (value, sizeof value, "%s-%d", info->key, rand () % 1000);
+        test_pack_kv_str (self, info->key, value);
+    }
+}
+
+test_pack_t *
+test_pack_event (audit_event_type_t type, const char *org_id,
+                 const char *actor_id, uint32_t extra_pairs, char *event_id)
+{
+    const audit_event_info_t *info = audit_proto_event_info (type);
+    uint32_t required = (uint32_t) __builtin_popcount (info->required);
+    test_pack_t *self = test_pack_new ();
+    test_pack_map (self, 6 + required + extra_pairs);
+    char uuid [37];
+    test_uuid (uuid);
+    if (event_id)
+        memcpy (event_id, uuid, sizeof uuid);
+    char now [AUDIT_TIME_TEXT_SIZE];
+    audit_time_format (test_now_ms (), now);
+    test_pack_kv_uint (self, "v", 1);
+    test_pack_kv_str (self, "event_id", uuid);
+    test_pack_kv_str (self, "event_type", info->name);
+    test_pack_kv_str (self, "timestamp", now);
+    test_pack_kv_str (self, "org_id", org_id);
+    test_pack_kv_str (self, "actor_id", actor_id);
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (info->required & AUDIT_FIELD_BIT (field))
+            s_pack_field (self, (audit_field_t) field);
+    return self;
+}
+
+char *
+test_tmpdir_new (const char *tag)
+{
+    char *path = NULL;
+    if (asprintf (&path, "/tmp/audit-test-%s-XXXXXX", tag) < 0)
+        abort ();
+    if (!mkdtemp (path))
+        abort ();
+    return path;
+}
+
+void
+test_tmpdir_destroy (char **path_p)
+{
+    if (*path_p) {
+        char *command = NULL;
+        if (asprintf (&command, "rm -rf '%s'", *path_p) >= 0) {
+            if (system (command) != 0)
+                fprintf (stderr, "could not remove %s\n", *path_p);
+            free (command);
+        }
+        free (*path_p);
+        *path_p = NULL;
+    }
+}
+
+static bool
+s_file_contains (const char *path, const void *needle, size_t size)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return false;
+    fseek (file, 0, SEEK_END);
+    long length = ftell (file);
+    fseek (file, 0, SEEK_SET);
+    bool found = false;
+    if (length > 0) {
+        char *data = malloc ((size_t) length);
+        if (data && fread (data, 1, (size_t) length, file) == (size_t) length)
+            found = memmem (data, (size_t) length, needle, size) != NULL;
+        free (data);
+    }
+    fclose (file);
+    return found;
+}
+
+bool
+test_dir_contains (const char *dir, const void *needle, size_t size)
+{
+    DIR *handle = opendir (dir);
+    if (!handle)
+        return false;
+    bool found = false;
+    struct dirent *entry;
+    while (!found && (entry = readdir (handle))) {
+        if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+            continue;
+        char path [4096];
+        snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
+        struct stat info;
+        if (lstat (path, &info))
+            continue;
+        if (S_ISDIR (info.st_mode))
+            found = test_dir_contains (path, needle, size);
+        else
+        if (S_ISREG (info.st_mode))
+            found = s_file_contains (path, needle, size);
+    }
+    closedir (handle);
+    return found;
+}
+
+pid_t
+test_worker_start (const char *program, const char *const *args,
+                   const char *const *env, const char *log_path)
+{
+    pid_t pid = fork ();
+    if (pid != 0)
+        return pid;
+    char path [4096];
+    snprintf (path, sizeof path, "%s/%s", AUDIT_BIN_DIR, program);
+    for (const char *const *entry = env; entry && *entry; entry++)
+        putenv ((char *) *entry);
+    if (log_path) {
+        int fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0)
+            dup2 (fd, 2);
+    }
+    const char *argv [64] = { path };
+    int count = 1;
+    for (const char *const *arg = args; arg && *arg && count < 63; arg++)
+        argv [count++] = *arg;
+    argv [count] = NULL;
+    execv (path, (char *const *) argv);
+    _exit (127);
+}
+
+int
+test_worker_stop (pid_t pid, int sig, int timeout_ms)
+{
+    if (sig)
+        kill (pid, sig);
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        int status;
+        pid_t done = waitpid (pid, &status, WNOHANG);
+        if (done == pid)
+            return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+        usleep (10 * 1000);
+    }
+    kill (pid, SIGKILL);
+    waitpid (pid, NULL, 0);
+    return -1;
+}
+
+int
+test_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = { .sin_family = AF_INET };
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t len = sizeof address;
+    int port = -1;
+    if (bind (fd, (struct sockaddr *) &address, sizeof address) == 0
+    &&  getsockname (fd, (struct sockaddr *) &address, &len) == 0)
+        port = ntohs (address.sin_port);
+    close (fd);
+    return port;
+}
+
+int64_t
+test_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}

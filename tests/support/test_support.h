@@ -1,0 +1,72 @@
+/*  =========================================================================
+    test_support - what many suites need: temp directories, MessagePack
+    builders for events, a byte search over every file of a directory, and
+    starting and stopping the real workers.
+    ========================================================================= */
+
+#ifndef TEST_SUPPORT_H_INCLUDED
+#define TEST_SUPPORT_H_INCLUDED
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "audit_proto.h"
+
+//  A MessagePack buffer being built
+typedef struct {
+    msgpack_sbuffer buffer;
+    msgpack_packer packer;
+} test_pack_t;
+
+test_pack_t *test_pack_new (void);
+void test_pack_destroy (test_pack_t **self_p);
+void test_pack_map (test_pack_t *self, uint32_t pairs);
+void test_pack_str (test_pack_t *self, const char *text);
+void test_pack_uint (test_pack_t *self, uint64_t value);
+void test_pack_kv_str (test_pack_t *self, const char *key, const char *value);
+void test_pack_kv_uint (test_pack_t *self, const char *key, uint64_t value);
+//  key + MessagePack timestamp ext of 4, 8 or 12 bytes for ms
+void test_pack_kv_ts_ext (test_pack_t *self, const char *key, int64_t ms, int size);
+const void *test_pack_data (test_pack_t *self);
+size_t test_pack_size (test_pack_t *self);
+
+//  Pack a valid audit event of type with every required field set, a
+//  random event_id (written into event_id when not NULL, 37 bytes), the
+//  timestamp now as RFC 3339, org and actor as given, and extra_pairs
+//  more key/value pairs for the caller to append (the map header counts
+//  them). Returns the pack; the caller appends extras then sends.
+test_pack_t *test_pack_event (audit_event_type_t type, const char *org_id,
+                              const char *actor_id, uint32_t extra_pairs,
+                              char *event_id);
+
+//  A random canonical lower-case UUID v4 text (37 bytes)
+void test_uuid (char *text);
+
+//  Make a fresh directory under /tmp; returns a heap path to free.
+char *test_tmpdir_new (const char *tag);
+//  rm -rf the directory and free the path; safe on NULL.
+void test_tmpdir_destroy (char **path_p);
+
+//  True when needle occurs in any regular file under dir (recursively),
+//  WAL and SHM files included.
+bool test_dir_contains (const char *dir, const void *needle, size_t size);
+
+//  Start one of the build's executables (e.g. "audit-ingest") with the
+//  NULL-terminated argv tail and extra "NAME=value" environment entries.
+//  stderr goes to log_path when not NULL. Returns the pid or -1.
+pid_t test_worker_start (const char *program, const char *const *args,
+                         const char *const *env, const char *log_path);
+//  Send sig and wait up to timeout_ms; returns the exit status (0..255),
+//  128+signal when killed, or -1 on timeout (then SIGKILLs it).
+int test_worker_stop (pid_t pid, int sig, int timeout_ms);
+
+//  A free TCP port on 127.0.0.1, for a worker's endpoint
+int test_free_port (void);
+
+//  Milliseconds now, wall clock
+int64_t test_now_ms (void);
+
+#endif
