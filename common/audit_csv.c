@@ -1,0 +1,219 @@
+/*  =========================================================================
+    audit_csv - the export writer: RFC 4180 rows into a memory buffer
+
+    Each field is scanned once to learn exactly how many bytes it needs, so
+    the buffer grows only as far as it must and the cap is exact. Fields
+    that need quoting go through libcsv's csv_write; the rest (nearly all:
+    timestamps, ids, numbers) are copied as they are.
+    ========================================================================= */
+
+#include "audit_csv.h"
+
+#include <csv.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GROW_MIN  (64u * 1024)
+
+struct _audit_csv_t {
+    uint8_t *data;
+    size_t size;                //  bytes written
+    size_t capacity;            //  bytes allocated
+    size_t cap;                 //  never allocate more than this
+    size_t rows;
+    char *scratch;              //  a guarded field that also needs quotes
+    size_t scratch_size;
+};
+
+audit_csv_t *
+audit_csv_new (size_t cap)
+{
+    audit_csv_t *self = calloc (1, sizeof (audit_csv_t));
+    if (self)
+        self->cap = cap? cap: AUDIT_CSV_CAP_DEFAULT;
+    return self;
+}
+
+void
+audit_csv_destroy (audit_csv_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free ((*self_p)->data);
+    free ((*self_p)->scratch);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+int
+audit_csv_field_column (audit_field_t field)
+{
+    const audit_field_info_t *info = audit_proto_field_info (field);
+    if (!info || !info->in_csv)
+        return -1;
+    int column = AUDIT_CSV_COL_ACTOR_ID + 1;
+    for (int before = 0; before < (int) field; before++)
+        if (audit_proto_field_info ((audit_field_t) before)->in_csv)
+            column++;
+    return column;
+}
+
+//  Make room for extra more bytes, within the cap
+static int
+s_reserve (audit_csv_t *self, size_t extra)
+{
+    if (extra > self->cap || self->size > self->cap - extra)
+        return -1;
+    size_t needed = self->size + extra;
+    if (needed <= self->capacity)
+        return 0;
+    size_t capacity = self->capacity * 2;
+    if (capacity < GROW_MIN)
+        capacity = GROW_MIN;
+    if (capacity < needed)
+        capacity = needed;
+    if (capacity > self->cap)
+        capacity = self->cap;
+    uint8_t *data = realloc (self->data, capacity);
+    if (!data)
+        return -1;
+    self->data = data;
+    self->capacity = capacity;
+    return 0;
+}
+
+static int
+s_append (audit_csv_t *self, const void *bytes, size_t len)
+{
+    if (s_reserve (self, len))
+        return -1;
+    memcpy (self->data + self->size, bytes, len);
+    self->size += len;
+    return 0;
+}
+
+static bool
+s_is_formula_start (char c)
+{
+    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+//  Quotes are needed for , " CR LF anywhere, or space/tab at either end
+//  (after the guard's ', which no reader trims). *quotes counts the "s,
+//  each of which is doubled.
+static bool
+s_needs_quotes (const char *text, size_t len, bool guarded, size_t *quotes)
+{
+    bool needed = (!guarded && (text [0] == ' ' || text [0] == '\t'))
+               || text [len - 1] == ' ' || text [len - 1] == '\t';
+    *quotes = 0;
+    for (size_t at = 0; at < len; at++) {
+        char c = text [at];
+        if (c == '"')
+            (*quotes)++;
+        if (c == '"' || c == ',' || c == '\r' || c == '\n')
+            needed = true;
+    }
+    return needed;
+}
+
+//  "'" + text in the scratch buffer, for csv_write to quote as one field
+static const char *
+s_guarded_copy (audit_csv_t *self, const char *text, size_t len)
+{
+    if (self->scratch_size < len + 1) {
+        char *scratch = realloc (self->scratch, len + 1);
+        if (!scratch)
+            return NULL;
+        self->scratch = scratch;
+        self->scratch_size = len + 1;
+    }
+    self->scratch [0] = '\'';
+    memcpy (self->scratch + 1, text, len);
+    return self->scratch;
+}
+
+static int
+s_field (audit_csv_t *self, const char *text)
+{
+    if (!text || !text [0])
+        return 0;
+    size_t len = strlen (text), quotes = 0;
+    if (len > self->cap)
+        return -1;
+    bool guarded = s_is_formula_start (text [0]);
+    if (!s_needs_quotes (text, len, guarded, &quotes)) {
+        if (guarded && s_append (self, "'", 1))
+            return -1;
+        return s_append (self, text, len);
+    }
+    const char *source = guarded? s_guarded_copy (self, text, len): text;
+    size_t source_len = len + guarded;
+    size_t need = source_len + quotes + 2;
+    if (!source || s_reserve (self, need))
+        return -1;
+    self->size += csv_write (self->data + self->size, need, source, source_len);
+    return 0;
+}
+
+int
+audit_csv_header (audit_csv_t *self)
+{
+    if (!self)
+        return -1;
+    const char *header = audit_proto_csv_header ();
+    size_t start = self->size;
+    if (s_append (self, header, strlen (header)) || s_append (self, "\r\n", 2)) {
+        self->size = start;
+        return -1;
+    }
+    return 0;
+}
+
+int
+audit_csv_row (audit_csv_t *self, const audit_csv_row_t *row)
+{
+    if (!self || !row)
+        return -1;
+    size_t start = self->size;
+    for (int column = 0; column < AUDIT_CSV_COLUMNS; column++)
+        if ((column > 0 && s_append (self, ",", 1))
+        ||  s_field (self, row->column [column])) {
+            self->size = start;
+            return -1;
+        }
+    if (s_append (self, "\r\n", 2)) {
+        self->size = start;
+        return -1;
+    }
+    self->rows++;
+    return 0;
+}
+
+size_t
+audit_csv_row_count (const audit_csv_t *self)
+{
+    return self? self->rows: 0;
+}
+
+const uint8_t *
+audit_csv_data (const audit_csv_t *self)
+{
+    return self? self->data: NULL;
+}
+
+size_t
+audit_csv_size (const audit_csv_t *self)
+{
+    return self? self->size: 0;
+}
+
+void
+audit_csv_reset (audit_csv_t *self)
+{
+    if (!self)
+        return;
+    self->size = 0;
+    self->rows = 0;
+}
