@@ -4,8 +4,11 @@
     Every rule of the contract's "Publishing" section is applied here and
     nowhere else. A key the type does not allow is dropped: its name is
     reported (sanitised) so the caller can count it, and its value is never
-    copied anywhere. The first rejection reason wins; decoding goes on only
-    far enough to learn the event_id and producer_id for the log line.
+    copied anywhere. When several rules are broken the reason of highest
+    precedence wins (malformed > bad_version > unknown_type > reserved_type
+    > missing_field > bad_field > bad_timestamp); the whole body is walked,
+    so the event_id and producer_id are learnt for the log line whenever
+    they parse, even in an event rejected for another field.
     ========================================================================= */
 
 #ifndef AUDIT_DECODE_H_INCLUDED
@@ -28,6 +31,7 @@ extern "C" {
 //  What the decoder learnt besides the record, for counters and the log
 typedef struct {
     audit_reason_t reason;                  //  set when decode returns -1
+                                            //  (AUDIT_REASON_COUNT on success)
     char event_id [AUDIT_UUID_TEXT_LEN + 1];//  "" unless it parsed as a UUID
     audit_ident_t producer_id;              //  "" unless it parsed
     uint32_t dropped_total;                 //  keys dropped, all of them
@@ -48,7 +52,7 @@ int
                       audit_ops_t *ops, audit_decode_info_t *info);
 
 //  Decode and validate an undelivered message body; mq->payload borrows
-//  from data. As audit_decode_event.
+//  from data, and info->event_id names the message_id. As audit_decode_event.
 int
     audit_decode_mq (const void *data, size_t size, int64_t now_ms,
                      audit_mq_t *mq, audit_decode_info_t *info);
