@@ -1,0 +1,67 @@
+/*  =========================================================================
+    audit_stmts - prepared statements of one connection, prepared once
+    ========================================================================= */
+
+#include "audit_stmts.h"
+#include "audit_log.h"
+
+#include <czmq.h>
+
+struct _audit_stmts_t {
+    sqlite3 *db;
+    zhashx_t *statements;           //  sql text -> sqlite3_stmt *
+};
+
+static void
+s_finalize (void **item)
+{
+    sqlite3_finalize ((sqlite3_stmt *) *item);
+    *item = NULL;
+}
+
+audit_stmts_t *
+audit_stmts_new (sqlite3 *db)
+{
+    audit_stmts_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->db = db;
+    self->statements = zhashx_new ();
+    if (!self->statements) {
+        free (self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->statements, s_finalize);
+    return self;
+}
+
+void
+audit_stmts_destroy (audit_stmts_t **self_p)
+{
+    audit_stmts_t *self = *self_p;
+    if (self) {
+        zhashx_destroy (&self->statements);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+sqlite3_stmt *
+audit_stmts_get (audit_stmts_t *self, const char *sql)
+{
+    sqlite3_stmt *stmt = (sqlite3_stmt *) zhashx_lookup (self->statements, sql);
+    if (stmt) {
+        sqlite3_reset (stmt);
+        sqlite3_clear_bindings (stmt);
+        return stmt;
+    }
+    if (zhashx_size (self->statements) >= AUDIT_STMTS_MAX)
+        zhashx_purge (self->statements);
+    if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
+        audit_log_error ("msg=prepare_failed reason=\"%s\"", sqlite3_errmsg (self->db));
+        sqlite3_finalize (stmt);
+        return NULL;
+    }
+    zhashx_insert (self->statements, sql, stmt);
+    return stmt;
+}

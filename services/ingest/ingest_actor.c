@@ -1,0 +1,381 @@
+/*  =========================================================================
+    ingest_actor - receives published events, validates them once, and
+    hands them in batches to the writer
+
+    Shaped like CZMQ's zmonitor: a private self_t, a zpoller loop over the
+    pipe, the SUB socket and the writer, and nothing shared with other
+    threads but the batches that travel over the writer's pipe.
+    ========================================================================= */
+
+#include "ingest_actor.h"
+#include "ingest_batch.h"
+#include "ingest_writer.h"
+
+#include "audit_decode.h"
+#include "audit_log.h"
+#include "audit_store.h"
+#include "audit_time.h"
+
+typedef struct {
+    zsock_t *pipe;
+    zsock_t *sub;
+    zactor_t *writer;
+    zpoller_t *poller;
+    char *endpoint;
+    char *data_dir;
+    int rcvhwm;
+    size_t batch_size;
+    int flush_ms;
+    ingest_batch_t *batches [INGEST_ACTOR_BATCHES];
+    ingest_batch_t *current;        //  the batch being filled
+    ingest_batch_t *spare;          //  the other one, when the writer gave it back
+    zhashx_t *last_seq;             //  producer_id -> uint64_t * last seq seen
+    bool terminated;
+} self_t;
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (self) {
+        //  The writer goes first: it may still hold one of our batches
+        zactor_destroy (&self->writer);
+        zpoller_destroy (&self->poller);
+        zsock_destroy (&self->sub);
+        for (int index = 0; index < INGEST_ACTOR_BATCHES; index++)
+            ingest_batch_destroy (&self->batches [index]);
+        zhashx_destroy (&self->last_seq);
+        free (self->endpoint);
+        free (self->data_dir);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, const ingest_options_t *options)
+{
+    self_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->pipe = pipe;
+    self->endpoint = strdup (options->endpoint);
+    self->data_dir = strdup (options->data_dir);
+    self->rcvhwm = options->rcvhwm;
+    self->batch_size = options->batch_size;
+    self->flush_ms = options->flush_ms;
+    self->last_seq = zhashx_new ();
+    if (!self->endpoint || !self->data_dir || !self->last_seq)
+        s_self_destroy (&self);
+    else
+        zhashx_set_destructor (self->last_seq, (zhashx_destructor_fn *) zstr_free);
+    return self;
+}
+
+//  Bind the SUB socket with limits sized for bursts
+static int
+s_bind (self_t *self)
+{
+    self->sub = zsock_new (ZMQ_SUB);
+    if (!self->sub)
+        return -1;
+    zsock_set_rcvhwm (self->sub, self->rcvhwm);
+    zsock_set_maxmsgsize (self->sub, INGEST_ACTOR_MAXMSGSIZE);
+    zsock_set_linger (self->sub, 0);
+    if (zsock_bind (self->sub, "%s", self->endpoint) == -1) {
+        audit_log_error ("msg=cannot_bind endpoint=%s reason=\"%s\"",
+                         self->endpoint, zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    zsock_set_subscribe (self->sub, AUDIT_TOPIC_AUDIT);
+    zsock_set_subscribe (self->sub, AUDIT_TOPIC_OPS);
+    zsock_set_subscribe (self->sub, AUDIT_TOPIC_MQ);
+    return 0;
+}
+
+static int
+s_start (self_t *self)
+{
+    for (int index = 0; index < INGEST_ACTOR_BATCHES; index++)
+        if (!(self->batches [index] = ingest_batch_new (self->batch_size)))
+            return -1;
+    self->current = self->batches [0];
+    self->spare = self->batches [1];
+    audit_store_t *store = audit_store_new (self->data_dir, AUDIT_STORE_WRITER);
+    if (!store)
+        return -1;
+    if (s_bind (self)) {
+        audit_store_destroy (&store);
+        return -1;
+    }
+    self->writer = ingest_writer_new (&store);
+    if (!self->writer) {
+        audit_store_destroy (&store);
+        return -1;
+    }
+    self->poller = zpoller_new (self->pipe, self->sub, self->writer, NULL);
+    audit_log_info ("msg=listening endpoint=%s data_dir=%s hwm=%d batch=%zu flush_ms=%d",
+                    self->endpoint, self->data_dir, self->rcvhwm, self->batch_size, self->flush_ms);
+    return self->poller ? 0 : -1;
+}
+
+//  Take back a batch the writer has finished with
+static void
+s_take_back (self_t *self)
+{
+    char *command = NULL;
+    void *batch = NULL;
+    if (zsock_recv (self->writer, "sp", &command, &batch) == 0 && batch)
+        self->spare = (ingest_batch_t *) batch;
+    zstr_free (&command);
+}
+
+//  Give the current batch to the writer and continue in the spare one,
+//  waiting for the writer to return it when it is still being written
+static void
+s_hand_over (self_t *self)
+{
+    if (!ingest_batch_has_work (self->current))
+        return;
+    zsock_send (self->writer, "sp", "BATCH", self->current);
+    self->current = NULL;
+    while (!self->spare)
+        s_take_back (self);
+    self->current = self->spare;
+    self->spare = NULL;
+}
+
+static const char *
+s_or_dash (const char *text)
+{
+    return text && *text ? text : "-";
+}
+
+static void
+s_reject (self_t *self, const audit_decode_info_t *info)
+{
+    audit_counters_add2 (self->current->counters, "ingest.rejected",
+                         audit_proto_reason_name (info->reason), 1);
+    audit_log_warn ("msg=rejected reason=%s producer=%s event_id=%s",
+                    audit_proto_reason_name (info->reason),
+                    s_or_dash (info->producer_id), s_or_dash (info->event_id));
+}
+
+//  Dropped keys are counted per key name and per (producer, key name) and
+//  logged by name only: their values never left the decoder
+static void
+s_count_dropped (self_t *self, const audit_decode_info_t *info)
+{
+    if (info->dropped_total == 0)
+        return;
+    char keys [AUDIT_DECODE_DROPPED_MAX * (AUDIT_DECODE_KEY_NAME_MAX + 1) + 1] = "";
+    const char *producer = info->producer_id [0] ? info->producer_id : "(none)";
+    for (uint32_t index = 0; index < info->dropped_count; index++) {
+        const char *key = info->dropped [index];
+        char pair [AUDIT_IDENT_MAX + AUDIT_DECODE_KEY_NAME_MAX + 2];
+        //  A space cannot occur in an identifier, so it separates the pair
+        snprintf (pair, sizeof pair, "%s %s", producer, key);
+        audit_counters_add2 (self->current->counters, "ingest.dropped_keys", key, 1);
+        audit_counters_add2 (self->current->counters, "ingest.dropped_by_producer", pair, 1);
+        strcat (keys, index ? "," : "");
+        strcat (keys, key);
+    }
+    uint32_t unnamed = info->dropped_total - info->dropped_count;
+    if (unnamed)
+        audit_counters_add2 (self->current->counters, "ingest.dropped_keys",
+                             AUDIT_DECODE_KEY_OTHER, unnamed);
+    audit_log_warn ("msg=dropped_keys count=%u keys=%s producer=%s event_id=%s",
+                    info->dropped_total, keys, s_or_dash (info->producer_id),
+                    s_or_dash (info->event_id));
+}
+
+//  Count events a producer numbered but we never received
+static void
+s_track_seq (self_t *self, const audit_event_t *event)
+{
+    if (!event->has_seq || !event->producer_id [0])
+        return;
+    uint64_t *last = (uint64_t *) zhashx_lookup (self->last_seq, event->producer_id);
+    if (!last) {
+        if (zhashx_size (self->last_seq) >= INGEST_ACTOR_PRODUCERS_MAX)
+            return;
+        last = (uint64_t *) malloc (sizeof *last);
+        if (!last)
+            return;
+        *last = event->seq;
+        zhashx_insert (self->last_seq, event->producer_id, last);
+        return;
+    }
+    if (event->seq > *last + 1)
+        audit_counters_add2 (self->current->counters, "ingest.gaps",
+                             event->producer_id, (int64_t) (event->seq - *last - 1));
+    //  A lower seq means the producer restarted: follow it from there
+    if (event->seq != *last)
+        *last = event->seq;
+}
+
+//  Keep a decoded record, making room in a fresh batch when needed
+static void
+s_keep (self_t *self, audit_record_t *record, int64_t now_ms)
+{
+    if (ingest_batch_commit (self->current, now_ms) == 0)
+        return;
+    //  The payload arena is full: write this batch, keep the record in the next
+    audit_record_t copy = *record;
+    s_hand_over (self);
+    *ingest_batch_slot (self->current) = copy;
+    if (ingest_batch_commit (self->current, now_ms) != 0)
+        audit_log_error ("msg=payload_too_large_for_batch");
+}
+
+static void
+s_handle_body (self_t *self, const char *topic, size_t topic_size,
+               const void *body, size_t body_size)
+{
+    int64_t now_ms = audit_time_now_ms ();
+    if (!self->current->first_ms)
+        self->current->first_ms = now_ms;
+    audit_counters_add (self->current->counters, "ingest.received", 1);
+    audit_record_t *record = ingest_batch_slot (self->current);
+    if (!record) {
+        s_hand_over (self);
+        record = ingest_batch_slot (self->current);
+    }
+    audit_decode_info_t info;
+    audit_topic_kind_t kind = audit_proto_topic_kind (topic, topic_size);
+    int rc = audit_decode_record (kind, body, body_size, now_ms, record, &info);
+    s_count_dropped (self, &info);
+    if (rc != 0) {
+        s_reject (self, &info);
+        return;
+    }
+    record->received_ms = now_ms;
+    if (kind == AUDIT_TOPIC_KIND_AUDIT)
+        s_track_seq (self, &record->u.event);
+    s_keep (self, record, now_ms);
+}
+
+//  Receive one [topic, body] message without waiting. Returns 0 when one
+//  was handled, -1 when the socket had nothing more.
+static int
+s_recv_one (self_t *self, void *socket)
+{
+    zmq_msg_t topic, body;
+    zmq_msg_init (&topic);
+    if (zmq_msg_recv (&topic, socket, ZMQ_DONTWAIT) == -1) {
+        zmq_msg_close (&topic);
+        return -1;
+    }
+    zmq_msg_init (&body);
+    bool two_frames = zmq_msg_more (&topic)
+                   && zmq_msg_recv (&body, socket, 0) != -1
+                   && !zmq_msg_more (&body);
+    if (two_frames)
+        s_handle_body (self, (const char *) zmq_msg_data (&topic), zmq_msg_size (&topic),
+                       zmq_msg_data (&body), zmq_msg_size (&body));
+    else {
+        //  Swallow the rest of a message of the wrong shape, then count it
+        while (zmq_msg_more (&body) && zmq_msg_recv (&body, socket, 0) != -1)
+            ;
+        audit_decode_info_t info = { .reason = AUDIT_REASON_MALFORMED };
+        audit_counters_add (self->current->counters, "ingest.received", 1);
+        s_reject (self, &info);
+    }
+    zmq_msg_close (&body);
+    zmq_msg_close (&topic);
+    return 0;
+}
+
+//  Take up to a burst of messages, then let the loop hear the pipe again
+static void
+s_recv_burst (self_t *self)
+{
+    void *socket = zsock_resolve (self->sub);
+    for (int count = 0; count < INGEST_ACTOR_BURST; count++)
+        if (s_recv_one (self, socket) != 0)
+            break;
+    if (!ingest_batch_slot (self->current))
+        s_hand_over (self);
+}
+
+//  On $TERM, every message libzmq already holds for us is taken in and
+//  committed: an event it received is an event we received
+static void
+s_drain (self_t *self)
+{
+    if (!self->sub)
+        return;
+    void *socket = zsock_resolve (self->sub);
+    while (s_recv_one (self, socket) == 0)
+        ;
+    s_hand_over (self);
+    audit_log_info ("msg=drained");
+}
+
+static void
+s_handle_pipe (self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;
+    else
+    if (streq (command, "START"))
+        zsock_send (self->pipe, "i", s_start (self));
+    else
+        audit_log_error ("msg=unknown_command");
+    zstr_free (&command);
+}
+
+//  ms until the current batch must be committed, -1 when it is empty
+static int
+s_timeout (self_t *self)
+{
+    if (!self->current || !ingest_batch_has_work (self->current))
+        return -1;
+    int64_t due = self->current->first_ms + self->flush_ms - audit_time_now_ms ();
+    return due > 0 ? (int) due : 0;
+}
+
+static void
+s_ingest_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = s_self_new (pipe, (const ingest_options_t *) args);
+    zsock_signal (pipe, 0);
+    if (!self)
+        return;
+    //  Until START the poller is the pipe alone
+    zpoller_t *startup = zpoller_new (pipe, NULL);
+    while (!self->terminated) {
+        zpoller_t *poller = self->poller ? self->poller : startup;
+        void *which = zpoller_wait (poller, s_timeout (self));
+        if (which == pipe)
+            s_handle_pipe (self);
+        else
+        if (self->sub && which == self->sub)
+            s_recv_burst (self);
+        else
+        if (self->writer && which == self->writer)
+            s_take_back (self);
+        if (self->current && s_timeout (self) == 0)
+            s_hand_over (self);
+    }
+    zpoller_destroy (&startup);
+    s_drain (self);
+    s_self_destroy (&self);
+}
+
+zactor_t *
+ingest_actor_new (const ingest_options_t *options)
+{
+    return zactor_new (s_ingest_actor, (void *) options);
+}
+
+int
+ingest_actor_start (zactor_t *self)
+{
+    int rc = -1;
+    zstr_send (self, "START");
+    if (zsock_recv (self, "i", &rc) == -1)
+        return -1;
+    return rc;
+}

@@ -1,0 +1,53 @@
+/*  =========================================================================
+    ingest_actor - receives published events, validates them once, and
+    hands them in batches to the writer
+
+    Commands on its pipe:
+      START        bind the SUB socket and open the stores; replies "i"
+                   0 on success or -1 (a reason has been logged)
+      $TERM        take in every message already received, commit them,
+                   save the counters, stop
+    ========================================================================= */
+
+#ifndef INGEST_ACTOR_H_INCLUDED
+#define INGEST_ACTOR_H_INCLUDED
+
+#include <czmq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Most messages taken from the socket in one wake-up, so that a burst does
+//  not pay one poll per message and the pipe is still heard between bursts
+#define INGEST_ACTOR_BURST          1024
+//  Batches in flight: one filling, one being written
+#define INGEST_ACTOR_BATCHES        2
+//  Largest frame the socket accepts; libzmq drops a peer that sends more.
+//  Well above the largest valid body so oversized ones arrive and are
+//  counted as malformed instead of silently cutting the producer off
+#define INGEST_ACTOR_MAXMSGSIZE     (1024 * 1024)
+//  Producers whose seq we follow for gap counting; more are not followed
+#define INGEST_ACTOR_PRODUCERS_MAX  10000
+
+typedef struct {
+    const char *endpoint;           //  where the SUB socket binds
+    const char *data_dir;           //  where the stores live
+    int rcvhwm;                     //  receive high-water mark, messages
+    size_t batch_size;              //  records per transaction, at most
+    int flush_ms;                   //  longest wait before a partial commit
+} ingest_options_t;
+
+//  Create the actor; the options are copied before this returns.
+zactor_t *
+    ingest_actor_new (const ingest_options_t *options);
+
+//  Send START and wait for the answer: 0, or -1 when it cannot start.
+int
+    ingest_actor_start (zactor_t *self);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

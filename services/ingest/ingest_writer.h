@@ -1,0 +1,41 @@
+/*  =========================================================================
+    ingest_writer - the one thread that writes to the stores
+
+    Decoding stays on the ingest actor's thread; this thread only runs
+    transactions, so the two cores each do one job. It owns the store and
+    the persistent counters: each batch's deltas are merged here and added
+    to audit.db at least once a second (AUDIT_WRITER_FLUSH_MS).
+
+    Commands on its pipe (zsock_send picture):
+      "BATCH" ingest_batch_t *  ("sp") write the batch, then send the
+                                same message back so the actor reuses it
+      $TERM                  flush the counters, close the store, stop
+    ========================================================================= */
+
+#ifndef INGEST_WRITER_H_INCLUDED
+#define INGEST_WRITER_H_INCLUDED
+
+#include <czmq.h>
+
+#include "audit_store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Counters reach audit.db at least this often
+#define INGEST_WRITER_FLUSH_MS   1000
+//  A failed transaction is retried this many times, this far apart, before
+//  its records are counted as lost (ingest.write_failed) and dropped
+#define INGEST_WRITER_RETRIES    50
+#define INGEST_WRITER_RETRY_MS   100
+
+//  Start the writer; ownership of the store moves to it.
+zactor_t *
+    ingest_writer_new (audit_store_t **store_p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,331 @@
+/*  The real audit-ingest on tcp://127.0.0.1 with a fresh data directory:
+    what a producer that knows only the contract publishes is stored
+    exactly once when valid, never when rejected, and no forbidden value
+    reaches any file. */
+
+#include <criterion/criterion.h>
+#include <czmq.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include "audit_time.h"
+#include "test_support.h"
+
+typedef struct {
+    char *dir;
+    char endpoint [64];
+    pid_t pid;
+    zsock_t *pub;
+} s_fixture_t;
+
+static s_fixture_t s;
+
+//  Rows of a query on one of the data directory's stores, or -1
+static int64_t
+s_count (const char *db_name, const char *sql)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s", s.dir, db_name);
+    sqlite3 *db = NULL;
+    int64_t count = -1;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout (db, 2000);
+        sqlite3_stmt *stmt = NULL;
+        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK
+        &&  sqlite3_step (stmt) == SQLITE_ROW)
+            count = sqlite3_column_int64 (stmt, 0);
+        sqlite3_finalize (stmt);
+    }
+    sqlite3_close (db);
+    return count;
+}
+
+//  Poll until the query answers at least want, or timeout_ms passes
+static int64_t
+s_wait_count (const char *db_name, const char *sql, int64_t want, int timeout_ms)
+{
+    int64_t count = -1;
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+        count = s_count (db_name, sql);
+        if (count >= want)
+            break;
+        zclock_sleep (20);
+    }
+    return count;
+}
+
+static void
+s_send (const char *topic, test_pack_t *pack)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, topic);
+    zmsg_addmem (msg, test_pack_data (pack), test_pack_size (pack));
+    cr_assert_eq (zmsg_send (&msg, s.pub), 0);
+}
+
+static void
+s_send_ops_probe (void)
+{
+    test_pack_t *pack = test_pack_new ();
+    char now [AUDIT_TIME_TEXT_SIZE];
+    audit_time_format (test_now_ms (), now);
+    test_pack_map (pack, 6);
+    test_pack_kv_uint (pack, "v", 1);
+    test_pack_kv_str (pack, "timestamp", now);
+    test_pack_kv_str (pack, "client_ip", "127.0.0.1");
+    test_pack_kv_str (pack, "method", "GET");
+    test_pack_kv_str (pack, "path", "/probe");
+    test_pack_kv_uint (pack, "status", 200);
+    s_send ("ops", pack);
+    test_pack_destroy (&pack);
+}
+
+//  A PUB socket only sends once the subscription has travelled back to
+//  it: probe until one probe is stored, so no test event is lost to that
+static void
+s_wait_connected (void)
+{
+    for (int attempt = 0; attempt < 200; attempt++) {
+        s_send_ops_probe ();
+        if (s_wait_count ("ops.db", "SELECT count(*) FROM ops", 1, 50) >= 1)
+            return;
+    }
+    cr_assert_fail ("the ingest worker never stored a probe");
+}
+
+static void
+s_setup (void)
+{
+    s.dir = test_tmpdir_new ("ingest");
+    snprintf (s.endpoint, sizeof s.endpoint, "tcp://127.0.0.1:%d", test_free_port ());
+    char log_path [512];
+    snprintf (log_path, sizeof log_path, "%s.log", s.dir);
+    const char *args [] = { "--ingest-endpoint", s.endpoint, "--data-dir", s.dir, NULL };
+    s.pid = test_worker_start ("audit-ingest", args, NULL, log_path);
+    cr_assert_gt (s.pid, 0);
+    s.pub = zsock_new (ZMQ_PUB);
+    zsock_set_sndhwm (s.pub, 0);
+    cr_assert_eq (zsock_connect (s.pub, "%s", s.endpoint), 0);
+    s_wait_connected ();
+}
+
+static void
+s_teardown (void)
+{
+    zsock_destroy (&s.pub);
+    if (s.pid > 0)
+        test_worker_stop (s.pid, SIGKILL, 2000);
+    char log_path [512];
+    snprintf (log_path, sizeof log_path, "%s.log", s.dir);
+    unlink (log_path);
+    test_tmpdir_destroy (&s.dir);
+}
+
+TestSuite (ingest, .init = s_setup, .fini = s_teardown, .timeout = 60);
+
+static bool
+s_still_running (void)
+{
+    return waitpid (s.pid, NULL, WNOHANG) == 0;
+}
+
+static int64_t
+s_counter (const char *name, int64_t want)
+{
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT coalesce (sum (value), 0) FROM counter WHERE name = '%s'", name);
+    //  Counters reach audit.db at least once a second
+    return s_wait_count ("audit.db", sql, want, 5000);
+}
+
+static int64_t
+s_events_with_id (const char *uuid_text)
+{
+    char sql [256], hex [33];
+    int out = 0;
+    for (const char *c = uuid_text; *c; c++)
+        if (*c != '-')
+            hex [out++] = *c;
+    hex [out] = 0;
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM event WHERE hex (uuid) = upper ('%s')", hex);
+    return s_count ("audit.db", sql);
+}
+
+Test (ingest, every_catalogue_type_is_stored_exactly_once)
+{
+    const int rounds = 150;
+    int published = 0;
+    char first_id [37] = "";
+    for (int round = 0; round < rounds; round++)
+        for (int type = 0; type < AUDIT_EVENT_COUNT; type++) {
+            if (audit_proto_event_info ((audit_event_type_t) type)->reserved)
+                continue;
+            char org [32], id [37];
+            snprintf (org, sizeof org, "org-%d", round % 7);
+            test_pack_t *pack = test_pack_event ((audit_event_type_t) type, org, "admin-1", 0, id);
+            s_send ("audit.shard", pack);
+            if (published == 0)
+                memcpy (first_id, id, sizeof id);
+            test_pack_destroy (&pack);
+            published++;
+        }
+    cr_assert_eq (published, rounds * 18);
+    cr_assert_eq (s_wait_count ("audit.db", "SELECT count(*) FROM event", published, 10000), published);
+    cr_assert_eq (s_count ("audit.db", "SELECT count(DISTINCT type) FROM event"), 18);
+    cr_assert_eq (s_count ("audit.db", "SELECT count(DISTINCT org) FROM event"), 7);
+    cr_assert_eq (s_events_with_id (first_id), 1);
+    int64_t probes = s_count ("ops.db", "SELECT count(*) FROM ops");
+    cr_assert_eq (s_counter ("ingest.stored", published + probes), published + probes,
+                  "events and the probes");
+    cr_assert (s_still_running ());
+}
+
+Test (ingest, a_duplicate_event_id_is_stored_once_and_counted)
+{
+    char id [37];
+    test_pack_t *pack = test_pack_event (AUDIT_EVENT_GROUP_CREATED, "acme", "admin-1", 0, id);
+    for (int copy = 0; copy < 3; copy++)
+        s_send ("audit", pack);
+    test_pack_destroy (&pack);
+    cr_assert_eq (s_counter ("ingest.duplicate", 2), 2);
+    cr_assert_eq (s_events_with_id (id), 1);
+    cr_assert (s_still_running ());
+}
+
+//  An event of six envelope keys with one of them replaced by (key, value)
+static test_pack_t *
+s_event_with (const char *id, const char *key, const char *value, uint32_t extra)
+{
+    const char *keys [] = { "event_id", "event_type", "timestamp", "org_id", "actor_id" };
+    char now [AUDIT_TIME_TEXT_SIZE];
+    audit_time_format (test_now_ms (), now);
+    const char *values [] = { id, "user_login", now, "acme", "admin-1" };
+    test_pack_t *pack = test_pack_new ();
+    test_pack_map (pack, 6 + extra);
+    test_pack_kv_uint (pack, "v", 1);
+    for (int index = 0; index < 5; index++)
+        test_pack_kv_str (pack, keys [index],
+                          key && streq (key, keys [index]) ? value : values [index]);
+    return pack;
+}
+
+static void
+s_send_raw (const char *topic, const void *data, size_t size)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, topic);
+    zmsg_addmem (msg, data, size);
+    cr_assert_eq (zmsg_send (&msg, s.pub), 0);
+}
+
+Test (ingest, rejected_events_are_never_stored_and_the_worker_goes_on)
+{
+    char ids [8][37];
+    for (int index = 0; index < 8; index++)
+        test_uuid (ids [index]);
+    char future [AUDIT_TIME_TEXT_SIZE];
+    audit_time_format (test_now_ms () + 2 * 3600 * 1000, future);
+    test_pack_t *packs [] = {
+        s_event_with (ids [0], "event_type", "user_dance", 0),          //  unknown_type
+        s_event_with (ids [1], "event_type", "audit_log_exported", 0),  //  reserved_type
+        s_event_with (ids [2], "org_id", "has space", 0),               //  bad_field
+        s_event_with (ids [3], "timestamp", future, 0),                 //  bad_timestamp
+        s_event_with (ids [4], "timestamp", "yesterday", 0),            //  bad_timestamp
+    };
+    for (size_t index = 0; index < sizeof packs / sizeof packs [0]; index++) {
+        s_send ("audit", packs [index]);
+        test_pack_destroy (&packs [index]);
+    }
+    //  bad_version: v = 2, then the rest of a valid event
+    test_pack_t *version = test_pack_new ();
+    test_pack_map (version, 1);
+    test_pack_kv_uint (version, "v", 2);
+    s_send ("audit", version);
+    test_pack_destroy (&version);
+    //  malformed: not MessagePack, an array, trailing bytes, one frame only, oversized
+    s_send_raw ("audit", "\xc1\xc1", 2);
+    s_send_raw ("audit", "\x92\x01\x02", 3);
+    test_pack_t *trailing = s_event_with (ids [5], NULL, NULL, 0);
+    msgpack_pack_nil (&trailing->packer);
+    s_send ("audit", trailing);
+    test_pack_destroy (&trailing);
+    zstr_send (s.pub, "audit");
+    test_pack_t *huge = s_event_with (ids [6], NULL, NULL, 1);
+    char *filler = calloc (70 * 1024, 1);
+    memset (filler, 'x', 70 * 1024 - 1);
+    test_pack_kv_str (huge, "notes", filler);
+    free (filler);
+    s_send ("audit", huge);
+    test_pack_destroy (&huge);
+    //  A valid event after all of them is still taken
+    test_pack_t *valid = s_event_with (ids [7], NULL, NULL, 0);
+    s_send ("audit", valid);
+    test_pack_destroy (&valid);
+
+    cr_assert_eq (s_wait_count ("audit.db", "SELECT count(*) FROM event", 1, 5000), 1);
+    cr_assert_eq (s_events_with_id (ids [7]), 1);
+    for (int index = 0; index < 7; index++)
+        cr_assert_eq (s_events_with_id (ids [index]), 0, "rejected event %d stored", index);
+    cr_assert_eq (s_counter ("ingest.rejected.unknown_type", 1), 1);
+    cr_assert_eq (s_counter ("ingest.rejected.reserved_type", 1), 1);
+    cr_assert_eq (s_counter ("ingest.rejected.bad_field", 1), 1);
+    cr_assert_eq (s_counter ("ingest.rejected.bad_timestamp", 2), 2);
+    cr_assert_eq (s_counter ("ingest.rejected.bad_version", 1), 1);
+    cr_assert_eq (s_counter ("ingest.rejected.malformed", 5), 5);
+    cr_assert (s_still_running ());
+}
+
+Test (ingest, no_forbidden_value_reaches_any_file)
+{
+    const char *forbidden [] = { "message_body", "otp", "password", "recipients",
+                                 "push_content", "client_ip" };
+    const int keys = sizeof forbidden / sizeof forbidden [0];
+    char canary [64];
+    snprintf (canary, sizeof canary, "CANARY-%08x-%08x", (unsigned) rand (), (unsigned) getpid ());
+    int sent = 0;
+    for (int type = 0; type < AUDIT_EVENT_COUNT; type++) {
+        if (audit_proto_event_info ((audit_event_type_t) type)->reserved)
+            continue;
+        test_pack_t *pack = test_pack_event ((audit_event_type_t) type, "canary-org",
+                                             "admin-1", (uint32_t) keys, NULL);
+        for (int key = 0; key < keys; key++)
+            test_pack_kv_str (pack, forbidden [key], canary);
+        s_send ("audit", pack);
+        test_pack_destroy (&pack);
+        sent++;
+    }
+    //  The events themselves are kept; only the forbidden keys are dropped
+    cr_assert_eq (s_wait_count ("audit.db", "SELECT count(*) FROM event", sent, 5000), sent);
+    cr_assert_eq (s_counter ("ingest.dropped_keys.message_body", sent), sent);
+    cr_assert_eq (s_counter ("ingest.dropped_keys.otp", sent), sent);
+    cr_assert_eq (test_worker_stop (s.pid, SIGTERM, 10000), 0);
+    s.pid = -1;
+    //  The search works: a value that is stored is found
+    cr_assert (test_dir_contains (s.dir, "canary-org", 10));
+    cr_assert_not (test_dir_contains (s.dir, canary, strlen (canary)),
+                   "a forbidden value was written to the data directory");
+}
+
+Test (ingest, sigterm_mid_stream_commits_everything_received)
+{
+    const int total = 50000;
+    for (int seq = 1; seq <= total; seq++) {
+        test_pack_t *pack = test_pack_event (AUDIT_EVENT_USER_LOGIN, "acme", "admin-1", 2, NULL);
+        test_pack_kv_str (pack, "producer_id", "auth-1");
+        test_pack_kv_uint (pack, "seq", (uint64_t) seq);
+        s_send ("audit", pack);
+        test_pack_destroy (&pack);
+        if (seq == total / 4)
+            kill (s.pid, SIGTERM);
+    }
+    cr_assert_eq (test_worker_stop (s.pid, 0, 20000), 0, "exit 0 on SIGTERM");
+    s.pid = -1;
+    int64_t stored = s_count ("audit.db", "SELECT count(*) FROM event");
+    int64_t received = s_count ("audit.db",
+        "SELECT value FROM counter WHERE name = 'ingest.received'");
+    int64_t probes = s_count ("ops.db", "SELECT count(*) FROM ops");
+    cr_assert_gt (stored, 0);
+    cr_assert_eq (received, stored + probes, "received %lld, stored %lld + %lld probes",
+                  (long long) received, (long long) stored, (long long) probes);
+    cr_assert_eq (s_count ("audit.db", "SELECT count(*) FROM counter WHERE name LIKE 'ingest.gaps.%'"), 0);
+}
