@@ -20,6 +20,9 @@
 #include <unistd.h>
 
 #include "audit_time.h"
+#include "audit_token.h"
+
+#include <czmq.h>
 
 test_pack_t *
 test_pack_new (void)
@@ -286,4 +289,79 @@ test_now_ms (void)
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
     return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int
+test_request (void *req, test_pack_t *request, msgpack_unpacked *reply)
+{
+    zframe_t *frame = zframe_new (test_pack_data (request), test_pack_size (request));
+    if (zframe_send (&frame, req, 0) != 0)
+        return -1;
+    //  msgpack-c's objects point into the buffer they were read from, so
+    //  the last answer lives until the next request replaces it
+    static zframe_t *answer = NULL;
+    zframe_destroy (&answer);
+    answer = zframe_recv (req);
+    if (!answer)
+        return -1;
+    msgpack_unpacked_destroy (reply);
+    msgpack_unpacked_init (reply);
+    size_t offset = 0;
+    int rc = msgpack_unpack_next (reply, (const char *) zframe_data (answer),
+                                  zframe_size (answer), &offset);
+    return rc == MSGPACK_UNPACK_SUCCESS ? 0 : -1;
+}
+
+const msgpack_object *
+test_obj_get (const msgpack_object *map, const char *key)
+{
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    size_t len = strlen (key);
+    for (uint32_t index = 0; index < map->via.map.size; index++) {
+        const msgpack_object *name = &map->via.map.ptr [index].key;
+        if (name->type == MSGPACK_OBJECT_STR && name->via.str.size == len
+        &&  memcmp (name->via.str.ptr, key, len) == 0)
+            return &map->via.map.ptr [index].val;
+    }
+    return NULL;
+}
+
+bool
+test_obj_str_eq (const msgpack_object *object, const char *text)
+{
+    return object && object->type == MSGPACK_OBJECT_STR
+        && object->via.str.size == strlen (text)
+        && memcmp (object->via.str.ptr, text, object->via.str.size) == 0;
+}
+
+const char *
+test_reply_code (const msgpack_unpacked *reply)
+{
+    static char code [64];
+    code [0] = 0;
+    const msgpack_object *error = test_obj_get (&reply->data, "error");
+    const msgpack_object *value = test_obj_get (error, "code");
+    if (value && value->type == MSGPACK_OBJECT_STR && value->via.str.size < sizeof code) {
+        memcpy (code, value->via.str.ptr, value->via.str.size);
+        code [value->via.str.size] = 0;
+    }
+    return code;
+}
+
+char *
+test_token (const char *secret, const char *role, const char *org,
+            const char *device, int64_t ttl_s)
+{
+    audit_claims_t claims;
+    memset (&claims, 0, sizeof claims);
+    snprintf (claims.sub, sizeof claims.sub, "sub-%s", role);
+    claims.role = streq (role, "org_admin") ? AUDIT_ROLE_ORG_ADMIN
+                : streq (role, "platform_ops") ? AUDIT_ROLE_PLATFORM_OPS : AUDIT_ROLE_DEVICE;
+    snprintf (claims.org, sizeof claims.org, "%s", org ? org : "");
+    snprintf (claims.device, sizeof claims.device, "%s", device ? device : "");
+    char *token = NULL;
+    audit_token_mint ((const uint8_t *) secret, strlen (secret), &claims, NULL, ttl_s,
+                      test_now_ms () / 1000, &token);
+    return token;
 }

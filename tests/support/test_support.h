@@ -70,3 +70,25 @@ int test_free_port (void);
 int64_t test_now_ms (void);
 
 #endif
+
+//  --- Query clients -------------------------------------------------------
+
+//  Send the packed request on a REQ socket and decode the reply into
+//  *reply (msgpack_unpacked_init'ed by the caller, destroyed by it too).
+//  The reply's strings point into the answer frame, which lives until the
+//  next test_request. Returns 0, or -1 when no reply came in time.
+int test_request (void *req, test_pack_t *request, msgpack_unpacked *reply);
+
+//  The value of key in a map object, or NULL.
+const msgpack_object *test_obj_get (const msgpack_object *map, const char *key);
+
+//  True when object is a str equal to text.
+bool test_obj_str_eq (const msgpack_object *object, const char *text);
+
+//  The reply's error code ("" when ok or absent), as a static buffer copy.
+const char *test_reply_code (const msgpack_unpacked *reply);
+
+//  Mint an HS256 token for the test secret; org/device may be NULL.
+//  The caller frees the text.
+char *test_token (const char *secret, const char *role, const char *org,
+                  const char *device, int64_t ttl_s);

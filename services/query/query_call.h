@@ -1,0 +1,56 @@
+/*  =========================================================================
+    query_call - what a handler sees of one request, and what all worker
+    threads share
+
+    A handler gets a checked, typed request and verified claims, reads
+    through its thread's own read-only connections, and writes its answer
+    into the reply. The few writes the query side makes (the export and
+    retention audit events, retention changes, mq acks) go through the one
+    shared maintainer store under its lock.
+    ========================================================================= */
+
+#ifndef QUERY_CALL_H_INCLUDED
+#define QUERY_CALL_H_INCLUDED
+
+#include <pthread.h>
+
+#include "audit_cursor.h"
+#include "audit_stmts.h"
+#include "audit_store.h"
+#include "audit_token.h"
+#include "query_reply.h"
+#include "query_request.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Shared by every worker thread; read-only after start but for the
+//  writer, which is used under writer_lock
+typedef struct {
+    const char *data_dir;
+    const char *version;
+    audit_token_t *verifier;
+    audit_cursor_key_t *cursor_key;
+    audit_store_t *writer;
+    audit_stmts_t *writer_stmts [AUDIT_DB_COUNT];
+    pthread_mutex_t writer_lock;
+} query_shared_t;
+
+typedef struct {
+    const query_request_t *request;
+    const audit_claims_t *claims;       //  zeroed for ops that need no token
+    audit_store_t *store;               //  this thread's read-only connections
+    audit_stmts_t *stmts [AUDIT_DB_COUNT];  //  their prepared statements
+    query_shared_t *shared;
+    query_reply_t *reply;
+} query_call_t;
+
+//  A handler answers one op into call->reply
+typedef void (query_handler_fn) (query_call_t *call);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,52 @@
+/*  =========================================================================
+    query_meta - the ops that need no token: health and catalog
+    ========================================================================= */
+
+#include "query_meta.h"
+
+void
+query_meta_health (query_call_t *call)
+{
+    for (int db = 0; db < AUDIT_DB_COUNT; db++) {
+        sqlite3_stmt *stmt = audit_stmts_get (call->stmts [db],
+            "SELECT count(*) FROM sqlite_master");
+        int rc = stmt ? sqlite3_step (stmt) : SQLITE_ERROR;
+        if (stmt)
+            sqlite3_reset (stmt);
+        if (rc != SQLITE_ROW) {
+            query_reply_fail (call->reply, AUDIT_ERROR_UNAVAILABLE, "a store cannot be read");
+            return;
+        }
+    }
+    query_reply_ok (call->reply, 2);
+    query_reply_kv_str (call->reply, "service", "query");
+    query_reply_kv_str (call->reply, "version", call->shared->version);
+}
+
+static void
+s_pack_fields (query_reply_t *reply, const char *key, audit_field_mask_t mask)
+{
+    query_reply_str (reply, key);
+    msgpack_pack_array (&reply->packer, (uint32_t) __builtin_popcount (mask));
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (mask & AUDIT_FIELD_BIT (field))
+            query_reply_str (reply, audit_proto_field_info ((audit_field_t) field)->key);
+}
+
+void
+query_meta_catalog (query_call_t *call)
+{
+    query_reply_t *reply = call->reply;
+    query_reply_ok (reply, 2);
+    query_reply_kv_uint (reply, "version", AUDIT_PROTO_VERSION);
+    query_reply_str (reply, "event_types");
+    msgpack_pack_array (&reply->packer, AUDIT_EVENT_COUNT);
+    for (int type = 0; type < AUDIT_EVENT_COUNT; type++) {
+        const audit_event_info_t *info = audit_proto_event_info ((audit_event_type_t) type);
+        msgpack_pack_map (&reply->packer, 4);
+        query_reply_kv_str (reply, "event_type", info->name);
+        query_reply_kv_str (reply, "category", audit_proto_category_name (info->category));
+        s_pack_fields (reply, "required", info->required);
+        s_pack_fields (reply, "optional", info->optional);
+    }
+}

@@ -1,0 +1,107 @@
+/*  =========================================================================
+    query_reply - the one reply frame a request gets
+    ========================================================================= */
+
+#include "query_reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+query_reply_init (query_reply_t *self)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_sbuffer_init (&self->buffer);
+    msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
+}
+
+void
+query_reply_release (query_reply_t *self)
+{
+    msgpack_sbuffer_destroy (&self->buffer);
+    memset (&self->buffer, 0, sizeof self->buffer);
+}
+
+void
+query_reply_reset (query_reply_t *self)
+{
+    msgpack_sbuffer_clear (&self->buffer);
+    self->failed = false;
+    self->message [0] = 0;
+}
+
+void
+query_reply_str (query_reply_t *self, const char *text)
+{
+    size_t len = strlen (text);
+    msgpack_pack_str (&self->packer, len);
+    msgpack_pack_str_body (&self->packer, text, len);
+}
+
+void
+query_reply_ok (query_reply_t *self, uint32_t pairs)
+{
+    msgpack_pack_map (&self->packer, 1 + pairs);
+    query_reply_str (self, "ok");
+    msgpack_pack_true (&self->packer);
+}
+
+void
+query_reply_fail (query_reply_t *self, audit_error_t error, const char *format, ...)
+{
+    //  The first failure is the one the client hears about
+    if (self->failed)
+        return;
+    self->failed = true;
+    self->error = error;
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->message, sizeof self->message, format, args);
+    va_end (args);
+}
+
+void
+query_reply_finish (query_reply_t *self)
+{
+    if (!self->failed)
+        return;
+    msgpack_sbuffer_clear (&self->buffer);
+    msgpack_pack_map (&self->packer, 2);
+    query_reply_str (self, "ok");
+    msgpack_pack_false (&self->packer);
+    query_reply_str (self, "error");
+    msgpack_pack_map (&self->packer, 2);
+    query_reply_kv_str (self, "code", audit_proto_error_code (self->error));
+    query_reply_kv_str (self, "message", self->message);
+}
+
+void
+query_reply_kv_str (query_reply_t *self, const char *key, const char *value)
+{
+    query_reply_str (self, key);
+    query_reply_str (self, value);
+}
+
+void
+query_reply_kv_uint (query_reply_t *self, const char *key, uint64_t value)
+{
+    query_reply_str (self, key);
+    msgpack_pack_uint64 (&self->packer, value);
+}
+
+void
+query_reply_kv_nil (query_reply_t *self, const char *key)
+{
+    query_reply_str (self, key);
+    msgpack_pack_nil (&self->packer);
+}
+
+void
+query_reply_kv_str_or_nil (query_reply_t *self, const char *key, const char *value)
+{
+    if (value && *value)
+        query_reply_kv_str (self, key, value);
+    else
+        query_reply_kv_nil (self, key);
+}

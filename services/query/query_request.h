@@ -1,0 +1,93 @@
+/*  =========================================================================
+    query_request - one request frame, decoded and checked in one place
+
+    v, op, token and every argument: its type, its range for the op, and
+    whether the op takes it at all. What comes out is typed; handlers never
+    look at MessagePack. A request that breaks a rule gets bad_request with
+    a message that names the key, never its value.
+    ========================================================================= */
+
+#ifndef QUERY_REQUEST_H_INCLUDED
+#define QUERY_REQUEST_H_INCLUDED
+
+#include "audit_cursor.h"
+#include "audit_record.h"
+#include "audit_token.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Largest request frame; bigger ones are too_large
+#define QUERY_REQUEST_MAX_BYTES   (64 * 1024)
+//  Most message ids one mq_ack takes
+#define QUERY_MESSAGE_IDS_MAX     1000
+
+typedef enum {
+#define QUERY_OP(NAME, name, role, req, opt, dlimit, mlimit, order) QUERY_OP_##NAME,
+#include "query_ops.def"
+#undef QUERY_OP
+    QUERY_OP_COUNT
+} query_op_t;
+
+typedef enum {
+#define QUERY_ARG(NAME, key, kind) QUERY_ARG_##NAME,
+#include "query_args.def"
+#undef QUERY_ARG
+    QUERY_ARG_COUNT
+} query_arg_t;
+
+#define QUERY_ARG_BIT(arg) ((uint32_t) 1u << (arg))
+
+//  The role an op needs: an audit_role_t, or QUERY_ROLE_NONE
+#define QUERY_ROLE_NONE (-1)
+
+typedef struct {
+    const char *name;
+    int role;                       //  audit_role_t or QUERY_ROLE_NONE
+    uint32_t required;              //  QUERY_ARG_BIT mask
+    uint32_t optional;
+    uint32_t default_limit, max_limit;
+    audit_cursor_order_t default_order;
+} query_op_info_t;
+
+typedef struct {
+    query_op_t op;
+    bool has_token;
+    char token [AUDIT_TOKEN_TEXT_MAX + 1];
+    uint32_t present;               //  QUERY_ARG_BIT of each argument given
+    audit_ident_t org_id, actor_id, user_id, device_id, group_id, subject;
+    int64_t from_ms, to_ms;         //  INT64_MIN / INT64_MAX when absent
+    uint32_t type_mask;             //  event types allowed; all when unfiltered
+    audit_cursor_order_t order;     //  the op's default when absent
+    uint32_t limit;                 //  the op's default when absent
+    char cursor [AUDIT_CURSOR_TEXT_MAX + 1];
+    uint32_t retention_days;
+    uint32_t status;
+    char client_ip [AUDIT_OPS_IP_MAX + 1];
+    uint32_t message_id_count;
+    uint8_t message_ids [QUERY_MESSAGE_IDS_MAX][AUDIT_UUID_SIZE];
+} query_request_t;
+
+//  Row of the op table.
+const query_op_info_t *
+    query_request_op_info (query_op_t op);
+
+//  Decode and check a request frame into *request. Returns 0, or -1 with
+//  *error (bad_request or too_large) and a message (size message_size)
+//  that names keys only.
+int
+    query_request_decode (const void *data, size_t size, query_request_t *request,
+                          audit_error_t *error, char *message, size_t message_size);
+
+//  Canonical bytes of the request's filters, for binding a cursor to them:
+//  the same filters give the same bytes whatever order the keys came in.
+//  Returns the length written (at most size).
+size_t
+    query_request_filter_bytes (const query_request_t *request, uint8_t *out, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,222 @@
+/*  =========================================================================
+    query_server - a ROUTER in front, a pool of worker threads behind it
+
+    The load-balancing broker of the ZeroMQ guide, inproc: the server
+    never runs a query itself, it only routes frames, so it always hears
+    new requests and $TERM promptly.
+    ========================================================================= */
+
+#include "query_server.h"
+#include "query_worker.h"
+
+#include "audit_log.h"
+
+//  Largest request frame the socket accepts; past the contract's own
+//  limit so that a big request is answered too_large, not cut off
+#define S_MAXMSGSIZE (1024 * 1024)
+
+typedef struct {
+    zsock_t *pipe;
+    zsock_t *router;
+    zpoller_t *poller;
+    char *endpoint;
+    int worker_count;
+    query_shared_t *shared;
+    zactor_t *workers [QUERY_SERVER_WORKERS_MAX];
+    int idle [QUERY_SERVER_WORKERS_MAX];    //  stack of idle worker indexes
+    int idle_count;
+    zlist_t *queue;                         //  requests waiting for a worker
+    bool terminated;
+} self_t;
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (self) {
+        for (int index = 0; index < self->worker_count; index++)
+            zactor_destroy (&self->workers [index]);
+        while (self->queue && zlist_size (self->queue)) {
+            zmsg_t *msg = (zmsg_t *) zlist_pop (self->queue);
+            zmsg_destroy (&msg);
+        }
+        zlist_destroy (&self->queue);
+        zpoller_destroy (&self->poller);
+        zsock_destroy (&self->router);
+        free (self->endpoint);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, const query_server_options_t *options)
+{
+    self_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->pipe = pipe;
+    self->endpoint = strdup (options->endpoint);
+    self->shared = options->shared;
+    int cores = (int) sysconf (_SC_NPROCESSORS_ONLN);
+    self->worker_count = options->workers > 0 ? options->workers : (cores > 0 ? cores : 1);
+    if (self->worker_count > QUERY_SERVER_WORKERS_MAX)
+        self->worker_count = QUERY_SERVER_WORKERS_MAX;
+    self->queue = zlist_new ();
+    if (!self->endpoint || !self->queue)
+        s_self_destroy (&self);
+    return self;
+}
+
+//  Each worker reads through its own read-only connections
+static int
+s_start_workers (self_t *self)
+{
+    for (int index = 0; index < self->worker_count; index++) {
+        audit_store_t *store = audit_store_new (self->shared->data_dir, AUDIT_STORE_READER);
+        if (!store)
+            return -1;
+        self->workers [index] = query_worker_new (self->shared, &store);
+        audit_store_destroy (&store);
+        if (!self->workers [index] || zpoller_add (self->poller, self->workers [index]))
+            return -1;
+        self->idle [self->idle_count++] = index;
+    }
+    return 0;
+}
+
+static int
+s_start (self_t *self)
+{
+    self->router = zsock_new (ZMQ_ROUTER);
+    if (!self->router)
+        return -1;
+    zsock_set_maxmsgsize (self->router, S_MAXMSGSIZE);
+    zsock_set_linger (self->router, 0);
+    if (zsock_bind (self->router, "%s", self->endpoint) == -1) {
+        audit_log_error ("msg=cannot_bind endpoint=%s reason=\"%s\"",
+                         self->endpoint, zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    self->poller = zpoller_new (self->pipe, self->router, NULL);
+    if (!self->poller || s_start_workers (self))
+        return -1;
+    audit_log_info ("msg=listening endpoint=%s workers=%d", self->endpoint, self->worker_count);
+    return 0;
+}
+
+//  Answer at once that the service is too busy, keeping the envelope
+static void
+s_reply_unavailable (self_t *self, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    zframe_t *body = zmsg_last (msg);
+    zmsg_remove (msg, body);
+    zframe_destroy (&body);
+    query_reply_t reply;
+    query_reply_init (&reply);
+    query_reply_fail (&reply, AUDIT_ERROR_UNAVAILABLE, "too many requests waiting; try again");
+    query_reply_finish (&reply);
+    zmsg_addmem (msg, reply.buffer.data, reply.buffer.size);
+    query_reply_release (&reply);
+    zmsg_send (msg_p, self->router);
+}
+
+static void
+s_dispatch (self_t *self, zmsg_t *msg)
+{
+    if (self->idle_count > 0) {
+        int index = self->idle [--self->idle_count];
+        zmsg_pushstr (msg, "REQUEST");
+        zmsg_send (&msg, self->workers [index]);
+    }
+    else
+    if (zlist_size (self->queue) < QUERY_SERVER_QUEUE_MAX)
+        zlist_append (self->queue, msg);
+    else {
+        audit_log_warn ("msg=overloaded queued=%zu", zlist_size (self->queue));
+        s_reply_unavailable (self, &msg);
+    }
+}
+
+static void
+s_handle_client (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->router);
+    if (!msg)
+        return;
+    //  identity, then the REQ delimiter, then the body: anything shorter
+    //  has nothing to answer
+    if (zmsg_size (msg) < 3) {
+        audit_log_warn ("msg=bad_envelope frames=%zu", zmsg_size (msg));
+        zmsg_destroy (&msg);
+        return;
+    }
+    s_dispatch (self, msg);
+}
+
+static void
+s_handle_worker (self_t *self, int index)
+{
+    zmsg_t *msg = zmsg_recv (self->workers [index]);
+    if (msg)
+        zmsg_send (&msg, self->router);
+    self->idle [self->idle_count++] = index;
+    zmsg_t *waiting = (zmsg_t *) zlist_pop (self->queue);
+    if (waiting)
+        s_dispatch (self, waiting);
+}
+
+static void
+s_handle_pipe (self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;
+    else
+    if (streq (command, "START")) {
+        int rc = s_start (self);
+        zsock_send (self->pipe, "i", rc);
+    }
+    zstr_free (&command);
+}
+
+static void
+s_server_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = s_self_new (pipe, (const query_server_options_t *) args);
+    zsock_signal (pipe, 0);
+    if (!self)
+        return;
+    zpoller_t *startup = zpoller_new (pipe, NULL);
+    while (!self->terminated) {
+        void *which = zpoller_wait (self->poller ? self->poller : startup, -1);
+        if (which == pipe)
+            s_handle_pipe (self);
+        else
+        if (self->router && which == self->router)
+            s_handle_client (self);
+        else
+            for (int index = 0; index < self->worker_count; index++)
+                if (which && which == self->workers [index])
+                    s_handle_worker (self, index);
+    }
+    zpoller_destroy (&startup);
+    s_self_destroy (&self);
+}
+
+zactor_t *
+query_server_new (const query_server_options_t *options)
+{
+    return zactor_new (s_server_actor, (void *) options);
+}
+
+int
+query_server_start (zactor_t *self)
+{
+    int rc = -1;
+    zstr_send (self, "START");
+    if (zsock_recv (self, "i", &rc) == -1)
+        return -1;
+    return rc;
+}

@@ -1,0 +1,49 @@
+/*  =========================================================================
+    query_server - the query endpoint: a ROUTER in front, a pool of worker
+    threads behind it
+
+    A REQ client sees plain REP semantics. Requests go to the first idle
+    worker; when all are busy they wait in a bounded queue, and past that
+    the client is told `unavailable` at once instead of waiting unseen.
+    One long export therefore holds up one worker, not everyone's list.
+
+    Commands on its pipe:
+      START     bind, open the stores, start the workers; replies "i" 0 / -1
+      $TERM     stop
+    ========================================================================= */
+
+#ifndef QUERY_SERVER_H_INCLUDED
+#define QUERY_SERVER_H_INCLUDED
+
+#include <czmq.h>
+
+#include "query_call.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Requests waiting for a worker, at most; more are answered unavailable
+#define QUERY_SERVER_QUEUE_MAX  1024
+//  Worker threads at most
+#define QUERY_SERVER_WORKERS_MAX 64
+
+typedef struct {
+    const char *endpoint;
+    int workers;                    //  threads; 0 means one per core
+    query_shared_t *shared;         //  must outlive the server
+} query_server_options_t;
+
+//  Create the server actor; the options are copied before this returns.
+zactor_t *
+    query_server_new (const query_server_options_t *options);
+
+//  Send START and wait: 0, or -1 when it cannot start (reason logged).
+int
+    query_server_start (zactor_t *self);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

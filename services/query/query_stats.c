@@ -1,0 +1,175 @@
+/*  =========================================================================
+    query_stats - the stats op: ingest counters, rows now, janitor totals
+    ========================================================================= */
+
+#include "query_stats.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_time.h"
+
+typedef struct {
+    char name [AUDIT_COUNTER_NAME_MAX + 1];
+    int64_t value;
+} s_counter_t;
+
+//  Every persistent total, sorted by name so that each family is a run
+typedef struct {
+    s_counter_t *rows;
+    size_t count, capacity;
+} s_totals_t;
+
+static void
+s_collect (const char *name, int64_t value, void *arg)
+{
+    s_totals_t *totals = (s_totals_t *) arg;
+    if (totals->count == totals->capacity) {
+        size_t capacity = totals->capacity ? totals->capacity * 2 : 64;
+        s_counter_t *rows = realloc (totals->rows, capacity * sizeof *rows);
+        if (!rows)
+            return;
+        totals->rows = rows;
+        totals->capacity = capacity;
+    }
+    s_counter_t *row = &totals->rows [totals->count++];
+    snprintf (row->name, sizeof row->name, "%s", name);
+    row->value = value;
+}
+
+static int
+s_compare (const void *left, const void *right)
+{
+    return strcmp (((const s_counter_t *) left)->name, ((const s_counter_t *) right)->name);
+}
+
+static int64_t
+s_total (const s_totals_t *totals, const char *name)
+{
+    for (size_t index = 0; index < totals->count; index++)
+        if (strcmp (totals->rows [index].name, name) == 0)
+            return totals->rows [index].value;
+    return 0;
+}
+
+//  key: {suffix: value} for every total named prefix.suffix
+static void
+s_pack_family (query_reply_t *reply, const s_totals_t *totals, const char *key, const char *prefix)
+{
+    size_t len = strlen (prefix);
+    uint32_t members = 0;
+    for (size_t index = 0; index < totals->count; index++)
+        members += strncmp (totals->rows [index].name, prefix, len) == 0;
+    query_reply_str (reply, key);
+    msgpack_pack_map (&reply->packer, members);
+    for (size_t index = 0; index < totals->count; index++)
+        if (strncmp (totals->rows [index].name, prefix, len) == 0)
+            query_reply_kv_uint (reply, totals->rows [index].name + len,
+                                 (uint64_t) totals->rows [index].value);
+}
+
+//  Every reason is listed, with 0 where nothing was rejected for it
+static void
+s_pack_rejected (query_reply_t *reply, const s_totals_t *totals)
+{
+    query_reply_str (reply, "rejected");
+    msgpack_pack_map (&reply->packer, AUDIT_REASON_COUNT);
+    for (int reason = 0; reason < AUDIT_REASON_COUNT; reason++) {
+        const char *name = audit_proto_reason_name ((audit_reason_t) reason);
+        char counter [64];
+        //  A duplicate is counted once, under ingest.duplicate
+        snprintf (counter, sizeof counter, reason == AUDIT_REASON_DUPLICATE
+                  ? "ingest.duplicate" : "ingest.rejected.%s", name);
+        query_reply_kv_uint (reply, name, (uint64_t) s_total (totals, counter));
+    }
+}
+
+static void
+s_pack_ingest (query_reply_t *reply, const s_totals_t *totals)
+{
+    query_reply_str (reply, "ingest");
+    msgpack_pack_map (&reply->packer, 8);
+    query_reply_kv_uint (reply, "received", (uint64_t) s_total (totals, "ingest.received"));
+    query_reply_kv_uint (reply, "stored", (uint64_t) s_total (totals, "ingest.stored"));
+    query_reply_kv_uint (reply, "duplicate", (uint64_t) s_total (totals, "ingest.duplicate"));
+    query_reply_kv_uint (reply, "write_failed", (uint64_t) s_total (totals, "ingest.write_failed"));
+    s_pack_rejected (reply, totals);
+    s_pack_family (reply, totals, "dropped_keys", "ingest.dropped_keys.");
+    s_pack_family (reply, totals, "dropped_keys_by_producer", "ingest.dropped_by_producer.");
+    s_pack_family (reply, totals, "gaps", "ingest.gaps.");
+}
+
+//  One integer from a one-row query; -1 when the store cannot answer
+static int64_t
+s_scalar (query_call_t *call, audit_db_t db, const char *sql)
+{
+    sqlite3_stmt *stmt = audit_stmts_get (call->stmts [db], sql);
+    if (!stmt)
+        return -1;
+    int64_t value = -1;
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        value = sqlite3_column_type (stmt, 0) == SQLITE_NULL ? -2 : sqlite3_column_int64 (stmt, 0);
+    else
+    if (rc == SQLITE_DONE)
+        value = -2;                 //  no row: "never"
+    sqlite3_reset (stmt);
+    return value;
+}
+
+static int
+s_pack_store (query_call_t *call)
+{
+    int64_t events = s_scalar (call, AUDIT_DB_AUDIT, "SELECT count(*) FROM event");
+    int64_t records = s_scalar (call, AUDIT_DB_OPS, "SELECT count(*) FROM ops");
+    int64_t messages = s_scalar (call, AUDIT_DB_QUEUE, "SELECT count(*) FROM message");
+    if (events < 0 || records < 0 || messages < 0)
+        return -1;
+    query_reply_str (call->reply, "store");
+    msgpack_pack_map (&call->reply->packer, 3);
+    query_reply_kv_uint (call->reply, "audit_events", (uint64_t) events);
+    query_reply_kv_uint (call->reply, "ops_records", (uint64_t) records);
+    query_reply_kv_uint (call->reply, "queued_messages", (uint64_t) messages);
+    return 0;
+}
+
+static void
+s_pack_janitor (query_call_t *call, const s_totals_t *totals)
+{
+    query_reply_t *reply = call->reply;
+    int64_t last = s_scalar (call, AUDIT_DB_AUDIT,
+                             "SELECT value FROM meta WHERE key = 'janitor_last_pass'");
+    query_reply_str (reply, "janitor");
+    msgpack_pack_map (&reply->packer, 2);
+    query_reply_str (reply, "deleted");
+    msgpack_pack_map (&reply->packer, 3);
+    query_reply_kv_uint (reply, "audit", (uint64_t) s_total (totals, "janitor.deleted.audit"));
+    query_reply_kv_uint (reply, "ops", (uint64_t) s_total (totals, "janitor.deleted.ops"));
+    query_reply_kv_uint (reply, "queue", (uint64_t) s_total (totals, "janitor.deleted.queue"));
+    char text [AUDIT_TIME_TEXT_SIZE];
+    if (last >= 0)
+        audit_time_format (last, text);
+    query_reply_kv_str_or_nil (reply, "last_pass", last >= 0 ? text : NULL);
+}
+
+void
+query_stats_run (query_call_t *call)
+{
+    s_totals_t totals = { NULL, 0, 0 };
+    if (audit_store_counters_read (call->store, s_collect, &totals) != 0) {
+        free (totals.rows);
+        query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the counters could not be read");
+        return;
+    }
+    if (totals.count)
+        qsort (totals.rows, totals.count, sizeof *totals.rows, s_compare);
+    query_reply_ok (call->reply, 1);
+    query_reply_str (call->reply, "stats");
+    msgpack_pack_map (&call->reply->packer, 3);
+    s_pack_ingest (call->reply, &totals);
+    if (s_pack_store (call) != 0)
+        query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the stores could not be read");
+    else
+        s_pack_janitor (call, &totals);
+    free (totals.rows);
+}

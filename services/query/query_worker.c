@@ -1,0 +1,180 @@
+/*  =========================================================================
+    query_worker - one thread that answers requests
+
+    Every request takes the same path: decode and check (query_request),
+    authenticate and authorise (here, from the op table), run the op's
+    handler, finish the reply. Nothing a client sends can end the thread.
+    ========================================================================= */
+
+#include "query_worker.h"
+
+#include "audit_log.h"
+#include "audit_time.h"
+#include "query_admin.h"
+#include "query_export.h"
+#include "query_list.h"
+#include "query_meta.h"
+#include "query_mq.h"
+#include "query_ops.h"
+#include "query_stats.h"
+
+static query_handler_fn *s_handlers [QUERY_OP_COUNT] = {
+    [QUERY_OP_LIST]          = query_list_run,
+    [QUERY_OP_EXPORT]        = query_export_run,
+    [QUERY_OP_RETENTION_GET] = query_admin_retention_get,
+    [QUERY_OP_RETENTION_SET] = query_admin_retention_set,
+    [QUERY_OP_OPS_LIST]      = query_ops_list,
+    [QUERY_OP_STATS]         = query_stats_run,
+    [QUERY_OP_MQ_FETCH]      = query_mq_fetch,
+    [QUERY_OP_MQ_ACK]        = query_mq_ack,
+    [QUERY_OP_HEALTH]        = query_meta_health,
+    [QUERY_OP_CATALOG]       = query_meta_catalog,
+};
+
+//  unauthenticated for a token that is not good, forbidden for a good one
+//  that does not fit: the op's role, then the organisation and device
+static int
+s_authorise (query_call_t *call, const query_request_t *request, audit_claims_t *claims)
+{
+    const query_op_info_t *info = query_request_op_info (request->op);
+    memset (claims, 0, sizeof *claims);
+    if (info->role == QUERY_ROLE_NONE)
+        return 0;
+    const char *reason = "missing";
+    if (!request->has_token
+    ||  audit_token_verify (call->shared->verifier, request->token, claims, &reason) != AUDIT_TOKEN_OK) {
+        audit_log_warn ("msg=unauthenticated op=%s reason=%s", info->name, reason);
+        query_reply_fail (call->reply, AUDIT_ERROR_UNAUTHENTICATED, "token missing or not valid");
+        return -1;
+    }
+    bool fits = (int) claims->role == info->role;
+    if (fits && (request->present & QUERY_ARG_BIT (QUERY_ARG_ORG_ID)))
+        fits = strcmp (claims->org, request->org_id) == 0;
+    if (fits && claims->role == AUDIT_ROLE_DEVICE)
+        fits = strcmp (claims->device, request->device_id) == 0;
+    if (!fits) {
+        audit_log_warn ("msg=forbidden op=%s sub=%s role=%s", info->name, claims->sub,
+                        audit_token_role_name (claims->role));
+        query_reply_fail (call->reply, AUDIT_ERROR_FORBIDDEN,
+                          "this token may not run %s for that scope", info->name);
+        return -1;
+    }
+    return 0;
+}
+
+void
+query_worker_answer (query_call_t *call, query_request_t *request,
+                     const void *body, size_t size)
+{
+    audit_claims_t claims;
+    audit_error_t error;
+    char message [200];
+    query_reply_reset (call->reply);
+    call->request = request;
+    call->claims = &claims;
+    if (query_request_decode (body, size, request, &error, message, sizeof message) != 0) {
+        audit_log_warn ("msg=bad_request code=%s detail=\"%s\"", audit_proto_error_code (error), message);
+        query_reply_fail (call->reply, error, "%s", message);
+    }
+    else
+    if (s_authorise (call, request, &claims) == 0)
+        s_handlers [request->op] (call);
+    query_reply_finish (call->reply);
+}
+
+typedef struct {
+    zsock_t *pipe;
+    query_call_t call;
+    query_request_t *request;           //  25 KiB: on the heap, once
+    query_reply_t reply;
+} self_t;
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (self) {
+        for (int db = 0; db < AUDIT_DB_COUNT; db++)
+            audit_stmts_destroy (&self->call.stmts [db]);
+        audit_store_destroy (&self->call.store);
+        query_reply_release (&self->reply);
+        free (self->request);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+typedef struct {
+    query_shared_t *shared;
+    audit_store_t *store;
+} s_args_t;
+
+static self_t *
+s_self_new (zsock_t *pipe, s_args_t *args)
+{
+    self_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        audit_store_destroy (&args->store);
+        return NULL;
+    }
+    self->pipe = pipe;
+    self->call.shared = args->shared;
+    self->call.reply = &self->reply;
+    query_reply_init (&self->reply);
+    self->request = calloc (1, sizeof *self->request);
+    self->call.store = args->store;
+    bool ready = self->request && self->call.store;
+    for (int db = 0; ready && db < AUDIT_DB_COUNT; db++)
+        ready = (self->call.stmts [db] = audit_stmts_new (
+                     audit_store_db (self->call.store, (audit_db_t) db))) != NULL;
+    if (!ready)
+        s_self_destroy (&self);
+    return self;
+}
+
+//  envelope... body in, envelope... reply out; the message is sent on
+static void
+s_handle_request (self_t *self, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    zframe_t *body = zmsg_last (msg);
+    zmsg_remove (msg, body);
+    query_worker_answer (&self->call, self->request, zframe_data (body), zframe_size (body));
+    zframe_destroy (&body);
+    zmsg_addmem (msg, self->reply.buffer.data, self->reply.buffer.size);
+    zmsg_send (msg_p, self->pipe);
+}
+
+static void
+s_worker_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = s_self_new (pipe, (s_args_t *) args);
+    if (!self)
+        audit_log_error ("msg=worker_failed reason=out_of_memory");
+    zsock_signal (pipe, 0);
+    while (self) {
+        zmsg_t *msg = zmsg_recv (pipe);
+        if (!msg)
+            break;
+        char *command = zmsg_popstr (msg);
+        bool terminated = !command || streq (command, "$TERM");
+        if (!terminated && streq (command, "REQUEST") && zmsg_size (msg) >= 1)
+            s_handle_request (self, &msg);
+        zstr_free (&command);
+        zmsg_destroy (&msg);
+        if (terminated)
+            break;
+    }
+    s_self_destroy (&self);
+}
+
+zactor_t *
+query_worker_new (query_shared_t *shared, audit_store_t **store_p)
+{
+    //  The worker copies what it needs before zactor_new returns
+    s_args_t args = { shared, *store_p };
+    zactor_t *actor = zactor_new (s_worker_actor, &args);
+    if (actor)
+        *store_p = NULL;
+    return actor;
+}

@@ -1,0 +1,37 @@
+/*  =========================================================================
+    query_worker - one thread that answers requests, with its own
+    read-only connections to the stores
+
+    Commands on its pipe:
+      "REQUEST" envelope... body    answer the body; the reply goes back
+                                    as envelope... reply
+      $TERM                         stop
+    ========================================================================= */
+
+#ifndef QUERY_WORKER_H_INCLUDED
+#define QUERY_WORKER_H_INCLUDED
+
+#include <czmq.h>
+
+#include "query_call.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Start a worker on its own read-only store, whose ownership moves to
+//  it; shared must outlive the worker.
+zactor_t *
+    query_worker_new (query_shared_t *shared, audit_store_t **store_p);
+
+//  Answer one request body into reply (what the thread does per request;
+//  public so that tests and benchmarks can call it in-process).
+void
+    query_worker_answer (query_call_t *call, query_request_t *request,
+                         const void *body, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,223 @@
+/*  =========================================================================
+    test_service - the real workers of one test
+    ========================================================================= */
+
+#include "test_service.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include "audit_time.h"
+
+static void
+s_send_ops_probe (test_service_t *self)
+{
+    test_pack_t *pack = test_pack_new ();
+    char now [AUDIT_TIME_TEXT_SIZE];
+    audit_time_format (test_now_ms (), now);
+    test_pack_map (pack, 6);
+    test_pack_kv_uint (pack, "v", 1);
+    test_pack_kv_str (pack, "timestamp", now);
+    test_pack_kv_str (pack, "client_ip", "127.0.0.1");
+    test_pack_kv_str (pack, "method", "GET");
+    test_pack_kv_str (pack, "path", "/probe");
+    test_pack_kv_uint (pack, "status", 200);
+    test_service_publish (self, "ops", pack);
+    test_pack_destroy (&pack);
+}
+
+//  A PUB socket only sends once the subscription has travelled back to
+//  it: probe until one probe is stored, so no test event is lost to that
+static void
+s_wait_connected (test_service_t *self)
+{
+    for (int attempt = 0; attempt < 200; attempt++) {
+        s_send_ops_probe (self);
+        if (test_service_wait_count (self, "ops.db", "SELECT count(*) FROM ops", 1, 50) >= 1)
+            return;
+    }
+    cr_assert_fail ("the ingest worker never stored a probe");
+}
+
+static pid_t
+s_start (test_service_t *self, const char *program, const char *flag, const char *endpoint)
+{
+    char log_path [512];
+    snprintf (log_path, sizeof log_path, "%s.%s.log", self->dir, program);
+    const char *args [] = { flag, endpoint, "--data-dir", self->dir, NULL };
+    const char *env [] = { "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
+    pid_t pid = test_worker_start (program, args, env, log_path);
+    cr_assert_gt (pid, 0);
+    return pid;
+}
+
+void
+test_service_reconnect (test_service_t *self)
+{
+    zsock_destroy (&self->req);
+    self->req = zsock_new (ZMQ_REQ);
+    zsock_set_rcvtimeo (self->req, 10000);
+    zsock_set_linger (self->req, 0);
+    cr_assert_eq (zsock_connect (self->req, "%s", self->query_endpoint), 0);
+}
+
+test_service_t *
+test_service_start (const char *tag, bool with_query)
+{
+    test_service_t *self = calloc (1, sizeof *self);
+    self->dir = test_tmpdir_new (tag);
+    snprintf (self->ingest_endpoint, sizeof self->ingest_endpoint, "tcp://127.0.0.1:%d", test_free_port ());
+    snprintf (self->query_endpoint, sizeof self->query_endpoint, "tcp://127.0.0.1:%d", test_free_port ());
+    self->ingest_pid = s_start (self, "audit-ingest", "--ingest-endpoint", self->ingest_endpoint);
+    self->pub = zsock_new (ZMQ_PUB);
+    zsock_set_sndhwm (self->pub, 0);
+    cr_assert_eq (zsock_connect (self->pub, "%s", self->ingest_endpoint), 0);
+    s_wait_connected (self);
+    if (with_query) {
+        self->query_pid = s_start (self, "audit-query", "--query-endpoint", self->query_endpoint);
+        test_service_reconnect (self);
+    }
+    return self;
+}
+
+void
+test_service_destroy (test_service_t **self_p)
+{
+    test_service_t *self = *self_p;
+    if (!self)
+        return;
+    zsock_destroy (&self->pub);
+    zsock_destroy (&self->req);
+    if (self->ingest_pid > 0)
+        test_worker_stop (self->ingest_pid, SIGKILL, 2000);
+    if (self->query_pid > 0)
+        test_worker_stop (self->query_pid, SIGKILL, 2000);
+    const char *programs [] = { "audit-ingest", "audit-query", "audit-janitor" };
+    for (int index = 0; index < 3; index++) {
+        char log_path [512];
+        snprintf (log_path, sizeof log_path, "%s.%s.log", self->dir, programs [index]);
+        unlink (log_path);
+    }
+    test_tmpdir_destroy (&self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+test_service_publish_raw (test_service_t *self, const char *topic, const void *data, size_t size)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, topic);
+    zmsg_addmem (msg, data, size);
+    cr_assert_eq (zmsg_send (&msg, self->pub), 0);
+}
+
+void
+test_service_publish (test_service_t *self, const char *topic, test_pack_t *body)
+{
+    test_service_publish_raw (self, topic, test_pack_data (body), test_pack_size (body));
+}
+
+int64_t
+test_service_count (test_service_t *self, const char *db_name, const char *sql)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s", self->dir, db_name);
+    sqlite3 *db = NULL;
+    int64_t count = -1;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout (db, 2000);
+        sqlite3_stmt *stmt = NULL;
+        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK
+        &&  sqlite3_step (stmt) == SQLITE_ROW)
+            count = sqlite3_column_int64 (stmt, 0);
+        sqlite3_finalize (stmt);
+    }
+    sqlite3_close (db);
+    return count;
+}
+
+int64_t
+test_service_wait_count (test_service_t *self, const char *db, const char *sql,
+                         int64_t want, int timeout_ms)
+{
+    int64_t count = -1;
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+        count = test_service_count (self, db, sql);
+        if (count >= want)
+            break;
+        zclock_sleep (20);
+    }
+    return count;
+}
+
+int64_t
+test_service_counter (test_service_t *self, const char *name, int64_t want)
+{
+    char sql [512];
+    snprintf (sql, sizeof sql,
+              "SELECT coalesce (sum (value), 0) FROM counter WHERE name = '%s'", name);
+    //  Counters reach audit.db at least once a second
+    return test_service_wait_count (self, "audit.db", sql, want, 5000);
+}
+
+void
+test_service_call (test_service_t *self, const char *op, const char *token, uint32_t pairs,
+                   void (*fill) (test_pack_t *, void *), void *arg, msgpack_unpacked *reply)
+{
+    test_pack_t *request = test_pack_new ();
+    test_pack_map (request, 2 + (token ? 1 : 0) + pairs);
+    test_pack_kv_uint (request, "v", 1);
+    test_pack_kv_str (request, "op", op);
+    if (token)
+        test_pack_kv_str (request, "token", token);
+    if (fill)
+        fill (request, arg);
+    int rc = test_request (self->req, request, reply);
+    test_pack_destroy (&request);
+    cr_assert_eq (rc, 0, "no reply to %s", op);
+}
+
+//  --------------------------------------------------------------------------
+//  The janitor
+
+int
+test_service_janitor_once (test_service_t *self, const char *const *env, int timeout_ms)
+{
+    char log_path [512];
+    snprintf (log_path, sizeof log_path, "%s.audit-janitor.log", self->dir);
+    const char *args [] = { "--once", "--data-dir", self->dir, NULL };
+    pid_t pid = test_worker_start ("audit-janitor", args, env, log_path);
+    cr_assert_gt (pid, 0);
+    return test_worker_stop (pid, 0, timeout_ms);
+}
+
+bool
+test_faketime_env (const char *offset, const char **env)
+{
+    //  The multi-threaded variant: the janitor runs an actor thread
+    static const char *libraries [] = {
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+        "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+        "/usr/lib/faketime/libfaketimeMT.so.1"
+    };
+    static char preload [256], faketime [64], asan [512];
+    const char *library = NULL;
+    for (size_t index = 0; !library && index < sizeof libraries / sizeof *libraries; index++)
+        if (access (libraries [index], R_OK) == 0)
+            library = libraries [index];
+    if (!library)
+        return false;
+    snprintf (preload, sizeof preload, "LD_PRELOAD=%s", library);
+    snprintf (faketime, sizeof faketime, "FAKETIME=%s", offset);
+    //  A sanitizer build refuses a preloaded library ahead of its runtime
+    const char *current = getenv ("ASAN_OPTIONS");
+    snprintf (asan, sizeof asan, "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
+              current ? current : "", current && *current ? ":" : "");
+    env [0] = preload;
+    env [1] = faketime;
+    env [2] = asan;
+    env [3] = NULL;
+    return true;
+}

@@ -1,0 +1,71 @@
+/*  =========================================================================
+    test_service - the real workers of one test, on 127.0.0.1 ports of
+    their own and a fresh data directory, with a PUB socket connected to
+    ingest and a REQ socket connected to query.
+    ========================================================================= */
+
+#ifndef TEST_SERVICE_H_INCLUDED
+#define TEST_SERVICE_H_INCLUDED
+
+#include <czmq.h>
+
+#include "test_support.h"
+
+#define TEST_SECRET "integration-test-secret"
+
+typedef struct {
+    char *dir;
+    char ingest_endpoint [64];
+    char query_endpoint [64];
+    pid_t ingest_pid;
+    pid_t query_pid;
+    zsock_t *pub;
+    zsock_t *req;
+} test_service_t;
+
+//  Start audit-ingest (and audit-query when with_query), connect, and wait
+//  until a probe published on ops is stored. Asserts on failure.
+test_service_t *test_service_start (const char *tag, bool with_query);
+
+//  SIGKILL whatever still runs, remove the directory and the logs.
+void test_service_destroy (test_service_t **self_p);
+
+//  Publish [topic, packed body].
+void test_service_publish (test_service_t *self, const char *topic, test_pack_t *body);
+
+//  Publish [topic, raw bytes].
+void test_service_publish_raw (test_service_t *self, const char *topic,
+                               const void *data, size_t size);
+
+//  One integer from a query on one of the stores ("audit.db"...), or -1.
+int64_t test_service_count (test_service_t *self, const char *db, const char *sql);
+
+//  Poll the query until it answers at least want or timeout_ms passes.
+int64_t test_service_wait_count (test_service_t *self, const char *db, const char *sql,
+                                 int64_t want, int timeout_ms);
+
+//  A persistent counter's total once it reaches want (or after 5 s).
+int64_t test_service_counter (test_service_t *self, const char *name, int64_t want);
+
+//  A fresh REQ socket to the query worker (a REQ that timed out is stuck).
+void test_service_reconnect (test_service_t *self);
+
+//  Send a request built as {v: 1, op, token?, ...pairs} and decode the
+//  reply; pairs are packed by fill (may be NULL). Asserts a reply came.
+void test_service_call (test_service_t *self, const char *op, const char *token,
+                        uint32_t pairs, void (*fill) (test_pack_t *, void *),
+                        void *arg, msgpack_unpacked *reply);
+
+#endif
+
+//  --- The janitor ------------------------------------------------------------
+
+//  Run audit-janitor --once on the data directory, with extra "NAME=value"
+//  environment entries (NULL-terminated, may be NULL); returns its exit
+//  status, or -1 when it did not end within timeout_ms.
+int test_service_janitor_once (test_service_t *self, const char *const *env, int timeout_ms);
+
+//  Fill env (room for 4 entries and the NULL) with what runs a worker on a
+//  clock moved by offset (libfaketime's form, e.g. "+8d"). Returns false
+//  when libfaketime (Debian package faketime) is not installed.
+bool test_faketime_env (const char *offset, const char **env);

@@ -1,0 +1,112 @@
+/*  =========================================================================
+    ctl_client - one REQ socket to the query worker
+    ========================================================================= */
+
+#include "ctl_client.h"
+
+#include <czmq.h>
+
+struct _ctl_client_t {
+    zsock_t *socket;
+    int timeout_ms;
+    bool broken;                    //  a call timed out: REQ state is lost
+};
+
+ctl_client_t *
+ctl_client_new (const char *endpoint, int timeout_ms)
+{
+    ctl_client_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->timeout_ms = timeout_ms;
+    self->socket = zsock_new (ZMQ_REQ);
+    if (self->socket) {
+        //  Never hold the process at exit for a request nobody took
+        zsock_set_linger (self->socket, 0);
+        zsock_set_sndtimeo (self->socket, timeout_ms);
+        zsock_set_rcvtimeo (self->socket, timeout_ms);
+    }
+    if (!self->socket || zsock_connect (self->socket, "%s", endpoint) != 0) {
+        fprintf (stderr, "auditctl: cannot connect to %s\n", endpoint);
+        ctl_client_destroy (&self);
+    }
+    return self;
+}
+
+void
+ctl_client_destroy (ctl_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ctl_client_t *self = *self_p;
+    zsock_destroy (&self->socket);
+    free (self);
+    *self_p = NULL;
+}
+
+static int
+s_send (ctl_client_t *self, const ctl_request_t *request)
+{
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init (&buffer);
+    int rc = ctl_request_encode (request, &buffer);
+    if (rc == 0)
+        rc = zmq_send (zsock_resolve (self->socket), buffer.data, buffer.size, 0) < 0 ? -1 : 0;
+    msgpack_sbuffer_destroy (&buffer);
+    return rc;
+}
+
+//  Print a refused or malformed reply and say REFUSED
+static int
+s_refused (const ctl_reply_t *reply)
+{
+    char code [64], message [512];
+    if (reply)
+        ctl_reply_error (reply, code, sizeof code, message, sizeof message);
+    else {
+        snprintf (code, sizeof code, "bad_reply");
+        snprintf (message, sizeof message, "the reply is not a MessagePack map");
+    }
+    fprintf (stderr, "error: %s: %s\n", code, message);
+    return CTL_EXIT_REFUSED;
+}
+
+static int
+s_no_answer (ctl_client_t *self)
+{
+    self->broken = true;
+    if (zsys_interrupted)               //  CZMQ's handler caught Ctrl-C
+        fprintf (stderr, "error: interrupted\n");
+    else
+        fprintf (stderr, "error: no answer from the query service within %d ms\n",
+                 self->timeout_ms);
+    return CTL_EXIT_NO_ANSWER;
+}
+
+int
+ctl_client_call (ctl_client_t *self, const ctl_request_t *request, ctl_reply_t **reply_p)
+{
+    *reply_p = NULL;
+    if (self->broken)
+        return CTL_EXIT_NO_ANSWER;
+    if (s_send (self, request) != 0)
+        return s_no_answer (self);
+    zframe_t *frame = zframe_recv (self->socket);
+    if (!frame)
+        return s_no_answer (self);
+    bool more = zframe_more (frame);
+    ctl_reply_t *reply = more ? NULL : ctl_reply_new (zframe_data (frame), zframe_size (frame));
+    zframe_destroy (&frame);
+    if (more)                           //  drain the rest so REQ stays in step
+        while (zsock_rcvmore (self->socket)) {
+            zframe_t *extra = zframe_recv (self->socket);
+            zframe_destroy (&extra);
+        }
+    if (!reply || !ctl_reply_ok (reply)) {
+        int rc = s_refused (reply);
+        ctl_reply_destroy (&reply);
+        return rc;
+    }
+    *reply_p = reply;
+    return CTL_EXIT_OK;
+}

@@ -1,0 +1,41 @@
+/*  =========================================================================
+    ctl_export - auditctl export: every CSV chunk of an export, into one
+    file, atomically
+
+    The chunks are written to FILE.tmp as they arrive (memory stays flat
+    however big the export), and only when the last chunk (next_cursor nil)
+    is on disk is the file fsynced and renamed to FILE, and the directory
+    fsynced. So FILE either holds a complete export or does not exist: a
+    refused chunk, a timeout, a full disk or Ctrl-C leave no FILE and no
+    FILE.tmp behind. The file is created 0600: it is personal data.
+    ========================================================================= */
+
+#ifndef CTL_EXPORT_H_INCLUDED
+#define CTL_EXPORT_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ctl_client.h"
+#include "ctl_request.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Run the export request (its format is set to csv here) over client into
+//  path. progress, when not NULL, gets a "\r"-updated progress line (the
+//  caller passes stderr only when it is a terminal). *rows_p gets the rows
+//  written. Returns an exit code: 0; 1 when the service refused a chunk or
+//  the file could not be written; 2 when FILE.tmp cannot be created; 3 on
+//  no answer.
+int
+    ctl_export_run (ctl_client_t *client, ctl_request_t *request, const char *path,
+                    FILE *progress, uint64_t *rows_p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,66 @@
+/*  =========================================================================
+    auditctl - the command-line client of the Semafore audit service
+
+    Thin: parse the command line, connect where the command needs to, run
+    the command, exit with its code (0 ok, 1 refused, 2 usage, 3 no
+    answer). Each command lives in its own module.
+    ========================================================================= */
+
+#include <czmq.h>
+#include <inttypes.h>
+#include <unistd.h>
+
+#include "ctl_args.h"
+#include "ctl_client.h"
+#include "ctl_export.h"
+#include "ctl_json.h"
+#include "ctl_publish.h"
+#include "ctl_query.h"
+#include "ctl_token.h"
+
+static int
+s_export (const ctl_args_t *args, ctl_client_t *client)
+{
+    uint64_t rows;
+    const char *path = args->text [CTL_OPT_OUTPUT];
+    //  A progress line is for a person watching, not for a log file
+    FILE *progress = isatty (STDERR_FILENO) ? stderr : NULL;
+    int rc = ctl_export_run (client, args->request, path, progress, &rows);
+    if (rc == CTL_EXIT_OK && args->json) {
+        printf ("{\"rows\":%" PRIu64 ",\"file\":", rows);
+        ctl_json_write_str (stdout, path, strlen (path));
+        printf ("}\n");
+    }
+    else
+    if (rc == CTL_EXIT_OK)
+        printf ("%" PRIu64 " rows written to %s\n", rows, path);
+    return rc;
+}
+
+static int
+s_run (const ctl_args_t *args)
+{
+    if (args->command == CTL_COMMAND_TOKEN)
+        return ctl_token_run (args);
+    if (args->command == CTL_COMMAND_PUBLISH)
+        return ctl_publish_run (args);
+    ctl_client_t *client = ctl_client_new (args->endpoint, args->timeout_ms);
+    if (!client)
+        return CTL_EXIT_USAGE;
+    int rc = args->command == CTL_COMMAND_EXPORT ? s_export (args, client)
+                                                  : ctl_query_run (args, client, stdout, stderr);
+    ctl_client_destroy (&client);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    ctl_args_t args;
+    ctl_args_result_t parsed = ctl_args_parse (&args, argc, argv);
+    int rc = parsed == CTL_ARGS_OK ? s_run (&args)
+           : parsed == CTL_ARGS_HELP ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+    ctl_args_destroy (&args);
+    fflush (stdout);
+    return ferror (stdout) && rc == CTL_EXIT_OK ? CTL_EXIT_REFUSED : rc;
+}
