@@ -9,116 +9,38 @@
 #include <sqlite3.h>
 
 #include "audit_time.h"
-#include "test_support.h"
+#include "test_service.h"
 
-typedef struct {
-    char *dir;
-    char endpoint [64];
-    pid_t pid;
-    zsock_t *pub;
-} s_fixture_t;
+static test_service_t *s;
 
-static s_fixture_t s;
-
-//  Rows of a query on one of the data directory's stores, or -1
 static int64_t
-s_count (const char *db_name, const char *sql)
+s_count (const char *db, const char *sql)
 {
-    char path [512];
-    snprintf (path, sizeof path, "%s/%s", s.dir, db_name);
-    sqlite3 *db = NULL;
-    int64_t count = -1;
-    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout (db, 2000);
-        sqlite3_stmt *stmt = NULL;
-        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK
-        &&  sqlite3_step (stmt) == SQLITE_ROW)
-            count = sqlite3_column_int64 (stmt, 0);
-        sqlite3_finalize (stmt);
-    }
-    sqlite3_close (db);
-    return count;
+    return test_service_count (s, db, sql);
 }
 
-//  Poll until the query answers at least want, or timeout_ms passes
 static int64_t
-s_wait_count (const char *db_name, const char *sql, int64_t want, int timeout_ms)
+s_wait_count (const char *db, const char *sql, int64_t want, int timeout_ms)
 {
-    int64_t count = -1;
-    for (int waited = 0; waited < timeout_ms; waited += 20) {
-        count = s_count (db_name, sql);
-        if (count >= want)
-            break;
-        zclock_sleep (20);
-    }
-    return count;
+    return test_service_wait_count (s, db, sql, want, timeout_ms);
 }
 
 static void
 s_send (const char *topic, test_pack_t *pack)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, topic);
-    zmsg_addmem (msg, test_pack_data (pack), test_pack_size (pack));
-    cr_assert_eq (zmsg_send (&msg, s.pub), 0);
-}
-
-static void
-s_send_ops_probe (void)
-{
-    test_pack_t *pack = test_pack_new ();
-    char now [AUDIT_TIME_TEXT_SIZE];
-    audit_time_format (test_now_ms (), now);
-    test_pack_map (pack, 6);
-    test_pack_kv_uint (pack, "v", 1);
-    test_pack_kv_str (pack, "timestamp", now);
-    test_pack_kv_str (pack, "client_ip", "127.0.0.1");
-    test_pack_kv_str (pack, "method", "GET");
-    test_pack_kv_str (pack, "path", "/probe");
-    test_pack_kv_uint (pack, "status", 200);
-    s_send ("ops", pack);
-    test_pack_destroy (&pack);
-}
-
-//  A PUB socket only sends once the subscription has travelled back to
-//  it: probe until one probe is stored, so no test event is lost to that
-static void
-s_wait_connected (void)
-{
-    for (int attempt = 0; attempt < 200; attempt++) {
-        s_send_ops_probe ();
-        if (s_wait_count ("ops.db", "SELECT count(*) FROM ops", 1, 50) >= 1)
-            return;
-    }
-    cr_assert_fail ("the ingest worker never stored a probe");
+    test_service_publish (s, topic, pack);
 }
 
 static void
 s_setup (void)
 {
-    s.dir = test_tmpdir_new ("ingest");
-    snprintf (s.endpoint, sizeof s.endpoint, "tcp://127.0.0.1:%d", test_free_port ());
-    char log_path [512];
-    snprintf (log_path, sizeof log_path, "%s.log", s.dir);
-    const char *args [] = { "--ingest-endpoint", s.endpoint, "--data-dir", s.dir, NULL };
-    s.pid = test_worker_start ("audit-ingest", args, NULL, log_path);
-    cr_assert_gt (s.pid, 0);
-    s.pub = zsock_new (ZMQ_PUB);
-    zsock_set_sndhwm (s.pub, 0);
-    cr_assert_eq (zsock_connect (s.pub, "%s", s.endpoint), 0);
-    s_wait_connected ();
+    s = test_service_start ("ingest", false);
 }
 
 static void
 s_teardown (void)
 {
-    zsock_destroy (&s.pub);
-    if (s.pid > 0)
-        test_worker_stop (s.pid, SIGKILL, 2000);
-    char log_path [512];
-    snprintf (log_path, sizeof log_path, "%s.log", s.dir);
-    unlink (log_path);
-    test_tmpdir_destroy (&s.dir);
+    test_service_destroy (&s);
 }
 
 TestSuite (ingest, .init = s_setup, .fini = s_teardown, .timeout = 60);
@@ -126,16 +48,13 @@ TestSuite (ingest, .init = s_setup, .fini = s_teardown, .timeout = 60);
 static bool
 s_still_running (void)
 {
-    return waitpid (s.pid, NULL, WNOHANG) == 0;
+    return waitpid (s->ingest_pid, NULL, WNOHANG) == 0;
 }
 
 static int64_t
 s_counter (const char *name, int64_t want)
 {
-    char sql [256];
-    snprintf (sql, sizeof sql, "SELECT coalesce (sum (value), 0) FROM counter WHERE name = '%s'", name);
-    //  Counters reach audit.db at least once a second
-    return s_wait_count ("audit.db", sql, want, 5000);
+    return test_service_counter (s, name, want);
 }
 
 static int64_t
@@ -212,10 +131,7 @@ s_event_with (const char *id, const char *key, const char *value, uint32_t extra
 static void
 s_send_raw (const char *topic, const void *data, size_t size)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, topic);
-    zmsg_addmem (msg, data, size);
-    cr_assert_eq (zmsg_send (&msg, s.pub), 0);
+    test_service_publish_raw (s, topic, data, size);
 }
 
 Test (ingest, rejected_events_are_never_stored_and_the_worker_goes_on)
@@ -249,7 +165,7 @@ Test (ingest, rejected_events_are_never_stored_and_the_worker_goes_on)
     msgpack_pack_nil (&trailing->packer);
     s_send ("audit", trailing);
     test_pack_destroy (&trailing);
-    zstr_send (s.pub, "audit");
+    zstr_send (s->pub, "audit");
     test_pack_t *huge = s_event_with (ids [6], NULL, NULL, 1);
     char *filler = calloc (70 * 1024, 1);
     memset (filler, 'x', 70 * 1024 - 1);
@@ -298,11 +214,11 @@ Test (ingest, no_forbidden_value_reaches_any_file)
     cr_assert_eq (s_wait_count ("audit.db", "SELECT count(*) FROM event", sent, 5000), sent);
     cr_assert_eq (s_counter ("ingest.dropped_keys.message_body", sent), sent);
     cr_assert_eq (s_counter ("ingest.dropped_keys.otp", sent), sent);
-    cr_assert_eq (test_worker_stop (s.pid, SIGTERM, 10000), 0);
-    s.pid = -1;
+    cr_assert_eq (test_worker_stop (s->ingest_pid, SIGTERM, 10000), 0);
+    s->ingest_pid = -1;
     //  The search works: a value that is stored is found
-    cr_assert (test_dir_contains (s.dir, "canary-org", 10));
-    cr_assert_not (test_dir_contains (s.dir, canary, strlen (canary)),
+    cr_assert (test_dir_contains (s->dir, "canary-org", 10));
+    cr_assert_not (test_dir_contains (s->dir, canary, strlen (canary)),
                    "a forbidden value was written to the data directory");
 }
 
@@ -316,10 +232,10 @@ Test (ingest, sigterm_mid_stream_commits_everything_received)
         s_send ("audit", pack);
         test_pack_destroy (&pack);
         if (seq == total / 4)
-            kill (s.pid, SIGTERM);
+            kill (s->ingest_pid, SIGTERM);
     }
-    cr_assert_eq (test_worker_stop (s.pid, 0, 20000), 0, "exit 0 on SIGTERM");
-    s.pid = -1;
+    cr_assert_eq (test_worker_stop (s->ingest_pid, 0, 20000), 0, "exit 0 on SIGTERM");
+    s->ingest_pid = -1;
     int64_t stored = s_count ("audit.db", "SELECT count(*) FROM event");
     int64_t received = s_count ("audit.db",
         "SELECT value FROM counter WHERE name = 'ingest.received'");
