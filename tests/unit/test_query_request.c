@@ -1,0 +1,209 @@
+/*  Requests are decoded and checked in one place: every rule of the
+    contract's "Querying" section, and nothing echoed back but key names */
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "query_request.h"
+#include "test_support.h"
+
+static query_request_t s_request;
+static audit_error_t s_error;
+static char s_message [200];
+
+static int
+s_decode (test_pack_t *pack)
+{
+    return query_request_decode (test_pack_data (pack), test_pack_size (pack),
+                                 &s_request, &s_error, s_message, sizeof s_message);
+}
+
+//  {v: 1, op, token, ...} with room for extra pairs
+static test_pack_t *
+s_start (const char *op, uint32_t extra)
+{
+    test_pack_t *pack = test_pack_new ();
+    test_pack_map (pack, 3 + extra);
+    test_pack_kv_uint (pack, "v", 1);
+    test_pack_kv_str (pack, "op", op);
+    test_pack_kv_str (pack, "token", "t.o.k");
+    return pack;
+}
+
+static void
+s_assert_bad (test_pack_t *pack, const char *words)
+{
+    cr_assert_eq (s_decode (pack), -1);
+    cr_assert_eq (s_error, AUDIT_ERROR_BAD_REQUEST, "%s", s_message);
+    cr_assert (strstr (s_message, words), "message '%s' lacks '%s'", s_message, words);
+    test_pack_destroy (&pack);
+}
+
+Test (query_request, a_list_with_every_filter_is_typed)
+{
+    test_pack_t *pack = s_start ("list", 8);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_str (pack, "from", "2026-11-01T00:00:00Z");
+    test_pack_kv_ts_ext (pack, "to", 1795000000000LL, 12);
+    test_pack_kv_str (pack, "subject", "alice");
+    test_pack_kv_str (pack, "order", "asc");
+    test_pack_kv_uint (pack, "limit", 1000);
+    test_pack_str (pack, "event_types");
+    msgpack_pack_array (&pack->packer, 2);
+    test_pack_str (pack, "user_login");
+    test_pack_str (pack, "device_registered");
+    test_pack_str (pack, "categories");
+    msgpack_pack_array (&pack->packer, 1);
+    test_pack_str (pack, "authentication");
+    cr_assert_eq (s_decode (pack), 0, "%s", s_message);
+    cr_assert_eq (s_request.op, QUERY_OP_LIST);
+    cr_assert_str_eq (s_request.org_id, "acme");
+    cr_assert_str_eq (s_request.subject, "alice");
+    cr_assert_str_eq (s_request.token, "t.o.k");
+    cr_assert_eq (s_request.from_ms, 1793491200000LL);
+    cr_assert_eq (s_request.to_ms, 1795000000000LL);
+    cr_assert_eq (s_request.order, AUDIT_CURSOR_ASC);
+    cr_assert_eq (s_request.limit, 1000);
+    //  types AND categories: only user_login is in both
+    cr_assert_eq (s_request.type_mask, 1u << AUDIT_EVENT_USER_LOGIN);
+    test_pack_destroy (&pack);
+}
+
+Test (query_request, defaults_come_from_the_op)
+{
+    test_pack_t *pack = s_start ("export", 1);
+    test_pack_kv_str (pack, "org_id", "acme");
+    cr_assert_eq (s_decode (pack), 0, "%s", s_message);
+    cr_assert_eq (s_request.limit, 10000);
+    cr_assert_eq (s_request.order, AUDIT_CURSOR_ASC);
+    cr_assert_eq (s_request.from_ms, INT64_MIN);
+    cr_assert_eq (s_request.type_mask, (1u << AUDIT_EVENT_COUNT) - 1);
+    test_pack_destroy (&pack);
+    pack = s_start ("list", 1);
+    test_pack_kv_str (pack, "org_id", "acme");
+    cr_assert_eq (s_decode (pack), 0);
+    cr_assert_eq (s_request.limit, 100);
+    cr_assert_eq (s_request.order, AUDIT_CURSOR_DESC);
+    test_pack_destroy (&pack);
+}
+
+Test (query_request, every_rule_has_its_bad_request)
+{
+    test_pack_t *pack = s_start ("list", 1);
+    test_pack_kv_str (pack, "colour", "blue");
+    s_assert_bad (pack, "unknown key colour");
+    pack = s_start ("list", 0);
+    s_assert_bad (pack, "list needs org_id");
+    pack = s_start ("retention_get", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_uint (pack, "limit", 5);
+    s_assert_bad (pack, "retention_get does not take limit");
+    pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_uint (pack, "limit", 1001);
+    s_assert_bad (pack, "limit must be 1 to 1000");
+    pack = s_start ("export", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_uint (pack, "limit", 50001);
+    s_assert_bad (pack, "limit must be 1 to 50000");
+    pack = s_start ("retention_set", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_uint (pack, "retention_days", 366);
+    s_assert_bad (pack, "cannot exceed 12 months");
+    pack = s_start ("retention_set", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_uint (pack, "retention_days", 0);
+    s_assert_bad (pack, "1 to 365");
+    pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "org_id", "has space");
+    test_pack_kv_str (pack, "order", "up");
+    s_assert_bad (pack, "org_id has a wrong type or form");
+    pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_str (pack, "org_id", "acme");
+    s_assert_bad (pack, "given twice");
+    pack = s_start ("dance", 0);
+    s_assert_bad (pack, "unknown op");
+    pack = s_start ("export", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_str (pack, "format", "xlsx");
+    s_assert_bad (pack, "format");
+}
+
+Test (query_request, envelope_rules)
+{
+    test_pack_t *pack = test_pack_new ();
+    test_pack_map (pack, 1);
+    test_pack_kv_str (pack, "op", "health");
+    s_assert_bad (pack, "needs v");
+    pack = test_pack_new ();
+    test_pack_map (pack, 2);
+    test_pack_kv_uint (pack, "v", 2);
+    test_pack_kv_str (pack, "op", "health");
+    s_assert_bad (pack, "v must be 1");
+    pack = test_pack_new ();
+    test_pack_map (pack, 1);
+    test_pack_kv_uint (pack, "v", 1);
+    s_assert_bad (pack, "needs op");
+    pack = test_pack_new ();
+    msgpack_pack_array (&pack->packer, 0);
+    s_assert_bad (pack, "not a MessagePack map");
+    pack = s_start ("health", 0);
+    msgpack_pack_nil (&pack->packer);
+    s_assert_bad (pack, "trailing bytes");
+    //  A token that is not a string is no token: unauthenticated, later
+    pack = test_pack_new ();
+    test_pack_map (pack, 3);
+    test_pack_kv_uint (pack, "v", 1);
+    test_pack_kv_str (pack, "op", "stats");
+    test_pack_kv_uint (pack, "token", 42);
+    cr_assert_eq (s_decode (pack), 0);
+    cr_assert_not (s_request.has_token);
+    test_pack_destroy (&pack);
+}
+
+Test (query_request, hostile_sizes_are_refused_without_allocation)
+{
+    static const uint8_t huge_map [] = { 0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'v', 0x01 };
+    cr_assert_eq (query_request_decode (huge_map, sizeof huge_map, &s_request, &s_error,
+                                        s_message, sizeof s_message), -1);
+    cr_assert_eq (s_error, AUDIT_ERROR_BAD_REQUEST);
+    static uint8_t big [QUERY_REQUEST_MAX_BYTES + 1];
+    cr_assert_eq (query_request_decode (big, sizeof big, &s_request, &s_error,
+                                        s_message, sizeof s_message), -1);
+    cr_assert_eq (s_error, AUDIT_ERROR_TOO_LARGE);
+    test_pack_t *pack = s_start ("mq_ack", 3);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_str (pack, "device_id", "phone");
+    test_pack_str (pack, "message_ids");
+    msgpack_pack_array (&pack->packer, QUERY_MESSAGE_IDS_MAX + 1);
+    for (int index = 0; index <= QUERY_MESSAGE_IDS_MAX; index++)
+        test_pack_str (pack, "2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d");
+    s_assert_bad (pack, "message_ids");
+}
+
+Test (query_request, filter_bytes_ignore_key_order_and_see_every_filter)
+{
+    uint8_t first [512], second [512];
+    test_pack_t *pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_str (pack, "actor_id", "alice");
+    cr_assert_eq (s_decode (pack), 0);
+    size_t first_len = query_request_filter_bytes (&s_request, first, sizeof first);
+    test_pack_destroy (&pack);
+    pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "actor_id", "alice");
+    test_pack_kv_str (pack, "org_id", "acme");
+    cr_assert_eq (s_decode (pack), 0);
+    cr_assert_eq (query_request_filter_bytes (&s_request, second, sizeof second), first_len);
+    cr_assert_eq (memcmp (first, second, first_len), 0);
+    test_pack_destroy (&pack);
+    pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_str (pack, "user_id", "alice");
+    cr_assert_eq (s_decode (pack), 0);
+    size_t other_len = query_request_filter_bytes (&s_request, second, sizeof second);
+    cr_assert (other_len != first_len || memcmp (first, second, first_len) != 0,
+               "actor_id=alice and user_id=alice must not share a cursor");
+    test_pack_destroy (&pack);
+}
