@@ -8,8 +8,33 @@
     Separate files keep the stores apart, as the compliance page requires,
     and give each its own write lock. Every connection gets WAL,
     synchronous=FULL, secure_delete=ON, auto_vacuum=INCREMENTAL and a busy
-    timeout; the schema is versioned with user_version and migrated by the
-    writer at open. All SQL is prepared once per connection.
+    timeout; the schema is versioned with user_version and migrated at open
+    by a WRITER or MAINTAINER (a READER refuses any other version). All SQL
+    is prepared once per connection. A store belongs to one thread at a
+    time (its connections are opened without SQLite's mutexes).
+
+    Schema version 1 (times are ms since the epoch, UTC):
+      audit.db  org (id, name UNIQUE, retention_days 1..365 default 365)
+                ident (id, name UNIQUE): every identifier, interned
+                event (id, org, ts, received, type, actor, user, device,
+                  grp, role, broadcast, file_ref, recipient_count,
+                  file_size, retention_days, uuid BLOB(16) UNIQUE); org
+                  and the identifier columns hold ids of org and ident;
+                  one more index, event_org_ts (org, ts, id, type, actor,
+                  user, device, grp): every list query reads it in (ts, id)
+                  order, either way, and tests its filters on the entries
+                counter (name, value), meta (key, value): created_at,
+                  ident_generation
+      ops.db    ops (id, ts, received, client_ip, method, path, status),
+                  index (ts)
+      queue.db  message (id, uuid BLOB(16) UNIQUE, org, device, ts,
+                  received, payload), indexes (org, device, received),
+                  (received)
+
+    Writers cache interned ids. A process that deletes rows of ident or
+    org must, in the same transaction, add 1 to meta 'ident_generation'
+    (INSERT ... ON CONFLICT DO UPDATE); every write transaction reads it
+    and drops its caches when it changed.
     ========================================================================= */
 
 #ifndef AUDIT_STORE_H_INCLUDED
@@ -39,7 +64,8 @@ typedef enum {
 typedef enum {
     AUDIT_STORE_WRITER,     //  creates and migrates the files; the ingest worker
     AUDIT_STORE_READER,     //  read-only connections; the query worker threads
-    AUDIT_STORE_MAINTAINER  //  read-write, no migration; the janitor, query writes
+    AUDIT_STORE_MAINTAINER  //  read-write, migrates too (the query worker may
+                            //  start first); the janitor, query writes
 } audit_store_mode_t;
 
 //  What happened to each record of a written batch
@@ -50,8 +76,9 @@ typedef enum {
 
 typedef struct _audit_store_t audit_store_t;
 
-//  Open (and as a writer create and migrate) the three stores in data_dir.
-//  Returns NULL and logs a one-line reason when that cannot be done.
+//  Open (and unless a READER create and migrate) the three stores in
+//  data_dir, creating it (mode 0700) when missing. Returns NULL and logs a
+//  one-line reason when that cannot be done.
 audit_store_t *
     audit_store_new (const char *data_dir, audit_store_mode_t mode);
 
@@ -62,7 +89,10 @@ void
 //  Write a batch in one transaction per store it touches. outcomes[i] tells
 //  what happened to records[i]. When counters is not NULL its deltas are
 //  added to the persistent totals in the same audit.db transaction and then
-//  cleared. Returns 0, or -1 when a store failed (nothing of it committed).
+//  cleared. The transactions are all opened before the first row and
+//  committed after the last, so a failing row leaves nothing in any store.
+//  Returns 0, or -1 when a store failed (nothing of it committed; only a
+//  commit that fails after an earlier store committed leaves that one).
 int
     audit_store_write (audit_store_t *self, const audit_record_t *records,
                        size_t count, audit_store_outcome_t *outcomes,
@@ -81,9 +111,20 @@ int
 sqlite3 *
     audit_store_db (audit_store_t *self, audit_db_t db);
 
+//  Set an organisation's audit retention (1..365 days) and write event
+//  (its retention_changed record) in one transaction, so that neither
+//  lands without the other. 0 or -1.
+int
+    audit_store_retention_set (audit_store_t *self, const char *org_id, uint32_t days,
+                               const audit_record_t *event);
+
 //  Checkpoint the WAL of one store and truncate it. 0 or -1.
 int
     audit_store_checkpoint (audit_store_t *self, audit_db_t db);
+
+//  Column of table event that holds a resource field; NULL when out of range.
+const char *
+    audit_store_event_column (audit_field_t field);
 
 #ifdef __cplusplus
 }

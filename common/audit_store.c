@@ -1,0 +1,821 @@
+/*  =========================================================================
+    audit_store - the three SQLite stores of the data directory
+
+    The speed of ingest is in the schema: events carry small integer keys
+    (organisations and identifiers are interned), and only the indexes the
+    queries need exist. Each write batch is one transaction per store, with
+    statements prepared once at open. The writer checkpoints the WAL itself,
+    after commits, so that it stays small and no commit pays for a
+    checkpoint it did not ask for.
+    ========================================================================= */
+
+#include "audit_store.h"
+#include "audit_log.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+//  Page size of a new file: SQLite's default. Measured with 1M events
+//  stored, 1 KiB pages write a quarter of the WAL bytes but ingest no
+//  faster: the cost is per page touched (system calls), not per byte.
+#define s_PAGE_SIZE             4096
+#define s_STR_(x)               #x
+#define s_STR(x)                s_STR_ (x)
+//  Page cache per connection, KiB. The writer's misses are mostly random
+//  uuid leaves that no affordable cache holds (measured: 8 and 24 MiB
+//  ingest at the same rate), so it is kept small and RSS stays flat.
+#define s_WRITER_CACHE_KIB      (12 * 1024)
+#define s_OTHER_CACHE_KIB       (8 * 1024)
+//  The writer checkpoints after a commit that left the WAL over this size,
+//  itself, not inside a commit: the WAL then peaks at about this plus one
+//  batch. Each checkpoint copies every page the batches since the last one
+//  touched, once, so checkpointing every few batches rather than after each
+//  one writes the hot pages (the tails of the indexes) less often; this is
+//  worth a quarter of the ingest rate, measured.
+#define s_CHECKPOINT_BYTES      (24 * 1024 * 1024)
+//  A WAL this large means readers kept the checkpoint from resetting it:
+//  then a TRUNCATE checkpoint waits up to s_TRUNCATE_WAIT_MS for them.
+#define s_WAL_HARD_BYTES        (40 * 1024 * 1024)
+#define s_TRUNCATE_WAIT_MS      200
+//  When a WAL is reset, its file is cut back to this size. Above the usual
+//  peak, so that the file is not cut and regrown after every checkpoint
+//  (measured: that costs a tenth of the rate), but it still gets rid of
+//  what a burst or a long reader left behind.
+#define s_JOURNAL_LIMIT_BYTES   (48 * 1024 * 1024)
+//  The intern caches are cleared, not evicted, when they reach these sizes:
+//  simple, and it keeps RSS flat; a miss costs one indexed lookup.
+#define s_IDENT_CACHE_MAX       131072
+#define s_ORG_CACHE_MAX         10000
+//  Distinct names in the persistent counter table; beyond it a new name is
+//  folded (audit_counters_fold), so a hostile producer cannot grow it.
+#define s_COUNTER_ROWS_MAX      16384
+
+static const char *s_file_names [AUDIT_DB_COUNT] = { "audit.db", "ops.db", "queue.db" };
+//  The store of each topic kind
+static const audit_db_t s_kind_db [] = {
+    [AUDIT_TOPIC_KIND_AUDIT] = AUDIT_DB_AUDIT,
+    [AUDIT_TOPIC_KIND_OPS] = AUDIT_DB_OPS,
+    [AUDIT_TOPIC_KIND_MQ] = AUDIT_DB_QUEUE
+};
+
+//  Schema migrations: step i takes a file from user_version i to i + 1.
+static const char *const s_audit_steps [] = {
+    "CREATE TABLE org (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+    "  retention_days INTEGER NOT NULL DEFAULT 365"
+    "  CHECK (retention_days BETWEEN 1 AND 365));"
+    "CREATE TABLE ident (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);"
+    "CREATE TABLE event (id INTEGER PRIMARY KEY, org INT NOT NULL,"
+    "  ts INT NOT NULL, received INT NOT NULL, type INT NOT NULL,"
+    "  actor INT NOT NULL, user INT, device INT, grp INT, role INT,"
+    "  broadcast INT, file_ref INT, recipient_count INT, file_size INT,"
+    "  retention_days INT, uuid BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX event_uuid ON event (uuid);"
+    //  One index serves every list query: it is read in (ts, id) order per
+    //  org, either way, which is the keyset order of the cursors, and it
+    //  holds every filter column, so a filter is tested on the index entry
+    //  and only matching rows are read. Its inserts land at the end of each
+    //  org's range, a few hot pages; an index keyed by actor or user would
+    //  cost a random leaf per row instead: measured with 1M events, each
+    //  such index takes away a quarter to a half of the ingest rate. The
+    //  price: a filter that matches few rows reads the org's whole range,
+    //  about 70 ns an entry (0.5 ms for 5,000 events, 35 ms for 500,000).
+    "CREATE INDEX event_org_ts ON event (org, ts, id, type, actor, user, device, grp);"
+    "CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    "INSERT INTO meta (key, value) VALUES ('created_at',"
+    "  CAST ((julianday ('now') - 2440587.5) * 86400000 AS INTEGER));"
+};
+static const char *const s_ops_steps [] = {
+    "CREATE TABLE ops (id INTEGER PRIMARY KEY, ts INT NOT NULL,"
+    "  received INT NOT NULL, client_ip TEXT NOT NULL, method TEXT NOT NULL,"
+    "  path TEXT NOT NULL, status INT NOT NULL);"
+    "CREATE INDEX ops_ts ON ops (ts);"
+};
+static const char *const s_queue_steps [] = {
+    "CREATE TABLE message (id INTEGER PRIMARY KEY, uuid BLOB UNIQUE NOT NULL,"
+    "  org TEXT NOT NULL, device TEXT NOT NULL, ts INT NOT NULL,"
+    "  received INT NOT NULL, payload BLOB NOT NULL);"
+    "CREATE INDEX message_org_device_received ON message (org, device, received);"
+    "CREATE INDEX message_received ON message (received);"
+};
+static const char *const *s_steps [AUDIT_DB_COUNT] = {
+    s_audit_steps, s_ops_steps, s_queue_steps
+};
+_Static_assert (sizeof s_audit_steps / sizeof *s_audit_steps == AUDIT_STORE_SCHEMA_VERSION
+             && sizeof s_ops_steps / sizeof *s_ops_steps == AUDIT_STORE_SCHEMA_VERSION
+             && sizeof s_queue_steps / sizeof *s_queue_steps == AUDIT_STORE_SCHEMA_VERSION,
+                "one migration step per schema version, for every store");
+
+//  The event columns of the resource fields, and their INSERT parameters
+_Static_assert (AUDIT_FIELD_COUNT == 9, "a new field needs a column and a migration");
+static const char *s_field_columns [AUDIT_FIELD_COUNT] = {
+    [AUDIT_FIELD_USER_ID] = "user",              [AUDIT_FIELD_DEVICE_ID] = "device",
+    [AUDIT_FIELD_GROUP_ID] = "grp",              [AUDIT_FIELD_ROLE] = "role",
+    [AUDIT_FIELD_BROADCAST_ID] = "broadcast",    [AUDIT_FIELD_RECIPIENT_COUNT] = "recipient_count",
+    [AUDIT_FIELD_FILE_REF] = "file_ref",         [AUDIT_FIELD_FILE_SIZE] = "file_size",
+    [AUDIT_FIELD_RETENTION_DAYS] = "retention_days"
+};
+//  Identifiers that are new with nearly every event (a broadcast, a file):
+//  interned insert-first and not cached, where they would only push out
+//  the actors and users that do repeat
+static const bool s_field_one_off [AUDIT_FIELD_COUNT] = {
+    [AUDIT_FIELD_BROADCAST_ID] = true, [AUDIT_FIELD_FILE_REF] = true
+};
+#define s_EVENT_FIELD_PARAM 6           //  ?6 .. ?14, in audit_field_t order
+
+typedef enum {
+    Q_BEGIN,                            //  Q_BEGIN + db, and so on
+    Q_COMMIT = Q_BEGIN + AUDIT_DB_COUNT,
+    Q_ROLLBACK = Q_COMMIT + AUDIT_DB_COUNT,
+    Q_EVENT_INSERT = Q_ROLLBACK + AUDIT_DB_COUNT,
+    Q_IDENT_SELECT, Q_IDENT_INSERT, Q_ORG_SELECT, Q_ORG_INSERT, Q_GENERATION,
+    Q_COUNTER_UPDATE, Q_COUNTER_UPSERT, Q_COUNTER_ROWS,
+    Q_OPS_INSERT, Q_MESSAGE_INSERT, Q_ORG_RETENTION,
+    Q_COUNTER_SELECT,                   //  the only one a READER prepares
+    Q_COUNT
+} s_query_t;
+
+#define s_EACH_DB(sql) { AUDIT_DB_AUDIT, sql }, { AUDIT_DB_OPS, sql }, { AUDIT_DB_QUEUE, sql }
+static const struct { audit_db_t db; const char *sql; } s_queries [Q_COUNT] = {
+    s_EACH_DB ("BEGIN IMMEDIATE"), s_EACH_DB ("COMMIT"), s_EACH_DB ("ROLLBACK"),
+    { AUDIT_DB_AUDIT, "INSERT INTO event (org, ts, received, type, actor,"
+      " user, device, grp, role, broadcast, recipient_count, file_ref, file_size,"
+      " retention_days, uuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+      " ?11, ?12, ?13, ?14, ?15) ON CONFLICT (uuid) DO NOTHING" },
+    { AUDIT_DB_AUDIT, "SELECT id FROM ident WHERE name = ?1" },
+    { AUDIT_DB_AUDIT, "INSERT INTO ident (name) VALUES (?1) ON CONFLICT (name) DO NOTHING" },
+    { AUDIT_DB_AUDIT, "SELECT id FROM org WHERE name = ?1" },
+    { AUDIT_DB_AUDIT, "INSERT INTO org (name) VALUES (?1) ON CONFLICT (name) DO NOTHING" },
+    { AUDIT_DB_AUDIT, "SELECT value FROM meta WHERE key = 'ident_generation'" },
+    { AUDIT_DB_AUDIT, "UPDATE counter SET value = value + ?2 WHERE name = ?1" },
+    { AUDIT_DB_AUDIT, "INSERT INTO counter (name, value) VALUES (?1, ?2)"
+      " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value" },
+    { AUDIT_DB_AUDIT, "SELECT count(*) FROM counter" },
+    { AUDIT_DB_OPS, "INSERT INTO ops (ts, received, client_ip, method, path, status)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
+    { AUDIT_DB_QUEUE, "INSERT INTO message (uuid, org, device, ts, received, payload)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (uuid) DO NOTHING" },
+    { AUDIT_DB_AUDIT, "UPDATE org SET retention_days = ?2 WHERE name = ?1" },
+    { AUDIT_DB_AUDIT, "SELECT name, value FROM counter" },
+};
+
+struct _audit_store_t {
+    audit_store_mode_t mode;
+    sqlite3 *db [AUDIT_DB_COUNT];
+    sqlite3_stmt *query [Q_COUNT];
+    int wal_pages [AUDIT_DB_COUNT];     //  WAL frames after the last commit
+    int checkpoint_pages [AUDIT_DB_COUNT];
+    int hard_pages [AUDIT_DB_COUNT];
+    zhashx_t *idents;                   //  name -> id; purged on rollback
+    zhashx_t *orgs;                     //  name -> id; purged on rollback
+    int64_t generation;                 //  of ident and org, see header
+    int64_t counter_rows;               //  rows in counter, about
+};
+
+//  --------------------------------------------------------------------------
+//  Statements
+
+//  Step a prepared statement to its end and reset it. 0 or -1.
+static int
+s_run (sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW? 0: -1;
+}
+
+//  The first column of a one-row SELECT. 0, 1 when there is no row, or -1.
+static int
+s_select_int (sqlite3_stmt *stmt, int64_t *value)
+{
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *value = sqlite3_column_int64 (stmt, 0);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_ROW? 0: rc == SQLITE_DONE? 1: -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Opening: directory, connections, pragmas, migrations, statements
+
+static int
+s_dir_prepare (const char *data_dir, audit_store_mode_t mode)
+{
+    if (mode != AUDIT_STORE_READER && mkdir (data_dir, 0700) != 0 && errno != EEXIST) {
+        audit_log_error ("msg=\"cannot create data directory\" dir=%s reason=\"%s\"",
+                         data_dir, strerror (errno));
+        return -1;
+    }
+    struct stat info;
+    int found = stat (data_dir, &info);
+    if (found != 0 || !S_ISDIR (info.st_mode)) {
+        audit_log_error ("msg=\"data directory unusable\" dir=%s reason=\"%s\"",
+                         data_dir, found? strerror (errno): "not a directory");
+        return -1;
+    }
+    int access_mode = mode == AUDIT_STORE_READER? R_OK | X_OK: R_OK | W_OK | X_OK;
+    if (access (data_dir, access_mode) != 0) {
+        audit_log_error ("msg=\"data directory not %s\" dir=%s reason=\"%s\"",
+                         mode == AUDIT_STORE_READER? "readable": "writable",
+                         data_dir, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+//  Run every statement of sql (no parameters: pragmas and DDL). When text
+//  is not NULL, the first column of the last row is copied into it.
+static int
+s_exec (sqlite3 *db, const char *sql, char *text, size_t size)
+{
+    while (sql && *sql) {
+        sqlite3_stmt *stmt = NULL;
+        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, &sql) != SQLITE_OK)
+            return -1;
+        if (!stmt)
+            break;                      //  trailing white space
+        int rc;
+        while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+            if (text && sqlite3_column_text (stmt, 0))
+                snprintf (text, size, "%s", (const char *) sqlite3_column_text (stmt, 0));
+        sqlite3_finalize (stmt);
+        if (rc != SQLITE_DONE)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+s_exec_int (sqlite3 *db, const char *sql, int64_t *value)
+{
+    char text [32] = "";
+    if (s_exec (db, sql, text, sizeof text) != 0)
+        return -1;
+    *value = strtoll (text, NULL, 10);
+    return 0;
+}
+
+static int
+s_configure (audit_store_t *self, audit_db_t db)
+{
+    sqlite3 *conn = self->db [db];
+    bool writable = self->mode != AUDIT_STORE_READER;
+    char sql [512];
+    //  page_size and auto_vacuum take effect only before the file's first
+    //  page is written, so they come before journal_mode, which writes it
+    snprintf (sql, sizeof sql,
+              "%s PRAGMA foreign_keys = OFF; PRAGMA secure_delete = ON;"
+              " PRAGMA synchronous = FULL; PRAGMA cache_size = -%d;"
+              " PRAGMA journal_size_limit = %d; PRAGMA query_only = %s;",
+              writable? "PRAGMA page_size = " s_STR (s_PAGE_SIZE) ";"
+                        " PRAGMA auto_vacuum = INCREMENTAL;": "",
+              self->mode == AUDIT_STORE_WRITER? s_WRITER_CACHE_KIB: s_OTHER_CACHE_KIB,
+              s_JOURNAL_LIMIT_BYTES, writable? "OFF": "ON");
+    char journal [16] = "";
+    if (sqlite3_busy_timeout (conn, AUDIT_STORE_BUSY_TIMEOUT_MS) != SQLITE_OK
+    ||  s_exec (conn, sql, NULL, 0) != 0
+    ||  s_exec (conn, "PRAGMA journal_mode = WAL", journal, sizeof journal) != 0)
+        return -1;
+    if (strcmp (journal, "wal") != 0) {
+        audit_log_error ("msg=\"store not in WAL mode\" file=%s", s_file_names [db]);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_migrate_step (sqlite3 *conn, int64_t version, const char *step)
+{
+    int64_t current;
+    if (s_exec (conn, "BEGIN IMMEDIATE", NULL, 0) != 0)
+        return -1;
+    //  Read again under the write lock: another process may have migrated
+    int rc = s_exec_int (conn, "PRAGMA user_version", &current);
+    if (rc == 0 && current == version) {
+        char bump [64];
+        snprintf (bump, sizeof bump, "PRAGMA user_version = %" PRId64, version + 1);
+        rc = s_exec (conn, step, NULL, 0) || s_exec (conn, bump, NULL, 0)? -1: 0;
+    }
+    if (rc == 0 && s_exec (conn, "COMMIT", NULL, 0) == 0)
+        return 0;
+    s_exec (conn, "ROLLBACK", NULL, 0);
+    return -1;
+}
+
+static int
+s_migrate (audit_store_t *self, audit_db_t db)
+{
+    sqlite3 *conn = self->db [db];
+    int64_t version;
+    if (s_exec_int (conn, "PRAGMA user_version", &version) != 0)
+        return -1;
+    bool may_migrate = self->mode != AUDIT_STORE_READER;
+    if (version > AUDIT_STORE_SCHEMA_VERSION
+    || (version < AUDIT_STORE_SCHEMA_VERSION && !may_migrate)) {
+        audit_log_error ("msg=\"store has another schema version\" file=%s"
+                         " version=%" PRId64 " expected=%d", s_file_names [db],
+                         version, AUDIT_STORE_SCHEMA_VERSION);
+        return -1;
+    }
+    for (; version < AUDIT_STORE_SCHEMA_VERSION; version++)
+        if (s_migrate_step (conn, version, s_steps [db][version]) != 0) {
+            audit_log_error ("msg=\"schema migration failed\" file=%s step=%" PRId64
+                             " reason=\"%s\"", s_file_names [db], version + 1,
+                             sqlite3_errmsg (conn));
+            return -1;
+        }
+    return 0;
+}
+
+//  Remembers the WAL size after each commit; installing it also replaces
+//  SQLite's automatic checkpoint, which would run inside the commit
+static int
+s_wal_hook (void *arg, sqlite3 *conn, const char *schema, int pages)
+{
+    (void) conn;
+    (void) schema;
+    *(int *) arg = pages;
+    return SQLITE_OK;
+}
+
+static int
+s_open_db (audit_store_t *self, const char *data_dir, audit_db_t db)
+{
+    char *path = zsys_sprintf ("%s/%s", data_dir, s_file_names [db]);
+    if (!path)
+        return -1;
+    int flags = (self->mode == AUDIT_STORE_READER? SQLITE_OPEN_READONLY
+                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2 (path, &self->db [db], flags, NULL);
+    zstr_free (&path);
+    if (rc != SQLITE_OK || s_configure (self, db) != 0) {
+        audit_log_error ("msg=\"cannot open store\" file=%s reason=\"%s\"",
+                         s_file_names [db], self->db [db]? sqlite3_errmsg (self->db [db])
+                                                         : sqlite3_errstr (rc));
+        return -1;
+    }
+    if (s_migrate (self, db) != 0)
+        return -1;
+    if (self->mode == AUDIT_STORE_WRITER) {
+        s_exec (self->db [db], "PRAGMA wal_autocheckpoint = 0", NULL, 0);
+        sqlite3_wal_hook (self->db [db], s_wal_hook, &self->wal_pages [db]);
+        int64_t page_size = s_PAGE_SIZE;
+        s_exec_int (self->db [db], "PRAGMA page_size", &page_size);
+        self->checkpoint_pages [db] = (int) (s_CHECKPOINT_BYTES / page_size);
+        self->hard_pages [db] = (int) (s_WAL_HARD_BYTES / page_size);
+    }
+    return 0;
+}
+
+static int
+s_prepare (audit_store_t *self)
+{
+    for (int query = 0; query < Q_COUNT; query++) {
+        if (self->mode == AUDIT_STORE_READER && query != Q_COUNTER_SELECT)
+            continue;
+        sqlite3 *conn = self->db [s_queries [query].db];
+        if (sqlite3_prepare_v2 (conn, s_queries [query].sql, -1,
+                                &self->query [query], NULL) != SQLITE_OK) {
+            audit_log_error ("msg=\"cannot prepare statement\" file=%s reason=\"%s\"",
+                             s_file_names [s_queries [query].db], sqlite3_errmsg (conn));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+audit_store_t *
+audit_store_new (const char *data_dir, audit_store_mode_t mode)
+{
+    assert (data_dir);
+    if (s_dir_prepare (data_dir, mode) != 0)
+        return NULL;
+    audit_store_t *self = (audit_store_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->mode = mode;
+    self->idents = zhashx_new ();
+    self->orgs = zhashx_new ();
+    bool ok = self->idents && self->orgs;
+    for (int db = 0; ok && db < AUDIT_DB_COUNT; db++)
+        ok = s_open_db (self, data_dir, (audit_db_t) db) == 0;
+    ok = ok && s_prepare (self) == 0;
+    if (ok && mode != AUDIT_STORE_READER)
+        ok = s_select_int (self->query [Q_COUNTER_ROWS], &self->counter_rows) == 0;
+    if (!ok)
+        audit_store_destroy (&self);
+    return self;
+}
+
+void
+audit_store_destroy (audit_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    audit_store_t *self = *self_p;
+    for (int query = 0; query < Q_COUNT; query++)
+        sqlite3_finalize (self->query [query]);
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        sqlite3_close_v2 (self->db [db]);
+    zhashx_destroy (&self->idents);
+    zhashx_destroy (&self->orgs);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Writing records
+
+//  The id of a name in ident or org, inserting it when missing. A name
+//  that is nearly always new (a one-off) is inserted first, otherwise
+//  looked up first: one statement instead of two in the common case.
+static int
+s_intern_db (audit_store_t *self, s_query_t select, const char *name, bool one_off,
+             int64_t *id)
+{
+    sqlite3 *conn = self->db [AUDIT_DB_AUDIT];
+    //  The INSERT ... ON CONFLICT DO NOTHING follows its SELECT in s_query_t
+    sqlite3_stmt *lookup = self->query [select];
+    sqlite3_stmt *insert = self->query [select + 1];
+    for (int pass = 0; pass < 2; pass++) {
+        if (one_off == (pass == 0)) {
+            sqlite3_bind_text (insert, 1, name, -1, SQLITE_STATIC);
+            if (s_run (insert) != 0)
+                return -1;
+            if (sqlite3_changes (conn) > 0) {
+                *id = sqlite3_last_insert_rowid (conn);
+                return 0;
+            }
+        }
+        else {
+            sqlite3_bind_text (lookup, 1, name, -1, SQLITE_STATIC);
+            int rc = s_select_int (lookup, id);
+            if (rc <= 0)
+                return rc;              //  found, or failed
+        }
+    }
+    return -1;                          //  neither there nor inserted
+}
+
+//  Interning: name -> id, through the cache, then the tables
+static int
+s_intern (audit_store_t *self, zhashx_t *cache, s_query_t select,
+          const char *name, bool one_off, int64_t *id)
+{
+    void *hit = one_off? NULL: zhashx_lookup (cache, name);
+    if (hit) {
+        *id = (int64_t) (intptr_t) hit;
+        return 0;
+    }
+    if (s_intern_db (self, select, name, one_off, id) != 0)
+        return -1;
+    if (!one_off) {
+        size_t limit = cache == self->idents? s_IDENT_CACHE_MAX: s_ORG_CACHE_MAX;
+        if (zhashx_size (cache) >= limit)
+            zhashx_purge (cache);
+        zhashx_insert (cache, name, (void *) (intptr_t) *id);
+    }
+    return 0;
+}
+
+//  Binds a resource field: an interned id, a number, or NULL when absent
+static int
+s_bind_field (audit_store_t *self, sqlite3_stmt *stmt, const audit_event_t *event,
+              audit_field_t field)
+{
+    int param = s_EVENT_FIELD_PARAM + (int) field;
+    if (!(event->present & AUDIT_FIELD_BIT (field)))
+        return sqlite3_bind_null (stmt, param) == SQLITE_OK? 0: -1;
+    if (audit_proto_field_info (field)->kind == AUDIT_KIND_UINT)
+        return sqlite3_bind_int64 (stmt, param, (int64_t) event->number [field])
+               == SQLITE_OK? 0: -1;
+    int64_t id;
+    if (s_intern (self, self->idents, Q_IDENT_SELECT, event->text [field],
+                  s_field_one_off [field], &id) != 0)
+        return -1;
+    return sqlite3_bind_int64 (stmt, param, id) == SQLITE_OK? 0: -1;
+}
+
+static int
+s_event_insert (audit_store_t *self, const audit_event_t *event, int64_t received_ms,
+                audit_store_outcome_t *outcome)
+{
+    int64_t org, actor;
+    if (s_intern (self, self->orgs, Q_ORG_SELECT, event->org_id, false, &org) != 0
+    ||  s_intern (self, self->idents, Q_IDENT_SELECT, event->actor_id, false, &actor) != 0)
+        return -1;
+    sqlite3_stmt *stmt = self->query [Q_EVENT_INSERT];
+    sqlite3_bind_int64 (stmt, 1, org);
+    sqlite3_bind_int64 (stmt, 2, event->timestamp_ms);
+    sqlite3_bind_int64 (stmt, 3, received_ms);
+    sqlite3_bind_int (stmt, 4, (int) event->type);
+    sqlite3_bind_int64 (stmt, 5, actor);
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (s_bind_field (self, stmt, event, (audit_field_t) field) != 0)
+            return -1;
+    sqlite3_bind_blob (stmt, 15, event->event_id, AUDIT_UUID_SIZE, SQLITE_STATIC);
+    if (s_run (stmt) != 0)
+        return -1;
+    *outcome = sqlite3_changes (self->db [AUDIT_DB_AUDIT])? AUDIT_STORE_STORED
+                                                         : AUDIT_STORE_DUPLICATE;
+    return 0;
+}
+
+static int
+s_ops_insert (audit_store_t *self, const audit_ops_t *ops, int64_t received_ms)
+{
+    sqlite3_stmt *stmt = self->query [Q_OPS_INSERT];
+    sqlite3_bind_int64 (stmt, 1, ops->timestamp_ms);
+    sqlite3_bind_int64 (stmt, 2, received_ms);
+    sqlite3_bind_text (stmt, 3, ops->client_ip, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, ops->method, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, ops->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 6, ops->status);
+    return s_run (stmt);
+}
+
+static int
+s_message_insert (audit_store_t *self, const audit_mq_t *mq, int64_t received_ms,
+                  audit_store_outcome_t *outcome)
+{
+    sqlite3_stmt *stmt = self->query [Q_MESSAGE_INSERT];
+    sqlite3_bind_blob (stmt, 1, mq->message_id, AUDIT_UUID_SIZE, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, mq->org_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, mq->device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, mq->timestamp_ms);
+    sqlite3_bind_int64 (stmt, 5, received_ms);
+    sqlite3_bind_blob64 (stmt, 6, mq->payload, mq->payload_size, SQLITE_STATIC);
+    if (s_run (stmt) != 0)
+        return -1;
+    *outcome = sqlite3_changes (self->db [AUDIT_DB_QUEUE])? AUDIT_STORE_STORED
+                                                          : AUDIT_STORE_DUPLICATE;
+    return 0;
+}
+
+static int
+s_record_insert (audit_store_t *self, const audit_record_t *record,
+                 audit_store_outcome_t *outcome)
+{
+    *outcome = AUDIT_STORE_STORED;
+    switch (record->kind) {
+        case AUDIT_TOPIC_KIND_AUDIT:
+            return s_event_insert (self, &record->u.event, record->received_ms, outcome);
+        case AUDIT_TOPIC_KIND_OPS:
+            return s_ops_insert (self, &record->u.ops, record->received_ms);
+        case AUDIT_TOPIC_KIND_MQ:
+            return s_message_insert (self, &record->u.mq, record->received_ms, outcome);
+        default:
+            return -1;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Counters
+
+typedef struct {
+    audit_store_t *self;
+    int rc;
+} s_counter_pass_t;
+
+//  Add one delta: to its row, or to a new row while the table has room,
+//  else to the row of its folded name
+static void
+s_counter_add (const char *name, int64_t delta, void *arg)
+{
+    s_counter_pass_t *pass = (s_counter_pass_t *) arg;
+    audit_store_t *self = pass->self;
+    if (pass->rc != 0 || delta == 0)
+        return;
+    char current [AUDIT_COUNTER_NAME_MAX + 1];
+    snprintf (current, sizeof current, "%s", name);
+    sqlite3_stmt *update = self->query [Q_COUNTER_UPDATE];
+    while (true) {
+        sqlite3_bind_text (update, 1, current, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64 (update, 2, delta);
+        if (s_run (update) != 0) {
+            pass->rc = -1;
+            return;
+        }
+        if (sqlite3_changes (self->db [AUDIT_DB_AUDIT]) > 0)
+            return;
+        char folded [AUDIT_COUNTER_NAME_MAX + 1];
+        if (self->counter_rows < s_COUNTER_ROWS_MAX
+        ||  audit_counters_fold (current, folded) != 0)
+            break;
+        strcpy (current, folded);
+    }
+    sqlite3_stmt *upsert = self->query [Q_COUNTER_UPSERT];
+    sqlite3_bind_text (upsert, 1, current, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64 (upsert, 2, delta);
+    pass->rc = s_run (upsert);
+    self->counter_rows++;
+}
+
+static int
+s_counters_write (audit_store_t *self, audit_counters_t *counters)
+{
+    s_counter_pass_t pass = { self, 0 };
+    audit_counters_each (counters, s_counter_add, &pass);
+    return pass.rc;
+}
+
+int
+audit_store_counters_read (audit_store_t *self, audit_counters_fn *fn, void *arg)
+{
+    assert (self);
+    sqlite3_stmt *stmt = self->query [Q_COUNTER_SELECT];
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        fn ((const char *) sqlite3_column_text (stmt, 0),
+            sqlite3_column_int64 (stmt, 1), arg);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE? 0: -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Transactions
+
+//  Starts the write transaction of a store. In audit.db it also reads the
+//  intern generation under the write lock: a process that deleted ident or
+//  org rows bumped it, and then no cached id can be trusted.
+static int
+s_begin (audit_store_t *self, audit_db_t db)
+{
+    if (s_run (self->query [Q_BEGIN + db]) != 0)
+        return -1;
+    if (db != AUDIT_DB_AUDIT)
+        return 0;
+    int64_t generation = 0;
+    if (s_select_int (self->query [Q_GENERATION], &generation) < 0)
+        return -1;
+    if (generation != self->generation) {
+        zhashx_purge (self->idents);
+        zhashx_purge (self->orgs);
+        self->generation = generation;
+    }
+    return 0;
+}
+
+//  Rolls back; ids interned in the transaction are gone with it, so the
+//  caches that may hold them go too
+static void
+s_rollback (audit_store_t *self, audit_db_t db)
+{
+    if (!sqlite3_get_autocommit (self->db [db]))
+        s_run (self->query [Q_ROLLBACK + db]);
+    if (db == AUDIT_DB_AUDIT) {
+        zhashx_purge (self->idents);
+        zhashx_purge (self->orgs);
+    }
+}
+
+//  After a commit that left the WAL over s_CHECKPOINT_BYTES: a PASSIVE
+//  checkpoint, which never waits, and the next write starts the WAL over
+//  from its beginning. A reader holding an old snapshot keeps frames in
+//  use, so the WAL grows; past s_WAL_HARD_BYTES a TRUNCATE checkpoint
+//  waits a little for such readers and empties the file.
+static void
+s_checkpoint_maybe (audit_store_t *self, audit_db_t db)
+{
+    if (self->mode != AUDIT_STORE_WRITER
+    ||  self->wal_pages [db] < self->checkpoint_pages [db])
+        return;
+    sqlite3 *conn = self->db [db];
+    if (self->wal_pages [db] < self->hard_pages [db])
+        sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    else {
+        sqlite3_busy_timeout (conn, s_TRUNCATE_WAIT_MS);
+        if (sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                       NULL, NULL) != SQLITE_OK)
+            audit_log_warn ("msg=\"WAL held by readers\" file=%s pages=%d",
+                            s_file_names [db], self->wal_pages [db]);
+        sqlite3_busy_timeout (conn, AUDIT_STORE_BUSY_TIMEOUT_MS);
+    }
+}
+
+//  Commits (rc 0) or rolls back every touched store. A commit can still
+//  fail after an earlier store committed (disk full); *audit_committed
+//  then tells whether the counters went in.
+static int
+s_transaction_end (audit_store_t *self, const bool *touched, int rc,
+                   bool *audit_committed)
+{
+    for (int db = 0; db < AUDIT_DB_COUNT; db++) {
+        if (!touched [db])
+            continue;
+        if (rc == 0 && s_run (self->query [Q_COMMIT + db]) == 0) {
+            *audit_committed |= db == AUDIT_DB_AUDIT;
+            s_checkpoint_maybe (self, (audit_db_t) db);
+        }
+        else {
+            if (rc == 0)
+                audit_log_error ("msg=\"commit failed\" file=%s reason=\"%s\"",
+                                 s_file_names [db], sqlite3_errmsg (self->db [db]));
+            s_rollback (self, (audit_db_t) db);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+//  Opens the transaction of every touched store, in a fixed order, so that
+//  two writers cannot wait on each other's locks
+static int
+s_transaction_begin (audit_store_t *self, const bool *touched)
+{
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        if (touched [db] && s_begin (self, (audit_db_t) db) != 0) {
+            audit_log_error ("msg=\"cannot begin transaction\" file=%s reason=\"%s\"",
+                             s_file_names [db], sqlite3_errmsg (self->db [db]));
+            return -1;
+        }
+    return 0;
+}
+
+int
+audit_store_write (audit_store_t *self, const audit_record_t *records,
+                   size_t count, audit_store_outcome_t *outcomes,
+                   audit_counters_t *counters)
+{
+    assert (self);
+    assert (self->mode != AUDIT_STORE_READER);
+    bool touched [AUDIT_DB_COUNT] = { false };
+    for (size_t index = 0; index < count; index++)
+        if (records [index].kind < AUDIT_TOPIC_KIND_UNKNOWN)
+            touched [s_kind_db [records [index].kind]] = true;
+    bool with_counters = counters && audit_counters_size (counters) > 0;
+    touched [AUDIT_DB_AUDIT] |= with_counters;
+    int rc = s_transaction_begin (self, touched);
+    audit_db_t failed = AUDIT_DB_AUDIT;
+    for (size_t index = 0; rc == 0 && index < count; index++) {
+        rc = s_record_insert (self, &records [index], &outcomes [index]);
+        if (rc != 0 && records [index].kind < AUDIT_TOPIC_KIND_UNKNOWN)
+            failed = s_kind_db [records [index].kind];
+    }
+    if (rc == 0 && with_counters)
+        rc = s_counters_write (self, counters);
+    if (rc != 0)
+        audit_log_error ("msg=\"write failed\" file=%s reason=\"%s\"",
+                         s_file_names [failed], sqlite3_errmsg (self->db [failed]));
+    bool audit_committed = false;
+    rc = s_transaction_end (self, touched, rc, &audit_committed);
+    if (audit_committed && with_counters)
+        audit_counters_clear (counters);
+    return rc;
+}
+
+int
+audit_store_counters_flush (audit_store_t *self, audit_counters_t *counters)
+{
+    return audit_store_write (self, NULL, 0, NULL, counters);
+}
+
+sqlite3 *
+audit_store_db (audit_store_t *self, audit_db_t db)
+{
+    assert (self);
+    assert (db < AUDIT_DB_COUNT);
+    return self->db [db];
+}
+
+int
+audit_store_checkpoint (audit_store_t *self, audit_db_t db)
+{
+    assert (self);
+    assert (db < AUDIT_DB_COUNT);
+    int rc = sqlite3_wal_checkpoint_v2 (self->db [db], NULL,
+                                        SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    self->wal_pages [db] = 0;
+    return rc == SQLITE_OK? 0: -1;
+}
+
+const char *
+audit_store_event_column (audit_field_t field)
+{
+    return field < AUDIT_FIELD_COUNT? s_field_columns [field]: NULL;
+}
+
+int
+audit_store_retention_set (audit_store_t *self, const char *org_id, uint32_t days,
+                           const audit_record_t *event)
+{
+    assert (self);
+    assert (self->mode != AUDIT_STORE_READER);
+    bool touched [AUDIT_DB_COUNT] = { [AUDIT_DB_AUDIT] = true };
+    audit_store_outcome_t outcome;
+    int rc = s_transaction_begin (self, touched);
+    //  The event first: inserting it interns the organisation's row
+    if (rc == 0)
+        rc = s_record_insert (self, event, &outcome);
+    if (rc == 0) {
+        sqlite3_stmt *stmt = self->query [Q_ORG_RETENTION];
+        sqlite3_bind_text (stmt, 1, org_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (stmt, 2, days);
+        rc = s_run (stmt) == 0 && sqlite3_changes (self->db [AUDIT_DB_AUDIT]) == 1? 0: -1;
+    }
+    bool committed = false;
+    return s_transaction_end (self, touched, rc, &committed);
+}

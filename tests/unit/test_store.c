@@ -1,0 +1,772 @@
+/*  =========================================================================
+    test_store - the three stores: files, pragmas, schema, writes,
+    duplicates, counters, rollback, and the plans of the list queries
+    ========================================================================= */
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit_store.h"
+#include "audit_time.h"
+#include "test_support.h"
+
+#define s_NOW 1790000000000LL
+
+//  --------------------------------------------------------------------------
+//  Helpers
+
+//  The first column of the one row of sql (no parameters), as an integer
+static int64_t
+s_sql_int (sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    cr_assert_eq (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK,
+                  "%s: %s", sql, sqlite3_errmsg (db));
+    cr_assert_eq (sqlite3_step (stmt), SQLITE_ROW, "%s", sql);
+    int64_t value = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    return value;
+}
+
+static void
+s_sql_text (sqlite3 *db, const char *sql, char *text, size_t size)
+{
+    sqlite3_stmt *stmt = NULL;
+    cr_assert_eq (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK,
+                  "%s: %s", sql, sqlite3_errmsg (db));
+    cr_assert_eq (sqlite3_step (stmt), SQLITE_ROW, "%s", sql);
+    snprintf (text, size, "%s", (const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+}
+
+//  Run one statement; its sqlite3_step result
+static int
+s_sql_run (sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step (stmt);
+    sqlite3_finalize (stmt);
+    return rc;
+}
+
+static void
+s_uuid (uint8_t *uuid, uint32_t id)
+{
+    memset (uuid, 0xA5, AUDIT_UUID_SIZE);
+    uuid [12] = (uint8_t) (id >> 24);
+    uuid [13] = (uint8_t) (id >> 16);
+    uuid [14] = (uint8_t) (id >> 8);
+    uuid [15] = (uint8_t) id;
+}
+
+static uint64_t
+s_number (audit_field_t field)
+{
+    return field == AUDIT_FIELD_RECIPIENT_COUNT? 42
+         : field == AUDIT_FIELD_FILE_SIZE? 1234567: 30;
+}
+
+//  An event of type with every field its type allows, values derived from id
+static void
+s_event (audit_record_t *record, audit_event_type_t type, const char *org,
+         const char *actor, uint32_t id)
+{
+    memset (record, 0, sizeof *record);
+    record->kind = AUDIT_TOPIC_KIND_AUDIT;
+    record->received_ms = s_NOW + 5;
+    audit_event_t *event = &record->u.event;
+    s_uuid (event->event_id, id);
+    event->type = type;
+    event->timestamp_ms = s_NOW - id;
+    snprintf (event->org_id, sizeof event->org_id, "%s", org);
+    snprintf (event->actor_id, sizeof event->actor_id, "%s", actor);
+    const audit_event_info_t *info = audit_proto_event_info (type);
+    event->present = info->required | info->optional;
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
+        if (!(event->present & AUDIT_FIELD_BIT (field)))
+            continue;
+        if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_UINT)
+            event->number [field] = s_number ((audit_field_t) field);
+        else
+            snprintf (event->text [field], sizeof event->text [field], "%s-%u",
+                      audit_proto_field_info ((audit_field_t) field)->key, id);
+    }
+}
+
+static void
+s_ops (audit_record_t *record)
+{
+    memset (record, 0, sizeof *record);
+    record->kind = AUDIT_TOPIC_KIND_OPS;
+    record->received_ms = s_NOW + 1;
+    record->u.ops.timestamp_ms = s_NOW;
+    strcpy (record->u.ops.client_ip, "192.0.2.7");
+    strcpy (record->u.ops.method, "GET");
+    strcpy (record->u.ops.path, "/v1/things");
+    record->u.ops.status = 204;
+}
+
+static const uint8_t s_payload [] = { 0x00, 0x01, 0xFE, 0xFF, 0x42 };
+
+static void
+s_mq (audit_record_t *record, uint32_t id)
+{
+    memset (record, 0, sizeof *record);
+    record->kind = AUDIT_TOPIC_KIND_MQ;
+    record->received_ms = s_NOW + 2;
+    s_uuid (record->u.mq.message_id, id);
+    strcpy (record->u.mq.org_id, "org-mq");
+    strcpy (record->u.mq.device_id, "device-mq");
+    record->u.mq.timestamp_ms = s_NOW - 1;
+    record->u.mq.payload = s_payload;
+    record->u.mq.payload_size = sizeof s_payload;
+}
+
+static char *s_dir;
+
+static void
+s_setup (void)
+{
+    s_dir = test_tmpdir_new ("store");
+    cr_assert_not_null (s_dir);
+}
+
+static void
+s_teardown (void)
+{
+    test_tmpdir_destroy (&s_dir);
+}
+
+static audit_record_t *
+s_records_new (size_t count)
+{
+    audit_record_t *records = calloc (count, sizeof *records);
+    cr_assert_not_null (records);
+    return records;
+}
+
+TestSuite (store, .init = s_setup, .fini = s_teardown);
+
+//  --------------------------------------------------------------------------
+//  Opening
+
+Test (store, open_creates_three_files_with_the_pragmas)
+{
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_not_null (store);
+    const char *files [] = { "audit.db", "ops.db", "queue.db" };
+    for (int db = 0; db < AUDIT_DB_COUNT; db++) {
+        char path [512];
+        snprintf (path, sizeof path, "%s/%s", s_dir, files [db]);
+        cr_expect_eq (access (path, F_OK), 0, "%s exists", files [db]);
+        sqlite3 *conn = audit_store_db (store, (audit_db_t) db);
+        char journal [16];
+        s_sql_text (conn, "PRAGMA journal_mode", journal, sizeof journal);
+        cr_expect_str_eq (journal, "wal");
+        cr_expect_eq (s_sql_int (conn, "PRAGMA auto_vacuum"), 2, "incremental");
+        cr_expect_eq (s_sql_int (conn, "PRAGMA secure_delete"), 1);
+        cr_expect_eq (s_sql_int (conn, "PRAGMA synchronous"), 2, "full");
+        cr_expect_eq (s_sql_int (conn, "PRAGMA foreign_keys"), 0);
+        cr_expect_eq (s_sql_int (conn, "PRAGMA busy_timeout"), AUDIT_STORE_BUSY_TIMEOUT_MS);
+        cr_expect_eq (s_sql_int (conn, "PRAGMA user_version"), AUDIT_STORE_SCHEMA_VERSION);
+        cr_expect_gt (s_sql_int (conn, "PRAGMA journal_size_limit"), 0);
+    }
+    int64_t created = s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT),
+                                 "SELECT value FROM meta WHERE key = 'created_at'");
+    cr_expect (llabs (created - audit_time_now_ms ()) < 60000, "created_at is now, in ms");
+    audit_store_destroy (&store);
+    audit_store_destroy (&store);
+    cr_expect_null (store);
+    audit_store_destroy (NULL);
+}
+
+Test (store, data_dir_is_created_private)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/nested", s_dir);
+    audit_store_t *store = audit_store_new (path, AUDIT_STORE_WRITER);
+    cr_assert_not_null (store);
+    struct stat info;
+    cr_assert_eq (stat (path, &info), 0);
+    cr_expect_eq (info.st_mode & 0777, 0700);
+    audit_store_destroy (&store);
+}
+
+Test (store, unusable_data_dir_is_refused)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/file", s_dir);
+    FILE *file = fopen (path, "w");
+    cr_assert_not_null (file);
+    fclose (file);
+    cr_expect_null (audit_store_new (path, AUDIT_STORE_WRITER), "a file, not a directory");
+    snprintf (path, sizeof path, "%s/missing/deeper", s_dir);
+    cr_expect_null (audit_store_new (path, AUDIT_STORE_WRITER), "parent missing");
+    snprintf (path, sizeof path, "%s/absent", s_dir);
+    cr_expect_null (audit_store_new (path, AUDIT_STORE_READER), "a reader creates nothing");
+    cr_expect_neq (access (path, F_OK), 0);
+    if (geteuid () != 0) {
+        snprintf (path, sizeof path, "%s/locked", s_dir);
+        cr_assert_eq (mkdir (path, 0500), 0);
+        cr_expect_null (audit_store_new (path, AUDIT_STORE_WRITER), "not writable");
+    }
+}
+
+Test (store, reopen_keeps_data_and_reader_cannot_write)
+{
+    audit_record_t *record = s_records_new (1);
+    s_event (record, AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 1);
+    audit_store_outcome_t outcome;
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write (store, record, 1, &outcome, NULL), 0);
+    audit_store_destroy (&store);
+
+    store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_not_null (store);
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT),
+                             "SELECT count(*) FROM event"), 1);
+    audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_READER);
+    cr_assert_not_null (reader);
+    sqlite3 *conn = audit_store_db (reader, AUDIT_DB_AUDIT);
+    cr_expect_eq (s_sql_int (conn, "SELECT count(*) FROM event"), 1);
+    int rc = s_sql_run (conn, "INSERT INTO meta (key, value) VALUES ('x', 1)");
+    cr_expect (rc == SQLITE_READONLY || rc == SQLITE_ERROR, "rc %d", rc);
+    cr_expect_eq (s_sql_run (audit_store_db (reader, AUDIT_DB_QUEUE), "DELETE FROM message"),
+                  SQLITE_READONLY);
+    audit_store_destroy (&reader);
+    audit_store_destroy (&store);
+    free (record);
+}
+
+Test (store, maintainer_creates_a_new_dir_too)
+{
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    cr_assert_not_null (store);
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_OPS), "PRAGMA user_version"),
+                  AUDIT_STORE_SCHEMA_VERSION);
+    audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_READER);
+    cr_expect_not_null (reader);
+    audit_store_destroy (&reader);
+    audit_store_destroy (&store);
+}
+
+Test (store, another_schema_version_is_refused)
+{
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_not_null (store);
+    s_sql_run (audit_store_db (store, AUDIT_DB_QUEUE), "PRAGMA user_version = 99");
+    audit_store_destroy (&store);
+    cr_expect_null (audit_store_new (s_dir, AUDIT_STORE_WRITER));
+    cr_expect_null (audit_store_new (s_dir, AUDIT_STORE_MAINTAINER));
+    cr_expect_null (audit_store_new (s_dir, AUDIT_STORE_READER));
+}
+
+Test (store, reader_refuses_an_unmigrated_file)
+{
+    //  A file that exists but was never migrated (user_version 0)
+    char path [512];
+    snprintf (path, sizeof path, "%s/audit.db", s_dir);
+    sqlite3 *conn = NULL;
+    cr_assert_eq (sqlite3_open (path, &conn), SQLITE_OK);
+    s_sql_run (conn, "PRAGMA journal_mode = WAL");
+    sqlite3_close (conn);
+    cr_expect_null (audit_store_new (s_dir, AUDIT_STORE_READER));
+}
+
+//  --------------------------------------------------------------------------
+//  Writing
+
+//  The text of ident id column of the event with uuid id, or "" when NULL
+static void
+s_event_ident (sqlite3 *db, uint32_t id, const char *column, char *text, size_t size)
+{
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT coalesce ((SELECT name FROM ident WHERE id = e.%s), '')"
+              " FROM event e WHERE uuid = ?1", column);
+    sqlite3_stmt *stmt = NULL;
+    cr_assert_eq (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
+    uint8_t uuid [AUDIT_UUID_SIZE];
+    s_uuid (uuid, id);
+    sqlite3_bind_blob (stmt, 1, uuid, sizeof uuid, SQLITE_STATIC);
+    cr_assert_eq (sqlite3_step (stmt), SQLITE_ROW, "event %u", id);
+    snprintf (text, size, "%s", (const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+}
+
+static void
+s_expect_event (sqlite3 *db, const audit_event_t *event, uint32_t id)
+{
+    char sql [256], text [200];
+    snprintf (sql, sizeof sql, "SELECT o.name FROM event e JOIN org o ON o.id = e.org"
+              " WHERE e.ts = %lld", (long long) event->timestamp_ms);
+    s_sql_text (db, sql, text, sizeof text);
+    cr_expect_str_eq (text, event->org_id);
+    s_event_ident (db, id, "actor", text, sizeof text);
+    cr_expect_str_eq (text, event->actor_id);
+    snprintf (sql, sizeof sql, "SELECT type FROM event WHERE ts = %lld",
+              (long long) event->timestamp_ms);
+    cr_expect_eq (s_sql_int (db, sql), event->type);
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
+        const char *column = audit_store_event_column ((audit_field_t) field);
+        bool present = event->present & AUDIT_FIELD_BIT (field);
+        if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_IDENT) {
+            s_event_ident (db, id, column, text, sizeof text);
+            cr_expect_str_eq (text, present? event->text [field]: "", "%s", column);
+            continue;
+        }
+        snprintf (sql, sizeof sql, "SELECT coalesce (%s, -1) FROM event WHERE ts = %lld",
+                  column, (long long) event->timestamp_ms);
+        cr_expect_eq (s_sql_int (db, sql), present? (int64_t) event->number [field]: -1,
+                      "%s", column);
+    }
+}
+
+Test (store, every_topic_is_written_with_its_columns)
+{
+    size_t count = AUDIT_EVENT_COUNT + 2;
+    audit_record_t *records = s_records_new (count);
+    for (int type = 0; type < AUDIT_EVENT_COUNT; type++)
+        s_event (&records [type], (audit_event_type_t) type, "org-a", "actor-a",
+                 (uint32_t) type + 1);
+    s_ops (&records [AUDIT_EVENT_COUNT]);
+    s_mq (&records [AUDIT_EVENT_COUNT + 1], 1);
+    audit_store_outcome_t outcomes [AUDIT_EVENT_COUNT + 2];
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write (store, records, count, outcomes, NULL), 0);
+    for (size_t index = 0; index < count; index++)
+        cr_expect_eq (outcomes [index], AUDIT_STORE_STORED);
+
+    sqlite3 *audit = audit_store_db (store, AUDIT_DB_AUDIT);
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event"), AUDIT_EVENT_COUNT);
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM org"), 1);
+    cr_expect_eq (s_sql_int (audit, "SELECT min (received) FROM event"), s_NOW + 5);
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event WHERE length (uuid) = 16"),
+                  AUDIT_EVENT_COUNT);
+    for (int type = 0; type < AUDIT_EVENT_COUNT; type++)
+        s_expect_event (audit, &records [type].u.event, (uint32_t) type + 1);
+
+    sqlite3 *ops = audit_store_db (store, AUDIT_DB_OPS);
+    char text [64];
+    s_sql_text (ops, "SELECT client_ip || ' ' || method || ' ' || path || ' ' || status"
+                " || ' ' || (ts = 1790000000000) || (received = 1790000000001) FROM ops",
+                text, sizeof text);
+    cr_expect_str_eq (text, "192.0.2.7 GET /v1/things 204 11");
+
+    sqlite3 *queue = audit_store_db (store, AUDIT_DB_QUEUE);
+    s_sql_text (queue, "SELECT org || ' ' || device || ' ' || hex (payload) || ' '"
+                " || length (uuid) || ' ' || (received = 1790000000002) FROM message",
+                text, sizeof text);
+    cr_expect_str_eq (text, "org-mq device-mq 0001FEFF42 16 1");
+    audit_store_destroy (&store);
+    free (records);
+}
+
+Test (store, duplicates_are_stored_once)
+{
+    audit_record_t *records = s_records_new (5);
+    s_event (&records [0], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 1);
+    s_event (&records [1], AUDIT_EVENT_USER_LOGOUT, "org-b", "actor-b", 1);
+    s_mq (&records [2], 7);
+    s_mq (&records [3], 7);
+    s_event (&records [4], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 2);
+    audit_store_outcome_t outcomes [5];
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write (store, records, 5, outcomes, NULL), 0);
+    cr_expect_eq (outcomes [0], AUDIT_STORE_STORED);
+    cr_expect_eq (outcomes [1], AUDIT_STORE_DUPLICATE, "same event_id in the batch");
+    cr_expect_eq (outcomes [2], AUDIT_STORE_STORED);
+    cr_expect_eq (outcomes [3], AUDIT_STORE_DUPLICATE, "same message_id in the batch");
+    cr_expect_eq (outcomes [4], AUDIT_STORE_STORED);
+
+    cr_assert_eq (audit_store_write (store, records, 4, outcomes, NULL), 0);
+    cr_expect_eq (outcomes [0], AUDIT_STORE_DUPLICATE, "across batches");
+    cr_expect_eq (outcomes [2], AUDIT_STORE_DUPLICATE, "across batches");
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT),
+                             "SELECT count(*) FROM event"), 2);
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_QUEUE),
+                             "SELECT count(*) FROM message"), 1);
+    char text [32];
+    s_event_ident (audit_store_db (store, AUDIT_DB_AUDIT), 1, "actor", text, sizeof text);
+    cr_expect_str_eq (text, "actor-a", "the first one was kept");
+    audit_store_destroy (&store);
+    free (records);
+}
+
+//  --------------------------------------------------------------------------
+//  Counters
+
+static void
+s_collect (const char *name, int64_t value, void *arg)
+{
+    audit_counters_add ((audit_counters_t *) arg, name, value);
+}
+
+static int64_t
+s_persisted (audit_store_t *store, const char *name)
+{
+    audit_counters_t *totals = audit_counters_new ();
+    cr_assert_eq (audit_store_counters_read (store, s_collect, totals), 0);
+    int64_t value = audit_counters_get (totals, name);
+    audit_counters_destroy (&totals);
+    return value;
+}
+
+Test (store, counters_are_summed_across_flushes_and_instances)
+{
+    audit_record_t *record = s_records_new (1);
+    s_event (record, AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 1);
+    audit_store_outcome_t outcome;
+    audit_counters_t *counters = audit_counters_new ();
+    audit_counters_add (counters, "ingest.received", 3);
+    audit_counters_add (counters, "ingest.rejected.bad_field", 1);
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write (store, record, 1, &outcome, counters), 0);
+    cr_expect_eq (audit_counters_size (counters), 0, "cleared once written");
+    audit_counters_add (counters, "ingest.received", 2);
+    cr_assert_eq (audit_store_counters_flush (store, counters), 0);
+    cr_expect_eq (s_persisted (store, "ingest.received"), 5);
+
+    //  A second process (the janitor) adds its own deltas alongside
+    audit_store_t *other = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    audit_counters_add (counters, "ingest.received", 4);
+    audit_counters_add (counters, "janitor.deleted.ops", 6);
+    cr_assert_eq (audit_store_counters_flush (other, counters), 0);
+    audit_store_destroy (&other);
+    audit_store_destroy (&store);
+
+    audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_READER);
+    cr_expect_eq (s_persisted (reader, "ingest.received"), 9);
+    cr_expect_eq (s_persisted (reader, "ingest.rejected.bad_field"), 1);
+    cr_expect_eq (s_persisted (reader, "janitor.deleted.ops"), 6);
+    audit_store_destroy (&reader);
+    audit_counters_destroy (&counters);
+    free (record);
+}
+
+Test (store, persistent_counter_names_are_capped)
+{
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    audit_counters_t *counters = audit_counters_new ();
+    char name [64];
+    //  Flush by flush, a hostile producer spreads new names; beyond the
+    //  table's cap they fold into their prefix's "(other)" row
+    for (int flush = 0; flush < 20; flush++) {
+        for (int index = 0; index < 1000; index++) {
+            snprintf (name, sizeof name, "ingest.gaps.p%d-%d", flush, index);
+            audit_counters_add (counters, name, 1);
+        }
+        cr_assert_eq (audit_store_counters_flush (store, counters), 0);
+    }
+    sqlite3 *conn = audit_store_db (store, AUDIT_DB_AUDIT);
+    cr_expect_leq (s_sql_int (conn, "SELECT count(*) FROM counter"), 16384 + 1);
+    cr_expect_eq (s_sql_int (conn, "SELECT sum (value) FROM counter"), 20000);
+    cr_expect_gt (s_persisted (store, "ingest.gaps.(other)"), 0);
+    audit_counters_destroy (&counters);
+    audit_store_destroy (&store);
+}
+
+//  --------------------------------------------------------------------------
+//  Failure
+
+Test (store, a_failing_store_rolls_back_every_store)
+{
+    audit_record_t *records = s_records_new (3);
+    audit_store_outcome_t outcomes [3];
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    s_event (&records [0], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-1", 1);
+    cr_assert_eq (audit_store_write (store, records, 1, outcomes, NULL), 0);
+    sqlite3 *audit = audit_store_db (store, AUDIT_DB_AUDIT);
+    int64_t idents = s_sql_int (audit, "SELECT count(*) FROM ident");
+
+    //  queue.db now refuses every message
+    sqlite3 *queue = audit_store_db (store, AUDIT_DB_QUEUE);
+    cr_assert_eq (s_sql_run (queue, "CREATE TRIGGER refuse BEFORE INSERT ON message"
+                             " BEGIN SELECT RAISE (ABORT, 'refused'); END"), SQLITE_DONE);
+    s_event (&records [0], AUDIT_EVENT_USER_LOGIN, "org-new", "actor-2", 2);
+    s_ops (&records [1]);
+    s_mq (&records [2], 3);
+    audit_counters_t *counters = audit_counters_new ();
+    audit_counters_add (counters, "ingest.received", 3);
+    cr_expect_eq (audit_store_write (store, records, 3, outcomes, counters), -1);
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event"), 1);
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM ident"), idents);
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM org"), 1);
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM counter"), 0);
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_OPS),
+                             "SELECT count(*) FROM ops"), 0);
+    cr_expect_eq (audit_counters_get (counters, "ingest.received"), 3, "kept for a retry");
+
+    //  The ids handed out in the rolled-back transaction are reused; the
+    //  store must not resolve names to them from its cache
+    cr_assert_eq (s_sql_run (queue, "DROP TRIGGER refuse"), SQLITE_DONE);
+    s_event (&records [1], AUDIT_EVENT_USER_LOGIN, "org-other", "actor-3", 4);
+    audit_record_t retry = records [0];
+    records [0] = records [1];
+    records [1] = retry;
+    cr_assert_eq (audit_store_write (store, records, 3, outcomes, counters), 0);
+    char text [32];
+    s_event_ident (audit, 4, "actor", text, sizeof text);
+    cr_expect_str_eq (text, "actor-3");
+    s_event_ident (audit, 2, "actor", text, sizeof text);
+    cr_expect_str_eq (text, "actor-2");
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event e JOIN org o ON o.id = e.org"
+                             " WHERE o.name = 'org-new'"), 1);
+    cr_expect_eq (s_persisted (store, "ingest.received"), 3);
+    audit_counters_destroy (&counters);
+    audit_store_destroy (&store);
+    free (records);
+}
+
+Test (store, deleted_idents_are_not_served_from_the_cache)
+{
+    audit_record_t *record = s_records_new (1);
+    audit_store_outcome_t outcome;
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    s_event (record, AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 1);
+    cr_assert_eq (audit_store_write (store, record, 1, &outcome, NULL), 0);
+
+    //  The janitor removes the event and its identifiers, and says so
+    audit_store_t *janitor = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    sqlite3 *conn = audit_store_db (janitor, AUDIT_DB_AUDIT);
+    cr_assert_eq (s_sql_run (conn, "BEGIN IMMEDIATE"), SQLITE_DONE);
+    s_sql_run (conn, "DELETE FROM event");
+    s_sql_run (conn, "DELETE FROM ident");
+    s_sql_run (conn, "INSERT INTO meta (key, value) VALUES ('ident_generation', 1)"
+               " ON CONFLICT (key) DO UPDATE SET value = value + 1");
+    cr_assert_eq (s_sql_run (conn, "COMMIT"), SQLITE_DONE);
+    audit_store_destroy (&janitor);
+
+    s_event (record, AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 2);
+    cr_assert_eq (audit_store_write (store, record, 1, &outcome, NULL), 0);
+    char text [32];
+    s_event_ident (audit_store_db (store, AUDIT_DB_AUDIT), 2, "actor", text, sizeof text);
+    cr_expect_str_eq (text, "actor-a");
+    audit_store_destroy (&store);
+    free (record);
+}
+
+//  --------------------------------------------------------------------------
+//  Query plans: every list filter reads an index in order, with no sort
+
+static void
+s_expect_plan (sqlite3 *db, const char *sql, const char *index)
+{
+    char explain [1024];
+    snprintf (explain, sizeof explain, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *stmt = NULL;
+    cr_assert_eq (sqlite3_prepare_v2 (db, explain, -1, &stmt, NULL), SQLITE_OK,
+                  "%s: %s", sql, sqlite3_errmsg (db));
+    char plan [2048] = "";
+    while (sqlite3_step (stmt) == SQLITE_ROW) {
+        strncat (plan, (const char *) sqlite3_column_text (stmt, 3),
+                 sizeof plan - strlen (plan) - 2);
+        strcat (plan, ";");
+    }
+    sqlite3_finalize (stmt);
+    cr_expect (strstr (plan, index) != NULL, "%s\n uses %s, not %s", sql, plan, index);
+    cr_expect (strstr (plan, "TEMP B-TREE") == NULL, "%s\n sorts: %s", sql, plan);
+}
+
+#define s_COLUMNS "SELECT id, ts, received, type, actor, user, device, grp, role," \
+                  " broadcast, file_ref, recipient_count, file_size, uuid FROM event"
+
+Test (store, list_queries_use_an_index_in_order)
+{
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    audit_store_destroy (&store);
+    audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_READER);
+    sqlite3 *db = audit_store_db (reader, AUDIT_DB_AUDIT);
+    s_expect_plan (db, s_COLUMNS " WHERE org = ?1 AND ts < ?2"
+                   " ORDER BY ts DESC, id DESC LIMIT 100", "event_org_ts");
+    s_expect_plan (db, s_COLUMNS " WHERE org = ?1 AND ts >= ?2 AND ts < ?3"
+                   " ORDER BY ts ASC, id ASC LIMIT 100", "event_org_ts");
+    //  The keyset cursor form
+    s_expect_plan (db, s_COLUMNS " WHERE org = ?1 AND (ts, id) < (?2, ?3)"
+                   " ORDER BY ts DESC, id DESC LIMIT 100", "event_org_ts");
+    s_expect_plan (db, s_COLUMNS " WHERE org = ?1 AND (ts, id) > (?2, ?3)"
+                   " ORDER BY ts, id LIMIT 100", "event_org_ts");
+    //  Every filter is tested on the entries of the same index
+    const char *filters [] = {
+        "actor = ?2", "user = ?2", "type = ?2", "type IN (?2, ?4, ?5)",
+        "device = ?2", "grp = ?2", "(actor = ?2 OR user = ?2)",
+        "user = ?2 AND type IN (?4, ?5)"
+    };
+    for (size_t index = 0; index < sizeof filters / sizeof *filters; index++) {
+        char sql [512];
+        snprintf (sql, sizeof sql, s_COLUMNS " WHERE org = ?1 AND %s AND (ts, id) < (?6, ?7)"
+                  " ORDER BY ts DESC, id DESC LIMIT 100", filters [index]);
+        s_expect_plan (db, sql, "USING INDEX event_org_ts (org=? AND ts<?)");
+        snprintf (sql, sizeof sql, s_COLUMNS " WHERE org = ?1 AND %s AND ts >= ?6"
+                  " AND ts < ?7 ORDER BY ts, id LIMIT 100", filters [index]);
+        s_expect_plan (db, sql, "USING INDEX event_org_ts (org=? AND ts>? AND ts<?)");
+    }
+    audit_store_destroy (&reader);
+}
+
+//  Keyset pages on (ts, id), with many events at the same ms, return every
+//  event of the org once, in order
+Test (store, keyset_pages_see_every_event_once)
+{
+    size_t count = 1000;
+    audit_record_t *records = s_records_new (count);
+    for (uint32_t index = 0; index < count; index++) {
+        s_event (&records [index], AUDIT_EVENT_USER_LOGIN,
+                 index % 3? "org-a": "org-b", "actor-a", index + 1);
+        records [index].u.event.timestamp_ms = s_NOW - (index % 7);
+    }
+    audit_store_outcome_t *outcomes = calloc (count, sizeof *outcomes);
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write (store, records, count, outcomes, NULL), 0);
+    sqlite3 *db = audit_store_db (store, AUDIT_DB_AUDIT);
+    sqlite3_stmt *page = NULL;
+    cr_assert_eq (sqlite3_prepare_v2 (db, "SELECT ts, id FROM event WHERE org ="
+        " (SELECT id FROM org WHERE name = 'org-a') AND (ts, id) < (?1, ?2)"
+        " ORDER BY ts DESC, id DESC LIMIT 100", -1, &page, NULL), SQLITE_OK);
+    int64_t last_ts = INT64_MAX, last_id = INT64_MAX, seen = 0;
+    for (bool more = true; more; ) {
+        sqlite3_bind_int64 (page, 1, last_ts);
+        sqlite3_bind_int64 (page, 2, last_id);
+        more = false;
+        while (sqlite3_step (page) == SQLITE_ROW) {
+            int64_t ts = sqlite3_column_int64 (page, 0), id = sqlite3_column_int64 (page, 1);
+            cr_assert (ts < last_ts || (ts == last_ts && id < last_id), "in order");
+            last_ts = ts;
+            last_id = id;
+            seen++;
+            more = true;
+        }
+        sqlite3_reset (page);
+    }
+    sqlite3_finalize (page);
+    cr_expect_eq (seen, 666);
+    audit_store_destroy (&store);
+    free (outcomes);
+    free (records);
+}
+
+Test (store, janitor_and_other_stores_use_their_indexes)
+{
+    audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    sqlite3 *db = audit_store_db (reader, AUDIT_DB_AUDIT);
+    //  The janitor's retention delete, per org
+    s_expect_plan (db, "DELETE FROM event WHERE id IN (SELECT id FROM event"
+                   " WHERE org = ?1 AND ts < ?2 LIMIT 1000)", "event_org_ts");
+    s_expect_plan (audit_store_db (reader, AUDIT_DB_OPS),
+                   "SELECT id FROM ops WHERE ts < ?1 ORDER BY ts DESC, id DESC LIMIT 100",
+                   "ops_ts");
+    s_expect_plan (audit_store_db (reader, AUDIT_DB_QUEUE),
+                   "SELECT id FROM message WHERE org = ?1 AND device = ?2"
+                   " ORDER BY received, id LIMIT 100", "message_org_device_received");
+    audit_store_destroy (&reader);
+}
+
+//  --------------------------------------------------------------------------
+//  Privacy: only what the struct says is present reaches a file
+
+Test (store, absent_fields_and_producer_never_reach_a_file)
+{
+    audit_record_t *record = s_records_new (1);
+    s_event (record, AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 1);
+    audit_event_t *event = &record->u.event;
+    const char *canary = "CANARY-7f3a9c";
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (!(event->present & AUDIT_FIELD_BIT (field)))
+            snprintf (event->text [field], sizeof event->text [field], "%s", canary);
+    snprintf (event->producer_id, sizeof event->producer_id, "%s", canary);
+    audit_store_outcome_t outcome;
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write (store, record, 1, &outcome, NULL), 0);
+    cr_expect (test_dir_contains (s_dir, "actor-a", 7), "the sanity check finds what is stored");
+    cr_expect_not (test_dir_contains (s_dir, canary, strlen (canary)), "in the WAL");
+    audit_store_destroy (&store);
+    cr_expect_not (test_dir_contains (s_dir, canary, strlen (canary)), "after checkpoint");
+    free (record);
+}
+
+Test (store, checkpoint_truncates_the_wal)
+{
+    audit_record_t *records = s_records_new (500);
+    for (uint32_t index = 0; index < 500; index++)
+        s_event (&records [index], AUDIT_EVENT_DEVICE_REGISTERED, "org-a", "actor-a", index + 1);
+    audit_store_outcome_t outcomes [500];
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write (store, records, 500, outcomes, NULL), 0);
+    char path [512];
+    snprintf (path, sizeof path, "%s/audit.db-wal", s_dir);
+    struct stat info;
+    cr_assert_eq (stat (path, &info), 0);
+    cr_expect_gt (info.st_size, 0);
+    cr_expect_eq (audit_store_checkpoint (store, AUDIT_DB_AUDIT), 0);
+    cr_assert_eq (stat (path, &info), 0);
+    cr_expect_eq (info.st_size, 0);
+    audit_store_destroy (&store);
+    free (records);
+}
+
+//  A reader that holds a snapshot keeps the WAL from being reset; once it
+//  lets go, the next commit's checkpoint empties the file, which had grown
+//  past the store's hard limit (40 MiB)
+Test (store, wal_is_bounded_once_readers_let_go)
+{
+    size_t count = 2048;
+    audit_record_t *records = s_records_new (count);
+    audit_store_outcome_t *outcomes = calloc (count, sizeof *outcomes);
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_READER);
+    sqlite3 *snapshot = audit_store_db (reader, AUDIT_DB_AUDIT);
+    cr_assert_eq (s_sql_run (snapshot, "BEGIN"), SQLITE_DONE);
+    s_sql_int (snapshot, "SELECT count(*) FROM event");
+    char path [512];
+    snprintf (path, sizeof path, "%s/audit.db-wal", s_dir);
+    struct stat info = { 0 };
+    uint32_t id = 0;
+    //  Long one-off identifiers make each batch a few MiB of WAL
+    for (int batch = 0; info.st_size < 44 * 1024 * 1024 && batch < 100; batch++) {
+        for (size_t index = 0; index < count; index++) {
+            s_event (&records [index], AUDIT_EVENT_FILE_TRANSFERRED, "org-a", "actor-a", ++id);
+            audit_event_t *event = &records [index].u.event;
+            snprintf (event->text [AUDIT_FIELD_FILE_REF], sizeof event->text [0],
+                      "%0120u", id);
+        }
+        cr_assert_eq (audit_store_write (store, records, count, outcomes, NULL), 0);
+        cr_assert_eq (stat (path, &info), 0);
+    }
+    cr_expect_geq (info.st_size, 44 * 1024 * 1024, "the reader kept the WAL growing");
+    cr_assert_eq (s_sql_run (snapshot, "COMMIT"), SQLITE_DONE);
+    s_event (&records [0], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", ++id);
+    cr_assert_eq (audit_store_write (store, records, 1, outcomes, NULL), 0);
+    cr_assert_eq (stat (path, &info), 0);
+    cr_expect_lt (info.st_size, 1024 * 1024, "WAL emptied: %lld", (long long) info.st_size);
+    audit_store_destroy (&reader);
+    audit_store_destroy (&store);
+    free (outcomes);
+    free (records);
+}
+
+Test (store, retention_is_set_with_its_event)
+{
+    audit_record_t *record = s_records_new (1);
+    s_event (record, AUDIT_EVENT_RETENTION_CHANGED, "org-r", "admin-1", 1);
+    record->u.event.number [AUDIT_FIELD_RETENTION_DAYS] = 30;
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    cr_assert_eq (audit_store_retention_set (store, "org-r", 30, record), 0);
+    sqlite3 *db = audit_store_db (store, AUDIT_DB_AUDIT);
+    cr_expect_eq (s_sql_int (db, "SELECT retention_days FROM org WHERE name = 'org-r'"), 30);
+    cr_expect_eq (s_sql_int (db, "SELECT retention_days FROM event"), 30);
+
+    //  Beyond 12 months the table refuses, and the event goes with it
+    s_event (record, AUDIT_EVENT_RETENTION_CHANGED, "org-r", "admin-1", 2);
+    record->u.event.number [AUDIT_FIELD_RETENTION_DAYS] = 400;
+    cr_expect_eq (audit_store_retention_set (store, "org-r", 400, record), -1);
+    cr_expect_eq (s_sql_int (db, "SELECT retention_days FROM org WHERE name = 'org-r'"), 30);
+    cr_expect_eq (s_sql_int (db, "SELECT count(*) FROM event"), 1);
+    audit_store_destroy (&store);
+    free (record);
+}
