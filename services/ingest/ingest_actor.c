@@ -97,8 +97,10 @@ static int
 s_start (self_t *self)
 {
     for (int index = 0; index < INGEST_ACTOR_BATCHES; index++)
-        if (!(self->batches [index] = ingest_batch_new (self->batch_size)))
+        if (!(self->batches [index] = ingest_batch_new (self->batch_size))) {
+            audit_log_error ("msg=cannot_start reason=out_of_memory");
             return -1;
+        }
     self->current = self->batches [0];
     self->spare = self->batches [1];
     audit_store_t *store = audit_store_new (self->data_dir, AUDIT_STORE_WRITER);

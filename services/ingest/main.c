@@ -49,8 +49,8 @@ main (int argc, char **argv)
         return rc;
     int signal_fd = audit_signals_block ();
     zactor_t *actor = ingest_actor_new (&options);
+    //  The actor has logged the one-line reason when it cannot start
     if (!actor || ingest_actor_start (actor) != 0) {
-        fprintf (stderr, "audit-ingest: cannot start (see the line above)\n");
         zactor_destroy (&actor);
         return 1;
     }
