@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -233,6 +234,9 @@ test_worker_start (const char *program, const char *const *args,
     pid_t pid = fork ();
     if (pid != 0)
         return pid;
+    //  A test that times out is killed without its teardown: its workers
+    //  must not outlive it
+    prctl (PR_SET_PDEATHSIG, SIGKILL);
     char path [4096];
     snprintf (path, sizeof path, "%s/%s", AUDIT_BIN_DIR, program);
     for (const char *const *entry = env; entry && *entry; entry++)
