@@ -2,8 +2,8 @@
     bench-store-ceiling - how fast can audit.db take events, and how close
     does audit_store_write come to that?
 
-    1. Preload N0 realistic events (100 orgs, mixed types, ~1000 actors per
-       org) through audit_store_write into a fresh data directory, then
+    1. Preload N0 realistic events (bench_events: 100 orgs, mixed types,
+       ~1000 actors per org) through audit_store_write into a fresh data directory, then
        close it and copy it twice, so that both runs below start from the
        same files.
     2. The ceiling: M more events inserted by a bare loop, one prepared
@@ -35,13 +35,9 @@
 
 #include "audit_store.h"
 #include "audit_time.h"
+#include "bench_events.h"
 
 #define s_ORGS              100
-#define s_USERS_PER_ORG     1000        //  actors and users share one pool
-#define s_DEVICES_PER_ORG   2000
-#define s_GROUPS_PER_ORG    50
-#define s_ROLES             5
-#define s_PRODUCER_TYPES    18          //  the first 18 types are not reserved
 #define s_STEP_MS           10          //  event n is s_STEP_MS after event n-1
 #define s_WINDOW_ROWS       50000       //  sustained rate: slowest such window
 #define s_DROP_MAX          8
@@ -56,14 +52,6 @@ typedef struct {
     char only;                          //  'b' bare loop only, 's' store only
     long cache_kib;                     //  page cache of both runs, 0: the store's
 } s_options_t;
-
-//  One generated event: pool indices, from which names or ids are derived
-typedef struct {
-    int org, type, actor, user, device, group, role;
-    uint64_t number, unique;
-    int64_t ts;
-    uint8_t uuid [AUDIT_UUID_SIZE];
-} s_row_t;
 
 //  Timing of one run
 typedef struct {
@@ -81,79 +69,8 @@ typedef struct {
     atomic_llong peak;
 } s_wal_watch_t;
 
-static int64_t s_epoch_ms;              //  timestamp of event 0
-
-//  --------------------------------------------------------------------------
-//  Generator: deterministic per event index, so both runs see the same rows
-
-static uint64_t
-s_mix (uint64_t value)
-{
-    value += 0x9E3779B97F4A7C15ULL;
-    value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
-    return value ^ (value >> 31);
-}
-
-static void
-s_row_make (long index, s_row_t *row)
-{
-    uint64_t seed = s_mix ((uint64_t) index);
-    uint64_t more = s_mix (seed);
-    row->org = (int) (seed % s_ORGS);
-    row->type = (int) ((seed >> 8) % s_PRODUCER_TYPES);
-    row->actor = (int) ((seed >> 16) % s_USERS_PER_ORG);
-    row->user = (int) ((seed >> 32) % s_USERS_PER_ORG);
-    row->device = (int) (more % s_DEVICES_PER_ORG);
-    row->group = (int) ((more >> 16) % s_GROUPS_PER_ORG);
-    row->role = (int) ((more >> 24) % s_ROLES);
-    row->number = (more >> 32) % 100000;
-    row->unique = (uint64_t) index;
-    row->ts = s_epoch_ms + index * s_STEP_MS;
-    uint64_t halves [2] = { s_mix (more), s_mix (more + 1) };
-    memcpy (row->uuid, halves, sizeof halves);
-    row->uuid [6] = (uint8_t) ((row->uuid [6] & 0x0F) | 0x40);      //  v4
-    row->uuid [8] = (uint8_t) ((row->uuid [8] & 0x3F) | 0x80);
-}
-
-//  Name of a pool member, as the producers would send it
-static void
-s_name (audit_field_t field, const s_row_t *row, char *name)
-{
-    switch (field) {
-        case AUDIT_FIELD_USER_ID:   sprintf (name, "usr_%03d_%06d", row->org, row->user); break;
-        case AUDIT_FIELD_DEVICE_ID: sprintf (name, "dev_%03d_%06d", row->org, row->device); break;
-        case AUDIT_FIELD_GROUP_ID:  sprintf (name, "grp_%03d_%04d", row->org, row->group); break;
-        case AUDIT_FIELD_ROLE:      sprintf (name, "role_%d", row->role); break;
-        case AUDIT_FIELD_BROADCAST_ID: sprintf (name, "bc_%012" PRIu64, row->unique); break;
-        default:                    sprintf (name, "file_%012" PRIu64, row->unique); break;
-    }
-}
-
-static void
-s_record_make (long index, audit_record_t *record)
-{
-    s_row_t row;
-    s_row_make (index, &row);
-    record->kind = AUDIT_TOPIC_KIND_AUDIT;
-    record->received_ms = row.ts + 3;
-    audit_event_t *event = &record->u.event;
-    memcpy (event->event_id, row.uuid, AUDIT_UUID_SIZE);
-    event->type = (audit_event_type_t) row.type;
-    event->timestamp_ms = row.ts;
-    sprintf (event->org_id, "org_%03d", row.org);
-    sprintf (event->actor_id, "usr_%03d_%06d", row.org, row.actor);
-    const audit_event_info_t *info = audit_proto_event_info (event->type);
-    event->present = info->required | info->optional;
-    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
-        if (!(event->present & AUDIT_FIELD_BIT (field)))
-            continue;
-        if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_UINT)
-            event->number [field] = field == AUDIT_FIELD_RETENTION_DAYS? 30: row.number;
-        else
-            s_name ((audit_field_t) field, &row, event->text [field]);
-    }
-}
+//  Deterministic per event index, so both runs see the same rows
+static bench_events_t s_events = { s_ORGS, 0, 0, s_STEP_MS };
 
 //  --------------------------------------------------------------------------
 //  Measurements
@@ -260,7 +177,7 @@ s_store_run (audit_store_t *store, const char *dir, long first, long rows,
     for (long done = 0; rc == 0 && done < rows; done += batch) {
         long count = rows - done < batch? rows - done: batch;
         for (long index = 0; index < count; index++)
-            s_record_make (first + done + index, &records [index]);
+            bench_events_record (&s_events, first + done + index, &records [index]);
         double start = s_now ();
         audit_counters_add (counters, "ingest.received", count);
         audit_counters_add2 (counters, "ingest.gaps", "producer-1", 0);
@@ -308,26 +225,26 @@ s_bare_resolve (s_bare_t *self)
     sqlite3_stmt *org_stmt, *ident_stmt;
     sqlite3_prepare_v2 (self->db, "SELECT id FROM org WHERE name = ?1", -1, &org_stmt, NULL);
     sqlite3_prepare_v2 (self->db, "SELECT id FROM ident WHERE name = ?1", -1, &ident_stmt, NULL);
-    char name [64];
-    s_row_t row = { 0 };
+    char name [BENCH_EVENTS_NAME_SIZE];
+    bench_event_t row = { 0 };
     for (row.org = 0; row.org < s_ORGS; row.org++) {
-        sprintf (name, "org_%03d", row.org);
+        bench_events_org_name (row.org, name);
         self->org_ids [row.org] = s_lookup (self, org_stmt, name);
-        for (row.user = 0; row.user < s_USERS_PER_ORG; row.user++) {
-            s_name (AUDIT_FIELD_USER_ID, &row, name);
-            self->user_ids [row.org * s_USERS_PER_ORG + row.user] = s_lookup (self, ident_stmt, name);
+        for (row.user = 0; row.user < BENCH_EVENTS_USERS_PER_ORG; row.user++) {
+            bench_events_name (AUDIT_FIELD_USER_ID, &row, name);
+            self->user_ids [row.org * BENCH_EVENTS_USERS_PER_ORG + row.user] = s_lookup (self, ident_stmt, name);
         }
-        for (row.device = 0; row.device < s_DEVICES_PER_ORG; row.device++) {
-            s_name (AUDIT_FIELD_DEVICE_ID, &row, name);
-            self->device_ids [row.org * s_DEVICES_PER_ORG + row.device] = s_lookup (self, ident_stmt, name);
+        for (row.device = 0; row.device < BENCH_EVENTS_DEVICES_PER_ORG; row.device++) {
+            bench_events_name (AUDIT_FIELD_DEVICE_ID, &row, name);
+            self->device_ids [row.org * BENCH_EVENTS_DEVICES_PER_ORG + row.device] = s_lookup (self, ident_stmt, name);
         }
-        for (row.group = 0; row.group < s_GROUPS_PER_ORG; row.group++) {
-            s_name (AUDIT_FIELD_GROUP_ID, &row, name);
-            self->group_ids [row.org * s_GROUPS_PER_ORG + row.group] = s_lookup (self, ident_stmt, name);
+        for (row.group = 0; row.group < BENCH_EVENTS_GROUPS_PER_ORG; row.group++) {
+            bench_events_name (AUDIT_FIELD_GROUP_ID, &row, name);
+            self->group_ids [row.org * BENCH_EVENTS_GROUPS_PER_ORG + row.group] = s_lookup (self, ident_stmt, name);
         }
     }
-    for (row.role = 0; row.role < s_ROLES; row.role++) {
-        s_name (AUDIT_FIELD_ROLE, &row, name);
+    for (row.role = 0; row.role < BENCH_EVENTS_ROLES; row.role++) {
+        bench_events_name (AUDIT_FIELD_ROLE, &row, name);
         self->role_ids [row.role] = s_lookup (self, ident_stmt, name);
     }
     sqlite3_finalize (org_stmt);
@@ -351,10 +268,10 @@ s_bare_open (s_bare_t *self, const char *dir)
         " retention_days, uuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
         " ?11, ?12, ?13, ?14, ?15)", -1, &self->insert, NULL);
     self->org_ids = calloc (s_ORGS, sizeof (int64_t));
-    self->user_ids = calloc (s_ORGS * s_USERS_PER_ORG, sizeof (int64_t));
-    self->device_ids = calloc (s_ORGS * s_DEVICES_PER_ORG, sizeof (int64_t));
-    self->group_ids = calloc (s_ORGS * s_GROUPS_PER_ORG, sizeof (int64_t));
-    self->role_ids = calloc (s_ROLES, sizeof (int64_t));
+    self->user_ids = calloc (s_ORGS * BENCH_EVENTS_USERS_PER_ORG, sizeof (int64_t));
+    self->device_ids = calloc (s_ORGS * BENCH_EVENTS_DEVICES_PER_ORG, sizeof (int64_t));
+    self->group_ids = calloc (s_ORGS * BENCH_EVENTS_GROUPS_PER_ORG, sizeof (int64_t));
+    self->role_ids = calloc (BENCH_EVENTS_ROLES, sizeof (int64_t));
     sqlite3_stmt *max_id;
     sqlite3_prepare_v2 (self->db, "SELECT max (id) + 1 FROM ident", -1, &max_id, NULL);
     sqlite3_step (max_id);
@@ -380,7 +297,7 @@ s_bare_close (s_bare_t *self)
 
 //  Binds the ids of a field the row's type has, NULL otherwise
 static void
-s_bare_bind_field (s_bare_t *self, const s_row_t *row, audit_field_mask_t present,
+s_bare_bind_field (s_bare_t *self, const bench_event_t *row, audit_field_mask_t present,
                    audit_field_t field)
 {
     int param = 6 + (int) field;
@@ -390,9 +307,9 @@ s_bare_bind_field (s_bare_t *self, const s_row_t *row, audit_field_mask_t presen
     }
     int64_t value;
     switch (field) {
-        case AUDIT_FIELD_USER_ID:   value = self->user_ids [row->org * s_USERS_PER_ORG + row->user]; break;
-        case AUDIT_FIELD_DEVICE_ID: value = self->device_ids [row->org * s_DEVICES_PER_ORG + row->device]; break;
-        case AUDIT_FIELD_GROUP_ID:  value = self->group_ids [row->org * s_GROUPS_PER_ORG + row->group]; break;
+        case AUDIT_FIELD_USER_ID:   value = self->user_ids [row->org * BENCH_EVENTS_USERS_PER_ORG + row->user]; break;
+        case AUDIT_FIELD_DEVICE_ID: value = self->device_ids [row->org * BENCH_EVENTS_DEVICES_PER_ORG + row->device]; break;
+        case AUDIT_FIELD_GROUP_ID:  value = self->group_ids [row->org * BENCH_EVENTS_GROUPS_PER_ORG + row->group]; break;
         case AUDIT_FIELD_ROLE:      value = self->role_ids [row->role]; break;
         case AUDIT_FIELD_BROADCAST_ID:
         case AUDIT_FIELD_FILE_REF:  value = self->next_unique_id++; break;
@@ -405,15 +322,15 @@ s_bare_bind_field (s_bare_t *self, const s_row_t *row, audit_field_mask_t presen
 static int
 s_bare_insert (s_bare_t *self, long index)
 {
-    s_row_t row;
-    s_row_make (index, &row);
+    bench_event_t row;
+    bench_events_make (&s_events, index, &row);
     const audit_event_info_t *info = audit_proto_event_info ((audit_event_type_t) row.type);
     audit_field_mask_t present = info->required | info->optional;
     sqlite3_bind_int64 (self->insert, 1, self->org_ids [row.org]);
     sqlite3_bind_int64 (self->insert, 2, row.ts);
     sqlite3_bind_int64 (self->insert, 3, row.ts + 3);
     sqlite3_bind_int (self->insert, 4, row.type);
-    sqlite3_bind_int64 (self->insert, 5, self->user_ids [row.org * s_USERS_PER_ORG + row.actor]);
+    sqlite3_bind_int64 (self->insert, 5, self->user_ids [row.org * BENCH_EVENTS_USERS_PER_ORG + row.actor]);
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
         s_bare_bind_field (self, &row, present, (audit_field_t) field);
     sqlite3_bind_blob (self->insert, 15, row.uuid, AUDIT_UUID_SIZE, SQLITE_STATIC);
@@ -637,7 +554,7 @@ main (int argc, char **argv)
     if (!dir || (options.dir && mkdir (dir, 0700) != 0 && errno != EEXIST))
         return 1;
     zsys_init ();
-    s_epoch_ms = audit_time_now_ms () - 300 * AUDIT_MS_PER_DAY;
+    s_events.epoch_ms = audit_time_now_ms () - 300 * AUDIT_MS_PER_DAY;
     printf ("bench-store-ceiling: preload %ld, rows %ld, batch %ld, dir %s\n",
             options.preload, options.rows, options.batch, dir);
     char *base = zsys_sprintf ("%s/base", dir);

@@ -18,6 +18,7 @@
 #include "audit_stmts.h"
 #include "audit_store.h"
 #include "audit_token.h"
+#include "query_names.h"
 #include "query_reply.h"
 #include "query_request.h"
 
@@ -42,6 +43,7 @@ typedef struct {
     const audit_claims_t *claims;       //  zeroed for ops that need no token
     audit_store_t *store;               //  this thread's read-only connections
     audit_stmts_t *stmts [AUDIT_DB_COUNT];  //  their prepared statements
+    query_names_t *names;               //  this thread's identifier names
     query_shared_t *shared;
     query_reply_t *reply;
 } query_call_t;

@@ -6,27 +6,71 @@
 #include "query_admin.h"
 #include "query_filter.h"
 
-#include <inttypes.h>
-#include <stdio.h>
+#include <string.h>
 
 #include "audit_csv.h"
 #include "audit_decode.h"
 #include "audit_time.h"
 
-//  Texts of one row's cells, alive until the row is written
+//  CSV column of each resource field, -1 when it is not exported: from
+//  the proto table once, not per row
+static int s_field_column [AUDIT_FIELD_COUNT];
+
+__attribute__ ((constructor)) static void
+s_build_columns (void)
+{
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        s_field_column [field] = audit_csv_field_column ((audit_field_t) field);
+}
+
+//  Texts of one row's cells, alive until the row is written; the
+//  formatted time is kept for the next row, which is often in the same
+//  second (a burst of events)
 typedef struct {
     char timestamp [AUDIT_TIME_TEXT_SIZE];
+    int64_t second;                 //  of timestamp, -1: none yet
     char event_id [AUDIT_UUID_TEXT_LEN + 1];
     char number [AUDIT_FIELD_COUNT][24];
     audit_csv_row_t row;
 } s_cells_t;
+
+#define s_TIME_TEXT_MAX_MS  253402300799999LL      //  9999-12-31T23:59:59.999Z
+
+//  Decimal digits of value into text (24 bytes), without printf's parsing
+static const char *
+s_format_uint (uint64_t value, char *text)
+{
+    char *end = text + 23;
+    *end = 0;
+    do
+        *--end = (char) ('0' + value % 10);
+    while (value /= 10);
+    return end;
+}
+
+//  "YYYY-MM-DDTHH:MM:SS.mmmZ": within the same second only mmm changes
+static void
+s_format_time (s_cells_t *cells, int64_t ms)
+{
+    if (ms >= 0 && ms / 1000 == cells->second) {
+        int milli = (int) (ms % 1000);
+        cells->timestamp [20] = (char) ('0' + milli / 100);
+        cells->timestamp [21] = (char) ('0' + milli / 10 % 10);
+        cells->timestamp [22] = (char) ('0' + milli % 10);
+        return;
+    }
+    audit_time_format (ms, cells->timestamp);
+    //  Past year 9999 the text is held at its end (audit_time_format), so
+    //  there the digits are not the time's: such a second is not kept
+    cells->second = ms >= 0 && ms <= s_TIME_TEXT_MAX_MS ? ms / 1000 : -1;
+}
 
 static void
 s_fill (s_cells_t *cells, const query_row_t *row, const char *org_id)
 {
     const audit_event_info_t *info = audit_proto_event_info (row->type);
     memset (&cells->row, 0, sizeof cells->row);
-    audit_time_format (row->timestamp_ms, cells->timestamp);
+    s_format_time (cells, row->timestamp_ms);
     audit_decode_uuid_format (row->event_id, cells->event_id);
     cells->row.column [AUDIT_CSV_COL_TIMESTAMP] = cells->timestamp;
     cells->row.column [AUDIT_CSV_COL_EVENT_TYPE] = info ? info->name : "unknown";
@@ -34,13 +78,11 @@ s_fill (s_cells_t *cells, const query_row_t *row, const char *org_id)
     cells->row.column [AUDIT_CSV_COL_ACTOR_ID] = row->actor_id;
     cells->row.column [AUDIT_CSV_COL_EVENT_ID] = cells->event_id;
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
-        int column = audit_csv_field_column ((audit_field_t) field);
+        int column = s_field_column [field];
         if (column < 0)
             continue;
-        if (row->has_number [field]) {
-            snprintf (cells->number [field], sizeof cells->number [field], "%" PRIu64, row->number [field]);
-            cells->row.column [column] = cells->number [field];
-        }
+        if (row->has_number [field])
+            cells->row.column [column] = s_format_uint (row->number [field], cells->number [field]);
         else
             cells->row.column [column] = row->text [field];
     }
@@ -53,7 +95,7 @@ s_write_chunk (query_call_t *call, query_filter_t *filter, audit_csv_t *csv)
     if (!call->request->cursor [0] && audit_csv_header (csv) != 0)
         return -1;
     query_row_t row;
-    s_cells_t cells;
+    s_cells_t cells = { .second = -1 };
     int rc;
     while ((rc = query_filter_next (filter, &row)) == 1) {
         s_fill (&cells, &row, call->request->org_id);

@@ -4,10 +4,12 @@
 
 #include "query_filter.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "audit_log.h"
+#include "query_names.h"
 
 //  Positions in query_filter_t.ident
 enum { S_ACTOR, S_USER, S_DEVICE, S_GROUP, S_SUBJECT };
@@ -15,30 +17,46 @@ enum { S_ACTOR, S_USER, S_DEVICE, S_GROUP, S_SUBJECT };
 //  ?1 org, ?2 from, ?3 to, ?4 ?5 cursor (ts, id), ?6..?9 actor, user,
 //  device, group (0: any), ?10 type mask, ?11 subject (0: any), ?12 limit.
 //  Every term reads a column of event_org_ts, so a row that does not match
-//  is skipped on its index entry and never read from the table.
+//  is skipped on its index entry and never read from the table. SQLite
+//  tests the terms it does not seek on in the order written, and stops at
+//  the first that fails: the ones that reject most rows come first (the
+//  subject, then the other filters), the cursor term, which nearly every
+//  entry passes, last. Measured: the first DSAR page of a 500,000-event
+//  organisation takes half the time it took with the range terms first.
 static const char *s_where =
-    " WHERE e.org = ?1 AND e.ts >= ?2 AND e.ts < ?3 AND (e.ts, e.id) %s (?4, ?5)"
+    " WHERE e.org = ?1 AND (?11 = 0 OR e.actor = ?11 OR e.user = ?11)"
     " AND (?6 = 0 OR e.actor = ?6) AND (?7 = 0 OR e.user = ?7)"
     " AND (?8 = 0 OR e.device = ?8) AND (?9 = 0 OR e.grp = ?9)"
     " AND ((?10 >> e.type) & 1)"
-    " AND (?11 = 0 OR e.actor = ?11 OR e.user = ?11)";
+    " AND e.ts >= ?2 AND e.ts < ?3 AND (e.ts, e.id) %s (?4, ?5)";
 
 #define S_SQL_MAX 4096
 static char s_columns [1024];
 static char s_joins [1024];
 static char s_sql [2][S_SQL_MAX];                  //  [order]
 
-//  Columns: id, ts, received, type, actor name, one per resource field
-//  (its ident's name, or the number), uuid
+//  Identifiers that are new with nearly every event: the store interns
+//  them without caching (audit_store.c), and a page joins their names,
+//  where they would only push the recurring ones out of query_names
+static const bool s_field_one_off [AUDIT_FIELD_COUNT] = {
+    [AUDIT_FIELD_BROADCAST_ID] = true, [AUDIT_FIELD_FILE_REF] = true
+};
+typedef enum { S_NUMBER, S_NAME_ID, S_NAME_TEXT } s_column_kind_t;
+static s_column_kind_t s_field_kind [AUDIT_FIELD_COUNT];
+
+//  Columns: id, ts, received, type, actor id, one per resource field (an
+//  ident id, or a joined name, or the number), uuid
 static void
 s_build_columns (void)
 {
-    strcpy (s_columns, "e.id, e.ts, e.received, e.type, a.name");
-    strcpy (s_joins, " LEFT JOIN ident a ON a.id = e.actor");
+    strcpy (s_columns, "e.id, e.ts, e.received, e.type, e.actor");
+    s_joins [0] = 0;
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
         const char *column = audit_store_event_column ((audit_field_t) field);
+        bool ident = audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_IDENT;
+        s_field_kind [field] = !ident ? S_NUMBER : s_field_one_off [field] ? S_NAME_TEXT : S_NAME_ID;
         char part [160];
-        if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_IDENT) {
+        if (s_field_kind [field] == S_NAME_TEXT) {
             snprintf (part, sizeof part, ", i%d.name", field);
             strcat (s_columns, part);
             snprintf (part, sizeof part, " LEFT JOIN ident i%d ON i%d.id = e.%s", field, field, column);
@@ -146,14 +164,37 @@ s_position (query_filter_t *self)
     return 0;
 }
 
+//  The time range the index search starts and ends at, narrowed by the
+//  cursor. SQLite seeks the index with the ts bound of ?2 (or ?3), not
+//  with the row value (ts, id) of the cursor: with from/to alone, page k
+//  of a walk would first step over the k pages before it (measured: the
+//  export of 500,000 rows read 12.5 million index entries). The rows do
+//  not change: (ts, id) > (t, i) already implies ts >= t, and < implies
+//  ts <= t, that is ts < t + 1.
+static void
+s_bind_range (query_filter_t *self, int64_t *from, int64_t *to)
+{
+    const query_request_t *request = self->call->request;
+    *from = request->from_ms;
+    *to = request->to_ms;
+    if (!request->cursor [0])
+        return;
+    if (request->order == AUDIT_CURSOR_ASC && self->after.ts_ms > *from)
+        *from = self->after.ts_ms;
+    if (request->order != AUDIT_CURSOR_ASC && self->after.ts_ms < *to)
+        *to = self->after.ts_ms + 1;
+}
+
 static void
 s_bind (query_filter_t *self)
 {
     const query_request_t *request = self->call->request;
     sqlite3_stmt *stmt = self->stmt;
+    int64_t from, to;
+    s_bind_range (self, &from, &to);
     sqlite3_bind_int64 (stmt, 1, self->org);
-    sqlite3_bind_int64 (stmt, 2, request->from_ms);
-    sqlite3_bind_int64 (stmt, 3, request->to_ms);
+    sqlite3_bind_int64 (stmt, 2, from);
+    sqlite3_bind_int64 (stmt, 3, to);
     sqlite3_bind_int64 (stmt, 4, self->after.ts_ms);
     sqlite3_bind_int64 (stmt, 5, self->after.row_id);
     for (int index = S_ACTOR; index <= S_GROUP; index++)
@@ -164,14 +205,50 @@ s_bind (query_filter_t *self)
     sqlite3_bind_int64 (stmt, 12, (int64_t) self->limit + 1);
 }
 
-int
-query_filter_open (query_filter_t *self, query_call_t *call, const char *op)
+//  One read transaction holds the page, the name lookups and the ident
+//  generation the names cache checks, so that they see the same snapshot
+static int
+s_transaction (query_filter_t *self, const char *sql)
 {
-    memset (self, 0, sizeof *self);
-    self->call = call;
-    self->op = op;
-    self->limit = call->request->limit;
-    if (s_position (self) != 0 || s_resolve (self) != 0)
+    sqlite3_stmt *stmt = audit_stmts_get (self->call->stmts [AUDIT_DB_AUDIT], sql);
+    int rc = stmt ? sqlite3_step (stmt) : SQLITE_ERROR;
+    if (stmt)
+        sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE)
+        audit_log_error ("msg=transaction_failed sql=\"%s\"", sql);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+s_begin (query_filter_t *self)
+{
+    audit_stmts_t *stmts = self->call->stmts [AUDIT_DB_AUDIT];
+    //  A transaction left open would pin an old snapshot for good
+    if (!sqlite3_get_autocommit (audit_store_db (self->call->store, AUDIT_DB_AUDIT)))
+        s_transaction (self, "ROLLBACK");
+    self->names = self->call->names;
+    if (self->names && s_transaction (self, "BEGIN") == 0) {
+        self->in_transaction = true;
+        if (query_names_sync (self->names, stmts) == 0)
+            return 0;
+    }
+    query_reply_fail (self->call->reply, AUDIT_ERROR_INTERNAL, "the store could not be read");
+    return -1;
+}
+
+static void
+s_end (query_filter_t *self)
+{
+    if (self->in_transaction && s_transaction (self, "COMMIT") != 0)
+        s_transaction (self, "ROLLBACK");
+    self->in_transaction = false;
+}
+
+static int
+s_open (query_filter_t *self)
+{
+    query_call_t *call = self->call;
+    if (s_position (self) != 0 || s_begin (self) != 0 || s_resolve (self) != 0)
         return -1;
     if (self->empty || call->request->type_mask == 0)
         return 0;
@@ -185,33 +262,68 @@ query_filter_open (query_filter_t *self, query_call_t *call, const char *op)
     return 0;
 }
 
-static void
-s_read_row (sqlite3_stmt *stmt, query_row_t *row)
+int
+query_filter_open (query_filter_t *self, query_call_t *call, const char *op)
 {
+    memset (self, 0, sizeof *self);
+    self->call = call;
+    self->op = op;
+    self->limit = call->request->limit;
+    if (s_open (self) == 0)
+        return 0;
+    s_end (self);
+    return -1;
+}
+
+//  A name of the row, through the cache. 0 or -1.
+static int
+s_name (query_filter_t *self, sqlite3_stmt *stmt, int column, const char **name)
+{
+    *name = NULL;
+    if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+        return 0;
+    return query_names_get (self->names, self->call->stmts [AUDIT_DB_AUDIT],
+                            sqlite3_column_int64 (stmt, column), name);
+}
+
+static int
+s_read_field (query_filter_t *self, sqlite3_stmt *stmt, int field, query_row_t *row)
+{
+    int column = 5 + field;
+    row->text [field] = NULL;
+    row->has_number [field] = false;
+    if (s_field_kind [field] == S_NAME_ID)
+        return s_name (self, stmt, column, &row->text [field]);
+    bool present = sqlite3_column_type (stmt, column) != SQLITE_NULL;
+    if (s_field_kind [field] == S_NAME_TEXT)
+        row->text [field] = present ? (const char *) sqlite3_column_text (stmt, column) : NULL;
+    else
+    if (present) {
+        row->has_number [field] = true;
+        row->number [field] = (uint64_t) sqlite3_column_int64 (stmt, column);
+    }
+    return 0;
+}
+
+static int
+s_read_row (query_filter_t *self, query_row_t *row)
+{
+    sqlite3_stmt *stmt = self->stmt;
     row->id = sqlite3_column_int64 (stmt, 0);
     row->timestamp_ms = sqlite3_column_int64 (stmt, 1);
     row->received_ms = sqlite3_column_int64 (stmt, 2);
     row->type = (audit_event_type_t) sqlite3_column_int (stmt, 3);
-    row->actor_id = (const char *) sqlite3_column_text (stmt, 4);
-    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
-        int column = 5 + field;
-        bool present = sqlite3_column_type (stmt, column) != SQLITE_NULL;
-        row->text [field] = NULL;
-        row->has_number [field] = false;
-        if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_IDENT)
-            row->text [field] = present ? (const char *) sqlite3_column_text (stmt, column) : NULL;
-        else
-        if (present) {
-            row->has_number [field] = true;
-            row->number [field] = (uint64_t) sqlite3_column_int64 (stmt, column);
-        }
-    }
+    query_names_row (self->names);
+    int rc = s_name (self, stmt, 4, &row->actor_id);
+    for (int field = 0; rc == 0 && field < AUDIT_FIELD_COUNT; field++)
+        rc = s_read_field (self, stmt, field, row);
     int uuid_column = 5 + AUDIT_FIELD_COUNT;
     const void *uuid = sqlite3_column_blob (stmt, uuid_column);
     if (uuid && sqlite3_column_bytes (stmt, uuid_column) == AUDIT_UUID_SIZE)
         memcpy (row->event_id, uuid, AUDIT_UUID_SIZE);
     else
         memset (row->event_id, 0, AUDIT_UUID_SIZE);
+    return rc;
 }
 
 int
@@ -229,7 +341,7 @@ query_filter_next (query_filter_t *self, query_row_t *row)
         self->stmt = NULL;
         return 0;
     }
-    if (rc != SQLITE_ROW) {
+    if (rc != SQLITE_ROW || s_read_row (self, row) != 0) {
         audit_log_error ("msg=query_failed reason=\"%s\"",
                          sqlite3_errmsg (sqlite3_db_handle (self->stmt)));
         sqlite3_reset (self->stmt);
@@ -237,7 +349,6 @@ query_filter_next (query_filter_t *self, query_row_t *row)
         query_reply_fail (self->call->reply, AUDIT_ERROR_INTERNAL, "the store could not be read");
         return -1;
     }
-    s_read_row (self->stmt, row);
     self->last.id = row->id;
     self->last.timestamp_ms = row->timestamp_ms;
     self->returned++;
@@ -251,6 +362,7 @@ query_filter_close (query_filter_t *self, char *text)
         sqlite3_reset (self->stmt);
         self->stmt = NULL;
     }
+    s_end (self);
     if (!self->more)
         return false;
     uint8_t bytes [1024];

@@ -12,7 +12,10 @@
 
     The organisation is the token's (the request's org_id was checked equal
     to it); names are resolved to the store's integer ids first, and a name
-    the store has never seen means an empty page, not an error.
+    the store has never seen means an empty page, not an error. The rows'
+    own identifiers are read as ids and named through the thread's
+    query_names cache, but for broadcast and file ids, which are new with
+    each event and are joined instead. A page is one read transaction.
     ========================================================================= */
 
 #ifndef QUERY_FILTER_H_INCLUDED
@@ -50,11 +53,14 @@ typedef struct {
     uint32_t returned;
     query_row_t last;               //  the last row returned, for the cursor
     bool more;                      //  a row exists past the page
+    struct _query_names_t *names;   //  this thread's names cache
+    bool in_transaction;            //  the page's read transaction is open
 } query_filter_t;
 
-//  Resolve names and the cursor and prepare the page's statement. Returns
-//  0, or -1 with the reply failed (bad_request for a bad cursor, internal
-//  for a store error).
+//  Open the page's read transaction, resolve names and the cursor and
+//  prepare its statement. Returns 0 (query_filter_close must follow), or
+//  -1 with the reply failed (bad_request for a bad cursor, internal for a
+//  store error) and nothing left open.
 int
     query_filter_open (query_filter_t *self, query_call_t *call, const char *op);
 
@@ -63,7 +69,8 @@ int
 int
     query_filter_next (query_filter_t *self, query_row_t *row);
 
-//  Finish the page: writes the cursor of the next page into text
+//  Finish the page and its read transaction: writes the cursor of the
+//  next page into text
 //  (AUDIT_CURSOR_TEXT_SIZE) and returns true, or returns false when this
 //  was the last page.
 bool

@@ -82,6 +82,34 @@ query_worker_answer (query_call_t *call, query_request_t *request,
     query_reply_finish (call->reply);
 }
 
+int
+query_worker_call_init (query_call_t *call, query_shared_t *shared,
+                        audit_store_t **store_p, query_reply_t *reply)
+{
+    memset (call, 0, sizeof *call);
+    call->shared = shared;
+    call->reply = reply;
+    call->store = *store_p;
+    *store_p = NULL;
+    call->names = query_names_new ();
+    bool ready = call->store && call->names;
+    for (int db = 0; ready && db < AUDIT_DB_COUNT; db++)
+        ready = (call->stmts [db] = audit_stmts_new (
+                     audit_store_db (call->store, (audit_db_t) db))) != NULL;
+    if (!ready)
+        query_worker_call_release (call);
+    return ready ? 0 : -1;
+}
+
+void
+query_worker_call_release (query_call_t *call)
+{
+    query_names_destroy (&call->names);
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        audit_stmts_destroy (&call->stmts [db]);
+    audit_store_destroy (&call->store);
+}
+
 typedef struct {
     zsock_t *pipe;
     query_call_t call;
@@ -94,9 +122,7 @@ s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     if (self) {
-        for (int db = 0; db < AUDIT_DB_COUNT; db++)
-            audit_stmts_destroy (&self->call.stmts [db]);
-        audit_store_destroy (&self->call.store);
+        query_worker_call_release (&self->call);
         query_reply_release (&self->reply);
         free (self->request);
         free (self);
@@ -118,16 +144,10 @@ s_self_new (zsock_t *pipe, s_args_t *args)
         return NULL;
     }
     self->pipe = pipe;
-    self->call.shared = args->shared;
-    self->call.reply = &self->reply;
     query_reply_init (&self->reply);
     self->request = calloc (1, sizeof *self->request);
-    self->call.store = args->store;
-    bool ready = self->request && self->call.store;
-    for (int db = 0; ready && db < AUDIT_DB_COUNT; db++)
-        ready = (self->call.stmts [db] = audit_stmts_new (
-                     audit_store_db (self->call.store, (audit_db_t) db))) != NULL;
-    if (!ready)
+    int rc = query_worker_call_init (&self->call, args->shared, &args->store, &self->reply);
+    if (rc != 0 || !self->request)
         s_self_destroy (&self);
     return self;
 }

@@ -24,6 +24,16 @@ extern "C" {
 zactor_t *
     query_worker_new (query_shared_t *shared, audit_store_t **store_p);
 
+//  Prepare a call context on store (ownership moves in): its statement
+//  caches and names cache. 0, or -1 (the call is then released).
+int
+    query_worker_call_init (query_call_t *call, query_shared_t *shared,
+                            audit_store_t **store_p, query_reply_t *reply);
+
+//  Release what query_worker_call_init made; safe twice.
+void
+    query_worker_call_release (query_call_t *call);
+
 //  Answer one request body into reply (what the thread does per request;
 //  public so that tests and benchmarks can call it in-process).
 void

@@ -1,0 +1,226 @@
+/*  =========================================================================
+    bench_client - the query service as a benchmark talks to it
+    ========================================================================= */
+
+#include "bench_client.h"
+
+#include <czmq.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "query_worker.h"
+
+//  A reply may take as long as the slowest page of a large organisation
+#define s_REPLY_TIMEOUT_MS   120000
+#define s_START_TIMEOUT_MS   10000
+
+struct _bench_client_t {
+    char *secret;
+    query_shared_t shared;              //  as audit-query's main sets it up
+    query_call_t call;
+    query_request_t *request;
+    query_reply_t reply;
+    msgpack_unpacked unpacked;
+    pid_t worker;
+    zsock_t *req;
+    zframe_t *frame;                    //  the last reply over the socket
+};
+
+static int64_t
+s_now_ns (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+static int
+s_shared_open (bench_client_t *self, const char *dir)
+{
+    query_shared_t *shared = &self->shared;
+    size_t len = strlen (self->secret);
+    pthread_mutex_init (&shared->writer_lock, NULL);
+    shared->data_dir = dir;
+    shared->version = "bench";
+    shared->verifier = audit_token_new ((const uint8_t *) self->secret, len, NULL);
+    shared->cursor_key = audit_cursor_key_new_from_bytes (self->secret, len);
+    shared->writer = audit_store_new (dir, AUDIT_STORE_MAINTAINER);
+    bool ready = shared->verifier && shared->cursor_key && shared->writer;
+    for (int db = 0; ready && db < AUDIT_DB_COUNT; db++)
+        ready = (shared->writer_stmts [db] = audit_stmts_new (
+                     audit_store_db (shared->writer, (audit_db_t) db))) != NULL;
+    return ready ? 0 : -1;
+}
+
+bench_client_t *
+bench_client_new (const char *data_dir, const char *secret)
+{
+    bench_client_t *self = (bench_client_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->secret = strdup (secret);
+    query_reply_init (&self->reply);
+    msgpack_unpacked_init (&self->unpacked);
+    self->request = (query_request_t *) calloc (1, sizeof *self->request);
+    bool ready = self->secret && self->request && s_shared_open (self, data_dir) == 0;
+    audit_store_t *store = ready ? audit_store_new (data_dir, AUDIT_STORE_READER) : NULL;
+    ready = ready && query_worker_call_init (&self->call, &self->shared, &store,
+                                             &self->reply) == 0;
+    if (!ready)
+        bench_client_destroy (&self);
+    return self;
+}
+
+static void
+s_worker_stop (bench_client_t *self)
+{
+    zframe_destroy (&self->frame);
+    zsock_destroy (&self->req);
+    if (self->worker > 0) {
+        kill (self->worker, SIGTERM);
+        waitpid (self->worker, NULL, 0);
+        self->worker = 0;
+    }
+}
+
+void
+bench_client_destroy (bench_client_t **self_p)
+{
+    bench_client_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    s_worker_stop (self);
+    query_worker_call_release (&self->call);
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        audit_stmts_destroy (&self->shared.writer_stmts [db]);
+    audit_store_destroy (&self->shared.writer);
+    audit_token_destroy (&self->shared.verifier);
+    audit_cursor_key_destroy (&self->shared.cursor_key);
+    pthread_mutex_destroy (&self->shared.writer_lock);
+    query_reply_release (&self->reply);
+    msgpack_unpacked_destroy (&self->unpacked);
+    free (self->request);
+    free (self->secret);
+    free (self);
+    *self_p = NULL;
+}
+
+static pid_t
+s_spawn (bench_client_t *self, const char *bin_dir, const char *endpoint)
+{
+    char program [600], log [600];
+    snprintf (program, sizeof program, "%s/audit-query", bin_dir);
+    snprintf (log, sizeof log, "%s/query.log", self->shared.data_dir);
+    pid_t pid = fork ();
+    if (pid == 0) {
+        setenv ("AUDIT_JWT_SECRET", self->secret, 1);
+        if (!freopen (log, "a", stderr))
+            _exit (127);
+        execl (program, "audit-query", "--data-dir", self->shared.data_dir,
+               "--query-endpoint", endpoint, "--log-level", "warn", (char *) NULL);
+        _exit (127);
+    }
+    return pid;
+}
+
+int
+bench_client_start (bench_client_t *self, const char *bin_dir, const char *endpoint)
+{
+    self->worker = s_spawn (self, bin_dir, endpoint);
+    self->req = zsock_new_req (endpoint);
+    if (self->worker <= 0 || !self->req)
+        return -1;
+    //  The REQ socket holds the request until the worker has bound
+    zsock_set_rcvtimeo (self->req, s_START_TIMEOUT_MS);
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init (&body);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &body, msgpack_sbuffer_write);
+    msgpack_pack_map (&packer, 2);
+    msgpack_pack_str_with_body (&packer, "v", 1);
+    msgpack_pack_uint8 (&packer, 1);
+    msgpack_pack_str_with_body (&packer, "op", 2);
+    msgpack_pack_str_with_body (&packer, "health", 6);
+    bench_answer_t answer;
+    int64_t elapsed;
+    int rc = bench_client_ask (self, true, &body, &answer, &elapsed);
+    msgpack_sbuffer_destroy (&body);
+    zsock_set_rcvtimeo (self->req, s_REPLY_TIMEOUT_MS);
+    return rc;
+}
+
+pid_t
+bench_client_worker (bench_client_t *self)
+{
+    return self->worker;
+}
+
+//  The reply's bytes, valid until the next call
+static int
+s_send_receive (bench_client_t *self, bool socket, const msgpack_sbuffer *body,
+                const uint8_t **data, size_t *size)
+{
+    if (!socket) {
+        query_worker_answer (&self->call, self->request, body->data, body->size);
+        *data = (const uint8_t *) self->reply.buffer.data;
+        *size = self->reply.buffer.size;
+        return 0;
+    }
+    zframe_destroy (&self->frame);
+    if (!self->req || zmq_send (zsock_resolve (self->req), body->data, body->size, 0) < 0)
+        return -1;
+    self->frame = zframe_recv (self->req);
+    if (!self->frame)
+        return -1;
+    *data = zframe_data (self->frame);
+    *size = zframe_size (self->frame);
+    return 0;
+}
+
+static bool
+s_is (const msgpack_object *key, const char *name)
+{
+    return key->via.str.size == strlen (name) && memcmp (key->via.str.ptr, name, key->via.str.size) == 0;
+}
+
+static void
+s_answer_pair (const msgpack_object *key, const msgpack_object *value, bench_answer_t *answer)
+{
+    if (key->type != MSGPACK_OBJECT_STR)
+        return;
+    if (s_is (key, "ok") && value->type == MSGPACK_OBJECT_BOOLEAN)
+        answer->ok = value->via.boolean;
+    if (s_is (key, "events") && value->type == MSGPACK_OBJECT_ARRAY)
+        answer->events = value->via.array.size;
+    if (s_is (key, "rows") && value->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        answer->rows = value->via.u64;
+    if (s_is (key, "data") && value->type == MSGPACK_OBJECT_BIN) {
+        answer->data = value->via.bin.ptr;
+        answer->data_size = value->via.bin.size;
+    }
+    if (s_is (key, "next_cursor") && value->type == MSGPACK_OBJECT_STR
+    &&  value->via.str.size < sizeof answer->cursor)
+        snprintf (answer->cursor, sizeof answer->cursor, "%.*s",
+                  (int) value->via.str.size, value->via.str.ptr);
+}
+
+int
+bench_client_ask (bench_client_t *self, bool socket, const msgpack_sbuffer *body,
+                  bench_answer_t *answer, int64_t *elapsed_ns)
+{
+    memset (answer, 0, sizeof *answer);
+    const uint8_t *data;
+    size_t size;
+    int64_t start = s_now_ns ();
+    int rc = s_send_receive (self, socket, body, &data, &size);
+    *elapsed_ns = s_now_ns () - start;
+    //  A bin is not copied by unpacking: data points into the reply
+    msgpack_object *map = &self->unpacked.data;
+    if (rc != 0
+    ||  msgpack_unpack_next (&self->unpacked, (const char *) data, size, NULL) != MSGPACK_UNPACK_SUCCESS
+    ||  map->type != MSGPACK_OBJECT_MAP)
+        return -1;
+    for (uint32_t index = 0; index < map->via.map.size; index++)
+        s_answer_pair (&map->via.map.ptr [index].key, &map->via.map.ptr [index].val, answer);
+    return answer->ok ? 0 : -1;
+}
