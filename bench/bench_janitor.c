@@ -1,0 +1,538 @@
+/*  =========================================================================
+    bench-janitor - how fast does the janitor delete, and what does the
+    ingest worker feel meanwhile?
+
+    1. Build (once, into a template directory that later runs copy) a data
+       directory with N expired audit events (older than 365 days) and L
+       live ones, by audit_store_write, the ingest worker's own path:
+       100 orgs, ~1000 actors each, mixed types, one-off broadcast and
+       file identifiers.
+    2. Copy the template to a fresh run directory. A thread plays the
+       ingest worker: its own AUDIT_STORE_WRITER store, a batch every
+       INTERVAL ms sized for RATE events/s, on an absolute schedule (a
+       stalled commit is followed by back-to-back ones, so the rate it
+       achieves is the rate it could sustain). It runs alone for a warm-up,
+       then during the janitor's full pass (janitor_pass_full, as
+       `audit-janitor --once` runs it, default limits), and records how
+       long every audit_store_write took (its own work included) and, with
+       a busy handler that is SQLite's default step for step but adds up
+       its sleeps, how long each one waited for the janitor's lock.
+    3. Reports rows deleted per second (purge phase, and whole pass), the
+       longest ingest write and how many took over 100 ms, the ingest
+       rate achieved, the WAL's peak and its size after the pass, and the
+       files' sizes before and after.
+
+    Usage: bench-janitor [-n EXPIRED] [-l LIVE] [-r RATE] [-i INTERVAL_MS]
+                         [-w WARMUP_S] [-s SECONDS] [-T TARGET_MS] [-t TEMPLATE_DIR]
+                         [-d RUN_DIR] [-b] [-x]
+      -r 0 runs the janitor alone
+      -x runs the issue's reference instead of the janitor: a plain DELETE
+         in 10,000-row chunks from a second connection, SQLite's defaults
+      -s stops the pass after that many seconds (quicker runs; rates still hold)
+      -T sets the janitor's batch target (JANITOR_BATCH_TARGET_MS by default)
+      -b only builds the template (it is built when missing, and reused:
+         delete it after changing -n or -l)
+    ========================================================================= */
+
+#include <czmq.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+#include "audit_store.h"
+#include "audit_time.h"
+#include "janitor_pass.h"
+
+#define s_ORGS              100
+#define s_ACTORS_PER_ORG    1000
+#define s_DEVICES_PER_ORG   2000
+#define s_PRODUCER_TYPES    18          //  the first 18 types are not reserved
+#define s_BUILD_BATCH       10000
+#define s_SLOW_US           100000      //  the target: no commit waits longer
+#define s_WAL_SAMPLE_US     2000
+#define s_DAY               AUDIT_MS_PER_DAY
+
+typedef struct {
+    long expired, live, rate, interval_ms, warmup_s, seconds, target_ms;
+    const char *template_dir, *run_dir;
+    bool build_only, naive;
+} s_options_t;
+
+//  Ingest write durations of one phase
+typedef struct {
+    long batches, events, slow;
+    int64_t max_us, sum_us;
+    int64_t wait_max_us, wait_sum_us;   //  in the busy handler, for the lock
+    long waited;                        //  commits that waited at all
+    int64_t *samples;
+    size_t sample_count, sample_room;
+    int64_t started_us, ended_us;
+} s_phase_t;
+
+typedef enum { s_WARMUP, s_DURING, s_PHASES } s_phase_id_t;
+
+typedef struct {
+    pthread_t thread;
+    const s_options_t *options;
+    int64_t now_ms;
+    atomic_bool stop;
+    atomic_int phase;
+    s_phase_t phases [s_PHASES];
+    int failures;
+} s_ingest_t;
+
+typedef struct {
+    pthread_t thread;
+    char path [1024];
+    atomic_bool stop;
+    atomic_llong peak;
+} s_wal_watch_t;
+
+//  --------------------------------------------------------------------------
+//  Generator
+
+static uint64_t
+s_mix (uint64_t value)
+{
+    value += 0x9E3779B97F4A7C15ULL;
+    value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
+    return value ^ (value >> 31);
+}
+
+static void
+s_text (audit_field_t field, int org, uint64_t seed, uint64_t index, char *text)
+{
+    switch (field) {
+        case AUDIT_FIELD_USER_ID:   sprintf (text, "usr_%03d_%06d", org, (int) (seed % s_ACTORS_PER_ORG)); break;
+        case AUDIT_FIELD_DEVICE_ID: sprintf (text, "dev_%03d_%06d", org, (int) (seed % s_DEVICES_PER_ORG)); break;
+        case AUDIT_FIELD_GROUP_ID:  sprintf (text, "grp_%03d_%04d", org, (int) (seed % 50)); break;
+        case AUDIT_FIELD_ROLE:      sprintf (text, "role_%d", (int) (seed % 5)); break;
+        case AUDIT_FIELD_BROADCAST_ID: sprintf (text, "bc_%012" PRIu64, index); break;
+        default:                    sprintf (text, "file_%012" PRIu64, index); break;
+    }
+}
+
+//  Event number index (unique across the run) at time ts
+static void
+s_record_make (uint64_t index, int64_t ts, audit_record_t *record)
+{
+    uint64_t seed = s_mix (index), more = s_mix (seed);
+    int org = (int) (seed % s_ORGS);
+    memset (record, 0, sizeof *record);
+    record->kind = AUDIT_TOPIC_KIND_AUDIT;
+    record->received_ms = ts + 3;
+    audit_event_t *event = &record->u.event;
+    uint64_t halves [2] = { s_mix (more), s_mix (more + 1) };
+    memcpy (event->event_id, halves, sizeof halves);
+    event->type = (audit_event_type_t) ((seed >> 8) % s_PRODUCER_TYPES);
+    event->timestamp_ms = ts;
+    sprintf (event->org_id, "org_%03d", org);
+    sprintf (event->actor_id, "usr_%03d_%06d", org, (int) ((seed >> 16) % s_ACTORS_PER_ORG));
+    const audit_event_info_t *info = audit_proto_event_info (event->type);
+    event->present = info->required | info->optional;
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
+        if (!(event->present & AUDIT_FIELD_BIT (field)))
+            continue;
+        if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_UINT)
+            event->number [field] = field == AUDIT_FIELD_RETENTION_DAYS? 30: more % 100000;
+        else
+            s_text ((audit_field_t) field, org, more >> (field * 3), index, event->text [field]);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Files
+
+static int64_t
+s_file_size (const char *dir, const char *file)
+{
+    char path [1024];
+    snprintf (path, sizeof path, "%s/%s", dir, file);
+    struct stat info;
+    return stat (path, &info) == 0? (int64_t) info.st_size: 0;
+}
+
+static int
+s_copy (const char *from_dir, const char *to_dir, const char *file)
+{
+    char from [1024], to [1024];
+    snprintf (from, sizeof from, "%s/%s", from_dir, file);
+    snprintf (to, sizeof to, "%s/%s", to_dir, file);
+    FILE *in = fopen (from, "rb"), *out = fopen (to, "wb");
+    static char buffer [1 << 20];
+    size_t size;
+    int rc = in && out? 0: -1;
+    while (rc == 0 && (size = fread (buffer, 1, sizeof buffer, in)) > 0)
+        rc = fwrite (buffer, 1, size, out) == size? 0: -1;
+    if (in)
+        fclose (in);
+    if (out && fclose (out) != 0)
+        rc = -1;
+    return rc;
+}
+
+static const char *s_files [AUDIT_DB_COUNT] = { "audit.db", "ops.db", "queue.db" };
+
+//  Fill the template: expired rows older than 365 days, live ones within
+static int
+s_template_build (const s_options_t *options, int64_t now_ms)
+{
+    audit_store_t *store = audit_store_new (options->template_dir, AUDIT_STORE_WRITER);
+    audit_record_t *records = calloc (s_BUILD_BATCH, sizeof *records);
+    audit_store_outcome_t *outcomes = calloc (s_BUILD_BATCH, sizeof *outcomes);
+    int rc = store && records && outcomes? 0: -1;
+    long total = options->expired + options->live;
+    int64_t start = zclock_mono ();
+    for (long done = 0; rc == 0 && done < total; done += s_BUILD_BATCH) {
+        long count = total - done < s_BUILD_BATCH? total - done: s_BUILD_BATCH;
+        for (long index = 0; index < count; index++) {
+            long n = done + index;
+            uint64_t spread = s_mix ((uint64_t) n + 7) % (30 * s_DAY);
+            int64_t ts = n < options->expired? now_ms - 366 * s_DAY - (int64_t) spread
+                                             : now_ms - 300 * s_DAY + (int64_t) spread * 9;
+            s_record_make ((uint64_t) n, ts, &records [index]);
+        }
+        rc = audit_store_write (store, records, (size_t) count, outcomes, NULL);
+        if ((done / s_BUILD_BATCH) % 50 == 0)
+            fprintf (stderr, "  template: %ld of %ld rows\n", done + count, total);
+    }
+    fprintf (stderr, "  template built in %.1f s\n", (zclock_mono () - start) / 1000.0);
+    audit_store_destroy (&store);
+    free (records);
+    free (outcomes);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  The ingest worker
+
+//  SQLite's default busy handler (sqliteDefaultBusyCallback, the one
+//  sqlite3_busy_timeout installs), step for step, but adding up the time
+//  it sleeps: that is how long a commit waited for the janitor's lock
+static const int s_delays [] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
+static const int s_totals [] = { 0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228 };
+#define s_DELAYS ((int) (sizeof s_delays / sizeof s_delays [0]))
+static _Thread_local int64_t s_busy_slept_us;
+
+static int
+s_busy_handler (void *arg, int count)
+{
+    (void) arg;
+    int delay = count < s_DELAYS? s_delays [count]: s_delays [s_DELAYS - 1];
+    int prior = count < s_DELAYS? s_totals [count]
+              : s_totals [s_DELAYS - 1] + delay * (count - (s_DELAYS - 1));
+    if (prior + delay > AUDIT_STORE_BUSY_TIMEOUT_MS) {
+        delay = AUDIT_STORE_BUSY_TIMEOUT_MS - prior;
+        if (delay <= 0)
+            return 0;
+    }
+    int64_t start = zclock_usecs ();
+    usleep ((useconds_t) delay * 1000);
+    s_busy_slept_us += zclock_usecs () - start;
+    return 1;
+}
+
+static void
+s_phase_add (s_phase_t *phase, long events, int64_t took_us, int64_t waited_us)
+{
+    phase->wait_sum_us += waited_us;
+    phase->waited += waited_us > 0;
+    if (waited_us > phase->wait_max_us)
+        phase->wait_max_us = waited_us;
+    phase->batches++;
+    phase->events += events;
+    phase->sum_us += took_us;
+    phase->slow += took_us > s_SLOW_US;
+    if (took_us > phase->max_us)
+        phase->max_us = took_us;
+    if (phase->sample_count == phase->sample_room) {
+        phase->sample_room = phase->sample_room? phase->sample_room * 2: 1024;
+        phase->samples = realloc (phase->samples, phase->sample_room * sizeof (int64_t));
+    }
+    phase->samples [phase->sample_count++] = took_us;
+}
+
+static void *
+s_ingest_run (void *arg)
+{
+    s_ingest_t *self = (s_ingest_t *) arg;
+    const s_options_t *options = self->options;
+    audit_store_t *store = audit_store_new (options->run_dir, AUDIT_STORE_WRITER);
+    long per_batch = options->rate * options->interval_ms / 1000;
+    audit_record_t *records = calloc ((size_t) per_batch, sizeof *records);
+    audit_store_outcome_t *outcomes = calloc ((size_t) per_batch, sizeof *outcomes);
+    uint64_t next_index = 1ULL << 40;   //  clear of the template's events
+    for (int db = 0; store && db < AUDIT_DB_COUNT; db++)
+        sqlite3_busy_handler (audit_store_db (store, (audit_db_t) db), s_busy_handler, NULL);
+    int64_t next_us = zclock_usecs ();
+    while (store && !atomic_load (&self->stop)) {
+        int64_t wait = next_us - zclock_usecs ();
+        if (wait > 0)
+            usleep ((useconds_t) wait);
+        int64_t ts = audit_time_now_ms ();
+        for (long index = 0; index < per_batch; index++)
+            s_record_make (next_index++, ts, &records [index]);
+        int phase = atomic_load (&self->phase);
+        int64_t start = zclock_usecs ();
+        s_busy_slept_us = 0;
+        if (audit_store_write (store, records, (size_t) per_batch, outcomes, NULL) != 0)
+            self->failures++;
+        if (phase < s_PHASES)
+            s_phase_add (&self->phases [phase], per_batch, zclock_usecs () - start,
+                         s_busy_slept_us);
+        next_us += options->interval_ms * 1000;
+    }
+    audit_store_destroy (&store);
+    free (records);
+    free (outcomes);
+    return NULL;
+}
+
+static void
+s_phase_switch (s_ingest_t *self, int next)
+{
+    int64_t now = zclock_usecs ();
+    int current = atomic_load (&self->phase);
+    if (current < s_PHASES)
+        self->phases [current].ended_us = now;
+    if (next < s_PHASES)
+        self->phases [next].started_us = now;
+    atomic_store (&self->phase, next);
+}
+
+static int
+s_compare (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return x < y? -1: x > y;
+}
+
+static void
+s_phase_print (const char *name, s_phase_t *phase)
+{
+    double seconds = (phase->ended_us - phase->started_us) / 1e6;
+    qsort (phase->samples, phase->sample_count, sizeof (int64_t), s_compare);
+    int64_t p50 = phase->sample_count? phase->samples [phase->sample_count / 2]: 0;
+    int64_t p99 = phase->sample_count? phase->samples [phase->sample_count * 99 / 100]: 0;
+    printf ("  ingest %-6s %5.1f s %6.0f events/s, %4ld commits; lock wait: %ld commits"
+            " waited, max %5.1f ms; whole write ms: p50 %5.1f p99 %5.1f max %5.1f"
+            " (over 100 ms: %ld); writing %.0f%% of the time\n", name, seconds,
+            seconds > 0? phase->events / seconds: 0, phase->batches, phase->waited,
+            phase->wait_max_us / 1000.0, p50 / 1000.0, p99 / 1000.0, phase->max_us / 1000.0,
+            phase->slow, seconds > 0? phase->sum_us / seconds / 1e4: 0);
+}
+
+//  --------------------------------------------------------------------------
+//  WAL watch: samples the size so the peak includes mid-transaction growth
+
+static void *
+s_wal_watch_run (void *arg)
+{
+    s_wal_watch_t *self = (s_wal_watch_t *) arg;
+    while (!atomic_load (&self->stop)) {
+        struct stat info;
+        if (stat (self->path, &info) == 0 && info.st_size > atomic_load (&self->peak))
+            atomic_store (&self->peak, (long long) info.st_size);
+        usleep (s_WAL_SAMPLE_US);
+    }
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  The run
+
+static void
+s_sizes (const char *dir, const char *when)
+{
+    printf ("  files %-7s", when);
+    for (int db = 0; db < AUDIT_DB_COUNT; db++) {
+        char wal [64];
+        snprintf (wal, sizeof wal, "%s-wal", s_files [db]);
+        printf ("  %s %7.1f MiB (wal %5.1f)", s_files [db], s_file_size (dir, s_files [db]) / 1048576.0,
+                s_file_size (dir, wal) / 1048576.0);
+    }
+    printf ("\n");
+}
+
+static int
+s_prepare_run (const s_options_t *options, int64_t now_ms)
+{
+    mkdir (options->template_dir, 0700);
+    if (s_file_size (options->template_dir, "audit.db") == 0
+    &&  s_template_build (options, now_ms) != 0)
+        return -1;
+    char command [2048];
+    snprintf (command, sizeof command, "rm -rf '%s'", options->run_dir);
+    if (system (command) != 0 || mkdir (options->run_dir, 0700) != 0)
+        return -1;
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        if (s_copy (options->template_dir, options->run_dir, s_files [db]) != 0)
+            return -1;
+    return 0;
+}
+
+static void
+s_report (const janitor_report_t *report, int rc, bool naive)
+{
+    long deleted = (long) report->deleted [AUDIT_DB_AUDIT];
+    printf ("  %s: rc %d, %ld rows deleted in %d slices, %ld batches"
+            " (largest %ld rows, longest lock hold %.1f ms)\n",
+            naive? "reference (plain DELETE, 10,000-row chunks)": "janitor full pass", rc, deleted, report->slices,
+            (long) report->batches, (long) report->rows_max, report->hold_max_us / 1000.0);
+    printf ("  janitor time in batches: %.1f s holding locks, %.1f s waiting for them,"
+            " %.1f s in pauses and checkpoints\n", report->hold_us / 1e6, report->wait_us / 1e6,
+            report->pause_us / 1e6);
+    printf ("  purge %.1f s = %.0f rows/s;  sweep %.1f s (%ld idents, %ld orgs);"
+            "  reclaim %.1f s (%ld pages);  whole pass %.1f s = %.0f rows/s\n",
+            report->purge_ms / 1000.0, deleted * 1000.0 / (report->purge_ms? report->purge_ms: 1),
+            report->sweep_ms / 1000.0, (long) report->idents_swept, (long) report->orgs_swept,
+            report->reclaim_ms / 1000.0, (long) report->vacuumed_pages,
+            report->elapsed_ms / 1000.0, deleted * 1000.0 / (report->elapsed_ms? report->elapsed_ms: 1));
+}
+
+//  The reference: plain DELETEs of 10,000 expired rows, each its own
+//  transaction, back to back, SQLite's automatic checkpoint; secure_delete
+//  on, as privacy needs it anyway
+static int
+s_naive_run (const s_options_t *options, int64_t now_ms, int64_t deadline,
+             janitor_report_t *report)
+{
+    char path [1024];
+    snprintf (path, sizeof path, "%s/audit.db", options->run_dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_open (path, &db) == SQLITE_OK? 0: -1;
+    sqlite3_busy_timeout (db, AUDIT_STORE_BUSY_TIMEOUT_MS);
+    sqlite3_exec (db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+    if (rc == 0 && sqlite3_prepare_v2 (db, "DELETE FROM event WHERE id IN (SELECT id FROM"
+                                       " event WHERE ts < ?1 LIMIT 10000)", -1, &stmt, NULL))
+        rc = -1;
+    sqlite3_bind_int64 (stmt, 1, now_ms - 365 * s_DAY);
+    int64_t started = zclock_mono (), changes = 1;
+    while (rc == 0 && changes > 0 && !(deadline && zclock_mono () >= deadline)) {
+        int64_t start = zclock_usecs ();
+        rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
+        sqlite3_reset (stmt);
+        int64_t held = zclock_usecs () - start;
+        changes = sqlite3_changes (db);
+        report->deleted [AUDIT_DB_AUDIT] += changes;
+        report->batches++;
+        report->hold_us += held;
+        report->hold_max_us = held > report->hold_max_us? held: report->hold_max_us;
+        report->rows_max = changes > report->rows_max? changes: report->rows_max;
+    }
+    report->purge_ms = report->elapsed_ms = zclock_mono () - started;
+    report->slices = 1;
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return rc;
+}
+
+static bool
+s_deadline_passed (void *arg)
+{
+    return zclock_mono () >= *(int64_t *) arg;
+}
+
+//  The janitor's full pass (or the reference) with the WAL watched;
+//  *wal_after gets the WAL's size right after it. The pass's return code.
+static int
+s_delete (const s_options_t *options, s_ingest_t *ingest, janitor_report_t *report,
+          int64_t *wal_peak, int64_t *wal_after)
+{
+    s_wal_watch_t watch = { .peak = 0 };
+    snprintf (watch.path, sizeof watch.path, "%s/audit.db-wal", options->run_dir);
+    pthread_create (&watch.thread, NULL, s_wal_watch_run, &watch);
+    audit_store_t *store = audit_store_new (options->run_dir, AUDIT_STORE_MAINTAINER);
+    janitor_limits_t limits;
+    janitor_limits_default (&limits);
+    limits.batch_target_ms = (int) options->target_ms;
+    janitor_pass_t *pass = store? janitor_pass_new (store, &limits): NULL;
+    int64_t deadline = options->seconds? zclock_mono () + options->seconds * 1000: 0;
+    if (pass && deadline)
+        janitor_pass_set_stop (pass, s_deadline_passed, &deadline);
+    s_phase_switch (ingest, s_DURING);
+    int rc = options->naive? s_naive_run (options, audit_time_now_ms (), deadline, report)
+           : pass? janitor_pass_full (pass, audit_time_now_ms (), report): -1;
+    s_phase_switch (ingest, s_PHASES);
+    *wal_after = s_file_size (options->run_dir, "audit.db-wal");
+    atomic_store (&watch.stop, true);
+    pthread_join (watch.thread, NULL);
+    *wal_peak = atomic_load (&watch.peak);
+    janitor_pass_destroy (&pass);
+    audit_store_destroy (&store);
+    return rc;
+}
+
+static int
+s_run (const s_options_t *options)
+{
+    int64_t now_ms = audit_time_now_ms ();
+    if (s_prepare_run (options, now_ms) != 0) {
+        fprintf (stderr, "bench-janitor: cannot prepare %s\n", options->run_dir);
+        return 1;
+    }
+    s_sizes (options->run_dir, "before");
+    s_ingest_t ingest = { .options = options, .now_ms = now_ms };
+    s_phase_switch (&ingest, s_WARMUP);
+    bool with_ingest = options->rate > 0;
+    if (with_ingest) {
+        pthread_create (&ingest.thread, NULL, s_ingest_run, &ingest);
+        zclock_sleep ((int) options->warmup_s * 1000);
+    }
+    janitor_report_t report = { .slices = 0 };
+    int64_t wal_peak = 0, wal_after = 0;
+    int rc = s_delete (options, &ingest, &report, &wal_peak, &wal_after);
+    atomic_store (&ingest.stop, true);
+    if (with_ingest)
+        pthread_join (ingest.thread, NULL);
+    s_report (&report, rc, options->naive);
+    s_phase_print ("alone", &ingest.phases [s_WARMUP]);
+    s_phase_print ("during", &ingest.phases [s_DURING]);
+    printf ("  audit.db WAL: peak %.1f MiB during the pass, %.1f MiB right after it;"
+            " ingest write failures %d\n", wal_peak / 1048576.0, wal_after / 1048576.0,
+            ingest.failures);
+    s_sizes (options->run_dir, "after");
+    for (int phase = 0; phase < s_PHASES; phase++)
+        free (ingest.phases [phase].samples);
+    //  A pass stopped by -s is a sample, not a failure
+    return rc == 0 || (options->seconds && rc == 1)? 0: 1;
+}
+
+int
+main (int argc, char **argv)
+{
+    s_options_t options = { 2000000, 200000, 20000, 50, 2, 0, JANITOR_BATCH_TARGET_MS,
+                            "/tmp/bench-janitor-template", "/tmp/bench-janitor-run", false, false };
+    int option;
+    while ((option = getopt (argc, argv, "n:l:r:i:w:s:T:t:d:bx")) != -1)
+        switch (option) {
+            case 'n': options.expired = atol (optarg); break;
+            case 'l': options.live = atol (optarg); break;
+            case 'r': options.rate = atol (optarg); break;
+            case 'i': options.interval_ms = atol (optarg); break;
+            case 'w': options.warmup_s = atol (optarg); break;
+            case 's': options.seconds = atol (optarg); break;
+            case 'T': options.target_ms = atol (optarg); break;
+            case 't': options.template_dir = optarg; break;
+            case 'd': options.run_dir = optarg; break;
+            case 'b': options.build_only = true; break;
+            case 'x': options.naive = true; break;
+            default:
+                fprintf (stderr, "usage: bench-janitor [-n EXPIRED] [-l LIVE] [-r RATE]"
+                         " [-i INTERVAL_MS] [-w WARMUP_S] [-s SECONDS] [-T TARGET_MS] [-t TEMPLATE_DIR] [-d RUN_DIR] [-b] [-x]\n");
+                return 2;
+        }
+    zsys_init ();
+    if (options.build_only) {
+        mkdir (options.template_dir, 0700);
+        return s_file_size (options.template_dir, "audit.db") > 0
+            || s_template_build (&options, audit_time_now_ms ()) == 0? 0: 1;
+    }
+    printf ("bench-janitor: %ld expired + %ld live rows, ingest %ld events/s in batches"
+            " every %ld ms, batch target %ld ms\n", options.expired, options.live, options.rate,
+            options.interval_ms, options.target_ms);
+    return s_run (&options);
+}

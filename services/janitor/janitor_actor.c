@@ -1,0 +1,169 @@
+/*  =========================================================================
+    janitor_actor - runs retention passes on a timer, or one full pass
+
+    Shaped like CZMQ's zmonitor: a private self_t, a zpoller loop over the
+    pipe that ends on $TERM, and the passes run in between with the pipe
+    as their stop signal.
+    ========================================================================= */
+
+#include "janitor_actor.h"
+#include "janitor_pass.h"
+
+#include "audit_log.h"
+#include "audit_store.h"
+#include "audit_time.h"
+
+typedef struct {
+    zsock_t *pipe;
+    zpoller_t *poller;
+    char *data_dir;
+    int interval_s;
+    bool once;
+    audit_store_t *store;
+    janitor_pass_t *pass;
+    int64_t next_pass_ms;           //  monotonic; 0 while there is no timer
+    bool terminated;
+} self_t;
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (self) {
+        janitor_pass_destroy (&self->pass);
+        audit_store_destroy (&self->store);
+        zpoller_destroy (&self->poller);
+        free (self->data_dir);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, const janitor_options_t *options)
+{
+    self_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->pipe = pipe;
+    self->data_dir = strdup (options->data_dir);
+    self->interval_s = options->interval_s;
+    self->once = options->once;
+    self->poller = zpoller_new (pipe, NULL);
+    if (!self->data_dir || !self->poller)
+        s_self_destroy (&self);
+    return self;
+}
+
+//  A pass stops early when the pipe has something for us
+static bool
+s_pipe_waiting (void *arg)
+{
+    self_t *self = (self_t *) arg;
+    return (zsock_events (self->pipe) & ZMQ_POLLIN) != 0;
+}
+
+static int
+s_start (self_t *self)
+{
+    if (self->store)
+        return 0;
+    self->store = audit_store_new (self->data_dir, AUDIT_STORE_MAINTAINER);
+    if (self->store)
+        self->pass = janitor_pass_new (self->store, NULL);
+    if (!self->pass) {
+        audit_store_destroy (&self->store);
+        return -1;
+    }
+    janitor_pass_set_stop (self->pass, s_pipe_waiting, self);
+    if (!self->once)
+        self->next_pass_ms = zclock_mono ();
+    audit_log_info ("msg=started data_dir=%s interval_s=%d once=%s", self->data_dir,
+                    self->interval_s, self->once? "yes": "no");
+    return 0;
+}
+
+static int
+s_once (self_t *self)
+{
+    if (!self->pass)
+        return -1;
+    janitor_report_t report;
+    return janitor_pass_full (self->pass, audit_time_now_ms (), &report);
+}
+
+static void
+s_handle_pipe (self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;
+    else
+    if (streq (command, "START"))
+        zsock_send (self->pipe, "i", s_start (self));
+    else
+    if (streq (command, "ONCE"))
+        zsock_send (self->pipe, "i", s_once (self));
+    else
+        audit_log_error ("msg=unknown_command");
+    zstr_free (&command);
+}
+
+static void
+s_timer_pass (self_t *self)
+{
+    janitor_report_t report;
+    int rc = janitor_pass_run (self->pass, audit_time_now_ms (), &report);
+    //  Expired rows left: soon again. A WAL that readers kept busy, or
+    //  space still to give back, waits for the next interval.
+    int64_t delay = rc == 1 && !report.purged && !report.stopped? JANITOR_ACTOR_BACKLOG_MS
+                  : (int64_t) self->interval_s * 1000;
+    self->next_pass_ms = zclock_mono () + delay;
+}
+
+//  ms until the next pass, -1 without a timer
+static int
+s_timeout (self_t *self)
+{
+    if (!self->next_pass_ms)
+        return -1;
+    int64_t due = self->next_pass_ms - zclock_mono ();
+    return due > 0? (int) due: 0;
+}
+
+static void
+s_janitor_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = s_self_new (pipe, (const janitor_options_t *) args);
+    zsock_signal (pipe, 0);
+    if (!self)
+        return;
+    while (!self->terminated) {
+        void *which = zpoller_wait (self->poller, s_timeout (self));
+        if (which == pipe)
+            s_handle_pipe (self);
+        else
+        if (zpoller_terminated (self->poller))
+            break;
+        else
+        if (self->next_pass_ms && s_timeout (self) == 0)
+            s_timer_pass (self);
+    }
+    s_self_destroy (&self);
+}
+
+zactor_t *
+janitor_actor_new (const janitor_options_t *options)
+{
+    return zactor_new (s_janitor_actor, (void *) options);
+}
+
+int
+janitor_actor_start (zactor_t *self)
+{
+    int rc = -1;
+    zstr_send (self, "START");
+    if (zsock_recv (self, "i", &rc) == -1)
+        return -1;
+    return rc;
+}

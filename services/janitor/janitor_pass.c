@@ -1,0 +1,571 @@
+/*  =========================================================================
+    janitor_pass - one pass of retention over the three stores
+
+    Every write goes through s_batch: one BEGIN IMMEDIATE transaction whose
+    body deletes (or vacuums) at most the current batch size, then the size
+    adapts to the time the lock was held, then a pause leaves the lock free
+    for the ingest worker. The audit body walks the organisations in one
+    transaction until it has its rows, so that ten thousand small orgs do
+    not cost ten thousand transactions and pauses.
+    ========================================================================= */
+
+#include "janitor_pass.h"
+#include "janitor_cut.h"
+#include "janitor_db.h"
+#include "janitor_sweep.h"
+
+#include <czmq.h>
+
+#include "audit_counters.h"
+#include "audit_log.h"
+
+static const char *s_file_names [AUDIT_DB_COUNT] = { "audit.db", "ops.db", "queue.db" };
+static const char *s_counter_names [AUDIT_DB_COUNT] = {
+    "janitor.deleted.audit", "janitor.deleted.ops", "janitor.deleted.queue"
+};
+
+//  Organisations in the order this pass visits them: from where the last
+//  pass stopped (?1) to the end, then from the start
+#define s_SQL_ORGS          "SELECT id, retention_days FROM org ORDER BY id < ?1, id"
+//  Oldest first along the (org, ts) index; the outer DELETE is by rowid
+#define s_SQL_EVENT_DELETE  "DELETE FROM event WHERE id IN (SELECT id FROM event" \
+                            " WHERE org = ?1 AND ts < ?2 ORDER BY ts LIMIT ?3)"
+#define s_SQL_LAST_PASS     "INSERT INTO meta (key, value) VALUES ('janitor_last_pass', ?1)" \
+                            " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+
+//  The stores with one cut for every row: their DELETE and their cut
+static const struct {
+    const char *sql;
+    int64_t (*cut) (int64_t now_ms);
+} s_simple [AUDIT_DB_COUNT] = {
+    [AUDIT_DB_OPS] = { "DELETE FROM ops WHERE id IN (SELECT id FROM ops"
+                       " WHERE ts < ?1 ORDER BY ts LIMIT ?2)", janitor_cut_ops },
+    [AUDIT_DB_QUEUE] = { "DELETE FROM message WHERE id IN (SELECT id FROM message"
+                         " WHERE received < ?1 ORDER BY received LIMIT ?2)", janitor_cut_queue }
+};
+
+static inline int64_t s_min (int64_t a, int64_t b) { return a < b? a: b; }
+static inline int64_t s_max (int64_t a, int64_t b) { return a > b? a: b; }
+
+typedef enum { s_PURGE, s_VACUUM, s_WORKS } s_work_t;
+
+typedef struct {
+    int64_t id;
+    int64_t days;                       //  clamped
+} s_org_t;
+
+struct _janitor_pass_t {
+    audit_store_t *store;
+    janitor_db_t *db [AUDIT_DB_COUNT];
+    janitor_sweep_t *sweep;
+    janitor_limits_t limits;
+    int size [s_WORKS][AUDIT_DB_COUNT]; //  rows or pages per batch, adapting
+    s_org_t *orgs;
+    size_t org_count;
+    size_t org_room;
+    size_t org_index;                   //  the org the audit purge is at
+    int64_t next_org;                   //  where the next pass starts
+    audit_counters_t *counters;         //  deletions not yet in audit.db
+    int64_t flushed_ms;                 //  monotonic
+    bool sweep_requested;
+    janitor_stop_fn *stop;
+    void *stop_arg;
+};
+
+//  One pass (or one slice of a full pass)
+typedef struct {
+    int64_t now_ms;                     //  the clock the cuts use
+    int64_t started_ms;                 //  monotonic
+    janitor_report_t *report;
+    bool done [s_WORKS][AUDIT_DB_COUNT];
+} s_run_t;
+
+typedef int (s_body_fn) (janitor_pass_t *self, s_run_t *run, audit_db_t store,
+                         int size, int64_t locked_us, int64_t *count, bool *done);
+
+void
+janitor_limits_default (janitor_limits_t *limits)
+{
+    *limits = (janitor_limits_t) {
+        .budget_ms = JANITOR_PASS_BUDGET_MS,
+        .batch_target_ms = JANITOR_BATCH_TARGET_MS,
+        .batch_rows_start = JANITOR_BATCH_ROWS_START,
+        .batch_rows_min = JANITOR_BATCH_ROWS_MIN,
+        .batch_rows_max = JANITOR_BATCH_ROWS_MAX,
+        .pause_margin_ms = JANITOR_PAUSE_MARGIN_MS,
+        .pause_min_ms = JANITOR_PAUSE_MIN_MS,
+        .pause_max_ms = JANITOR_PAUSE_MAX_MS,
+        .vacuum_pages = JANITOR_VACUUM_PAGES,
+        .free_pages_keep = JANITOR_FREE_PAGES_KEEP
+    };
+}
+
+//  The sleeps of SQLite's default busy handler (sqliteDefaultBusyCallback),
+//  in order; the last one repeats
+static const int s_busy_steps [] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
+#define s_BUSY_STEPS ((int) (sizeof s_busy_steps / sizeof s_busy_steps [0]))
+
+int
+janitor_limits_pause_ms (const janitor_limits_t *limits, int64_t held_us)
+{
+    int64_t waited_ms = 0;
+    int index = 0;
+    while (index < s_BUSY_STEPS - 1 && waited_ms + s_busy_steps [index] <= held_us / 1000)
+        waited_ms += s_busy_steps [index++];
+    int64_t pause = s_busy_steps [index] + limits->pause_margin_ms;
+    return (int) s_min (s_max (pause, limits->pause_min_ms), limits->pause_max_ms);
+}
+
+//  --------------------------------------------------------------------------
+//  Construction
+
+//  Prepare every statement once now, so that a schema problem shows at
+//  start-up and not in the middle of a pass
+static int
+s_prepare (janitor_pass_t *self)
+{
+    if (!janitor_db_stmt (self->db [AUDIT_DB_AUDIT], s_SQL_ORGS)
+    ||  !janitor_db_stmt (self->db [AUDIT_DB_AUDIT], s_SQL_EVENT_DELETE)
+    ||  !janitor_db_stmt (self->db [AUDIT_DB_AUDIT], s_SQL_LAST_PASS))
+        return -1;
+    for (int store = AUDIT_DB_OPS; store < AUDIT_DB_COUNT; store++)
+        if (!janitor_db_stmt (self->db [store], s_simple [store].sql))
+            return -1;
+    return 0;
+}
+
+janitor_pass_t *
+janitor_pass_new (audit_store_t *store, const janitor_limits_t *limits)
+{
+    assert (store);
+    janitor_pass_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->store = store;
+    if (limits)
+        self->limits = *limits;
+    else
+        janitor_limits_default (&self->limits);
+    for (int db = 0; db < AUDIT_DB_COUNT; db++) {
+        self->size [s_PURGE][db] = self->limits.batch_rows_start;
+        self->size [s_VACUUM][db] = self->limits.vacuum_pages;
+    }
+    bool ok = (self->counters = audit_counters_new ()) != NULL;
+    for (int db = 0; ok && db < AUDIT_DB_COUNT; db++)
+        ok = (self->db [db] = janitor_db_new (audit_store_db (store, (audit_db_t) db),
+                                              s_file_names [db])) != NULL;
+    ok = ok && (self->sweep = janitor_sweep_new (self->db [AUDIT_DB_AUDIT], &self->limits));
+    if (!ok || s_prepare (self) != 0)
+        janitor_pass_destroy (&self);
+    else
+        self->flushed_ms = zclock_mono ();
+    return self;
+}
+
+void
+janitor_pass_destroy (janitor_pass_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    janitor_pass_t *self = *self_p;
+    janitor_sweep_destroy (&self->sweep);
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        janitor_db_destroy (&self->db [db]);
+    audit_counters_destroy (&self->counters);
+    free (self->orgs);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+janitor_pass_set_stop (janitor_pass_t *self, janitor_stop_fn *stop, void *arg)
+{
+    self->stop = stop;
+    self->stop_arg = arg;
+}
+
+void
+janitor_pass_request_sweep (janitor_pass_t *self)
+{
+    self->sweep_requested = true;
+}
+
+//  --------------------------------------------------------------------------
+//  Batches
+
+static bool
+s_stopping (janitor_pass_t *self, s_run_t *run)
+{
+    if (!run->report->stopped && self->stop && self->stop (self->stop_arg))
+        run->report->stopped = true;
+    return run->report->stopped;
+}
+
+//  Toward the size that holds the lock for the target: shrink when a batch
+//  took too long, grow only after a batch that was full and quick
+static void
+s_adapt (janitor_pass_t *self, int *size, int64_t count, int64_t held_us, int min, int max)
+{
+    int64_t target_us = (int64_t) self->limits.batch_target_ms * 1000;
+    int64_t next = *size;
+    if (held_us > target_us)
+        next = s_max (next * target_us / held_us, next / 2);
+    else
+    if (count >= *size)
+        next = s_min (next * target_us / s_max (held_us, 1), next * 2);
+    *size = (int) s_max (s_min (next, max), min);
+}
+
+
+//  The counters go in synced, so that a crash cannot leave a count of
+//  deletes it undid
+static void
+s_flush (janitor_pass_t *self)
+{
+    janitor_db_t *db = self->db [AUDIT_DB_AUDIT];
+    if (audit_counters_size (self->counters) > 0) {
+        int rc = janitor_db_durable (db, true);
+        rc = rc? rc: audit_store_counters_flush (self->store, self->counters);
+        if (janitor_db_durable (db, false) != 0 || rc != 0)
+            audit_log_warn ("msg=\"janitor counters not saved\" retry=next_batch");
+    }
+    self->flushed_ms = zclock_mono ();
+}
+
+static void
+s_account (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
+           int64_t count, int64_t held_us)
+{
+    janitor_report_t *report = run->report;
+    report->hold_max_us = s_max (report->hold_max_us, held_us);
+    report->hold_us += held_us;
+    if (work == s_VACUUM) {
+        report->vacuumed_pages += count;
+        return;
+    }
+    report->batches++;
+    report->rows_max = s_max (report->rows_max, count);
+    report->deleted [store] += count;
+    if (count > 0)
+        audit_counters_add (self->counters, s_counter_names [store], count);
+    if (zclock_mono () - self->flushed_ms >= JANITOR_COUNTERS_FLUSH_MS)
+        s_flush (self);
+}
+
+//  One write transaction running body, then the size adapts and the lock
+//  is left free for a pause
+static int
+s_batch (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
+         s_body_fn *body)
+{
+    janitor_db_t *db = self->db [store];
+    int *size = &self->size [work][store];
+    int64_t count = 0;
+    int64_t asked = zclock_usecs ();
+    if (janitor_db_begin (db) != 0)
+        return -1;
+    int64_t locked = zclock_usecs ();
+    run->report->wait_us += locked - asked;
+    int rc = body (self, run, store, *size, locked, &count, &run->done [work][store]);
+    rc = janitor_db_end (db, rc);
+    int64_t held = zclock_usecs () - locked;
+    if (rc == 0)
+        s_account (self, run, work, store, count, held);
+    else
+        run->done [work][store] = false;
+    if (work == s_PURGE)
+        s_adapt (self, size, count, held, self->limits.batch_rows_min, self->limits.batch_rows_max);
+    else
+        s_adapt (self, size, count, held, 1, self->limits.vacuum_pages);
+    int64_t paused = zclock_usecs ();
+    janitor_db_pause (db, janitor_limits_pause_ms (&self->limits, held));
+    run->report->pause_us += zclock_usecs () - paused;
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Bodies: what one transaction does
+
+//  The orgs from org_index on, each up to the rows still wanted, until the
+//  batch has its rows or has held the lock for the target
+static int
+s_audit_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
+              int64_t locked_us, int64_t *count, bool *done)
+{
+    janitor_db_t *db = self->db [store];
+    sqlite3_stmt *stmt = janitor_db_stmt (db, s_SQL_EVENT_DELETE);
+    int64_t target_us = (int64_t) self->limits.batch_target_ms * 1000;
+    int rc = stmt? 0: -1;
+    while (rc == 0 && self->org_index < self->org_count) {
+        const s_org_t *org = &self->orgs [self->org_index];
+        int64_t changes = 0;
+        sqlite3_bind_int64 (stmt, 1, org->id);
+        sqlite3_bind_int64 (stmt, 2, janitor_cut_audit (run->now_ms, org->days));
+        sqlite3_bind_int64 (stmt, 3, size - *count);
+        rc = janitor_db_run (db, stmt, &changes);
+        *count += changes;
+        if (*count >= size)
+            break;                      //  this org may have more
+        self->org_index++;
+        if (zclock_usecs () - locked_us >= target_us)
+            break;
+    }
+    *done = rc == 0 && self->org_index >= self->org_count;
+    return rc;
+}
+
+static int
+s_simple_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
+               int64_t locked_us, int64_t *count, bool *done)
+{
+    (void) locked_us;
+    janitor_db_t *db = self->db [store];
+    sqlite3_stmt *stmt = janitor_db_stmt (db, s_simple [store].sql);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, s_simple [store].cut (run->now_ms));
+    sqlite3_bind_int64 (stmt, 2, size);
+    int rc = janitor_db_run (db, stmt, count);
+    *done = rc == 0 && *count < size;
+    return rc;
+}
+
+static int
+s_vacuum_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
+               int64_t locked_us, int64_t *count, bool *done)
+{
+    (void) run;
+    (void) locked_us;
+    janitor_db_t *db = self->db [store];
+    int64_t free_pages = 0;
+    int rc = janitor_db_free_pages (db, &free_pages);
+    int64_t extra = free_pages - self->limits.free_pages_keep;
+    if (rc == 0 && extra > 0)
+        rc = janitor_db_vacuum (db, (int) s_min (extra, size), count);
+    *done = rc == 0 && free_pages - *count <= self->limits.free_pages_keep;
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  A pass: purge, sweep, reclaim
+
+//  Read the orgs and their retention before the first transaction
+static int
+s_load_orgs (janitor_pass_t *self)
+{
+    janitor_db_t *db = self->db [AUDIT_DB_AUDIT];
+    sqlite3_stmt *stmt = janitor_db_stmt (db, s_SQL_ORGS);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, self->next_org);
+    self->org_count = self->org_index = 0;
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        if (self->org_count == self->org_room) {
+            size_t room = self->org_room? self->org_room * 2: 64;
+            s_org_t *orgs = realloc (self->orgs, room * sizeof *orgs);
+            if (!orgs)
+                break;
+            self->orgs = orgs;
+            self->org_room = room;
+        }
+        s_org_t *org = &self->orgs [self->org_count++];
+        org->id = sqlite3_column_int64 (stmt, 0);
+        int64_t stored = sqlite3_column_int64 (stmt, 1);
+        bool clamped;
+        org->days = janitor_cut_days (stored, &clamped);
+        if (clamped)
+            audit_log_warn ("msg=retention_clamped org_row=%" PRId64 " stored=%" PRId64
+                            " used=%" PRId64, org->id, stored, org->days);
+    }
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE)
+        audit_log_error ("msg=\"cannot read organisations\" file=audit.db");
+    return rc == SQLITE_DONE? 0: -1;
+}
+
+//  Runs work on every store, each until done or until its share of the
+//  time box is gone (unused time passes on to the next store); every store
+//  gets at least one batch, so none is starved by another's backlog
+static int
+s_work (janitor_pass_t *self, s_run_t *run, s_work_t work, int64_t from_ms, int64_t until_ms)
+{
+    int rc = 0;
+    for (int store = 0; rc == 0 && store < AUDIT_DB_COUNT; store++) {
+        int64_t deadline = from_ms + (until_ms - from_ms) * (store + 1) / AUDIT_DB_COUNT;
+        s_body_fn *body = work == s_VACUUM? s_vacuum_body
+                        : store == AUDIT_DB_AUDIT? s_audit_body: s_simple_body;
+        bool first = true;
+        while (rc == 0 && !run->done [work][store] && !s_stopping (self, run)) {
+            if (!first && zclock_mono () >= deadline)
+                break;
+            rc = s_batch (self, run, work, (audit_db_t) store, body);
+            first = false;
+        }
+    }
+    return rc;
+}
+
+static int
+s_purge (janitor_pass_t *self, s_run_t *run)
+{
+    int rc = s_load_orgs (self);
+    run->done [s_PURGE][AUDIT_DB_AUDIT] = self->org_count == 0;
+    int64_t until = run->started_ms + s_max (self->limits.budget_ms, 0);
+    rc = rc? rc: s_work (self, run, s_PURGE, run->started_ms, until);
+    bool audit_left = !run->done [s_PURGE][AUDIT_DB_AUDIT] && self->org_index < self->org_count;
+    self->next_org = audit_left? self->orgs [self->org_index].id: 0;
+    run->report->purged = rc == 0;
+    for (int store = 0; store < AUDIT_DB_COUNT; store++)
+        run->report->purged &= run->done [s_PURGE][store];
+    return rc;
+}
+
+static int
+s_sweep (janitor_pass_t *self, s_run_t *run)
+{
+    janitor_sweep_report_t swept = { 0 };
+    int rc = janitor_sweep_run (self->sweep, run->now_ms, self->stop, self->stop_arg, &swept);
+    run->report->idents_swept += swept.idents_deleted;
+    run->report->orgs_swept += swept.orgs_deleted;
+    run->report->hold_max_us = s_max (run->report->hold_max_us, swept.hold_max_us);
+    if (rc == 0) {
+        self->sweep_requested = false;
+        run->report->swept = true;
+    }
+    return rc < 0? -1: 0;
+}
+
+//  Vacuum within what is left of the time box (at least one step per
+//  store), then empty every WAL
+static int
+s_reclaim (janitor_pass_t *self, s_run_t *run)
+{
+    int64_t until = run->started_ms + s_max (self->limits.budget_ms, 0);
+    int rc = s_work (self, run, s_VACUUM, zclock_mono (), s_max (until, zclock_mono ()));
+    bool reclaimed = rc == 0;
+    for (int store = 0; store < AUDIT_DB_COUNT; store++) {
+        reclaimed &= run->done [s_VACUUM][store];
+        int truncated = rc == 0? janitor_db_truncate (self->db [store]): -1;
+        reclaimed &= truncated == 0;
+        rc = truncated < 0? -1: rc;
+    }
+    run->report->reclaimed = reclaimed;
+    return rc;
+}
+
+//  Counters, and the end of the deletes in meta (now_ms moved on by the
+//  time they took, on the same clock as the cuts)
+static int
+s_finish (janitor_pass_t *self, s_run_t *run)
+{
+    s_flush (self);
+    janitor_db_t *db = self->db [AUDIT_DB_AUDIT];
+    sqlite3_stmt *stmt = janitor_db_stmt (db, s_SQL_LAST_PASS);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, run->now_ms + zclock_mono () - run->started_ms);
+    return janitor_db_run (db, stmt, NULL);
+}
+
+//  One time-boxed slice: 0 complete, 1 work left, -1 error
+static int
+s_slice (janitor_pass_t *self, int64_t now_ms, janitor_report_t *report)
+{
+    memset (report, 0, sizeof *report);
+    s_run_t run = { .now_ms = now_ms, .started_ms = zclock_mono (), .report = report };
+    int rc = s_purge (self, &run);
+    int64_t mark = zclock_mono ();
+    report->purge_ms = mark - run.started_ms;
+    if (rc == 0 && report->purged && self->sweep_requested && !report->stopped)
+        rc = s_sweep (self, &run);
+    report->sweep_ms = zclock_mono () - mark;
+    //  Before the reclaim, so that its checkpoint leaves the WAL empty
+    if (s_finish (self, &run) != 0)
+        rc = -1;
+    mark = zclock_mono ();
+    //  While a backlog is left, the PASSIVE checkpoints keep the WAL short
+    //  and ingest reuses the free pages: reclaim once it is gone
+    if (rc == 0 && report->purged && !report->stopped)
+        rc = s_reclaim (self, &run);
+    report->reclaim_ms = zclock_mono () - mark;
+    report->elapsed_ms = zclock_mono () - run.started_ms;
+    report->slices = 1;
+    if (rc != 0)
+        return -1;
+    bool complete = report->purged && report->reclaimed && !self->sweep_requested
+                 && !report->stopped;
+    return complete? 0: 1;
+}
+
+static void
+s_log (const char *what, const janitor_report_t *report, int rc)
+{
+    audit_log_info ("msg=%s deleted_audit=%" PRId64 " deleted_ops=%" PRId64
+                    " deleted_queue=%" PRId64 " batches=%" PRId64 " largest_batch=%" PRId64
+                    " longest_hold_ms=%.1f vacuumed_pages=%" PRId64 " idents_swept=%" PRId64
+                    " orgs_swept=%" PRId64 " slices=%d ms=%" PRId64 " outcome=%s",
+                    what, report->deleted [AUDIT_DB_AUDIT], report->deleted [AUDIT_DB_OPS],
+                    report->deleted [AUDIT_DB_QUEUE], report->batches, report->rows_max,
+                    report->hold_max_us / 1000.0, report->vacuumed_pages,
+                    report->idents_swept, report->orgs_swept, report->slices,
+                    report->elapsed_ms, rc < 0? "error": report->stopped? "stopped"
+                                      : rc == 0? "complete": "work_left");
+}
+
+int
+janitor_pass_run (janitor_pass_t *self, int64_t now_ms, janitor_report_t *report)
+{
+    assert (self);
+    bool due = false;
+    if (janitor_sweep_due (self->sweep, now_ms, &due) == 0 && due)
+        self->sweep_requested = true;
+    int rc = s_slice (self, now_ms, report);
+    s_log ("pass", report, rc);
+    return rc;
+}
+
+static void
+s_report_add (janitor_report_t *total, const janitor_report_t *slice)
+{
+    for (int store = 0; store < AUDIT_DB_COUNT; store++)
+        total->deleted [store] += slice->deleted [store];
+    total->batches += slice->batches;
+    total->rows_max = s_max (total->rows_max, slice->rows_max);
+    total->hold_max_us = s_max (total->hold_max_us, slice->hold_max_us);
+    total->hold_us += slice->hold_us;
+    total->wait_us += slice->wait_us;
+    total->pause_us += slice->pause_us;
+    total->vacuumed_pages += slice->vacuumed_pages;
+    total->idents_swept += slice->idents_swept;
+    total->orgs_swept += slice->orgs_swept;
+    total->purge_ms += slice->purge_ms;
+    total->sweep_ms += slice->sweep_ms;
+    total->reclaim_ms += slice->reclaim_ms;
+    total->elapsed_ms += slice->elapsed_ms;
+    total->slices += slice->slices;
+    total->purged = slice->purged;
+    total->reclaimed = slice->reclaimed;
+    total->swept |= slice->swept;
+    total->stopped = slice->stopped;
+}
+
+int
+janitor_pass_full (janitor_pass_t *self, int64_t now_ms, janitor_report_t *report)
+{
+    assert (self);
+    memset (report, 0, sizeof *report);
+    janitor_pass_request_sweep (self);
+    int rc, stalls = 0;
+    do {
+        janitor_report_t slice;
+        rc = s_slice (self, now_ms, &slice);
+        s_report_add (report, &slice);
+        bool progress = slice.batches > 0 && (slice.deleted [AUDIT_DB_AUDIT]
+                      + slice.deleted [AUDIT_DB_OPS] + slice.deleted [AUDIT_DB_QUEUE]) > 0;
+        progress |= slice.vacuumed_pages > 0 || slice.swept;
+        stalls = progress? 0: stalls + 1;
+    } while (rc == 1 && !report->stopped && stalls < JANITOR_FULL_STALLS_MAX);
+    s_log ("full_pass", report, rc);
+    return rc;
+}

@@ -1,0 +1,162 @@
+/*  =========================================================================
+    janitor_pass - one pass of retention over the three stores
+
+    Shaped like Redis's activeExpireCycle: the work is incremental and
+    time-boxed, with its limits named below. A pass deletes expired rows
+    store by store (audit events organisation by organisation, each with
+    its own retention; operational records after 30 days; queued messages 7
+    days after they were received), in batches that are each one short
+    BEGIN IMMEDIATE transaction. The batch size adapts so that a batch holds
+    the write lock about JANITOR_BATCH_TARGET_MS, and after each batch the
+    lock is left free for a pause, so the ingest worker never waits long.
+    A pass that runs out of time stops after the current batch; the next
+    one resumes where it stopped (the organisation included), so every
+    organisation and every store gets its turn.
+
+    Then the pass reclaims: incremental_vacuum gives free pages back (in
+    bounded steps, keeping a small reserve that ingest reuses at once), and
+    a TRUNCATE checkpoint empties each WAL, so that the old page images of
+    deleted rows leave the files. secure_delete (set by audit_store on
+    every connection) has already zeroed the rows in the pages themselves.
+
+    Deletions are counted in the persistent counters janitor.deleted.audit,
+    .ops and .queue (flushed at least every JANITOR_COUNTERS_FLUSH_MS), and
+    every pass writes the time its deletes ended to meta 'janitor_last_pass'
+    (just before the reclaim, so that the checkpoint leaves the WAL empty).
+
+    The clock is a parameter: the cuts (janitor_cut) depend on now_ms only,
+    so tests pass a clock instead of waiting days. Time boxes use the
+    monotonic clock.
+    ========================================================================= */
+
+#ifndef JANITOR_PASS_H_INCLUDED
+#define JANITOR_PASS_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "audit_store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Time box of one pass; a backlog is taken over several passes
+#define JANITOR_PASS_BUDGET_MS          5000
+//  How long one batch should hold a store's write lock; the batch size
+//  grows or shrinks (at most doubling or halving per batch) toward it. A
+//  writer that asks for the lock during a batch waits at most this plus
+//  the pause below (50 + 22 ms), inside the ingest worker's 100 ms budget;
+//  larger batches touch fewer pages per row (bench/bench_janitor.c: 20 ms
+//  deleted about 40% as many rows per second as 50 ms)
+#define JANITOR_BATCH_TARGET_MS         50
+//  Rows of a store's first batch, and the bounds the size adapts within
+#define JANITOR_BATCH_ROWS_START        1000
+#define JANITOR_BATCH_ROWS_MIN          16
+#define JANITOR_BATCH_ROWS_MAX          50000
+//  Pause after a batch that held the lock h ms. SQLite's busy handler (the
+//  ingest worker's) sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50... ms between
+//  retries, so a writer that began waiting during the batch retries within
+//  the step it has reached after h ms: the pause is that step plus MARGIN,
+//  within MIN and MAX (e.g. 17 ms after a 20 ms batch, 22 after 40 ms)
+#define JANITOR_PAUSE_MARGIN_MS         2
+#define JANITOR_PAUSE_MIN_MS            2
+#define JANITOR_PAUSE_MAX_MS            55
+//  Free pages incremental_vacuum gives back per transaction
+#define JANITOR_VACUUM_PAGES            2048
+//  Free pages a store keeps: ingest reuses them at once, so giving them
+//  back would only grow the file again. secure_delete zeroed them.
+#define JANITOR_FREE_PAGES_KEEP         1024
+//  Counters reach audit.db at least this often during a long pass
+#define JANITOR_COUNTERS_FLUSH_MS       1000
+//  A full pass gives up after this many slices in a row that made no
+//  progress (a reader that keeps the WAL busy, for instance)
+#define JANITOR_FULL_STALLS_MAX         10
+
+//  The limits of a pass; tests and the benchmark change them
+typedef struct {
+    int64_t budget_ms;              //  <= 0: one batch per store, no more
+    int batch_target_ms;
+    int batch_rows_start;
+    int batch_rows_min;
+    int batch_rows_max;
+    int pause_margin_ms;
+    int pause_min_ms;
+    int pause_max_ms;
+    int vacuum_pages;
+    int64_t free_pages_keep;
+} janitor_limits_t;
+
+//  What one pass (or one full pass) did
+typedef struct {
+    int64_t deleted [AUDIT_DB_COUNT];   //  rows, per store
+    int64_t batches;                    //  delete transactions
+    int64_t rows_max;                   //  largest batch, rows deleted
+    int64_t hold_max_us;                //  longest a batch held a lock
+    int64_t hold_us;                    //  time the batches held locks
+    int64_t wait_us;                    //  time they waited for them
+    int64_t pause_us;                   //  time in pauses (checkpoints too)
+    int64_t vacuumed_pages;             //  pages given back to the file system
+    int64_t idents_swept;               //  orphan ident rows deleted
+    int64_t orgs_swept;                 //  orphan org rows deleted
+    int64_t purge_ms;                   //  the deletes
+    int64_t sweep_ms;                   //  the orphan sweep
+    int64_t reclaim_ms;                 //  vacuum and checkpoints
+    int64_t elapsed_ms;
+    int slices;                         //  time-boxed slices (full pass)
+    bool purged;                        //  nothing expired is left
+    bool reclaimed;                     //  free pages at the reserve, WALs empty
+    bool swept;                         //  a requested orphan sweep completed
+    bool stopped;                       //  the stop function asked to stop
+} janitor_report_t;
+
+//  Asked between batches; true makes the pass stop early
+typedef bool (janitor_stop_fn) (void *arg);
+
+typedef struct _janitor_pass_t janitor_pass_t;
+
+//  Fill limits with the defaults above.
+void
+    janitor_limits_default (janitor_limits_t *limits);
+
+//  The pause limits ask for after a transaction that held a lock held_us.
+int
+    janitor_limits_pause_ms (const janitor_limits_t *limits, int64_t held_us);
+
+//  A pass over store (borrowed; opened as AUDIT_STORE_MAINTAINER; it must
+//  outlive the pass). limits NULL means the defaults. NULL on failure.
+janitor_pass_t *
+    janitor_pass_new (audit_store_t *store, const janitor_limits_t *limits);
+
+//  Destroy; safe on NULL and twice.
+void
+    janitor_pass_destroy (janitor_pass_t **self_p);
+
+//  Ask stop (with arg) between batches whether to end early.
+void
+    janitor_pass_set_stop (janitor_pass_t *self, janitor_stop_fn *stop, void *arg);
+
+//  Run the orphan sweep (janitor_sweep) in the next pass that finds
+//  nothing expired left.
+void
+    janitor_pass_request_sweep (janitor_pass_t *self);
+
+//  One time-boxed pass with the clock at now_ms; it includes an orphan
+//  sweep when one is due (see janitor_sweep). Logs one line. Returns 0
+//  when it completed (purged, swept if requested, reclaimed), 1 when work
+//  is left for the next pass, -1 when a store failed (logged).
+int
+    janitor_pass_run (janitor_pass_t *self, int64_t now_ms, janitor_report_t *report);
+
+//  One full pass, as audit-janitor --once runs it: time-boxed slices with
+//  the same clock until nothing is left, then an orphan sweep and the
+//  reclaim; logs one line. 0 when it completed, 1 when stopped or stalled,
+//  -1 on error.
+int
+    janitor_pass_full (janitor_pass_t *self, int64_t now_ms, janitor_report_t *report);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
