@@ -7,6 +7,7 @@
     ========================================================================= */
 
 #include "audit_config.h"
+#include "audit_log.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -162,4 +163,22 @@ bool
 audit_config_flag (const audit_config_t *self, audit_setting_t setting)
 {
     return self->is_set [setting] && self->value [setting][0] == '1';
+}
+
+int
+audit_config_startup (audit_config_t *self, int argc, char **argv,
+                      const char *program, const char *service, const char *purpose,
+                      const audit_setting_t *used, size_t used_count)
+{
+    audit_config_result_t rc = audit_config_load (self, argc, argv, program, purpose,
+                                                  used, used_count);
+    if (rc != AUDIT_CONFIG_OK)
+        return rc == AUDIT_CONFIG_HELP ? 0 : 2;
+    audit_log_level_t level;
+    if (audit_log_level_parse (audit_config_str (self, AUDIT_SET_LOG_LEVEL), &level)) {
+        fprintf (stderr, "%s: invalid value for --log-level\n", program);
+        return 2;
+    }
+    audit_log_init (service, level);
+    return -1;
 }

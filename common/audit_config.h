@@ -43,6 +43,15 @@ audit_config_result_t
                        const char *program, const char *purpose,
                        const audit_setting_t *used, size_t used_count);
 
+//  What every worker's main does first: load the settings it uses, then
+//  start logging as service at the LOG_LEVEL setting (which used must
+//  list). Returns -1 to go on, or the exit code: 0 after --help, 2 after
+//  a bad setting (the reason is printed).
+int
+    audit_config_startup (audit_config_t *self, int argc, char **argv,
+                          const char *program, const char *service, const char *purpose,
+                          const audit_setting_t *used, size_t used_count);
+
 //  A setting's text.
 const char *
     audit_config_str (const audit_config_t *self, audit_setting_t setting);

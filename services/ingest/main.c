@@ -20,17 +20,11 @@ static const audit_setting_t s_settings [] = {
 static int
 s_configure (audit_config_t *config, int argc, char **argv, ingest_options_t *options)
 {
-    audit_config_result_t rc = audit_config_load (config, argc, argv, "audit-ingest",
+    int rc = audit_config_startup (config, argc, argv, "audit-ingest", "ingest",
         "Validates the audit, ops and mq events published to it and stores them.",
         s_settings, sizeof s_settings / sizeof s_settings [0]);
-    if (rc != AUDIT_CONFIG_OK)
-        return rc == AUDIT_CONFIG_HELP ? 0 : 2;
-    audit_log_level_t level;
-    if (audit_log_level_parse (audit_config_str (config, AUDIT_SET_LOG_LEVEL), &level)) {
-        fprintf (stderr, "audit-ingest: invalid log level\n");
-        return 2;
-    }
-    audit_log_init ("ingest", level);
+    if (rc >= 0)
+        return rc;
     options->endpoint = audit_config_str (config, AUDIT_SET_INGEST_ENDPOINT);
     options->data_dir = audit_config_str (config, AUDIT_SET_DATA_DIR);
     options->rcvhwm = (int) audit_config_uint (config, AUDIT_SET_INGEST_HWM);

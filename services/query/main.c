@@ -75,28 +75,13 @@ s_shared_init (query_shared_t *shared, const audit_config_t *config)
     return 0;
 }
 
-static int
-s_configure (audit_config_t *config, int argc, char **argv)
-{
-    audit_config_result_t rc = audit_config_load (config, argc, argv, "audit-query",
-        "Answers list, export, retention, ops, stats and mq requests over ZeroMQ.",
-        s_settings, sizeof s_settings / sizeof s_settings [0]);
-    if (rc != AUDIT_CONFIG_OK)
-        return rc == AUDIT_CONFIG_HELP ? 0 : 2;
-    audit_log_level_t level;
-    if (audit_log_level_parse (audit_config_str (config, AUDIT_SET_LOG_LEVEL), &level)) {
-        fprintf (stderr, "audit-query: invalid log level\n");
-        return 2;
-    }
-    audit_log_init ("query", level);
-    return -1;
-}
-
 int
 main (int argc, char **argv)
 {
     static audit_config_t config;
-    int rc = s_configure (&config, argc, argv);
+    int rc = audit_config_startup (&config, argc, argv, "audit-query", "query",
+        "Answers list, export, retention, ops, stats and mq requests over ZeroMQ.",
+        s_settings, sizeof s_settings / sizeof s_settings [0]);
     if (rc >= 0)
         return rc;
     int signal_fd = audit_signals_block ();
