@@ -56,6 +56,16 @@ typedef struct {
 } s_monitor_t;
 
 static uint64_t s_seq;
+static uint64_t s_run_salt;             //  differs per run: ids never repeat
+
+//  splitmix64's finaliser: a bijection, so distinct n give distinct ids
+static uint64_t
+s_mix (uint64_t value)
+{
+    value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ull;
+    value = (value ^ (value >> 27)) * 0x94d049bb133111ebull;
+    return value ^ (value >> 31);
+}
 
 static void
 s_pack_str (msgpack_packer *packer, const char *key, const char *value)
@@ -104,9 +114,12 @@ s_pack_event (msgpack_sbuffer *buffer, uint64_t n, int64_t ms)
     char org [16], actor [16], id [40];
     snprintf (org, sizeof org, "org-%03d", (int) (n % s_ORGS));
     snprintf (actor, sizeof actor, "user-%04d", (int) (n * 31 % s_ACTORS));
-    snprintf (id, sizeof id, "%08x-%04x-4%03x-8%03x-%012llx", (unsigned) (n >> 32),
-              (unsigned) ((n >> 16) & 0xffff), (unsigned) (getpid () & 0xfff),
-              (unsigned) (n & 0xfff), (unsigned long long) (n * 0x9e3779b97f4a7c15ull) & 0xffffffffffffull);
+    //  Random-looking like a real version 4 UUID, so the unique index takes
+    //  inserts all over, as it does in production; unique per n and run
+    uint64_t high = s_mix (n ^ s_run_salt), low = s_mix (high + n);
+    snprintf (id, sizeof id, "%08x-%04x-4%03x-8%03x-%012llx", (unsigned) (high >> 32),
+              (unsigned) ((high >> 16) & 0xffff), (unsigned) (high & 0xfff),
+              (unsigned) (low >> 52), (unsigned long long) (low & 0xffffffffffffull));
     msgpack_pack_map (&packer, 8 + (uint32_t) __builtin_popcount (info->required));
     msgpack_pack_str_with_body (&packer, "v", 1);
     msgpack_pack_uint8 (&packer, 1);
@@ -405,6 +418,7 @@ main (int argc, char **argv)
 {
     s_options_t options;
     s_options (argc, argv, &options);
+    s_run_salt = (uint64_t) audit_time_now_ms () << 20;
     int64_t have = s_scalar (options.dir, "audit.db", "SELECT count(*) FROM event");
     if (have < options.preload) {
         printf ("preloading %ld events into %s ...\n", options.preload, options.dir);

@@ -22,17 +22,11 @@ static const audit_setting_t s_settings [] = {
 static int
 s_configure (audit_config_t *config, int argc, char **argv, janitor_options_t *options)
 {
-    audit_config_result_t rc = audit_config_load (config, argc, argv, "audit-janitor",
+    int rc = audit_config_startup (config, argc, argv, "audit-janitor", "janitor",
         "Deletes what retention says must go, in short batches, and gives the space back.",
         s_settings, sizeof s_settings / sizeof s_settings [0]);
-    if (rc != AUDIT_CONFIG_OK)
-        return rc == AUDIT_CONFIG_HELP? 0: 2;
-    audit_log_level_t level;
-    if (audit_log_level_parse (audit_config_str (config, AUDIT_SET_LOG_LEVEL), &level)) {
-        fprintf (stderr, "audit-janitor: invalid log level\n");
-        return 2;
-    }
-    audit_log_init ("janitor", level);
+    if (rc >= 0)
+        return rc;
     options->data_dir = audit_config_str (config, AUDIT_SET_DATA_DIR);
     options->interval_s = (int) audit_config_uint (config, AUDIT_SET_JANITOR_INTERVAL);
     options->once = audit_config_flag (config, AUDIT_SET_ONCE);
