@@ -690,7 +690,8 @@ s_checkpoint_maybe (audit_store_t *self, audit_db_t db)
         sqlite3_busy_timeout (conn, s_TRUNCATE_WAIT_MS);
         if (sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_TRUNCATE,
                                        NULL, NULL) != SQLITE_OK)
-            audit_log_warn ("msg=\"WAL held by readers\" file=%s pages=%d",
+            audit_log_warn ("msg=wal_not_truncated reason=\"readers or another checkpoint\""
+                            " file=%s pages=%d",
                             s_file_names [db], self->wal_pages [db]);
         sqlite3_busy_timeout (conn, AUDIT_STORE_BUSY_TIMEOUT_MS);
     }
