@@ -17,7 +17,8 @@
        long every audit_store_write took (its own work included) and, with
        a busy handler that is SQLite's default step for step but adds up
        its sleeps, how long each one waited for the janitor's lock.
-    3. Reports rows deleted per second (purge phase, and whole pass), the
+    3. Reports rows deleted per second (purge phase, and whole pass), how
+       long the janitor's batches held the lock (a histogram), the
        longest ingest write and how many took over 100 ms, the ingest
        rate achieved, the WAL's peak and its size after the pass, and the
        files' sizes before and after.
@@ -381,6 +382,12 @@ s_report (const janitor_report_t *report, int rc, bool naive)
             " (largest %ld rows, longest lock hold %.1f ms)\n",
             naive? "reference (plain DELETE, 10,000-row chunks)": "janitor full pass", rc, deleted, report->slices,
             (long) report->batches, (long) report->rows_max, report->hold_max_us / 1000.0);
+    static const int bounds [JANITOR_HOLD_BUCKETS] = JANITOR_HOLD_BOUNDS_MS;
+    printf ("  lock holds:");
+    for (int bucket = 0; bucket < JANITOR_HOLD_BUCKETS - 1; bucket++)
+        printf ("  <=%d ms %ld", bounds [bucket], (long) report->holds [bucket]);
+    printf ("  longer %ld", (long) report->holds [JANITOR_HOLD_BUCKETS - 1]);
+    printf ("\n");
     printf ("  janitor time in batches: %.1f s holding locks, %.1f s waiting for them,"
             " %.1f s in pauses and checkpoints\n", report->hold_us / 1e6, report->wait_us / 1e6,
             report->pause_us / 1e6);

@@ -10,11 +10,45 @@
 #include "audit_stmts.h"
 #include "audit_store.h"
 
+//  SQLite's default wal_autocheckpoint (its SQLITE_DEFAULT_WAL_AUTOCHECKPOINT,
+//  which sqlite3.h does not export), given back when the janitor lets go
+#define s_AUTOCHECKPOINT_PAGES  1000
+
 struct _janitor_db_t {
     sqlite3 *conn;
     audit_stmts_t *stmts;
     char *name;
+    int wal_pages;                      //  WAL frames after our last commit
+    int restart_pages;                  //  JANITOR_DB_WAL_RESTART_BYTES in pages
 };
+
+//  Remembers the WAL size after each of our commits; installing it also
+//  turns off SQLite's automatic checkpoint, which would run inside COMMIT
+static int
+s_wal_hook (void *arg, sqlite3 *conn, const char *schema, int pages)
+{
+    (void) conn;
+    (void) schema;
+    *(int *) arg = pages;
+    return SQLITE_OK;
+}
+
+//  The janitor's own settings on the store's connection: its page cache,
+//  and its checkpoints taken out of its commits
+static int
+s_configure (janitor_db_t *self)
+{
+    char sql [64];
+    snprintf (sql, sizeof sql, "PRAGMA cache_size = -%d", JANITOR_DB_CACHE_KIB);
+    int64_t page_size = 0;
+    int rc = janitor_db_run (self, janitor_db_stmt (self, sql), NULL);
+    rc = rc? rc: janitor_db_int (self, janitor_db_stmt (self, "PRAGMA page_size"), &page_size);
+    if (rc != 0 || page_size <= 0)
+        return -1;
+    self->restart_pages = (int) (JANITOR_DB_WAL_RESTART_BYTES / page_size);
+    sqlite3_wal_hook (self->conn, s_wal_hook, &self->wal_pages);
+    return 0;
+}
 
 janitor_db_t *
 janitor_db_new (sqlite3 *conn, const char *name)
@@ -26,7 +60,8 @@ janitor_db_new (sqlite3 *conn, const char *name)
     self->conn = conn;
     self->stmts = audit_stmts_new (conn);
     self->name = strdup (name);
-    if (!self->stmts || !self->name || janitor_db_durable (self, false) != 0)
+    if (!self->stmts || !self->name || janitor_db_durable (self, false) != 0
+    ||  s_configure (self) != 0)
         janitor_db_destroy (&self);
     return self;
 }
@@ -37,6 +72,9 @@ janitor_db_destroy (janitor_db_t **self_p)
     if (!self_p || !*self_p)
         return;
     janitor_db_t *self = *self_p;
+    //  Takes our hook (its argument is in self) off the borrowed connection
+    //  and gives it SQLite's automatic checkpoint back
+    sqlite3_wal_autocheckpoint (self->conn, s_AUTOCHECKPOINT_PAGES);
     audit_stmts_destroy (&self->stmts);
     free (self->name);
     free (self);
@@ -127,6 +165,15 @@ janitor_db_pause (janitor_db_t *self, int pause_ms)
     //  What ingest committed meanwhile: with the WAL fully copied, our next
     //  transaction starts it over instead of growing it
     sqlite3_wal_checkpoint_v2 (self->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    //  The two writers' commits kept the WAL from starting over: make it
+    //  (the PASSIVE above left little to copy under the lock), or give up
+    //  after JANITOR_DB_TRUNCATE_BUSY_MS if ingest holds the lock; the
+    //  next pause tries again
+    if (self->wal_pages >= self->restart_pages) {
+        sqlite3_busy_timeout (self->conn, JANITOR_DB_TRUNCATE_BUSY_MS);
+        sqlite3_wal_checkpoint_v2 (self->conn, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+        sqlite3_busy_timeout (self->conn, AUDIT_STORE_BUSY_TIMEOUT_MS);
+    }
 }
 
 int

@@ -232,12 +232,18 @@ s_flush (janitor_pass_t *self)
     self->flushed_ms = zclock_mono ();
 }
 
+static const int s_hold_bounds_ms [JANITOR_HOLD_BUCKETS] = JANITOR_HOLD_BOUNDS_MS;
+
 static void
 s_account (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
            int64_t count, int64_t held_us)
 {
     janitor_report_t *report = run->report;
     report->hold_max_us = s_max (report->hold_max_us, held_us);
+    int bucket = 0;
+    while (bucket < JANITOR_HOLD_BUCKETS - 1 && held_us > s_hold_bounds_ms [bucket] * 1000)
+        bucket++;
+    report->holds [bucket]++;
     report->hold_us += held_us;
     if (work == s_VACUUM) {
         report->vacuumed_pages += count;
@@ -534,6 +540,8 @@ s_report_add (janitor_report_t *total, const janitor_report_t *slice)
     total->rows_max = s_max (total->rows_max, slice->rows_max);
     total->hold_max_us = s_max (total->hold_max_us, slice->hold_max_us);
     total->hold_us += slice->hold_us;
+    for (int bucket = 0; bucket < JANITOR_HOLD_BUCKETS; bucket++)
+        total->holds [bucket] += slice->holds [bucket];
     total->wait_us += slice->wait_us;
     total->pause_us += slice->pause_us;
     total->vacuumed_pages += slice->vacuumed_pages;

@@ -73,6 +73,12 @@ extern "C" {
 //  progress (a reader that keeps the WAL busy, for instance)
 #define JANITOR_FULL_STALLS_MAX         10
 
+//  Upper bounds (ms) of the lock-hold histogram in janitor_report_t; the
+//  last bucket takes every longer hold. 100 ms is the ingest worker's
+//  budget for a commit, so a hold past it is what must never happen.
+#define JANITOR_HOLD_BUCKETS            6
+#define JANITOR_HOLD_BOUNDS_MS          { 10, 25, 50, 80, 100, 0 }
+
 //  The limits of a pass; tests and the benchmark change them
 typedef struct {
     int64_t budget_ms;              //  <= 0: one batch per store, no more
@@ -93,6 +99,7 @@ typedef struct {
     int64_t batches;                    //  delete transactions
     int64_t rows_max;                   //  largest batch, rows deleted
     int64_t hold_max_us;                //  longest a batch held a lock
+    int64_t holds [JANITOR_HOLD_BUCKETS];   //  batches per hold bucket
     int64_t hold_us;                    //  time the batches held locks
     int64_t wait_us;                    //  time they waited for them
     int64_t pause_us;                   //  time in pauses (checkpoints too)
