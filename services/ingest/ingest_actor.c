@@ -11,6 +11,7 @@
 #include "ingest_batch.h"
 #include "ingest_writer.h"
 
+#include "audit_actor.h"
 #include "audit_decode.h"
 #include "audit_log.h"
 #include "audit_store.h"
@@ -375,9 +376,5 @@ ingest_actor_new (const ingest_options_t *options)
 int
 ingest_actor_start (zactor_t *self)
 {
-    int rc = -1;
-    zstr_send (self, "START");
-    if (zsock_recv (self, "i", &rc) == -1)
-        return -1;
-    return rc;
+    return audit_actor_ask (self, "START");
 }

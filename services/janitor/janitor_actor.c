@@ -9,6 +9,7 @@
 #include "janitor_actor.h"
 #include "janitor_pass.h"
 
+#include "audit_actor.h"
 #include "audit_log.h"
 #include "audit_store.h"
 #include "audit_time.h"
@@ -161,9 +162,5 @@ janitor_actor_new (const janitor_options_t *options)
 int
 janitor_actor_start (zactor_t *self)
 {
-    int rc = -1;
-    zstr_send (self, "START");
-    if (zsock_recv (self, "i", &rc) == -1)
-        return -1;
-    return rc;
+    return audit_actor_ask (self, "START");
 }

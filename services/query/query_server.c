@@ -9,6 +9,7 @@
 #include "query_server.h"
 #include "query_worker.h"
 
+#include "audit_actor.h"
 #include "audit_log.h"
 
 //  Largest request frame the socket accepts; past the contract's own
@@ -214,9 +215,5 @@ query_server_new (const query_server_options_t *options)
 int
 query_server_start (zactor_t *self)
 {
-    int rc = -1;
-    zstr_send (self, "START");
-    if (zsock_recv (self, "i", &rc) == -1)
-        return -1;
-    return rc;
+    return audit_actor_ask (self, "START");
 }
