@@ -7,6 +7,10 @@
     relies on, so that a wrong answer is found as well as a crash.
 
     Build (not part of the default build):
+      cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DAUDIT_FUZZ=ON \
+        -DAUDIT_TESTS=ON && cmake --build build-fuzz --target fuzz-decode
+      build-fuzz/bin/fuzz-decode -max_total_time=60
+    or by hand:
       clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
         -Iproto -Icommon tests/fuzz/fuzz_decode.c common/audit_decode.c \
         common/audit_mp.c common/audit_time.c proto/audit_proto.c -o fuzz_decode
