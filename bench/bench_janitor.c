@@ -42,6 +42,7 @@
 #include <sys/stat.h>
 
 #include "audit_store.h"
+#include "bench_wal.h"
 #include "audit_time.h"
 #include "janitor_pass.h"
 
@@ -51,7 +52,6 @@
 #define s_PRODUCER_TYPES    18          //  the first 18 types are not reserved
 #define s_BUILD_BATCH       10000
 #define s_SLOW_US           100000      //  the target: no commit waits longer
-#define s_WAL_SAMPLE_US     2000
 #define s_DAY               AUDIT_MS_PER_DAY
 
 typedef struct {
@@ -83,12 +83,6 @@ typedef struct {
     int failures;
 } s_ingest_t;
 
-typedef struct {
-    pthread_t thread;
-    char path [1024];
-    atomic_bool stop;
-    atomic_llong peak;
-} s_wal_watch_t;
 
 //  --------------------------------------------------------------------------
 //  Generator
@@ -326,22 +320,6 @@ s_phase_print (const char *name, s_phase_t *phase)
 }
 
 //  --------------------------------------------------------------------------
-//  WAL watch: samples the size so the peak includes mid-transaction growth
-
-static void *
-s_wal_watch_run (void *arg)
-{
-    s_wal_watch_t *self = (s_wal_watch_t *) arg;
-    while (!atomic_load (&self->stop)) {
-        struct stat info;
-        if (stat (self->path, &info) == 0 && info.st_size > atomic_load (&self->peak))
-            atomic_store (&self->peak, (long long) info.st_size);
-        usleep (s_WAL_SAMPLE_US);
-    }
-    return NULL;
-}
-
-//  --------------------------------------------------------------------------
 //  The run
 
 static void
@@ -449,9 +427,8 @@ static int
 s_delete (const s_options_t *options, s_ingest_t *ingest, janitor_report_t *report,
           int64_t *wal_peak, int64_t *wal_after)
 {
-    s_wal_watch_t watch = { .peak = 0 };
-    snprintf (watch.path, sizeof watch.path, "%s/audit.db-wal", options->run_dir);
-    pthread_create (&watch.thread, NULL, s_wal_watch_run, &watch);
+    bench_wal_t watch;
+    bench_wal_start (&watch, options->run_dir);
     audit_store_t *store = audit_store_new (options->run_dir, AUDIT_STORE_MAINTAINER);
     janitor_limits_t limits;
     janitor_limits_default (&limits);
@@ -465,9 +442,7 @@ s_delete (const s_options_t *options, s_ingest_t *ingest, janitor_report_t *repo
            : pass? janitor_pass_full (pass, audit_time_now_ms (), report): -1;
     s_phase_switch (ingest, s_PHASES);
     *wal_after = s_file_size (options->run_dir, "audit.db-wal");
-    atomic_store (&watch.stop, true);
-    pthread_join (watch.thread, NULL);
-    *wal_peak = atomic_load (&watch.peak);
+    *wal_peak = bench_wal_stop (&watch);
     janitor_pass_destroy (&pass);
     audit_store_destroy (&store);
     return rc;

@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 
 #include "audit_store.h"
+#include "bench_wal.h"
 #include "audit_time.h"
 #include "bench_events.h"
 
@@ -41,7 +42,6 @@
 #define s_STEP_MS           10          //  event n is s_STEP_MS after event n-1
 #define s_WINDOW_ROWS       50000       //  sustained rate: slowest such window
 #define s_DROP_MAX          8
-#define s_WAL_SAMPLE_US     2000        //  how often the WAL size is sampled
 
 typedef struct {
     long preload, rows, batch, page_size;
@@ -60,14 +60,6 @@ typedef struct {
     long window_rows;
 } s_timing_t;
 
-//  A thread that samples the size of one WAL file, so that the peak seen
-//  includes the middle of transactions, not only the state after commits
-typedef struct {
-    pthread_t thread;
-    char path [1024];
-    atomic_bool stop;
-    atomic_llong peak;
-} s_wal_watch_t;
 
 //  Deterministic per event index, so both runs see the same rows
 static bench_events_t s_events = { s_ORGS, 0, 0, s_STEP_MS };
@@ -129,36 +121,6 @@ s_timing_batch (s_timing_t *timing, const char *dir, long rows, double seconds)
         timing->window_seconds = 0;
     }
     (void) dir;
-}
-
-static void *
-s_wal_watch_run (void *arg)
-{
-    s_wal_watch_t *self = (s_wal_watch_t *) arg;
-    while (!atomic_load (&self->stop)) {
-        struct stat info;
-        if (stat (self->path, &info) == 0 && info.st_size > atomic_load (&self->peak))
-            atomic_store (&self->peak, (long long) info.st_size);
-        usleep (s_WAL_SAMPLE_US);
-    }
-    return NULL;
-}
-
-static void
-s_wal_watch_start (s_wal_watch_t *self, const char *dir)
-{
-    snprintf (self->path, sizeof self->path, "%s/audit.db-wal", dir);
-    atomic_store (&self->stop, false);
-    atomic_store (&self->peak, 0);
-    pthread_create (&self->thread, NULL, s_wal_watch_run, self);
-}
-
-static int64_t
-s_wal_watch_stop (s_wal_watch_t *self)
-{
-    atomic_store (&self->stop, true);
-    pthread_join (self->thread, NULL);
-    return atomic_load (&self->peak);
 }
 
 //  --------------------------------------------------------------------------
@@ -473,12 +435,12 @@ s_run_bare (const s_options_t *options, const char *dir, s_timing_t *timing)
     if (s_bare_open (&bare, dir) != 0)
         return -1;
     s_cache_set (bare.db, options->cache_kib);
-    s_wal_watch_t watch;
-    s_wal_watch_start (&watch, dir);
+    bench_wal_t watch;
+    bench_wal_start (&watch, dir);
     s_peak_rss_kib (true);
     int rc = s_bare_run (&bare, dir, options->preload, options->rows, options->batch, timing);
     long rss = s_peak_rss_kib (false);
-    s_report ("bare loop", options->rows, timing, dir, s_wal_watch_stop (&watch), rss);
+    s_report ("bare loop", options->rows, timing, dir, bench_wal_stop (&watch), rss);
     s_bare_close (&bare);
     return rc;
 }
@@ -490,12 +452,12 @@ s_run_store (const s_options_t *options, const char *dir, s_timing_t *timing)
     if (!store)
         return -1;
     s_cache_set (audit_store_db (store, AUDIT_DB_AUDIT), options->cache_kib);
-    s_wal_watch_t watch;
-    s_wal_watch_start (&watch, dir);
+    bench_wal_t watch;
+    bench_wal_start (&watch, dir);
     s_peak_rss_kib (true);
     int rc = s_store_run (store, dir, options->preload, options->rows, options->batch, timing);
     long rss = s_peak_rss_kib (false);
-    s_report ("audit_store", options->rows, timing, dir, s_wal_watch_stop (&watch), rss);
+    s_report ("audit_store", options->rows, timing, dir, bench_wal_stop (&watch), rss);
     audit_store_destroy (&store);
     return rc;
 }
