@@ -238,7 +238,7 @@ s_handle_body (self_t *self, const char *topic, size_t topic_size,
     int64_t now_ms = audit_time_now_ms ();
     if (!self->current->first_ms)
         self->current->first_ms = now_ms;
-    audit_counters_add (self->current->counters, "ingest.received", 1);
+    self->current->received++;
     audit_record_t *record = ingest_batch_slot (self->current);
     if (!record) {
         s_hand_over (self);
@@ -281,7 +281,7 @@ s_recv_one (self_t *self, void *socket)
         while (zmq_msg_more (&body) && zmq_msg_recv (&body, socket, 0) != -1)
             ;
         audit_decode_info_t info = { .reason = AUDIT_REASON_MALFORMED };
-        audit_counters_add (self->current->counters, "ingest.received", 1);
+        self->current->received++;
         s_reject (self, &info);
     }
     zmq_msg_close (&body);

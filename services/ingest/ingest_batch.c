@@ -65,7 +65,7 @@ ingest_batch_commit (ingest_batch_t *self, int64_t now_ms)
 bool
 ingest_batch_has_work (ingest_batch_t *self)
 {
-    return self->count > 0 || audit_counters_size (self->counters) > 0;
+    return self->count > 0 || self->received > 0 || audit_counters_size (self->counters) > 0;
 }
 
 void
@@ -74,5 +74,6 @@ ingest_batch_reset (ingest_batch_t *self)
     self->count = 0;
     self->arena_used = 0;
     self->first_ms = 0;
+    self->received = 0;
     audit_counters_clear (self->counters);
 }

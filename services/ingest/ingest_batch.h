@@ -31,6 +31,8 @@ typedef struct {
     uint8_t *arena;                 //  copies of mq payloads
     size_t arena_used;
     audit_counters_t *counters;     //  deltas of the messages in this batch
+    int64_t received;               //  messages taken in, counted here and
+                                    //  not by name: this is once per message
     int64_t first_ms;               //  when the first record arrived, 0 if none
 } ingest_batch_t;
 

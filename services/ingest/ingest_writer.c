@@ -98,6 +98,7 @@ static void
 s_handle_batch (self_t *self, ingest_batch_t *batch)
 {
     audit_counters_merge (self->pending, batch->counters);
+    audit_counters_add (self->pending, "ingest.received", batch->received);
     if (batch->count > 0) {
         if (s_write_batch (self, batch) == 0)
             s_account (self, batch);
