@@ -11,6 +11,7 @@
 
 #include "audit_store.h"
 #include "audit_log.h"
+#include "audit_schema.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -53,61 +54,12 @@
 //  folded (audit_counters_fold), so a hostile producer cannot grow it.
 #define s_COUNTER_ROWS_MAX      16384
 
-static const char *s_file_names [AUDIT_DB_COUNT] = { "audit.db", "ops.db", "queue.db" };
 //  The store of each topic kind
 static const audit_db_t s_kind_db [] = {
     [AUDIT_TOPIC_KIND_AUDIT] = AUDIT_DB_AUDIT,
     [AUDIT_TOPIC_KIND_OPS] = AUDIT_DB_OPS,
     [AUDIT_TOPIC_KIND_MQ] = AUDIT_DB_QUEUE
 };
-
-//  Schema migrations: step i takes a file from user_version i to i + 1.
-static const char *const s_audit_steps [] = {
-    "CREATE TABLE org (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
-    "  retention_days INTEGER NOT NULL DEFAULT 365"
-    "  CHECK (retention_days BETWEEN 1 AND 365));"
-    "CREATE TABLE ident (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);"
-    "CREATE TABLE event (id INTEGER PRIMARY KEY, org INT NOT NULL,"
-    "  ts INT NOT NULL, received INT NOT NULL, type INT NOT NULL,"
-    "  actor INT NOT NULL, user INT, device INT, grp INT, role INT,"
-    "  broadcast INT, file_ref INT, recipient_count INT, file_size INT,"
-    "  retention_days INT, uuid BLOB NOT NULL);"
-    "CREATE UNIQUE INDEX event_uuid ON event (uuid);"
-    //  One index serves every list query: it is read in (ts, id) order per
-    //  org, either way, which is the keyset order of the cursors, and it
-    //  holds every filter column, so a filter is tested on the index entry
-    //  and only matching rows are read. Its inserts land at the end of each
-    //  org's range, a few hot pages; an index keyed by actor or user would
-    //  cost a random leaf per row instead: measured with 1M events, each
-    //  such index takes away a quarter to a half of the ingest rate. The
-    //  price: a filter that matches few rows reads the org's whole range,
-    //  about 70 ns an entry (0.5 ms for 5,000 events, 35 ms for 500,000).
-    "CREATE INDEX event_org_ts ON event (org, ts, id, type, actor, user, device, grp);"
-    "CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
-    "INSERT INTO meta (key, value) VALUES ('created_at',"
-    "  CAST ((julianday ('now') - 2440587.5) * 86400000 AS INTEGER));"
-};
-static const char *const s_ops_steps [] = {
-    "CREATE TABLE ops (id INTEGER PRIMARY KEY, ts INT NOT NULL,"
-    "  received INT NOT NULL, client_ip TEXT NOT NULL, method TEXT NOT NULL,"
-    "  path TEXT NOT NULL, status INT NOT NULL);"
-    "CREATE INDEX ops_ts ON ops (ts);"
-};
-static const char *const s_queue_steps [] = {
-    "CREATE TABLE message (id INTEGER PRIMARY KEY, uuid BLOB UNIQUE NOT NULL,"
-    "  org TEXT NOT NULL, device TEXT NOT NULL, ts INT NOT NULL,"
-    "  received INT NOT NULL, payload BLOB NOT NULL);"
-    "CREATE INDEX message_org_device_received ON message (org, device, received);"
-    "CREATE INDEX message_received ON message (received);"
-};
-static const char *const *s_steps [AUDIT_DB_COUNT] = {
-    s_audit_steps, s_ops_steps, s_queue_steps
-};
-_Static_assert (sizeof s_audit_steps / sizeof *s_audit_steps == AUDIT_STORE_SCHEMA_VERSION
-             && sizeof s_ops_steps / sizeof *s_ops_steps == AUDIT_STORE_SCHEMA_VERSION
-             && sizeof s_queue_steps / sizeof *s_queue_steps == AUDIT_STORE_SCHEMA_VERSION,
-                "one migration step per schema version, for every store");
 
 //  The event columns of the resource fields, and their INSERT parameters
 _Static_assert (AUDIT_FIELD_COUNT == 9, "a new field needs a column and a migration");
@@ -130,7 +82,7 @@ typedef enum {
     Q_BEGIN,                            //  Q_BEGIN + db, and so on
     Q_COMMIT = Q_BEGIN + AUDIT_DB_COUNT,
     Q_ROLLBACK = Q_COMMIT + AUDIT_DB_COUNT,
-    Q_EVENT_INSERT = Q_ROLLBACK + AUDIT_DB_COUNT,
+    Q_EVENT_KEY_INSERT = Q_ROLLBACK + AUDIT_DB_COUNT, Q_EVENT_INSERT,
     Q_IDENT_SELECT, Q_IDENT_INSERT, Q_ORG_SELECT, Q_ORG_INSERT, Q_GENERATION,
     Q_COUNTER_UPDATE, Q_COUNTER_UPSERT, Q_COUNTER_ROWS,
     Q_OPS_INSERT, Q_MESSAGE_INSERT, Q_ORG_RETENTION,
@@ -141,10 +93,11 @@ typedef enum {
 #define s_EACH_DB(sql) { AUDIT_DB_AUDIT, sql }, { AUDIT_DB_OPS, sql }, { AUDIT_DB_QUEUE, sql }
 static const struct { audit_db_t db; const char *sql; } s_queries [Q_COUNT] = {
     s_EACH_DB ("BEGIN IMMEDIATE"), s_EACH_DB ("COMMIT"), s_EACH_DB ("ROLLBACK"),
+    { AUDIT_DB_AUDIT, "INSERT INTO event_key (uuid) VALUES (?1) ON CONFLICT (uuid) DO NOTHING" },
     { AUDIT_DB_AUDIT, "INSERT INTO event (org, ts, received, type, actor,"
       " user, device, grp, role, broadcast, recipient_count, file_ref, file_size,"
       " retention_days, uuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-      " ?11, ?12, ?13, ?14, ?15) ON CONFLICT (uuid) DO NOTHING" },
+      " ?11, ?12, ?13, ?14, ?15)" },
     { AUDIT_DB_AUDIT, "SELECT id FROM ident WHERE name = ?1" },
     { AUDIT_DB_AUDIT, "INSERT INTO ident (name) VALUES (?1) ON CONFLICT (name) DO NOTHING" },
     { AUDIT_DB_AUDIT, "SELECT id FROM org WHERE name = ?1" },
@@ -162,8 +115,17 @@ static const struct { audit_db_t db; const char *sql; } s_queries [Q_COUNT] = {
     { AUDIT_DB_AUDIT, "SELECT name, value FROM counter" },
 };
 
+//  How one connection waits for a lock
+typedef struct {
+    int64_t limit_us;                   //  gives up after this long
+    int64_t started_us;                 //  of the current wait
+    int64_t *waited_us;                 //  the store's total, added to
+} s_busy_t;
+
 struct _audit_store_t {
     audit_store_mode_t mode;
+    s_busy_t busy [AUDIT_DB_COUNT];
+    int64_t waited_us;                  //  slept in s_busy since last asked
     sqlite3 *db [AUDIT_DB_COUNT];
     sqlite3_stmt *query [Q_COUNT];
     int wal_pages [AUDIT_DB_COUNT];     //  WAL frames after the last commit
@@ -226,36 +188,24 @@ s_dir_prepare (const char *data_dir, audit_store_mode_t mode)
     return 0;
 }
 
-//  Run every statement of sql (no parameters: pragmas and DDL). When text
-//  is not NULL, the first column of the last row is copied into it.
+//  The busy handler of every connection. SQLite's own (busy_timeout)
+//  backs off to sleeps of 100 ms, so a writer that started waiting during
+//  the other's long transaction could sleep on for up to 100 ms after the
+//  lock came free; polling every AUDIT_STORE_BUSY_POLL_US takes it within a poll.
+//  Every sleep is added up, so that a caller can see what it waited.
 static int
-s_exec (sqlite3 *db, const char *sql, char *text, size_t size)
+s_busy (void *arg, int count)
 {
-    while (sql && *sql) {
-        sqlite3_stmt *stmt = NULL;
-        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, &sql) != SQLITE_OK)
-            return -1;
-        if (!stmt)
-            break;                      //  trailing white space
-        int rc;
-        while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-            if (text && sqlite3_column_text (stmt, 0))
-                snprintf (text, size, "%s", (const char *) sqlite3_column_text (stmt, 0));
-        sqlite3_finalize (stmt);
-        if (rc != SQLITE_DONE)
-            return -1;
-    }
-    return 0;
-}
-
-static int
-s_exec_int (sqlite3 *db, const char *sql, int64_t *value)
-{
-    char text [32] = "";
-    if (s_exec (db, sql, text, sizeof text) != 0)
-        return -1;
-    *value = strtoll (text, NULL, 10);
-    return 0;
+    s_busy_t *busy = (s_busy_t *) arg;
+    int64_t now = zclock_usecs ();
+    if (count == 0)
+        busy->started_us = now;
+    int64_t left = busy->limit_us - (now - busy->started_us);
+    if (left <= 0)
+        return 0;
+    usleep ((useconds_t) (left < AUDIT_STORE_BUSY_POLL_US? left: AUDIT_STORE_BUSY_POLL_US));
+    *busy->waited_us += zclock_usecs () - now;
+    return 1;
 }
 
 static int
@@ -275,58 +225,16 @@ s_configure (audit_store_t *self, audit_db_t db)
               self->mode == AUDIT_STORE_WRITER? s_WRITER_CACHE_KIB: s_OTHER_CACHE_KIB,
               s_JOURNAL_LIMIT_BYTES, writable? "OFF": "ON");
     char journal [16] = "";
-    if (sqlite3_busy_timeout (conn, AUDIT_STORE_BUSY_TIMEOUT_MS) != SQLITE_OK
-    ||  s_exec (conn, sql, NULL, 0) != 0
-    ||  s_exec (conn, "PRAGMA journal_mode = WAL", journal, sizeof journal) != 0)
+    self->busy [db] = (s_busy_t) { .limit_us = AUDIT_STORE_BUSY_TIMEOUT_MS * 1000LL,
+                                   .waited_us = &self->waited_us };
+    if (sqlite3_busy_handler (conn, s_busy, &self->busy [db]) != SQLITE_OK
+    ||  audit_schema_exec (conn, sql, NULL, 0) != 0
+    ||  audit_schema_exec (conn, "PRAGMA journal_mode = WAL", journal, sizeof journal) != 0)
         return -1;
     if (strcmp (journal, "wal") != 0) {
-        audit_log_error ("msg=\"store not in WAL mode\" file=%s", s_file_names [db]);
+        audit_log_error ("msg=\"store not in WAL mode\" file=%s", audit_schema_file (db));
         return -1;
     }
-    return 0;
-}
-
-static int
-s_migrate_step (sqlite3 *conn, int64_t version, const char *step)
-{
-    int64_t current;
-    if (s_exec (conn, "BEGIN IMMEDIATE", NULL, 0) != 0)
-        return -1;
-    //  Read again under the write lock: another process may have migrated
-    int rc = s_exec_int (conn, "PRAGMA user_version", &current);
-    if (rc == 0 && current == version) {
-        char bump [64];
-        snprintf (bump, sizeof bump, "PRAGMA user_version = %" PRId64, version + 1);
-        rc = s_exec (conn, step, NULL, 0) || s_exec (conn, bump, NULL, 0)? -1: 0;
-    }
-    if (rc == 0 && s_exec (conn, "COMMIT", NULL, 0) == 0)
-        return 0;
-    s_exec (conn, "ROLLBACK", NULL, 0);
-    return -1;
-}
-
-static int
-s_migrate (audit_store_t *self, audit_db_t db)
-{
-    sqlite3 *conn = self->db [db];
-    int64_t version;
-    if (s_exec_int (conn, "PRAGMA user_version", &version) != 0)
-        return -1;
-    bool may_migrate = self->mode != AUDIT_STORE_READER;
-    if (version > AUDIT_STORE_SCHEMA_VERSION
-    || (version < AUDIT_STORE_SCHEMA_VERSION && !may_migrate)) {
-        audit_log_error ("msg=\"store has another schema version\" file=%s"
-                         " version=%" PRId64 " expected=%d", s_file_names [db],
-                         version, AUDIT_STORE_SCHEMA_VERSION);
-        return -1;
-    }
-    for (; version < AUDIT_STORE_SCHEMA_VERSION; version++)
-        if (s_migrate_step (conn, version, s_steps [db][version]) != 0) {
-            audit_log_error ("msg=\"schema migration failed\" file=%s step=%" PRId64
-                             " reason=\"%s\"", s_file_names [db], version + 1,
-                             sqlite3_errmsg (conn));
-            return -1;
-        }
     return 0;
 }
 
@@ -344,7 +252,7 @@ s_wal_hook (void *arg, sqlite3 *conn, const char *schema, int pages)
 static int
 s_open_db (audit_store_t *self, const char *data_dir, audit_db_t db)
 {
-    char *path = zsys_sprintf ("%s/%s", data_dir, s_file_names [db]);
+    char *path = zsys_sprintf ("%s/%s", data_dir, audit_schema_file (db));
     if (!path)
         return -1;
     int flags = (self->mode == AUDIT_STORE_READER? SQLITE_OPEN_READONLY
@@ -353,17 +261,17 @@ s_open_db (audit_store_t *self, const char *data_dir, audit_db_t db)
     zstr_free (&path);
     if (rc != SQLITE_OK || s_configure (self, db) != 0) {
         audit_log_error ("msg=\"cannot open store\" file=%s reason=\"%s\"",
-                         s_file_names [db], self->db [db]? sqlite3_errmsg (self->db [db])
+                         audit_schema_file (db), self->db [db]? sqlite3_errmsg (self->db [db])
                                                          : sqlite3_errstr (rc));
         return -1;
     }
-    if (s_migrate (self, db) != 0)
+    if (audit_schema_migrate (self->db [db], db, self->mode != AUDIT_STORE_READER) != 0)
         return -1;
     if (self->mode == AUDIT_STORE_WRITER) {
-        s_exec (self->db [db], "PRAGMA wal_autocheckpoint = 0", NULL, 0);
+        audit_schema_exec (self->db [db], "PRAGMA wal_autocheckpoint = 0", NULL, 0);
         sqlite3_wal_hook (self->db [db], s_wal_hook, &self->wal_pages [db]);
         int64_t page_size = s_PAGE_SIZE;
-        s_exec_int (self->db [db], "PRAGMA page_size", &page_size);
+        audit_schema_exec_int (self->db [db], "PRAGMA page_size", &page_size);
         self->checkpoint_pages [db] = (int) (s_CHECKPOINT_BYTES / page_size);
         self->hard_pages [db] = (int) (s_WAL_HARD_BYTES / page_size);
     }
@@ -380,7 +288,7 @@ s_prepare (audit_store_t *self)
         if (sqlite3_prepare_v2 (conn, s_queries [query].sql, -1,
                                 &self->query [query], NULL) != SQLITE_OK) {
             audit_log_error ("msg=\"cannot prepare statement\" file=%s reason=\"%s\"",
-                             s_file_names [s_queries [query].db], sqlite3_errmsg (conn));
+                             audit_schema_file (s_queries [query].db), sqlite3_errmsg (conn));
             return -1;
         }
     }
@@ -499,10 +407,19 @@ s_bind_field (audit_store_t *self, sqlite3_stmt *stmt, const audit_event_t *even
     return sqlite3_bind_int64 (stmt, param, id) == SQLITE_OK? 0: -1;
 }
 
+//  The key first: a duplicate is known from it, and costs no interning
 static int
 s_event_insert (audit_store_t *self, const audit_event_t *event, int64_t received_ms,
                 audit_store_outcome_t *outcome)
 {
+    sqlite3_stmt *key = self->query [Q_EVENT_KEY_INSERT];
+    sqlite3_bind_blob (key, 1, event->event_id, AUDIT_UUID_SIZE, SQLITE_STATIC);
+    if (s_run (key) != 0)
+        return -1;
+    if (sqlite3_changes (self->db [AUDIT_DB_AUDIT]) == 0) {
+        *outcome = AUDIT_STORE_DUPLICATE;
+        return 0;
+    }
     int64_t org, actor;
     if (s_intern (self, self->orgs, Q_ORG_SELECT, event->org_id, false, &org) != 0
     ||  s_intern (self, self->idents, Q_IDENT_SELECT, event->actor_id, false, &actor) != 0)
@@ -519,8 +436,7 @@ s_event_insert (audit_store_t *self, const audit_event_t *event, int64_t receive
     sqlite3_bind_blob (stmt, 15, event->event_id, AUDIT_UUID_SIZE, SQLITE_STATIC);
     if (s_run (stmt) != 0)
         return -1;
-    *outcome = sqlite3_changes (self->db [AUDIT_DB_AUDIT])? AUDIT_STORE_STORED
-                                                         : AUDIT_STORE_DUPLICATE;
+    *outcome = AUDIT_STORE_STORED;
     return 0;
 }
 
@@ -687,13 +603,13 @@ s_checkpoint_maybe (audit_store_t *self, audit_db_t db)
     if (self->wal_pages [db] < self->hard_pages [db])
         sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     else {
-        sqlite3_busy_timeout (conn, s_TRUNCATE_WAIT_MS);
+        audit_store_busy_limit (self, db, s_TRUNCATE_WAIT_MS);
         if (sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_TRUNCATE,
                                        NULL, NULL) != SQLITE_OK)
             audit_log_warn ("msg=wal_not_truncated reason=\"readers or another checkpoint\""
                             " file=%s pages=%d",
-                            s_file_names [db], self->wal_pages [db]);
-        sqlite3_busy_timeout (conn, AUDIT_STORE_BUSY_TIMEOUT_MS);
+                            audit_schema_file (db), self->wal_pages [db]);
+        audit_store_busy_limit (self, db, AUDIT_STORE_BUSY_TIMEOUT_MS);
     }
 }
 
@@ -714,7 +630,7 @@ s_transaction_end (audit_store_t *self, const bool *touched, int rc,
         else {
             if (rc == 0)
                 audit_log_error ("msg=\"commit failed\" file=%s reason=\"%s\"",
-                                 s_file_names [db], sqlite3_errmsg (self->db [db]));
+                                 audit_schema_file (db), sqlite3_errmsg (self->db [db]));
             s_rollback (self, (audit_db_t) db);
             rc = -1;
         }
@@ -730,7 +646,7 @@ s_transaction_begin (audit_store_t *self, const bool *touched)
     for (int db = 0; db < AUDIT_DB_COUNT; db++)
         if (touched [db] && s_begin (self, (audit_db_t) db) != 0) {
             audit_log_error ("msg=\"cannot begin transaction\" file=%s reason=\"%s\"",
-                             s_file_names [db], sqlite3_errmsg (self->db [db]));
+                             audit_schema_file (db), sqlite3_errmsg (self->db [db]));
             return -1;
         }
     return 0;
@@ -760,7 +676,7 @@ audit_store_write (audit_store_t *self, const audit_record_t *records,
         rc = s_counters_write (self, counters);
     if (rc != 0)
         audit_log_error ("msg=\"write failed\" file=%s reason=\"%s\"",
-                         s_file_names [failed], sqlite3_errmsg (self->db [failed]));
+                         audit_schema_file (failed), sqlite3_errmsg (self->db [failed]));
     bool audit_committed = false;
     rc = s_transaction_end (self, touched, rc, &audit_committed);
     if (audit_committed && with_counters)
@@ -791,6 +707,23 @@ audit_store_checkpoint (audit_store_t *self, audit_db_t db)
                                         SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     self->wal_pages [db] = 0;
     return rc == SQLITE_OK? 0: -1;
+}
+
+void
+audit_store_busy_limit (audit_store_t *self, audit_db_t db, int limit_ms)
+{
+    assert (self);
+    assert (db < AUDIT_DB_COUNT);
+    self->busy [db].limit_us = (int64_t) limit_ms * 1000;
+}
+
+int64_t
+audit_store_lock_waited_us (audit_store_t *self)
+{
+    assert (self);
+    int64_t waited = self->waited_us;
+    self->waited_us = 0;
+    return waited;
 }
 
 const char *

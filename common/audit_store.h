@@ -8,28 +8,11 @@
     Separate files keep the stores apart, as the compliance page requires,
     and give each its own write lock. Every connection gets WAL,
     synchronous=FULL, secure_delete=ON, auto_vacuum=INCREMENTAL and a busy
-    timeout; the schema is versioned with user_version and migrated at open
-    by a WRITER or MAINTAINER (a READER refuses any other version). All SQL
-    is prepared once per connection. A store belongs to one thread at a
-    time (its connections are opened without SQLite's mutexes).
-
-    Schema version 1 (times are ms since the epoch, UTC):
-      audit.db  org (id, name UNIQUE, retention_days 1..365 default 365)
-                ident (id, name UNIQUE): every identifier, interned
-                event (id, org, ts, received, type, actor, user, device,
-                  grp, role, broadcast, file_ref, recipient_count,
-                  file_size, retention_days, uuid BLOB(16) UNIQUE); org
-                  and the identifier columns hold ids of org and ident;
-                  one more index, event_org_ts (org, ts, id, type, actor,
-                  user, device, grp): every list query reads it in (ts, id)
-                  order, either way, and tests its filters on the entries
-                counter (name, value), meta (key, value): created_at,
-                  ident_generation
-      ops.db    ops (id, ts, received, client_ip, method, path, status),
-                  index (ts)
-      queue.db  message (id, uuid BLOB(16) UNIQUE, org, device, ts,
-                  received, payload), indexes (org, device, received),
-                  (received)
+    timeout; each file is migrated at open to this build's schema
+    (audit_schema) by a WRITER or MAINTAINER, and a READER refuses any
+    other version. All SQL is prepared once per connection. A store
+    belongs to one thread at a time (its connections are opened without
+    SQLite's mutexes).
 
     Writers cache interned ids. A process that deletes rows of ident or
     org must, in the same transaction, add 1 to meta 'ident_generation'
@@ -44,22 +27,16 @@
 
 #include "audit_counters.h"
 #include "audit_record.h"
+#include "audit_schema.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-//  The schema version this build writes and reads
-#define AUDIT_STORE_SCHEMA_VERSION  1
 //  How long a connection waits for another's write lock
 #define AUDIT_STORE_BUSY_TIMEOUT_MS 5000
-
-typedef enum {
-    AUDIT_DB_AUDIT,
-    AUDIT_DB_OPS,
-    AUDIT_DB_QUEUE,
-    AUDIT_DB_COUNT
-} audit_db_t;
+//  How often a waiting connection tries the lock again
+#define AUDIT_STORE_BUSY_POLL_US    1000
 
 typedef enum {
     AUDIT_STORE_WRITER,     //  creates and migrates the files; the ingest worker
@@ -121,6 +98,19 @@ int
 //  Checkpoint the WAL of one store and truncate it. 0 or -1.
 int
     audit_store_checkpoint (audit_store_t *self, audit_db_t db);
+
+//  How long a connection of store db waits for another's write lock (or,
+//  in a checkpoint, for readers) before it gives up with SQLITE_BUSY:
+//  AUDIT_STORE_BUSY_TIMEOUT_MS from open. It tries again every
+//  AUDIT_STORE_BUSY_POLL_US, where SQLite's busy_timeout sleeps up to
+//  100 ms at a time.
+void
+    audit_store_busy_limit (audit_store_t *self, audit_db_t db, int limit_ms);
+
+//  Microseconds the store's connections slept waiting for locks since the
+//  last call (or open); the count starts over.
+int64_t
+    audit_store_lock_waited_us (audit_store_t *self);
 
 //  Column of table event that holds a resource field; NULL when out of range.
 const char *

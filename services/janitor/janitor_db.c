@@ -15,6 +15,8 @@
 #define s_AUTOCHECKPOINT_PAGES  1000
 
 struct _janitor_db_t {
+    audit_store_t *store;               //  borrowed
+    audit_db_t db;
     sqlite3 *conn;
     audit_stmts_t *stmts;
     char *name;
@@ -51,15 +53,17 @@ s_configure (janitor_db_t *self)
 }
 
 janitor_db_t *
-janitor_db_new (sqlite3 *conn, const char *name)
+janitor_db_new (audit_store_t *store, audit_db_t db)
 {
-    assert (conn);
+    assert (store);
     janitor_db_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->conn = conn;
-    self->stmts = audit_stmts_new (conn);
-    self->name = strdup (name);
+    self->store = store;
+    self->db = db;
+    self->conn = audit_store_db (store, db);
+    self->stmts = audit_stmts_new (self->conn);
+    self->name = strdup (audit_schema_file (db));
     if (!self->stmts || !self->name || janitor_db_durable (self, false) != 0
     ||  s_configure (self) != 0)
         janitor_db_destroy (&self);
@@ -170,9 +174,9 @@ janitor_db_pause (janitor_db_t *self, int pause_ms)
     //  after JANITOR_DB_TRUNCATE_BUSY_MS if ingest holds the lock; the
     //  next pause tries again
     if (self->wal_pages >= self->restart_pages) {
-        sqlite3_busy_timeout (self->conn, JANITOR_DB_TRUNCATE_BUSY_MS);
+        audit_store_busy_limit (self->store, self->db, JANITOR_DB_TRUNCATE_BUSY_MS);
         sqlite3_wal_checkpoint_v2 (self->conn, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-        sqlite3_busy_timeout (self->conn, AUDIT_STORE_BUSY_TIMEOUT_MS);
+        audit_store_busy_limit (self->store, self->db, AUDIT_STORE_BUSY_TIMEOUT_MS);
     }
 }
 
@@ -211,11 +215,11 @@ static int
 s_truncate_once (janitor_db_t *self)
 {
     sqlite3_wal_checkpoint_v2 (self->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    sqlite3_busy_timeout (self->conn, JANITOR_DB_TRUNCATE_BUSY_MS);
+    audit_store_busy_limit (self->store, self->db, JANITOR_DB_TRUNCATE_BUSY_MS);
     int log_frames = -1, copied = -1;
     int rc = sqlite3_wal_checkpoint_v2 (self->conn, NULL, SQLITE_CHECKPOINT_TRUNCATE,
                                         &log_frames, &copied);
-    sqlite3_busy_timeout (self->conn, AUDIT_STORE_BUSY_TIMEOUT_MS);
+    audit_store_busy_limit (self->store, self->db, AUDIT_STORE_BUSY_TIMEOUT_MS);
     if (rc == SQLITE_OK && log_frames == 0)
         return 0;
     return rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED? 1: -1;

@@ -34,6 +34,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audit_store.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -60,10 +62,10 @@ extern "C" {
 
 typedef struct _janitor_db_t janitor_db_t;
 
-//  Wrap the connection conn (borrowed) of the store file name (for logs).
+//  Wrap the connection of store db (store borrowed; it must outlive this).
 //  NULL on allocation failure.
 janitor_db_t *
-    janitor_db_new (sqlite3 *conn, const char *name);
+    janitor_db_new (audit_store_t *store, audit_db_t db);
 
 //  Finalize the statements; safe on NULL and twice.
 void

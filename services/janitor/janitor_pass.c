@@ -12,6 +12,7 @@
 #include "janitor_pass.h"
 #include "janitor_cut.h"
 #include "janitor_db.h"
+#include "janitor_round.h"
 #include "janitor_sweep.h"
 
 #include <czmq.h>
@@ -19,7 +20,6 @@
 #include "audit_counters.h"
 #include "audit_log.h"
 
-static const char *s_file_names [AUDIT_DB_COUNT] = { "audit.db", "ops.db", "queue.db" };
 static const char *s_counter_names [AUDIT_DB_COUNT] = {
     "janitor.deleted.audit", "janitor.deleted.ops", "janitor.deleted.queue"
 };
@@ -27,9 +27,6 @@ static const char *s_counter_names [AUDIT_DB_COUNT] = {
 //  Organisations in the order this pass visits them: from where the last
 //  pass stopped (?1) to the end, then from the start
 #define s_SQL_ORGS          "SELECT id, retention_days FROM org ORDER BY id < ?1, id"
-//  Oldest first along the (org, ts) index; the outer DELETE is by rowid
-#define s_SQL_EVENT_DELETE  "DELETE FROM event WHERE id IN (SELECT id FROM event" \
-                            " WHERE org = ?1 AND ts < ?2 ORDER BY ts LIMIT ?3)"
 #define s_SQL_LAST_PASS     "INSERT INTO meta (key, value) VALUES ('janitor_last_pass', ?1)" \
                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
@@ -47,7 +44,9 @@ static const struct {
 static inline int64_t s_min (int64_t a, int64_t b) { return a < b? a: b; }
 static inline int64_t s_max (int64_t a, int64_t b) { return a > b? a: b; }
 
-typedef enum { s_PURGE, s_VACUUM, s_WORKS } s_work_t;
+//  What a batch does: delete rows (audit: a round's rows), delete a
+//  round's keys, give free pages back
+typedef enum { s_PURGE, s_KEYS, s_VACUUM, s_WORKS } s_work_t;
 
 typedef struct {
     int64_t id;
@@ -58,6 +57,7 @@ struct _janitor_pass_t {
     audit_store_t *store;
     janitor_db_t *db [AUDIT_DB_COUNT];
     janitor_sweep_t *sweep;
+    janitor_round_t *round;             //  of the audit purge; may span slices
     janitor_limits_t limits;
     int size [s_WORKS][AUDIT_DB_COUNT]; //  rows or pages per batch, adapting
     s_org_t *orgs;
@@ -92,6 +92,7 @@ janitor_limits_default (janitor_limits_t *limits)
         .batch_rows_start = JANITOR_BATCH_ROWS_START,
         .batch_rows_min = JANITOR_BATCH_ROWS_MIN,
         .batch_rows_max = JANITOR_BATCH_ROWS_MAX,
+        .round_rows = JANITOR_ROUND_ROWS,
         .pause_margin_ms = JANITOR_PAUSE_MARGIN_MS,
         .pause_min_ms = JANITOR_PAUSE_MIN_MS,
         .pause_max_ms = JANITOR_PAUSE_MAX_MS,
@@ -100,19 +101,11 @@ janitor_limits_default (janitor_limits_t *limits)
     };
 }
 
-//  The sleeps of SQLite's default busy handler (sqliteDefaultBusyCallback),
-//  in order; the last one repeats
-static const int s_busy_steps [] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
-#define s_BUSY_STEPS ((int) (sizeof s_busy_steps / sizeof s_busy_steps [0]))
-
 int
-janitor_limits_pause_ms (const janitor_limits_t *limits, int64_t held_us)
+janitor_limits_pause_ms (const janitor_limits_t *limits)
 {
-    int64_t waited_ms = 0;
-    int index = 0;
-    while (index < s_BUSY_STEPS - 1 && waited_ms + s_busy_steps [index] <= held_us / 1000)
-        waited_ms += s_busy_steps [index++];
-    int64_t pause = s_busy_steps [index] + limits->pause_margin_ms;
+    int64_t poll_ms = (AUDIT_STORE_BUSY_POLL_US + 999) / 1000;
+    int64_t pause = poll_ms + limits->pause_margin_ms;
     return (int) s_min (s_max (pause, limits->pause_min_ms), limits->pause_max_ms);
 }
 
@@ -125,7 +118,6 @@ static int
 s_prepare (janitor_pass_t *self)
 {
     if (!janitor_db_stmt (self->db [AUDIT_DB_AUDIT], s_SQL_ORGS)
-    ||  !janitor_db_stmt (self->db [AUDIT_DB_AUDIT], s_SQL_EVENT_DELETE)
     ||  !janitor_db_stmt (self->db [AUDIT_DB_AUDIT], s_SQL_LAST_PASS))
         return -1;
     for (int store = AUDIT_DB_OPS; store < AUDIT_DB_COUNT; store++)
@@ -148,13 +140,16 @@ janitor_pass_new (audit_store_t *store, const janitor_limits_t *limits)
         janitor_limits_default (&self->limits);
     for (int db = 0; db < AUDIT_DB_COUNT; db++) {
         self->size [s_PURGE][db] = self->limits.batch_rows_start;
-        self->size [s_VACUUM][db] = self->limits.vacuum_pages;
+        self->size [s_KEYS][db] = self->limits.batch_rows_start;
+        self->size [s_VACUUM][db] = (int) s_min (JANITOR_VACUUM_PAGES_START,
+                                                 self->limits.vacuum_pages);
     }
     bool ok = (self->counters = audit_counters_new ()) != NULL;
     for (int db = 0; ok && db < AUDIT_DB_COUNT; db++)
-        ok = (self->db [db] = janitor_db_new (audit_store_db (store, (audit_db_t) db),
-                                              s_file_names [db])) != NULL;
+        ok = (self->db [db] = janitor_db_new (store, (audit_db_t) db)) != NULL;
     ok = ok && (self->sweep = janitor_sweep_new (self->db [AUDIT_DB_AUDIT], &self->limits));
+    ok = ok && (self->round = janitor_round_new (self->db [AUDIT_DB_AUDIT],
+                                                 (size_t) self->limits.round_rows));
     if (!ok || s_prepare (self) != 0)
         janitor_pass_destroy (&self);
     else
@@ -169,6 +164,7 @@ janitor_pass_destroy (janitor_pass_t **self_p)
         return;
     janitor_pass_t *self = *self_p;
     janitor_sweep_destroy (&self->sweep);
+    janitor_round_destroy (&self->round);
     for (int db = 0; db < AUDIT_DB_COUNT; db++)
         janitor_db_destroy (&self->db [db]);
     audit_counters_destroy (&self->counters);
@@ -249,6 +245,10 @@ s_account (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
         report->vacuumed_pages += count;
         return;
     }
+    if (work == s_KEYS) {
+        report->keys_deleted += count;
+        return;
+    }
     report->batches++;
     report->rows_max = s_max (report->rows_max, count);
     report->deleted [store] += count;
@@ -279,12 +279,12 @@ s_batch (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
         s_account (self, run, work, store, count, held);
     else
         run->done [work][store] = false;
-    if (work == s_PURGE)
+    if (work != s_VACUUM)
         s_adapt (self, size, count, held, self->limits.batch_rows_min, self->limits.batch_rows_max);
     else
         s_adapt (self, size, count, held, 1, self->limits.vacuum_pages);
     int64_t paused = zclock_usecs ();
-    janitor_db_pause (db, janitor_limits_pause_ms (&self->limits, held));
+    janitor_db_pause (db, janitor_limits_pause_ms (&self->limits));
     run->report->pause_us += zclock_usecs () - paused;
     return rc;
 }
@@ -292,31 +292,31 @@ s_batch (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
 //  --------------------------------------------------------------------------
 //  Bodies: what one transaction does
 
-//  The orgs from org_index on, each up to the rows still wanted, until the
-//  batch has its rows or has held the lock for the target
+//  The next keys of the audit round, in key order
 static int
-s_audit_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
-              int64_t locked_us, int64_t *count, bool *done)
+s_keys_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
+             int64_t locked_us, int64_t *count, bool *done)
 {
-    janitor_db_t *db = self->db [store];
-    sqlite3_stmt *stmt = janitor_db_stmt (db, s_SQL_EVENT_DELETE);
-    int64_t target_us = (int64_t) self->limits.batch_target_ms * 1000;
-    int rc = stmt? 0: -1;
-    while (rc == 0 && self->org_index < self->org_count) {
-        const s_org_t *org = &self->orgs [self->org_index];
-        int64_t changes = 0;
-        sqlite3_bind_int64 (stmt, 1, org->id);
-        sqlite3_bind_int64 (stmt, 2, janitor_cut_audit (run->now_ms, org->days));
-        sqlite3_bind_int64 (stmt, 3, size - *count);
-        rc = janitor_db_run (db, stmt, &changes);
-        *count += changes;
-        if (*count >= size)
-            break;                      //  this org may have more
-        self->org_index++;
-        if (zclock_usecs () - locked_us >= target_us)
-            break;
-    }
-    *done = rc == 0 && self->org_index >= self->org_count;
+    (void) run;
+    (void) store;
+    (void) locked_us;
+    int rc = janitor_round_delete_keys (self->round, size, count);
+    *done = rc == 0 && janitor_round_keys_left (self->round) == 0;
+    return rc;
+}
+
+//  The next rows of the audit round, in row order; the purge is done when
+//  the round is empty and every org was collected
+static int
+s_rows_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
+             int64_t locked_us, int64_t *count, bool *done)
+{
+    (void) run;
+    (void) store;
+    (void) locked_us;
+    int rc = janitor_round_delete_rows (self->round, size, count);
+    *done = rc == 0 && janitor_round_rows_left (self->round) == 0
+         && self->org_index >= self->org_count;
     return rc;
 }
 
@@ -390,22 +390,71 @@ s_load_orgs (janitor_pass_t *self)
     return rc == SQLITE_DONE? 0: -1;
 }
 
+//  Step 1 and 2 of a round (janitor_round.h), without the write lock:
+//  the orgs from org_index on, each as far as the round has room
+static int
+s_collect (janitor_pass_t *self, s_run_t *run)
+{
+    int rc = 0;
+    while (rc == 0 && self->org_index < self->org_count) {
+        const s_org_t *org = &self->orgs [self->org_index];
+        bool complete = false;
+        rc = janitor_round_collect (self->round, org->id,
+                                    janitor_cut_audit (run->now_ms, org->days), &complete);
+        if (!complete)
+            break;                      //  the round is full: this org goes on next time
+        self->org_index++;
+    }
+    rc = rc? rc: janitor_round_seal (self->round);
+    run->report->collected += (int64_t) janitor_round_rows_left (self->round);
+    if (rc != 0)
+        janitor_round_clear (self->round);
+    run->done [s_PURGE][AUDIT_DB_AUDIT] = rc == 0 && self->org_index >= self->org_count
+                                       && janitor_round_rows_left (self->round) == 0;
+    return rc;
+}
+
+//  One step of the audit purge: the round's keys, then its rows, then the
+//  next round. A batch that failed leaves the round cleared (see
+//  janitor_round_clear).
+static int
+s_audit_step (janitor_pass_t *self, s_run_t *run)
+{
+    int rc;
+    if (janitor_round_keys_left (self->round) > 0)
+        rc = s_batch (self, run, s_KEYS, AUDIT_DB_AUDIT, s_keys_body);
+    else
+    if (janitor_round_rows_left (self->round) > 0)
+        rc = s_batch (self, run, s_PURGE, AUDIT_DB_AUDIT, s_rows_body);
+    else
+        rc = s_collect (self, run);
+    if (rc != 0)
+        janitor_round_clear (self->round);
+    return rc;
+}
+
+static int
+s_step (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store)
+{
+    if (work == s_PURGE && store == AUDIT_DB_AUDIT)
+        return s_audit_step (self, run);
+    return s_batch (self, run, work, store, work == s_VACUUM? s_vacuum_body: s_simple_body);
+}
+
 //  Runs work on every store, each until done or until its share of the
 //  time box is gone (unused time passes on to the next store); every store
-//  gets at least one batch, so none is starved by another's backlog
+//  gets at least one step, so none is starved by another's backlog
 static int
 s_work (janitor_pass_t *self, s_run_t *run, s_work_t work, int64_t from_ms, int64_t until_ms)
 {
     int rc = 0;
     for (int store = 0; rc == 0 && store < AUDIT_DB_COUNT; store++) {
         int64_t deadline = from_ms + (until_ms - from_ms) * (store + 1) / AUDIT_DB_COUNT;
-        s_body_fn *body = work == s_VACUUM? s_vacuum_body
-                        : store == AUDIT_DB_AUDIT? s_audit_body: s_simple_body;
         bool first = true;
         while (rc == 0 && !run->done [work][store] && !s_stopping (self, run)) {
             if (!first && zclock_mono () >= deadline)
                 break;
-            rc = s_batch (self, run, work, (audit_db_t) store, body);
+            rc = s_step (self, run, work, (audit_db_t) store);
             first = false;
         }
     }
@@ -416,7 +465,8 @@ static int
 s_purge (janitor_pass_t *self, s_run_t *run)
 {
     int rc = s_load_orgs (self);
-    run->done [s_PURGE][AUDIT_DB_AUDIT] = self->org_count == 0;
+    run->done [s_PURGE][AUDIT_DB_AUDIT] = self->org_count == 0
+                                       && janitor_round_rows_left (self->round) == 0;
     int64_t until = run->started_ms + s_max (self->limits.budget_ms, 0);
     rc = rc? rc: s_work (self, run, s_PURGE, run->started_ms, until);
     bool audit_left = !run->done [s_PURGE][AUDIT_DB_AUDIT] && self->org_index < self->org_count;
@@ -508,11 +558,11 @@ static void
 s_log (const char *what, const janitor_report_t *report, int rc)
 {
     audit_log_info ("msg=%s deleted_audit=%" PRId64 " deleted_ops=%" PRId64
-                    " deleted_queue=%" PRId64 " batches=%" PRId64 " largest_batch=%" PRId64
+                    " deleted_queue=%" PRId64 " event_keys=%" PRId64 " batches=%" PRId64 " largest_batch=%" PRId64
                     " longest_hold_ms=%.1f vacuumed_pages=%" PRId64 " idents_swept=%" PRId64
                     " orgs_swept=%" PRId64 " slices=%d ms=%" PRId64 " outcome=%s",
                     what, report->deleted [AUDIT_DB_AUDIT], report->deleted [AUDIT_DB_OPS],
-                    report->deleted [AUDIT_DB_QUEUE], report->batches, report->rows_max,
+                    report->deleted [AUDIT_DB_QUEUE], report->keys_deleted, report->batches, report->rows_max,
                     report->hold_max_us / 1000.0, report->vacuumed_pages,
                     report->idents_swept, report->orgs_swept, report->slices,
                     report->elapsed_ms, rc < 0? "error": report->stopped? "stopped"
@@ -537,6 +587,8 @@ s_report_add (janitor_report_t *total, const janitor_report_t *slice)
     for (int store = 0; store < AUDIT_DB_COUNT; store++)
         total->deleted [store] += slice->deleted [store];
     total->batches += slice->batches;
+    total->keys_deleted += slice->keys_deleted;
+    total->collected += slice->collected;
     total->rows_max = s_max (total->rows_max, slice->rows_max);
     total->hold_max_us = s_max (total->hold_max_us, slice->hold_max_us);
     total->hold_us += slice->hold_us;
@@ -571,6 +623,7 @@ janitor_pass_full (janitor_pass_t *self, int64_t now_ms, janitor_report_t *repor
         s_report_add (report, &slice);
         bool progress = slice.batches > 0 && (slice.deleted [AUDIT_DB_AUDIT]
                       + slice.deleted [AUDIT_DB_OPS] + slice.deleted [AUDIT_DB_QUEUE]) > 0;
+        progress |= slice.keys_deleted > 0 || slice.collected > 0;
         progress |= slice.vacuumed_pages > 0 || slice.swept;
         stalls = progress? 0: stalls + 1;
     } while (rc == 1 && !report->stopped && stalls < JANITOR_FULL_STALLS_MAX);

@@ -54,15 +54,24 @@ extern "C" {
 #define JANITOR_BATCH_ROWS_START        1000
 #define JANITOR_BATCH_ROWS_MIN          16
 #define JANITOR_BATCH_ROWS_MAX          50000
-//  Pause after a batch that held the lock h ms. SQLite's busy handler (the
-//  ingest worker's) sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50... ms between
-//  retries, so a writer that began waiting during the batch retries within
-//  the step it has reached after h ms: the pause is that step plus MARGIN,
-//  within MIN and MAX (e.g. 17 ms after a 20 ms batch, 22 after 40 ms)
+//  Expired audit events per round (janitor_round.h), 32 bytes each while
+//  the round lasts. A round's keys are spread over the whole event_key
+//  index, so the larger the round, the more of its keys share a page: at
+//  1,000,000 and about 150 keys a page, a round deletes from an index of
+//  up to 150 million keys with less than one dirty page per key
+#define JANITOR_ROUND_ROWS              1000000
+//  Pause after a batch, with the lock free. A writer that waits for the
+//  lock (the ingest worker, through audit_store) tries again every
+//  AUDIT_STORE_BUSY_POLL_US, so the pause is one try plus MARGIN, within
+//  MIN and MAX
 #define JANITOR_PAUSE_MARGIN_MS         2
 #define JANITOR_PAUSE_MIN_MS            2
 #define JANITOR_PAUSE_MAX_MS            55
-//  Free pages incremental_vacuum gives back per transaction
+//  Free pages incremental_vacuum gives back per transaction: the first
+//  one, and the bound the size adapts within. Each page it frees moves a
+//  page from the end of the file and rewrites its parent, about 70 us a
+//  page here (2,048 pages held the lock 157 ms), so it starts small
+#define JANITOR_VACUUM_PAGES_START      256
 #define JANITOR_VACUUM_PAGES            2048
 //  Free pages a store keeps: ingest reuses them at once, so giving them
 //  back would only grow the file again. secure_delete zeroed them.
@@ -86,6 +95,7 @@ typedef struct {
     int batch_rows_start;
     int batch_rows_min;
     int batch_rows_max;
+    int64_t round_rows;
     int pause_margin_ms;
     int pause_min_ms;
     int pause_max_ms;
@@ -98,6 +108,8 @@ typedef struct {
     int64_t deleted [AUDIT_DB_COUNT];   //  rows, per store
     int64_t batches;                    //  delete transactions
     int64_t rows_max;                   //  largest batch, rows deleted
+    int64_t collected;                  //  expired events put in rounds
+    int64_t keys_deleted;               //  event_key rows of expired events
     int64_t hold_max_us;                //  longest a batch held a lock
     int64_t holds [JANITOR_HOLD_BUCKETS];   //  batches per hold bucket
     int64_t hold_us;                    //  time the batches held locks
@@ -126,9 +138,9 @@ typedef struct _janitor_pass_t janitor_pass_t;
 void
     janitor_limits_default (janitor_limits_t *limits);
 
-//  The pause limits ask for after a transaction that held a lock held_us.
+//  The pause limits ask for after a transaction, ms.
 int
-    janitor_limits_pause_ms (const janitor_limits_t *limits, int64_t held_us);
+    janitor_limits_pause_ms (const janitor_limits_t *limits);
 
 //  A pass over store (borrowed; opened as AUDIT_STORE_MAINTAINER; it must
 //  outlive the pass). limits NULL means the defaults. NULL on failure.

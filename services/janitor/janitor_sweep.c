@@ -255,7 +255,7 @@ s_delete_once (janitor_sweep_t *self, bool *idents_left, bool *orgs_left)
         if (held > self->report->hold_max_us)
             self->report->hold_max_us = held;
     }
-    janitor_db_pause (self->db, janitor_limits_pause_ms (&self->limits, held));
+    janitor_db_pause (self->db, janitor_limits_pause_ms (&self->limits));
     return rc > 0? rc: ended;
 }
 

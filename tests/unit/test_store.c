@@ -4,6 +4,7 @@
     ========================================================================= */
 
 #include <criterion/criterion.h>
+#include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,8 +175,7 @@ Test (store, open_creates_three_files_with_the_pragmas)
         cr_expect_eq (s_sql_int (conn, "PRAGMA secure_delete"), 1);
         cr_expect_eq (s_sql_int (conn, "PRAGMA synchronous"), 2, "full");
         cr_expect_eq (s_sql_int (conn, "PRAGMA foreign_keys"), 0);
-        cr_expect_eq (s_sql_int (conn, "PRAGMA busy_timeout"), AUDIT_STORE_BUSY_TIMEOUT_MS);
-        cr_expect_eq (s_sql_int (conn, "PRAGMA user_version"), AUDIT_STORE_SCHEMA_VERSION);
+        cr_expect_eq (s_sql_int (conn, "PRAGMA user_version"), audit_schema_version ((audit_db_t) db));
         cr_expect_gt (s_sql_int (conn, "PRAGMA journal_size_limit"), 0);
     }
     int64_t created = s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT),
@@ -245,12 +245,93 @@ Test (store, reopen_keeps_data_and_reader_cannot_write)
     free (record);
 }
 
+//  Another connection holds audit.db's write lock: a write waits for it,
+//  polling, until its limit, and says how long it waited
+Test (store, a_writer_waits_for_the_lock_and_counts_the_wait)
+{
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    audit_store_t *other = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    cr_assert (store && other);
+    sqlite3 *holder = audit_store_db (other, AUDIT_DB_AUDIT);
+    cr_assert_eq (sqlite3_exec (holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    audit_record_t record;
+    s_event (&record, AUDIT_EVENT_DEVICE_REGISTERED, "org-a", "admin", 1);
+    audit_store_outcome_t outcome;
+    audit_store_lock_waited_us (store);
+    audit_store_busy_limit (store, AUDIT_DB_AUDIT, 40);
+    int64_t start = zclock_usecs ();
+    cr_expect_eq (audit_store_write (store, &record, 1, &outcome, NULL), -1, "busy");
+    int64_t took = zclock_usecs () - start;
+    int64_t waited = audit_store_lock_waited_us (store);
+    cr_expect_geq (waited, 35000, "waited %lld us", (long long) waited);
+    cr_expect_leq (waited, took);
+    cr_expect_lt (took, 500000, "gave up at its limit, took %lld us", (long long) took);
+    cr_expect_eq (audit_store_lock_waited_us (store), 0, "the count starts over");
+    cr_assert_eq (sqlite3_exec (holder, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    audit_store_busy_limit (store, AUDIT_DB_AUDIT, AUDIT_STORE_BUSY_TIMEOUT_MS);
+    cr_expect_eq (audit_store_write (store, &record, 1, &outcome, NULL), 0);
+    cr_expect_eq (outcome, AUDIT_STORE_STORED);
+    cr_expect_lt (audit_store_lock_waited_us (store), 1000, "no wait once it is free");
+    audit_store_destroy (&other);
+    audit_store_destroy (&store);
+}
+
+//  audit.db as version 1 wrote it: event ids in a UNIQUE index of event
+static const char *s_audit_v1 =
+    "CREATE TABLE org (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+    "  retention_days INTEGER NOT NULL DEFAULT 365"
+    "  CHECK (retention_days BETWEEN 1 AND 365));"
+    "CREATE TABLE ident (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);"
+    "CREATE TABLE event (id INTEGER PRIMARY KEY, org INT NOT NULL,"
+    "  ts INT NOT NULL, received INT NOT NULL, type INT NOT NULL,"
+    "  actor INT NOT NULL, user INT, device INT, grp INT, role INT,"
+    "  broadcast INT, file_ref INT, recipient_count INT, file_size INT,"
+    "  retention_days INT, uuid BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX event_uuid ON event (uuid);"
+    "CREATE INDEX event_org_ts ON event (org, ts, id, type, actor, user, device, grp);"
+    "CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    "INSERT INTO org (id, name) VALUES (1, 'org-a');"
+    "INSERT INTO ident (id, name) VALUES (1, 'admin');"
+    "INSERT INTO event (org, ts, received, type, actor, uuid) VALUES"
+    "  (1, 1795000000000, 1795000000001, 0, 1, zeroblob (16)),"
+    "  (1, 1795000000002, 1795000000003, 0, 1, randomblob (16));"
+    "PRAGMA user_version = 1;";
+
+Test (store, a_version_1_file_is_migrated_with_its_event_ids)
+{
+    mkdir (s_dir, 0700);
+    char path [512];
+    snprintf (path, sizeof path, "%s/audit.db", s_dir);
+    sqlite3 *old = NULL;
+    cr_assert_eq (sqlite3_open (path, &old), SQLITE_OK);
+    cr_assert_eq (sqlite3_exec (old, s_audit_v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (old);
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_not_null (store);
+    sqlite3 *audit = audit_store_db (store, AUDIT_DB_AUDIT);
+    cr_expect_eq (s_sql_int (audit, "PRAGMA user_version"), audit_schema_version (AUDIT_DB_AUDIT));
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event_key k JOIN event e"
+                                    " ON e.uuid = k.uuid"), 2, "every event's id moved");
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM sqlite_master"
+                                    " WHERE name = 'event_uuid'"), 0, "the old index is gone");
+    //  The first event's id (16 zero bytes) is still known
+    audit_record_t record;
+    s_event (&record, AUDIT_EVENT_DEVICE_REGISTERED, "org-a", "admin", 1);
+    memset (record.u.event.event_id, 0, AUDIT_UUID_SIZE);
+    audit_store_outcome_t outcome;
+    cr_assert_eq (audit_store_write (store, &record, 1, &outcome, NULL), 0);
+    cr_expect_eq (outcome, AUDIT_STORE_DUPLICATE);
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event"), 2);
+    audit_store_destroy (&store);
+}
+
 Test (store, maintainer_creates_a_new_dir_too)
 {
     audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
     cr_assert_not_null (store);
     cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_OPS), "PRAGMA user_version"),
-                  AUDIT_STORE_SCHEMA_VERSION);
+                  audit_schema_version (AUDIT_DB_OPS));
     audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_READER);
     cr_expect_not_null (reader);
     audit_store_destroy (&reader);

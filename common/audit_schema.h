@@ -1,0 +1,81 @@
+/*  =========================================================================
+    audit_schema - the tables of the three stores, and their migrations
+
+    Each file carries its own schema version in PRAGMA user_version and is
+    migrated step by step at open, each step one transaction that reads the
+    version again under the write lock (two processes may start together).
+
+    Times are ms since the epoch, UTC.
+
+    audit.db, version 2:
+      org (id, name UNIQUE, retention_days 1..365 default 365)
+      ident (id, name UNIQUE): every identifier, interned
+      event (id, org, ts, received, type, actor, user, device, grp, role,
+        broadcast, file_ref, recipient_count, file_size, retention_days,
+        uuid BLOB(16)); org and the identifier columns hold ids of org and
+        ident; one index, event_org_ts (org, ts, id, type, actor, user,
+        device, grp): every list query reads it in (ts, id) order, either
+        way, and tests its filters on the entries
+      event_key (uuid PRIMARY KEY) WITHOUT ROWID: the event_id of every
+        stored event, which makes a second event with the same id a
+        duplicate. A table of its own, not a UNIQUE index of event, so that
+        the janitor can delete an expired event's key and its row in two
+        different orders (keys in key order, rows in row order), each
+        touching neighbouring pages, where deleting both together touches a
+        random index page per row (bench/RESULTS.md, issue 4)
+      counter (name, value), meta (key, value): created_at,
+        ident_generation, janitor_last_pass, janitor_last_sweep
+    ops.db, version 1:
+      ops (id, ts, received, client_ip, method, path, status), index (ts)
+    queue.db, version 1:
+      message (id, uuid BLOB(16) UNIQUE, org, device, ts, received,
+        payload), indexes (org, device, received), (received)
+    ========================================================================= */
+
+#ifndef AUDIT_SCHEMA_H_INCLUDED
+#define AUDIT_SCHEMA_H_INCLUDED
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    AUDIT_DB_AUDIT,
+    AUDIT_DB_OPS,
+    AUDIT_DB_QUEUE,
+    AUDIT_DB_COUNT
+} audit_db_t;
+
+//  The file name of a store in the data directory, e.g. "audit.db".
+const char *
+    audit_schema_file (audit_db_t db);
+
+//  The schema version this build writes and reads for a store.
+int
+    audit_schema_version (audit_db_t db);
+
+//  Bring conn, the connection of store db, to this build's version. With
+//  may_migrate false a file of an older version is refused. A newer one is
+//  always refused. 0, or -1 with a one-line reason logged.
+int
+    audit_schema_migrate (sqlite3 *conn, audit_db_t db, bool may_migrate);
+
+//  Run every statement of sql (pragmas and DDL, no parameters). When text
+//  is not NULL, the first column of the last row is copied into it. 0 or -1.
+int
+    audit_schema_exec (sqlite3 *conn, const char *sql, char *text, size_t size);
+
+//  audit_schema_exec of a statement whose answer is one integer. 0 or -1.
+int
+    audit_schema_exec_int (sqlite3 *conn, const char *sql, int64_t *value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
