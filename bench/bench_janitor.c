@@ -14,9 +14,9 @@
        achieves is the rate it could sustain). It runs alone for a warm-up,
        then during the janitor's full pass (janitor_pass_full, as
        `audit-janitor --once` runs it, default limits), and records how
-       long every audit_store_write took (its own work included) and, with
-       a busy handler that is SQLite's default step for step but adds up
-       its sleeps, how long each one waited for the janitor's lock.
+       long every audit_store_write took (its own work included) and how
+       long it waited for locks (audit_store_lock_waited_us: the store's
+       busy handler adds up its sleeps; its own checkpoints included).
     3. Reports rows deleted per second (purge phase, and whole pass), how
        long the janitor's batches held the lock (a histogram), the
        longest ingest write and how many took over 100 ms, the ingest
@@ -25,12 +25,14 @@
 
     Usage: bench-janitor [-n EXPIRED] [-l LIVE] [-r RATE] [-i INTERVAL_MS]
                          [-w WARMUP_S] [-s SECONDS] [-T TARGET_MS] [-t TEMPLATE_DIR]
-                         [-d RUN_DIR] [-b] [-x]
+                         [-d RUN_DIR] [-b] [-x] [-S]
       -r 0 runs the janitor alone
       -x runs the issue's reference instead of the janitor: a plain DELETE
          in 10,000-row chunks from a second connection, SQLite's defaults
       -s stops the pass after that many seconds (quicker runs; rates still hold)
       -T sets the janitor's batch target (JANITOR_BATCH_TARGET_MS by default)
+      -S gives the template's events timestamps in no order (a shuffled
+         backfill) instead of about arrival order; its own template dir
       -b only builds the template (it is built when missing, and reused:
          delete it after changing -n or -l)
     ========================================================================= */
@@ -57,7 +59,7 @@
 typedef struct {
     long expired, live, rate, interval_ms, warmup_s, seconds, target_ms;
     const char *template_dir, *run_dir;
-    bool build_only, naive;
+    bool build_only, naive, shuffled;
 } s_options_t;
 
 //  Ingest write durations of one phase
@@ -170,6 +172,27 @@ s_copy (const char *from_dir, const char *to_dir, const char *file)
 
 static const char *s_files [AUDIT_DB_COUNT] = { "audit.db", "ops.db", "queue.db" };
 
+//  The timestamp of template event n: expired ones over the 30 days before
+//  366 days ago, live ones over the 270 days before 30 days ago. In about
+//  the order of n, as the ingest worker stores a live feed (its events
+//  arrive in about timestamp order: here within 5 s); with -S in no order
+//  at all, like a backfill of shuffled history, the worst case for the
+//  janitor (every row it deletes is on another page of event_org_ts)
+static int64_t
+s_template_ts (const s_options_t *options, long n, int64_t now_ms)
+{
+    bool expired = n < options->expired;
+    long first = expired? 0: options->expired;
+    long count = expired? options->expired: options->live;
+    int64_t start = expired? now_ms - 396 * s_DAY: now_ms - 300 * s_DAY;
+    int64_t span = expired? 30 * s_DAY: 270 * s_DAY;
+    if (options->shuffled)
+        return start + (int64_t) (s_mix ((uint64_t) n + 7) % (uint64_t) span);
+    int64_t jitter = (int64_t) (s_mix ((uint64_t) n + 7) % 10000) - 5000;
+    int64_t ts = start + span * (n - first) / (count > 0? count: 1) + jitter;
+    return ts < start? start: ts;
+}
+
 //  Fill the template: expired rows older than 365 days, live ones within
 static int
 s_template_build (const s_options_t *options, int64_t now_ms)
@@ -184,9 +207,7 @@ s_template_build (const s_options_t *options, int64_t now_ms)
         long count = total - done < s_BUILD_BATCH? total - done: s_BUILD_BATCH;
         for (long index = 0; index < count; index++) {
             long n = done + index;
-            uint64_t spread = s_mix ((uint64_t) n + 7) % (30 * s_DAY);
-            int64_t ts = n < options->expired? now_ms - 366 * s_DAY - (int64_t) spread
-                                             : now_ms - 300 * s_DAY + (int64_t) spread * 9;
+            int64_t ts = s_template_ts (options, n, now_ms);
             s_record_make ((uint64_t) n, ts, &records [index]);
         }
         rc = audit_store_write (store, records, (size_t) count, outcomes, NULL);
@@ -202,32 +223,6 @@ s_template_build (const s_options_t *options, int64_t now_ms)
 
 //  --------------------------------------------------------------------------
 //  The ingest worker
-
-//  SQLite's default busy handler (sqliteDefaultBusyCallback, the one
-//  sqlite3_busy_timeout installs), step for step, but adding up the time
-//  it sleeps: that is how long a commit waited for the janitor's lock
-static const int s_delays [] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
-static const int s_totals [] = { 0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228 };
-#define s_DELAYS ((int) (sizeof s_delays / sizeof s_delays [0]))
-static _Thread_local int64_t s_busy_slept_us;
-
-static int
-s_busy_handler (void *arg, int count)
-{
-    (void) arg;
-    int delay = count < s_DELAYS? s_delays [count]: s_delays [s_DELAYS - 1];
-    int prior = count < s_DELAYS? s_totals [count]
-              : s_totals [s_DELAYS - 1] + delay * (count - (s_DELAYS - 1));
-    if (prior + delay > AUDIT_STORE_BUSY_TIMEOUT_MS) {
-        delay = AUDIT_STORE_BUSY_TIMEOUT_MS - prior;
-        if (delay <= 0)
-            return 0;
-    }
-    int64_t start = zclock_usecs ();
-    usleep ((useconds_t) delay * 1000);
-    s_busy_slept_us += zclock_usecs () - start;
-    return 1;
-}
 
 static void
 s_phase_add (s_phase_t *phase, long events, int64_t took_us, int64_t waited_us)
@@ -259,8 +254,6 @@ s_ingest_run (void *arg)
     audit_record_t *records = calloc ((size_t) per_batch, sizeof *records);
     audit_store_outcome_t *outcomes = calloc ((size_t) per_batch, sizeof *outcomes);
     uint64_t next_index = 1ULL << 40;   //  clear of the template's events
-    for (int db = 0; store && db < AUDIT_DB_COUNT; db++)
-        sqlite3_busy_handler (audit_store_db (store, (audit_db_t) db), s_busy_handler, NULL);
     int64_t next_us = zclock_usecs ();
     while (store && !atomic_load (&self->stop)) {
         int64_t wait = next_us - zclock_usecs ();
@@ -271,12 +264,12 @@ s_ingest_run (void *arg)
             s_record_make (next_index++, ts, &records [index]);
         int phase = atomic_load (&self->phase);
         int64_t start = zclock_usecs ();
-        s_busy_slept_us = 0;
+        audit_store_lock_waited_us (store);
         if (audit_store_write (store, records, (size_t) per_batch, outcomes, NULL) != 0)
             self->failures++;
         if (phase < s_PHASES)
             s_phase_add (&self->phases [phase], per_batch, zclock_usecs () - start,
-                         s_busy_slept_us);
+                         audit_store_lock_waited_us (store));
         next_us += options->interval_ms * 1000;
     }
     audit_store_destroy (&store);
@@ -487,9 +480,9 @@ int
 main (int argc, char **argv)
 {
     s_options_t options = { 2000000, 200000, 20000, 50, 2, 0, JANITOR_BATCH_TARGET_MS,
-                            "/tmp/bench-janitor-template", "/tmp/bench-janitor-run", false, false };
+                            NULL, "/tmp/bench-janitor-run", false, false, false };
     int option;
-    while ((option = getopt (argc, argv, "n:l:r:i:w:s:T:t:d:bx")) != -1)
+    while ((option = getopt (argc, argv, "n:l:r:i:w:s:T:t:d:bxS")) != -1)
         switch (option) {
             case 'n': options.expired = atol (optarg); break;
             case 'l': options.live = atol (optarg); break;
@@ -502,11 +495,16 @@ main (int argc, char **argv)
             case 'd': options.run_dir = optarg; break;
             case 'b': options.build_only = true; break;
             case 'x': options.naive = true; break;
+            case 'S': options.shuffled = true; break;
             default:
                 fprintf (stderr, "usage: bench-janitor [-n EXPIRED] [-l LIVE] [-r RATE]"
-                         " [-i INTERVAL_MS] [-w WARMUP_S] [-s SECONDS] [-T TARGET_MS] [-t TEMPLATE_DIR] [-d RUN_DIR] [-b] [-x]\n");
+                         " [-i INTERVAL_MS] [-w WARMUP_S] [-s SECONDS] [-T TARGET_MS] [-t TEMPLATE_DIR]"
+                         " [-d RUN_DIR] [-b] [-x] [-S]\n");
                 return 2;
         }
+    if (!options.template_dir)
+        options.template_dir = options.shuffled? "/tmp/bench-janitor-template-shuffled"
+                                               : "/tmp/bench-janitor-template";
     zsys_init ();
     if (options.build_only) {
         mkdir (options.template_dir, 0700);
@@ -514,7 +512,8 @@ main (int argc, char **argv)
             || s_template_build (&options, audit_time_now_ms ()) == 0? 0: 1;
     }
     printf ("bench-janitor: %ld expired + %ld live rows, ingest %ld events/s in batches"
-            " every %ld ms, batch target %ld ms\n", options.expired, options.live, options.rate,
-            options.interval_ms, options.target_ms);
+            " every %ld ms, batch target %ld ms, timestamps %s\n", options.expired, options.live,
+            options.rate, options.interval_ms, options.target_ms,
+            options.shuffled? "shuffled (-S)": "in arrival order");
     return s_run (&options);
 }
