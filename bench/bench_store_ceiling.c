@@ -6,8 +6,9 @@
        ~1000 actors per org) through audit_store_write into a fresh data directory, then
        close it and copy it twice, so that both runs below start from the
        same files.
-    2. The ceiling: M more events inserted by a bare loop, one prepared
-       INSERT into event with pre-resolved integer ids, in transactions of
+    2. The ceiling: M more events inserted by a bare loop, two prepared
+       INSERTs (the event's key into event_key, the row into event) with
+       pre-resolved integer ids, in transactions of
        B rows, on a plain connection with the store's pragmas and SQLite's
        default automatic checkpoint.
     3. The store: the same M events through audit_store_write (interning,
@@ -165,7 +166,7 @@ s_store_run (audit_store_t *store, const char *dir, long first, long rows,
 
 typedef struct {
     sqlite3 *db;
-    sqlite3_stmt *insert, *begin, *commit, *lookup;
+    sqlite3_stmt *insert, *key_insert, *begin, *commit, *lookup;
     int64_t *org_ids, *user_ids, *device_ids, *group_ids, *role_ids;
     int64_t next_unique_id;
 } s_bare_t;
@@ -225,6 +226,8 @@ s_bare_open (s_bare_t *self, const char *dir)
                   " PRAGMA cache_size = -24576; PRAGMA journal_mode = WAL;", NULL, NULL, NULL);
     sqlite3_prepare_v2 (self->db, "BEGIN IMMEDIATE", -1, &self->begin, NULL);
     sqlite3_prepare_v2 (self->db, "COMMIT", -1, &self->commit, NULL);
+    sqlite3_prepare_v2 (self->db, "INSERT INTO event_key (uuid) VALUES (?1)", -1,
+                        &self->key_insert, NULL);
     int rc = sqlite3_prepare_v2 (self->db, "INSERT INTO event (org, ts, received, type, actor,"
         " user, device, grp, role, broadcast, recipient_count, file_ref, file_size,"
         " retention_days, uuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
@@ -247,6 +250,7 @@ static void
 s_bare_close (s_bare_t *self)
 {
     sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->key_insert);
     sqlite3_finalize (self->begin);
     sqlite3_finalize (self->commit);
     sqlite3_close (self->db);
@@ -288,6 +292,11 @@ s_bare_insert (s_bare_t *self, long index)
     bench_events_make (&s_events, index, &row);
     const audit_event_info_t *info = audit_proto_event_info ((audit_event_type_t) row.type);
     audit_field_mask_t present = info->required | info->optional;
+    sqlite3_bind_blob (self->key_insert, 1, row.uuid, AUDIT_UUID_SIZE, SQLITE_STATIC);
+    int key = sqlite3_step (self->key_insert);
+    sqlite3_reset (self->key_insert);
+    if (key != SQLITE_DONE)
+        return -1;
     sqlite3_bind_int64 (self->insert, 1, self->org_ids [row.org]);
     sqlite3_bind_int64 (self->insert, 2, row.ts);
     sqlite3_bind_int64 (self->insert, 3, row.ts + 3);

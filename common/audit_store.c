@@ -38,9 +38,14 @@
 //  worth a quarter of the ingest rate, measured.
 #define s_CHECKPOINT_BYTES      (24 * 1024 * 1024)
 //  A WAL this large means readers kept the checkpoint from resetting it:
-//  then a TRUNCATE checkpoint waits up to s_TRUNCATE_WAIT_MS for them.
+//  then a TRUNCATE checkpoint waits up to s_TRUNCATE_WAIT_MS for them (and
+//  for another process's checkpoint), and when they are still there tries
+//  again after the next commit. Waiting longer stalls ingest for it: with
+//  200 ms, commits waited that long behind the janitor's checkpoints
+//  (bench-janitor). A failure is logged at most every s_WARN_EVERY_MS.
 #define s_WAL_HARD_BYTES        (40 * 1024 * 1024)
-#define s_TRUNCATE_WAIT_MS      200
+#define s_TRUNCATE_WAIT_MS      20
+#define s_WARN_EVERY_MS         10000
 //  When a WAL is reset, its file is cut back to this size. Above the usual
 //  peak, so that the file is not cut and regrown after every checkpoint
 //  (measured: that costs a tenth of the rate), but it still gets rid of
@@ -126,6 +131,8 @@ struct _audit_store_t {
     audit_store_mode_t mode;
     s_busy_t busy [AUDIT_DB_COUNT];
     int64_t waited_us;                  //  slept in s_busy since last asked
+    int64_t checkpoint_waited_us;       //  the part of it in our checkpoints
+    int64_t truncate_warned_ms;         //  monotonic, 0: never
     sqlite3 *db [AUDIT_DB_COUNT];
     sqlite3_stmt *query [Q_COUNT];
     int wal_pages [AUDIT_DB_COUNT];     //  WAL frames after the last commit
@@ -588,6 +595,17 @@ s_rollback (audit_store_t *self, audit_db_t db)
     }
 }
 
+//  True at most once every s_WARN_EVERY_MS for one *last_ms
+static bool
+s_warn_due (int64_t *last_ms)
+{
+    int64_t now = zclock_mono ();
+    if (*last_ms && now - *last_ms < s_WARN_EVERY_MS)
+        return false;
+    *last_ms = now;
+    return true;
+}
+
 //  After a commit that left the WAL over s_CHECKPOINT_BYTES: a PASSIVE
 //  checkpoint, which never waits, and the next write starts the WAL over
 //  from its beginning. A reader holding an old snapshot keeps frames in
@@ -600,17 +618,21 @@ s_checkpoint_maybe (audit_store_t *self, audit_db_t db)
     ||  self->wal_pages [db] < self->checkpoint_pages [db])
         return;
     sqlite3 *conn = self->db [db];
+    int64_t waited = self->waited_us;
     if (self->wal_pages [db] < self->hard_pages [db])
         sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     else {
         audit_store_busy_limit (self, db, s_TRUNCATE_WAIT_MS);
         if (sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-                                       NULL, NULL) != SQLITE_OK)
+                                       NULL, NULL) != SQLITE_OK
+        &&  s_warn_due (&self->truncate_warned_ms))
             audit_log_warn ("msg=wal_not_truncated reason=\"readers or another checkpoint\""
                             " file=%s pages=%d",
                             audit_schema_file (db), self->wal_pages [db]);
         audit_store_busy_limit (self, db, AUDIT_STORE_BUSY_TIMEOUT_MS);
     }
+    self->checkpoint_waited_us += self->waited_us - waited;
+    self->waited_us = waited;
 }
 
 //  Commits (rc 0) or rolls back every touched store. A commit can still
@@ -723,6 +745,15 @@ audit_store_lock_waited_us (audit_store_t *self)
     assert (self);
     int64_t waited = self->waited_us;
     self->waited_us = 0;
+    return waited;
+}
+
+int64_t
+audit_store_checkpoint_waited_us (audit_store_t *self)
+{
+    assert (self);
+    int64_t waited = self->checkpoint_waited_us;
+    self->checkpoint_waited_us = 0;
     return waited;
 }
 

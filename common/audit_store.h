@@ -108,9 +108,15 @@ void
     audit_store_busy_limit (audit_store_t *self, audit_db_t db, int limit_ms);
 
 //  Microseconds the store's connections slept waiting for locks since the
-//  last call (or open); the count starts over.
+//  last call (or open), to begin or commit a transaction; the count starts
+//  over.
 int64_t
     audit_store_lock_waited_us (audit_store_t *self);
+
+//  The same for the WRITER's own checkpoints after its commits (waiting
+//  for another checkpoint, or, past the hard WAL size, for readers).
+int64_t
+    audit_store_checkpoint_waited_us (audit_store_t *self);
 
 //  Column of table event that holds a resource field; NULL when out of range.
 const char *

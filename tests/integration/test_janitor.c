@@ -41,12 +41,15 @@ s_kv_time (test_pack_t *pack, int64_t ms)
     test_pack_kv_str (pack, "timestamp", text);
 }
 
-//  A user_login of org at ts, from device
+//  A user_login of org at ts, from device; its event_id goes to uuid
+//  (37 bytes) when not NULL
 static void
-s_publish_login (const char *org, const char *device, int64_t ts)
+s_publish_login_id (const char *org, const char *device, int64_t ts, char *id)
 {
     char uuid [37];
     test_uuid (uuid);
+    if (id)
+        memcpy (id, uuid, sizeof uuid);
     test_pack_t *pack = test_pack_new ();
     test_pack_map (pack, 7);
     test_pack_kv_uint (pack, "v", 1);
@@ -58,6 +61,12 @@ s_publish_login (const char *org, const char *device, int64_t ts)
     test_pack_kv_str (pack, "device_id", device);
     test_service_publish (s, "audit", pack);
     test_pack_destroy (&pack);
+}
+
+static void
+s_publish_login (const char *org, const char *device, int64_t ts)
+{
+    s_publish_login_id (org, device, ts, NULL);
 }
 
 static void
@@ -132,6 +141,24 @@ s_canary (const char *kind, char *text, size_t size)
     snprintf (text, size, "%s%s-canary-%.12s", *kind == '/'? "/": "", kind + (*kind == '/'), uuid);
 }
 
+//  Whether the 16 bytes of event id text (as audit.db stores it) are in
+//  any file of the data directory
+static bool
+s_id_in_files (const char *text)
+{
+    uint8_t bytes [16];
+    size_t count = 0;
+    for (const char *digit = text; *digit && count < 2 * sizeof bytes; digit++) {
+        if (*digit == '-')
+            continue;
+        unsigned value = (unsigned) (*digit <= '9'? *digit - '0': (*digit | 0x20) - 'a' + 10);
+        bytes [count / 2] = (uint8_t) (count % 2? bytes [count / 2] | value: value << 4);
+        count++;
+    }
+    cr_assert_eq (count, 32, "a uuid: %s", text);
+    return test_dir_contains (s->dir, (const char *) bytes, sizeof bytes);
+}
+
 static void
 s_fill_retention (test_pack_t *pack, void *arg)
 {
@@ -166,9 +193,10 @@ Test (janitor, audit_retention_per_org_and_ops_after_thirty_days)
     s_canary ("/path", old_path, sizeof old_path);
     s_canary ("kept", default_device, sizeof default_device);
     int64_t now = test_now_ms ();
-    s_publish_login ("org-ninety", old_device, now - 100 * s_DAY);
+    char old_id [37], kept_id [37];
+    s_publish_login_id ("org-ninety", old_device, now - 100 * s_DAY, old_id);
     s_publish_login ("org-ninety", "recent-device", now - 10 * s_DAY);
-    s_publish_login ("org-default", default_device, now - 100 * s_DAY);
+    s_publish_login_id ("org-default", default_device, now - 100 * s_DAY, kept_id);
     s_publish_ops (old_path, now - 40 * s_DAY);
     s_publish_ops ("/twenty-days", now - 20 * s_DAY);
     cr_assert_eq (test_service_wait_count (s, "audit.db", "SELECT count(*) FROM event", 4, 10000), 4,
@@ -177,6 +205,7 @@ Test (janitor, audit_retention_per_org_and_ops_after_thirty_days)
                                            2, 10000), 2);
     cr_assert (s_in_files (old_device), "the device canary is stored first");
     cr_assert (s_in_files (old_path), "the path canary is stored first");
+    cr_assert (s_id_in_files (old_id), "the event id is stored first");
 
     cr_assert_eq (test_service_janitor_once (s, NULL, s_ONCE_TIMEOUT_MS), 0);
 
@@ -188,6 +217,8 @@ Test (janitor, audit_retention_per_org_and_ops_after_thirty_days)
     cr_expect (!s_in_files (old_device), "no trace of the deleted event in any file");
     cr_expect (!s_in_files (old_path), "no trace of the deleted ops record in any file");
     cr_expect (s_in_files (default_device), "what is kept is still there");
+    cr_expect (!s_id_in_files (old_id), "nor of the deleted event's id (its key too)");
+    cr_expect (s_id_in_files (kept_id), "the kept event's id is still there");
     const msgpack_object *janitor = s_janitor_stats (&reply);
     cr_assert_not_null (janitor);
     const msgpack_object *deleted = test_obj_get (janitor, "deleted");
