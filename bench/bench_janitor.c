@@ -22,7 +22,7 @@
     3. Reports rows deleted per second (purge phase, and whole pass), how
        long the janitor's batches held the lock (a histogram), the
        longest ingest write and how many took over 100 ms, the ingest
-       rate achieved, the WAL's peak and its size after the pass, and the
+       rate achieved and how far it ever fell behind its schedule, the WAL's peak and its size after the pass, and the
        files' sizes before and after.
 
     Usage: bench-janitor [-n EXPIRED] [-l LIVE] [-r RATE] [-i INTERVAL_MS]
@@ -71,6 +71,7 @@ typedef struct {
     int64_t max_us, sum_us;
     int64_t wait_max_us, wait_sum_us;   //  in the busy handler, for the lock
     int64_t checkpoint_max_us;          //  in it, in the writer's own checkpoint
+    int64_t late_max_us;                //  a batch began this long after its time
     long waited;                        //  commits that waited at all
     int64_t *samples;
     size_t sample_count, sample_room;
@@ -271,6 +272,8 @@ s_ingest_run (void *arg)
             s_record_make (next_index++, ts, &records [index]);
         int phase = atomic_load (&self->phase);
         int64_t start = zclock_usecs ();
+        if (phase < s_PHASES && start - next_us > self->phases [phase].late_max_us)
+            self->phases [phase].late_max_us = start - next_us;
         audit_store_lock_waited_us (store);
         audit_store_checkpoint_waited_us (store);
         if (audit_store_write (store, records, (size_t) per_batch, outcomes, NULL) != 0)
@@ -316,11 +319,13 @@ s_phase_print (const char *name, s_phase_t *phase)
     printf ("  ingest %-6s %5.1f s %6.0f events/s, %4ld commits; lock wait: %ld commits"
             " waited, max %5.1f ms; its own checkpoints waited max %5.1f ms;"
             " whole write ms: p50 %5.1f p99 %5.1f max %5.1f"
-            " (over 100 ms: %ld); writing %.0f%% of the time\n", name, seconds,
+            " (over 100 ms: %ld); writing %.0f%% of the time; furthest behind its"
+            " schedule %.1f ms\n", name, seconds,
             seconds > 0? phase->events / seconds: 0, phase->batches, phase->waited,
             phase->wait_max_us / 1000.0, phase->checkpoint_max_us / 1000.0,
             p50 / 1000.0, p99 / 1000.0, phase->max_us / 1000.0,
-            phase->slow, seconds > 0? phase->sum_us / seconds / 1e4: 0);
+            phase->slow, seconds > 0? phase->sum_us / seconds / 1e4: 0,
+            phase->late_max_us / 1000.0);
 }
 
 //  --------------------------------------------------------------------------
