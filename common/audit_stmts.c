@@ -65,3 +65,13 @@ audit_stmts_get (audit_stmts_t *self, const char *sql)
     zhashx_insert (self->statements, sql, stmt);
     return stmt;
 }
+
+int
+audit_stmts_int (sqlite3_stmt *stmt, int64_t *value)
+{
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *value = sqlite3_column_int64 (stmt, 0);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_ROW? 0: rc == SQLITE_DONE? 1: -1;
+}

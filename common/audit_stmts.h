@@ -11,6 +11,7 @@
 #define AUDIT_STMTS_H_INCLUDED
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,6 +35,12 @@ void
 //  NULL when SQLite refuses the text (logged once).
 sqlite3_stmt *
     audit_stmts_get (audit_stmts_t *self, const char *sql);
+
+//  Step stmt (any statement, cached or not) once for a one-row answer and
+//  reset it: *value gets its first column. 0, 1 when there was no row, or
+//  -1 when SQLite failed.
+int
+    audit_stmts_int (sqlite3_stmt *stmt, int64_t *value);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,9 @@
     ========================================================================= */
 
 #include "audit_store.h"
+#include "audit_intern.h"
 #include "audit_log.h"
+#include "audit_stmts.h"
 #include "audit_schema.h"
 
 #include <czmq.h>
@@ -51,10 +53,6 @@
 //  (measured: that costs a tenth of the rate), but it still gets rid of
 //  what a burst or a long reader left behind.
 #define s_JOURNAL_LIMIT_BYTES   (48 * 1024 * 1024)
-//  The intern caches are cleared, not evicted, when they reach these sizes:
-//  simple, and it keeps RSS flat; a miss costs one indexed lookup.
-#define s_IDENT_CACHE_MAX       131072
-#define s_ORG_CACHE_MAX         10000
 //  Distinct names in the persistent counter table; beyond it a new name is
 //  folded (audit_counters_fold), so a hostile producer cannot grow it.
 #define s_COUNTER_ROWS_MAX      16384
@@ -88,7 +86,6 @@ typedef enum {
     Q_COMMIT = Q_BEGIN + AUDIT_DB_COUNT,
     Q_ROLLBACK = Q_COMMIT + AUDIT_DB_COUNT,
     Q_EVENT_KEY_INSERT = Q_ROLLBACK + AUDIT_DB_COUNT, Q_EVENT_INSERT,
-    Q_IDENT_SELECT, Q_IDENT_INSERT, Q_ORG_SELECT, Q_ORG_INSERT, Q_GENERATION,
     Q_COUNTER_UPDATE, Q_COUNTER_UPSERT, Q_COUNTER_ROWS,
     Q_OPS_INSERT, Q_MESSAGE_INSERT, Q_ORG_RETENTION,
     Q_COUNTER_SELECT,                   //  the only one a READER prepares
@@ -103,11 +100,6 @@ static const struct { audit_db_t db; const char *sql; } s_queries [Q_COUNT] = {
       " user, device, grp, role, broadcast, recipient_count, file_ref, file_size,"
       " retention_days, uuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
       " ?11, ?12, ?13, ?14, ?15)" },
-    { AUDIT_DB_AUDIT, "SELECT id FROM ident WHERE name = ?1" },
-    { AUDIT_DB_AUDIT, "INSERT INTO ident (name) VALUES (?1) ON CONFLICT (name) DO NOTHING" },
-    { AUDIT_DB_AUDIT, "SELECT id FROM org WHERE name = ?1" },
-    { AUDIT_DB_AUDIT, "INSERT INTO org (name) VALUES (?1) ON CONFLICT (name) DO NOTHING" },
-    { AUDIT_DB_AUDIT, "SELECT value FROM meta WHERE key = 'ident_generation'" },
     { AUDIT_DB_AUDIT, "UPDATE counter SET value = value + ?2 WHERE name = ?1" },
     { AUDIT_DB_AUDIT, "INSERT INTO counter (name, value) VALUES (?1, ?2)"
       " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value" },
@@ -138,9 +130,7 @@ struct _audit_store_t {
     int wal_pages [AUDIT_DB_COUNT];     //  WAL frames after the last commit
     int checkpoint_pages [AUDIT_DB_COUNT];
     int hard_pages [AUDIT_DB_COUNT];
-    zhashx_t *idents;                   //  name -> id; purged on rollback
-    zhashx_t *orgs;                     //  name -> id; purged on rollback
-    int64_t generation;                 //  of ident and org, see header
+    audit_intern_t *intern;             //  not for a READER
     int64_t counter_rows;               //  rows in counter, about
 };
 
@@ -154,17 +144,6 @@ s_run (sqlite3_stmt *stmt)
     int rc = sqlite3_step (stmt);
     sqlite3_reset (stmt);
     return rc == SQLITE_DONE || rc == SQLITE_ROW? 0: -1;
-}
-
-//  The first column of a one-row SELECT. 0, 1 when there is no row, or -1.
-static int
-s_select_int (sqlite3_stmt *stmt, int64_t *value)
-{
-    int rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
-        *value = sqlite3_column_int64 (stmt, 0);
-    sqlite3_reset (stmt);
-    return rc == SQLITE_ROW? 0: rc == SQLITE_DONE? 1: -1;
 }
 
 //  --------------------------------------------------------------------------
@@ -312,14 +291,14 @@ audit_store_new (const char *data_dir, audit_store_mode_t mode)
     if (!self)
         return NULL;
     self->mode = mode;
-    self->idents = zhashx_new ();
-    self->orgs = zhashx_new ();
-    bool ok = self->idents && self->orgs;
+    bool ok = true;
     for (int db = 0; ok && db < AUDIT_DB_COUNT; db++)
         ok = s_open_db (self, data_dir, (audit_db_t) db) == 0;
     ok = ok && s_prepare (self) == 0;
     if (ok && mode != AUDIT_STORE_READER)
-        ok = s_select_int (self->query [Q_COUNTER_ROWS], &self->counter_rows) == 0;
+        ok = (self->intern = audit_intern_new (self->db [AUDIT_DB_AUDIT])) != NULL;
+    if (ok && mode != AUDIT_STORE_READER)
+        ok = audit_stmts_int (self->query [Q_COUNTER_ROWS], &self->counter_rows) == 0;
     if (!ok)
         audit_store_destroy (&self);
     return self;
@@ -331,70 +310,17 @@ audit_store_destroy (audit_store_t **self_p)
     if (!self_p || !*self_p)
         return;
     audit_store_t *self = *self_p;
+    audit_intern_destroy (&self->intern);
     for (int query = 0; query < Q_COUNT; query++)
         sqlite3_finalize (self->query [query]);
     for (int db = 0; db < AUDIT_DB_COUNT; db++)
         sqlite3_close_v2 (self->db [db]);
-    zhashx_destroy (&self->idents);
-    zhashx_destroy (&self->orgs);
     free (self);
     *self_p = NULL;
 }
 
 //  --------------------------------------------------------------------------
 //  Writing records
-
-//  The id of a name in ident or org, inserting it when missing. A name
-//  that is nearly always new (a one-off) is inserted first, otherwise
-//  looked up first: one statement instead of two in the common case.
-static int
-s_intern_db (audit_store_t *self, s_query_t select, const char *name, bool one_off,
-             int64_t *id)
-{
-    sqlite3 *conn = self->db [AUDIT_DB_AUDIT];
-    //  The INSERT ... ON CONFLICT DO NOTHING follows its SELECT in s_query_t
-    sqlite3_stmt *lookup = self->query [select];
-    sqlite3_stmt *insert = self->query [select + 1];
-    for (int pass = 0; pass < 2; pass++) {
-        if (one_off == (pass == 0)) {
-            sqlite3_bind_text (insert, 1, name, -1, SQLITE_STATIC);
-            if (s_run (insert) != 0)
-                return -1;
-            if (sqlite3_changes (conn) > 0) {
-                *id = sqlite3_last_insert_rowid (conn);
-                return 0;
-            }
-        }
-        else {
-            sqlite3_bind_text (lookup, 1, name, -1, SQLITE_STATIC);
-            int rc = s_select_int (lookup, id);
-            if (rc <= 0)
-                return rc;              //  found, or failed
-        }
-    }
-    return -1;                          //  neither there nor inserted
-}
-
-//  Interning: name -> id, through the cache, then the tables
-static int
-s_intern (audit_store_t *self, zhashx_t *cache, s_query_t select,
-          const char *name, bool one_off, int64_t *id)
-{
-    void *hit = one_off? NULL: zhashx_lookup (cache, name);
-    if (hit) {
-        *id = (int64_t) (intptr_t) hit;
-        return 0;
-    }
-    if (s_intern_db (self, select, name, one_off, id) != 0)
-        return -1;
-    if (!one_off) {
-        size_t limit = cache == self->idents? s_IDENT_CACHE_MAX: s_ORG_CACHE_MAX;
-        if (zhashx_size (cache) >= limit)
-            zhashx_purge (cache);
-        zhashx_insert (cache, name, (void *) (intptr_t) *id);
-    }
-    return 0;
-}
 
 //  Binds a resource field: an interned id, a number, or NULL when absent
 static int
@@ -408,8 +334,8 @@ s_bind_field (audit_store_t *self, sqlite3_stmt *stmt, const audit_event_t *even
         return sqlite3_bind_int64 (stmt, param, (int64_t) event->number [field])
                == SQLITE_OK? 0: -1;
     int64_t id;
-    if (s_intern (self, self->idents, Q_IDENT_SELECT, event->text [field],
-                  s_field_one_off [field], &id) != 0)
+    if (audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->text [field],
+                         s_field_one_off [field], &id) != 0)
         return -1;
     return sqlite3_bind_int64 (stmt, param, id) == SQLITE_OK? 0: -1;
 }
@@ -428,8 +354,8 @@ s_event_insert (audit_store_t *self, const audit_event_t *event, int64_t receive
         return 0;
     }
     int64_t org, actor;
-    if (s_intern (self, self->orgs, Q_ORG_SELECT, event->org_id, false, &org) != 0
-    ||  s_intern (self, self->idents, Q_IDENT_SELECT, event->actor_id, false, &actor) != 0)
+    if (audit_intern_id (self->intern, AUDIT_INTERN_ORG, event->org_id, false, &org) != 0
+    ||  audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->actor_id, false, &actor) != 0)
         return -1;
     sqlite3_stmt *stmt = self->query [Q_EVENT_INSERT];
     sqlite3_bind_int64 (stmt, 1, org);
@@ -571,15 +497,7 @@ s_begin (audit_store_t *self, audit_db_t db)
         return -1;
     if (db != AUDIT_DB_AUDIT)
         return 0;
-    int64_t generation = 0;
-    if (s_select_int (self->query [Q_GENERATION], &generation) < 0)
-        return -1;
-    if (generation != self->generation) {
-        zhashx_purge (self->idents);
-        zhashx_purge (self->orgs);
-        self->generation = generation;
-    }
-    return 0;
+    return audit_intern_begin (self->intern);
 }
 
 //  Rolls back; ids interned in the transaction are gone with it, so the
@@ -589,10 +507,8 @@ s_rollback (audit_store_t *self, audit_db_t db)
 {
     if (!sqlite3_get_autocommit (self->db [db]))
         s_run (self->query [Q_ROLLBACK + db]);
-    if (db == AUDIT_DB_AUDIT) {
-        zhashx_purge (self->idents);
-        zhashx_purge (self->orgs);
-    }
+    if (db == AUDIT_DB_AUDIT)
+        audit_intern_forget (self->intern);
 }
 
 //  True at most once every s_WARN_EVERY_MS for one *last_ms

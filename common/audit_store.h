@@ -14,10 +14,10 @@
     belongs to one thread at a time (its connections are opened without
     SQLite's mutexes).
 
-    Writers cache interned ids. A process that deletes rows of ident or
-    org must, in the same transaction, add 1 to meta 'ident_generation'
-    (INSERT ... ON CONFLICT DO UPDATE); every write transaction reads it
-    and drops its caches when it changed.
+    Writers cache interned ids (audit_intern). A process that deletes rows
+    of ident or org must, in the same transaction, add 1 to meta
+    'ident_generation' (INSERT ... ON CONFLICT DO UPDATE); every write
+    transaction reads it and drops its caches when it changed.
     ========================================================================= */
 
 #ifndef AUDIT_STORE_H_INCLUDED
