@@ -623,7 +623,9 @@ janitor_pass_full (janitor_pass_t *self, int64_t now_ms, janitor_report_t *repor
         s_report_add (report, &slice);
         bool progress = slice.batches > 0 && (slice.deleted [AUDIT_DB_AUDIT]
                       + slice.deleted [AUDIT_DB_OPS] + slice.deleted [AUDIT_DB_QUEUE]) > 0;
-        progress |= slice.keys_deleted > 0 || slice.collected > 0;
+        //  Deletes only: a slice that only collected a round is not progress
+        //  by itself (the next one deletes from it)
+        progress |= slice.keys_deleted > 0;
         progress |= slice.vacuumed_pages > 0 || slice.swept;
         stalls = progress? 0: stalls + 1;
     } while (rc == 1 && !report->stopped && stalls < JANITOR_FULL_STALLS_MAX);
