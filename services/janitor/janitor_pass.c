@@ -4,9 +4,11 @@
     Every write goes through s_batch: one BEGIN IMMEDIATE transaction whose
     body deletes (or vacuums) at most the current batch size, then the size
     adapts to the time the lock was held, then a pause leaves the lock free
-    for the ingest worker. The audit body walks the organisations in one
-    transaction until it has its rows, so that ten thousand small orgs do
-    not cost ten thousand transactions and pauses.
+    for the ingest worker. The audit purge goes in rounds
+    (janitor_round): one collects expired events of as many organisations
+    as fit, without the lock, so that ten thousand small orgs do not cost
+    ten thousand transactions; then s_batch deletes the round's keys and
+    then its rows.
     ========================================================================= */
 
 #include "janitor_pass.h"

@@ -3,15 +3,15 @@
 
     Shaped like Redis's activeExpireCycle: the work is incremental and
     time-boxed, with its limits named below. A pass deletes expired rows
-    store by store (audit events organisation by organisation, each with
-    its own retention; operational records after 30 days; queued messages 7
-    days after they were received), in batches that are each one short
-    BEGIN IMMEDIATE transaction. The batch size adapts so that a batch holds
+    store by store (audit events by each organisation's own retention, in
+    rounds: janitor_round.h; operational records after 30 days; queued
+    messages 7 days after they were received), in batches that are each one
+    short BEGIN IMMEDIATE transaction. The batch size adapts so that a batch holds
     the write lock about JANITOR_BATCH_TARGET_MS, and after each batch the
     lock is left free for a pause, so the ingest worker never waits long.
     A pass that runs out of time stops after the current batch; the next
-    one resumes where it stopped (the organisation included), so every
-    organisation and every store gets its turn.
+    one resumes where it stopped (the round and the organisation included),
+    so every organisation and every store gets its turn.
 
     Then the pass reclaims: incremental_vacuum gives free pages back (in
     bounded steps, keeping a small reserve that ingest reuses at once), and
