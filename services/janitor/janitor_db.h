@@ -5,8 +5,8 @@
 
     Every write the janitor makes is a short BEGIN IMMEDIATE transaction
     followed by a pause with the lock released, so that the ingest worker,
-    whose commits wait in SQLite's busy handler, finds the lock free at one
-    of its retries. The pause is not idle: it copies the WAL into the file
+    whose commits wait in the store's busy handler (a retry every
+    millisecond, audit_store.h), finds the lock free at one of its retries. The pause is not idle: it copies the WAL into the file
     (a PASSIVE checkpoint, which takes no write lock), once right after the
     commit and once more just before the next BEGIN, so that the next
     transaction finds the WAL fully copied and starts it over from its
