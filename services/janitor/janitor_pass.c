@@ -301,8 +301,8 @@ s_keys_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
 {
     (void) run;
     (void) store;
-    (void) locked_us;
-    int rc = janitor_round_delete_keys (self->round, size, count);
+    int64_t until = locked_us + (int64_t) self->limits.batch_target_ms * 1000;
+    int rc = janitor_round_delete_keys (self->round, size, until, count);
     *done = rc == 0 && janitor_round_keys_left (self->round) == 0;
     return rc;
 }
@@ -315,8 +315,8 @@ s_rows_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
 {
     (void) run;
     (void) store;
-    (void) locked_us;
-    int rc = janitor_round_delete_rows (self->round, size, count);
+    int64_t until = locked_us + (int64_t) self->limits.batch_target_ms * 1000;
+    int rc = janitor_round_delete_rows (self->round, size, until, count);
     *done = rc == 0 && janitor_round_rows_left (self->round) == 0
          && self->org_index >= self->org_count;
     return rc;

@@ -15,6 +15,8 @@
 #define s_SQL_KEY_DELETE    "DELETE FROM event_key WHERE uuid = ?1"
 //  The cut again: a row id freed by the purge may be taken by a new event
 #define s_SQL_ROW_DELETE    "DELETE FROM event WHERE id = ?1 AND ts < ?2"
+//  How often a delete loop looks at the clock, in rows
+#define s_CLOCK_EVERY       64
 //  Keys read per read transaction while sealing: one snapshot per chunk
 //  rather than per row, and none held long enough to hold a checkpoint up
 #define s_READ_CHUNK        8192
@@ -199,14 +201,23 @@ janitor_round_rows_left (janitor_round_t *self)
 //  --------------------------------------------------------------------------
 //  Deleting
 
+//  True when a delete loop that has done done rows must stop for the clock
+static bool
+s_late (int done, int64_t until_us)
+{
+    return done > 0 && done % s_CLOCK_EVERY == 0 && zclock_usecs () >= until_us;
+}
+
 int
-janitor_round_delete_keys (janitor_round_t *self, int size, int64_t *deleted)
+janitor_round_delete_keys (janitor_round_t *self, int size, int64_t until_us,
+                           int64_t *deleted)
 {
     assert (self);
     *deleted = 0;
     sqlite3_stmt *stmt = janitor_db_stmt (self->db, s_SQL_KEY_DELETE);
     int rc = stmt? 0: -1;
-    for (int done = 0; rc == 0 && done < size && self->key_next < self->key_count; done++) {
+    for (int done = 0; rc == 0 && done < size && self->key_next < self->key_count
+                       && !s_late (done, until_us); done++) {
         sqlite3_bind_blob (stmt, 1, self->keys [self->key_next].bytes, AUDIT_UUID_SIZE,
                            SQLITE_STATIC);
         int64_t changes = 0;
@@ -218,13 +229,15 @@ janitor_round_delete_keys (janitor_round_t *self, int size, int64_t *deleted)
 }
 
 int
-janitor_round_delete_rows (janitor_round_t *self, int size, int64_t *deleted)
+janitor_round_delete_rows (janitor_round_t *self, int size, int64_t until_us,
+                           int64_t *deleted)
 {
     assert (self);
     *deleted = 0;
     sqlite3_stmt *stmt = janitor_db_stmt (self->db, s_SQL_ROW_DELETE);
     int rc = stmt? 0: -1;
-    for (int done = 0; rc == 0 && done < size && self->row_next < self->row_count; done++) {
+    for (int done = 0; rc == 0 && done < size && self->row_next < self->row_count
+                       && !s_late (done, until_us); done++) {
         sqlite3_bind_int64 (stmt, 1, self->rows [self->row_next].id);
         sqlite3_bind_int64 (stmt, 2, self->rows [self->row_next].cut_ms);
         int64_t changes = 0;

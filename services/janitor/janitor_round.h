@@ -79,15 +79,18 @@ bool
     janitor_round_collecting (janitor_round_t *self);
 
 //  Step 3, inside the caller's write transaction: delete the next keys,
-//  at most size. *deleted gets how many went. 0 or -1.
+//  at most size, and none after zclock_usecs () reaches until_us (looked
+//  at every 64 keys: a batch whose pages are slower than usual still lets
+//  go of the lock in time). *deleted gets how many went. 0 or -1.
 int
-    janitor_round_delete_keys (janitor_round_t *self, int size, int64_t *deleted);
+    janitor_round_delete_keys (janitor_round_t *self, int size, int64_t until_us,
+                               int64_t *deleted);
 
-//  Step 4, inside the caller's write transaction: delete the next rows,
-//  at most size; *deleted gets how many went. When the last row is done
-//  the round is empty and its memory is freed. 0 or -1.
+//  Step 4, the same for the next rows. When the last row is done the round
+//  is empty and its memory is freed. 0 or -1.
 int
-    janitor_round_delete_rows (janitor_round_t *self, int size, int64_t *deleted);
+    janitor_round_delete_rows (janitor_round_t *self, int size, int64_t until_us,
+                               int64_t *deleted);
 
 //  Forget whatever the round holds. After a batch that failed (and was
 //  rolled back) the round must be cleared: the rows of keys deleted by

@@ -5,6 +5,7 @@
     ========================================================================= */
 
 #include <criterion/criterion.h>
+#include <czmq.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,8 +80,9 @@ s_delete (janitor_round_t *round, bool keys, int size)
 {
     int64_t deleted = -1;
     cr_assert_eq (janitor_db_begin (s_db), 0);
-    int rc = keys? janitor_round_delete_keys (round, size, &deleted)
-                 : janitor_round_delete_rows (round, size, &deleted);
+    int64_t until = zclock_usecs () + 60 * 1000000LL;
+    int rc = keys? janitor_round_delete_keys (round, size, until, &deleted)
+                 : janitor_round_delete_rows (round, size, until, &deleted);
     cr_assert_eq (janitor_db_end (s_db, rc), 0);
     return deleted;
 }
@@ -203,5 +205,27 @@ Test (janitor_round, a_cleared_round_holds_nothing)
     cr_expect_not (janitor_round_collecting (round));
     cr_expect_eq (s_delete (round, true, 100), 0);
     cr_expect_eq (s_int ("SELECT count(*) FROM event_key"), 1, "nothing was deleted");
+    janitor_round_destroy (&round);
+}
+
+//  A batch whose time is up stops at the next look at the clock, every 64
+Test (janitor_round, a_batch_stops_when_its_time_is_up)
+{
+    for (int index = 0; index < 200; index++)
+        s_event ("org-a", s_CUT - 1 - index, (uint8_t) index);
+    janitor_round_t *round = janitor_round_new (s_db, 1000);
+    bool complete = false;
+    cr_assert_eq (janitor_round_collect (round, s_org ("org-a"), s_CUT, &complete), 0);
+    cr_assert_eq (janitor_round_seal (round), 0);
+    int64_t deleted = 0;
+    cr_assert_eq (janitor_db_begin (s_db), 0);
+    cr_assert_eq (janitor_round_delete_keys (round, 1000, 0, &deleted), 0);
+    cr_expect_eq (deleted, 64);
+    while (janitor_round_keys_left (round) > 0)
+        cr_assert_eq (janitor_round_delete_keys (round, 1000, 0, &deleted), 0);
+    cr_assert_eq (janitor_round_delete_rows (round, 1000, 0, &deleted), 0);
+    cr_expect_eq (deleted, 64);
+    cr_assert_eq (janitor_db_end (s_db, 0), 0);
+    cr_expect_eq (janitor_round_rows_left (round), 200 - 64);
     janitor_round_destroy (&round);
 }
