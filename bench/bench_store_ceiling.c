@@ -261,7 +261,8 @@ s_bare_close (s_bare_t *self)
     free (self->role_ids);
 }
 
-//  Binds the ids of a field the row's type has, NULL otherwise
+//  Binds the ids (or, for broadcast and file, the text) of a field the
+//  row's type has, NULL otherwise
 static void
 s_bare_bind_field (s_bare_t *self, const bench_event_t *row, audit_field_mask_t present,
                    audit_field_t field)
@@ -271,14 +272,18 @@ s_bare_bind_field (s_bare_t *self, const bench_event_t *row, audit_field_mask_t 
         sqlite3_bind_null (self->insert, param);
         return;
     }
+    if (field == AUDIT_FIELD_BROADCAST_ID || field == AUDIT_FIELD_FILE_REF) {
+        char name [BENCH_EVENTS_NAME_SIZE];
+        bench_events_name (field, row, name);
+        sqlite3_bind_text (self->insert, param, name, -1, SQLITE_TRANSIENT);
+        return;
+    }
     int64_t value;
     switch (field) {
         case AUDIT_FIELD_USER_ID:   value = self->user_ids [row->org * BENCH_EVENTS_USERS_PER_ORG + row->user]; break;
         case AUDIT_FIELD_DEVICE_ID: value = self->device_ids [row->org * BENCH_EVENTS_DEVICES_PER_ORG + row->device]; break;
         case AUDIT_FIELD_GROUP_ID:  value = self->group_ids [row->org * BENCH_EVENTS_GROUPS_PER_ORG + row->group]; break;
         case AUDIT_FIELD_ROLE:      value = self->role_ids [row->role]; break;
-        case AUDIT_FIELD_BROADCAST_ID:
-        case AUDIT_FIELD_FILE_REF:  value = self->next_unique_id++; break;
         case AUDIT_FIELD_RETENTION_DAYS: value = 30; break;
         default:                    value = (int64_t) row->number; break;
     }

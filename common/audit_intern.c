@@ -76,55 +76,43 @@ audit_intern_destroy (audit_intern_t **self_p)
     *self_p = NULL;
 }
 
-//  From the table: a one-off name is inserted first, any other looked up
-//  first, so that the common case is one statement, not two
+//  From the table: looked up, and inserted when missing
 static int
 s_lookup_or_insert (audit_intern_t *self, audit_intern_table_t table, const char *name,
-                    bool one_off, int64_t *id)
+                    int64_t *id)
 {
     sqlite3_stmt *lookup = self->select [table];
+    sqlite3_bind_text (lookup, 1, name, -1, SQLITE_STATIC);
+    int rc = audit_stmts_int (lookup, id);
+    if (rc <= 0)
+        return rc;                      //  found, or failed
     sqlite3_stmt *insert = self->insert [table];
-    for (int pass = 0; pass < 2; pass++) {
-        if (one_off == (pass == 0)) {
-            sqlite3_bind_text (insert, 1, name, -1, SQLITE_STATIC);
-            int rc = sqlite3_step (insert);
-            sqlite3_reset (insert);
-            if (rc != SQLITE_DONE)
-                return -1;
-            if (sqlite3_changes (self->conn) > 0) {
-                *id = sqlite3_last_insert_rowid (self->conn);
-                return 0;
-            }
-        }
-        else {
-            sqlite3_bind_text (lookup, 1, name, -1, SQLITE_STATIC);
-            int rc = audit_stmts_int (lookup, id);
-            if (rc <= 0)
-                return rc;              //  found, or failed
-        }
-    }
-    return -1;                          //  neither there nor inserted
+    sqlite3_bind_text (insert, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step (insert);
+    sqlite3_reset (insert);
+    if (rc != SQLITE_DONE || sqlite3_changes (self->conn) == 0)
+        return -1;                      //  failed, or neither there nor inserted
+    *id = sqlite3_last_insert_rowid (self->conn);
+    return 0;
 }
 
 int
 audit_intern_id (audit_intern_t *self, audit_intern_table_t table, const char *name,
-                 bool one_off, int64_t *id)
+                 int64_t *id)
 {
     assert (self);
     assert (table < AUDIT_INTERN_TABLES);
     zhashx_t *cache = self->cache [table];
-    void *hit = one_off? NULL: zhashx_lookup (cache, name);
+    void *hit = zhashx_lookup (cache, name);
     if (hit) {
         *id = (int64_t) (intptr_t) hit;
         return 0;
     }
-    if (s_lookup_or_insert (self, table, name, one_off, id) != 0)
+    if (s_lookup_or_insert (self, table, name, id) != 0)
         return -1;
-    if (!one_off) {
-        if (zhashx_size (cache) >= s_cache_max [table])
-            zhashx_purge (cache);
-        zhashx_insert (cache, name, (void *) (intptr_t) *id);
-    }
+    if (zhashx_size (cache) >= s_cache_max [table])
+        zhashx_purge (cache);
+    zhashx_insert (cache, name, (void *) (intptr_t) *id);
     return 0;
 }
 

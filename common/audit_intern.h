@@ -38,12 +38,10 @@ audit_intern_t *
 void
     audit_intern_destroy (audit_intern_t **self_p);
 
-//  The id of name in table, inserted when missing. A one_off name (nearly
-//  always new: a broadcast, a file) is inserted first and not cached, where
-//  it would only push out the names that do repeat. 0 or -1.
+//  The id of name in table, inserted when missing. 0 or -1.
 int
     audit_intern_id (audit_intern_t *self, audit_intern_table_t table,
-                     const char *name, bool one_off, int64_t *id);
+                     const char *name, int64_t *id);
 
 //  At the start of a write transaction: drop the caches when another
 //  process deleted rows since the last one. 0 or -1.

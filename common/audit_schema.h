@@ -13,9 +13,12 @@
       event (id, org, ts, received, type, actor, user, device, grp, role,
         broadcast, file_ref, recipient_count, file_size, retention_days,
         uuid BLOB(16)); org and the identifier columns hold ids of org and
-        ident; one index, event_org_ts (org, ts, id, type, actor, user,
-        device, grp): every list query reads it in (ts, id) order, either
-        way, and tests its filters on the entries
+        ident, but for broadcast and file_ref, which hold their text: those
+        are new with nearly every event, so interning them only cost an
+        ident row, a random entry of its name index, and an orphan for the
+        janitor to sweep; one index, event_org_ts (org, ts, id, type,
+        actor, user, device, grp): every list query reads it in (ts, id)
+        order, either way, and tests its filters on the entries
       event_key (uuid PRIMARY KEY) WITHOUT ROWID: the event_id of every
         stored event, which makes a second event with the same id a
         duplicate. A table of its own, not a UNIQUE index of event, so that

@@ -73,10 +73,9 @@ static const char *s_field_columns [AUDIT_FIELD_COUNT] = {
     [AUDIT_FIELD_FILE_REF] = "file_ref",         [AUDIT_FIELD_FILE_SIZE] = "file_size",
     [AUDIT_FIELD_RETENTION_DAYS] = "retention_days"
 };
-//  Identifiers that are new with nearly every event (a broadcast, a file):
-//  interned insert-first and not cached, where they would only push out
-//  the actors and users that do repeat
-static const bool s_field_one_off [AUDIT_FIELD_COUNT] = {
+//  Identifiers that are new with nearly every event (a broadcast, a file)
+//  are stored as text in their column, not interned (audit_schema.h)
+static const bool s_field_text [AUDIT_FIELD_COUNT] = {
     [AUDIT_FIELD_BROADCAST_ID] = true, [AUDIT_FIELD_FILE_REF] = true
 };
 #define s_EVENT_FIELD_PARAM 6           //  ?6 .. ?14, in audit_field_t order
@@ -333,9 +332,11 @@ s_bind_field (audit_store_t *self, sqlite3_stmt *stmt, const audit_event_t *even
     if (audit_proto_field_info (field)->kind == AUDIT_KIND_UINT)
         return sqlite3_bind_int64 (stmt, param, (int64_t) event->number [field])
                == SQLITE_OK? 0: -1;
+    if (s_field_text [field])
+        return sqlite3_bind_text (stmt, param, event->text [field], -1, SQLITE_STATIC)
+               == SQLITE_OK? 0: -1;
     int64_t id;
-    if (audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->text [field],
-                         s_field_one_off [field], &id) != 0)
+    if (audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->text [field], &id) != 0)
         return -1;
     return sqlite3_bind_int64 (stmt, param, id) == SQLITE_OK? 0: -1;
 }
@@ -354,8 +355,8 @@ s_event_insert (audit_store_t *self, const audit_event_t *event, int64_t receive
         return 0;
     }
     int64_t org, actor;
-    if (audit_intern_id (self->intern, AUDIT_INTERN_ORG, event->org_id, false, &org) != 0
-    ||  audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->actor_id, false, &actor) != 0)
+    if (audit_intern_id (self->intern, AUDIT_INTERN_ORG, event->org_id, &org) != 0
+    ||  audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->actor_id, &actor) != 0)
         return -1;
     sqlite3_stmt *stmt = self->query [Q_EVENT_INSERT];
     sqlite3_bind_int64 (stmt, 1, org);
@@ -677,6 +678,12 @@ const char *
 audit_store_event_column (audit_field_t field)
 {
     return field < AUDIT_FIELD_COUNT? s_field_columns [field]: NULL;
+}
+
+bool
+audit_store_event_text (audit_field_t field)
+{
+    return field < AUDIT_FIELD_COUNT && s_field_text [field];
 }
 
 int

@@ -122,6 +122,11 @@ int64_t
 const char *
     audit_store_event_column (audit_field_t field);
 
+//  True when an identifier field's column holds its text (broadcast_id,
+//  file_ref), false when it holds an id of ident (or a number).
+bool
+    audit_store_event_text (audit_field_t field);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,10 +13,11 @@
 
 #define s_SQL_IDENT_MAX     "SELECT coalesce (max (id), 0) FROM ident"
 //  Every column of event that holds an ident id, after id and uuid
-#define s_SQL_EVENTS        "SELECT id, uuid, actor, user, device, grp, role, broadcast," \
-                            " file_ref FROM event WHERE id > ?1 ORDER BY id LIMIT ?2"
+//  (broadcast and file_ref hold their text: audit_schema.h)
+#define s_SQL_EVENTS        "SELECT id, uuid, actor, user, device, grp, role" \
+                            " FROM event WHERE id > ?1 ORDER BY id LIMIT ?2"
 #define s_EVENT_IDENT_FIRST 2
-#define s_EVENT_COLUMNS     9
+#define s_EVENT_COLUMNS     7
 #define s_SQL_EVENT_UUID    "SELECT uuid FROM event WHERE id = ?1"
 #define s_SQL_IDENTS        "SELECT id FROM ident WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3"
 #define s_SQL_IDENT_DELETE  "DELETE FROM ident WHERE id = ?1"

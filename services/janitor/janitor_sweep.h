@@ -11,7 +11,7 @@
     its retention to the default, so it stays).
 
     Finding an orphan needs every event's references: only (org, ...)
-    indexes exist, and broadcast, file_ref and role have none, so the sweep
+    indexes exist, and role has none, so the sweep
     reads the whole event table once, in chunks of short read transactions
     (readers never block the ingest writer), into a bitmap of the ident
     ids in use. It then deletes in short write transactions, each of which

@@ -32,40 +32,26 @@ static const char *s_where =
 
 #define S_SQL_MAX 4096
 static char s_columns [1024];
-static char s_joins [1024];
 static char s_sql [2][S_SQL_MAX];                  //  [order]
 
-//  Identifiers that are new with nearly every event: the store interns
-//  them without caching (audit_store.c), and a page joins their names,
-//  where they would only push the recurring ones out of query_names
-static const bool s_field_one_off [AUDIT_FIELD_COUNT] = {
-    [AUDIT_FIELD_BROADCAST_ID] = true, [AUDIT_FIELD_FILE_REF] = true
-};
+//  What a resource field's column holds: a number, an ident id (its name
+//  comes from query_names), or the identifier's text (audit_schema.h)
 typedef enum { S_NUMBER, S_NAME_ID, S_NAME_TEXT } s_column_kind_t;
 static s_column_kind_t s_field_kind [AUDIT_FIELD_COUNT];
 
-//  Columns: id, ts, received, type, actor id, one per resource field (an
-//  ident id, or a joined name, or the number), uuid
+//  Columns: id, ts, received, type, actor id, one per resource field, uuid
 static void
 s_build_columns (void)
 {
     strcpy (s_columns, "e.id, e.ts, e.received, e.type, e.actor");
-    s_joins [0] = 0;
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
-        const char *column = audit_store_event_column ((audit_field_t) field);
         bool ident = audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_IDENT;
-        s_field_kind [field] = !ident ? S_NUMBER : s_field_one_off [field] ? S_NAME_TEXT : S_NAME_ID;
+        s_field_kind [field] = !ident ? S_NUMBER
+                             : audit_store_event_text ((audit_field_t) field) ? S_NAME_TEXT
+                             : S_NAME_ID;
         char part [160];
-        if (s_field_kind [field] == S_NAME_TEXT) {
-            snprintf (part, sizeof part, ", i%d.name", field);
-            strcat (s_columns, part);
-            snprintf (part, sizeof part, " LEFT JOIN ident i%d ON i%d.id = e.%s", field, field, column);
-            strcat (s_joins, part);
-        }
-        else {
-            snprintf (part, sizeof part, ", e.%s", column);
-            strcat (s_columns, part);
-        }
+        snprintf (part, sizeof part, ", e.%s", audit_store_event_column ((audit_field_t) field));
+        strcat (s_columns, part);
     }
     strcat (s_columns, ", e.uuid");
 }
@@ -78,9 +64,9 @@ s_build_shape (int asc)
     snprintf (where, sizeof where, s_where, asc ? ">" : "<");
     const char *dir = asc ? "ASC" : "DESC";
     snprintf (s_sql [asc], S_SQL_MAX,
-        "SELECT %s FROM event AS e INDEXED BY event_org_ts%s%s"
+        "SELECT %s FROM event AS e INDEXED BY event_org_ts%s"
         " ORDER BY e.ts %s, e.id %s LIMIT ?12",
-        s_columns, s_joins, where, dir, dir);
+        s_columns, where, dir, dir);
 }
 
 //  Built once, before any worker thread runs

@@ -15,7 +15,8 @@
     the store has never seen means an empty page, not an error. The rows'
     own identifiers are read as ids and named through the thread's
     query_names cache, but for broadcast and file ids, which are new with
-    each event and are joined instead. A page is one read transaction.
+    each event and are stored as text in the row. A page is one read
+    transaction.
     ========================================================================= */
 
 #ifndef QUERY_FILTER_H_INCLUDED

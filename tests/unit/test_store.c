@@ -292,10 +292,10 @@ static const char *s_audit_v1 =
     "CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
     "INSERT INTO org (id, name) VALUES (1, 'org-a');"
-    "INSERT INTO ident (id, name) VALUES (1, 'admin');"
-    "INSERT INTO event (org, ts, received, type, actor, uuid) VALUES"
-    "  (1, 1795000000000, 1795000000001, 0, 1, zeroblob (16)),"
-    "  (1, 1795000000002, 1795000000003, 0, 1, randomblob (16));"
+    "INSERT INTO ident (id, name) VALUES (1, 'admin'), (2, '0042'), (3, 'file-9');"
+    "INSERT INTO event (org, ts, received, type, actor, broadcast, file_ref, uuid) VALUES"
+    "  (1, 1795000000000, 1795000000001, 0, 1, NULL, NULL, zeroblob (16)),"
+    "  (1, 1795000000002, 1795000000003, 0, 1, 2, 3, randomblob (16));"
     "PRAGMA user_version = 1;";
 
 Test (store, a_version_1_file_is_migrated_with_its_event_ids)
@@ -315,6 +315,14 @@ Test (store, a_version_1_file_is_migrated_with_its_event_ids)
                                     " ON e.uuid = k.uuid"), 2, "every event's id moved");
     cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM sqlite_master"
                                     " WHERE name = 'event_uuid'"), 0, "the old index is gone");
+    //  broadcast and file_ref now hold their text, leading zeros and all
+    char text [64];
+    s_sql_text (audit, "SELECT broadcast || ' ' || typeof (broadcast) || ' ' || file_ref"
+                " FROM event WHERE broadcast IS NOT NULL", text, sizeof text);
+    cr_expect_str_eq (text, "0042 text file-9");
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event WHERE broadcast IS NULL"), 1);
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM sqlite_master"
+                                    " WHERE name = 'event_org_ts'"), 1, "the list index is back");
     //  The first event's id (16 zero bytes) is still known
     audit_record_t record;
     s_event (&record, AUDIT_EVENT_DEVICE_REGISTERED, "org-a", "admin", 1);
@@ -364,13 +372,21 @@ Test (store, reader_refuses_an_unmigrated_file)
 //  --------------------------------------------------------------------------
 //  Writing
 
-//  The text of ident id column of the event with uuid id, or "" when NULL
+//  The text of identifier column of the event with uuid id, or "" when
+//  NULL: the name of its ident id, or (inline) the column itself, which
+//  must then be TEXT, never a number
 static void
-s_event_ident (sqlite3 *db, uint32_t id, const char *column, char *text, size_t size)
+s_event_ident (sqlite3 *db, uint32_t id, const char *column, bool inline_text,
+               char *text, size_t size)
 {
     char sql [256];
-    snprintf (sql, sizeof sql, "SELECT coalesce ((SELECT name FROM ident WHERE id = e.%s), '')"
-              " FROM event e WHERE uuid = ?1", column);
+    if (inline_text)
+        snprintf (sql, sizeof sql, "SELECT CASE WHEN e.%s IS NULL THEN ''"
+                  " WHEN typeof (e.%s) = 'text' THEN e.%s ELSE 'not text' END"
+                  " FROM event e WHERE uuid = ?1", column, column, column);
+    else
+        snprintf (sql, sizeof sql, "SELECT coalesce ((SELECT name FROM ident WHERE id = e.%s), '')"
+                  " FROM event e WHERE uuid = ?1", column);
     sqlite3_stmt *stmt = NULL;
     cr_assert_eq (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK);
     uint8_t uuid [AUDIT_UUID_SIZE];
@@ -389,7 +405,7 @@ s_expect_event (sqlite3 *db, const audit_event_t *event, uint32_t id)
               " WHERE e.ts = %lld", (long long) event->timestamp_ms);
     s_sql_text (db, sql, text, sizeof text);
     cr_expect_str_eq (text, event->org_id);
-    s_event_ident (db, id, "actor", text, sizeof text);
+    s_event_ident (db, id, "actor", false, text, sizeof text);
     cr_expect_str_eq (text, event->actor_id);
     snprintf (sql, sizeof sql, "SELECT type FROM event WHERE ts = %lld",
               (long long) event->timestamp_ms);
@@ -398,7 +414,8 @@ s_expect_event (sqlite3 *db, const audit_event_t *event, uint32_t id)
         const char *column = audit_store_event_column ((audit_field_t) field);
         bool present = event->present & AUDIT_FIELD_BIT (field);
         if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_IDENT) {
-            s_event_ident (db, id, column, text, sizeof text);
+            s_event_ident (db, id, column, audit_store_event_text ((audit_field_t) field),
+                           text, sizeof text);
             cr_expect_str_eq (text, present? event->text [field]: "", "%s", column);
             continue;
         }
@@ -449,6 +466,27 @@ Test (store, every_topic_is_written_with_its_columns)
     free (records);
 }
 
+//  An identifier stored as text stays the same text, even when it looks
+//  like a number
+Test (store, inline_identifiers_keep_their_text)
+{
+    audit_record_t record;
+    s_event (&record, AUDIT_EVENT_BROADCAST_SENT, "org-a", "actor-a", 1);
+    snprintf (record.u.event.text [AUDIT_FIELD_BROADCAST_ID],
+              sizeof record.u.event.text [0], "007");
+    audit_store_outcome_t outcome;
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write (store, &record, 1, &outcome, NULL), 0);
+    char text [64];
+    s_sql_text (audit_store_db (store, AUDIT_DB_AUDIT), "SELECT broadcast || ' '"
+                " || typeof (broadcast) FROM event", text, sizeof text);
+    cr_expect_str_eq (text, "007 text");
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT),
+                             "SELECT count(*) FROM ident WHERE name = '007'"), 0,
+                  "not interned");
+    audit_store_destroy (&store);
+}
+
 Test (store, duplicates_are_stored_once)
 {
     audit_record_t *records = s_records_new (5);
@@ -474,7 +512,7 @@ Test (store, duplicates_are_stored_once)
     cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_QUEUE),
                              "SELECT count(*) FROM message"), 1);
     char text [32];
-    s_event_ident (audit_store_db (store, AUDIT_DB_AUDIT), 1, "actor", text, sizeof text);
+    s_event_ident (audit_store_db (store, AUDIT_DB_AUDIT), 1, "actor", false, text, sizeof text);
     cr_expect_str_eq (text, "actor-a", "the first one was kept");
     audit_store_destroy (&store);
     free (records);
@@ -593,9 +631,9 @@ Test (store, a_failing_store_rolls_back_every_store)
     records [1] = retry;
     cr_assert_eq (audit_store_write (store, records, 3, outcomes, counters), 0);
     char text [32];
-    s_event_ident (audit, 4, "actor", text, sizeof text);
+    s_event_ident (audit, 4, "actor", false, text, sizeof text);
     cr_expect_str_eq (text, "actor-3");
-    s_event_ident (audit, 2, "actor", text, sizeof text);
+    s_event_ident (audit, 2, "actor", false, text, sizeof text);
     cr_expect_str_eq (text, "actor-2");
     cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event e JOIN org o ON o.id = e.org"
                              " WHERE o.name = 'org-new'"), 1);
@@ -627,7 +665,7 @@ Test (store, deleted_idents_are_not_served_from_the_cache)
     s_event (record, AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 2);
     cr_assert_eq (audit_store_write (store, record, 1, &outcome, NULL), 0);
     char text [32];
-    s_event_ident (audit_store_db (store, AUDIT_DB_AUDIT), 2, "actor", text, sizeof text);
+    s_event_ident (audit_store_db (store, AUDIT_DB_AUDIT), 2, "actor", false, text, sizeof text);
     cr_expect_str_eq (text, "actor-a");
     audit_store_destroy (&store);
     free (record);
