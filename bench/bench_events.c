@@ -8,9 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-//  splitmix64: cheap, and every bit of the index reaches every bit out
-static uint64_t
-s_mix (uint64_t value)
+uint64_t
+bench_events_mix (uint64_t value)
 {
     value += 0x9E3779B97F4A7C15ULL;
     value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -33,8 +32,8 @@ s_org (const bench_events_t *self, long index, uint64_t seed)
 void
 bench_events_make (const bench_events_t *self, long index, bench_event_t *event)
 {
-    uint64_t seed = s_mix ((uint64_t) index);
-    uint64_t more = s_mix (seed);
+    uint64_t seed = bench_events_mix ((uint64_t) index);
+    uint64_t more = bench_events_mix (seed);
     event->org = s_org (self, index, seed);
     event->type = (int) ((seed >> 8) % BENCH_EVENTS_TYPES);
     event->actor = (int) ((seed >> 16) % BENCH_EVENTS_USERS_PER_ORG);
@@ -45,7 +44,7 @@ bench_events_make (const bench_events_t *self, long index, bench_event_t *event)
     event->number = (more >> 32) % 100000;
     event->unique = (uint64_t) index;
     event->ts = self->epoch_ms + index * self->step_ms;
-    uint64_t halves [2] = { s_mix (more), s_mix (more + 1) };
+    uint64_t halves [2] = { bench_events_mix (more), bench_events_mix (more + 1) };
     memcpy (event->uuid, halves, sizeof halves);
     event->uuid [6] = (uint8_t) ((event->uuid [6] & 0x0F) | 0x40);      //  v4
     event->uuid [8] = (uint8_t) ((event->uuid [8] & 0x3F) | 0x80);

@@ -45,6 +45,11 @@ typedef struct {
     uint8_t uuid [AUDIT_UUID_SIZE];
 } bench_event_t;
 
+//  splitmix64: cheap, and every bit of value reaches every bit out; the
+//  generators' source of repeatable pseudo-random numbers.
+uint64_t
+    bench_events_mix (uint64_t value);
+
 //  Event number index into *event.
 void
     bench_events_make (const bench_events_t *self, long index, bench_event_t *event);

@@ -47,6 +47,7 @@
 #include <sys/stat.h>
 
 #include "audit_store.h"
+#include "bench_events.h"
 #include "bench_wal.h"
 #include "audit_time.h"
 #include "janitor_pass.h"
@@ -94,15 +95,6 @@ typedef struct {
 //  --------------------------------------------------------------------------
 //  Generator
 
-static uint64_t
-s_mix (uint64_t value)
-{
-    value += 0x9E3779B97F4A7C15ULL;
-    value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
-    return value ^ (value >> 31);
-}
-
 static void
 s_text (audit_field_t field, int org, uint64_t seed, uint64_t index, char *text)
 {
@@ -120,13 +112,13 @@ s_text (audit_field_t field, int org, uint64_t seed, uint64_t index, char *text)
 static void
 s_record_make (uint64_t index, int64_t ts, audit_record_t *record)
 {
-    uint64_t seed = s_mix (index), more = s_mix (seed);
+    uint64_t seed = bench_events_mix (index), more = bench_events_mix (seed);
     int org = (int) (seed % s_ORGS);
     memset (record, 0, sizeof *record);
     record->kind = AUDIT_TOPIC_KIND_AUDIT;
     record->received_ms = ts + 3;
     audit_event_t *event = &record->u.event;
-    uint64_t halves [2] = { s_mix (more), s_mix (more + 1) };
+    uint64_t halves [2] = { bench_events_mix (more), bench_events_mix (more + 1) };
     memcpy (event->event_id, halves, sizeof halves);
     event->type = (audit_event_type_t) ((seed >> 8) % s_PRODUCER_TYPES);
     event->timestamp_ms = ts;
@@ -146,15 +138,6 @@ s_record_make (uint64_t index, int64_t ts, audit_record_t *record)
 
 //  --------------------------------------------------------------------------
 //  Files
-
-static int64_t
-s_file_size (const char *dir, const char *file)
-{
-    char path [1024];
-    snprintf (path, sizeof path, "%s/%s", dir, file);
-    struct stat info;
-    return stat (path, &info) == 0? (int64_t) info.st_size: 0;
-}
 
 static int
 s_copy (const char *from_dir, const char *to_dir, const char *file)
@@ -192,8 +175,8 @@ s_template_ts (const s_options_t *options, long n, int64_t now_ms)
     int64_t start = expired? now_ms - 396 * s_DAY: now_ms - 300 * s_DAY;
     int64_t span = expired? 30 * s_DAY: 270 * s_DAY;
     if (options->shuffled)
-        return start + (int64_t) (s_mix ((uint64_t) n + 7) % (uint64_t) span);
-    int64_t jitter = (int64_t) (s_mix ((uint64_t) n + 7) % 10000) - 5000;
+        return start + (int64_t) (bench_events_mix ((uint64_t) n + 7) % (uint64_t) span);
+    int64_t jitter = (int64_t) (bench_events_mix ((uint64_t) n + 7) % 10000) - 5000;
     int64_t ts = start + span * (n - first) / (count > 0? count: 1) + jitter;
     return ts < start? start: ts;
 }
@@ -338,8 +321,8 @@ s_sizes (const char *dir, const char *when)
     for (int db = 0; db < AUDIT_DB_COUNT; db++) {
         char wal [64];
         snprintf (wal, sizeof wal, "%s-wal", s_files [db]);
-        printf ("  %s %7.1f MiB (wal %5.1f)", s_files [db], s_file_size (dir, s_files [db]) / 1048576.0,
-                s_file_size (dir, wal) / 1048576.0);
+        printf ("  %s %7.1f MiB (wal %5.1f)", s_files [db], bench_wal_file_size (dir, s_files [db]) / 1048576.0,
+                bench_wal_file_size (dir, wal) / 1048576.0);
     }
     printf ("\n");
 }
@@ -348,7 +331,7 @@ static int
 s_prepare_run (const s_options_t *options, int64_t now_ms)
 {
     mkdir (options->template_dir, 0700);
-    if (s_file_size (options->template_dir, "audit.db") == 0
+    if (bench_wal_file_size (options->template_dir, "audit.db") == 0
     &&  s_template_build (options, now_ms) != 0)
         return -1;
     char command [2048];
@@ -459,7 +442,7 @@ s_delete (const s_options_t *options, s_ingest_t *ingest, janitor_report_t *repo
     int rc = options->naive? s_naive_run (options, audit_time_now_ms (), deadline, report)
            : pass? janitor_pass_full (pass, audit_time_now_ms (), report): -1;
     s_phase_switch (ingest, s_PHASES);
-    *wal_after = s_file_size (options->run_dir, "audit.db-wal");
+    *wal_after = bench_wal_file_size (options->run_dir, "audit.db-wal");
     *wal_peak = bench_wal_stop (&watch);
     janitor_pass_destroy (&pass);
     audit_store_destroy (&store);
@@ -533,7 +516,7 @@ main (int argc, char **argv)
     zsys_init ();
     if (options.build_only) {
         mkdir (options.template_dir, 0700);
-        return s_file_size (options.template_dir, "audit.db") > 0
+        return bench_wal_file_size (options.template_dir, "audit.db") > 0
             || s_template_build (&options, audit_time_now_ms ()) == 0? 0: 1;
     }
     printf ("bench-janitor: %ld expired + %ld live rows, ingest %ld events/s in batches"

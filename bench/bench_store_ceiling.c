@@ -76,15 +76,6 @@ s_now (void)
     return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
 }
 
-static int64_t
-s_file_size (const char *dir, const char *file)
-{
-    char path [1024];
-    snprintf (path, sizeof path, "%s/%s", dir, file);
-    struct stat info;
-    return stat (path, &info) == 0? (int64_t) info.st_size: 0;
-}
-
 //  Peak RSS since the last reset, KiB (VmHWM); reset writes 5 to clear_refs
 static long
 s_peak_rss_kib (bool reset)
@@ -410,7 +401,7 @@ s_preload (const s_options_t *options, const char *base)
     printf ("preload      %9ld rows  %8.0f rows/s  (through the store, from empty)\n",
             options->preload, (double) options->preload / timing.seconds);
     printf ("audit.db     %9.1f MiB after preload, page size %ld\n",
-            (double) s_file_size (base, "audit.db") / 1048576.0, page_size);
+            (double) bench_wal_file_size (base, "audit.db") / 1048576.0, page_size);
     return rc;
 }
 
@@ -429,7 +420,7 @@ s_report (const char *name, long rows, const s_timing_t *timing, const char *dir
     printf ("%-12s %9ld rows  %8.0f rows/s  slowest %ld-row window %8.0f rows/s"
             "  WAL end %5.1f MiB peak %5.1f MiB  peak RSS %5.1f MiB\n",
             name, rows, (double) rows / timing->seconds, (long) s_WINDOW_ROWS,
-            s_sustained (timing, rows), (double) s_file_size (dir, "audit.db-wal") / 1048576.0,
+            s_sustained (timing, rows), (double) bench_wal_file_size (dir, "audit.db-wal") / 1048576.0,
             (double) wal_peak / 1048576.0, (double) rss_kib / 1024.0);
 }
 
@@ -537,7 +528,7 @@ main (int argc, char **argv)
     char *ceiling = zsys_sprintf ("%s/ceiling", dir);
     char *store = zsys_sprintf ("%s/store", dir);
     //  A kept directory's preload is reused: experiments need not repeat it
-    bool reuse = options.dir && s_file_size (base, "audit.db") > 0;
+    bool reuse = options.dir && bench_wal_file_size (base, "audit.db") > 0;
     int rc = reuse? 0: s_preload (&options, base);
     rc = rc? rc: s_copy_dir (base, ceiling) || s_copy_dir (base, store);
     rc = rc? rc: s_drop_indexes (ceiling, &options) || s_drop_indexes (store, &options);

@@ -37,3 +37,12 @@ bench_wal_stop (bench_wal_t *self)
     pthread_join (self->thread, NULL);
     return atomic_load (&self->peak);
 }
+
+int64_t
+bench_wal_file_size (const char *dir, const char *file)
+{
+    char path [1024];
+    snprintf (path, sizeof path, "%s/%s", dir, file);
+    struct stat info;
+    return stat (path, &info) == 0? (int64_t) info.st_size: 0;
+}

@@ -30,4 +30,8 @@ void
 int64_t
     bench_wal_stop (bench_wal_t *self);
 
+//  The size of dir/file now, in bytes; 0 when it does not exist.
+int64_t
+    bench_wal_file_size (const char *dir, const char *file);
+
 #endif

@@ -253,8 +253,7 @@ s_open_db (audit_store_t *self, const char *data_dir, audit_db_t db)
     if (audit_schema_migrate (self->db [db], db, self->mode != AUDIT_STORE_READER) != 0)
         return -1;
     if (self->mode == AUDIT_STORE_WRITER) {
-        audit_schema_exec (self->db [db], "PRAGMA wal_autocheckpoint = 0", NULL, 0);
-        sqlite3_wal_hook (self->db [db], s_wal_hook, &self->wal_pages [db]);
+        audit_store_wal_watch (self, db);
         int64_t page_size = s_PAGE_SIZE;
         audit_schema_exec_int (self->db [db], "PRAGMA page_size", &page_size);
         self->checkpoint_pages [db] = (int) (s_CHECKPOINT_BYTES / page_size);
@@ -672,6 +671,23 @@ audit_store_checkpoint_waited_us (audit_store_t *self)
     int64_t waited = self->checkpoint_waited_us;
     self->checkpoint_waited_us = 0;
     return waited;
+}
+
+void
+audit_store_wal_watch (audit_store_t *self, audit_db_t db)
+{
+    assert (self);
+    assert (db < AUDIT_DB_COUNT);
+    self->wal_pages [db] = 0;
+    sqlite3_wal_hook (self->db [db], s_wal_hook, &self->wal_pages [db]);
+}
+
+int
+audit_store_wal_pages (audit_store_t *self, audit_db_t db)
+{
+    assert (self);
+    assert (db < AUDIT_DB_COUNT);
+    return self->wal_pages [db];
 }
 
 const char *

@@ -118,6 +118,19 @@ int64_t
 int64_t
     audit_store_checkpoint_waited_us (audit_store_t *self);
 
+//  Take SQLite's automatic checkpoint out of the commits of store db's
+//  connection, and remember instead the WAL's size after each commit, for
+//  a writer that checkpoints by itself, outside its commits. A WRITER's
+//  connections do this at open; SQLite's sqlite3_wal_autocheckpoint undoes
+//  it.
+void
+    audit_store_wal_watch (audit_store_t *self, audit_db_t db);
+
+//  WAL frames after the last commit on store db's connection while it is
+//  watched (audit_store_wal_watch).
+int
+    audit_store_wal_pages (audit_store_t *self, audit_db_t db);
+
 //  Column of table event that holds a resource field; NULL when out of range.
 const char *
     audit_store_event_column (audit_field_t field);

@@ -20,20 +20,8 @@ struct _janitor_db_t {
     sqlite3 *conn;
     audit_stmts_t *stmts;
     char *name;
-    int wal_pages;                      //  WAL frames after our last commit
     int restart_pages;                  //  JANITOR_DB_WAL_RESTART_BYTES in pages
 };
-
-//  Remembers the WAL size after each of our commits; installing it also
-//  turns off SQLite's automatic checkpoint, which would run inside COMMIT
-static int
-s_wal_hook (void *arg, sqlite3 *conn, const char *schema, int pages)
-{
-    (void) conn;
-    (void) schema;
-    *(int *) arg = pages;
-    return SQLITE_OK;
-}
 
 //  The janitor's own settings on the store's connection: its page cache,
 //  and its checkpoints taken out of its commits
@@ -48,7 +36,7 @@ s_configure (janitor_db_t *self)
     if (rc != 0 || page_size <= 0)
         return -1;
     self->restart_pages = (int) (JANITOR_DB_WAL_RESTART_BYTES / page_size);
-    sqlite3_wal_hook (self->conn, s_wal_hook, &self->wal_pages);
+    audit_store_wal_watch (self->store, self->db);
     return 0;
 }
 
@@ -76,8 +64,7 @@ janitor_db_destroy (janitor_db_t **self_p)
     if (!self_p || !*self_p)
         return;
     janitor_db_t *self = *self_p;
-    //  Takes our hook (its argument is in self) off the borrowed connection
-    //  and gives it SQLite's automatic checkpoint back
+    //  Gives the borrowed connection SQLite's automatic checkpoint back
     sqlite3_wal_autocheckpoint (self->conn, s_AUTOCHECKPOINT_PAGES);
     audit_stmts_destroy (&self->stmts);
     free (self->name);
@@ -173,7 +160,7 @@ janitor_db_pause (janitor_db_t *self, int pause_ms)
     //  (the PASSIVE above left little to copy under the lock), or give up
     //  after JANITOR_DB_TRUNCATE_BUSY_MS if ingest holds the lock; the
     //  next pause tries again
-    if (self->wal_pages >= self->restart_pages) {
+    if (audit_store_wal_pages (self->store, self->db) >= self->restart_pages) {
         audit_store_busy_limit (self->store, self->db, JANITOR_DB_TRUNCATE_BUSY_MS);
         sqlite3_wal_checkpoint_v2 (self->conn, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
         audit_store_busy_limit (self->store, self->db, AUDIT_STORE_BUSY_TIMEOUT_MS);
