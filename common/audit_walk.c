@@ -1,0 +1,239 @@
+/*  =========================================================================
+    audit_walk - the machinery audit_decode walks a body with
+
+    The walk goes on after a fault that is not structural, so that the
+    event_id and producer_id can still be learnt for the log line, and so
+    that a structural fault further on still counts as malformed. These
+    are the ingest hot path: nothing here allocates.
+    ========================================================================= */
+
+#include "audit_walk.h"
+#include "audit_time.h"
+
+#include <string.h>
+
+//  Precedence of the reasons, lowest rank wins (contract order of
+//  severity, which is not the order of audit_reasons.def)
+static const uint8_t s_rank [AUDIT_REASON_COUNT] = {
+    [AUDIT_REASON_MALFORMED]     = 0,
+    [AUDIT_REASON_BAD_VERSION]   = 1,
+    [AUDIT_REASON_UNKNOWN_TYPE]  = 2,
+    [AUDIT_REASON_RESERVED_TYPE] = 3,
+    [AUDIT_REASON_MISSING_FIELD] = 4,
+    [AUDIT_REASON_BAD_FIELD]     = 5,
+    [AUDIT_REASON_BAD_TIMESTAMP] = 6,
+    [AUDIT_REASON_DUPLICATE]     = 7,
+};
+
+void
+audit_walk_init (audit_walk_t *self, const void *data, size_t size,
+                 int64_t now_ms, audit_decode_info_t *info)
+{
+    audit_mp_reader_init (&self->reader, data, size);
+    self->info = info;
+    self->now_ms = now_ms;
+    self->failed = false;
+    self->seen = 0;
+    info->reason = AUDIT_REASON_COUNT;  //  none
+    info->event_id [0] = 0;
+    info->producer_id [0] = 0;
+    info->dropped_total = 0;
+    info->dropped_count = 0;
+}
+
+//  Note a fault; the one of highest precedence is kept
+void
+audit_walk_fault (audit_walk_t *self, audit_reason_t reason)
+{
+    if (!self->failed || s_rank [reason] < s_rank [self->info->reason]) {
+        self->info->reason = reason;
+        self->failed = true;
+    }
+}
+
+//  Note the fault `reason` when value is BAD; tell the walk whether to go on
+audit_walk_value_t
+audit_walk_fault_if (audit_walk_t *self, audit_walk_value_t value, audit_reason_t reason)
+{
+    if (value == AUDIT_WALK_BAD)
+        audit_walk_fault (self, reason);
+    return value == AUDIT_WALK_MALFORMED? AUDIT_WALK_MALFORMED: AUDIT_WALK_OK;
+}
+
+//  Report a dropped key by name: as itself only when it is a short
+//  identifier, so that no content can travel into counters or logs in a key
+void
+audit_walk_drop (audit_walk_t *self, const char *key, size_t len)
+{
+    audit_decode_info_t *info = self->info;
+    info->dropped_total++;
+    if (info->dropped_count == AUDIT_DECODE_DROPPED_MAX)
+        return;
+    char *name = info->dropped [info->dropped_count++];
+    if (len <= AUDIT_DECODE_KEY_NAME_MAX && audit_decode_is_ident (key, len)) {
+        memcpy (name, key, len);
+        name [len] = 0;
+    }
+    else
+        strcpy (name, AUDIT_DECODE_KEY_OTHER);
+}
+
+//  A read that found the wrong type consumed nothing: skip the value so
+//  that the walk can go on, and call it a fault of the field
+audit_walk_value_t
+audit_walk_wrong_type (audit_walk_t *self, audit_mp_result_t rc)
+{
+    if (rc == AUDIT_MP_WRONG_TYPE && audit_mp_skip (&self->reader) == AUDIT_MP_OK)
+        return AUDIT_WALK_BAD;
+    return AUDIT_WALK_MALFORMED;
+}
+
+audit_walk_value_t
+audit_walk_str (audit_walk_t *self, const char **text, uint32_t *len)
+{
+    audit_mp_result_t rc = audit_mp_read_str (&self->reader, text, len);
+    return rc == AUDIT_MP_OK? AUDIT_WALK_OK: audit_walk_wrong_type (self, rc);
+}
+
+audit_walk_value_t
+audit_walk_uint (audit_walk_t *self, uint64_t min, uint64_t max, uint64_t *value)
+{
+    audit_mp_result_t rc = audit_mp_read_uint (&self->reader, value);
+    if (rc != AUDIT_MP_OK)
+        return audit_walk_wrong_type (self, rc);
+    return *value >= min && *value <= max? AUDIT_WALK_OK: AUDIT_WALK_BAD;
+}
+
+//  An identifier, copied NUL-terminated into out (AUDIT_IDENT_MAX + 1)
+audit_walk_value_t
+audit_walk_ident (audit_walk_t *self, char *out)
+{
+    const char *text;
+    uint32_t len;
+    audit_walk_value_t value = audit_walk_str (self, &text, &len);
+    if (value != AUDIT_WALK_OK)
+        return value;
+    if (!audit_decode_is_ident (text, len))
+        return AUDIT_WALK_BAD;
+    memcpy (out, text, len);
+    out [len] = 0;
+    return AUDIT_WALK_OK;
+}
+
+//  A UUID; its text goes to info->event_id too, for the log line
+audit_walk_value_t
+audit_walk_uuid (audit_walk_t *self, uint8_t *uuid)
+{
+    const char *text;
+    uint32_t len;
+    audit_walk_value_t value = audit_walk_str (self, &text, &len);
+    if (value != AUDIT_WALK_OK)
+        return value;
+    if (audit_decode_uuid (text, len, uuid) != 0)
+        return AUDIT_WALK_BAD;
+    audit_decode_uuid_format (uuid, self->info->event_id);
+    return AUDIT_WALK_OK;
+}
+
+audit_walk_value_t
+audit_walk_version (audit_walk_t *self)
+{
+    uint64_t version;
+    return audit_walk_uint (self, AUDIT_PROTO_VERSION, AUDIT_PROTO_VERSION, &version);
+}
+
+//  A timestamp in either wire form, inside the window around now. Any
+//  other MessagePack type is a timestamp in neither form, so it is
+//  bad_timestamp (not bad_field): the reason names what was wrong.
+audit_walk_value_t
+audit_walk_timestamp (audit_walk_t *self, int64_t *ms)
+{
+    audit_mp_type_t type = audit_mp_peek (&self->reader);
+    const uint8_t *body;
+    const char *text;
+    uint32_t len;
+    int8_t ext_type;
+    int parsed = -1;
+    if (type == AUDIT_MP_EXT) {
+        if (audit_mp_read_ext (&self->reader, &ext_type, &body, &len) != AUDIT_MP_OK)
+            return AUDIT_WALK_MALFORMED;
+        if (ext_type == -1)
+            parsed = audit_time_from_ext (body, len, ms);
+    }
+    else
+    if (type == AUDIT_MP_STR) {
+        if (audit_mp_read_str (&self->reader, &text, &len) != AUDIT_MP_OK)
+            return AUDIT_WALK_MALFORMED;
+        parsed = audit_time_parse_rfc3339 (text, len, ms);
+    }
+    else                                //  neither form: skip it whole
+        return audit_mp_skip (&self->reader) == AUDIT_MP_OK?
+               AUDIT_WALK_BAD: AUDIT_WALK_MALFORMED;
+    if (parsed != 0)
+        return AUDIT_WALK_BAD;
+    if (*ms > self->now_ms + AUDIT_FUTURE_MAX_MS || *ms < self->now_ms - AUDIT_PAST_MAX_MS)
+        return AUDIT_WALK_BAD;
+    return AUDIT_WALK_OK;
+}
+
+int
+audit_walk_key_find (const audit_walk_key_t *keys, int count,
+                     const char *name, uint32_t len)
+{
+    for (int key = 0; key < count; key++)
+        if (keys [key].len == len && memcmp (keys [key].name, name, len) == 0)
+            return key;
+    return -1;
+}
+
+//  Walk the top-level map: each known key to handle, every other key
+//  dropped. Returns 0, or -1 when the body is malformed.
+//
+//  A known key met twice is malformed: which of its values would count is
+//  exactly the ambiguity a smuggler wants. A dropped key met twice is not
+//  detected (that would cost quadratic time, or memory, per body); none of
+//  its values is kept, so there is nothing to be ambiguous about, and each
+//  occurrence is counted.
+int
+audit_walk_map (audit_walk_t *self, const audit_walk_key_t *keys, int key_count,
+                audit_walk_key_fn *handle, void *record)
+{
+    uint32_t pairs;
+    if (audit_mp_read_map (&self->reader, &pairs) != AUDIT_MP_OK)
+        return -1;
+    for (uint32_t pair = 0; pair < pairs; pair++) {
+        const char *name;
+        uint32_t len;
+        if (audit_mp_read_str (&self->reader, &name, &len) != AUDIT_MP_OK)
+            return -1;                  //  a key that is not a str
+        int key = audit_walk_key_find (keys, key_count, name, len);
+        audit_walk_value_t value;
+        if (key < 0) {
+            audit_walk_drop (self, name, len);
+            value = audit_mp_skip (&self->reader) == AUDIT_MP_OK?
+                    AUDIT_WALK_OK: AUDIT_WALK_MALFORMED;
+        }
+        else {
+            if (self->seen & (1ULL << key))
+                return -1;
+            self->seen |= 1ULL << key;
+            value = handle (self, key, record);
+        }
+        if (value == AUDIT_WALK_MALFORMED)
+            return -1;
+    }
+    return audit_mp_at_end (&self->reader)? 0: -1;     //  trailing bytes
+}
+
+//  Common ending of every decode: a rejected record is wiped, so that no
+//  value of it (a dropped field met before event_type, say) lingers
+int
+audit_walk_outcome (audit_walk_t *self, bool malformed, void *record, size_t size)
+{
+    if (malformed)
+        audit_walk_fault (self, AUDIT_REASON_MALFORMED);
+    if (!self->failed)
+        return 0;
+    memset (record, 0, size);
+    return -1;
+}
