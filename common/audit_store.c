@@ -4,12 +4,14 @@
     The speed of ingest is in the schema: events carry small integer keys
     (organisations and identifiers are interned), and only the indexes the
     queries need exist. Each write batch is one transaction per store, with
-    statements prepared once at open. The writer checkpoints the WAL itself,
-    after commits, so that it stays small and no commit pays for a
-    checkpoint it did not ask for.
+    statements prepared once at open. Each file has its connection
+    (audit_conn), which waits for locks by polling and, on the writer,
+    checkpoints the WAL itself after commits, so that it stays small and
+    no commit pays for a checkpoint it did not ask for.
     ========================================================================= */
 
 #include "audit_store.h"
+#include "audit_conn.h"
 #include "audit_intern.h"
 #include "audit_log.h"
 #include "audit_stmts.h"
@@ -21,38 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-//  Page size of a new file: SQLite's default. Measured with 1M events
-//  stored, 1 KiB pages write a quarter of the WAL bytes but ingest no
-//  faster: the cost is per page touched (system calls), not per byte.
-#define s_PAGE_SIZE             4096
-#define s_STR_(x)               #x
-#define s_STR(x)                s_STR_ (x)
-//  Page cache per connection, KiB. The writer's misses are mostly random
-//  uuid leaves that no affordable cache holds (measured: 8 and 24 MiB
-//  ingest at the same rate), so it is kept small and RSS stays flat.
-#define s_WRITER_CACHE_KIB      (12 * 1024)
-#define s_OTHER_CACHE_KIB       (8 * 1024)
-//  The writer checkpoints after a commit that left the WAL over this size,
-//  itself, not inside a commit: the WAL then peaks at about this plus one
-//  batch. Each checkpoint copies every page the batches since the last one
-//  touched, once, so checkpointing every few batches rather than after each
-//  one writes the hot pages (the tails of the indexes) less often; this is
-//  worth a quarter of the ingest rate, measured.
-#define s_CHECKPOINT_BYTES      (24 * 1024 * 1024)
-//  A WAL this large means readers kept the checkpoint from resetting it:
-//  then a TRUNCATE checkpoint waits up to s_TRUNCATE_WAIT_MS for them (and
-//  for another process's checkpoint), and when they are still there tries
-//  again after the next commit. Waiting longer stalls ingest for it: with
-//  200 ms, commits waited that long behind the janitor's checkpoints
-//  (bench-janitor). A failure is logged at most every s_WARN_EVERY_MS.
-#define s_WAL_HARD_BYTES        (40 * 1024 * 1024)
-#define s_TRUNCATE_WAIT_MS      20
-#define s_WARN_EVERY_MS         10000
-//  When a WAL is reset, its file is cut back to this size. Above the usual
-//  peak, so that the file is not cut and regrown after every checkpoint
-//  (measured: that costs a tenth of the rate), but it still gets rid of
-//  what a burst or a long reader left behind.
-#define s_JOURNAL_LIMIT_BYTES   (48 * 1024 * 1024)
 //  Distinct names in the persistent counter table; beyond it a new name is
 //  folded (audit_counters_fold), so a hostile producer cannot grow it.
 #define s_COUNTER_ROWS_MAX      16384
@@ -111,24 +81,11 @@ static const struct { audit_db_t db; const char *sql; } s_queries [Q_COUNT] = {
     { AUDIT_DB_AUDIT, "SELECT name, value FROM counter" },
 };
 
-//  How one connection waits for a lock
-typedef struct {
-    int64_t limit_us;                   //  gives up after this long
-    int64_t started_us;                 //  of the current wait
-    int64_t *waited_us;                 //  the store's total, added to
-} s_busy_t;
-
 struct _audit_store_t {
     audit_store_mode_t mode;
-    s_busy_t busy [AUDIT_DB_COUNT];
-    int64_t waited_us;                  //  slept in s_busy since last asked
-    int64_t checkpoint_waited_us;       //  the part of it in our checkpoints
-    int64_t truncate_warned_ms;         //  monotonic, 0: never
-    sqlite3 *db [AUDIT_DB_COUNT];
+    audit_conn_t *conn [AUDIT_DB_COUNT];
+    sqlite3 *db [AUDIT_DB_COUNT];       //  each conn's handle
     sqlite3_stmt *query [Q_COUNT];
-    int wal_pages [AUDIT_DB_COUNT];     //  WAL frames after the last commit
-    int checkpoint_pages [AUDIT_DB_COUNT];
-    int hard_pages [AUDIT_DB_COUNT];
     audit_intern_t *intern;             //  not for a READER
     int64_t counter_rows;               //  rows in counter, about
 };
@@ -173,92 +130,19 @@ s_dir_prepare (const char *data_dir, audit_store_mode_t mode)
     return 0;
 }
 
-//  The busy handler of every connection. SQLite's own (busy_timeout)
-//  backs off to sleeps of 100 ms, so a writer that started waiting during
-//  the other's long transaction could sleep on for up to 100 ms after the
-//  lock came free; polling every AUDIT_STORE_BUSY_POLL_US takes it within a poll.
-//  Every sleep is added up, so that a caller can see what it waited.
-static int
-s_busy (void *arg, int count)
-{
-    s_busy_t *busy = (s_busy_t *) arg;
-    int64_t now = zclock_usecs ();
-    if (count == 0)
-        busy->started_us = now;
-    int64_t left = busy->limit_us - (now - busy->started_us);
-    if (left <= 0)
-        return 0;
-    usleep ((useconds_t) (left < AUDIT_STORE_BUSY_POLL_US? left: AUDIT_STORE_BUSY_POLL_US));
-    *busy->waited_us += zclock_usecs () - now;
-    return 1;
-}
-
-static int
-s_configure (audit_store_t *self, audit_db_t db)
-{
-    sqlite3 *conn = self->db [db];
-    bool writable = self->mode != AUDIT_STORE_READER;
-    char sql [512];
-    //  page_size and auto_vacuum take effect only before the file's first
-    //  page is written, so they come before journal_mode, which writes it
-    snprintf (sql, sizeof sql,
-              "%s PRAGMA foreign_keys = OFF; PRAGMA secure_delete = ON;"
-              " PRAGMA synchronous = FULL; PRAGMA cache_size = -%d;"
-              " PRAGMA journal_size_limit = %d; PRAGMA query_only = %s;",
-              writable? "PRAGMA page_size = " s_STR (s_PAGE_SIZE) ";"
-                        " PRAGMA auto_vacuum = INCREMENTAL;": "",
-              self->mode == AUDIT_STORE_WRITER? s_WRITER_CACHE_KIB: s_OTHER_CACHE_KIB,
-              s_JOURNAL_LIMIT_BYTES, writable? "OFF": "ON");
-    char journal [16] = "";
-    self->busy [db] = (s_busy_t) { .limit_us = AUDIT_STORE_BUSY_TIMEOUT_MS * 1000LL,
-                                   .waited_us = &self->waited_us };
-    if (sqlite3_busy_handler (conn, s_busy, &self->busy [db]) != SQLITE_OK
-    ||  audit_schema_exec (conn, sql, NULL, 0) != 0
-    ||  audit_schema_exec (conn, "PRAGMA journal_mode = WAL", journal, sizeof journal) != 0)
-        return -1;
-    if (strcmp (journal, "wal") != 0) {
-        audit_log_error ("msg=\"store not in WAL mode\" file=%s", audit_schema_file (db));
-        return -1;
-    }
-    return 0;
-}
-
-//  Remembers the WAL size after each commit; installing it also replaces
-//  SQLite's automatic checkpoint, which would run inside the commit
-static int
-s_wal_hook (void *arg, sqlite3 *conn, const char *schema, int pages)
-{
-    (void) conn;
-    (void) schema;
-    *(int *) arg = pages;
-    return SQLITE_OK;
-}
-
 static int
 s_open_db (audit_store_t *self, const char *data_dir, audit_db_t db)
 {
-    char *path = zsys_sprintf ("%s/%s", data_dir, audit_schema_file (db));
-    if (!path)
+    self->conn [db] = audit_conn_new (data_dir, db, self->mode);
+    if (!self->conn [db])
         return -1;
-    int flags = (self->mode == AUDIT_STORE_READER? SQLITE_OPEN_READONLY
-                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2 (path, &self->db [db], flags, NULL);
-    zstr_free (&path);
-    if (rc != SQLITE_OK || s_configure (self, db) != 0) {
-        audit_log_error ("msg=\"cannot open store\" file=%s reason=\"%s\"",
-                         audit_schema_file (db), self->db [db]? sqlite3_errmsg (self->db [db])
-                                                         : sqlite3_errstr (rc));
-        return -1;
-    }
+    self->db [db] = audit_conn_handle (self->conn [db]);
     if (audit_schema_migrate (self->db [db], db, self->mode != AUDIT_STORE_READER) != 0)
         return -1;
-    if (self->mode == AUDIT_STORE_WRITER) {
-        audit_store_wal_watch (self, db);
-        int64_t page_size = s_PAGE_SIZE;
-        audit_schema_exec_int (self->db [db], "PRAGMA page_size", &page_size);
-        self->checkpoint_pages [db] = (int) (s_CHECKPOINT_BYTES / page_size);
-        self->hard_pages [db] = (int) (s_WAL_HARD_BYTES / page_size);
-    }
+    //  After the migration, which may copy every row: until here SQLite's
+    //  automatic checkpoint keeps its WAL small
+    if (self->mode == AUDIT_STORE_WRITER)
+        audit_conn_wal_watch (self->conn [db]);
     return 0;
 }
 
@@ -312,7 +196,7 @@ audit_store_destroy (audit_store_t **self_p)
     for (int query = 0; query < Q_COUNT; query++)
         sqlite3_finalize (self->query [query]);
     for (int db = 0; db < AUDIT_DB_COUNT; db++)
-        sqlite3_close_v2 (self->db [db]);
+        audit_conn_destroy (&self->conn [db]);
     free (self);
     *self_p = NULL;
 }
@@ -511,46 +395,6 @@ s_rollback (audit_store_t *self, audit_db_t db)
         audit_intern_forget (self->intern);
 }
 
-//  True at most once every s_WARN_EVERY_MS for one *last_ms
-static bool
-s_warn_due (int64_t *last_ms)
-{
-    int64_t now = zclock_mono ();
-    if (*last_ms && now - *last_ms < s_WARN_EVERY_MS)
-        return false;
-    *last_ms = now;
-    return true;
-}
-
-//  After a commit that left the WAL over s_CHECKPOINT_BYTES: a PASSIVE
-//  checkpoint, which never waits, and the next write starts the WAL over
-//  from its beginning. A reader holding an old snapshot keeps frames in
-//  use, so the WAL grows; past s_WAL_HARD_BYTES a TRUNCATE checkpoint
-//  waits a little for such readers and empties the file.
-static void
-s_checkpoint_maybe (audit_store_t *self, audit_db_t db)
-{
-    if (self->mode != AUDIT_STORE_WRITER
-    ||  self->wal_pages [db] < self->checkpoint_pages [db])
-        return;
-    sqlite3 *conn = self->db [db];
-    int64_t waited = self->waited_us;
-    if (self->wal_pages [db] < self->hard_pages [db])
-        sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    else {
-        audit_store_busy_limit (self, db, s_TRUNCATE_WAIT_MS);
-        if (sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-                                       NULL, NULL) != SQLITE_OK
-        &&  s_warn_due (&self->truncate_warned_ms))
-            audit_log_warn ("msg=wal_not_truncated reason=\"readers or another checkpoint\""
-                            " file=%s pages=%d",
-                            audit_schema_file (db), self->wal_pages [db]);
-        audit_store_busy_limit (self, db, AUDIT_STORE_BUSY_TIMEOUT_MS);
-    }
-    self->checkpoint_waited_us += self->waited_us - waited;
-    self->waited_us = waited;
-}
-
 //  Commits (rc 0) or rolls back every touched store. A commit can still
 //  fail after an earlier store committed (disk full); *audit_committed
 //  then tells whether the counters went in.
@@ -563,7 +407,7 @@ s_transaction_end (audit_store_t *self, const bool *touched, int rc,
             continue;
         if (rc == 0 && s_run (self->query [Q_COMMIT + db]) == 0) {
             *audit_committed |= db == AUDIT_DB_AUDIT;
-            s_checkpoint_maybe (self, (audit_db_t) db);
+            audit_conn_checkpoint_maybe (self->conn [db]);
         }
         else {
             if (rc == 0)
@@ -641,10 +485,7 @@ audit_store_checkpoint (audit_store_t *self, audit_db_t db)
 {
     assert (self);
     assert (db < AUDIT_DB_COUNT);
-    int rc = sqlite3_wal_checkpoint_v2 (self->db [db], NULL,
-                                        SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    self->wal_pages [db] = 0;
-    return rc == SQLITE_OK? 0: -1;
+    return audit_conn_checkpoint (self->conn [db]);
 }
 
 void
@@ -652,15 +493,16 @@ audit_store_busy_limit (audit_store_t *self, audit_db_t db, int limit_ms)
 {
     assert (self);
     assert (db < AUDIT_DB_COUNT);
-    self->busy [db].limit_us = (int64_t) limit_ms * 1000;
+    audit_conn_busy_limit (self->conn [db], limit_ms);
 }
 
 int64_t
 audit_store_lock_waited_us (audit_store_t *self)
 {
     assert (self);
-    int64_t waited = self->waited_us;
-    self->waited_us = 0;
+    int64_t waited = 0;
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        waited += audit_conn_lock_waited_us (self->conn [db]);
     return waited;
 }
 
@@ -668,8 +510,9 @@ int64_t
 audit_store_checkpoint_waited_us (audit_store_t *self)
 {
     assert (self);
-    int64_t waited = self->checkpoint_waited_us;
-    self->checkpoint_waited_us = 0;
+    int64_t waited = 0;
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        waited += audit_conn_checkpoint_waited_us (self->conn [db]);
     return waited;
 }
 
@@ -678,8 +521,7 @@ audit_store_wal_watch (audit_store_t *self, audit_db_t db)
 {
     assert (self);
     assert (db < AUDIT_DB_COUNT);
-    self->wal_pages [db] = 0;
-    sqlite3_wal_hook (self->db [db], s_wal_hook, &self->wal_pages [db]);
+    audit_conn_wal_watch (self->conn [db]);
 }
 
 int
@@ -687,7 +529,7 @@ audit_store_wal_pages (audit_store_t *self, audit_db_t db)
 {
     assert (self);
     assert (db < AUDIT_DB_COUNT);
-    return self->wal_pages [db];
+    return audit_conn_wal_pages (self->conn [db]);
 }
 
 const char *

@@ -1,0 +1,259 @@
+/*  =========================================================================
+    audit_conn - one SQLite connection of the store, and how it waits
+
+    SQLite's own busy handler backs off to sleeps of 100 ms, and its
+    automatic checkpoint runs inside whichever commit crossed the line;
+    both made the ingest worker wait for work it did not ask for. So a
+    connection here polls for locks, and a WRITER checkpoints by itself,
+    after its commits, and only when the WAL has grown enough to be worth
+    the pages it copies.
+    ========================================================================= */
+
+#include "audit_conn.h"
+#include "audit_log.h"
+
+#include <czmq.h>
+#include <string.h>
+#include <unistd.h>
+
+//  Page size of a new file: SQLite's default. Measured with 1M events
+//  stored, 1 KiB pages write a quarter of the WAL bytes but ingest no
+//  faster: the cost is per page touched (system calls), not per byte.
+#define s_PAGE_SIZE             4096
+#define s_STR_(x)               #x
+#define s_STR(x)                s_STR_ (x)
+//  Page cache per connection, KiB. The writer's misses are mostly random
+//  uuid leaves that no affordable cache holds (measured: 8 and 24 MiB
+//  ingest at the same rate), so it is kept small and RSS stays flat.
+#define s_WRITER_CACHE_KIB      (12 * 1024)
+#define s_OTHER_CACHE_KIB       (8 * 1024)
+//  The writer checkpoints after a commit that left the WAL over this size,
+//  itself, not inside a commit: the WAL then peaks at about this plus one
+//  batch. Each checkpoint copies every page the batches since the last one
+//  touched, once, so checkpointing every few batches rather than after each
+//  one writes the hot pages (the tails of the indexes) less often; this is
+//  worth a quarter of the ingest rate, measured.
+#define s_CHECKPOINT_BYTES      (24 * 1024 * 1024)
+//  A WAL this large means readers kept the checkpoint from resetting it:
+//  then a TRUNCATE checkpoint waits up to s_TRUNCATE_WAIT_MS for them (and
+//  for another process's checkpoint), and when they are still there tries
+//  again after the next commit. Waiting longer stalls ingest for it: with
+//  200 ms, commits waited that long behind the janitor's checkpoints
+//  (bench-janitor). A failure is logged at most every s_WARN_EVERY_MS.
+#define s_WAL_HARD_BYTES        (40 * 1024 * 1024)
+#define s_TRUNCATE_WAIT_MS      20
+#define s_WARN_EVERY_MS         10000
+//  When a WAL is reset, its file is cut back to this size. Above the usual
+//  peak, so that the file is not cut and regrown after every checkpoint
+//  (measured: that costs a tenth of the rate), but it still gets rid of
+//  what a burst or a long reader left behind.
+#define s_JOURNAL_LIMIT_BYTES   (48 * 1024 * 1024)
+
+struct _audit_conn_t {
+    sqlite3 *handle;
+    audit_db_t db;
+    audit_store_mode_t mode;
+    int64_t busy_limit_us;              //  a lock wait gives up after this
+    int64_t busy_started_us;            //  of the current wait
+    int64_t waited_us;                  //  slept in s_busy since last asked
+    int64_t checkpoint_waited_us;       //  the part of it in checkpoint_maybe
+    int64_t truncate_warned_ms;         //  monotonic, 0: never
+    int wal_pages;                      //  WAL frames after the last commit
+    int checkpoint_pages;               //  s_CHECKPOINT_BYTES in pages
+    int hard_pages;                     //  s_WAL_HARD_BYTES in pages
+};
+
+//  The busy handler: polling every AUDIT_STORE_BUSY_POLL_US takes a lock
+//  within a poll of its coming free, where SQLite's own handler could
+//  sleep on for up to 100 ms. Every sleep is added up.
+static int
+s_busy (void *arg, int count)
+{
+    audit_conn_t *self = (audit_conn_t *) arg;
+    int64_t now = zclock_usecs ();
+    if (count == 0)
+        self->busy_started_us = now;
+    int64_t left = self->busy_limit_us - (now - self->busy_started_us);
+    if (left <= 0)
+        return 0;
+    usleep ((useconds_t) (left < AUDIT_STORE_BUSY_POLL_US? left: AUDIT_STORE_BUSY_POLL_US));
+    self->waited_us += zclock_usecs () - now;
+    return 1;
+}
+
+static int
+s_configure (audit_conn_t *self)
+{
+    bool writable = self->mode != AUDIT_STORE_READER;
+    char sql [512];
+    //  page_size and auto_vacuum take effect only before the file's first
+    //  page is written, so they come before journal_mode, which writes it
+    snprintf (sql, sizeof sql,
+              "%s PRAGMA foreign_keys = OFF; PRAGMA secure_delete = ON;"
+              " PRAGMA synchronous = FULL; PRAGMA cache_size = -%d;"
+              " PRAGMA journal_size_limit = %d; PRAGMA query_only = %s;",
+              writable? "PRAGMA page_size = " s_STR (s_PAGE_SIZE) ";"
+                        " PRAGMA auto_vacuum = INCREMENTAL;": "",
+              self->mode == AUDIT_STORE_WRITER? s_WRITER_CACHE_KIB: s_OTHER_CACHE_KIB,
+              s_JOURNAL_LIMIT_BYTES, writable? "OFF": "ON");
+    char journal [16] = "";
+    if (sqlite3_busy_handler (self->handle, s_busy, self) != SQLITE_OK
+    ||  audit_schema_exec (self->handle, sql, NULL, 0) != 0
+    ||  audit_schema_exec (self->handle, "PRAGMA journal_mode = WAL",
+                           journal, sizeof journal) != 0)
+        return -1;
+    if (strcmp (journal, "wal") != 0) {
+        audit_log_error ("msg=\"store not in WAL mode\" file=%s", audit_schema_file (self->db));
+        return -1;
+    }
+    int64_t page_size = s_PAGE_SIZE;
+    audit_schema_exec_int (self->handle, "PRAGMA page_size", &page_size);
+    self->checkpoint_pages = (int) (s_CHECKPOINT_BYTES / page_size);
+    self->hard_pages = (int) (s_WAL_HARD_BYTES / page_size);
+    return 0;
+}
+
+audit_conn_t *
+audit_conn_new (const char *data_dir, audit_db_t db, audit_store_mode_t mode)
+{
+    assert (data_dir);
+    audit_conn_t *self = (audit_conn_t *) calloc (1, sizeof *self);
+    char *path = zsys_sprintf ("%s/%s", data_dir, audit_schema_file (db));
+    if (!self || !path) {
+        free (self);
+        zstr_free (&path);
+        return NULL;
+    }
+    self->db = db;
+    self->mode = mode;
+    self->busy_limit_us = AUDIT_STORE_BUSY_TIMEOUT_MS * 1000LL;
+    int flags = (mode == AUDIT_STORE_READER? SQLITE_OPEN_READONLY
+                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2 (path, &self->handle, flags, NULL);
+    zstr_free (&path);
+    if (rc != SQLITE_OK || s_configure (self) != 0) {
+        audit_log_error ("msg=\"cannot open store\" file=%s reason=\"%s\"",
+                         audit_schema_file (db), self->handle? sqlite3_errmsg (self->handle)
+                                                             : sqlite3_errstr (rc));
+        audit_conn_destroy (&self);
+    }
+    return self;
+}
+
+void
+audit_conn_destroy (audit_conn_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    audit_conn_t *self = *self_p;
+    sqlite3_close_v2 (self->handle);
+    free (self);
+    *self_p = NULL;
+}
+
+sqlite3 *
+audit_conn_handle (audit_conn_t *self)
+{
+    assert (self);
+    return self->handle;
+}
+
+void
+audit_conn_busy_limit (audit_conn_t *self, int limit_ms)
+{
+    assert (self);
+    self->busy_limit_us = (int64_t) limit_ms * 1000;
+}
+
+int64_t
+audit_conn_lock_waited_us (audit_conn_t *self)
+{
+    assert (self);
+    int64_t waited = self->waited_us;
+    self->waited_us = 0;
+    return waited;
+}
+
+int64_t
+audit_conn_checkpoint_waited_us (audit_conn_t *self)
+{
+    assert (self);
+    int64_t waited = self->checkpoint_waited_us;
+    self->checkpoint_waited_us = 0;
+    return waited;
+}
+
+//  Remembers the WAL size after each commit; installing it also replaces
+//  SQLite's automatic checkpoint, which would run inside the commit
+static int
+s_wal_hook (void *arg, sqlite3 *handle, const char *schema, int pages)
+{
+    (void) handle;
+    (void) schema;
+    *(int *) arg = pages;
+    return SQLITE_OK;
+}
+
+void
+audit_conn_wal_watch (audit_conn_t *self)
+{
+    assert (self);
+    self->wal_pages = 0;
+    sqlite3_wal_hook (self->handle, s_wal_hook, &self->wal_pages);
+}
+
+int
+audit_conn_wal_pages (audit_conn_t *self)
+{
+    assert (self);
+    return self->wal_pages;
+}
+
+int
+audit_conn_checkpoint (audit_conn_t *self)
+{
+    assert (self);
+    int rc = sqlite3_wal_checkpoint_v2 (self->handle, NULL,
+                                        SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    self->wal_pages = 0;
+    return rc == SQLITE_OK? 0: -1;
+}
+
+//  True at most once every s_WARN_EVERY_MS for one *last_ms
+static bool
+s_warn_due (int64_t *last_ms)
+{
+    int64_t now = zclock_mono ();
+    if (*last_ms && now - *last_ms < s_WARN_EVERY_MS)
+        return false;
+    *last_ms = now;
+    return true;
+}
+
+//  Over s_CHECKPOINT_BYTES: a PASSIVE checkpoint, which never waits, and
+//  the next write starts the WAL over from its beginning. A reader holding
+//  an old snapshot keeps frames in use, so the WAL grows; past
+//  s_WAL_HARD_BYTES a TRUNCATE checkpoint waits a little for such readers
+//  and empties the file.
+void
+audit_conn_checkpoint_maybe (audit_conn_t *self)
+{
+    assert (self);
+    if (self->mode != AUDIT_STORE_WRITER || self->wal_pages < self->checkpoint_pages)
+        return;
+    int64_t waited = self->waited_us;
+    if (self->wal_pages < self->hard_pages)
+        sqlite3_wal_checkpoint_v2 (self->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    else {
+        int64_t limit_us = self->busy_limit_us;
+        self->busy_limit_us = s_TRUNCATE_WAIT_MS * 1000LL;
+        if (sqlite3_wal_checkpoint_v2 (self->handle, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                       NULL, NULL) != SQLITE_OK
+        &&  s_warn_due (&self->truncate_warned_ms))
+            audit_log_warn ("msg=wal_not_truncated reason=\"readers or another checkpoint\""
+                            " file=%s pages=%d", audit_schema_file (self->db), self->wal_pages);
+        self->busy_limit_us = limit_us;
+    }
+    self->checkpoint_waited_us += self->waited_us - waited;
+    self->waited_us = waited;
+}

@@ -1,0 +1,69 @@
+/*  =========================================================================
+    audit_conn - one SQLite connection of the store, and how it waits
+
+    Private to audit_store, which holds one per store file. A connection
+    opens its file with the pragmas of its mode, waits for locks by polling
+    (and counts what it waited), and, on a WRITER, checkpoints the WAL by
+    itself after commits instead of inside them.
+    ========================================================================= */
+
+#ifndef AUDIT_CONN_H_INCLUDED
+#define AUDIT_CONN_H_INCLUDED
+
+#include "audit_store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _audit_conn_t audit_conn_t;
+
+//  Open store file db in data_dir with the pragmas of mode (not migrated
+//  yet). Returns NULL and logs a one-line reason on failure.
+audit_conn_t *
+    audit_conn_new (const char *data_dir, audit_db_t db, audit_store_mode_t mode);
+
+//  Close the connection; safe twice.
+void
+    audit_conn_destroy (audit_conn_t **self_p);
+
+//  The SQLite handle, owned by the connection.
+sqlite3 *
+    audit_conn_handle (audit_conn_t *self);
+
+//  How long a lock is waited for before SQLITE_BUSY (see audit_store.h).
+void
+    audit_conn_busy_limit (audit_conn_t *self, int limit_ms);
+
+//  Microseconds slept waiting for locks outside checkpoint_maybe since
+//  the last call; the count starts over.
+int64_t
+    audit_conn_lock_waited_us (audit_conn_t *self);
+
+//  The same for checkpoint_maybe's own waits.
+int64_t
+    audit_conn_checkpoint_waited_us (audit_conn_t *self);
+
+//  Take SQLite's automatic checkpoint out of the commits and remember the
+//  WAL's size after each commit instead (see audit_store_wal_watch).
+void
+    audit_conn_wal_watch (audit_conn_t *self);
+
+//  WAL frames after the last commit, while watched.
+int
+    audit_conn_wal_pages (audit_conn_t *self);
+
+//  Checkpoint the WAL and truncate it, now. 0 or -1.
+int
+    audit_conn_checkpoint (audit_conn_t *self);
+
+//  After a WRITER's commit: checkpoint when the WAL has grown enough to be
+//  worth it; never waits long. Nothing for other modes.
+void
+    audit_conn_checkpoint_maybe (audit_conn_t *self);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
