@@ -85,32 +85,6 @@ typedef struct {
 typedef int (s_body_fn) (janitor_pass_t *self, s_run_t *run, audit_db_t store,
                          int size, int64_t locked_us, int64_t *count, bool *done);
 
-void
-janitor_limits_default (janitor_limits_t *limits)
-{
-    *limits = (janitor_limits_t) {
-        .budget_ms = JANITOR_PASS_BUDGET_MS,
-        .batch_target_ms = JANITOR_BATCH_TARGET_MS,
-        .batch_rows_start = JANITOR_BATCH_ROWS_START,
-        .batch_rows_min = JANITOR_BATCH_ROWS_MIN,
-        .batch_rows_max = JANITOR_BATCH_ROWS_MAX,
-        .round_rows = JANITOR_ROUND_ROWS,
-        .pause_margin_ms = JANITOR_PAUSE_MARGIN_MS,
-        .pause_min_ms = JANITOR_PAUSE_MIN_MS,
-        .pause_max_ms = JANITOR_PAUSE_MAX_MS,
-        .vacuum_pages = JANITOR_VACUUM_PAGES,
-        .free_pages_keep = JANITOR_FREE_PAGES_KEEP
-    };
-}
-
-int
-janitor_limits_pause_ms (const janitor_limits_t *limits)
-{
-    int64_t poll_ms = (AUDIT_STORE_BUSY_POLL_US + 999) / 1000;
-    int64_t pause = poll_ms + limits->pause_margin_ms;
-    return (int) s_min (s_max (pause, limits->pause_min_ms), limits->pause_max_ms);
-}
-
 //  --------------------------------------------------------------------------
 //  Construction
 
@@ -199,22 +173,6 @@ s_stopping (janitor_pass_t *self, s_run_t *run)
     return run->report->stopped;
 }
 
-//  Toward the size that holds the lock for the target: shrink when a batch
-//  took too long, grow only after a batch that was full and quick
-static void
-s_adapt (janitor_pass_t *self, int *size, int64_t count, int64_t held_us, int min, int max)
-{
-    int64_t target_us = (int64_t) self->limits.batch_target_ms * 1000;
-    int64_t next = *size;
-    if (held_us > target_us)
-        next = s_max (next * target_us / held_us, next / 2);
-    else
-    if (count >= *size)
-        next = s_min (next * target_us / s_max (held_us, 1), next * 2);
-    *size = (int) s_max (s_min (next, max), min);
-}
-
-
 //  The counters go in synced, so that a crash cannot leave a count of
 //  deletes it undid
 static void
@@ -281,10 +239,12 @@ s_batch (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
         s_account (self, run, work, store, count, held);
     else
         run->done [work][store] = false;
+    const janitor_limits_t *limits = &self->limits;
     if (work != s_VACUUM)
-        s_adapt (self, size, count, held, self->limits.batch_rows_min, self->limits.batch_rows_max);
+        *size = janitor_limits_adapt (limits, *size, count, held,
+                                      limits->batch_rows_min, limits->batch_rows_max);
     else
-        s_adapt (self, size, count, held, 1, self->limits.vacuum_pages);
+        *size = janitor_limits_adapt (limits, *size, count, held, 1, limits->vacuum_pages);
     int64_t paused = zclock_usecs ();
     janitor_db_pause (db, janitor_limits_pause_ms (&self->limits));
     run->report->pause_us += zclock_usecs () - paused;

@@ -616,19 +616,3 @@ Test (janitor_pass, deleted_rows_leave_the_files_wal_included)
     cr_expect_eq (s_int (AUDIT_DB_AUDIT, "SELECT count(*) FROM event"), 1500);
     janitor_pass_destroy (&pass);
 }
-
-//  --------------------------------------------------------------------------
-//  Pauses
-
-Test (janitor_pass, pause_outlasts_one_retry_of_a_waiting_writer)
-{
-    janitor_limits_t limits;
-    janitor_limits_default (&limits);
-    int poll_ms = (AUDIT_STORE_BUSY_POLL_US + 999) / 1000;
-    cr_expect_eq (janitor_limits_pause_ms (&limits), poll_ms + JANITOR_PAUSE_MARGIN_MS);
-    limits.pause_max_ms = 1;
-    cr_expect_eq (janitor_limits_pause_ms (&limits), 1, "within the bounds");
-    limits.pause_max_ms = 100;
-    limits.pause_min_ms = 40;
-    cr_expect_eq (janitor_limits_pause_ms (&limits), 40);
-}
