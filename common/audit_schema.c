@@ -76,7 +76,13 @@ static const char *const s_queue_steps [] = {
     "  org TEXT NOT NULL, device TEXT NOT NULL, ts INT NOT NULL,"
     "  received INT NOT NULL, payload BLOB NOT NULL);"
     "CREATE INDEX message_org_device_received ON message (org, device, received);"
-    "CREATE INDEX message_received ON message (received);"
+    "CREATE INDEX message_received ON message (received);",
+    //  2: a device fetches its messages oldest first by the time the
+    //  platform queued them (the timestamp it is shown), not by when this
+    //  service received them: a message can arrive late. The rowid, in
+    //  every index, breaks ties in arrival order.
+    "DROP INDEX message_org_device_received;"
+    "CREATE INDEX message_org_device_ts ON message (org, device, ts);"
 };
 
 #define s_COUNT(array) ((int) (sizeof array / sizeof *array))

@@ -36,7 +36,7 @@ query_mq_fetch (query_call_t *call)
     //  The organisation and device are the token's (checked equal)
     sqlite3_stmt *stmt = audit_stmts_get (call->stmts [AUDIT_DB_QUEUE],
         "SELECT uuid, ts, payload FROM message"
-        " WHERE org = ?1 AND device = ?2 ORDER BY received, id LIMIT ?3");
+        " WHERE org = ?1 AND device = ?2 ORDER BY ts, id LIMIT ?3");
     if (!stmt) {
         query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the store could not be read");
         return;

@@ -109,10 +109,10 @@ Test (ops_mq, operational_records_carry_no_identity)
 }
 
 static void
-s_publish_mq (const char *device, const char *payload, char *id)
+s_publish_mq (const char *device, const char *payload, int64_t ago_ms, char *id)
 {
     char now [AUDIT_TIME_TEXT_SIZE];
-    audit_time_format (test_now_ms (), now);
+    audit_time_format (test_now_ms () - ago_ms, now);
     test_uuid (id);
     test_pack_t *pack = test_pack_new ();
     test_pack_map (pack, 6);
@@ -149,9 +149,9 @@ s_fill_mq (test_pack_t *pack, void *arg)
 Test (ops_mq, a_payload_reaches_its_device_and_nothing_else)
 {
     char first [37], second [37], other [37];
-    s_publish_mq ("phone-1", "PAYLOAD-CANARY-1", first);
-    s_publish_mq ("phone-1", "PAYLOAD-CANARY-2", second);
-    s_publish_mq ("phone-2", "PAYLOAD-CANARY-3", other);
+    s_publish_mq ("phone-1", "PAYLOAD-CANARY-1", 0, first);
+    s_publish_mq ("phone-1", "PAYLOAD-CANARY-2", 0, second);
+    s_publish_mq ("phone-2", "PAYLOAD-CANARY-3", 0, other);
     cr_assert_eq (test_service_wait_count (s, "queue.db", "SELECT count(*) FROM message", 3, 5000), 3);
     char *phone = test_token (TEST_SECRET, "device", "org-a", "phone-1", 600);
     msgpack_unpacked reply;
@@ -182,4 +182,29 @@ Test (ops_mq, a_payload_reaches_its_device_and_nothing_else)
     cr_assert_not (s_anywhere_but_the_queue ("PAYLOAD-CANARY"), "a payload left the queue");
     cr_assert (s_file_has ("/queue.db", "PAYLOAD-CANARY-2") || s_file_has ("/queue.db-wal", "PAYLOAD-CANARY-2"),
                "the search works: the queue holds the unacknowledged payload");
+}
+
+//  Oldest by the time the platform queued a message, which is the time a
+//  device is shown, not by when it reached this service
+Test (ops_mq, messages_are_fetched_in_the_order_they_were_queued)
+{
+    char ids [4][37];
+    const int64_t ago_min [4] = { 1, 30, 10, 20 };
+    for (int index = 0; index < 4; index++)
+        s_publish_mq ("tablet", "queued", ago_min [index] * 60000, ids [index]);
+    cr_assert_eq (test_service_wait_count (s, "queue.db", "SELECT count(*) FROM message", 4, 5000), 4);
+    char *token = test_token (TEST_SECRET, "device", "org-a", "tablet", 600);
+    msgpack_unpacked reply;
+    msgpack_unpacked_init (&reply);
+    s_mq_args_t mine = { "tablet", NULL };
+    test_service_call (s, "mq_fetch", token, 2, s_fill_mq, &mine, &reply);
+    cr_assert (s_ok (&reply), "%s", test_reply_code (&reply));
+    const msgpack_object *messages = test_obj_get (&reply.data, "messages");
+    cr_assert_eq (messages->via.array.size, 4);
+    const int expected [4] = { 1, 3, 2, 0 };     //  30, 20, 10 and 1 minute ago
+    for (int index = 0; index < 4; index++)
+        cr_expect (test_obj_str_eq (test_obj_get (&messages->via.array.ptr [index], "message_id"),
+                                    ids [expected [index]]), "message %d", index);
+    msgpack_unpacked_destroy (&reply);
+    free (token);
 }

@@ -334,6 +334,40 @@ Test (store, a_version_1_file_is_migrated_with_its_event_ids)
     audit_store_destroy (&store);
 }
 
+//  queue.db as version 1 wrote it: messages indexed by when they arrived
+static const char *s_queue_v1 =
+    "CREATE TABLE message (id INTEGER PRIMARY KEY, uuid BLOB UNIQUE NOT NULL,"
+    "  org TEXT NOT NULL, device TEXT NOT NULL, ts INT NOT NULL,"
+    "  received INT NOT NULL, payload BLOB NOT NULL);"
+    "CREATE INDEX message_org_device_received ON message (org, device, received);"
+    "CREATE INDEX message_received ON message (received);"
+    "INSERT INTO message (uuid, org, device, ts, received, payload) VALUES"
+    "  (randomblob (16), 'org-a', 'phone', 1795000000000, 1795000000001, x'01'),"
+    "  (randomblob (16), 'org-a', 'phone', 1790000000000, 1795000000002, x'02');"
+    "PRAGMA user_version = 1;";
+
+Test (store, a_version_1_queue_is_migrated_with_its_messages)
+{
+    mkdir (s_dir, 0700);
+    char path [512];
+    snprintf (path, sizeof path, "%s/queue.db", s_dir);
+    sqlite3 *old = NULL;
+    cr_assert_eq (sqlite3_open (path, &old), SQLITE_OK);
+    cr_assert_eq (sqlite3_exec (old, s_queue_v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (old);
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    cr_assert_not_null (store);
+    sqlite3 *queue = audit_store_db (store, AUDIT_DB_QUEUE);
+    cr_expect_eq (s_sql_int (queue, "PRAGMA user_version"), audit_schema_version (AUDIT_DB_QUEUE));
+    cr_expect_eq (s_sql_int (queue, "SELECT count(*) FROM message"), 2, "every message kept");
+    cr_expect_eq (s_sql_int (queue, "SELECT count(*) FROM sqlite_master"
+                                    " WHERE name = 'message_org_device_received'"), 0);
+    cr_expect_eq (s_sql_int (queue, "SELECT hex (payload) FROM message WHERE org = 'org-a'"
+                                    " AND device = 'phone' ORDER BY ts, id LIMIT 1"), 2,
+                  "the message queued first comes first");
+    audit_store_destroy (&store);
+}
+
 Test (store, maintainer_creates_a_new_dir_too)
 {
     audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
@@ -786,7 +820,7 @@ Test (store, janitor_and_other_stores_use_their_indexes)
                    "ops_ts");
     s_expect_plan (audit_store_db (reader, AUDIT_DB_QUEUE),
                    "SELECT id FROM message WHERE org = ?1 AND device = ?2"
-                   " ORDER BY received, id LIMIT 100", "message_org_device_received");
+                   " ORDER BY ts, id LIMIT 100", "message_org_device_ts");
     audit_store_destroy (&reader);
 }
 
