@@ -126,9 +126,11 @@ audit_counters_add (audit_counters_t *self, const char *name, int64_t delta)
 {
     assert (self);
     assert (name);
+    if (delta <= 0)
+        return;                         //  counters only grow
     int64_t *box = s_box_for (self, name);
     if (box)
-        *box += delta;
+        *box = *box > INT64_MAX - delta? INT64_MAX: *box + delta;
 }
 
 void

@@ -10,6 +10,8 @@
     Several processes add to the same totals without coordination because
     each only ever adds its own deltas. The number of distinct names is
     capped so that a hostile producer cannot grow the table without bound.
+    Counters only grow, and saturate at INT64_MAX (in memory and in the
+    table alike), so that a cumulative count never wraps and goes down.
     ========================================================================= */
 
 #ifndef AUDIT_COUNTERS_H_INCLUDED
@@ -40,7 +42,8 @@ audit_counters_t *
 void
     audit_counters_destroy (audit_counters_t **self_p);
 
-//  Add delta to a counter name.
+//  Add delta (>= 0; anything else is ignored) to a counter name,
+//  saturating at INT64_MAX.
 void
     audit_counters_add (audit_counters_t *self, const char *name, int64_t delta);
 

@@ -61,6 +61,11 @@ typedef enum {
     Q_COUNT
 } s_query_t;
 
+//  value plus a delta >= 0, held at INT64_MAX: SQLite would turn an
+//  overflowing sum into a REAL, which loses the count's low digits
+#define s_SATURATED(delta) \
+    "CASE WHEN value > 9223372036854775807 - " delta \
+    " THEN 9223372036854775807 ELSE value + " delta " END"
 #define s_EACH_DB(sql) { AUDIT_DB_AUDIT, sql }, { AUDIT_DB_OPS, sql }, { AUDIT_DB_QUEUE, sql }
 static const struct { audit_db_t db; const char *sql; } s_queries [Q_COUNT] = {
     s_EACH_DB ("BEGIN IMMEDIATE"), s_EACH_DB ("COMMIT"), s_EACH_DB ("ROLLBACK"),
@@ -69,9 +74,10 @@ static const struct { audit_db_t db; const char *sql; } s_queries [Q_COUNT] = {
       " user, device, grp, role, broadcast, recipient_count, file_ref, file_size,"
       " retention_days, uuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
       " ?11, ?12, ?13, ?14, ?15)" },
-    { AUDIT_DB_AUDIT, "UPDATE counter SET value = value + ?2 WHERE name = ?1" },
+    { AUDIT_DB_AUDIT, "UPDATE counter SET value = " s_SATURATED ("?2")
+      " WHERE name = ?1" },
     { AUDIT_DB_AUDIT, "INSERT INTO counter (name, value) VALUES (?1, ?2)"
-      " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value" },
+      " ON CONFLICT (name) DO UPDATE SET value = " s_SATURATED ("excluded.value") },
     { AUDIT_DB_AUDIT, "SELECT count(*) FROM counter" },
     { AUDIT_DB_OPS, "INSERT INTO ops (ts, received, client_ip, method, path, status)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
@@ -320,7 +326,7 @@ s_counter_add (const char *name, int64_t delta, void *arg)
 {
     s_counter_pass_t *pass = (s_counter_pass_t *) arg;
     audit_store_t *self = pass->self;
-    if (pass->rc != 0 || delta == 0)
+    if (pass->rc != 0 || delta <= 0)
         return;
     char current [AUDIT_COUNTER_NAME_MAX + 1];
     snprintf (current, sizeof current, "%s", name);

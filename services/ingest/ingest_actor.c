@@ -209,9 +209,13 @@ s_track_seq (self_t *self, const audit_event_t *event)
         zhashx_insert (self->last_seq, event->producer_id, last);
         return;
     }
-    if (event->seq > *last + 1)
-        audit_counters_add2 (self->current->counters, "ingest.gaps",
-                             event->producer_id, (int64_t) (event->seq - *last - 1));
+    //  Written so that nothing wraps: a seq at UINT64_MAX, then a jump
+    //  of 2^64 - 2, is a huge gap (the counter holds at its maximum), not
+    //  a negative one
+    uint64_t missing = event->seq > *last? event->seq - *last - 1: 0;
+    if (missing > 0)
+        audit_counters_add2 (self->current->counters, "ingest.gaps", event->producer_id,
+                             missing > INT64_MAX? INT64_MAX: (int64_t) missing);
     //  A lower seq means the producer restarted: follow it from there
     if (event->seq != *last)
         *last = event->seq;

@@ -4,6 +4,7 @@
     reaches any file. */
 
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <czmq.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -244,4 +245,25 @@ Test (ingest, sigterm_mid_stream_commits_everything_received)
     cr_assert_eq (received, stored + probes, "received %lld, stored %lld + %lld probes",
                   (long long) received, (long long) stored, (long long) probes);
     cr_assert_eq (s_count ("audit.db", "SELECT count(*) FROM counter WHERE name LIKE 'ingest.gaps.%'"), 0);
+}
+
+//  Gaps in a producer's seq are counted; a lower seq is a restart, and a
+//  jump as large as the type allows holds the counter at its maximum
+//  rather than wrapping it below what it was
+Test (ingest, seq_gaps_are_counted_and_never_go_down)
+{
+    const uint64_t seqs [] = { 10, 11, 11, 15, 9, 10, UINT64_MAX, 5, 7 };
+    const int64_t gaps_after [] = { 0, 0, 0, 3, 3, 3, INT64_MAX, INT64_MAX, INT64_MAX };
+    for (size_t index = 0; index < sizeof seqs / sizeof seqs [0]; index++) {
+        test_pack_t *pack = test_pack_event (AUDIT_EVENT_USER_LOGIN, "acme", "admin-1", 2, NULL);
+        test_pack_kv_str (pack, "producer_id", "gappy");
+        test_pack_kv_uint (pack, "seq", seqs [index]);
+        s_send ("audit", pack);
+        test_pack_destroy (&pack);
+        //  The counters go in with the batch that holds the event
+        cr_assert_eq (s_wait_count ("audit.db", "SELECT count(*) FROM event",
+                                    (int64_t) index + 1, 5000), (int64_t) index + 1);
+        cr_expect_eq (s_counter ("ingest.gaps.gappy", gaps_after [index]), gaps_after [index],
+                      "after seq %" PRIu64, seqs [index]);
+    }
 }

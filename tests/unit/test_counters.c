@@ -38,6 +38,27 @@ Test (counters, add_get_clear)
     audit_counters_destroy (NULL);
 }
 
+Test (counters, counters_only_grow_and_hold_at_their_maximum)
+{
+    audit_counters_t *counters = audit_counters_new ();
+    audit_counters_add (counters, "ingest.gaps.p", INT64_MAX - 1);
+    audit_counters_add (counters, "ingest.gaps.p", 5);
+    cr_expect_eq (audit_counters_get (counters, "ingest.gaps.p"), INT64_MAX, "no wrap");
+    audit_counters_add (counters, "ingest.gaps.p", INT64_MAX);
+    cr_expect_eq (audit_counters_get (counters, "ingest.gaps.p"), INT64_MAX);
+    audit_counters_add (counters, "ingest.received", 2);
+    audit_counters_add (counters, "ingest.received", -1);
+    audit_counters_add (counters, "ingest.received", INT64_MIN);
+    cr_expect_eq (audit_counters_get (counters, "ingest.received"), 2, "a negative delta is ignored");
+    //  A merge adds the same way
+    audit_counters_t *other = audit_counters_new ();
+    audit_counters_add (other, "ingest.gaps.p", 7);
+    audit_counters_merge (counters, other);
+    cr_expect_eq (audit_counters_get (counters, "ingest.gaps.p"), INT64_MAX);
+    audit_counters_destroy (&other);
+    audit_counters_destroy (&counters);
+}
+
 Test (counters, merge_moves_every_delta)
 {
     audit_counters_t *self = audit_counters_new ();

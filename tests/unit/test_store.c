@@ -603,6 +603,26 @@ Test (store, counters_are_summed_across_flushes_and_instances)
     free (record);
 }
 
+Test (store, persistent_counters_hold_at_their_maximum)
+{
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    audit_counters_t *counters = audit_counters_new ();
+    audit_counters_add (counters, "ingest.gaps.p", INT64_MAX - 1);
+    cr_assert_eq (audit_store_counters_flush (store, counters), 0);
+    audit_counters_add (counters, "ingest.gaps.p", 5);
+    cr_assert_eq (audit_store_counters_flush (store, counters), 0);
+    cr_expect_eq (s_persisted (store, "ingest.gaps.p"), INT64_MAX);
+    //  Still an integer: SQLite turns an overflowing sum into a REAL
+    sqlite3 *audit = audit_store_db (store, AUDIT_DB_AUDIT);
+    cr_expect_eq (s_sql_int (audit, "SELECT typeof (value) = 'integer' FROM counter"
+                                    " WHERE name = 'ingest.gaps.p'"), 1);
+    audit_counters_add (counters, "ingest.gaps.p", 1);
+    cr_assert_eq (audit_store_counters_flush (store, counters), 0);
+    cr_expect_eq (s_persisted (store, "ingest.gaps.p"), INT64_MAX);
+    audit_counters_destroy (&counters);
+    audit_store_destroy (&store);
+}
+
 Test (store, persistent_counter_names_are_capped)
 {
     audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
