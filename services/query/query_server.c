@@ -106,17 +106,20 @@ s_start (self_t *self)
     return 0;
 }
 
-//  Answer at once that the service is too busy, keeping the envelope
+//  Answer with an error at once, in place of the frames after the envelope
 static void
-s_reply_unavailable (self_t *self, zmsg_t **msg_p)
+s_reply_error (self_t *self, zmsg_t **msg_p, size_t envelope, audit_error_t error,
+               const char *message)
 {
     zmsg_t *msg = *msg_p;
-    zframe_t *body = zmsg_last (msg);
-    zmsg_remove (msg, body);
-    zframe_destroy (&body);
+    while (zmsg_size (msg) > envelope) {
+        zframe_t *frame = zmsg_last (msg);
+        zmsg_remove (msg, frame);
+        zframe_destroy (&frame);
+    }
     query_reply_t reply;
     query_reply_init (&reply);
-    query_reply_fail (&reply, AUDIT_ERROR_UNAVAILABLE, "too many requests waiting; try again");
+    query_reply_fail (&reply, error, "%s", message);
     query_reply_finish (&reply);
     zmsg_addmem (msg, reply.buffer.data, reply.buffer.size);
     query_reply_release (&reply);
@@ -136,21 +139,45 @@ s_dispatch (self_t *self, zmsg_t *msg)
         zlist_append (self->queue, msg);
     else {
         audit_log_warn ("msg=overloaded queued=%zu", zlist_size (self->queue));
-        s_reply_unavailable (self, &msg);
+        s_reply_error (self, &msg, zmsg_size (msg) - 1, AUDIT_ERROR_UNAVAILABLE,
+                       "too many requests waiting; try again");
     }
 }
 
+//  Frames up to and including the first empty one: the identity the
+//  ROUTER put first and the delimiter a REQ client sends before its
+//  request. 0 when there is no delimiter.
+static size_t
+s_envelope_size (zmsg_t *msg)
+{
+    size_t count = 0;
+    for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg)) {
+        count++;
+        if (count > 1 && zframe_size (frame) == 0)
+            return count;
+    }
+    return 0;
+}
+
+//  A request is exactly one frame after the envelope; a message without a
+//  delimiter cannot be answered the REQ way, and is dropped as REP does
 static void
 s_handle_client (self_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->router);
     if (!msg)
         return;
-    //  identity, then the REQ delimiter, then the body: anything shorter
-    //  has nothing to answer
-    if (zmsg_size (msg) < 3) {
+    size_t envelope = s_envelope_size (msg);
+    if (envelope == 0) {
         audit_log_warn ("msg=bad_envelope frames=%zu", zmsg_size (msg));
         zmsg_destroy (&msg);
+        return;
+    }
+    size_t frames = zmsg_size (msg) - envelope;
+    if (frames != 1) {
+        audit_log_warn ("msg=bad_request code=bad_request detail=\"%zu request frames\"", frames);
+        s_reply_error (self, &msg, envelope, AUDIT_ERROR_BAD_REQUEST,
+                       "a request is one frame");
         return;
     }
     s_dispatch (self, msg);

@@ -199,6 +199,49 @@ Test (query, bad_requests_are_answered_and_the_worker_goes_on)
     msgpack_unpacked_destroy (&reply);
 }
 
+//  A request is one frame: more (or none) after the REQ delimiter is one
+//  bad_request frame back, never an echo of what was sent
+Test (query, a_request_of_several_frames_is_one_bad_request)
+{
+    const char *secret_token = s_admin_a;
+    for (int shape = 0; shape < 3; shape++) {
+        zmsg_t *request = zmsg_new ();
+        if (shape == 0) {           //  a good request, then a stray frame
+            zmsg_addstr (request, secret_token);
+            zmsg_addstr (request, "x");
+        }
+        else
+        if (shape == 1) {           //  a frame before a good request
+            zmsg_addstr (request, "hello");
+            zmsg_addmem (request, "\x82\xa1v\x01\xa2op\xa6" "health", 14);
+        }
+        else {                      //  an empty frame in the middle
+            zmsg_addmem (request, "\x82\xa1v\x01\xa2op\xa6" "health", 14);
+            zmsg_addmem (request, "", 0);
+            zmsg_addmem (request, "\x82\xa1v\x01\xa2op\xa7" "catalog", 15);
+        }
+        cr_assert_eq (zmsg_send (&request, s->req), 0);
+        zmsg_t *answer = zmsg_recv (s->req);
+        cr_assert_not_null (answer, "shape %d: answered", shape);
+        cr_expect_eq (zmsg_size (answer), 1, "shape %d: one frame back", shape);
+        zframe_t *frame = zmsg_first (answer);
+        msgpack_unpacked reply;
+        msgpack_unpacked_init (&reply);
+        cr_assert_eq (msgpack_unpack_next (&reply, (const char *) zframe_data (frame),
+                                           zframe_size (frame), NULL), MSGPACK_UNPACK_SUCCESS);
+        cr_expect_str_eq (test_reply_code (&reply), "bad_request", "shape %d", shape);
+        cr_expect_null (memmem (zframe_data (frame), zframe_size (frame),
+                                secret_token, strlen (secret_token)), "the token came back");
+        msgpack_unpacked_destroy (&reply);
+        zmsg_destroy (&answer);
+    }
+    msgpack_unpacked reply;
+    msgpack_unpacked_init (&reply);
+    s_call ("health", NULL, NULL, &reply);
+    cr_assert (s_ok (&reply), "still serving");
+    msgpack_unpacked_destroy (&reply);
+}
+
 //  Follow next_cursor from the first page to the last; every event_id
 //  goes into seen (a duplicate fails the test). Returns the pages read.
 static int
