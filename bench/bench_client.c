@@ -37,19 +37,8 @@ s_now_ns (void)
 static int
 s_shared_open (bench_client_t *self, const char *dir)
 {
-    query_shared_t *shared = &self->shared;
-    size_t len = strlen (self->secret);
-    pthread_mutex_init (&shared->writer_lock, NULL);
-    shared->data_dir = dir;
-    shared->version = "bench";
-    shared->verifier = audit_token_new ((const uint8_t *) self->secret, len, NULL);
-    shared->cursor_key = audit_cursor_key_new_from_bytes (self->secret, len);
-    shared->writer = audit_store_new (dir, AUDIT_STORE_MAINTAINER);
-    bool ready = shared->verifier && shared->cursor_key && shared->writer;
-    for (int db = 0; ready && db < AUDIT_DB_COUNT; db++)
-        ready = (shared->writer_stmts [db] = audit_stmts_new (
-                     audit_store_db (shared->writer, (audit_db_t) db))) != NULL;
-    return ready ? 0 : -1;
+    return query_shared_open (&self->shared, dir, "bench", (const uint8_t *) self->secret,
+                              strlen (self->secret), NULL);
 }
 
 bench_client_t *
@@ -91,12 +80,7 @@ bench_client_destroy (bench_client_t **self_p)
         return;
     s_worker_stop (self);
     query_worker_call_release (&self->call);
-    for (int db = 0; db < AUDIT_DB_COUNT; db++)
-        audit_stmts_destroy (&self->shared.writer_stmts [db]);
-    audit_store_destroy (&self->shared.writer);
-    audit_token_destroy (&self->shared.verifier);
-    audit_cursor_key_destroy (&self->shared.cursor_key);
-    pthread_mutex_destroy (&self->shared.writer_lock);
+    query_shared_close (&self->shared);
     query_reply_release (&self->reply);
     msgpack_unpacked_destroy (&self->unpacked);
     free (self->request);

@@ -21,22 +21,11 @@
 #include "query_names.h"
 #include "query_reply.h"
 #include "query_request.h"
+#include "query_shared.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-//  Shared by every worker thread; read-only after start but for the
-//  writer, which is used under writer_lock
-typedef struct {
-    const char *data_dir;
-    const char *version;
-    audit_token_t *verifier;
-    audit_cursor_key_t *cursor_key;
-    audit_store_t *writer;
-    audit_stmts_t *writer_stmts [AUDIT_DB_COUNT];
-    pthread_mutex_t writer_lock;
-} query_shared_t;
 
 typedef struct {
     const query_request_t *request;

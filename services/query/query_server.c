@@ -117,6 +117,7 @@ s_reply_error (self_t *self, zmsg_t **msg_p, size_t envelope, audit_error_t erro
         zmsg_remove (msg, frame);
         zframe_destroy (&frame);
     }
+    query_tally_error (self->shared->tally, error);
     query_reply_t reply;
     query_reply_init (&reply);
     query_reply_fail (&reply, error, "%s", message);

@@ -1,5 +1,6 @@
 /*  =========================================================================
-    query_stats - the stats op: ingest counters, rows now, janitor totals
+    query_stats - the stats op: ingest counters, rows now, janitor totals,
+    and the query worker's error replies by code
     ========================================================================= */
 
 #include "query_stats.h"
@@ -152,6 +153,22 @@ s_pack_janitor (query_call_t *call, const s_totals_t *totals)
     query_reply_kv_str_or_nil (reply, "last_pass", last >= 0 ? text : NULL);
 }
 
+//  Every error code is listed, with 0 where no reply carried it
+static void
+s_pack_query (query_reply_t *reply, const s_totals_t *totals)
+{
+    query_reply_str (reply, "query");
+    msgpack_pack_map (&reply->packer, 1);
+    query_reply_str (reply, "errors");
+    msgpack_pack_map (&reply->packer, AUDIT_ERROR_COUNT);
+    for (int error = 0; error < AUDIT_ERROR_COUNT; error++) {
+        const char *code = audit_proto_error_code ((audit_error_t) error);
+        char counter [64];
+        snprintf (counter, sizeof counter, "query.errors.%s", code);
+        query_reply_kv_uint (reply, code, (uint64_t) s_total (totals, counter));
+    }
+}
+
 void
 query_stats_run (query_call_t *call)
 {
@@ -165,11 +182,13 @@ query_stats_run (query_call_t *call)
         qsort (totals.rows, totals.count, sizeof *totals.rows, s_compare);
     query_reply_ok (call->reply, 1);
     query_reply_str (call->reply, "stats");
-    msgpack_pack_map (&call->reply->packer, 3);
+    msgpack_pack_map (&call->reply->packer, 4);
     s_pack_ingest (call->reply, &totals);
     if (s_pack_store (call) != 0)
         query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the stores could not be read");
-    else
+    else {
         s_pack_janitor (call, &totals);
+        s_pack_query (call->reply, &totals);
+    }
     free (totals.rows);
 }

@@ -79,6 +79,8 @@ query_worker_answer (query_call_t *call, query_request_t *request,
     else
     if (s_authorise (call, request, &claims) == 0)
         s_handlers [request->op] (call);
+    if (call->reply->failed)
+        query_tally_error (call->shared->tally, call->reply->error);
     query_reply_finish (call->reply);
 }
 
@@ -172,7 +174,19 @@ s_worker_actor (zsock_t *pipe, void *args)
     if (!self)
         audit_log_error ("msg=worker_failed reason=out_of_memory");
     zsock_signal (pipe, 0);
-    while (self) {
+    zpoller_t *poller = self? zpoller_new (pipe, NULL): NULL;
+    while (self && poller) {
+        //  Woken at least every flush interval, so that the last error
+        //  counts reach audit.db while the worker is idle
+        bool ready = zpoller_wait (poller, QUERY_TALLY_FLUSH_MS) == pipe;
+        query_shared_t *shared = self->call.shared;
+        query_tally_flush (shared->tally, shared->writer, &shared->writer_lock,
+                           zclock_mono (), false);
+        if (!ready) {
+            if (zpoller_terminated (poller))
+                break;
+            continue;
+        }
         zmsg_t *msg = zmsg_recv (pipe);
         if (!msg)
             break;
@@ -185,6 +199,7 @@ s_worker_actor (zsock_t *pipe, void *args)
         if (terminated)
             break;
     }
+    zpoller_destroy (&poller);
     s_self_destroy (&self);
 }
 

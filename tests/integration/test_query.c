@@ -541,3 +541,48 @@ Test (query, stats_report_the_counters)
     cr_assert_not_null (test_obj_get (test_obj_get (stats, "janitor"), "last_pass"));
     msgpack_unpacked_destroy (&reply);
 }
+
+//  The error replies of one code, as stats reports them
+static uint64_t
+s_errors (const char *code)
+{
+    msgpack_unpacked reply;
+    msgpack_unpacked_init (&reply);
+    s_call ("stats", s_ops, NULL, &reply);
+    cr_assert (s_ok (&reply), "%s", test_reply_code (&reply));
+    const msgpack_object *errors = test_obj_get (test_obj_get (test_obj_get (&reply.data, "stats"),
+                                                               "query"), "errors");
+    const msgpack_object *count = test_obj_get (errors, code);
+    cr_assert_not_null (count, "stats.query.errors.%s", code);
+    uint64_t value = count->via.u64;
+    msgpack_unpacked_destroy (&reply);
+    return value;
+}
+
+//  Every refusal is counted by its code, and the counts reach stats
+//  within about a second even when no request follows
+Test (query, refused_requests_are_counted_by_code)
+{
+    uint64_t bad = s_errors ("bad_request"), unauthenticated = s_errors ("unauthenticated");
+    uint64_t forbidden = s_errors ("forbidden");
+    cr_expect_eq (s_errors ("internal"), 0);
+    msgpack_unpacked reply;
+    msgpack_unpacked_init (&reply);
+    s_call ("dance", s_admin_a, NULL, &reply);
+    zframe_t *frame = zframe_new ("\xc1", 1);
+    zframe_send (&frame, s->req, 0);
+    zframe_t *answer = zframe_recv (s->req);
+    zframe_destroy (&answer);
+    s_args_t org_a = { { "org_id" }, { "org-a" } };
+    s_call ("list", NULL, &org_a, &reply);
+    cr_assert_str_eq (test_reply_code (&reply), "unauthenticated");
+    s_call ("list", s_admin_b, &org_a, &reply);
+    cr_assert_str_eq (test_reply_code (&reply), "forbidden");
+    msgpack_unpacked_destroy (&reply);
+    int64_t deadline = zclock_mono () + 5000;
+    while (s_errors ("forbidden") < forbidden + 1 && zclock_mono () < deadline)
+        zclock_sleep (50);
+    cr_expect_eq (s_errors ("bad_request"), bad + 2);
+    cr_expect_eq (s_errors ("unauthenticated"), unauthenticated + 1);
+    cr_expect_eq (s_errors ("forbidden"), forbidden + 1);
+}
