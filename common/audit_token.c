@@ -12,6 +12,7 @@
 #include "audit_token.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <jwt.h>
 #include <openssl/crypto.h>
 #include <stdbool.h>
@@ -150,22 +151,31 @@ s_alg_ok (jwt_t *jwt)
         && header_alg && strcmp (header_alg, "HS256") == 0;
 }
 
-//  Read an integer claim from its JSON text. 1 when present and a JSON
-//  integer that fits int64, 0 when absent, -1 for any other value.
+//  Read a NumericDate claim (RFC 7519: seconds, an integer or not) from
+//  its JSON text: digits, with an optional fraction after a point, which
+//  is dropped, or rounds up when round_up (a not-before time), so that a
+//  fraction never makes a token good for longer. 1 when present and
+//  usable, 0 when absent, -1 for any other value (an exponent included).
 static int
-s_claim_int (jwt_t *jwt, const char *name, int64_t *value)
+s_claim_time (jwt_t *jwt, const char *name, bool round_up, int64_t *value)
 {
     char *json = jwt_get_grants_json (jwt, name);
     if (!json)
         return 0;
     const char *digits = json [0] == '-'? json + 1: json;
-    bool ok = digits [0] >= '0' && digits [0] <= '9'
-           && strspn (digits, "0123456789") == strlen (digits);
+    size_t whole = strspn (digits, "0123456789");
+    size_t fraction = digits [whole] == '.'? strspn (digits + whole + 1, "0123456789"): 0;
+    size_t used = whole + (digits [whole] == '.'? 1 + fraction: 0);
+    bool ok = whole > 0 && digits [used] == '\0' && (digits [whole] != '.' || fraction > 0);
     if (ok) {
-        char *end = NULL;
         errno = 0;
-        long long parsed = strtoll (json, &end, 10);
-        ok = errno == 0 && end && *end == '\0';
+        long long parsed = strtoll (json, NULL, 10);
+        ok = errno == 0;
+        bool above = fraction > 0 && strspn (digits + whole + 1, "0") < fraction;
+        if (ok && above && round_up && json [0] != '-') {
+            ok = parsed < LLONG_MAX;
+            parsed++;
+        }
         *value = (int64_t) parsed;
     }
     free (json);
@@ -179,19 +189,19 @@ s_check_times (const audit_token_t *self, jwt_t *jwt, audit_claims_t *claims)
 {
     int64_t now = self->clock (self->clock_arg);
     int64_t nbf = 0, iat = 0;
-    int have = s_claim_int (jwt, "exp", &claims->exp);
+    int have = s_claim_time (jwt, "exp", false, &claims->exp);
     if (have == 0)
         return "missing_exp";
     if (have < 0)
         return "bad_exp";
     if (now - self->leeway_s >= claims->exp)
         return "expired";
-    have = s_claim_int (jwt, "nbf", &nbf);
+    have = s_claim_time (jwt, "nbf", true, &nbf);
     if (have < 0)
         return "bad_nbf";
     if (have > 0 && nbf > now + self->leeway_s)
         return "not_yet_valid";
-    have = s_claim_int (jwt, "iat", &iat);
+    have = s_claim_time (jwt, "iat", true, &iat);
     if (have < 0)
         return "bad_iat";
     if (have > 0 && iat > now + self->leeway_s)
