@@ -310,8 +310,8 @@ s_recv_burst (self_t *self)
 static void
 s_drain (self_t *self)
 {
-    if (!self->sub)
-        return;
+    if (!self->sub || !self->writer)
+        return;                         //  never started: nothing to drain
     void *socket = zsock_resolve (self->sub);
     while (s_recv_one (self, socket) == 0)
         ;

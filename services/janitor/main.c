@@ -55,9 +55,12 @@ main (int argc, char **argv)
     if (rc >= 0)
         return rc;
     int signal_fd = audit_signals_block ();
-    zactor_t *actor = janitor_actor_new (&options);
-    if (signal_fd < 0 || !actor || janitor_actor_start (actor) != 0) {
-        fprintf (stderr, "audit-janitor: cannot start (see the line above)\n");
+    zactor_t *actor = signal_fd < 0? NULL: janitor_actor_new (&options);
+    if (!actor)
+        audit_log_error ("msg=cannot_start reason=\"%s\"",
+                         signal_fd < 0? "signals cannot be blocked": "out of memory");
+    //  A start that fails has logged its one-line reason itself
+    if (!actor || janitor_actor_start (actor) != 0) {
         zactor_destroy (&actor);
         return 1;
     }
