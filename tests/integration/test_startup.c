@@ -1,0 +1,110 @@
+/*  A worker that cannot start exits non-zero with a one-line reason
+    (contract: "Workers"): an endpoint in use, a data directory that is not
+    one, no JWT secret for the query worker. */
+
+#include <criterion/criterion.h>
+#include <czmq.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "test_service.h"
+#include "test_support.h"
+
+static char *s_dir;
+
+static void
+s_setup (void)
+{
+    s_dir = test_tmpdir_new ("startup");
+}
+
+static void
+s_teardown (void)
+{
+    test_tmpdir_destroy (&s_dir);
+}
+
+TestSuite (startup, .init = s_setup, .fini = s_teardown, .timeout = 60);
+
+//  Run program with env until it exits; its status, and the lines it
+//  wrote to stderr in *lines (the last one in last)
+static int
+s_run (const char *program, const char *const *args, const char *const *env,
+       int *lines, char *last, size_t last_size)
+{
+    char log [512];
+    snprintf (log, sizeof log, "%s/%s.log", s_dir, program);
+    remove (log);
+    pid_t pid = test_worker_start (program, args, env, log);
+    cr_assert_gt (pid, 0);
+    int status = test_worker_stop (pid, 0, 15000);
+    FILE *file = fopen (log, "r");
+    cr_assert_not_null (file);
+    char line [1024];
+    *lines = 0;
+    last [0] = 0;
+    while (fgets (line, sizeof line, file)) {
+        (*lines)++;
+        snprintf (last, last_size, "%s", line);
+    }
+    fclose (file);
+    return status;
+}
+
+static void
+s_expect_one_line (const char *program, const char *const *args, const char *const *env,
+                   const char *reason)
+{
+    int lines;
+    char last [1024];
+    int status = s_run (program, args, env, &lines, last, sizeof last);
+    cr_expect_neq (status, 0, "%s exits non-zero", program);
+    cr_expect_neq (status, -1, "%s exits at all", program);
+    cr_expect_eq (lines, 1, "%s wrote %d lines, the last: %s", program, lines, last);
+    cr_expect (strstr (last, "level=error") && strstr (last, reason),
+               "%s: %s lacks %s", program, last, reason);
+}
+
+Test (startup, a_data_directory_that_is_a_file)
+{
+    char file [512], data_dir [600];
+    snprintf (file, sizeof file, "%s/file", s_dir);
+    FILE *touch = fopen (file, "w");
+    cr_assert_not_null (touch);
+    fclose (touch);
+    snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s", file);
+    char ingest [64], query [64];
+    snprintf (ingest, sizeof ingest, "AUDIT_INGEST_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    const char *env [] = { data_dir, ingest, query, "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
+    s_expect_one_line ("audit-ingest", NULL, env, "not a directory");
+    s_expect_one_line ("audit-query", NULL, env, "not a directory");
+    const char *once [] = { "--once", NULL };
+    s_expect_one_line ("audit-janitor", once, env, "not a directory");
+}
+
+Test (startup, an_endpoint_in_use)
+{
+    int port = test_free_port ();
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    zsock_t *holder = zsock_new (ZMQ_PUB);
+    cr_assert_eq (zsock_bind (holder, "%s", endpoint), port);
+    char data_dir [600], ingest [96], query [96];
+    snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/data", s_dir);
+    snprintf (ingest, sizeof ingest, "AUDIT_INGEST_ENDPOINT=%s", endpoint);
+    snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=%s", endpoint);
+    const char *env [] = { data_dir, ingest, query, "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
+    s_expect_one_line ("audit-ingest", NULL, env, "cannot_bind");
+    s_expect_one_line ("audit-query", NULL, env, "bind");
+    zsock_destroy (&holder);
+}
+
+Test (startup, a_query_worker_without_a_secret)
+{
+    char data_dir [600], query [96];
+    snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/data", s_dir);
+    snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    const char *env [] = { data_dir, query, "AUDIT_JWT_SECRET=", "AUDIT_JWT_SECRET_FILE=", NULL };
+    s_expect_one_line ("audit-query", NULL, env, "no JWT secret");
+}
