@@ -3,6 +3,7 @@
     ========================================================================= */
 
 #include "test_support.h"
+#include "audit_counters.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -368,4 +369,21 @@ test_token (const char *secret, const char *role, const char *org,
     audit_token_mint ((const uint8_t *) secret, strlen (secret), &claims, NULL, ttl_s,
                       test_now_ms () / 1000, &token);
     return token;
+}
+
+static void
+s_counter_collect (const char *name, int64_t value, void *arg)
+{
+    audit_counters_add ((audit_counters_t *) arg, name, value);
+}
+
+int64_t
+test_store_counter (audit_store_t *store, const char *name)
+{
+    audit_counters_t *totals = audit_counters_new ();
+    int64_t value = -1;
+    if (totals && audit_store_counters_read (store, s_counter_collect, totals) == 0)
+        value = audit_counters_get (totals, name);
+    audit_counters_destroy (&totals);
+    return value;
 }

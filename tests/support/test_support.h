@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "audit_proto.h"
+#include "audit_store.h"
 
 //  A MessagePack buffer being built
 typedef struct {
@@ -62,6 +63,9 @@ pid_t test_worker_start (const char *program, const char *const *args,
 //  Send sig and wait up to timeout_ms; returns the exit status (0..255),
 //  128+signal when killed, or -1 on timeout (then SIGKILLs it).
 int test_worker_stop (pid_t pid, int sig, int timeout_ms);
+
+//  The persistent total of counter name in store; -1 when it cannot be read
+int64_t test_store_counter (audit_store_t *store, const char *name);
 
 //  A free TCP port on 127.0.0.1, for a worker's endpoint
 int test_free_port (void);

@@ -31,20 +31,10 @@ s_teardown (void)
 
 TestSuite (query_tally, .init = s_setup, .fini = s_teardown);
 
-static void
-s_add (const char *name, int64_t value, void *arg)
-{
-    audit_counters_add ((audit_counters_t *) arg, name, value);
-}
-
 static int64_t
 s_stored (const char *name)
 {
-    audit_counters_t *totals = audit_counters_new ();
-    cr_assert_eq (audit_store_counters_read (s_store, s_add, totals), 0);
-    int64_t value = audit_counters_get (totals, name);
-    audit_counters_destroy (&totals);
-    return value;
+    return test_store_counter (s_store, name);
 }
 
 Test (query_tally, counts_go_in_when_a_flush_is_due)

@@ -555,21 +555,6 @@ Test (store, duplicates_are_stored_once)
 //  --------------------------------------------------------------------------
 //  Counters
 
-static void
-s_collect (const char *name, int64_t value, void *arg)
-{
-    audit_counters_add ((audit_counters_t *) arg, name, value);
-}
-
-static int64_t
-s_persisted (audit_store_t *store, const char *name)
-{
-    audit_counters_t *totals = audit_counters_new ();
-    cr_assert_eq (audit_store_counters_read (store, s_collect, totals), 0);
-    int64_t value = audit_counters_get (totals, name);
-    audit_counters_destroy (&totals);
-    return value;
-}
 
 Test (store, counters_are_summed_across_flushes_and_instances)
 {
@@ -584,7 +569,7 @@ Test (store, counters_are_summed_across_flushes_and_instances)
     cr_expect_eq (audit_counters_size (counters), 0, "cleared once written");
     audit_counters_add (counters, "ingest.received", 2);
     cr_assert_eq (audit_store_counters_flush (store, counters), 0);
-    cr_expect_eq (s_persisted (store, "ingest.received"), 5);
+    cr_expect_eq (test_store_counter (store, "ingest.received"), 5);
 
     //  A second process (the janitor) adds its own deltas alongside
     audit_store_t *other = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
@@ -595,9 +580,9 @@ Test (store, counters_are_summed_across_flushes_and_instances)
     audit_store_destroy (&store);
 
     audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_READER);
-    cr_expect_eq (s_persisted (reader, "ingest.received"), 9);
-    cr_expect_eq (s_persisted (reader, "ingest.rejected.bad_field"), 1);
-    cr_expect_eq (s_persisted (reader, "janitor.deleted.ops"), 6);
+    cr_expect_eq (test_store_counter (reader, "ingest.received"), 9);
+    cr_expect_eq (test_store_counter (reader, "ingest.rejected.bad_field"), 1);
+    cr_expect_eq (test_store_counter (reader, "janitor.deleted.ops"), 6);
     audit_store_destroy (&reader);
     audit_counters_destroy (&counters);
     free (record);
@@ -611,14 +596,14 @@ Test (store, persistent_counters_hold_at_their_maximum)
     cr_assert_eq (audit_store_counters_flush (store, counters), 0);
     audit_counters_add (counters, "ingest.gaps.p", 5);
     cr_assert_eq (audit_store_counters_flush (store, counters), 0);
-    cr_expect_eq (s_persisted (store, "ingest.gaps.p"), INT64_MAX);
+    cr_expect_eq (test_store_counter (store, "ingest.gaps.p"), INT64_MAX);
     //  Still an integer: SQLite turns an overflowing sum into a REAL
     sqlite3 *audit = audit_store_db (store, AUDIT_DB_AUDIT);
     cr_expect_eq (s_sql_int (audit, "SELECT typeof (value) = 'integer' FROM counter"
                                     " WHERE name = 'ingest.gaps.p'"), 1);
     audit_counters_add (counters, "ingest.gaps.p", 1);
     cr_assert_eq (audit_store_counters_flush (store, counters), 0);
-    cr_expect_eq (s_persisted (store, "ingest.gaps.p"), INT64_MAX);
+    cr_expect_eq (test_store_counter (store, "ingest.gaps.p"), INT64_MAX);
     audit_counters_destroy (&counters);
     audit_store_destroy (&store);
 }
@@ -640,7 +625,7 @@ Test (store, persistent_counter_names_are_capped)
     sqlite3 *conn = audit_store_db (store, AUDIT_DB_AUDIT);
     cr_expect_leq (s_sql_int (conn, "SELECT count(*) FROM counter"), 16384 + 1);
     cr_expect_eq (s_sql_int (conn, "SELECT sum (value) FROM counter"), 20000);
-    cr_expect_gt (s_persisted (store, "ingest.gaps.(other)"), 0);
+    cr_expect_gt (test_store_counter (store, "ingest.gaps.(other)"), 0);
     audit_counters_destroy (&counters);
     audit_store_destroy (&store);
 }
@@ -691,7 +676,7 @@ Test (store, a_failing_store_rolls_back_every_store)
     cr_expect_str_eq (text, "actor-2");
     cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event e JOIN org o ON o.id = e.org"
                              " WHERE o.name = 'org-new'"), 1);
-    cr_expect_eq (s_persisted (store, "ingest.received"), 3);
+    cr_expect_eq (test_store_counter (store, "ingest.received"), 3);
     audit_counters_destroy (&counters);
     audit_store_destroy (&store);
     free (records);
