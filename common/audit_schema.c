@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static const char *s_file_names [AUDIT_DB_COUNT] = { "audit.db", "ops.db", "queue.db" };
 
@@ -138,7 +139,8 @@ audit_schema_exec_int (sqlite3 *conn, const char *sql, int64_t *value)
 }
 
 //  One step in one transaction; the version is read again under the write
-//  lock, so that a step another process has just run is not run twice
+//  lock, so that a step another process has just run is not run twice.
+//  0 when it ran, 1 when another process had run it, -1 on failure.
 static int
 s_step (sqlite3 *conn, int64_t version, const char *step)
 {
@@ -146,16 +148,58 @@ s_step (sqlite3 *conn, int64_t version, const char *step)
     if (audit_schema_exec (conn, "BEGIN IMMEDIATE", NULL, 0) != 0)
         return -1;
     int rc = audit_schema_exec_int (conn, "PRAGMA user_version", &current);
-    if (rc == 0 && current == version) {
+    bool run = rc == 0 && current == version;
+    if (run) {
         char bump [64];
         snprintf (bump, sizeof bump, "PRAGMA user_version = %" PRId64, version + 1);
         rc = audit_schema_exec (conn, step, NULL, 0)
           || audit_schema_exec (conn, bump, NULL, 0)? -1: 0;
     }
     if (rc == 0 && audit_schema_exec (conn, "COMMIT", NULL, 0) == 0)
-        return 0;
+        return run? 0: 1;
     audit_schema_exec (conn, "ROLLBACK", NULL, 0);
     return -1;
+}
+
+//  Run the steps from version up to wanted; a worker that waited for
+//  another's migration finds them done (s_step reads the version again).
+//  An upgrade (not the creation of a file) is logged as it starts and
+//  ends: it can take minutes, and the operator should see why.
+static int
+s_run_steps (sqlite3 *conn, audit_db_t db, int64_t version, int wanted)
+{
+    struct timespec start, end;
+    clock_gettime (CLOCK_MONOTONIC, &start);
+    bool upgrade = version > 0;
+    if (upgrade)
+        audit_log_info ("msg=migrating file=%s from=%" PRId64 " to=%d", s_file_names [db],
+                        version, wanted);
+    int ran = 0;
+    for (int64_t step = version; step < wanted; step++) {
+        int rc = s_step (conn, step, s_stores [db].steps [step]);
+        ran += rc == 0;
+        if (rc < 0) {
+            bool busy = sqlite3_errcode (conn) == SQLITE_BUSY;
+            audit_log_error ("msg=\"schema migration failed\" file=%s step=%" PRId64
+                             " reason=\"%s\"", s_file_names [db], step + 1,
+                             busy? "another worker held the write lock too long"
+                                 : sqlite3_errmsg (conn));
+            return -1;
+        }
+    }
+    //  A step that rebuilds a table leaves a WAL as large as the table: it
+    //  is copied and cut back now, at start-up, not in the first short
+    //  transaction of whoever writes next (measured: a janitor COMMIT that
+    //  took 302 ms after the step to version 2 of a 5,000,000-event file)
+    if (audit_schema_exec (conn, "PRAGMA wal_checkpoint (TRUNCATE)", NULL, 0) != 0)
+        audit_log_warn ("msg=\"wal not truncated after migration\" file=%s", s_file_names [db]);
+    clock_gettime (CLOCK_MONOTONIC, &end);
+    if (upgrade)
+        audit_log_info ("msg=migrated file=%s version=%d by=%s ms=%lld", s_file_names [db],
+                        wanted, ran? "this_worker": "another_worker",
+                        (long long) ((end.tv_sec - start.tv_sec) * 1000
+                                   + (end.tv_nsec - start.tv_nsec) / 1000000));
+    return 0;
 }
 
 int
@@ -171,19 +215,5 @@ audit_schema_migrate (sqlite3 *conn, audit_db_t db, bool may_migrate)
                          version, wanted);
         return -1;
     }
-    bool migrated = version < wanted;
-    for (; version < wanted; version++)
-        if (s_step (conn, version, s_stores [db].steps [version]) != 0) {
-            audit_log_error ("msg=\"schema migration failed\" file=%s step=%" PRId64
-                             " reason=\"%s\"", s_file_names [db], version + 1,
-                             sqlite3_errmsg (conn));
-            return -1;
-        }
-    //  A step that rebuilds a table leaves a WAL as large as the table: it
-    //  is copied and cut back now, at start-up, not in the first short
-    //  transaction of whoever writes next (measured: a janitor COMMIT that
-    //  took 302 ms after the step to version 2 of a 5,000,000-event file)
-    if (migrated && audit_schema_exec (conn, "PRAGMA wal_checkpoint (TRUNCATE)", NULL, 0) != 0)
-        audit_log_warn ("msg=\"wal not truncated after migration\" file=%s", s_file_names [db]);
-    return 0;
+    return version < wanted? s_run_steps (conn, db, version, wanted): 0;
 }

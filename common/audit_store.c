@@ -143,7 +143,12 @@ s_open_db (audit_store_t *self, const char *data_dir, audit_db_t db)
     if (!self->conn [db])
         return -1;
     self->db [db] = audit_conn_handle (self->conn [db]);
-    if (audit_schema_migrate (self->db [db], db, self->mode != AUDIT_STORE_READER) != 0)
+    //  Workers start together: the first one migrates, and the others wait
+    //  for it instead of giving up after the usual lock wait
+    audit_conn_busy_limit (self->conn [db], AUDIT_STORE_MIGRATION_WAIT_MS);
+    int rc = audit_schema_migrate (self->db [db], db, self->mode != AUDIT_STORE_READER);
+    audit_conn_busy_limit (self->conn [db], AUDIT_STORE_BUSY_TIMEOUT_MS);
+    if (rc != 0)
         return -1;
     //  After the migration, which may copy every row: until here SQLite's
     //  automatic checkpoint keeps its WAL small

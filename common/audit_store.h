@@ -37,6 +37,10 @@ extern "C" {
 #define AUDIT_STORE_BUSY_TIMEOUT_MS 5000
 //  How often a waiting connection tries the lock again
 #define AUDIT_STORE_BUSY_POLL_US    1000
+//  How long opening a store waits for another worker's schema migration,
+//  which holds the write lock for as long as it copies (audit.db to
+//  version 2: about 3 s per million events)
+#define AUDIT_STORE_MIGRATION_WAIT_MS (10 * 60 * 1000)
 
 typedef enum {
     AUDIT_STORE_WRITER,     //  creates and migrates the files; the ingest worker

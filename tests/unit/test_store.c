@@ -4,6 +4,8 @@
     ========================================================================= */
 
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +333,56 @@ Test (store, a_version_1_file_is_migrated_with_its_event_ids)
     cr_assert_eq (audit_store_write (store, &record, 1, &outcome, NULL), 0);
     cr_expect_eq (outcome, AUDIT_STORE_DUPLICATE);
     cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event"), 2);
+    audit_store_destroy (&store);
+}
+
+//  Another worker's long migration, played by a connection that holds
+//  the write lock for longer than the usual lock wait
+typedef struct {
+    const char *path;
+    int hold_ms;
+    atomic_bool holding;
+} s_holder_t;
+
+static void *
+s_hold_lock (void *arg)
+{
+    s_holder_t *holder = (s_holder_t *) arg;
+    sqlite3 *conn = NULL;
+    sqlite3_open (holder->path, &conn);
+    if (sqlite3_exec (conn, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
+        holder->holding = true;
+        zclock_sleep (holder->hold_ms);
+        sqlite3_exec (conn, "ROLLBACK", NULL, NULL, NULL);
+    }
+    holder->holding = false;
+    sqlite3_close (conn);
+    return NULL;
+}
+
+Test (store, opening_waits_out_another_workers_migration, .timeout = 60)
+{
+    mkdir (s_dir, 0700);
+    char path [512];
+    snprintf (path, sizeof path, "%s/audit.db", s_dir);
+    sqlite3 *old = NULL;
+    cr_assert_eq (sqlite3_open (path, &old), SQLITE_OK);
+    cr_assert_eq (sqlite3_exec (old, s_audit_v1, NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq (sqlite3_exec (old, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (old);
+    s_holder_t holder = { path, AUDIT_STORE_BUSY_TIMEOUT_MS + 1000, false };
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_hold_lock, &holder);
+    while (!holder.holding)
+        zclock_sleep (1);
+    int64_t start = zclock_mono ();
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    int64_t took = zclock_mono () - start;
+    pthread_join (thread, NULL);
+    cr_assert_not_null (store, "gave up after %lld ms", (long long) took);
+    cr_expect_geq (took, AUDIT_STORE_BUSY_TIMEOUT_MS, "it waited for the lock");
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT), "PRAGMA user_version"),
+                  audit_schema_version (AUDIT_DB_AUDIT), "then migrated");
     audit_store_destroy (&store);
 }
 
