@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,9 @@ typedef struct {
     uint64_t min, max;
     const char *help;
 } s_setting_t;
+
+//  Longest value a refusal repeats
+#define S_ECHO_MAX 64
 
 static const s_setting_t s_settings [AUDIT_SET_COUNT] = {
 #define AUDIT_SETTING(NAME, flag, env, def, kind, min, max, help) \
@@ -48,14 +52,58 @@ s_parse_uint (const char *text, uint64_t min, uint64_t max, uint64_t *value)
     return 0;
 }
 
-int
-audit_config_set (audit_config_t *self, audit_setting_t setting, const char *text)
+//  0 when setting accepts text. The log level is checked here, not only
+//  at start-up, so that a bad one is blamed on the flag or variable
+//  that gave it
+static int
+s_check (audit_setting_t setting, const char *text)
 {
     const s_setting_t *row = &s_settings [setting];
     uint64_t ignored;
+    audit_log_level_t level;
     if (strlen (text) >= AUDIT_CONFIG_VALUE_MAX)
         return -1;
-    if (row->kind == S_KIND_UINT && s_parse_uint (text, row->min, row->max, &ignored))
+    if (row->kind == S_KIND_UINT)
+        return s_parse_uint (text, row->min, row->max, &ignored);
+    if (setting == AUDIT_SET_LOG_LEVEL)
+        return audit_log_level_parse (text, &level);
+    return 0;
+}
+
+//  What setting accepts, in words, for the line that refuses a value
+static void
+s_allowed (audit_setting_t setting, char *text, size_t size)
+{
+    const s_setting_t *row = &s_settings [setting];
+    if (setting == AUDIT_SET_LOG_LEVEL)
+        snprintf (text, size, "one of debug, info, warn or error");
+    else
+    if (row->kind == S_KIND_UINT)
+        snprintf (text, size, "a whole number from %" PRIu64 " to %" PRIu64, row->min, row->max);
+    else
+        snprintf (text, size, "text of at most %d bytes", AUDIT_CONFIG_VALUE_MAX - 1);
+}
+
+//  One line: the value, where it came from (a variable or a flag) and what
+//  is allowed. A long value is only measured: text fails only by its
+//  length, and it may be the JWT secret
+static void
+s_refuse (const char *program, audit_setting_t setting, bool from_env, const char *text)
+{
+    const s_setting_t *row = &s_settings [setting];
+    char allowed [96], value [32];
+    s_allowed (setting, allowed, sizeof allowed);
+    size_t len = strlen (text);
+    if (len > S_ECHO_MAX)
+        snprintf (value, sizeof value, "%zu bytes", len);
+    fprintf (stderr, "%s: invalid value %s%s (%s): %s\n", program, from_env ? "in " : "for --",
+             from_env ? row->env : row->flag, len > S_ECHO_MAX ? value : text, allowed);
+}
+
+int
+audit_config_set (audit_config_t *self, audit_setting_t setting, const char *text)
+{
+    if (s_check (setting, text))
         return -1;
     strcpy (self->value [setting], text);
     self->is_set [setting] = true;
@@ -88,7 +136,7 @@ s_load_env (audit_config_t *self, const char *program,
         snprintf (self->value [setting], AUDIT_CONFIG_VALUE_MAX, "%s", row->fallback);
         const char *text = row->env ? getenv (row->env) : NULL;
         if (text && *text && audit_config_set (self, setting, text)) {
-            fprintf (stderr, "%s: invalid value in %s\n", program, row->env);
+            s_refuse (program, setting, true, text);
             return -1;
         }
     }
@@ -121,7 +169,7 @@ s_load_flags (audit_config_t *self, int argc, char **argv, const char *program,
         audit_setting_t setting = used [opt];
         const char *text = s_settings [setting].kind == S_KIND_FLAG ? "1" : optarg;
         if (audit_config_set (self, setting, text)) {
-            fprintf (stderr, "%s: invalid value for --%s\n", program, s_settings [setting].flag);
+            s_refuse (program, setting, false, text);
             return AUDIT_CONFIG_ERROR;
         }
     }
@@ -174,9 +222,11 @@ audit_config_startup (audit_config_t *self, int argc, char **argv,
                                                   used, used_count);
     if (rc != AUDIT_CONFIG_OK)
         return rc == AUDIT_CONFIG_HELP ? 0 : 2;
+    //  A bad level was refused at load, naming its flag or variable; this
+    //  fails only when used does not list LOG_LEVEL
     audit_log_level_t level;
     if (audit_log_level_parse (audit_config_str (self, AUDIT_SET_LOG_LEVEL), &level)) {
-        fprintf (stderr, "%s: invalid value for --log-level\n", program);
+        fprintf (stderr, "%s: no log level: LOG_LEVEL is not among the settings used\n", program);
         return 2;
     }
     audit_log_init (service, level);

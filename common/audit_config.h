@@ -38,6 +38,9 @@ typedef enum {
 
 //  Fill self from defaults, then the environment, then argv, for the
 //  settings listed in used[0..used_count). program and purpose head --help.
+//  A refused value is reported on stderr as "program: invalid value for
+//  --flag (value): what is allowed", or "in VARIABLE" when it came from
+//  the environment.
 audit_config_result_t
     audit_config_load (audit_config_t *self, int argc, char **argv,
                        const char *program, const char *purpose,
@@ -64,7 +67,8 @@ uint64_t
 bool
     audit_config_flag (const audit_config_t *self, audit_setting_t setting);
 
-//  Override one setting by its text; 0, or -1 when the text does not fit.
+//  Override one setting by its text; 0, or -1 when the setting does not
+//  accept it (too long, out of range, not a log level).
 int
     audit_config_set (audit_config_t *self, audit_setting_t setting, const char *text);
 

@@ -2,7 +2,10 @@
 
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "audit_config.h"
 
@@ -55,6 +58,109 @@ Test (config, bad_values_are_refused)
     cr_assert_eq (s_load (&config, 3, range), AUDIT_CONFIG_ERROR);
     char *stray [] = { "test", "extra", NULL };
     cr_assert_eq (s_load (&config, 2, stray), AUDIT_CONFIG_ERROR);
+}
+
+//  stderr into a temporary file while a load runs, so a test can read the
+//  line that refused a value
+static int s_saved_stderr = -1;
+static FILE *s_capture;
+
+static void
+s_capture_start (void)
+{
+    fflush (stderr);
+    s_capture = tmpfile ();
+    cr_assert_not_null (s_capture);
+    s_saved_stderr = dup (STDERR_FILENO);
+    dup2 (fileno (s_capture), STDERR_FILENO);
+}
+
+//  Restore stderr; the first line written meanwhile, without its newline
+static void
+s_capture_end (char *line, size_t size)
+{
+    fflush (stderr);
+    dup2 (s_saved_stderr, STDERR_FILENO);
+    close (s_saved_stderr);
+    rewind (s_capture);
+    if (!fgets (line, (int) size, s_capture))
+        line [0] = 0;
+    line [strcspn (line, "\n")] = 0;
+    fclose (s_capture);
+}
+
+//  Load argv with env (one NAME=value, or NULL) set; the refusal line
+static void
+s_expect_refusal (const char *env, char **argv, int argc, const char *want)
+{
+    char line [256], name [64];
+    const char *equals = env ? strchr (env, '=') : NULL;
+    if (equals) {
+        snprintf (name, sizeof name, "%.*s", (int) (equals - env), env);
+        setenv (name, equals + 1, 1);
+    }
+    audit_config_t config;
+    s_capture_start ();
+    audit_config_result_t rc = s_load (&config, argc, argv);
+    s_capture_end (line, sizeof line);
+    if (equals)
+        unsetenv (name);
+    cr_expect_eq (rc, AUDIT_CONFIG_ERROR, "%s", want);
+    cr_expect_str_eq (line, want);
+}
+
+Test (config, a_refusal_names_the_range_and_where_the_value_came_from)
+{
+    char *zero [] = { "test", "--janitor-interval", "0", NULL };
+    s_expect_refusal (NULL, zero, 3,
+        "test: invalid value for --janitor-interval (0): a whole number from 1 to 86400");
+    char *plain [] = { "test", NULL };
+    s_expect_refusal ("AUDIT_JANITOR_INTERVAL=100000", plain, 1,
+        "test: invalid value in AUDIT_JANITOR_INTERVAL (100000): a whole number from 1 to 86400");
+    s_expect_refusal ("AUDIT_JANITOR_INTERVAL=abc", plain, 1,
+        "test: invalid value in AUDIT_JANITOR_INTERVAL (abc): a whole number from 1 to 86400");
+    //  Text fails only by its length, and may be a secret: measured, not shown
+    char long_dir [AUDIT_CONFIG_VALUE_MAX + 8];
+    memset (long_dir, 'x', sizeof long_dir - 1);
+    long_dir [sizeof long_dir - 1] = 0;
+    char *too_long [] = { "test", "--data-dir", long_dir, NULL };
+    s_expect_refusal (NULL, too_long, 3,
+        "test: invalid value for --data-dir (1031 bytes): text of at most 1023 bytes");
+}
+
+//  audit_config_startup as a worker's main calls it, for the log level
+static int
+s_startup (char **argv, int argc, char *line, size_t size)
+{
+    static const audit_setting_t used [] = { AUDIT_SET_QUERY_THREADS, AUDIT_SET_LOG_LEVEL };
+    audit_config_t config;
+    s_capture_start ();
+    int rc = audit_config_startup (&config, argc, argv, "audit-test", "test", "purpose", used, 2);
+    s_capture_end (line, size);
+    return rc;
+}
+
+Test (config, a_bad_log_level_names_its_variable_or_its_flag)
+{
+    char line [256];
+    char *plain [] = { "audit-test", NULL };
+    setenv ("AUDIT_LOG_LEVEL", "trace", 1);
+    cr_expect_eq (s_startup (plain, 1, line, sizeof line), 2);
+    cr_expect_str_eq (line, "audit-test: invalid value in AUDIT_LOG_LEVEL (trace):"
+                            " one of debug, info, warn or error");
+    unsetenv ("AUDIT_LOG_LEVEL");
+    char *flag [] = { "audit-test", "--log-level", "loud", NULL };
+    cr_expect_eq (s_startup (flag, 3, line, sizeof line), 2);
+    cr_expect_str_eq (line, "audit-test: invalid value for --log-level (loud):"
+                            " one of debug, info, warn or error");
+    setenv ("AUDIT_QUERY_THREADS", "10000", 1);
+    cr_expect_eq (s_startup (plain, 1, line, sizeof line), 2);
+    cr_expect_str_eq (line, "audit-test: invalid value in AUDIT_QUERY_THREADS (10000):"
+                            " a whole number from 0 to 64");
+    unsetenv ("AUDIT_QUERY_THREADS");
+    char *good [] = { "audit-test", "--log-level", "warn", NULL };
+    cr_expect_eq (s_startup (good, 3, line, sizeof line), -1);
+    cr_expect_str_eq (line, "");
 }
 
 Test (config, help_is_not_an_error, .init = cr_redirect_stdout)
