@@ -7,6 +7,8 @@
     ========================================================================= */
 
 #include <czmq.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 #include "audit_config.h"
 #include "audit_log.h"
@@ -20,16 +22,53 @@ static const audit_setting_t s_settings [] = {
     AUDIT_SET_JWT_SECRET, AUDIT_SET_JWT_AUDIENCE, AUDIT_SET_QUERY_THREADS, AUDIT_SET_LOG_LEVEL
 };
 
-//  The secret: from the file when one is named, else from the variable
+//  Why a named secret file gave no secret: the system's reason, else
+//  what is wrong with its size (its content is never shown)
+static void
+s_secret_file_problem (const char *path, char *reason, size_t size)
+{
+    struct stat info;
+    FILE *file = NULL;
+    if (stat (path, &info) != 0)
+        snprintf (reason, size, "%s", strerror (errno));
+    else
+    if (S_ISDIR (info.st_mode))
+        snprintf (reason, size, "%s", strerror (EISDIR));
+    else
+    if (!(file = fopen (path, "rb")))
+        snprintf (reason, size, "%s", strerror (errno));
+    else
+    if (info.st_size <= 2)
+        snprintf (reason, size, "it is empty (or only a line end)");
+    else
+    if (info.st_size > AUDIT_TOKEN_SECRET_MAX)
+        snprintf (reason, size, "it is longer than %d bytes", AUDIT_TOKEN_SECRET_MAX);
+    else
+        snprintf (reason, size, "it cannot be read");
+    if (file)
+        fclose (file);
+}
+
+//  The secret: from the file when one is named, else from the variable.
+//  A named file that gives none is reported as itself: "no JWT secret"
+//  would hide the operator's mistake behind the one they did not make
 static int
 s_load_secret (const audit_config_t *config, uint8_t **secret, size_t *len)
 {
     const char *path = audit_config_str (config, AUDIT_SET_JWT_SECRET_FILE);
     const char *text = audit_config_str (config, AUDIT_SET_JWT_SECRET);
-    if (*path)
-        return audit_token_secret_from_file (path, secret, len);
-    if (*text)
-        return audit_token_secret_from_text (text, secret, len);
+    char reason [128];
+    if (*path && audit_token_secret_from_file (path, secret, len) == 0)
+        return 0;
+    if (*path) {
+        s_secret_file_problem (path, reason, sizeof reason);
+        audit_log_error ("msg=cannot_start reason=\"cannot use the JWT secret file %s: %s\"",
+                         path, reason);
+        return -1;
+    }
+    if (*text && audit_token_secret_from_text (text, secret, len) == 0)
+        return 0;
+    audit_log_error ("msg=cannot_start reason=\"no JWT secret: set AUDIT_JWT_SECRET_FILE or AUDIT_JWT_SECRET\"");
     return -1;
 }
 
@@ -38,10 +77,8 @@ s_shared_init (query_shared_t *shared, const audit_config_t *config)
 {
     uint8_t *secret = NULL;
     size_t len = 0;
-    if (s_load_secret (config, &secret, &len) != 0) {
-        audit_log_error ("msg=cannot_start reason=\"no JWT secret: set AUDIT_JWT_SECRET_FILE or AUDIT_JWT_SECRET\"");
+    if (s_load_secret (config, &secret, &len) != 0)
         return -1;
-    }
     int rc = query_shared_open (shared, audit_config_str (config, AUDIT_SET_DATA_DIR), S_VERSION,
                                 secret, len, audit_config_str (config, AUDIT_SET_JWT_AUDIENCE));
     audit_token_secret_free (&secret, len);
