@@ -1,7 +1,8 @@
 /*  auditctl: what each command line would send, JSON lines in, demo events
     that the real validator accepts, tables out, and an export that is
-    either complete or absent. A scripted REP actor on inproc stands in for
-    the query worker. */
+    either complete or absent; what a refusal and --help tell the operator,
+    in their own words. A scripted REP actor on inproc stands in for the
+    query worker. */
 
 #include <criterion/criterion.h>
 #include <czmq.h>
@@ -126,6 +127,43 @@ s_expect_list (const msgpack_object *map, const char *key, const char *first, co
         ctl_reply_text (&list->via.array.ptr [1], text, sizeof text);
         cr_expect_str_eq (text, second);
     }
+}
+
+//  What goes to a descriptor (stdout or stderr) meanwhile, into a
+//  temporary file, so a test can read what a command printed
+typedef struct {
+    int fd;
+    int saved;
+    FILE *file;
+} s_capture_t;
+
+static void
+s_capture_start (s_capture_t *self, int fd)
+{
+    fflush (stdout);
+    fflush (stderr);
+    self->fd = fd;
+    self->file = tmpfile ();
+    cr_assert_not_null (self->file);
+    self->saved = dup (fd);
+    dup2 (fileno (self->file), fd);
+}
+
+//  Restore the descriptor; the text written meanwhile (kept for the test)
+static const char *
+s_capture_end (s_capture_t *self)
+{
+    fflush (stdout);
+    fflush (stderr);
+    dup2 (self->saved, self->fd);
+    close (self->saved);
+    fseek (self->file, 0, SEEK_END);
+    size_t size = (size_t) ftell (self->file);
+    char *text = s_keep (calloc (size + 1, 1));
+    rewind (self->file);
+    cr_assert_eq (fread (text, 1, size, self->file), size);
+    fclose (self->file);
+    return text;
 }
 
 //  ---------------------------------------------------------------------
@@ -309,6 +347,58 @@ Test (args, endpoints_and_times)
     cr_expect_eq (ctl_args_parse_time ("7w", now, &ms), -1);
     cr_expect_eq (ctl_args_parse_time ("d", now, &ms), -1);
     cr_expect_eq (ctl_args_parse_time ("-7d", now, &ms), -1);
+}
+
+//  The line auditctl prints on stderr for argv, which it must refuse
+static void
+s_expect_refusal_argv (int argc, char **argv, const char *want)
+{
+    ctl_args_t args;
+    s_capture_t capture;
+    s_capture_start (&capture, STDERR_FILENO);
+    ctl_args_result_t rc = ctl_args_parse (&args, argc, argv);
+    const char *said = s_capture_end (&capture);
+    ctl_args_destroy (&args);
+    cr_expect_eq (rc, CTL_ARGS_USAGE, "%s", want);
+    cr_expect_str_eq (said, want);
+}
+
+static void
+s_expect_refusal (const char *line, const char *want)
+{
+    char *copy = s_keep (strdup (line)), *words [64], *save = NULL;
+    int count = 0;
+    words [count++] = (char *) "auditctl";
+    for (char *word = strtok_r (copy, " ", &save); word; word = strtok_r (NULL, " ", &save))
+        words [count++] = word;
+    words [count] = NULL;
+    s_expect_refusal_argv (count, words, want);
+}
+
+Test (args, a_refused_value_says_what_is_allowed)
+{
+    unsetenv ("AUDIT_TOKEN");
+    s_expect_refusal ("list --token T --org a --limit 1001",
+        "auditctl: invalid value for --limit (1001): a whole number from 1 to 1000\n");
+    s_expect_refusal ("export --token T --org a -o f --chunk 0",
+        "auditctl: invalid value for --chunk (0): a whole number from 1 to 50000\n");
+    s_expect_refusal ("retention set --token T --org a --days 0",
+        "auditctl: invalid value for --days (0): a whole number from 1 to 365\n");
+    s_expect_refusal ("retention set --token T --org a --days 366",
+        "auditctl: invalid value for --days (366): a whole number from 1 to 365\n");
+    s_expect_refusal ("token --role org_admin --org a --ttl 0",
+        "auditctl: invalid value for --ttl (0): a whole number from 1 to 31536000\n");
+    s_expect_refusal ("token --role admin",
+        "auditctl: invalid value for --role (admin): one of org_admin, platform_ops or device\n");
+    s_expect_refusal ("list --token T --org a --order up",
+        "auditctl: invalid value for --order (up): asc or desc\n");
+    s_expect_refusal ("publish --demo 3 --rate 5/m",
+        "auditctl: invalid value for --rate (5/m): a whole number from 1 to 10000000,"
+        " optionally followed by /s\n");
+    char *from [] = { "auditctl", "list", "--token", "T", "--org", "a", "--from", "15m ago", NULL };
+    s_expect_refusal_argv (8, from,
+        "auditctl: invalid value for --from (15m ago): RFC 3339 (2026-11-01T00:00:00Z), now,"
+        " or NNs, NNm, NNh or NNd meaning that long ago (15m, 24h, 7d)\n");
 }
 
 //  ---------------------------------------------------------------------
@@ -962,3 +1052,4 @@ Test (query, one_page_notes_the_cursor_and_errors_exit_1)
     free (notes);
     s_server_destroy (&server);
 }
+

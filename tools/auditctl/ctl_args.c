@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "audit_decode.h"
 #include "audit_proto.h"
 #include "audit_time.h"
+#include "audit_token.h"
 
 typedef enum {
     S_FLAG, S_UINT, S_IDENT, S_TIME, S_TYPE, S_CATEGORY, S_ORDER, S_ROLE, S_RATE, S_TEXT
@@ -216,6 +218,47 @@ s_check_value (const s_option_t *row, const char *value, uint64_t *number,
     return -1;
 }
 
+//  "one of a, b or c": the names a ROLE or CATEGORY value may take
+static void
+s_allowed_names (s_kind_t kind, char *text, size_t size)
+{
+    int count = kind == S_ROLE ? AUDIT_ROLE_OTHER : AUDIT_CATEGORY_COUNT;
+    size_t used = (size_t) snprintf (text, size, "one of ");
+    for (int index = 0; index < count && used < size; index++) {
+        const char *name = kind == S_ROLE ? audit_token_role_name ((audit_role_t) index)
+                                          : audit_proto_category_name ((audit_category_t) index);
+        const char *glue = index == 0 ? "" : index + 1 == count ? " or " : ", ";
+        used += (size_t) snprintf (text + used, size - used, "%s%s", glue, name);
+    }
+}
+
+//  What an option accepts, in words, for the line that refuses a value
+static void
+s_allowed (const s_option_t *row, char *text, size_t size)
+{
+    switch (row->kind) {
+        case S_UINT:
+        case S_RATE:
+            snprintf (text, size, "a whole number from %" PRIu64 " to %" PRIu64 "%s", row->min,
+                      row->max, row->kind == S_RATE ? ", optionally followed by /s" : "");
+            return;
+        case S_ROLE:
+        case S_CATEGORY: s_allowed_names (row->kind, text, size); return;
+        case S_IDENT:
+            snprintf (text, size, "an identifier: 1 to %d printable ASCII characters, no space",
+                      AUDIT_IDENT_MAX);
+            return;
+        case S_TIME:
+            snprintf (text, size, "RFC 3339 (2026-11-01T00:00:00Z), now, or NNs, NNm, NNh or NNd"
+                                  " meaning that long ago (15m, 24h, 7d)");
+            return;
+        case S_TYPE: snprintf (text, size, "an event type (auditctl catalog lists them)"); return;
+        case S_ORDER: snprintf (text, size, "asc or desc"); return;
+        case S_TEXT: snprintf (text, size, "a non-empty value"); return;
+        case S_FLAG: snprintf (text, size, "no value"); return;
+    }
+}
+
 //  Record one flag and, when it stands for a request argument, set it
 static int
 s_apply (ctl_args_t *self, ctl_option_t option, const char *value)
@@ -224,8 +267,10 @@ s_apply (ctl_args_t *self, ctl_option_t option, const char *value)
     char normal [2 * AUDIT_IDENT_MAX];      //  longer values fail their check anyway
     value = value ? value : "";
     if (s_check_value (row, value, &self->number [option], normal, sizeof normal)) {
-        fprintf (stderr, "auditctl: invalid value for --%s (%s)\n", row->flag,
-                 row->hint ? row->hint : "no value");
+        char allowed [256];
+        s_allowed (row, allowed, sizeof allowed);
+        fprintf (stderr, "auditctl: invalid value for --%s (%.64s%s): %s\n", row->flag,
+                 *value ? value : "empty", strlen (value) > 64 ? "..." : "", allowed);
         return -1;
     }
     self->given [option] = true;
