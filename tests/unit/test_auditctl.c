@@ -401,6 +401,21 @@ Test (args, a_refused_value_says_what_is_allowed)
         " or NNs, NNm, NNh or NNd meaning that long ago (15m, 24h, 7d)\n");
 }
 
+Test (args, a_first_word_alone_lists_its_subcommands)
+{
+    unsetenv ("AUDIT_TOKEN");
+    s_expect_refusal ("retention",
+        "auditctl: retention needs a subcommand: retention get|set (see auditctl --help)\n");
+    s_expect_refusal ("retention --token T --org a",
+        "auditctl: retention needs a subcommand: retention get|set (see auditctl --help)\n");
+    s_expect_refusal ("mq",
+        "auditctl: mq needs a subcommand: mq fetch|ack (see auditctl --help)\n");
+    s_expect_refusal ("mq list",
+        "auditctl: unknown command 'mq list': mq takes a subcommand: mq fetch|ack"
+        " (see auditctl --help)\n");
+    s_expect_refusal ("frobnicate", "auditctl: unknown command 'frobnicate' (see auditctl --help)\n");
+}
+
 //  ---------------------------------------------------------------------
 //  JSON lines
 

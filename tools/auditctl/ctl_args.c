@@ -388,6 +388,31 @@ s_command_index (int argc, char **argv)
     return at;
 }
 
+//  True when word is the first of two-word commands ("retention"): then
+//  says which second words it takes, and what was given instead
+static bool
+s_needs_subcommand (const char *word, const char *given)
+{
+    char list [128] = "";
+    size_t used = 0, len = strlen (word);
+    for (int index = 0; index < CTL_COMMAND_COUNT && used < sizeof list; index++) {
+        const char *words = s_commands [index].words;
+        const char *space = strchr (words, ' ');
+        if (space && (size_t) (space - words) == len && strncmp (words, word, len) == 0)
+            used += (size_t) snprintf (list + used, sizeof list - used, "%s%s",
+                                       used ? "|" : "", space + 1);
+    }
+    if (used == 0)
+        return false;
+    if (given)
+        fprintf (stderr, "auditctl: unknown command '%s %s': %s takes a subcommand: %s %s"
+                         " (see auditctl --help)\n", word, given, word, word, list);
+    else
+        fprintf (stderr, "auditctl: %s needs a subcommand: %s %s (see auditctl --help)\n",
+                 word, word, list);
+    return true;
+}
+
 //  No command, "help", "--help", or an unknown word
 static ctl_args_result_t
 s_no_command (int argc, char **argv, int at)
@@ -407,9 +432,10 @@ s_no_command (int argc, char **argv, int at)
         ctl_args_usage (stdout);
         return CTL_ARGS_HELP;
     }
-    fprintf (stderr, "auditctl: unknown command '%s%s%s' (see auditctl --help)\n", argv [at],
-             at + 1 < argc && argv [at + 1][0] != '-' ? " " : "",
-             at + 1 < argc && argv [at + 1][0] != '-' ? argv [at + 1] : "");
+    const char *next = at + 1 < argc && argv [at + 1][0] != '-' ? argv [at + 1] : NULL;
+    if (!s_needs_subcommand (argv [at], next))
+        fprintf (stderr, "auditctl: unknown command '%s%s%s' (see auditctl --help)\n", argv [at],
+                 next ? " " : "", next ? next : "");
     return CTL_ARGS_USAGE;
 }
 
