@@ -18,6 +18,7 @@
 #include "ctl_print.h"
 #include "ctl_publish.h"
 #include "ctl_query.h"
+#include "ctl_token.h"
 #include "test_support.h"
 
 #define TOKEN "t0k.e.n"
@@ -62,6 +63,7 @@ TestSuite (print, .fini = s_release);
 TestSuite (reply, .fini = s_release);
 TestSuite (export, .fini = s_release);
 TestSuite (query, .fini = s_release);
+TestSuite (words, .fini = s_release);
 
 //  ---------------------------------------------------------------------
 //  Helpers: parse a command line, decode what it would send
@@ -1065,6 +1067,63 @@ Test (query, one_page_notes_the_cursor_and_errors_exit_1)
     zactor_destroy (&actor);
     free (text);
     free (notes);
+    s_server_destroy (&server);
+}
+
+//  ---------------------------------------------------------------------
+//  Words: one or many, a or an
+
+Test (words, a_or_an_before_the_role)
+{
+    char *token = NULL;
+    s_capture_t capture;
+    s_capture_start (&capture, STDERR_FILENO);
+    cr_expect_eq (ctl_token_mint (NULL, "org_admin", NULL, NULL, NULL, 60, &token), -1);
+    cr_expect_str_eq (s_capture_end (&capture), "auditctl: an org_admin token needs --org\n");
+    s_capture_start (&capture, STDERR_FILENO);
+    cr_expect_eq (ctl_token_mint (NULL, "device", NULL, NULL, NULL, 60, &token), -1);
+    cr_expect_str_eq (s_capture_end (&capture), "auditctl: a device token needs --org\n");
+}
+
+Test (words, kept_one_day_and_one_row_one_chunk)
+{
+    s_server_t *server = s_server_new ();
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &server->replies [0], msgpack_sbuffer_write);
+    msgpack_pack_map (&packer, 3);
+    s_pk_str (&packer, "ok");
+    msgpack_pack_true (&packer);
+    s_pk_str (&packer, "org_id");
+    s_pk_str (&packer, "acme");
+    s_pk_str (&packer, "retention_days");
+    msgpack_pack_uint64 (&packer, 1);
+    s_pack_chunk (&server->replies [1], S_HEADER "a,1\r\n", 1, NULL);
+    server->reply_count = 2;
+    zactor_t *actor = zactor_new (s_server_actor, server);
+    ctl_args_t args;
+    char line [256];
+    snprintf (line, sizeof line, "retention get --token T --org acme --endpoint %s", server->endpoint);
+    cr_assert_eq (s_parse (&args, line), CTL_ARGS_OK);
+    ctl_client_t *client = ctl_client_new (args.endpoint, 2000);
+    char *text = NULL, *progress = NULL;
+    size_t size = 0, progress_size = 0;
+    FILE *out = open_memstream (&text, &size);
+    cr_expect_eq (ctl_query_run (&args, client, out, stderr), CTL_EXIT_OK);
+    fclose (out);
+    cr_expect_str_eq (text, "acme: audit events kept 1 day\n");
+    char *dir = test_tmpdir_new ("auditctl-words"), path [512];
+    snprintf (path, sizeof path, "%s/out.csv", dir);
+    uint64_t rows;
+    out = open_memstream (&progress, &progress_size);
+    cr_expect_eq (ctl_export_run (client, args.request, path, out, &rows), CTL_EXIT_OK);
+    fclose (out);
+    cr_expect (strstr (progress, "export: 1 row, 1 chunk,"), "%s", progress);
+    test_tmpdir_destroy (&dir);
+    ctl_client_destroy (&client);
+    ctl_args_destroy (&args);
+    zactor_destroy (&actor);
+    free (text);
+    free (progress);
     s_server_destroy (&server);
 }
 

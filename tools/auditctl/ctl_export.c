@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl_print.h"
 #include "ctl_query.h"
 
 typedef struct {
@@ -134,8 +135,10 @@ s_progress (FILE *progress, const s_file_t *file, bool done)
 {
     if (!progress)
         return;
-    fprintf (progress, "\rexport: %" PRIu64 " rows, %" PRIu64 " chunks, %.1f MiB%s",
-             file->rows, file->chunks, (double) file->bytes / (1024.0 * 1024.0), done ? "\n" : "");
+    fprintf (progress, "\rexport: %" PRIu64 " %s, %" PRIu64 " %s, %.1f MiB%s",
+             file->rows, ctl_print_plural (file->rows, "row", "rows"),
+             file->chunks, ctl_print_plural (file->chunks, "chunk", "chunks"),
+             (double) file->bytes / (1024.0 * 1024.0), done ? "\n" : "");
     fflush (progress);
 }
 

@@ -310,3 +310,9 @@ ctl_print_catalog (FILE *out, const msgpack_object *event_types, bool json)
                  required, optional);
     }
 }
+
+const char *
+ctl_print_plural (uint64_t count, const char *one, const char *many)
+{
+    return count == 1 ? one : many;
+}

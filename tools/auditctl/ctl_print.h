@@ -13,6 +13,7 @@
 
 #include <msgpack.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -55,6 +56,10 @@ void
 //  The catalog's event_types array: a table, or one JSON line per type.
 void
     ctl_print_catalog (FILE *out, const msgpack_object *event_types, bool json);
+
+//  one when count is 1, else many: "1 day", "2 days", "0 rows".
+const char *
+    ctl_print_plural (uint64_t count, const char *one, const char *many);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include "audit_time.h"
 #include "ctl_client.h"
 #include "ctl_demo.h"
+#include "ctl_print.h"
 
 //  ---------------------------------------------------------------------
 //  Encoding one object
@@ -313,7 +314,8 @@ ctl_publish_run (const ctl_args_t *args)
         if (args->json)
             printf ("{\"sent\":%" PRIu64 ",\"bad_lines\":%" PRIu64 "}\n", sent, bad);
         else
-            printf ("sent %" PRIu64 " messages to %s%s\n", sent, args->endpoint,
+            printf ("sent %" PRIu64 " %s to %s%s\n", sent,
+                    ctl_print_plural (sent, "message", "messages"), args->endpoint,
                     bad ? " (some lines were bad, see above)" : "");
     }
     //  linger (= --timeout) lets what is queued reach the ingest worker

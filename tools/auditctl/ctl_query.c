@@ -120,7 +120,8 @@ s_show_retention (const ctl_args_t *args, const ctl_reply_t *reply, FILE *out)
     if (ctl_reply_uint (ctl_reply_get (reply, "retention_days"), &days) == 0) {
         if (ctl_reply_text (ctl_reply_get (reply, "org_id"), org, sizeof org))
             snprintf (org, sizeof org, "%s", ctl_request_str (args->request, "org_id"));
-        fprintf (out, "%s: audit events kept %" PRIu64 " days\n", org, days);
+        fprintf (out, "%s: audit events kept %" PRIu64 " %s\n", org, days,
+                 ctl_print_plural (days, "day", "days"));
     }
     else
         fprintf (out, "ok\n");

@@ -55,7 +55,8 @@ s_claims (audit_claims_t *claims, const char *role, const char *org,
     if (s_role (role, &claims->role))
         return fprintf (stderr, "auditctl: unknown role %s\n", role), -1;
     if (claims->role != AUDIT_ROLE_PLATFORM_OPS && !org)
-        return fprintf (stderr, "auditctl: a %s token needs --org\n", role), -1;
+        return fprintf (stderr, "auditctl: %s %s token needs --org\n",
+                        strchr ("aeiou", role [0]) ? "an" : "a", role), -1;
     if (claims->role == AUDIT_ROLE_DEVICE && !device)
         return fprintf (stderr, "auditctl: a device token needs --device\n"), -1;
     if (sub)

@@ -14,6 +14,7 @@
 #include "ctl_client.h"
 #include "ctl_export.h"
 #include "ctl_json.h"
+#include "ctl_print.h"
 #include "ctl_publish.h"
 #include "ctl_query.h"
 #include "ctl_token.h"
@@ -33,7 +34,7 @@ s_export (const ctl_args_t *args, ctl_client_t *client)
     }
     else
     if (rc == CTL_EXIT_OK)
-        printf ("%" PRIu64 " rows written to %s\n", rows, path);
+        printf ("%" PRIu64 " %s written to %s\n", rows, ctl_print_plural (rows, "row", "rows"), path);
     return rc;
 }
 
