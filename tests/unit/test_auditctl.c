@@ -418,6 +418,33 @@ Test (args, a_first_word_alone_lists_its_subcommands)
     s_expect_refusal ("frobnicate", "auditctl: unknown command 'frobnicate' (see auditctl --help)\n");
 }
 
+//  What "auditctl COMMAND --help" prints
+static const char *
+s_help (const char *line)
+{
+    ctl_args_t args;
+    s_capture_t capture;
+    s_capture_start (&capture, STDOUT_FILENO);
+    ctl_args_result_t rc = s_parse (&args, line);
+    const char *text = s_capture_end (&capture);
+    ctl_args_destroy (&args);
+    cr_expect_eq (rc, CTL_ARGS_HELP, "%s", line);
+    return text;
+}
+
+Test (args, help_explains_file_format_dash_and_audience)
+{
+    const char *publish = s_help ("publish --help");
+    const char *wanted [] = {
+        "one flat JSON object per line", "\"topic\"  audit (the default), ops or mq",
+        "v (1) and timestamp (now)", "event_id", "message_id", "producer_id and seq",
+        "sent as binary", "check what was stored with: auditctl stats", NULL
+    };
+    for (const char **want = wanted; *want; want++)
+        cr_expect (strstr (publish, *want), "publish --help lacks %s", *want);
+    cr_expect (strstr (s_help ("token --help"), "aud claim\nis AUDIT_JWT_AUDIENCE"));
+}
+
 //  ---------------------------------------------------------------------
 //  JSON lines
 
@@ -1127,3 +1154,41 @@ Test (words, kept_one_day_and_one_row_one_chunk)
     s_server_destroy (&server);
 }
 
+//  A stand-in for the ingest worker: a SUB bound at the endpoint, read
+//  until the pipe says stop (a socket nobody reads never takes in the
+//  connection, so its subscriptions never reach the publisher)
+static void
+s_ingest_actor (zsock_t *pipe, void *endpoint)
+{
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    zsock_set_subscribe (sub, "");
+    zsock_bind (sub, "%s", (const char *) endpoint);
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, sub, NULL);
+    while (zpoller_wait (poller, -1) == sub) {
+        zmsg_t *msg = zmsg_recv (sub);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&sub);
+}
+
+Test (words, sent_one_message_published_not_stored)
+{
+    char endpoint [64], line [256];
+    snprintf (endpoint, sizeof endpoint, "inproc://auditctl-publish-%d", getpid ());
+    zactor_t *ingest = zactor_new (s_ingest_actor, endpoint);
+    ctl_args_t args;
+    snprintf (line, sizeof line, "publish --demo 1 --timeout 2000 --endpoint %s", endpoint);
+    cr_assert_eq (s_parse (&args, line), CTL_ARGS_OK);
+    s_capture_t capture;
+    s_capture_start (&capture, STDOUT_FILENO);
+    int rc = ctl_publish_run (&args);
+    const char *said = s_capture_end (&capture);
+    cr_expect_eq (rc, CTL_EXIT_OK);
+    snprintf (line, sizeof line, "sent 1 message to %s (published, not confirmed stored;"
+                                 " check with: auditctl stats)\n", endpoint);
+    cr_expect_str_eq (said, line);
+    ctl_args_destroy (&args);
+    zactor_destroy (&ingest);
+}

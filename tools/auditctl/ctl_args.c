@@ -49,15 +49,16 @@ typedef struct {
     uint64_t required;
     const char *rest;
     const char *purpose;
+    const char *notes;
 } s_command_t;
 
 #define O(NAME) ((uint64_t) 1 << CTL_OPT_##NAME)
 #define S_GLOBALS (O (ENDPOINT) | O (TOKEN) | O (TIMEOUT) | O (JSON) | O (HELP))
 
 static const s_command_t s_commands [CTL_COMMAND_COUNT] = {
-#define CTL_COMMAND(NAME, words, op, endpoint, token, options, required, rest, purpose) \
+#define CTL_COMMAND(NAME, words, op, endpoint, token, options, required, rest, purpose, notes) \
     [CTL_COMMAND_##NAME] = { words, op, S_ENDPOINT_##endpoint, token, \
-                             (options) | S_GLOBALS, required, rest, purpose },
+                             (options) | S_GLOBALS, required, rest, purpose, notes },
 #include "ctl_commands.def"
 #undef CTL_COMMAND
 };
@@ -111,6 +112,8 @@ s_print_help (FILE *out, ctl_command_t command)
                 fprintf (out, " --%s", s_options [option].flag);
         fputc ('\n', out);
     }
+    if (row->notes)
+        fprintf (out, "\n%s", row->notes);
     fprintf (out, "\nGlobal options:\n");
     for (int option = 0; option < CTL_OPT_COUNT; option++)
         if (S_GLOBALS & ((uint64_t) 1 << option))

@@ -30,7 +30,7 @@ typedef enum {
 } ctl_option_t;
 
 typedef enum {
-#define CTL_COMMAND(NAME, words, op, endpoint, token, options, required, rest, purpose) \
+#define CTL_COMMAND(NAME, words, op, endpoint, token, options, required, rest, purpose, notes) \
     CTL_COMMAND_##NAME,
 #include "ctl_commands.def"
 #undef CTL_COMMAND

@@ -313,10 +313,11 @@ ctl_publish_run (const ctl_args_t *args)
         rc = failed || bad ? CTL_EXIT_USAGE : CTL_EXIT_OK;
         if (args->json)
             printf ("{\"sent\":%" PRIu64 ",\"bad_lines\":%" PRIu64 "}\n", sent, bad);
-        else
-            printf ("sent %" PRIu64 " %s to %s%s\n", sent,
+        else    //  a PUB socket has no receipt: say what "sent" does not mean
+            printf ("sent %" PRIu64 " %s to %s (published, not confirmed stored;"
+                    " check with: auditctl stats)%s\n", sent,
                     ctl_print_plural (sent, "message", "messages"), args->endpoint,
-                    bad ? " (some lines were bad, see above)" : "");
+                    bad ? "; some lines were bad, see above" : "");
     }
     //  linger (= --timeout) lets what is queued reach the ingest worker
     zsock_destroy (&sender.socket);
