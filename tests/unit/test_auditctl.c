@@ -442,6 +442,7 @@ Test (args, help_explains_file_format_dash_and_audience)
     };
     for (const char **want = wanted; *want; want++)
         cr_expect (strstr (publish, *want), "publish --help lacks %s", *want);
+    cr_expect (strstr (s_help ("export --help"), "'-': standard output"));
     cr_expect (strstr (s_help ("token --help"), "aud claim\nis AUDIT_JWT_AUDIENCE"));
 }
 
@@ -1033,6 +1034,51 @@ Test (export, unwritable_place_is_a_usage_error)
     cr_expect_eq (s_export (server, "/nonexistent/dir", 200, &rows), CTL_EXIT_USAGE);
     cr_expect_eq (server->request_count, 0u, "nothing asked before the file can be written");
     s_server_destroy (&server);
+}
+
+Test (export, dash_is_standard_output)
+{
+    char *dir = test_tmpdir_new ("auditctl-export");
+    s_server_t *server = s_server_new ();
+    s_pack_chunk (&server->replies [0], S_HEADER "a,1\r\n", 1, "c1");
+    s_pack_chunk (&server->replies [1], "b,2\r\n", 1, NULL);
+    server->reply_count = 2;
+    zactor_t *actor = zactor_new (s_server_actor, server);
+    ctl_client_t *client = ctl_client_new (server->endpoint, 2000);
+    ctl_request_t *request = ctl_request_new ("export");
+    char *cwd = getcwd (NULL, 0);
+    cr_assert_eq (chdir (dir), 0);              //  where a file named "-" would appear
+    uint64_t rows;
+    s_capture_t capture;
+    s_capture_start (&capture, STDOUT_FILENO);
+    int rc = ctl_export_run (client, request, "-", NULL, &rows);
+    const char *out = s_capture_end (&capture);
+    cr_expect_eq (rc, CTL_EXIT_OK);
+    cr_expect_eq (rows, 2u);
+    cr_expect_str_eq (out, S_HEADER "a,1\r\nb,2\r\n");
+    cr_expect_not (s_exists (dir, "-"));
+    cr_expect_not (s_exists (dir, "-.tmp"));
+    cr_assert_eq (chdir (cwd), 0);
+    free (cwd);
+    ctl_request_destroy (&request);
+    ctl_client_destroy (&client);
+    zactor_destroy (&actor);
+    s_server_destroy (&server);
+    test_tmpdir_destroy (&dir);
+}
+
+Test (export, summary_says_row_or_rows_and_where)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    ctl_export_summary (out, "-", 1, false);
+    ctl_export_summary (out, "out.csv", 2, false);
+    ctl_export_summary (out, "-", 1, true);
+    fclose (out);
+    cr_expect_str_eq (text, "1 row written to standard output\n2 rows written to out.csv\n"
+                            "{\"rows\":1,\"file\":\"-\"}\n");
+    free (text);
 }
 
 Test (query, list_all_follows_cursors)

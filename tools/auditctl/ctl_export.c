@@ -13,12 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl_json.h"
 #include "ctl_print.h"
 #include "ctl_query.h"
 
 typedef struct {
     const char *path;
     char *tmp_path;
+    const char *name;               //  for messages: FILE.tmp or standard output
+    bool to_stdout;                 //  path "-"
     int fd;
     uint64_t rows;
     uint64_t bytes;
@@ -31,10 +34,19 @@ s_file_open (s_file_t *file, const char *path)
     memset (file, 0, sizeof *file);
     file->path = path;
     file->fd = -1;
+    if (strcmp (path, "-") == 0) {
+        //  Nothing to rename into place: the chunks go out as they come
+        fflush (stdout);
+        file->to_stdout = true;
+        file->name = "standard output";
+        file->fd = STDOUT_FILENO;
+        return 0;
+    }
     if (asprintf (&file->tmp_path, "%s.tmp", path) < 0) {
         file->tmp_path = NULL;
         return -1;
     }
+    file->name = file->tmp_path;
     file->fd = open (file->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (file->fd < 0) {
         fprintf (stderr, "auditctl: cannot create %s: %s\n", file->tmp_path, strerror (errno));
@@ -47,7 +59,7 @@ s_file_open (s_file_t *file, const char *path)
 static void
 s_file_abort (s_file_t *file)
 {
-    if (file->fd >= 0) {
+    if (file->fd >= 0 && !file->to_stdout) {
         close (file->fd);
         unlink (file->tmp_path);
     }
@@ -65,7 +77,7 @@ s_file_write (s_file_t *file, const void *data, size_t size)
         if (written < 0 && errno == EINTR)
             continue;
         if (written <= 0) {
-            fprintf (stderr, "error: io: cannot write %s: %s\n", file->tmp_path, strerror (errno));
+            fprintf (stderr, "error: io: cannot write %s: %s\n", file->name, strerror (errno));
             return -1;
         }
         bytes += written, size -= (size_t) written;
@@ -93,6 +105,8 @@ s_fsync_dir (const char *path)
 static int
 s_file_commit (s_file_t *file)
 {
+    if (file->to_stdout)
+        return 0;
     if (fsync (file->fd) != 0 || close (file->fd) != 0) {
         fprintf (stderr, "error: io: cannot sync %s: %s\n", file->tmp_path, strerror (errno));
         file->fd = -2;                  //  closed (or lost): only unlink
@@ -188,4 +202,18 @@ ctl_export_run (ctl_client_t *client, ctl_request_t *request, const char *path,
     *rows_p = file.rows;
     s_file_abort (&file);               //  after a commit: only frees the name
     return rc;
+}
+
+void
+ctl_export_summary (FILE *out, const char *path, uint64_t rows, bool json)
+{
+    if (json) {
+        fprintf (out, "{\"rows\":%" PRIu64 ",\"file\":", rows);
+        ctl_json_write_str (out, path, strlen (path));
+        fprintf (out, "}\n");
+    }
+    else
+        fprintf (out, "%" PRIu64 " %s written to %s\n", rows,
+                 ctl_print_plural (rows, "row", "rows"),
+                 strcmp (path, "-") == 0 ? "standard output" : path);
 }

@@ -7,14 +7,11 @@
     ========================================================================= */
 
 #include <czmq.h>
-#include <inttypes.h>
 #include <unistd.h>
 
 #include "ctl_args.h"
 #include "ctl_client.h"
 #include "ctl_export.h"
-#include "ctl_json.h"
-#include "ctl_print.h"
 #include "ctl_publish.h"
 #include "ctl_query.h"
 #include "ctl_token.h"
@@ -27,14 +24,9 @@ s_export (const ctl_args_t *args, ctl_client_t *client)
     //  A progress line is for a person watching, not for a log file
     FILE *progress = isatty (STDERR_FILENO) ? stderr : NULL;
     int rc = ctl_export_run (client, args->request, path, progress, &rows);
-    if (rc == CTL_EXIT_OK && args->json) {
-        printf ("{\"rows\":%" PRIu64 ",\"file\":", rows);
-        ctl_json_write_str (stdout, path, strlen (path));
-        printf ("}\n");
-    }
-    else
+    //  With -o - standard output is the CSV itself: the summary goes beside it
     if (rc == CTL_EXIT_OK)
-        printf ("%" PRIu64 " %s written to %s\n", rows, ctl_print_plural (rows, "row", "rows"), path);
+        ctl_export_summary (strcmp (path, "-") == 0 ? stderr : stdout, path, rows, args->json);
     return rc;
 }
 
