@@ -51,9 +51,10 @@ s_run (const char *program, const char *const *args, const char *const *env,
     return status;
 }
 
+//  absent: a text the line must not hold (NULL: none)
 static void
 s_expect_one_line (const char *program, const char *const *args, const char *const *env,
-                   const char *reason)
+                   const char *reason, const char *absent)
 {
     int lines;
     char last [1024];
@@ -63,6 +64,7 @@ s_expect_one_line (const char *program, const char *const *args, const char *con
     cr_expect_eq (lines, 1, "%s wrote %d lines, the last: %s", program, lines, last);
     cr_expect (strstr (last, "level=error") && strstr (last, reason),
                "%s: %s lacks %s", program, last, reason);
+    cr_expect (!absent || !strstr (last, absent), "%s: %s holds %s", program, last, absent);
 }
 
 Test (startup, a_data_directory_that_is_a_file)
@@ -77,10 +79,10 @@ Test (startup, a_data_directory_that_is_a_file)
     snprintf (ingest, sizeof ingest, "AUDIT_INGEST_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
     snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
     const char *env [] = { data_dir, ingest, query, "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
-    s_expect_one_line ("audit-ingest", NULL, env, "not a directory");
-    s_expect_one_line ("audit-query", NULL, env, "not a directory");
+    s_expect_one_line ("audit-ingest", NULL, env, "not a directory", NULL);
+    s_expect_one_line ("audit-query", NULL, env, "not a directory", NULL);
     const char *once [] = { "--once", NULL };
-    s_expect_one_line ("audit-janitor", once, env, "not a directory");
+    s_expect_one_line ("audit-janitor", once, env, "not a directory", NULL);
 }
 
 Test (startup, an_endpoint_in_use)
@@ -95,8 +97,8 @@ Test (startup, an_endpoint_in_use)
     snprintf (ingest, sizeof ingest, "AUDIT_INGEST_ENDPOINT=%s", endpoint);
     snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=%s", endpoint);
     const char *env [] = { data_dir, ingest, query, "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
-    s_expect_one_line ("audit-ingest", NULL, env, "cannot_bind");
-    s_expect_one_line ("audit-query", NULL, env, "bind");
+    s_expect_one_line ("audit-ingest", NULL, env, "cannot_bind", NULL);
+    s_expect_one_line ("audit-query", NULL, env, "bind", NULL);
     zsock_destroy (&holder);
 }
 
@@ -106,5 +108,44 @@ Test (startup, a_query_worker_without_a_secret)
     snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/data", s_dir);
     snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
     const char *env [] = { data_dir, query, "AUDIT_JWT_SECRET=", "AUDIT_JWT_SECRET_FILE=", NULL };
-    s_expect_one_line ("audit-query", NULL, env, "no JWT secret");
+    s_expect_one_line ("audit-query", NULL, env, "no JWT secret", NULL);
+}
+
+//  A secret file that is named but gives no secret is reported as itself,
+//  with why; the secret in the environment is not used instead, and the
+//  file's content never shows
+static void
+s_expect_secret_file_refused (const char *path, const char *reason)
+{
+    char data_dir [600], query [96];
+    snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/data", s_dir);
+    snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    const char *env [] = { data_dir, query, "AUDIT_JWT_SECRET=a-usable-secret", NULL };
+    const char *args [] = { "--jwt-secret-file", path, NULL };
+    s_expect_one_line ("audit-query", args, env, reason, "sssssss");
+    s_expect_one_line ("audit-query", args, env, path, "no JWT secret");
+}
+
+static void
+s_write_file (const char *path, char fill, int size)
+{
+    FILE *file = fopen (path, "w");
+    cr_assert_not_null (file);
+    for (int index = 0; index < size; index++)
+        fputc (fill, file);
+    fclose (file);
+}
+
+Test (startup, a_secret_file_that_gives_no_secret_says_why)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/missing", s_dir);
+    s_expect_secret_file_refused (path, "No such file or directory");
+    s_expect_secret_file_refused (s_dir, "Is a directory");
+    snprintf (path, sizeof path, "%s/empty", s_dir);
+    s_write_file (path, '\n', 1);
+    s_expect_secret_file_refused (path, "empty");
+    snprintf (path, sizeof path, "%s/long", s_dir);
+    s_write_file (path, 's', 5000);
+    s_expect_secret_file_refused (path, "longer than 4096 bytes");
 }

@@ -1,8 +1,5 @@
 /*  Flags override the environment, which overrides the defaults; a value
-    refused says what is allowed and whether a flag or a variable gave it;
-    and the query worker says why the JWT secret file it was given is of
-    no use (the setting's one consumer whose reason only main can give;
-    tests/integration/test_startup.c covers the rest of start-up). */
+    refused says what is allowed and whether a flag or a variable gave it */
 
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
@@ -12,7 +9,6 @@
 #include <unistd.h>
 
 #include "audit_config.h"
-#include "test_support.h"
 
 static const audit_setting_t s_used [] = {
     AUDIT_SET_DATA_DIR, AUDIT_SET_INGEST_ENDPOINT, AUDIT_SET_JANITOR_INTERVAL, AUDIT_SET_ONCE
@@ -173,55 +169,4 @@ Test (config, help_is_not_an_error, .init = cr_redirect_stdout)
     audit_config_t config;
     char *argv [] = { "test", "--help", NULL };
     cr_assert_eq (s_load (&config, 2, argv), AUDIT_CONFIG_HELP);
-}
-
-//  audit-query given path as --jwt-secret-file (and a usable secret in the
-//  environment, which must not be used instead): exit 1, one line naming
-//  the file and reason, and never the file's content
-static void
-s_expect_secret_file_refused (const char *dir, const char *path, const char *reason)
-{
-    char log [512], data_dir [600], query [96], line [1024] = "";
-    snprintf (log, sizeof log, "%s/query.log", dir);
-    remove (log);                           //  the worker appends to it
-    snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/data", dir);
-    snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
-    const char *env [] = { data_dir, query, "AUDIT_JWT_SECRET=a-usable-secret", NULL };
-    const char *args [] = { "--jwt-secret-file", path, NULL };
-    pid_t pid = test_worker_start ("audit-query", args, env, log);
-    cr_assert_gt (pid, 0);
-    cr_expect_eq (test_worker_stop (pid, 0, 15000), 1, "%s", path);
-    FILE *file = fopen (log, "r");
-    cr_assert_not_null (file);
-    cr_expect_not_null (fgets (line, sizeof line, file));
-    cr_expect_null (fgets (line + strlen (line), (int) (sizeof line - strlen (line)), file),
-                    "one line only: %s", line);
-    fclose (file);
-    cr_expect (strstr (line, "level=error") && strstr (line, path) && strstr (line, reason),
-               "%s lacks %s", line, reason);
-    cr_expect_null (strstr (line, "no JWT secret"), "%s", line);
-    cr_expect_null (strstr (line, "sssssss"), "the content is never shown: %s", line);
-}
-
-Test (config, a_named_secret_file_that_gives_no_secret_says_why)
-{
-    char *dir = test_tmpdir_new ("config-secret");
-    char path [512];
-    snprintf (path, sizeof path, "%s/missing", dir);
-    s_expect_secret_file_refused (dir, path, "No such file or directory");
-    s_expect_secret_file_refused (dir, dir, "Is a directory");
-    snprintf (path, sizeof path, "%s/empty", dir);
-    FILE *file = fopen (path, "w");
-    cr_assert_not_null (file);
-    fputs ("\n", file);
-    fclose (file);
-    s_expect_secret_file_refused (dir, path, "empty");
-    snprintf (path, sizeof path, "%s/long", dir);
-    file = fopen (path, "w");
-    cr_assert_not_null (file);
-    for (int index = 0; index < 5000; index++)
-        fputc ('s', file);
-    fclose (file);
-    s_expect_secret_file_refused (dir, path, "longer than 4096 bytes");
-    test_tmpdir_destroy (&dir);
 }
