@@ -300,15 +300,26 @@ static const char *s_audit_v1 =
     "  (1, 1795000000002, 1795000000003, 0, 1, 2, 3, randomblob (16));"
     "PRAGMA user_version = 1;";
 
-Test (store, a_version_1_file_is_migrated_with_its_event_ids)
+//  A store file as an older version left it: made by sql in s_dir, in WAL
+//  mode as the workers leave it; its path in path when not NULL
+static void
+s_old_file (const char *name, const char *sql, char *path, size_t size)
 {
     mkdir (s_dir, 0700);
-    char path [512];
-    snprintf (path, sizeof path, "%s/audit.db", s_dir);
+    char file [512];
+    snprintf (file, sizeof file, "%s/%s", s_dir, name);
     sqlite3 *old = NULL;
-    cr_assert_eq (sqlite3_open (path, &old), SQLITE_OK);
-    cr_assert_eq (sqlite3_exec (old, s_audit_v1, NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq (sqlite3_open (file, &old), SQLITE_OK);
+    cr_assert_eq (sqlite3_exec (old, sql, NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq (sqlite3_exec (old, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close (old);
+    if (path)
+        snprintf (path, size, "%s", file);
+}
+
+Test (store, a_version_1_file_is_migrated_with_its_event_ids)
+{
+    s_old_file ("audit.db", s_audit_v1, NULL, 0);
     audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
     cr_assert_not_null (store);
     sqlite3 *audit = audit_store_db (store, AUDIT_DB_AUDIT);
@@ -362,14 +373,8 @@ s_hold_lock (void *arg)
 
 Test (store, opening_waits_out_another_workers_migration, .timeout = 60)
 {
-    mkdir (s_dir, 0700);
     char path [512];
-    snprintf (path, sizeof path, "%s/audit.db", s_dir);
-    sqlite3 *old = NULL;
-    cr_assert_eq (sqlite3_open (path, &old), SQLITE_OK);
-    cr_assert_eq (sqlite3_exec (old, s_audit_v1, NULL, NULL, NULL), SQLITE_OK);
-    cr_assert_eq (sqlite3_exec (old, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close (old);
+    s_old_file ("audit.db", s_audit_v1, path, sizeof path);
     s_holder_t holder = { path, AUDIT_STORE_BUSY_TIMEOUT_MS + 1000, false };
     pthread_t thread;
     pthread_create (&thread, NULL, s_hold_lock, &holder);
@@ -400,13 +405,7 @@ static const char *s_queue_v1 =
 
 Test (store, a_version_1_queue_is_migrated_with_its_messages)
 {
-    mkdir (s_dir, 0700);
-    char path [512];
-    snprintf (path, sizeof path, "%s/queue.db", s_dir);
-    sqlite3 *old = NULL;
-    cr_assert_eq (sqlite3_open (path, &old), SQLITE_OK);
-    cr_assert_eq (sqlite3_exec (old, s_queue_v1, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close (old);
+    s_old_file ("queue.db", s_queue_v1, NULL, 0);
     audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
     cr_assert_not_null (store);
     sqlite3 *queue = audit_store_db (store, AUDIT_DB_QUEUE);
