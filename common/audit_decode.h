@@ -23,8 +23,11 @@ extern "C" {
 //  How many dropped key names one message reports (more are still counted
 //  in dropped_total, and reported as the name AUDIT_DECODE_KEY_OTHER)
 #define AUDIT_DECODE_DROPPED_MAX   16
-//  Longest key name reported as itself; longer or non-printable names are
-//  reported as AUDIT_DECODE_KEY_OTHER so that no content hides in a key
+//  Longest key name reported as itself. A dropped key is reported as itself
+//  only when it is shaped like a field name (an ASCII letter or '_', then
+//  letters, digits, '_' or '-', at most this long); any other key, a value
+//  put in key position say, is reported as AUDIT_DECODE_KEY_OTHER so that
+//  no content hides in a key
 #define AUDIT_DECODE_KEY_NAME_MAX  64
 #define AUDIT_DECODE_KEY_OTHER     "(other)"
 

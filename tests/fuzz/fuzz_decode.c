@@ -25,6 +25,20 @@
 //  2026-11-26T09:47:19.123Z
 #define FUZZ_NOW_MS 1795686439123LL
 
+//  A dropped key is named only when shaped like a field name (a letter or
+//  '_', then letters, digits, '_' or '-'); anything else is "(other)"
+#define FUZZ_HEAD "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
+#define FUZZ_TAIL FUZZ_HEAD "0123456789-"
+
+static bool
+s_name_is_safe (const char *name)
+{
+    if (strcmp (name, AUDIT_DECODE_KEY_OTHER) == 0)
+        return true;
+    return name [0] && strchr (FUZZ_HEAD, name [0])
+        && strspn (name, FUZZ_TAIL) == strlen (name);
+}
+
 static void
 s_check_info (const audit_decode_info_t *info, int rc)
 {
@@ -38,7 +52,8 @@ s_check_info (const audit_decode_info_t *info, int rc)
     if (strlen (info->event_id) != 0 && strlen (info->event_id) != AUDIT_UUID_TEXT_LEN)
         abort ();
     for (uint32_t index = 0; index < info->dropped_count; index++)
-        if (strlen (info->dropped [index]) > AUDIT_DECODE_KEY_NAME_MAX)
+        if (strlen (info->dropped [index]) > AUDIT_DECODE_KEY_NAME_MAX
+        ||  !s_name_is_safe (info->dropped [index]))
             abort ();
 }
 

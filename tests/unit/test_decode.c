@@ -630,6 +630,44 @@ Test (decode, keys_the_type_does_not_allow_are_dropped_and_named)
     cr_assert_eq (s_record.u.event.present, 0);
 }
 
+//  The one key dropped from a user_login event that carries it
+static const char *
+s_dropped_as (const char *key)
+{
+    const pair_t extra = STR (key, "SECRET");
+    int outcome = EVENT_OUTCOME (s_event (AUDIT_EVENT_USER_LOGIN, NULL, &extra, 1));
+    cr_assert_eq (outcome, ACCEPTED, "%s", key);
+    cr_assert_eq (s_info.dropped_count, 1, "%s", key);
+    return s_info.dropped [0];
+}
+
+Test (decode, a_dropped_key_shaped_like_a_field_name_is_named)
+{
+    const char *names [] = { "password", "message_body", "userEmail", "x-forwarded-for",
+                             "_internal", "extra_15", "a", "_" };
+    for (size_t index = 0; index < sizeof names / sizeof names [0]; index++)
+        cr_assert_str_eq (s_dropped_as (names [index]), names [index]);
+    char longest [AUDIT_DECODE_KEY_NAME_MAX + 2];
+    memset (longest, 'k', sizeof longest);
+    longest [AUDIT_DECODE_KEY_NAME_MAX] = 0;
+    cr_assert_str_eq (s_dropped_as (longest), longest);
+    longest [AUDIT_DECODE_KEY_NAME_MAX] = 'k';
+    longest [AUDIT_DECODE_KEY_NAME_MAX + 1] = 0;
+    cr_assert_str_eq (s_dropped_as (longest), AUDIT_DECODE_KEY_OTHER);
+}
+
+//  Mutated bodies put values in key position: such a key is an identifier
+//  by the contract's rule, but must not reach counters or logs as a name
+Test (decode, a_dropped_key_shaped_like_a_value_is_other)
+{
+    const char *values [] = { "/a/b?x=1", "10.0.0.1", "fe80::1", "2026-11-26T10:00:00Z",
+                              UUID_LOWER, "someone@example.com", "example.com", "-x",
+                              "1abc", "a.b", "a b", "a\tb", "caf\xc3\xa9", "x=1" };
+    for (size_t index = 0; index < sizeof values / sizeof values [0]; index++)
+        cr_assert_str_eq (s_dropped_as (values [index]), AUDIT_DECODE_KEY_OTHER,
+                          "%s", values [index]);
+}
+
 Test (decode, a_known_field_before_event_type_is_still_dropped)
 {
     const pair_t base [] = {
