@@ -30,6 +30,25 @@ s_pack_message (msgpack_packer *packer, sqlite3_stmt *stmt)
     msgpack_pack_bin_with_body (packer, payload, size);
 }
 
+//  Pack rows oldest first until the next payload would pass the budget;
+//  the first always goes in, else a message larger than the budget could
+//  never be delivered. The SQLite result that ended the loop.
+static int
+s_pack_messages (sqlite3_stmt *stmt, msgpack_packer *packer, uint32_t *count)
+{
+    size_t bytes = 0;
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        size_t size = (size_t) sqlite3_column_bytes (stmt, 2);
+        if (*count > 0 && bytes + size > QUERY_MQ_REPLY_BYTES_MAX)
+            return SQLITE_DONE;
+        s_pack_message (packer, stmt);
+        bytes += size;
+        (*count)++;
+    }
+    return rc;
+}
+
 void
 query_mq_fetch (query_call_t *call)
 {
@@ -49,11 +68,7 @@ query_mq_fetch (query_call_t *call)
     msgpack_packer packer;
     msgpack_packer_init (&packer, &messages, msgpack_sbuffer_write);
     uint32_t count = 0;
-    int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        s_pack_message (&packer, stmt);
-        count++;
-    }
+    int rc = s_pack_messages (stmt, &packer, &count);
     sqlite3_reset (stmt);
     if (rc != SQLITE_DONE)
         query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the store could not be read");

@@ -109,7 +109,8 @@ Test (ops_mq, operational_records_carry_no_identity)
 }
 
 static void
-s_publish_mq (const char *device, const char *payload, int64_t ago_ms, char *id)
+s_publish_mq_sized (const char *device, const void *payload, size_t size, int64_t ago_ms,
+                    char *id)
 {
     char now [AUDIT_TIME_TEXT_SIZE];
     audit_time_format (test_now_ms () - ago_ms, now);
@@ -122,10 +123,16 @@ s_publish_mq (const char *device, const char *payload, int64_t ago_ms, char *id)
     test_pack_kv_str (pack, "device_id", device);
     test_pack_kv_str (pack, "timestamp", now);
     test_pack_str (pack, "payload");
-    msgpack_pack_bin (&pack->packer, strlen (payload));
-    msgpack_pack_bin_body (&pack->packer, payload, strlen (payload));
+    msgpack_pack_bin (&pack->packer, size);
+    msgpack_pack_bin_body (&pack->packer, payload, size);
     test_service_publish (s, "mq", pack);
     test_pack_destroy (&pack);
+}
+
+static void
+s_publish_mq (const char *device, const char *payload, int64_t ago_ms, char *id)
+{
+    s_publish_mq_sized (device, payload, strlen (payload), ago_ms, id);
 }
 
 typedef struct {
@@ -206,5 +213,108 @@ Test (ops_mq, messages_are_fetched_in_the_order_they_were_queued)
         cr_expect (test_obj_str_eq (test_obj_get (&messages->via.array.ptr [index], "message_id"),
                                     ids [expected [index]]), "message %d", index);
     msgpack_unpacked_destroy (&reply);
+    free (token);
+}
+
+//  What query_mq.h names QUERY_MQ_REPLY_BYTES_MAX (not linked here)
+#define S_REPLY_BYTES_MAX   (8 * 1024 * 1024)
+//  Enough largest payloads that all of them pass the budget
+#define S_BIG_COUNT         40
+
+typedef struct {
+    const char *device;
+    const msgpack_object *ack;          //  the messages to acknowledge, or NULL
+} s_loop_args_t;
+
+//  mq_fetch with the largest limit, or mq_ack of every message of a fetch
+static void
+s_fill_loop (test_pack_t *pack, void *arg)
+{
+    const s_loop_args_t *args = (const s_loop_args_t *) arg;
+    test_pack_kv_str (pack, "org_id", "org-a");
+    test_pack_kv_str (pack, "device_id", args->device);
+    if (!args->ack) {
+        test_pack_kv_uint (pack, "limit", 1000);
+        return;
+    }
+    test_pack_str (pack, "message_ids");
+    msgpack_pack_array (&pack->packer, args->ack->via.array.size);
+    for (uint32_t index = 0; index < args->ack->via.array.size; index++) {
+        const msgpack_object *id = test_obj_get (&args->ack->via.array.ptr [index], "message_id");
+        msgpack_pack_str_with_body (&pack->packer, id->via.str.ptr, id->via.str.size);
+    }
+}
+
+//  Check one fetch's messages are the next ones, oldest first, within the
+//  budget; counts each delivery in seen and returns how many came
+static uint32_t
+s_check_batch (const msgpack_object *messages, char ids [][37], int *seen, int *next)
+{
+    size_t bytes = 0;
+    for (uint32_t index = 0; index < messages->via.array.size; index++) {
+        const msgpack_object *message = &messages->via.array.ptr [index];
+        const msgpack_object *payload = test_obj_get (message, "payload");
+        cr_assert_lt (*next, S_BIG_COUNT, "more messages than were queued");
+        cr_assert (test_obj_str_eq (test_obj_get (message, "message_id"), ids [*next]),
+                   "message %d in order", *next);
+        cr_assert_eq (payload->via.bin.size, AUDIT_MQ_PAYLOAD_MAX);
+        cr_assert_eq ((unsigned char) payload->via.bin.ptr [0], (unsigned char) *next);
+        bytes += payload->via.bin.size;
+        seen [(*next)++]++;
+    }
+    cr_assert_leq (bytes, S_REPLY_BYTES_MAX, "%zu payload bytes in one reply", bytes);
+    return messages->via.array.size;
+}
+
+//  One round of a device's loop: fetch with the largest limit, check the
+//  batch, acknowledge all of it; how many messages came
+static uint32_t
+s_fetch_and_ack (const char *token, char ids [][37], int *seen, int *next)
+{
+    msgpack_unpacked reply, ack_reply;
+    msgpack_unpacked_init (&reply);
+    msgpack_unpacked_init (&ack_reply);
+    s_loop_args_t fetch = { "kiosk", NULL };
+    test_service_call (s, "mq_fetch", token, 3, s_fill_loop, &fetch, &reply);
+    cr_assert (s_ok (&reply), "%s", test_reply_code (&reply));
+    const msgpack_object *messages = test_obj_get (&reply.data, "messages");
+    uint32_t got = s_check_batch (messages, ids, seen, next);
+    if (got > 0) {
+        //  The fetch's reply stays valid while the ack request is packed
+        s_loop_args_t ack = { "kiosk", messages };
+        test_service_call (s, "mq_ack", token, 3, s_fill_loop, &ack, &ack_reply);
+        cr_assert (s_ok (&ack_reply), "%s", test_reply_code (&ack_reply));
+        cr_assert_eq (test_obj_get (&ack_reply.data, "deleted")->via.u64, got);
+    }
+    msgpack_unpacked_destroy (&ack_reply);
+    msgpack_unpacked_destroy (&reply);
+    return got;
+}
+
+//  A reply holds a bounded number of payload bytes, not limit x 256 KiB;
+//  fetch and ack in a loop still delivers every message once, in order
+Test (ops_mq, a_fetch_is_bounded_by_payload_bytes)
+{
+    static char payload [AUDIT_MQ_PAYLOAD_MAX];
+    char ids [S_BIG_COUNT][37];
+    for (int index = 0; index < S_BIG_COUNT; index++) {
+        memset (payload, index, sizeof payload);
+        s_publish_mq_sized ("kiosk", payload, sizeof payload,
+                            (S_BIG_COUNT - index) * 1000, ids [index]);
+    }
+    cr_assert_eq (test_service_wait_count (s, "queue.db", "SELECT count(*) FROM message",
+                                           S_BIG_COUNT, 30000), S_BIG_COUNT);
+    char *token = test_token (TEST_SECRET, "device", "org-a", "kiosk", 600);
+    int seen [S_BIG_COUNT] = { 0 };
+    int next = 0;
+    uint32_t first = s_fetch_and_ack (token, ids, seen, &next);
+    cr_assert (first >= 1 && first < S_BIG_COUNT, "the first fetch gave %u of %d",
+               first, S_BIG_COUNT);
+    //  Each round delivers at least one message, so this many always suffice
+    for (int round = 0; round < S_BIG_COUNT && s_fetch_and_ack (token, ids, seen, &next); round++)
+        ;
+    for (int index = 0; index < S_BIG_COUNT; index++)
+        cr_expect_eq (seen [index], 1, "message %d delivered %d times", index, seen [index]);
+    cr_assert_eq (test_service_count (s, "queue.db", "SELECT count(*) FROM message"), 0);
     free (token);
 }
