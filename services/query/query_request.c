@@ -47,6 +47,7 @@ typedef struct {
     uint32_t types_mask, categories_mask;
     uint64_t number [QUERY_ARG_COUNT];  //  UINT arguments, checked per op
     bool has_v, has_op;
+    bool has_nul;                       //  a str read held a NUL byte
     audit_error_t error;
     char *message;
     size_t message_size;
@@ -70,7 +71,9 @@ s_fail (s_state_t *state, audit_error_t error, const char *format, ...)
 }
 
 //  A str into a NUL-terminated buffer of size bytes: its length, or -1 when
-//  the value is not a str (nothing consumed), or -2 when it does not fit
+//  the value is not a str (nothing consumed), or -2 when it does not fit,
+//  or -3 when it holds a NUL byte: copied, it would be cut short there, and
+//  "cursor\0junk" would pass as the cursor, "\0junk" as no cursor at all
 static int
 s_read_text (s_state_t *state, char *out, size_t size)
 {
@@ -80,6 +83,10 @@ s_read_text (s_state_t *state, char *out, size_t size)
         return -1;
     if (len >= size)
         return -2;
+    if (memchr (text, 0, len)) {
+        state->has_nul = true;
+        return -3;
+    }
     memcpy (out, text, len);
     out [len] = 0;
     return (int) len;
@@ -244,9 +251,41 @@ s_read_arg (s_state_t *state, query_arg_t arg)
 }
 
 static int
-s_read_envelope (s_state_t *state, const char *key, uint32_t len, bool *handled)
+s_read_op (s_state_t *state)
+{
+    char name [32];
+    state->has_op = true;
+    int read = s_read_text (state, name, sizeof name);
+    if (read == -3)
+        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "op must not contain a NUL byte");
+    if (read < 0)
+        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "op must be a known op name");
+    for (int op = 0; op < QUERY_OP_COUNT; op++)
+        if (strcmp (name, s_ops [op].name) == 0) {
+            state->request->op = (query_op_t) op;
+            return 0;
+        }
+    return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "unknown op");
+}
+
+//  A token that is not a string is as good as none: unauthenticated. One
+//  with a NUL byte is refused rather than cut short to a valid token.
+static int
+s_read_token (s_state_t *state)
 {
     query_request_t *request = state->request;
+    int read = s_read_text (state, request->token, sizeof request->token);
+    request->has_token = read > 0;
+    if (read == -3)
+        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "token must not contain a NUL byte");
+    if (read == -1 && audit_mp_skip (&state->reader) != AUDIT_MP_OK)
+        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "request is not valid MessagePack");
+    return 0;
+}
+
+static int
+s_read_envelope (s_state_t *state, const char *key, uint32_t len, bool *handled)
+{
     *handled = true;
     if (len == 1 && key [0] == 'v') {
         uint64_t v;
@@ -255,26 +294,10 @@ s_read_envelope (s_state_t *state, const char *key, uint32_t len, bool *handled)
             return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "unsupported version: v must be 1");
         return 0;
     }
-    if (len == 2 && memcmp (key, "op", 2) == 0) {
-        char name [32];
-        state->has_op = true;
-        if (s_read_text (state, name, sizeof name) < 0)
-            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "op must be a known op name");
-        for (int op = 0; op < QUERY_OP_COUNT; op++)
-            if (strcmp (name, s_ops [op].name) == 0) {
-                request->op = (query_op_t) op;
-                return 0;
-            }
-        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "unknown op");
-    }
-    if (len == 5 && memcmp (key, "token", 5) == 0) {
-        //  A token that is not a string is as good as none: unauthenticated
-        int read = s_read_text (state, request->token, sizeof request->token);
-        request->has_token = read > 0;
-        if (read == -1 && audit_mp_skip (&state->reader) != AUDIT_MP_OK)
-            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "request is not valid MessagePack");
-        return 0;
-    }
+    if (len == 2 && memcmp (key, "op", 2) == 0)
+        return s_read_op (state);
+    if (len == 5 && memcmp (key, "token", 5) == 0)
+        return s_read_token (state);
     *handled = false;
     return 0;
 }
@@ -309,8 +332,9 @@ s_read_pair (s_state_t *state)
             return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%s given twice", s_args [arg].key);
         state->request->present |= QUERY_ARG_BIT (arg);
         if (s_read_arg (state, (query_arg_t) arg) != 0)
-            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%s has a wrong type or form",
-                           s_args [arg].key);
+            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%s %s", s_args [arg].key,
+                           state->has_nul ? "must not contain a NUL byte"
+                                          : "has a wrong type or form");
         return 0;
     }
     return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "unknown key %s",

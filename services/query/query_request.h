@@ -4,7 +4,8 @@
     v, op, token and every argument: its type, its range for the op, and
     whether the op takes it at all. What comes out is typed; handlers never
     look at MessagePack. A request that breaks a rule gets bad_request with
-    a message that names the key, never its value.
+    a message that names the key, never its value. A str (op, token or an
+    argument) that holds a NUL byte breaks a rule: it is never cut short.
     ========================================================================= */
 
 #ifndef QUERY_REQUEST_H_INCLUDED

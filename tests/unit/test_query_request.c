@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "audit_cursor.h"
 #include "query_request.h"
 #include "test_support.h"
 
@@ -37,6 +38,27 @@ s_assert_bad (test_pack_t *pack, const char *words)
     cr_assert_eq (s_error, AUDIT_ERROR_BAD_REQUEST, "%s", s_message);
     cr_assert (strstr (s_message, words), "message '%s' lacks '%s'", s_message, words);
     test_pack_destroy (&pack);
+}
+
+//  A str value of len bytes, which may hold NUL bytes
+static void
+s_pack_kv_bytes (test_pack_t *pack, const char *key, const char *text, size_t len)
+{
+    test_pack_str (pack, key);
+    msgpack_pack_str (&pack->packer, len);
+    msgpack_pack_str_body (&pack->packer, text, len);
+}
+
+#define KV_BYTES(pack, key, literal) s_pack_kv_bytes ((pack), (key), (literal), sizeof (literal) - 1)
+
+//  Refused as bad_request naming the argument, and echoing none of the value
+static void
+s_assert_nul_refused (test_pack_t *pack, const char *key)
+{
+    char words [64];
+    snprintf (words, sizeof words, "%s must not contain a NUL byte", key);
+    s_assert_bad (pack, words);
+    cr_assert_null (strstr (s_message, "junk"), "%s", s_message);
 }
 
 Test (query_request, a_list_with_every_filter_is_typed)
@@ -206,4 +228,66 @@ Test (query_request, filter_bytes_ignore_key_order_and_see_every_filter)
     cr_assert (other_len != first_len || memcmp (first, second, first_len) != 0,
                "actor_id=alice and user_id=alice must not share a cursor");
     test_pack_destroy (&pack);
+}
+
+//  A str with a NUL byte would be cut short when copied into a C string:
+//  a valid cursor and junk after it would pass as that cursor
+Test (query_request, a_cursor_with_a_nul_byte_is_refused)
+{
+    audit_cursor_key_t *key = audit_cursor_key_new_random ();
+    audit_cursor_binding_t binding = { "list", "acme", "", 0, AUDIT_CURSOR_DESC };
+    audit_cursor_pos_t pos = { 1795000000000LL, 42, AUDIT_CURSOR_DESC };
+    char cursor [AUDIT_CURSOR_TEXT_SIZE + 8];
+    cr_assert_eq (audit_cursor_encode (key, &binding, &pos, cursor), 0);
+    audit_cursor_key_destroy (&key);
+    test_pack_t *pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_str (pack, "cursor", cursor);
+    cr_assert_eq (s_decode (pack), 0, "%s", s_message);
+    cr_assert_str_eq (s_request.cursor, cursor);
+    test_pack_destroy (&pack);
+    memcpy (cursor + AUDIT_CURSOR_TEXT_LEN, "\0junk", 5);
+    pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    s_pack_kv_bytes (pack, "cursor", cursor, AUDIT_CURSOR_TEXT_LEN + 5);
+    s_assert_nul_refused (pack, "cursor");
+    //  and a leading NUL is not "no cursor"
+    pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    KV_BYTES (pack, "cursor", "\0junk");
+    s_assert_nul_refused (pack, "cursor");
+}
+
+Test (query_request, a_token_or_op_with_a_nul_byte_is_refused)
+{
+    test_pack_t *pack = test_pack_new ();
+    test_pack_map (pack, 3);
+    test_pack_kv_uint (pack, "v", 1);
+    test_pack_kv_str (pack, "op", "stats");
+    KV_BYTES (pack, "token", "t.o.k\0junk");
+    s_assert_nul_refused (pack, "token");
+    pack = test_pack_new ();
+    test_pack_map (pack, 2);
+    test_pack_kv_uint (pack, "v", 1);
+    KV_BYTES (pack, "op", "health\0junk");
+    s_assert_nul_refused (pack, "op");
+}
+
+Test (query_request, an_argument_with_a_nul_byte_is_refused)
+{
+    test_pack_t *pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    KV_BYTES (pack, "order", "asc\0x");
+    s_assert_nul_refused (pack, "order");
+    pack = s_start ("export", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    KV_BYTES (pack, "format", "csv\0x");
+    s_assert_nul_refused (pack, "format");
+    pack = s_start ("list", 1);
+    KV_BYTES (pack, "org_id", "acme\0junk");
+    s_assert_nul_refused (pack, "org_id");
+    pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    KV_BYTES (pack, "from", "2026-11-01T00:00:00Z\0junk");
+    s_assert_nul_refused (pack, "from");
 }
