@@ -2,12 +2,13 @@
     audit_counters - named counter deltas, held in memory between flushes
 
     A zhashx from name to a heap-boxed int64. The set is owned by one thread
-    (thread-compatible, not thread-safe). Names come partly from producers
-    (producer ids, key names), so both their length and their number are
-    capped: an overflowing name is folded into "<prefix>.(other)", and when
-    even the folded names overflow a small reserve, folded again towards
-    "(other)", so that the set never holds more than
-    AUDIT_COUNTERS_NAMES_MAX + s_FOLDED_RESERVE + (levels of a name) names.
+    (thread-compatible, not thread-safe). The names of the open families
+    come from producers (producer ids, key names), so both their length and
+    their number are capped, family by family: an overflowing name is folded
+    into "<prefix>.(other)", and when even the folded names overflow a small
+    reserve, folded again towards "<family>.(other)", which always has room.
+    A family thus never holds more than AUDIT_COUNTERS_NAMES_MAX +
+    s_FOLDED_RESERVE + 1 names, and the fixed names are never displaced.
     ========================================================================= */
 
 #include "audit_counters.h"
@@ -17,13 +18,17 @@
 #include <string.h>
 
 //  Folded names may go this far beyond AUDIT_COUNTERS_NAMES_MAX, so that
-//  the common case ("ingest.gaps.(other)") keeps its own total while a
-//  hostile spread of prefixes still ends in a bounded set
+//  one producer's folded keys ("ingest.dropped_by_producer.p.(other)")
+//  keep their own total while a hostile spread of producers still ends in
+//  a bounded set
 #define s_FOLDED_RESERVE 64
 #define s_OTHER          "(other)"
 
+static const char *s_family_prefixes [AUDIT_COUNTERS_FAMILIES] = AUDIT_COUNTERS_FAMILY_PREFIXES;
+
 struct _audit_counters_t {
     zhashx_t *deltas;               //  name -> int64_t *
+    size_t family_names [AUDIT_COUNTERS_FAMILIES];  //  names held per open family
 };
 
 static void
@@ -59,6 +64,23 @@ audit_counters_destroy (audit_counters_t **self_p)
     *self_p = NULL;
 }
 
+int
+audit_counters_family (const char *name)
+{
+    for (int family = 0; family < AUDIT_COUNTERS_FAMILIES; family++) {
+        const char *prefix = s_family_prefixes [family];
+        if (strncmp (name, prefix, strlen (prefix)) == 0)
+            return family;
+    }
+    return -1;
+}
+
+const char *
+audit_counters_family_prefix (int family)
+{
+    return family >= 0 && family < AUDIT_COUNTERS_FAMILIES? s_family_prefixes [family]: NULL;
+}
+
 //  Index of the last '.' before end in name, 0 when there is none
 static size_t
 s_last_dot (const char *name, size_t end)
@@ -68,55 +90,67 @@ s_last_dot (const char *name, size_t end)
     return end;
 }
 
+static bool
+s_is_folded (const char *name)
+{
+    size_t len = strlen (name), other = strlen (s_OTHER);
+    return len > other && strcmp (name + len - other, s_OTHER) == 0 && name [len - other - 1] == '.';
+}
+
 int
 audit_counters_fold (const char *name, char *folded)
 {
+    int family = audit_counters_family (name);
+    if (family < 0)
+        return -1;
+    size_t root = strlen (s_family_prefixes [family]) - 1;    //  the family's last '.'
     size_t end = strlen (name);
-    size_t other = strlen (s_OTHER);
     //  A trailing "(other)" is no component of its own, so that folding a
     //  folded name climbs one level
-    if (end >= other && strcmp (name + end - other, s_OTHER) == 0
-    && (end == other || name [end - other - 1] == '.'))
-        end -= end == other? other: other + 1;
+    if (s_is_folded (name))
+        end -= strlen (s_OTHER) + 1;
+    if (end <= root)
+        return -1;                      //  the family's own "(other)"
     end = s_last_dot (name, end);
-    while (end + 1 + other > AUDIT_COUNTER_NAME_MAX)
+    while (end > root && end + 1 + strlen (s_OTHER) > AUDIT_COUNTER_NAME_MAX)
         end = s_last_dot (name, end);
-    if (end == 0)
-        strcpy (folded, s_OTHER);
-    else
-        snprintf (folded, AUDIT_COUNTER_NAME_MAX + 1, "%.*s.%s",
-                  (int) end, name, s_OTHER);
-    return strcmp (folded, name) == 0? -1: 0;
+    snprintf (folded, AUDIT_COUNTER_NAME_MAX + 1, "%.*s.%s", (int) end, name, s_OTHER);
+    return 0;
 }
 
-//  The box to add to for name: its own, or that of the name it folds into
+static int64_t *
+s_box_new (audit_counters_t *self, int family, const char *name)
+{
+    int64_t *box = (int64_t *) calloc (1, sizeof *box);
+    if (box && zhashx_insert (self->deltas, name, box) != 0) {
+        free (box);
+        return NULL;
+    }
+    if (box && family >= 0)
+        self->family_names [family]++;
+    return box;
+}
+
+//  The box to add to for name: its own, or that of the name it folds into.
+//  A name of a fixed set always gets its own.
 static int64_t *
 s_box_for (audit_counters_t *self, const char *name)
 {
     char current [AUDIT_COUNTER_NAME_MAX + 1];
-    if (strlen (name) > AUDIT_COUNTER_NAME_MAX)
-        audit_counters_fold (name, current);
-    else
+    if (strlen (name) <= AUDIT_COUNTER_NAME_MAX)
         strcpy (current, name);
-    size_t limit = AUDIT_COUNTERS_NAMES_MAX;
-    while (true) {
-        int64_t *box = (int64_t *) zhashx_lookup (self->deltas, current);
-        if (box)
-            return box;
-        if (zhashx_size (self->deltas) < limit || strcmp (current, s_OTHER) == 0)
-            break;
+    else
+    if (audit_counters_fold (name, current) != 0)
+        strcpy (current, s_OTHER);      //  no fixed name is that long
+    int family = audit_counters_family (current);
+    int64_t *box;
+    while (!(box = (int64_t *) zhashx_lookup (self->deltas, current))) {
+        size_t room = AUDIT_COUNTERS_NAMES_MAX + (s_is_folded (current)? s_FOLDED_RESERVE: 0);
         char folded [AUDIT_COUNTER_NAME_MAX + 1];
-        audit_counters_fold (current, folded);
+        if (family < 0 || self->family_names [family] < room
+        ||  audit_counters_fold (current, folded) != 0)
+            return s_box_new (self, family, current);
         strcpy (current, folded);
-        //  Each level up may take one more name, so that a spread of new
-        //  prefixes ends at their common parent, not at "(other)"
-        limit = limit < AUDIT_COUNTERS_NAMES_MAX + s_FOLDED_RESERVE
-              ? AUDIT_COUNTERS_NAMES_MAX + s_FOLDED_RESERVE: limit + 1;
-    }
-    int64_t *box = (int64_t *) calloc (1, sizeof *box);
-    if (box && zhashx_insert (self->deltas, current, box) != 0) {
-        free (box);
-        box = NULL;
     }
     return box;
 }
@@ -174,6 +208,7 @@ audit_counters_clear (audit_counters_t *self)
 {
     assert (self);
     zhashx_purge (self->deltas);
+    memset (self->family_names, 0, sizeof self->family_names);
 }
 
 static void

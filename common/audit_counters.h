@@ -8,8 +8,16 @@
       ingest.dropped_by_producer.<producer>.<key>, ingest.gaps.<producer>,
       janitor.deleted.<audit|ops|queue>
     Several processes add to the same totals without coordination because
-    each only ever adds its own deltas. The number of distinct names is
-    capped so that a hostile producer cannot grow the table without bound.
+    each only ever adds its own deltas.
+
+    Only three families take their last parts from producers (key names,
+    producer ids): dropped_keys, dropped_by_producer and gaps. Only those
+    are capped, each on its own, so that a hostile producer can grow
+    neither the table nor one family at the cost of another (a flood of
+    key names must not hide a new producer's gaps); beyond its cap a name
+    folds into "<family>.(other)", which always has room. Every other
+    counter has a fixed, small set of names (received, stored, reasons,
+    stores, error codes) and never folds.
     Counters only grow, and saturate at INT64_MAX (in memory and in the
     table alike), so that a cumulative count never wraps and goes down.
     ========================================================================= */
@@ -24,10 +32,16 @@
 extern "C" {
 #endif
 
-//  Distinct names held between two flushes; further new names are folded
-//  into "<prefix>.(other)" where prefix is the name up to its last '.'
+//  Distinct names of one open family held between two flushes; further
+//  new names fold into "<prefix>.(other)", prefix being the name up to its
+//  last '.', and up towards "<family>.(other)"
 #define AUDIT_COUNTERS_NAMES_MAX  1024
 #define AUDIT_COUNTER_NAME_MAX    300
+
+//  The families whose names producers choose, in this order
+#define AUDIT_COUNTERS_FAMILIES   3
+#define AUDIT_COUNTERS_FAMILY_PREFIXES \
+    { "ingest.dropped_keys.", "ingest.dropped_by_producer.", "ingest.gaps." }
 
 typedef struct _audit_counters_t audit_counters_t;
 
@@ -69,11 +83,20 @@ size_t
 void
     audit_counters_clear (audit_counters_t *self);
 
-//  Fold a name one level up, as the caps do: "a.b.c" -> "a.b.(other)",
-//  "a.b.(other)" -> "a.(other)", "a" -> "(other)" (cutting further while
-//  the result would be longer than AUDIT_COUNTER_NAME_MAX). folded holds
-//  AUDIT_COUNTER_NAME_MAX + 1 bytes. Returns 0, or -1 when name is already
-//  "(other)" and cannot fold further.
+//  The open family of a name (0 .. AUDIT_COUNTERS_FAMILIES - 1), or -1
+//  for a name of a fixed set, which is never capped nor folded.
+int
+    audit_counters_family (const char *name);
+
+//  The prefix of an open family, with its trailing '.'.
+const char *
+    audit_counters_family_prefix (int family);
+
+//  Fold a name of an open family one level up, as the caps do:
+//  "f.p.k" -> "f.p.(other)" -> "f.(other)" (cutting further while the
+//  result would be longer than AUDIT_COUNTER_NAME_MAX), where f is its
+//  family's prefix. folded holds AUDIT_COUNTER_NAME_MAX + 1 bytes. Returns
+//  0, or -1 when name is its family's "(other)" or of no open family.
 int
     audit_counters_fold (const char *name, char *folded);
 

@@ -23,9 +23,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-//  Distinct names in the persistent counter table; beyond it a new name is
-//  folded (audit_counters_fold), so a hostile producer cannot grow it.
-#define s_COUNTER_ROWS_MAX      16384
+//  Rows of each open counter family (audit_counters.h) in the persistent
+//  table; beyond it a new name of that family is folded
+//  (audit_counters_fold), so a hostile producer can grow neither the table
+//  nor one family at another's cost. Fixed names are never capped.
+#define s_COUNTER_FAMILY_ROWS_MAX 8192
 
 //  The store of each topic kind
 static const audit_db_t s_kind_db [] = {
@@ -78,7 +80,7 @@ static const struct { audit_db_t db; const char *sql; } s_queries [Q_COUNT] = {
       " WHERE name = ?1" },
     { AUDIT_DB_AUDIT, "INSERT INTO counter (name, value) VALUES (?1, ?2)"
       " ON CONFLICT (name) DO UPDATE SET value = " s_SATURATED ("excluded.value") },
-    { AUDIT_DB_AUDIT, "SELECT count(*) FROM counter" },
+    { AUDIT_DB_AUDIT, "SELECT count(*) FROM counter WHERE name >= ?1 AND name < ?2" },
     { AUDIT_DB_OPS, "INSERT INTO ops (ts, received, client_ip, method, path, status)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
     { AUDIT_DB_QUEUE, "INSERT INTO message (uuid, org, device, ts, received, payload)"
@@ -93,7 +95,7 @@ struct _audit_store_t {
     sqlite3 *db [AUDIT_DB_COUNT];       //  each conn's handle
     sqlite3_stmt *query [Q_COUNT];
     audit_intern_t *intern;             //  not for a READER
-    int64_t counter_rows;               //  rows in counter, about
+    int64_t family_rows [AUDIT_COUNTERS_FAMILIES];  //  rows in counter, about
 };
 
 //  --------------------------------------------------------------------------
@@ -174,6 +176,25 @@ s_prepare (audit_store_t *self)
     return 0;
 }
 
+//  The rows of each open family: the names from its prefix up to the
+//  prefix with its final '.' raised to the next character
+static int
+s_count_family_rows (audit_store_t *self)
+{
+    sqlite3_stmt *stmt = self->query [Q_COUNTER_ROWS];
+    for (int family = 0; family < AUDIT_COUNTERS_FAMILIES; family++) {
+        char low [64], high [64];
+        snprintf (low, sizeof low, "%s", audit_counters_family_prefix (family));
+        snprintf (high, sizeof high, "%s", low);
+        high [strlen (high) - 1]++;
+        sqlite3_bind_text (stmt, 1, low, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text (stmt, 2, high, -1, SQLITE_TRANSIENT);
+        if (audit_stmts_int (stmt, &self->family_rows [family]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 audit_store_t *
 audit_store_new (const char *data_dir, audit_store_mode_t mode)
 {
@@ -191,7 +212,7 @@ audit_store_new (const char *data_dir, audit_store_mode_t mode)
     if (ok && mode != AUDIT_STORE_READER)
         ok = (self->intern = audit_intern_new (self->db [AUDIT_DB_AUDIT])) != NULL;
     if (ok && mode != AUDIT_STORE_READER)
-        ok = audit_stmts_int (self->query [Q_COUNTER_ROWS], &self->counter_rows) == 0;
+        ok = s_count_family_rows (self) == 0;
     if (!ok)
         audit_store_destroy (&self);
     return self;
@@ -335,6 +356,7 @@ s_counter_add (const char *name, int64_t delta, void *arg)
         return;
     char current [AUDIT_COUNTER_NAME_MAX + 1];
     snprintf (current, sizeof current, "%s", name);
+    int family = audit_counters_family (current);
     sqlite3_stmt *update = self->query [Q_COUNTER_UPDATE];
     while (true) {
         sqlite3_bind_text (update, 1, current, -1, SQLITE_TRANSIENT);
@@ -346,16 +368,17 @@ s_counter_add (const char *name, int64_t delta, void *arg)
         if (sqlite3_changes (self->db [AUDIT_DB_AUDIT]) > 0)
             return;
         char folded [AUDIT_COUNTER_NAME_MAX + 1];
-        if (self->counter_rows < s_COUNTER_ROWS_MAX
+        if (family < 0 || self->family_rows [family] < s_COUNTER_FAMILY_ROWS_MAX
         ||  audit_counters_fold (current, folded) != 0)
-            break;
+            break;                      //  room, or the family's own "(other)"
         strcpy (current, folded);
     }
     sqlite3_stmt *upsert = self->query [Q_COUNTER_UPSERT];
     sqlite3_bind_text (upsert, 1, current, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64 (upsert, 2, delta);
     pass->rc = s_run (upsert);
-    self->counter_rows++;
+    if (family >= 0)
+        self->family_rows [family]++;
 }
 
 static int

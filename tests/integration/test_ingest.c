@@ -267,3 +267,40 @@ Test (ingest, seq_gaps_are_counted_and_never_go_down)
                       "after seq %" PRIu64, seqs [index]);
     }
 }
+
+//  Thousands of new dropped key names between two flushes fold into their
+//  own family's "(other)"; the fixed counters keep their own rows and stay
+//  consistent. Rejected events (a second "v": malformed) write nothing, so
+//  their key names pile up in memory until the next flush.
+Test (ingest, a_flood_of_key_names_does_not_fold_the_totals)
+{
+    const int rejected = 150, keys = 16;
+    for (int index = 0; index < rejected; index++) {
+        test_pack_t *pack = test_pack_event (AUDIT_EVENT_USER_LOGIN, "acme", "admin-1",
+                                             (uint32_t) keys + 1, NULL);
+        for (int key = 0; key < keys; key++) {
+            char name [32];
+            snprintf (name, sizeof name, "flood_%d_%d", index, key);
+            test_pack_kv_uint (pack, name, 1);
+        }
+        test_pack_kv_uint (pack, "v", 1);
+        s_send ("audit", pack);
+        test_pack_destroy (&pack);
+    }
+    test_pack_t *valid = test_pack_event (AUDIT_EVENT_USER_LOGIN, "acme", "admin-1", 0, NULL);
+    s_send ("audit", valid);
+    test_pack_destroy (&valid);
+    cr_assert_eq (s_wait_count ("audit.db", "SELECT count(*) FROM event", 1, 10000), 1);
+    cr_expect_eq (s_counter ("ingest.rejected.malformed", rejected), rejected);
+    int64_t received = s_counter ("ingest.received", rejected + 1);
+    int64_t stored = s_counter ("ingest.stored", 1);
+    cr_expect_eq (received - stored, rejected, "received %lld, stored %lld",
+                  (long long) received, (long long) stored);
+    cr_expect_eq (s_count ("audit.db", "SELECT count(*) FROM counter WHERE name LIKE '%(other)'"
+                                       " AND name NOT LIKE 'ingest.dropped%'"), 0,
+                  "no fixed counter folded");
+    int64_t dropped = s_counter ("ingest.dropped_keys.(other)", 1)
+                    + s_count ("audit.db", "SELECT coalesce (sum (value), 0) FROM counter"
+                                           " WHERE name LIKE 'ingest.dropped_keys.flood%'");
+    cr_expect_eq (dropped, rejected * keys, "every dropped key counted once");
+}

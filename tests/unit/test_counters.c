@@ -74,19 +74,54 @@ Test (counters, merge_moves_every_delta)
     audit_counters_destroy (&source);
 }
 
-Test (counters, fold_climbs_one_level)
+Test (counters, fold_climbs_one_level_up_to_its_family)
 {
     char folded [AUDIT_COUNTER_NAME_MAX + 1];
     cr_expect_eq (audit_counters_fold ("ingest.gaps.p1", folded), 0);
     cr_expect_str_eq (folded, "ingest.gaps.(other)");
-    cr_expect_eq (audit_counters_fold ("ingest.gaps.(other)", folded), 0);
-    cr_expect_str_eq (folded, "ingest.(other)");
-    cr_expect_eq (audit_counters_fold ("ingest.(other)", folded), 0);
-    cr_expect_str_eq (folded, "(other)");
-    cr_expect_eq (audit_counters_fold ("plain", folded), 0);
-    cr_expect_str_eq (folded, "(other)");
-    cr_expect_eq (audit_counters_fold ("(other)", folded), -1);
-    cr_expect_str_eq (folded, "(other)");
+    cr_expect_eq (audit_counters_fold ("ingest.gaps.(other)", folded), -1, "the family's own");
+    cr_expect_eq (audit_counters_fold ("ingest.dropped_by_producer.p.k", folded), 0);
+    cr_expect_str_eq (folded, "ingest.dropped_by_producer.p.(other)");
+    cr_expect_eq (audit_counters_fold ("ingest.dropped_by_producer.p.(other)", folded), 0);
+    cr_expect_str_eq (folded, "ingest.dropped_by_producer.(other)");
+    cr_expect_eq (audit_counters_fold ("ingest.dropped_by_producer.(other)", folded), -1);
+    //  Fixed names never fold
+    cr_expect_eq (audit_counters_fold ("ingest.received", folded), -1);
+    cr_expect_eq (audit_counters_fold ("janitor.deleted.queue", folded), -1);
+    cr_expect_eq (audit_counters_family ("ingest.received"), -1);
+    cr_expect_eq (audit_counters_family ("query.errors.forbidden"), -1);
+    cr_expect_geq (audit_counters_family ("ingest.dropped_keys.password"), 0);
+}
+
+//  A flood of one family's names displaces neither the fixed counters nor
+//  another family's new names (the received count, a new producer's gaps)
+Test (counters, families_are_capped_each_on_its_own)
+{
+    audit_counters_t *counters = audit_counters_new ();
+    char name [64];
+    for (int index = 0; index < 3 * AUDIT_COUNTERS_NAMES_MAX; index++) {
+        snprintf (name, sizeof name, "ingest.dropped_keys.k%d", index);
+        audit_counters_add (counters, name, 1);
+    }
+    audit_counters_add (counters, "ingest.received", 7);
+    audit_counters_add (counters, "ingest.stored", 5);
+    audit_counters_add (counters, "ingest.gaps.newcomer", 3);
+    cr_expect_eq (audit_counters_get (counters, "ingest.received"), 7);
+    cr_expect_eq (audit_counters_get (counters, "ingest.stored"), 5);
+    cr_expect_eq (audit_counters_get (counters, "ingest.gaps.newcomer"), 3);
+    cr_expect_eq (audit_counters_get (counters, "ingest.dropped_keys.(other)"),
+                  2 * AUDIT_COUNTERS_NAMES_MAX);
+    //  A merge into a full set keeps the fixed names too
+    audit_counters_t *total = audit_counters_new ();
+    for (int index = 0; index < 2 * AUDIT_COUNTERS_NAMES_MAX; index++) {
+        snprintf (name, sizeof name, "ingest.dropped_keys.j%d", index);
+        audit_counters_add (total, name, 1);
+    }
+    audit_counters_merge (total, counters);
+    cr_expect_eq (audit_counters_get (total, "ingest.received"), 7);
+    cr_expect_eq (audit_counters_get (total, "ingest.gaps.newcomer"), 3);
+    audit_counters_destroy (&total);
+    audit_counters_destroy (&counters);
 }
 
 Test (counters, long_name_is_folded_by_its_prefix)
@@ -101,15 +136,16 @@ Test (counters, long_name_is_folded_by_its_prefix)
     cr_expect_eq (audit_counters_get (counters, "ingest.dropped_keys.(other)"), 5);
     cr_expect_eq (audit_counters_size (counters), 1);
 
-    //  A long prefix with dots inside is cut at a dot until it fits
+    //  A long name with dots inside is cut at a dot until it fits
     char dotted [600];
-    memset (dotted, 'a', 590);
-    dotted [10] = '.';
+    used = snprintf (dotted, sizeof dotted, "ingest.dropped_by_producer.");
+    memset (dotted + used, 'a', 590 - used);
+    dotted [used + 10] = '.';
     dotted [400] = '.';
     dotted [590] = 0;
     char folded [AUDIT_COUNTER_NAME_MAX + 1];
-    audit_counters_fold (dotted, folded);
-    cr_expect_eq (strlen (folded), 10 + strlen (".(other)"));
+    cr_expect_eq (audit_counters_fold (dotted, folded), 0);
+    cr_expect_eq (strlen (folded), (size_t) used + 10 + strlen (".(other)"));
     audit_counters_destroy (&counters);
 }
 
