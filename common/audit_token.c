@@ -151,6 +151,20 @@ s_alg_ok (jwt_t *jwt)
         && header_alg && strcmp (header_alg, "HS256") == 0;
 }
 
+//  RFC 7515, 4.1.11: a recipient must refuse a token whose crit header
+//  lists an extension it does not understand. We understand none, so any
+//  crit member at all is refused, whatever it holds. libjwt reports an
+//  absent header as NULL with EINVAL; NULL with any other errno (out of
+//  memory printing it) still means present, so the check fails closed.
+static bool
+s_crit_absent (jwt_t *jwt)
+{
+    char *json = jwt_get_headers_json (jwt, "crit");
+    bool absent = !json && errno == EINVAL;
+    free (json);
+    return absent;
+}
+
 //  Read a NumericDate claim (RFC 7519: seconds, an integer or not) from
 //  its JSON text: digits, with an optional fraction after a point, which
 //  is dropped, or rounds up when round_up (a not-before time), so that a
@@ -307,6 +321,8 @@ s_check_decoded (const audit_token_t *self, jwt_t *jwt, audit_claims_t *claims)
 {
     if (!s_alg_ok (jwt))
         return "bad_alg";
+    if (!s_crit_absent (jwt))
+        return "crit";
     const char *reason = s_check_times (self, jwt, claims);
     if (!reason && !s_aud_ok (self, jwt))
         reason = "bad_aud";

@@ -354,6 +354,28 @@ Test (token, header_alg_and_typ_are_checked)
     s_expect_unauthenticated (token, "alg array");
 }
 
+//  RFC 7515, 4.1.11: crit lists extensions the recipient must understand;
+//  we understand none, so a token that has the member at all is refused
+Test (token, a_crit_header_is_refused)
+{
+    const char *claims = s_claims ("\"sub\":\"u\",\"role\":\"platform_ops\"");
+    char token [4096];
+    s_by_hand ("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", claims, true, NULL, token);
+    audit_claims_t found;
+    cr_assert_eq (s_verify (token, &found, NULL), AUDIT_TOKEN_OK, "hand-built control");
+    const char *headers [] = {
+        "{\"alg\":\"HS256\",\"crit\":[\"exp\"],\"exp\":1}",
+        "{\"alg\":\"HS256\",\"b64\":false,\"crit\":[\"b64\"]}",
+        "{\"alg\":\"HS256\",\"crit\":[]}",
+        "{\"alg\":\"HS256\",\"crit\":\"b64\"}",
+        "{\"alg\":\"HS256\",\"crit\":null}",
+    };
+    for (size_t index = 0; index < sizeof headers / sizeof headers [0]; index++) {
+        s_by_hand (headers [index], claims, true, NULL, token);
+        s_expect_reason (token, "crit");
+    }
+}
+
 static void
 s_expect_exp (long long exp, audit_token_result_t expected)
 {
