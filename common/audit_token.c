@@ -169,7 +169,12 @@ s_crit_absent (jwt_t *jwt)
 //  its JSON text: digits, with an optional fraction after a point, which
 //  is dropped, or rounds up when round_up (a not-before time), so that a
 //  fraction never makes a token good for longer. 1 when present and
-//  usable, 0 when absent, -1 for any other value (an exponent included).
+//  usable, 0 when absent, -1 for any other value (a string, say).
+//  The text is jansson's printing of the parsed claim, not the token's:
+//  a real is printed back with %.17g and a ".0", so an exponent form
+//  such as 1e10 arrives as "10000000000.0" and is accepted as its value.
+//  Only a real that jansson itself prints with an exponent (1e17 and
+//  up, or a tiny fraction such as 1e-5) is refused.
 static int
 s_claim_time (jwt_t *jwt, const char *name, bool round_up, int64_t *value)
 {

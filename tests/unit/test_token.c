@@ -462,6 +462,25 @@ Test (token, fractional_times_are_numeric_dates)
     s_expect_times (times, AUDIT_TOKEN_OK);
 }
 
+//  Claims are read back from jansson, which prints a real without an
+//  exponent below 1e17: 1e10 arrives as 10000000000.0, a usable time
+Test (token, exponent_times_are_read_as_their_value)
+{
+    const char *header = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    char token [4096];
+    audit_claims_t claims;
+    s_by_hand (header, "{\"aud\":\"" AUD "\",\"exp\":1e10,"
+               "\"sub\":\"u\",\"role\":\"platform_ops\"}", true, NULL, token);
+    cr_assert_eq (s_verify (token, &claims, NULL), AUDIT_TOKEN_OK);
+    cr_assert_eq (claims.exp, 10000000000LL);
+    s_by_hand (header, "{\"aud\":\"" AUD "\",\"exp\":1e17,"
+               "\"sub\":\"u\",\"role\":\"platform_ops\"}", true, NULL, token);
+    s_expect_reason (token, "bad_exp");             //  printed back as 1e17
+    s_by_hand (header, "{\"aud\":\"" AUD "\",\"exp\":\"1e10\","
+               "\"sub\":\"u\",\"role\":\"platform_ops\"}", true, NULL, token);
+    s_expect_reason (token, "bad_exp");
+}
+
 Test (token, nbf_and_iat)
 {
     char extra [256];
