@@ -9,6 +9,8 @@
 #include "query_server.h"
 #include "query_worker.h"
 
+#include <inttypes.h>
+
 #include "audit_actor.h"
 #include "audit_log.h"
 
@@ -22,11 +24,13 @@ typedef struct {
     zpoller_t *poller;
     char *endpoint;
     int worker_count;
+    int64_t queue_wait_max_ms;
     query_shared_t *shared;
     zactor_t *workers [QUERY_SERVER_WORKERS_MAX];
     int idle [QUERY_SERVER_WORKERS_MAX];    //  stack of idle worker indexes
     int idle_count;
-    zlist_t *queue;                         //  requests waiting for a worker
+    zlist_t *queue;                         //  requests waiting for a worker,
+                                            //  each behind a frame of its arrival
     bool terminated;
 } self_t;
 
@@ -59,6 +63,8 @@ s_self_new (zsock_t *pipe, const query_server_options_t *options)
     self->pipe = pipe;
     self->endpoint = strdup (options->endpoint);
     self->shared = options->shared;
+    self->queue_wait_max_ms = options->queue_wait_max_ms > 0
+                            ? options->queue_wait_max_ms : QUERY_SERVER_QUEUE_WAIT_MAX_MS;
     int cores = (int) sysconf (_SC_NPROCESSORS_ONLN);
     self->worker_count = options->workers > 0 ? options->workers : (cores > 0 ? cores : 1);
     if (self->worker_count > QUERY_SERVER_WORKERS_MAX)
@@ -128,21 +134,66 @@ s_reply_error (self_t *self, zmsg_t **msg_p, size_t envelope, audit_error_t erro
 }
 
 static void
+s_send_to_worker (self_t *self, zmsg_t **msg_p)
+{
+    int index = self->idle [--self->idle_count];
+    zmsg_pushstr (*msg_p, "REQUEST");
+    zmsg_send (msg_p, self->workers [index]);
+}
+
+//  A new request goes to an idle worker, else waits in the queue with the
+//  (monotonic) time it arrived, else is answered at once
+static void
 s_dispatch (self_t *self, zmsg_t *msg)
 {
-    if (self->idle_count > 0) {
-        int index = self->idle [--self->idle_count];
-        zmsg_pushstr (msg, "REQUEST");
-        zmsg_send (&msg, self->workers [index]);
-    }
+    if (self->idle_count > 0)
+        s_send_to_worker (self, &msg);
     else
-    if (zlist_size (self->queue) < QUERY_SERVER_QUEUE_MAX)
+    if (zlist_size (self->queue) < QUERY_SERVER_QUEUE_MAX) {
+        int64_t arrived = zclock_mono ();
+        zmsg_pushmem (msg, &arrived, sizeof arrived);
         zlist_append (self->queue, msg);
+    }
     else {
         audit_log_warn ("msg=overloaded queued=%zu", zlist_size (self->queue));
         s_reply_error (self, &msg, zmsg_size (msg) - 1, AUDIT_ERROR_UNAVAILABLE,
                        "too many requests waiting; try again");
     }
+}
+
+//  How long a queued request has waited; takes its arrival frame off
+static int64_t
+s_waited_ms (zmsg_t *msg, int64_t now)
+{
+    int64_t arrived = now;
+    zframe_t *frame = zmsg_pop (msg);
+    if (frame && zframe_size (frame) == sizeof arrived)
+        memcpy (&arrived, zframe_data (frame), sizeof arrived);
+    zframe_destroy (&frame);
+    return now - arrived;
+}
+
+//  Give idle workers the oldest queued requests; one that waited too long
+//  is answered unavailable instead, at once and without a worker, so that
+//  a pile of abandoned requests drains in moments
+static void
+s_dispatch_queued (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    size_t late = 0;
+    zmsg_t *msg;
+    while (self->idle_count > 0 && (msg = (zmsg_t *) zlist_pop (self->queue))) {
+        if (s_waited_ms (msg, now) <= self->queue_wait_max_ms)
+            s_send_to_worker (self, &msg);
+        else {
+            late++;
+            s_reply_error (self, &msg, zmsg_size (msg) - 1, AUDIT_ERROR_UNAVAILABLE,
+                           "waited too long in the queue; try again");
+        }
+    }
+    if (late)
+        audit_log_warn ("msg=queue_wait_too_long answered=%zu limit_ms=%" PRId64,
+                        late, self->queue_wait_max_ms);
 }
 
 //  Frames up to and including the first empty one: the identity the
@@ -191,9 +242,7 @@ s_handle_worker (self_t *self, int index)
     if (msg)
         zmsg_send (&msg, self->router);
     self->idle [self->idle_count++] = index;
-    zmsg_t *waiting = (zmsg_t *) zlist_pop (self->queue);
-    if (waiting)
-        s_dispatch (self, waiting);
+    s_dispatch_queued (self);
 }
 
 static void

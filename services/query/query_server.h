@@ -5,6 +5,8 @@
     A REQ client sees plain REP semantics. Requests go to the first idle
     worker; when all are busy they wait in a bounded queue, and past that
     the client is told `unavailable` at once instead of waiting unseen.
+    One that waited in the queue too long is told `unavailable` when its
+    turn comes, instead of being run for a client that has given up.
     One long export therefore holds up one worker, not everyone's list.
 
     Commands on its pipe:
@@ -25,6 +27,12 @@ extern "C" {
 
 //  Requests waiting for a worker, at most; more are answered unavailable
 #define QUERY_SERVER_QUEUE_MAX  1024
+//  A queued request whose turn comes later than this after it arrived is
+//  answered unavailable instead of run: REQ clients such as auditctl give
+//  up after a few seconds, so running it would only make every request
+//  behind it wait longer for an answer nobody reads (1000 abandoned
+//  exports once held health up for 17.5 s)
+#define QUERY_SERVER_QUEUE_WAIT_MAX_MS  5000
 //  Worker threads at most
 #define QUERY_SERVER_WORKERS_MAX 64
 
@@ -32,6 +40,7 @@ typedef struct {
     const char *endpoint;
     int workers;                    //  threads; 0 means one per core
     query_shared_t *shared;         //  must outlive the server
+    int queue_wait_max_ms;          //  0 means QUERY_SERVER_QUEUE_WAIT_MAX_MS
 } query_server_options_t;
 
 //  Create the server actor; the options are copied before this returns.
