@@ -15,10 +15,13 @@
     - A token of role org_admin or device without org, or of role device
       without device, is malformed for its role: unauthenticated, not
       forbidden, so a broken token issuer shows up as an auth failure.
-    - exp is required and must be a JSON integer; nbf and iat, when present,
-      must be integers too. exp/nbf/iat are checked with the leeway; an iat
-      in the future beyond the leeway is refused.
+    - exp is required and must be a NumericDate (RFC 7519: a JSON number of
+      seconds, a fraction allowed: cut from exp, rounded up in nbf and
+      iat); nbf and iat, when present, likewise. exp/nbf/iat are checked
+      with the leeway; an iat in the future beyond the leeway is refused.
     - aud is a string equal to the audience or an array holding it.
+    - A header with a crit member is refused: its extensions are none this
+      verifier understands (RFC 7515, 4.1.11).
     ========================================================================= */
 
 #ifndef AUDIT_TOKEN_H_INCLUDED
