@@ -5,14 +5,29 @@
 
     Callers pass only values the contract allows in logs (ids it names,
     reasons, key names, counts), never a value taken from an event body.
+
+    Warn lines are rate limited per process, because a client decides how
+    many there are (each malformed message writes one): past
+    AUDIT_LOG_WARN_PER_SECOND in a one-second window they are counted, not
+    written, and the first line below error of a later window is preceded
+    by one `level=warn msg=log_suppressed lines=N`. Error lines are never
+    held back. Only log text is lost: the counters (ingest.rejected...,
+    query.errors...) still count every event the lines would have told.
     ========================================================================= */
 
 #ifndef AUDIT_LOG_H_INCLUDED
 #define AUDIT_LOG_H_INCLUDED
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+//  Warn lines written per second at most. Enough to show an incident's
+//  detail, while a flood (a fuzzer once wrote 2.5 GB in 32 minutes) is
+//  held to about 11 KB/s of ~110-byte lines
+#define AUDIT_LOG_WARN_PER_SECOND   100
 
 typedef enum {
     AUDIT_LOG_DEBUG, AUDIT_LOG_INFO, AUDIT_LOG_WARN, AUDIT_LOG_ERROR
@@ -30,6 +45,12 @@ int
 void
     audit_log (audit_log_level_t level, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
+
+//  For tests only: the millisecond clock (monotonic) whose seconds are
+//  the rate windows, so that a test need not sleep; NULL restores the
+//  real one. Set it before other threads log.
+void
+    audit_log_clock_for_test (int64_t (*now_ms) (void));
 
 #define audit_log_debug(...) audit_log (AUDIT_LOG_DEBUG, __VA_ARGS__)
 #define audit_log_info(...)  audit_log (AUDIT_LOG_INFO, __VA_ARGS__)
