@@ -55,6 +55,26 @@ s_parse_uint (const char *text, uint64_t min, uint64_t max, uint64_t *value)
 //  0 when setting accepts text. The log level is checked here, not only
 //  at start-up, so that a bad one is blamed on the flag or variable
 //  that gave it
+//  0 when text is an endpoint a worker can bind: a transport, and for
+//  tcp a numeric port of 1..65535 (libzmq binds a port beyond it to some
+//  other port without a word) or CZMQ's "*" and ranges
+static int
+s_check_endpoint (const char *text)
+{
+    const char *scheme = strstr (text, "://");
+    if (!scheme || scheme == text || !scheme [3])
+        return -1;
+    if (strncmp (text, "tcp://", 6) != 0)
+        return 0;
+    const char *port = strrchr (text + 6, ':');
+    if (!port || !port [1])
+        return -1;
+    if (strspn (port + 1, "0123456789") != strlen (port + 1))
+        return 0;                       //  "*", "!", a range: CZMQ's to judge
+    uint64_t number;
+    return s_parse_uint (port + 1, 1, 65535, &number);
+}
+
 static int
 s_check (audit_setting_t setting, const char *text)
 {
@@ -67,6 +87,8 @@ s_check (audit_setting_t setting, const char *text)
         return s_parse_uint (text, row->min, row->max, &ignored);
     if (setting == AUDIT_SET_LOG_LEVEL)
         return audit_log_level_parse (text, &level);
+    if (setting == AUDIT_SET_INGEST_ENDPOINT || setting == AUDIT_SET_QUERY_ENDPOINT)
+        return s_check_endpoint (text);
     return 0;
 }
 
@@ -77,6 +99,9 @@ s_allowed (audit_setting_t setting, char *text, size_t size)
     const s_setting_t *row = &s_settings [setting];
     if (setting == AUDIT_SET_LOG_LEVEL)
         snprintf (text, size, "one of debug, info, warn or error");
+    else
+    if (setting == AUDIT_SET_INGEST_ENDPOINT || setting == AUDIT_SET_QUERY_ENDPOINT)
+        snprintf (text, size, "an endpoint such as tcp://*:5570 (port 1 to 65535) or ipc:///path");
     else
     if (row->kind == S_KIND_UINT)
         snprintf (text, size, "a whole number from %" PRIu64 " to %" PRIu64, row->min, row->max);

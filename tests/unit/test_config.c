@@ -61,6 +61,25 @@ Test (config, bad_values_are_refused)
     cr_assert_eq (s_load (&config, 2, stray), AUDIT_CONFIG_ERROR);
 }
 
+//  libzmq binds a tcp port beyond 65535 to some other port without a
+//  word, so the setting refuses it; transports and CZMQ's forms pass
+Test (config, endpoints_are_checked)
+{
+    audit_config_t config;
+    const char *refused [] = { "tcp://*:99999", "tcp://*:0", "tcp://*:", "tcp://*",
+                               "5570", "://x", "tcp://" };
+    for (size_t index = 0; index < sizeof refused / sizeof refused [0]; index++) {
+        char *argv [] = { "test", "--ingest-endpoint", (char *) refused [index], NULL };
+        cr_expect_eq (s_load (&config, 3, argv), AUDIT_CONFIG_ERROR, "%s", refused [index]);
+    }
+    const char *accepted [] = { "tcp://*:5570", "tcp://127.0.0.1:65535", "tcp://[::1]:5570",
+                                "tcp://*:*", "ipc:///tmp/audit.sock", "inproc://x" };
+    for (size_t index = 0; index < sizeof accepted / sizeof accepted [0]; index++) {
+        char *argv [] = { "test", "--ingest-endpoint", (char *) accepted [index], NULL };
+        cr_expect_eq (s_load (&config, 3, argv), AUDIT_CONFIG_OK, "%s", accepted [index]);
+    }
+}
+
 //  stderr into a temporary file while a load runs, so a test can read the
 //  line that refused a value
 static int s_saved_stderr = -1;
