@@ -162,9 +162,21 @@ audit_walk_version (audit_walk_t *self)
     return audit_walk_uint (self, AUDIT_PROTO_VERSION, AUDIT_PROTO_VERSION, &version);
 }
 
-//  A timestamp in either wire form, inside the window around now. Any
-//  other MessagePack type is a timestamp in neither form, so it is
-//  bad_timestamp (not bad_field): the reason names what was wrong.
+//  A value of another MessagePack type than the two timestamp forms (an
+//  ext of another type included) is a field of the wrong type: the
+//  contract's bad_field, noted here, since the caller notes bad_timestamp
+//  for what is BAD (the contract keeps that reason for the window)
+static audit_walk_value_t
+s_fault_of_type (audit_walk_t *self)
+{
+    audit_walk_fault (self, AUDIT_REASON_BAD_FIELD);
+    return AUDIT_WALK_OK;
+}
+
+//  A timestamp in either wire form, inside the window around now. A str
+//  that is not RFC 3339, or a timestamp ext that is not a valid one, is
+//  BAD (bad_timestamp: a timestamp, but not a time); another type is
+//  bad_field (s_fault_of_type).
 audit_walk_value_t
 audit_walk_timestamp (audit_walk_t *self, int64_t *ms)
 {
@@ -177,8 +189,9 @@ audit_walk_timestamp (audit_walk_t *self, int64_t *ms)
     if (type == AUDIT_MP_EXT) {
         if (audit_mp_read_ext (&self->reader, &ext_type, &body, &len) != AUDIT_MP_OK)
             return AUDIT_WALK_MALFORMED;
-        if (ext_type == -1)
-            parsed = audit_time_from_ext (body, len, ms);
+        if (ext_type != -1)
+            return s_fault_of_type (self);
+        parsed = audit_time_from_ext (body, len, ms);
     }
     else
     if (type == AUDIT_MP_STR) {
@@ -188,7 +201,7 @@ audit_walk_timestamp (audit_walk_t *self, int64_t *ms)
     }
     else                                //  neither form: skip it whole
         return audit_mp_skip (&self->reader) == AUDIT_MP_OK?
-               AUDIT_WALK_BAD: AUDIT_WALK_MALFORMED;
+               s_fault_of_type (self): AUDIT_WALK_MALFORMED;
     if (parsed != 0)
         return AUDIT_WALK_BAD;
     if (*ms > self->now_ms + AUDIT_FUTURE_MAX_MS || *ms < self->now_ms - AUDIT_PAST_MAX_MS)
