@@ -165,9 +165,11 @@ s_reject (self_t *self, const audit_decode_info_t *info)
 }
 
 //  Dropped keys are counted per key name and per (producer, key name) and
-//  logged by name only: their values never left the decoder
+//  logged by name only: their values never left the decoder. Keys past the
+//  names one message reports count as "(other)" in both. A rejected event
+//  gets only its one rejection line, so its keys are counted, not logged.
 static void
-s_count_dropped (self_t *self, const audit_decode_info_t *info)
+s_count_dropped (self_t *self, const audit_decode_info_t *info, bool log)
 {
     if (info->dropped_total == 0)
         return;
@@ -184,12 +186,17 @@ s_count_dropped (self_t *self, const audit_decode_info_t *info)
         strcat (keys, key);
     }
     uint32_t unnamed = info->dropped_total - info->dropped_count;
-    if (unnamed)
+    if (unnamed) {
+        char pair [AUDIT_IDENT_MAX + AUDIT_DECODE_KEY_NAME_MAX + 2];
+        snprintf (pair, sizeof pair, "%s %s", producer, AUDIT_DECODE_KEY_OTHER);
         audit_counters_add2 (self->current->counters, "ingest.dropped_keys",
                              AUDIT_DECODE_KEY_OTHER, unnamed);
-    audit_log_warn ("msg=dropped_keys count=%u keys=%s producer=%s event_id=%s",
-                    info->dropped_total, keys, s_or_dash (info->producer_id),
-                    s_or_dash (info->event_id));
+        audit_counters_add2 (self->current->counters, "ingest.dropped_by_producer", pair, unnamed);
+    }
+    if (log)
+        audit_log_warn ("msg=dropped_keys count=%u keys=%s producer=%s event_id=%s",
+                        info->dropped_total, keys, s_or_dash (info->producer_id),
+                        s_or_dash (info->event_id));
 }
 
 //  Count events a producer numbered but we never received
@@ -251,7 +258,7 @@ s_handle_body (self_t *self, const char *topic, size_t topic_size,
     audit_decode_info_t info;
     audit_topic_kind_t kind = audit_proto_topic_kind (topic, topic_size);
     int rc = audit_decode_record (kind, body, body_size, now_ms, record, &info);
-    s_count_dropped (self, &info);
+    s_count_dropped (self, &info, rc == 0);
     if (rc != 0) {
         s_reject (self, &info);
         return;

@@ -304,3 +304,48 @@ Test (ingest, a_flood_of_key_names_does_not_fold_the_totals)
                                            " WHERE name LIKE 'ingest.dropped_keys.flood%'");
     cr_expect_eq (dropped, rejected * keys, "every dropped key counted once");
 }
+
+//  Lines of the ingest worker's log that hold text
+static int
+s_log_lines_with (const char *text)
+{
+    char path [512], line [2048];
+    snprintf (path, sizeof path, "%s.audit-ingest.log", s->dir);
+    FILE *file = fopen (path, "r");
+    cr_assert_not_null (file, "%s", path);
+    int lines = 0;
+    while (fgets (line, sizeof line, file))
+        lines += strstr (line, text) != NULL;
+    fclose (file);
+    return lines;
+}
+
+//  Keys past the names one message reports still count per producer, and a
+//  rejected event that carried a dropped key gets its one rejection line
+Test (ingest, every_dropped_key_counts_per_producer_and_a_rejection_is_one_line)
+{
+    const int keys = 20;
+    test_pack_t *pack = test_pack_event (AUDIT_EVENT_USER_LOGIN, "acme", "admin-1",
+                                         (uint32_t) keys + 1, NULL);
+    test_pack_kv_str (pack, "producer_id", "p-many");
+    for (int key = 0; key < keys; key++) {
+        char name [32];
+        snprintf (name, sizeof name, "ykey%02d", key);
+        test_pack_kv_uint (pack, name, 1);
+    }
+    s_send ("audit", pack);
+    test_pack_destroy (&pack);
+    char rejected_id [37];
+    pack = test_pack_event (AUDIT_EVENT_USER_LOGIN, "acme", "admin-1", 2, rejected_id);
+    test_pack_kv_str (pack, "stray_key", "x");
+    test_pack_kv_str (pack, "device_id", "not an id");          //  bad_field
+    s_send ("audit", pack);
+    test_pack_destroy (&pack);
+    cr_assert_eq (s_counter ("ingest.rejected.bad_field", 1), 1);
+    int64_t by_producer = s_count ("audit.db", "SELECT coalesce (sum (value), 0) FROM counter"
+                                   " WHERE name LIKE 'ingest.dropped_by_producer.p-many %'");
+    cr_expect_eq (by_producer, keys, "all %d keys under p-many, not %lld", keys,
+                  (long long) by_producer);
+    cr_expect_eq (s_counter ("ingest.dropped_by_producer.p-many (other)", keys - 16), keys - 16);
+    cr_expect_eq (s_log_lines_with (rejected_id), 1, "one line for the rejected event");
+}
