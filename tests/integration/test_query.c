@@ -103,6 +103,26 @@ Test (query, health_and_catalog_need_no_token)
     const msgpack_object *first = &types->via.array.ptr [0];
     cr_assert (test_obj_str_eq (test_obj_get (first, "event_type"), "user_login"));
     cr_assert (test_obj_str_eq (test_obj_get (first, "category"), "authentication"));
+    //  Fields in the order the contract's catalogue lists them
+    const struct { const char *type, *list, *fields [2]; } orders [] = {
+        { "group_member_added", "required", { "group_id", "user_id" } },
+        { "group_member_removed", "required", { "group_id", "user_id" } },
+        { "broadcast_sent", "required", { "broadcast_id", "recipient_count" } },
+        { "user_login_failed", "optional", { "user_id", "device_id" } },
+        { "role_changed", "required", { "user_id", "role" } },
+    };
+    for (size_t row = 0; row < sizeof orders / sizeof orders [0]; row++)
+        for (uint32_t index = 0; index < types->via.array.size; index++) {
+            const msgpack_object *type = &types->via.array.ptr [index];
+            if (!test_obj_str_eq (test_obj_get (type, "event_type"), orders [row].type))
+                continue;
+            const msgpack_object *fields = test_obj_get (type, orders [row].list);
+            cr_assert_eq (fields->via.array.size, 2, "%s", orders [row].type);
+            for (int field = 0; field < 2; field++)
+                cr_expect (test_obj_str_eq (&fields->via.array.ptr [field],
+                                            orders [row].fields [field]),
+                           "%s: %s %d", orders [row].type, orders [row].list, field);
+        }
     msgpack_unpacked_destroy (&reply);
 }
 
