@@ -46,7 +46,7 @@ typedef struct {
     query_request_t *request;
     uint32_t types_mask, categories_mask;
     uint64_t number [QUERY_ARG_COUNT];  //  UINT arguments, checked per op
-    bool has_v, has_op;
+    bool has_v, has_op, has_token_key;
     bool has_nul;                       //  a str read held a NUL byte
     audit_error_t error;
     char *message;
@@ -283,10 +283,17 @@ s_read_token (s_state_t *state)
     return 0;
 }
 
+//  v, op or token met twice is refused, as an argument met twice is: which
+//  value would count is exactly the ambiguity to avoid
 static int
 s_read_envelope (s_state_t *state, const char *key, uint32_t len, bool *handled)
 {
     *handled = true;
+    bool *seen = len == 1 && key [0] == 'v'? &state->has_v
+               : len == 2 && memcmp (key, "op", 2) == 0? &state->has_op
+               : len == 5 && memcmp (key, "token", 5) == 0? &state->has_token_key: NULL;
+    if (seen && *seen)
+        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%.*s given twice", (int) len, key);
     if (len == 1 && key [0] == 'v') {
         uint64_t v;
         state->has_v = true;
@@ -296,8 +303,10 @@ s_read_envelope (s_state_t *state, const char *key, uint32_t len, bool *handled)
     }
     if (len == 2 && memcmp (key, "op", 2) == 0)
         return s_read_op (state);
-    if (len == 5 && memcmp (key, "token", 5) == 0)
+    if (len == 5 && memcmp (key, "token", 5) == 0) {
+        state->has_token_key = true;
         return s_read_token (state);
+    }
     *handled = false;
     return 0;
 }

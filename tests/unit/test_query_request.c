@@ -144,6 +144,16 @@ Test (query_request, every_rule_has_its_bad_request)
     test_pack_kv_str (pack, "org_id", "acme");
     test_pack_kv_str (pack, "org_id", "acme");
     s_assert_bad (pack, "given twice");
+    //  v, op and token too: the last one must not quietly win
+    pack = s_start ("health", 1);
+    test_pack_kv_str (pack, "op", "catalog");
+    s_assert_bad (pack, "op given twice");
+    pack = s_start ("health", 1);
+    test_pack_kv_uint (pack, "v", 1);
+    s_assert_bad (pack, "v given twice");
+    pack = s_start ("health", 1);
+    test_pack_kv_str (pack, "token", "another");
+    s_assert_bad (pack, "token given twice");
     pack = s_start ("dance", 0);
     s_assert_bad (pack, "unknown op");
     pack = s_start ("export", 2);
