@@ -115,6 +115,7 @@ main (int argc, char **argv)
     audit_log_info ("msg=stopping signal=%d", signo);
     zactor_destroy (&server);
     query_shared_close (&shared);
+    audit_log_info ("msg=stopped");
     close (signal_fd);
     return 0;
 }
