@@ -168,6 +168,17 @@ s_reject (self_t *self, const audit_decode_info_t *info)
 //  logged by name only: their values never left the decoder. Keys past the
 //  names one message reports count as "(other)" in both. A rejected event
 //  gets only its one rejection line, so its keys are counted, not logged.
+//  count under key, and under (producer, key): a space cannot occur in an
+//  identifier, so it separates the pair
+static void
+s_count_key (self_t *self, const char *producer, const char *key, uint32_t count)
+{
+    char pair [AUDIT_IDENT_MAX + AUDIT_DECODE_KEY_NAME_MAX + 2];
+    snprintf (pair, sizeof pair, "%s %s", producer, key);
+    audit_counters_add2 (self->current->counters, "ingest.dropped_keys", key, count);
+    audit_counters_add2 (self->current->counters, "ingest.dropped_by_producer", pair, count);
+}
+
 static void
 s_count_dropped (self_t *self, const audit_decode_info_t *info, bool log)
 {
@@ -177,22 +188,13 @@ s_count_dropped (self_t *self, const audit_decode_info_t *info, bool log)
     const char *producer = info->producer_id [0] ? info->producer_id : "(none)";
     for (uint32_t index = 0; index < info->dropped_count; index++) {
         const char *key = info->dropped [index];
-        char pair [AUDIT_IDENT_MAX + AUDIT_DECODE_KEY_NAME_MAX + 2];
-        //  A space cannot occur in an identifier, so it separates the pair
-        snprintf (pair, sizeof pair, "%s %s", producer, key);
-        audit_counters_add2 (self->current->counters, "ingest.dropped_keys", key, 1);
-        audit_counters_add2 (self->current->counters, "ingest.dropped_by_producer", pair, 1);
+        s_count_key (self, producer, key, 1);
         strcat (keys, index ? "," : "");
         strcat (keys, key);
     }
     uint32_t unnamed = info->dropped_total - info->dropped_count;
-    if (unnamed) {
-        char pair [AUDIT_IDENT_MAX + AUDIT_DECODE_KEY_NAME_MAX + 2];
-        snprintf (pair, sizeof pair, "%s %s", producer, AUDIT_DECODE_KEY_OTHER);
-        audit_counters_add2 (self->current->counters, "ingest.dropped_keys",
-                             AUDIT_DECODE_KEY_OTHER, unnamed);
-        audit_counters_add2 (self->current->counters, "ingest.dropped_by_producer", pair, unnamed);
-    }
+    if (unnamed)
+        s_count_key (self, producer, AUDIT_DECODE_KEY_OTHER, unnamed);
     if (log)
         audit_log_warn ("msg=dropped_keys count=%u keys=%s producer=%s event_id=%s",
                         info->dropped_total, keys, s_or_dash (info->producer_id),

@@ -254,7 +254,6 @@ static int
 s_read_op (s_state_t *state)
 {
     char name [32];
-    state->has_op = true;
     int read = s_read_text (state, name, sizeof name);
     if (read == -3)
         return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "op must not contain a NUL byte");
@@ -288,26 +287,23 @@ s_read_token (s_state_t *state)
 static int
 s_read_envelope (s_state_t *state, const char *key, uint32_t len, bool *handled)
 {
-    *handled = true;
-    bool *seen = len == 1 && key [0] == 'v'? &state->has_v
-               : len == 2 && memcmp (key, "op", 2) == 0? &state->has_op
-               : len == 5 && memcmp (key, "token", 5) == 0? &state->has_token_key: NULL;
-    if (seen && *seen)
-        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%.*s given twice", (int) len, key);
-    if (len == 1 && key [0] == 'v') {
-        uint64_t v;
-        state->has_v = true;
-        if (audit_mp_read_uint (&state->reader, &v) != AUDIT_MP_OK || v != AUDIT_PROTO_VERSION)
-            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "unsupported version: v must be 1");
+    bool is_v = len == 1 && key [0] == 'v';
+    bool is_op = len == 2 && memcmp (key, "op", 2) == 0;
+    bool is_token = len == 5 && memcmp (key, "token", 5) == 0;
+    *handled = is_v || is_op || is_token;
+    if (!*handled)
         return 0;
-    }
-    if (len == 2 && memcmp (key, "op", 2) == 0)
+    bool *seen = is_v? &state->has_v: is_op? &state->has_op: &state->has_token_key;
+    if (*seen)
+        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%.*s given twice", (int) len, key);
+    *seen = true;
+    if (is_op)
         return s_read_op (state);
-    if (len == 5 && memcmp (key, "token", 5) == 0) {
-        state->has_token_key = true;
+    if (is_token)
         return s_read_token (state);
-    }
-    *handled = false;
+    uint64_t v;
+    if (audit_mp_read_uint (&state->reader, &v) != AUDIT_MP_OK || v != AUDIT_PROTO_VERSION)
+        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "unsupported version: v must be 1");
     return 0;
 }
 
