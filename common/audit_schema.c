@@ -62,7 +62,35 @@ static const char *const s_audit_steps [] = {
     "  ORDER BY e.id;"
     "DROP TABLE event;"
     "ALTER TABLE event_2 RENAME TO event;"
-    "CREATE INDEX event_org_ts ON event (org, ts, id, type, actor, user, device, grp);"
+    "CREATE INDEX event_org_ts ON event (org, ts, id, type, actor, user, device, grp);",
+    //  3: contract revision 2. Every event gets its organisation's
+    //  log_index (0, 1, 2, ... in commit order; org.next_index is the next
+    //  one, read and raised under the write lock). The table is clustered
+    //  on (org, ts, log_index), WITHOUT ROWID: an organisation's rows sit
+    //  together in the order a page reads them, so a page of 100 events
+    //  reads a few database pages, not a hundred, and no separate covering
+    //  index is written per insert. A duplicate is now the same event_id
+    //  with the same timestamp (in the same organisation): the primary key
+    //  finds the few rows of that millisecond, so the random-keyed
+    //  event_key table and its random page per insert are gone.
+    //  event_org_index keeps log_index unique and serves reads in log
+    //  order. Existing rows are numbered in their commit (row id) order.
+    "CREATE TABLE event_3 (org INT NOT NULL, ts INT NOT NULL,"
+    "  log_index INT NOT NULL, received INT NOT NULL, type INT NOT NULL,"
+    "  actor INT NOT NULL, user INT, device INT, grp INT, role INT,"
+    "  broadcast TEXT, file_ref TEXT, recipient_count INT, file_size INT,"
+    "  retention_days INT, uuid BLOB NOT NULL,"
+    "  PRIMARY KEY (org, ts, log_index)) WITHOUT ROWID;"
+    "INSERT INTO event_3 SELECT org, ts,"
+    "  row_number () OVER (PARTITION BY org ORDER BY id) - 1, received, type,"
+    "  actor, user, device, grp, role, broadcast, file_ref, recipient_count,"
+    "  file_size, retention_days, uuid FROM event ORDER BY org, ts, id;"
+    "ALTER TABLE org ADD COLUMN next_index INT NOT NULL DEFAULT 0;"
+    "UPDATE org SET next_index = (SELECT count (*) FROM event WHERE event.org = org.id);"
+    "DROP TABLE event;"
+    "DROP TABLE event_key;"
+    "ALTER TABLE event_3 RENAME TO event;"
+    "CREATE UNIQUE INDEX event_org_index ON event (org, log_index);"
 };
 static const char *const s_ops_steps [] = {
     //  1: the first layout
