@@ -37,21 +37,27 @@ static const audit_db_t s_kind_db [] = {
     [AUDIT_TOPIC_KIND_MQ] = AUDIT_DB_QUEUE
 };
 
-//  The event columns of the resource fields, and their INSERT parameters
-_Static_assert (AUDIT_FIELD_COUNT == 9, "a new field needs a column and a migration");
-static const char *s_field_columns [AUDIT_FIELD_COUNT] = {
-    [AUDIT_FIELD_USER_ID] = "user",              [AUDIT_FIELD_DEVICE_ID] = "device",
-    [AUDIT_FIELD_GROUP_ID] = "grp",              [AUDIT_FIELD_ROLE] = "role",
-    [AUDIT_FIELD_BROADCAST_ID] = "broadcast",    [AUDIT_FIELD_RECIPIENT_COUNT] = "recipient_count",
-    [AUDIT_FIELD_FILE_REF] = "file_ref",         [AUDIT_FIELD_FILE_SIZE] = "file_size",
-    [AUDIT_FIELD_RETENTION_DAYS] = "retention_days"
-};
-//  Identifiers that are new with nearly every event (a broadcast, a file)
-//  are stored as text in their column, not interned (audit_schema.h)
-static const bool s_field_text [AUDIT_FIELD_COUNT] = {
-    [AUDIT_FIELD_BROADCAST_ID] = true, [AUDIT_FIELD_FILE_REF] = true
-};
-#define s_EVENT_FIELD_PARAM 7           //  ?7 .. ?15, in audit_field_t order
+//  The event INSERT: the envelope, then one parameter per resource field
+//  in audit_field_t order, with its column from audit_fields.def, then the
+//  uuid. A new field is a row there and a migration adding its column.
+#define s_EVENT_FIELD_PARAM 7
+#define s_EVENT_UUID_PARAM  (s_EVENT_FIELD_PARAM + AUDIT_FIELD_COUNT)
+static char s_event_insert_sql [1024];
+
+__attribute__ ((constructor)) static void
+s_event_insert_build (void)
+{
+    char columns [512] = "", values [512] = "";
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
+        size_t at = strlen (columns), vat = strlen (values);
+        snprintf (columns + at, sizeof columns - at, "%s, ",
+                  audit_proto_field_info ((audit_field_t) field)->column);
+        snprintf (values + vat, sizeof values - vat, "?%d, ", s_EVENT_FIELD_PARAM + field);
+    }
+    snprintf (s_event_insert_sql, sizeof s_event_insert_sql,
+              "INSERT INTO event (org, ts, log_index, received, type, actor, %suuid)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, %s?%d)", columns, values, s_EVENT_UUID_PARAM);
+}
 
 typedef enum {
     Q_BEGIN,                            //  Q_BEGIN + db, and so on
@@ -75,10 +81,7 @@ static const struct { audit_db_t db; const char *sql; } s_queries [Q_COUNT] = {
     //  The primary key (org, ts, log_index) finds the rows of that
     //  millisecond; one of them with the same uuid makes a duplicate
     { AUDIT_DB_AUDIT, "SELECT 1 FROM event WHERE org = ?1 AND ts = ?2 AND uuid = ?3" },
-    { AUDIT_DB_AUDIT, "INSERT INTO event (org, ts, log_index, received, type, actor,"
-      " user, device, grp, role, broadcast, recipient_count, file_ref, file_size,"
-      " retention_days, uuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-      " ?11, ?12, ?13, ?14, ?15, ?16)" },
+    { AUDIT_DB_AUDIT, s_event_insert_sql },
     { AUDIT_DB_AUDIT, "UPDATE counter SET value = " s_SATURATED ("?2")
       " WHERE name = ?1" },
     { AUDIT_DB_AUDIT, "INSERT INTO counter (name, value) VALUES (?1, ?2)"
@@ -250,10 +253,11 @@ s_bind_field (audit_store_t *self, sqlite3_stmt *stmt, const audit_event_t *even
     int param = s_EVENT_FIELD_PARAM + (int) field;
     if (!(event->present & AUDIT_FIELD_BIT (field)))
         return sqlite3_bind_null (stmt, param) == SQLITE_OK? 0: -1;
-    if (audit_proto_field_info (field)->kind == AUDIT_KIND_UINT)
+    audit_field_stored_t stored = audit_proto_field_info (field)->stored;
+    if (stored == AUDIT_STORED_NUMBER)
         return sqlite3_bind_int64 (stmt, param, (int64_t) event->number [field])
                == SQLITE_OK? 0: -1;
-    if (s_field_text [field])
+    if (stored == AUDIT_STORED_TEXT)
         return sqlite3_bind_text (stmt, param, event->text [field], -1, SQLITE_STATIC)
                == SQLITE_OK? 0: -1;
     int64_t id;
@@ -303,7 +307,8 @@ s_event_insert (audit_store_t *self, const audit_event_t *event, int64_t receive
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
         if (s_bind_field (self, stmt, event, (audit_field_t) field) != 0)
             return -1;
-    sqlite3_bind_blob (stmt, 16, event->event_id, AUDIT_UUID_SIZE, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, s_EVENT_UUID_PARAM, event->event_id, AUDIT_UUID_SIZE,
+                       SQLITE_STATIC);
     if (s_run (stmt) != 0)
         return -1;
     *outcome = AUDIT_STORE_STORED;
@@ -589,18 +594,6 @@ audit_store_wal_pages (audit_store_t *self, audit_db_t db)
     assert (self);
     assert (db < AUDIT_DB_COUNT);
     return audit_conn_wal_pages (self->conn [db]);
-}
-
-const char *
-audit_store_event_column (audit_field_t field)
-{
-    return field < AUDIT_FIELD_COUNT? s_field_columns [field]: NULL;
-}
-
-bool
-audit_store_event_text (audit_field_t field)
-{
-    return field < AUDIT_FIELD_COUNT && s_field_text [field];
 }
 
 int

@@ -47,10 +47,10 @@ s_build_columns (void)
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
         bool ident = audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_IDENT;
         s_field_kind [field] = !ident ? S_NUMBER
-                             : audit_store_event_text ((audit_field_t) field) ? S_NAME_TEXT
+                             : audit_proto_field_info ((audit_field_t) field)->stored == AUDIT_STORED_TEXT ? S_NAME_TEXT
                              : S_NAME_ID;
         char part [160];
-        snprintf (part, sizeof part, ", e.%s", audit_store_event_column ((audit_field_t) field));
+        snprintf (part, sizeof part, ", e.%s", audit_proto_field_info ((audit_field_t) field)->column);
         strcat (s_columns, part);
     }
     strcat (s_columns, ", e.uuid");

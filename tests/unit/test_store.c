@@ -506,10 +506,10 @@ s_expect_event (sqlite3 *db, const audit_event_t *event, uint32_t id)
               (long long) event->timestamp_ms);
     cr_expect_eq (s_sql_int (db, sql), event->type);
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
-        const char *column = audit_store_event_column ((audit_field_t) field);
+        const char *column = audit_proto_field_info ((audit_field_t) field)->column;
         bool present = event->present & AUDIT_FIELD_BIT (field);
         if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_IDENT) {
-            s_event_ident (db, id, column, audit_store_event_text ((audit_field_t) field),
+            s_event_ident (db, id, column, audit_proto_field_info ((audit_field_t) field)->stored == AUDIT_STORED_TEXT,
                            text, sizeof text);
             cr_expect_str_eq (text, present? event->text [field]: "", "%s", column);
             continue;
