@@ -41,10 +41,10 @@ typedef struct {
 
 typedef struct _audit_store_opslog_t audit_store_opslog_t;
 
-//  Open the page of query (copied) on self, which must outlive it. NULL
+//  Open the page of query (copied) on store, which must outlive it. NULL
 //  when the store cannot be read (logged) or out of memory.
 audit_store_opslog_t *
-    audit_store_opslog_open (audit_store_t *self, const audit_store_opslog_query_t *query);
+    audit_store_opslog_open (audit_store_t *store, const audit_store_opslog_query_t *query);
 
 //  The page's next record into *record: 1 when there was one, 0 at the
 //  end of the page, -1 when the store failed.
