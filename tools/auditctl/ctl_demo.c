@@ -113,7 +113,7 @@ static const s_pool_t s_pools [] = {
     { AUDIT_FIELD_DEVICE_ID, S_DEVICES }, { AUDIT_FIELD_GROUP_ID, S_GROUPS },
 };
 
-//  The largest demo number: a file of 50 MiB, 2,000 recipients
+//  No demo number passes this (a file of 50 MiB), nor its field's maximum
 #define S_NUMBER_MAX  (50u << 20)
 
 static unsigned
