@@ -15,6 +15,7 @@
 #include "audit_intern.h"
 #include "audit_orglog.h"
 #include "audit_log.h"
+#include "audit_names.h"
 #include "audit_stmts.h"
 #include "audit_store_stmt.h"
 #include "audit_schema.h"
@@ -102,6 +103,7 @@ struct _audit_store_t {
     sqlite3 *db [AUDIT_DB_COUNT];       //  each conn's handle
     sqlite3_stmt *query [Q_COUNT];
     audit_stmts_t *stmts [AUDIT_DB_COUNT];  //  the typed operations' statements
+    audit_names_t *names;               //  ident names for reads, made on first use
     audit_intern_t *intern;             //  not for a READER
     audit_orglog_t *orglog;             //  not for a READER
     int64_t family_rows [AUDIT_COUNTERS_FAMILIES];  //  rows in counter, about
@@ -238,6 +240,7 @@ audit_store_destroy (audit_store_t **self_p)
         return;
     audit_store_t *self = *self_p;
     audit_intern_destroy (&self->intern);
+    audit_names_destroy (&self->names);
     audit_orglog_destroy (&self->orglog);
     for (int query = 0; query < Q_COUNT; query++)
         sqlite3_finalize (self->query [query]);
@@ -557,6 +560,15 @@ audit_store_stmts (audit_store_t *self, audit_db_t db)
     assert (self);
     assert (db < AUDIT_DB_COUNT);
     return self->stmts [db];
+}
+
+audit_names_t *
+audit_store_names (audit_store_t *self)
+{
+    assert (self);
+    if (!self->names)
+        self->names = audit_names_new ();
+    return self->names;
 }
 
 int

@@ -16,10 +16,8 @@
 #include <pthread.h>
 
 #include "audit_cursor.h"
-#include "audit_stmts.h"
 #include "audit_store.h"
 #include "audit_token.h"
-#include "query_names.h"
 #include "query_reply.h"
 #include "query_request.h"
 #include "query_shared.h"
@@ -32,8 +30,6 @@ typedef struct {
     const query_request_t *request;
     const audit_claims_t *claims;       //  zeroed for ops that need no token
     audit_store_t *store;               //  this thread's read-only connections
-    audit_stmts_t *stmts [AUDIT_DB_COUNT];  //  list's and export's own statements
-    query_names_t *names;               //  this thread's identifier names
     query_shared_t *shared;
     query_reply_t *reply;
 } query_call_t;

@@ -93,11 +93,7 @@ query_worker_call_init (query_call_t *call, query_shared_t *shared,
     call->reply = reply;
     call->store = *store_p;
     *store_p = NULL;
-    call->names = query_names_new ();
-    bool ready = call->store && call->names;
-    for (int db = 0; ready && db < AUDIT_DB_COUNT; db++)
-        ready = (call->stmts [db] = audit_stmts_new (
-                     audit_store_db (call->store, (audit_db_t) db))) != NULL;
+    bool ready = call->store != NULL;
     if (!ready)
         query_worker_call_release (call);
     return ready ? 0 : -1;
@@ -106,9 +102,6 @@ query_worker_call_init (query_call_t *call, query_shared_t *shared,
 void
 query_worker_call_release (query_call_t *call)
 {
-    query_names_destroy (&call->names);
-    for (int db = 0; db < AUDIT_DB_COUNT; db++)
-        audit_stmts_destroy (&call->stmts [db]);
     audit_store_destroy (&call->store);
 }
 

@@ -1,12 +1,12 @@
 /*  =========================================================================
-    query_names - the names of interned identifiers, cached per worker
+    audit_names - the names of interned identifiers, cached per worker
 
     An open-addressing table of ids (linear probing, at most half full so
     that probes stay short) over an arena of NUL-terminated names. Ident
     ids start at 1, so id 0 marks a free slot.
     ========================================================================= */
 
-#include "query_names.h"
+#include "audit_names.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -31,7 +31,7 @@ typedef struct {
     uint32_t offset;                //  of the name in the arena
 } s_slot_t;
 
-struct _query_names_t {
+struct _audit_names_t {
     s_slot_t slots [s_SLOTS];
     uint32_t entries;
     uint32_t arena_used;
@@ -40,14 +40,14 @@ struct _query_names_t {
     char arena [s_ARENA_SIZE];
 };
 
-query_names_t *
-query_names_new (void)
+audit_names_t *
+audit_names_new (void)
 {
-    return (query_names_t *) calloc (1, sizeof (query_names_t));
+    return (audit_names_t *) calloc (1, sizeof (audit_names_t));
 }
 
 void
-query_names_destroy (query_names_t **self_p)
+audit_names_destroy (audit_names_t **self_p)
 {
     if (self_p && *self_p) {
         free (*self_p);
@@ -56,7 +56,7 @@ query_names_destroy (query_names_t **self_p)
 }
 
 static void
-s_clear (query_names_t *self)
+s_clear (audit_names_t *self)
 {
     memset (self->slots, 0, sizeof self->slots);
     self->entries = 0;
@@ -64,7 +64,7 @@ s_clear (query_names_t *self)
 }
 
 int
-query_names_sync (query_names_t *self, audit_stmts_t *stmts)
+audit_names_sync (audit_names_t *self, audit_stmts_t *stmts)
 {
     sqlite3_stmt *stmt = audit_stmts_get (stmts, s_SQL_GENERATION);
     if (!stmt)
@@ -83,7 +83,7 @@ query_names_sync (query_names_t *self, audit_stmts_t *stmts)
 }
 
 void
-query_names_row (query_names_t *self)
+audit_names_row (audit_names_t *self)
 {
     if (self->entries + s_ROW_NAMES > s_ENTRIES_MAX
     ||  self->arena_used + s_ROW_NAMES * s_NAME_SIZE > s_ARENA_SIZE)
@@ -99,7 +99,7 @@ s_slot_of (int64_t id)
 //  Read a name from the store into the arena and its slot. 0, 1 when the
 //  store has no such id, or -1.
 static int
-s_fetch (query_names_t *self, audit_stmts_t *stmts, s_slot_t *slot, int64_t id)
+s_fetch (audit_names_t *self, audit_stmts_t *stmts, s_slot_t *slot, int64_t id)
 {
     sqlite3_stmt *stmt = audit_stmts_get (stmts, s_SQL_NAME);
     if (!stmt)
@@ -114,7 +114,7 @@ s_fetch (query_names_t *self, audit_stmts_t *stmts, s_slot_t *slot, int64_t id)
         rc = SQLITE_CORRUPT;
     }
     if (rc == SQLITE_ROW) {
-        //  query_names_row made room for the row, or the caller skipped it
+        //  audit_names_row made room for the row, or the caller skipped it
         assert (self->entries < s_ENTRIES_MAX && self->arena_used + s_NAME_SIZE <= s_ARENA_SIZE);
         memcpy (self->arena + self->arena_used, name, len + 1);
         *slot = (s_slot_t) { id, self->arena_used };
@@ -126,7 +126,7 @@ s_fetch (query_names_t *self, audit_stmts_t *stmts, s_slot_t *slot, int64_t id)
 }
 
 int
-query_names_get (query_names_t *self, audit_stmts_t *stmts, int64_t id, const char **name)
+audit_names_get (audit_names_t *self, audit_stmts_t *stmts, int64_t id, const char **name)
 {
     *name = NULL;
     if (id <= 0)

@@ -1,5 +1,5 @@
 /*  =========================================================================
-    query_names - the names of interned identifiers, cached per worker
+    audit_names - the names of interned identifiers, cached per worker
 
     Events hold ids of table ident; a page needs their names. Joining
     ident once per identifier column costs a B-tree search per column and
@@ -16,8 +16,8 @@
     the names cached.
     ========================================================================= */
 
-#ifndef QUERY_NAMES_H_INCLUDED
-#define QUERY_NAMES_H_INCLUDED
+#ifndef AUDIT_NAMES_H_INCLUDED
+#define AUDIT_NAMES_H_INCLUDED
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,31 +28,31 @@
 extern "C" {
 #endif
 
-typedef struct _query_names_t query_names_t;
+typedef struct _audit_names_t audit_names_t;
 
 //  An empty cache; NULL on allocation failure.
-query_names_t *
-    query_names_new (void);
+audit_names_t *
+    audit_names_new (void);
 
 //  Free the cache; safe on NULL and twice.
 void
-    query_names_destroy (query_names_t **self_p);
+    audit_names_destroy (audit_names_t **self_p);
 
 //  Clear the cache when the store's ident generation is not the one it
 //  was filled under. Call inside the page's read transaction. 0 or -1.
 int
-    query_names_sync (query_names_t *self, audit_stmts_t *stmts);
+    audit_names_sync (audit_names_t *self, audit_stmts_t *stmts);
 
 //  Make room for the names of one row (clearing the cache when it is
-//  full): the names query_names_get returned before are no longer valid.
+//  full): the names audit_names_get returned before are no longer valid.
 void
-    query_names_row (query_names_t *self);
+    audit_names_row (audit_names_t *self);
 
 //  The name of ident id into *name (NULL when the store has no such id).
-//  Valid until the next query_names_row or query_names_sync. 0 or -1 on
+//  Valid until the next audit_names_row or audit_names_sync. 0 or -1 on
 //  a store error.
 int
-    query_names_get (query_names_t *self, audit_stmts_t *stmts, int64_t id,
+    audit_names_get (audit_names_t *self, audit_stmts_t *stmts, int64_t id,
                      const char **name);
 
 #ifdef __cplusplus

@@ -1,0 +1,202 @@
+/*  =========================================================================
+    test_page - a page of an organisation's events from a typed filter:
+    its plan, its filters, its keyset order and its end
+    ========================================================================= */
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_page.h"
+#include "test_support.h"
+
+#define s_NOW 1790000000000LL
+
+static char *s_dir;
+static audit_store_t *s_store;
+
+static void
+s_setup (void)
+{
+    s_dir = test_tmpdir_new ("page");
+    s_store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_not_null (s_store);
+}
+
+static void
+s_teardown (void)
+{
+    audit_store_destroy (&s_store);
+    test_tmpdir_destroy (&s_dir);
+}
+
+TestSuite (page, .init = s_setup, .fini = s_teardown);
+
+//  Event n of org: at s_NOW - n % 5 (many share a millisecond), actor
+//  a<n % 3>, user u<n % 4> for device events
+static void
+s_event (audit_record_t *record, const char *org, uint32_t n)
+{
+    memset (record, 0, sizeof *record);
+    record->kind = AUDIT_TOPIC_KIND_AUDIT;
+    record->received_ms = s_NOW;
+    audit_event_t *event = &record->u.event;
+    memset (event->event_id, 0x42, AUDIT_UUID_SIZE);
+    memcpy (event->event_id, &n, sizeof n);
+    event->type = n % 2? AUDIT_EVENT_DEVICE_REGISTERED: AUDIT_EVENT_USER_LOGIN;
+    event->timestamp_ms = s_NOW - n % 5;
+    snprintf (event->org_id, sizeof event->org_id, "%s", org);
+    snprintf (event->actor_id, sizeof event->actor_id, "a%u", n % 3);
+    if (event->type == AUDIT_EVENT_DEVICE_REGISTERED) {
+        event->present = AUDIT_FIELD_BIT (AUDIT_FIELD_DEVICE_ID) | AUDIT_FIELD_BIT (AUDIT_FIELD_USER_ID);
+        snprintf (event->text [AUDIT_FIELD_DEVICE_ID], sizeof (audit_ident_t), "d%u", n);
+        snprintf (event->text [AUDIT_FIELD_USER_ID], sizeof (audit_ident_t), "u%u", n % 4);
+    }
+}
+
+static void
+s_store_events (const char *org, uint32_t count)
+{
+    audit_record_t *records = calloc (count, sizeof *records);
+    audit_store_outcome_t *outcomes = calloc (count, sizeof *outcomes);
+    for (uint32_t n = 0; n < count; n++)
+        s_event (&records [n], org, n);
+    cr_assert_eq (audit_store_write (s_store, records, count, outcomes, NULL), 0);
+    free (outcomes);
+    free (records);
+}
+
+static audit_page_filter_t
+s_filter (const char *org, audit_cursor_order_t order, uint32_t limit)
+{
+    audit_page_filter_t filter = {
+        .org_id = org, .from_ms = INT64_MIN, .to_ms = INT64_MAX,
+        .type_mask = (1u << AUDIT_EVENT_COUNT) - 1, .order = order, .limit = limit
+    };
+    return filter;
+}
+
+//  Every row of every page, following the page ends; the rows' count,
+//  checked to be in keyset order and each log_index seen once
+static uint32_t
+s_walk (audit_page_filter_t filter, uint64_t *seen_mask)
+{
+    uint32_t rows = 0;
+    bool asc = filter.order == AUDIT_CURSOR_ASC;
+    audit_page_pos_t previous = { asc? INT64_MIN: INT64_MAX, asc? 0: UINT64_MAX };
+    for (bool more = true; more; ) {
+        audit_page_t *page = audit_page_new (s_store, &filter);
+        cr_assert_not_null (page);
+        audit_row_t row;
+        int rc;
+        while ((rc = audit_page_next (page, &row)) == 1) {
+            bool after = asc? row.timestamp_ms > previous.ts_ms
+                              || (row.timestamp_ms == previous.ts_ms && row.log_index > previous.log_index)
+                            : row.timestamp_ms < previous.ts_ms
+                              || (row.timestamp_ms == previous.ts_ms && row.log_index < previous.log_index);
+            cr_assert (after, "row %llu is in keyset order", (unsigned long long) row.log_index);
+            cr_assert_lt (row.log_index, 64);
+            cr_assert_eq (*seen_mask & (1ull << row.log_index), 0, "seen once");
+            *seen_mask |= 1ull << row.log_index;
+            previous = (audit_page_pos_t) { row.timestamp_ms, row.log_index };
+            rows++;
+        }
+        cr_assert_eq (rc, 0);
+        more = audit_page_more (page, &filter.after);
+        filter.has_after = more;
+        audit_page_destroy (&page);
+    }
+    return rows;
+}
+
+Test (page, every_shape_seeks_the_org_in_the_primary_key_without_a_sort)
+{
+    sqlite3 *db = audit_store_db (s_store, AUDIT_DB_AUDIT);
+    cr_assert_eq (audit_page_shape_count (), 2);
+    for (int shape = 0; shape < audit_page_shape_count (); shape++) {
+        char sql [8192];
+        snprintf (sql, sizeof sql, "EXPLAIN QUERY PLAN %s", audit_page_shape_sql (shape));
+        sqlite3_stmt *stmt = NULL;
+        cr_assert_eq (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK,
+                      "%s", sqlite3_errmsg (db));
+        bool keyed = false;
+        while (sqlite3_step (stmt) == SQLITE_ROW) {
+            const char *detail = (const char *) sqlite3_column_text (stmt, 3);
+            keyed |= strstr (detail, "SEARCH e USING PRIMARY KEY (org=? AND ts>? AND ts<?)") != NULL;
+            cr_assert_null (strstr (detail, "TEMP B-TREE"), "shape %d sorts: %s", shape, detail);
+        }
+        sqlite3_finalize (stmt);
+        cr_assert (keyed, "shape %d does not seek the org's time range", shape);
+    }
+}
+
+Test (page, pages_walk_every_event_once_in_both_orders)
+{
+    s_store_events ("org-a", 40);
+    s_store_events ("org-b", 7);
+    for (int asc = 0; asc < 2; asc++) {
+        uint64_t seen = 0;
+        audit_page_filter_t filter = s_filter ("org-a", asc? AUDIT_CURSOR_ASC: AUDIT_CURSOR_DESC, 3);
+        cr_expect_eq (s_walk (filter, &seen), 40);
+        cr_expect_eq (seen, (1ull << 40) - 1, "log_index 0..39, each once");
+    }
+}
+
+Test (page, a_row_carries_its_log_index_names_and_org)
+{
+    s_store_events ("org-a", 2);
+    audit_page_filter_t filter = s_filter ("org-a", AUDIT_CURSOR_ASC, 10);
+    filter.field [AUDIT_FIELD_DEVICE_ID] = "d1";
+    audit_page_t *page = audit_page_new (s_store, &filter);
+    audit_row_t row;
+    cr_assert_eq (audit_page_next (page, &row), 1);
+    cr_expect_eq (row.log_index, 1);
+    cr_expect_eq (row.type, AUDIT_EVENT_DEVICE_REGISTERED);
+    cr_expect_str_eq (row.org_id, "org-a");
+    cr_expect_str_eq (row.actor_id, "a1");
+    cr_expect_str_eq (row.text [AUDIT_FIELD_DEVICE_ID], "d1");
+    cr_expect_str_eq (row.text [AUDIT_FIELD_USER_ID], "u1");
+    cr_expect_null (row.text [AUDIT_FIELD_GROUP_ID]);
+    cr_expect_eq (audit_page_next (page, &row), 0);
+    cr_expect_not (audit_page_more (page, NULL));
+    audit_page_destroy (&page);
+    audit_page_destroy (&page);
+}
+
+//  The rows each filter lets through, counted by walking every page
+static uint32_t
+s_count (audit_page_filter_t filter)
+{
+    uint64_t seen = 0;
+    return s_walk (filter, &seen);
+}
+
+Test (page, every_filter_narrows_the_rows)
+{
+    s_store_events ("org-a", 24);
+    audit_page_filter_t all = s_filter ("org-a", AUDIT_CURSOR_DESC, 5);
+    audit_page_filter_t filter = all;
+    filter.actor_id = "a0";
+    cr_expect_eq (s_count (filter), 8, "actor");
+    filter = all;
+    filter.field [AUDIT_FIELD_USER_ID] = "u1";
+    cr_expect_eq (s_count (filter), 6, "user: the odd n with n %% 4 == 1");
+    filter = all;
+    filter.subject = "u1";
+    cr_expect_eq (s_count (filter), 6, "subject: the user's events (no actor u1)");
+    filter = all;
+    filter.type_mask = 1u << AUDIT_EVENT_USER_LOGIN;
+    cr_expect_eq (s_count (filter), 12, "type");
+    filter = all;
+    filter.from_ms = s_NOW - 1;
+    filter.to_ms = s_NOW;
+    cr_expect_eq (s_count (filter), 5, "[from, to): only n %% 5 == 1");
+    filter = all;
+    filter.field [AUDIT_FIELD_GROUP_ID] = "never-seen";
+    cr_expect_eq (s_count (filter), 0, "an unknown name matches nothing");
+    filter = s_filter ("no-such-org", AUDIT_CURSOR_DESC, 5);
+    cr_expect_eq (s_count (filter), 0, "an unknown organisation is empty");
+    filter = all;
+    filter.type_mask = 0;
+    cr_expect_eq (s_count (filter), 0, "no type wanted");
+}
