@@ -8,6 +8,7 @@
 
 #include "query_worker.h"
 
+#include "audit_actor.h"
 #include "audit_log.h"
 #include "audit_time.h"
 #include "query_admin.h"
@@ -141,15 +142,19 @@ static self_t *
 s_self_new (zsock_t *pipe, s_args_t *args)
 {
     self_t *self = calloc (1, sizeof *self);
-    if (!self) {
+    if (self) {
+        self->pipe = pipe;
+        query_reply_init (&self->reply);
+        self->request = calloc (1, sizeof *self->request);
+    }
+    if (!self || !self->request) {
+        audit_log_error ("msg=cannot_start reason=out_of_memory");
         audit_store_destroy (&args->store);
+        s_self_destroy (&self);
         return NULL;
     }
-    self->pipe = pipe;
-    query_reply_init (&self->reply);
-    self->request = calloc (1, sizeof *self->request);
-    int rc = query_worker_call_init (&self->call, args->shared, &args->store, &self->reply);
-    if (rc != 0 || !self->request)
+    //  A store that cannot serve has said why (e.g. msg=prepare_failed)
+    if (query_worker_call_init (&self->call, args->shared, &args->store, &self->reply) != 0)
         s_self_destroy (&self);
     return self;
 }
@@ -171,11 +176,11 @@ static void
 s_worker_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (s_args_t *) args);
-    if (!self)
-        audit_log_error ("msg=worker_failed reason=out_of_memory");
-    zsock_signal (pipe, 0);
-    zpoller_t *poller = self? zpoller_new (pipe, NULL): NULL;
-    while (self && poller) {
+    zpoller_t *poller = self ? zpoller_new (pipe, NULL) : NULL;
+    if (self && !poller)
+        audit_log_error ("msg=cannot_start reason=out_of_memory");
+    audit_actor_ready (pipe, poller ? 0 : -1);
+    while (poller) {
         //  Woken at least every flush interval, so that the last error
         //  counts reach audit.db while the worker is idle
         bool ready = zpoller_wait (poller, QUERY_TALLY_FLUSH_MS) == pipe;
@@ -208,8 +213,6 @@ query_worker_new (query_shared_t *shared, audit_store_t **store_p)
 {
     //  The worker copies what it needs before zactor_new returns
     s_args_t args = { shared, *store_p };
-    zactor_t *actor = zactor_new (s_worker_actor, &args);
-    if (actor)
-        *store_p = NULL;
-    return actor;
+    *store_p = NULL;
+    return audit_actor_new (s_worker_actor, &args);
 }
