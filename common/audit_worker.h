@@ -39,6 +39,10 @@ typedef struct {
     void (*release) (void);
 } audit_worker_t;
 
+//  A descriptor's settings fields, from the array of the settings it reads
+#define AUDIT_WORKER_SETTINGS(array) \
+    .settings = (array), .settings_count = sizeof (array) / sizeof (array) [0]
+
 //  The default run: wait for a signal or the actor's end, log it; 0.
 int
     audit_worker_wait (zactor_t *actor, int signal_fd);

@@ -29,7 +29,7 @@ s_actor_new (const audit_config_t *config)
 static const audit_worker_t s_worker = {
     .program = "audit-ingest", .service = "ingest",
     .purpose = "Validates the audit, ops and mq events published to it and stores them.",
-    .settings = s_settings, .settings_count = sizeof s_settings / sizeof s_settings [0],
+    AUDIT_WORKER_SETTINGS (s_settings),
     .actor_new = s_actor_new
 };
 

@@ -52,7 +52,7 @@ s_run (zactor_t *actor, int signal_fd, const audit_config_t *config)
 static const audit_worker_t s_worker = {
     .program = "audit-janitor", .service = "janitor",
     .purpose = "Deletes what retention says must go, in short batches, and gives the space back.",
-    .settings = s_settings, .settings_count = sizeof s_settings / sizeof s_settings [0],
+    AUDIT_WORKER_SETTINGS (s_settings),
     .actor_new = s_actor_new, .run = s_run
 };
 

@@ -106,7 +106,7 @@ s_release (void)
 static const audit_worker_t s_worker = {
     .program = "audit-query", .service = "query",
     .purpose = "Answers list, export, retention, ops, stats and mq requests over ZeroMQ.",
-    .settings = s_settings, .settings_count = sizeof s_settings / sizeof s_settings [0],
+    AUDIT_WORKER_SETTINGS (s_settings),
     .actor_new = s_actor_new, .release = s_release
 };
 
