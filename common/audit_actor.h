@@ -8,7 +8,8 @@
     whose set-up failed is never handed out.
 
     The workers' main actors (ingest, query server, janitor) open their
-    sockets and stores on a START command; the actor answers "i" 0 or -1
+    sockets and stores on a START command, which audit_worker sends with
+    audit_actor_ask; the actor answers "i" 0 or -1 (the reason logged),
     and main exits non-zero on -1.
     ========================================================================= */
 

@@ -52,7 +52,7 @@ s_set_limits (zsock_t *socket, const audit_socket_options_t *options)
     if (options->rcvhwm)
         zsock_set_rcvhwm (socket, s_hwm (options->rcvhwm));
     if (options->maxmsgsize)
-        zsock_set_maxmsgsize (socket, (int) options->maxmsgsize);
+        zsock_set_maxmsgsize (socket, options->maxmsgsize);
     zsock_set_linger (socket, options->linger_ms);
     if (options->sndtimeo_ms)
         zsock_set_sndtimeo (socket, options->sndtimeo_ms);

@@ -27,7 +27,7 @@ typedef struct {
     bool bind;                      //  bind, else connect
     int sndhwm;                     //  messages; 0: default, AUDIT_SOCKET_HWM_NONE
     int rcvhwm;                     //  messages; 0: default, AUDIT_SOCKET_HWM_NONE
-    int64_t maxmsgsize;             //  bytes; 0: no limit
+    int maxmsgsize;                 //  bytes; 0: no limit
     int linger_ms;                  //  what close waits for unsent messages
     int sndtimeo_ms;                //  0: a send waits as long as it must
     int rcvtimeo_ms;                //  0: a receive waits as long as it must

@@ -384,9 +384,3 @@ ingest_actor_new (const ingest_options_t *options)
 {
     return audit_actor_new (s_ingest_actor, (void *) options);
 }
-
-int
-ingest_actor_start (zactor_t *self)
-{
-    return audit_actor_ask (self, "START");
-}

@@ -160,9 +160,3 @@ janitor_actor_new (const janitor_options_t *options)
 {
     return audit_actor_new (s_janitor_actor, (void *) options);
 }
-
-int
-janitor_actor_start (zactor_t *self)
-{
-    return audit_actor_ask (self, "START");
-}

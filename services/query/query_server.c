@@ -288,9 +288,3 @@ query_server_new (const query_server_options_t *options)
 {
     return audit_actor_new (s_server_actor, (void *) options);
 }
-
-int
-query_server_start (zactor_t *self)
-{
-    return audit_actor_ask (self, "START");
-}

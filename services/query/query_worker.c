@@ -141,21 +141,23 @@ typedef struct {
 static self_t *
 s_self_new (zsock_t *pipe, s_args_t *args)
 {
+    //  With a store the call fails only for memory: its statements are
+    //  prepared when first used
+    const char *failure = args->store ? "out_of_memory" : "no_store";
     self_t *self = calloc (1, sizeof *self);
     if (self) {
         self->pipe = pipe;
         query_reply_init (&self->reply);
         self->request = calloc (1, sizeof *self->request);
     }
-    if (!self || !self->request) {
-        audit_log_error ("msg=cannot_start reason=out_of_memory");
+    bool ready = self && self->request
+              && query_worker_call_init (&self->call, args->shared, &args->store,
+                                         &self->reply) == 0;
+    if (!ready) {
+        audit_log_error ("msg=cannot_start reason=%s", failure);
         audit_store_destroy (&args->store);
         s_self_destroy (&self);
-        return NULL;
     }
-    //  A store that cannot serve has said why (e.g. msg=prepare_failed)
-    if (query_worker_call_init (&self->call, args->shared, &args->store, &self->reply) != 0)
-        s_self_destroy (&self);
     return self;
 }
 

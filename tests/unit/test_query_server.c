@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 
+#include "audit_actor.h"
 #include "audit_decode.h"
 #include "query_server.h"
 #include "query_worker.h"
@@ -79,7 +80,7 @@ s_start (int queue_wait_max_ms)
     };
     s_server = query_server_new (&options);
     cr_assert_not_null (s_server);
-    cr_assert_eq (query_server_start (s_server), 0);
+    cr_assert_eq (audit_actor_ask (s_server, "START"), 0);
     s_dealer = zsock_new_dealer (endpoint);
     cr_assert_not_null (s_dealer);
     zsock_set_rcvtimeo (s_dealer, 10000);
