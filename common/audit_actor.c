@@ -1,8 +1,25 @@
 /*  =========================================================================
-    audit_actor - the one synchronous command every worker actor takes
+    audit_actor - how a worker's actors start and say that they could not
     ========================================================================= */
 
 #include "audit_actor.h"
+
+zactor_t *
+audit_actor_new (zactor_fn handler, void *args)
+{
+    zactor_t *actor = zactor_new (handler, args);
+    //  zactor_new has taken the handshake; the set-up's own status follows
+    if (actor && zsock_wait (actor) != 0)
+        zactor_destroy (&actor);
+    return actor;
+}
+
+void
+audit_actor_ready (zsock_t *pipe, int rc)
+{
+    zsock_signal (pipe, 0);             //  zactor_new's handshake
+    zsock_signal (pipe, rc == 0 ? 0 : 1);
+}
 
 int
 audit_actor_ask (zactor_t *actor, const char *command)

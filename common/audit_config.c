@@ -8,6 +8,7 @@
 
 #include "audit_config.h"
 #include "audit_log.h"
+#include "audit_socket.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -54,27 +55,7 @@ s_parse_uint (const char *text, uint64_t min, uint64_t max, uint64_t *value)
 
 //  0 when setting accepts text. The log level is checked here, not only
 //  at start-up, so that a bad one is blamed on the flag or variable
-//  that gave it
-//  0 when text is an endpoint a worker can bind: a transport, and for
-//  tcp a numeric port of 1..65535 (libzmq binds a port beyond it to some
-//  other port without a word) or CZMQ's "*" and ranges
-static int
-s_check_endpoint (const char *text)
-{
-    const char *scheme = strstr (text, "://");
-    if (!scheme || scheme == text || !scheme [3])
-        return -1;
-    if (strncmp (text, "tcp://", 6) != 0)
-        return 0;
-    const char *port = strrchr (text + 6, ':');
-    if (!port || !port [1])
-        return -1;
-    if (strspn (port + 1, "0123456789") != strlen (port + 1))
-        return 0;                       //  "*", "!", a range: CZMQ's to judge
-    uint64_t number;
-    return s_parse_uint (port + 1, 1, 65535, &number);
-}
-
+//  that gave it; an endpoint by the rule every socket is made by
 static int
 s_check (audit_setting_t setting, const char *text)
 {
@@ -88,7 +69,7 @@ s_check (audit_setting_t setting, const char *text)
     if (setting == AUDIT_SET_LOG_LEVEL)
         return audit_log_level_parse (text, &level);
     if (setting == AUDIT_SET_INGEST_ENDPOINT || setting == AUDIT_SET_QUERY_ENDPOINT)
-        return s_check_endpoint (text);
+        return audit_socket_endpoint_check (text);
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "audit_actor.h"
 #include "audit_decode.h"
 #include "audit_log.h"
+#include "audit_socket.h"
 #include "audit_store.h"
 #include "audit_time.h"
 
@@ -77,17 +78,13 @@ s_self_new (zsock_t *pipe, const ingest_options_t *options)
 static int
 s_bind (self_t *self)
 {
-    self->sub = zsock_new (ZMQ_SUB);
+    audit_socket_options_t options = {
+        .type = ZMQ_SUB, .endpoint = self->endpoint, .bind = true,
+        .rcvhwm = self->rcvhwm, .maxmsgsize = INGEST_ACTOR_MAXMSGSIZE
+    };
+    self->sub = audit_socket_new (&options, NULL, 0);
     if (!self->sub)
         return -1;
-    zsock_set_rcvhwm (self->sub, self->rcvhwm);
-    zsock_set_maxmsgsize (self->sub, INGEST_ACTOR_MAXMSGSIZE);
-    zsock_set_linger (self->sub, 0);
-    if (zsock_bind (self->sub, "%s", self->endpoint) == -1) {
-        audit_log_error ("msg=cannot_bind endpoint=%s reason=\"%s\"",
-                         self->endpoint, zmq_strerror (zmq_errno ()));
-        return -1;
-    }
     zsock_set_subscribe (self->sub, AUDIT_TOPIC_AUDIT);
     zsock_set_subscribe (self->sub, AUDIT_TOPIC_OPS);
     zsock_set_subscribe (self->sub, AUDIT_TOPIC_MQ);
@@ -356,7 +353,9 @@ static void
 s_ingest_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (const ingest_options_t *) args);
-    zsock_signal (pipe, 0);
+    if (!self)
+        audit_log_error ("msg=cannot_start reason=out_of_memory");
+    audit_actor_ready (pipe, self ? 0 : -1);
     if (!self)
         return;
     //  Until START the poller is the pipe alone
@@ -383,11 +382,5 @@ s_ingest_actor (zsock_t *pipe, void *args)
 zactor_t *
 ingest_actor_new (const ingest_options_t *options)
 {
-    return zactor_new (s_ingest_actor, (void *) options);
-}
-
-int
-ingest_actor_start (zactor_t *self)
-{
-    return audit_actor_ask (self, "START");
+    return audit_actor_new (s_ingest_actor, (void *) options);
 }

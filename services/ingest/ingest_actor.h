@@ -38,13 +38,10 @@ typedef struct {
     int flush_ms;                   //  longest wait before a partial commit
 } ingest_options_t;
 
-//  Create the actor; the options are copied before this returns.
+//  Create the actor; the options are copied before this returns. NULL
+//  when its thread cannot set up (the reason is logged).
 zactor_t *
     ingest_actor_new (const ingest_options_t *options);
-
-//  Send START and wait for the answer: 0, or -1 when it cannot start.
-int
-    ingest_actor_start (zactor_t *self);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #include "ingest_writer.h"
 #include "ingest_batch.h"
 
+#include "audit_actor.h"
 #include "audit_decode.h"
 #include "audit_log.h"
 #include "audit_time.h"
@@ -32,8 +33,10 @@ static self_t *
 s_self_new (zsock_t *pipe, audit_store_t *store)
 {
     self_t *self = calloc (1, sizeof *self);
-    if (!self)
+    if (!self) {
+        audit_store_destroy (&store);
         return NULL;
+    }
     self->pipe = pipe;
     self->store = store;
     self->pending = audit_counters_new ();
@@ -117,10 +120,14 @@ static void
 s_writer_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (audit_store_t *) args);
-    zsock_signal (pipe, 0);
+    if (!self)
+        audit_log_error ("msg=cannot_start reason=out_of_memory");
+    audit_actor_ready (pipe, self ? 0 : -1);
+    if (!self)
+        return;
     //  Wake at least once a flush period so that idle counters still land
     zsock_set_rcvtimeo (pipe, INGEST_WRITER_FLUSH_MS);
-    bool terminated = (self == NULL);
+    bool terminated = false;
     while (!terminated) {
         char *command = NULL;
         void *batch = NULL;
@@ -135,16 +142,15 @@ s_writer_actor (zsock_t *pipe, void *args)
             s_handle_batch (self, (ingest_batch_t *) batch);
         zstr_free (&command);
     }
-    if (self)
-        s_flush_counters (self);
+    s_flush_counters (self);
     s_self_destroy (&self);
 }
 
 zactor_t *
 ingest_writer_new (audit_store_t **store_p)
 {
-    zactor_t *actor = zactor_new (s_writer_actor, *store_p);
-    if (actor)
-        *store_p = NULL;
+    //  The store is the actor's from here, whether or not it starts
+    zactor_t *actor = audit_actor_new (s_writer_actor, *store_p);
+    *store_p = NULL;
     return actor;
 }

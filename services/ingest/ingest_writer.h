@@ -30,7 +30,8 @@ extern "C" {
 #define INGEST_WRITER_RETRIES    50
 #define INGEST_WRITER_RETRY_MS   100
 
-//  Start the writer; ownership of the store moves to it.
+//  Start the writer; ownership of the store moves to it. NULL when its
+//  thread cannot set up (the reason is logged; the store is freed).
 zactor_t *
     ingest_writer_new (audit_store_t **store_p);
 

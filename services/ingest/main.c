@@ -1,15 +1,11 @@
 /*  =========================================================================
     audit-ingest - validates and stores every event published to it
 
-    Thin, like Malamute's main: read the configuration, start the actor,
-    wait for SIGTERM or SIGINT (or the actor's end), stop it, exit.
+    Thin, like Malamute's main: the settings it reads and how they make
+    its actor; audit_worker runs the rest.
     ========================================================================= */
 
-#include <czmq.h>
-
-#include "audit_config.h"
-#include "audit_log.h"
-#include "audit_signals.h"
+#include "audit_worker.h"
 #include "ingest_actor.h"
 
 static const audit_setting_t s_settings [] = {
@@ -17,41 +13,28 @@ static const audit_setting_t s_settings [] = {
     AUDIT_SET_INGEST_BATCH, AUDIT_SET_INGEST_FLUSH_MS, AUDIT_SET_LOG_LEVEL
 };
 
-static int
-s_configure (audit_config_t *config, int argc, char **argv, ingest_options_t *options)
+static zactor_t *
+s_actor_new (const audit_config_t *config)
 {
-    int rc = audit_config_startup (config, argc, argv, "audit-ingest", "ingest",
-        "Validates the audit, ops and mq events published to it and stores them.",
-        s_settings, sizeof s_settings / sizeof s_settings [0]);
-    if (rc >= 0)
-        return rc;
-    options->endpoint = audit_config_str (config, AUDIT_SET_INGEST_ENDPOINT);
-    options->data_dir = audit_config_str (config, AUDIT_SET_DATA_DIR);
-    options->rcvhwm = (int) audit_config_uint (config, AUDIT_SET_INGEST_HWM);
-    options->batch_size = audit_config_uint (config, AUDIT_SET_INGEST_BATCH);
-    options->flush_ms = (int) audit_config_uint (config, AUDIT_SET_INGEST_FLUSH_MS);
-    return -1;
+    ingest_options_t options = {
+        .endpoint = audit_config_str (config, AUDIT_SET_INGEST_ENDPOINT),
+        .data_dir = audit_config_str (config, AUDIT_SET_DATA_DIR),
+        .rcvhwm = (int) audit_config_uint (config, AUDIT_SET_INGEST_HWM),
+        .batch_size = audit_config_uint (config, AUDIT_SET_INGEST_BATCH),
+        .flush_ms = (int) audit_config_uint (config, AUDIT_SET_INGEST_FLUSH_MS)
+    };
+    return ingest_actor_new (&options);
 }
+
+static const audit_worker_t s_worker = {
+    .program = "audit-ingest", .service = "ingest",
+    .purpose = "Validates the audit, ops and mq events published to it and stores them.",
+    AUDIT_WORKER_SETTINGS (s_settings),
+    .actor_new = s_actor_new
+};
 
 int
 main (int argc, char **argv)
 {
-    static audit_config_t config;
-    ingest_options_t options;
-    int rc = s_configure (&config, argc, argv, &options);
-    if (rc >= 0)
-        return rc;
-    int signal_fd = audit_signals_block ();
-    zactor_t *actor = ingest_actor_new (&options);
-    //  The actor has logged the one-line reason when it cannot start
-    if (!actor || ingest_actor_start (actor) != 0) {
-        zactor_destroy (&actor);
-        return 1;
-    }
-    int signo = audit_signals_wait (signal_fd, actor, -1);
-    audit_log_info ("msg=stopping signal=%d", signo);
-    zactor_destroy (&actor);
-    audit_log_info ("msg=stopped");
-    close (signal_fd);
-    return 0;
+    return audit_worker_main (&s_worker, argc, argv);
 }

@@ -136,7 +136,9 @@ static void
 s_janitor_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (const janitor_options_t *) args);
-    zsock_signal (pipe, 0);
+    if (!self)
+        audit_log_error ("msg=cannot_start reason=out_of_memory");
+    audit_actor_ready (pipe, self ? 0 : -1);
     if (!self)
         return;
     while (!self->terminated) {
@@ -156,11 +158,5 @@ s_janitor_actor (zsock_t *pipe, void *args)
 zactor_t *
 janitor_actor_new (const janitor_options_t *options)
 {
-    return zactor_new (s_janitor_actor, (void *) options);
-}
-
-int
-janitor_actor_start (zactor_t *self)
-{
-    return audit_actor_ask (self, "START");
+    return audit_actor_new (s_janitor_actor, (void *) options);
 }

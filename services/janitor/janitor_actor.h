@@ -35,13 +35,10 @@ typedef struct {
     bool once;                      //  no timer: the caller sends ONCE
 } janitor_options_t;
 
-//  Create the actor; the options are copied before this returns.
+//  Create the actor; the options are copied before this returns. NULL
+//  when its thread cannot set up (the reason is logged).
 zactor_t *
     janitor_actor_new (const janitor_options_t *options);
-
-//  Send START and wait for the answer: 0, or -1 when it cannot start.
-int
-    janitor_actor_start (zactor_t *self);
 
 #ifdef __cplusplus
 }

@@ -1,18 +1,18 @@
 /*  =========================================================================
     audit-query - answers the portal, platform operators and devices
 
-    Thin, like Malamute's main: configuration, the shared state every
-    worker thread reads (token verifier, cursor key, the one writer), the
-    server actor, then wait for SIGTERM or SIGINT.
+    Thin, like Malamute's main: the settings it reads, the JWT secret,
+    and the shared state every worker thread reads (token verifier, cursor
+    key, the one writer) under the server actor; audit_worker runs the
+    rest.
     ========================================================================= */
 
 #include <czmq.h>
 #include <errno.h>
 #include <sys/stat.h>
 
-#include "audit_config.h"
 #include "audit_log.h"
-#include "audit_signals.h"
+#include "audit_worker.h"
 #include "query_server.h"
 
 #define S_VERSION "1.0.0"
@@ -72,50 +72,46 @@ s_load_secret (const audit_config_t *config, uint8_t **secret, size_t *len)
     return -1;
 }
 
-static int
-s_shared_init (query_shared_t *shared, const audit_config_t *config)
+static query_shared_t s_shared;
+
+//  The shared state, then the server on it; NULL when either cannot be
+static zactor_t *
+s_actor_new (const audit_config_t *config)
 {
     uint8_t *secret = NULL;
     size_t len = 0;
     if (s_load_secret (config, &secret, &len) != 0)
-        return -1;
-    int rc = query_shared_open (shared, audit_config_str (config, AUDIT_SET_DATA_DIR), S_VERSION,
-                                secret, len, audit_config_str (config, AUDIT_SET_JWT_AUDIENCE));
+        return NULL;
+    int rc = query_shared_open (&s_shared, audit_config_str (config, AUDIT_SET_DATA_DIR),
+                                S_VERSION, secret, len,
+                                audit_config_str (config, AUDIT_SET_JWT_AUDIENCE));
     audit_token_secret_free (&secret, len);
-    return rc;
+    if (rc != 0)
+        return NULL;
+    query_server_options_t options = {
+        .endpoint = audit_config_str (config, AUDIT_SET_QUERY_ENDPOINT),
+        .workers = (int) audit_config_uint (config, AUDIT_SET_QUERY_THREADS),
+        .shared = &s_shared
+    };
+    return query_server_new (&options);
 }
+
+//  After the server: its workers read the shared state to the end
+static void
+s_release (void)
+{
+    query_shared_close (&s_shared);
+}
+
+static const audit_worker_t s_worker = {
+    .program = "audit-query", .service = "query",
+    .purpose = "Answers list, export, retention, ops, stats and mq requests over ZeroMQ.",
+    AUDIT_WORKER_SETTINGS (s_settings),
+    .actor_new = s_actor_new, .release = s_release
+};
 
 int
 main (int argc, char **argv)
 {
-    static audit_config_t config;
-    int rc = audit_config_startup (&config, argc, argv, "audit-query", "query",
-        "Answers list, export, retention, ops, stats and mq requests over ZeroMQ.",
-        s_settings, sizeof s_settings / sizeof s_settings [0]);
-    if (rc >= 0)
-        return rc;
-    int signal_fd = audit_signals_block ();
-    static query_shared_t shared;
-    if (s_shared_init (&shared, &config) != 0) {
-        query_shared_close (&shared);
-        return 1;
-    }
-    query_server_options_t options = {
-        .endpoint = audit_config_str (&config, AUDIT_SET_QUERY_ENDPOINT),
-        .workers = (int) audit_config_uint (&config, AUDIT_SET_QUERY_THREADS),
-        .shared = &shared
-    };
-    zactor_t *server = query_server_new (&options);
-    if (!server || query_server_start (server) != 0) {
-        zactor_destroy (&server);
-        query_shared_close (&shared);
-        return 1;
-    }
-    int signo = audit_signals_wait (signal_fd, server, -1);
-    audit_log_info ("msg=stopping signal=%d", signo);
-    zactor_destroy (&server);
-    query_shared_close (&shared);
-    audit_log_info ("msg=stopped");
-    close (signal_fd);
-    return 0;
+    return audit_worker_main (&s_worker, argc, argv);
 }

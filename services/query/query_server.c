@@ -13,6 +13,7 @@
 
 #include "audit_actor.h"
 #include "audit_log.h"
+#include "audit_socket.h"
 
 //  Largest request frame the socket accepts; past the contract's own
 //  limit so that a big request is answered too_large, not cut off
@@ -95,16 +96,13 @@ s_start_workers (self_t *self)
 static int
 s_start (self_t *self)
 {
-    self->router = zsock_new (ZMQ_ROUTER);
+    audit_socket_options_t options = {
+        .type = ZMQ_ROUTER, .endpoint = self->endpoint, .bind = true,
+        .maxmsgsize = S_MAXMSGSIZE
+    };
+    self->router = audit_socket_new (&options, NULL, 0);
     if (!self->router)
         return -1;
-    zsock_set_maxmsgsize (self->router, S_MAXMSGSIZE);
-    zsock_set_linger (self->router, 0);
-    if (zsock_bind (self->router, "%s", self->endpoint) == -1) {
-        audit_log_error ("msg=cannot_bind endpoint=%s reason=\"%s\"",
-                         self->endpoint, zmq_strerror (zmq_errno ()));
-        return -1;
-    }
     self->poller = zpoller_new (self->pipe, self->router, NULL);
     if (!self->poller || s_start_workers (self))
         return -1;
@@ -263,7 +261,9 @@ static void
 s_server_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (const query_server_options_t *) args);
-    zsock_signal (pipe, 0);
+    if (!self)
+        audit_log_error ("msg=cannot_start reason=out_of_memory");
+    audit_actor_ready (pipe, self ? 0 : -1);
     if (!self)
         return;
     zpoller_t *startup = zpoller_new (pipe, NULL);
@@ -286,11 +286,5 @@ s_server_actor (zsock_t *pipe, void *args)
 zactor_t *
 query_server_new (const query_server_options_t *options)
 {
-    return zactor_new (s_server_actor, (void *) options);
-}
-
-int
-query_server_start (zactor_t *self)
-{
-    return audit_actor_ask (self, "START");
+    return audit_actor_new (s_server_actor, (void *) options);
 }

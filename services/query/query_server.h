@@ -44,12 +44,9 @@ typedef struct {
 } query_server_options_t;
 
 //  Create the server actor; the options are copied before this returns.
+//  NULL when its thread cannot set up (the reason is logged).
 zactor_t *
     query_server_new (const query_server_options_t *options);
-
-//  Send START and wait: 0, or -1 when it cannot start (reason logged).
-int
-    query_server_start (zactor_t *self);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 
 #include "query_worker.h"
 
+#include "audit_actor.h"
 #include "audit_log.h"
 #include "audit_time.h"
 #include "query_admin.h"
@@ -133,17 +134,23 @@ typedef struct {
 static self_t *
 s_self_new (zsock_t *pipe, s_args_t *args)
 {
+    //  With a store the call fails only for memory: its statements are
+    //  prepared when first used
+    const char *failure = args->store ? "out_of_memory" : "no_store";
     self_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        audit_store_destroy (&args->store);
-        return NULL;
+    if (self) {
+        self->pipe = pipe;
+        query_reply_init (&self->reply);
+        self->request = calloc (1, sizeof *self->request);
     }
-    self->pipe = pipe;
-    query_reply_init (&self->reply);
-    self->request = calloc (1, sizeof *self->request);
-    int rc = query_worker_call_init (&self->call, args->shared, &args->store, &self->reply);
-    if (rc != 0 || !self->request)
+    bool ready = self && self->request
+              && query_worker_call_init (&self->call, args->shared, &args->store,
+                                         &self->reply) == 0;
+    if (!ready) {
+        audit_log_error ("msg=cannot_start reason=%s", failure);
+        audit_store_destroy (&args->store);
         s_self_destroy (&self);
+    }
     return self;
 }
 
@@ -164,11 +171,11 @@ static void
 s_worker_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (s_args_t *) args);
-    if (!self)
-        audit_log_error ("msg=worker_failed reason=out_of_memory");
-    zsock_signal (pipe, 0);
-    zpoller_t *poller = self? zpoller_new (pipe, NULL): NULL;
-    while (self && poller) {
+    zpoller_t *poller = self ? zpoller_new (pipe, NULL) : NULL;
+    if (self && !poller)
+        audit_log_error ("msg=cannot_start reason=out_of_memory");
+    audit_actor_ready (pipe, poller ? 0 : -1);
+    while (poller) {
         //  Woken at least every flush interval, so that the last error
         //  counts reach audit.db while the worker is idle
         bool ready = zpoller_wait (poller, QUERY_TALLY_FLUSH_MS) == pipe;
@@ -201,8 +208,6 @@ query_worker_new (query_shared_t *shared, audit_store_t **store_p)
 {
     //  The worker copies what it needs before zactor_new returns
     s_args_t args = { shared, *store_p };
-    zactor_t *actor = zactor_new (s_worker_actor, &args);
-    if (actor)
-        *store_p = NULL;
-    return actor;
+    *store_p = NULL;
+    return audit_actor_new (s_worker_actor, &args);
 }

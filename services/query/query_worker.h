@@ -20,7 +20,8 @@ extern "C" {
 #endif
 
 //  Start a worker on its own read-only store, whose ownership moves to
-//  it; shared must outlive the worker.
+//  it; shared must outlive the worker. NULL when the worker cannot
+//  serve (its set-up failed; the store is gone then too).
 zactor_t *
     query_worker_new (query_shared_t *shared, audit_store_t **store_p);
 

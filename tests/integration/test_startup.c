@@ -1,8 +1,10 @@
 /*  A worker that cannot start exits non-zero with a one-line reason
     (contract: "Workers"): an endpoint in use, a data directory that is not
-    one, no JWT secret for the query worker. */
+    one, no JWT secret for the query worker. One that started stops on
+    SIGTERM with status 0: every worker's main is audit_worker's. */
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
@@ -148,4 +150,63 @@ Test (startup, a_secret_file_that_gives_no_secret_says_why)
     snprintf (path, sizeof path, "%s/long", s_dir);
     s_write_file (path, 's', 5000);
     s_expect_secret_file_refused (path, "longer than 4096 bytes");
+}
+
+//  The janitor on its timer (no --once) takes the same start-up path
+Test (startup, a_janitor_on_its_timer_that_cannot_start)
+{
+    char file [512], data_dir [600];
+    snprintf (file, sizeof file, "%s/file", s_dir);
+    s_write_file (file, 'x', 1);
+    snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s", file);
+    const char *env [] = { data_dir, NULL };
+    s_expect_one_line ("audit-janitor", NULL, env, "not a directory", NULL);
+}
+
+//  true once the log at path holds text, within timeout_ms
+static bool
+s_log_holds (const char *path, const char *text, int timeout_ms)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    char line [1024];
+    do {
+        FILE *file = fopen (path, "r");
+        while (file && fgets (line, sizeof line, file))
+            if (strstr (line, text)) {
+                fclose (file);
+                return true;
+            }
+        if (file)
+            fclose (file);
+        zclock_sleep (20);
+    } while (zclock_mono () < deadline);
+    return false;
+}
+
+//  Start program, wait for ready in its log, SIGTERM it: status 0, and
+//  the log says it stopped
+static void
+s_expect_clean_stop (const char *program, const char *ready, const char *const *env)
+{
+    char log [512];
+    snprintf (log, sizeof log, "%s/%s.log", s_dir, program);
+    remove (log);
+    pid_t pid = test_worker_start (program, NULL, env, log);
+    cr_assert_gt (pid, 0);
+    cr_expect (s_log_holds (log, ready, 15000), "%s never logged %s", program, ready);
+    cr_expect_eq (test_worker_stop (pid, SIGTERM, 15000), 0, "%s exits 0 on SIGTERM", program);
+    cr_expect (s_log_holds (log, "msg=stopped", 0), "%s did not log msg=stopped", program);
+}
+
+Test (startup, a_worker_that_started_stops_on_sigterm_with_status_0)
+{
+    char data_dir [600], ingest [96], query [96];
+    snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/data", s_dir);
+    snprintf (ingest, sizeof ingest, "AUDIT_INGEST_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    const char *env [] = { data_dir, ingest, query, "AUDIT_JWT_SECRET=" TEST_SECRET,
+                           "AUDIT_QUERY_THREADS=2", NULL };
+    s_expect_clean_stop ("audit-ingest", "msg=listening", env);
+    s_expect_clean_stop ("audit-query", "msg=listening", env);
+    s_expect_clean_stop ("audit-janitor", "msg=started", env);
 }

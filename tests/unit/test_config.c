@@ -29,7 +29,7 @@ Test (config, defaults_when_nothing_given)
     char *argv [] = { "test", NULL };
     cr_assert_eq (s_load (&config, 1, argv), AUDIT_CONFIG_OK);
     cr_assert_str_eq (audit_config_str (&config, AUDIT_SET_DATA_DIR), "./data");
-    cr_assert_str_eq (audit_config_str (&config, AUDIT_SET_INGEST_ENDPOINT), "tcp://*:5570");
+    cr_assert_str_eq (audit_config_str (&config, AUDIT_SET_INGEST_ENDPOINT), "tcp://127.0.0.1:5570");
     cr_assert_eq (audit_config_uint (&config, AUDIT_SET_JANITOR_INTERVAL), 60);
     cr_assert_not (audit_config_flag (&config, AUDIT_SET_ONCE));
 }

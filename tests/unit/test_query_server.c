@@ -8,8 +8,10 @@
 
 #include <criterion/criterion.h>
 
+#include "audit_actor.h"
 #include "audit_decode.h"
 #include "query_server.h"
+#include "query_worker.h"
 #include "test_support.h"
 
 #define S_SECRET    "query-server-test-secret"
@@ -78,7 +80,7 @@ s_start (int queue_wait_max_ms)
     };
     s_server = query_server_new (&options);
     cr_assert_not_null (s_server);
-    cr_assert_eq (query_server_start (s_server), 0);
+    cr_assert_eq (audit_actor_ask (s_server, "START"), 0);
     s_dealer = zsock_new_dealer (endpoint);
     cr_assert_not_null (s_dealer);
     zsock_set_rcvtimeo (s_dealer, 10000);
@@ -181,4 +183,22 @@ Test (query_server, a_request_that_waited_briefly_still_runs)
     for (int index = 0; index < S_QUEUED; index++)
         cr_assert_str_eq (s_recv_code (), "", "queued request %d", index);
     cr_assert_eq (s_queued_messages (), 0, "the queued mq_ack deleted the message");
+}
+
+//  A worker that cannot serve is not handed out as if it could: the
+//  server's start would otherwise report success with a dead worker
+//  (issue 9: "a query worker whose s_self_new fails still signals success")
+Test (query_server, a_worker_whose_set_up_fails_is_not_started)
+{
+    audit_store_t *store = NULL;
+    zactor_t *worker = query_worker_new (&s_shared, &store);
+    cr_expect_null (worker, "a worker without a store was started");
+    zactor_destroy (&worker);
+    //  A worker that can serve still starts
+    store = audit_store_new (s_dir, AUDIT_STORE_READER);
+    cr_assert_not_null (store);
+    worker = query_worker_new (&s_shared, &store);
+    cr_expect_not_null (worker);
+    cr_expect_null (store, "the store moved into the worker");
+    zactor_destroy (&worker);
 }

@@ -6,6 +6,8 @@
 
 #include <czmq.h>
 
+#include "audit_socket.h"
+
 struct _ctl_client_t {
     zsock_t *socket;
     int timeout_ms;
@@ -19,15 +21,15 @@ ctl_client_new (const char *endpoint, int timeout_ms)
     if (!self)
         return NULL;
     self->timeout_ms = timeout_ms;
-    self->socket = zsock_new (ZMQ_REQ);
-    if (self->socket) {
-        //  Never hold the process at exit for a request nobody took
-        zsock_set_linger (self->socket, 0);
-        zsock_set_sndtimeo (self->socket, timeout_ms);
-        zsock_set_rcvtimeo (self->socket, timeout_ms);
-    }
-    if (!self->socket || zsock_connect (self->socket, "%s", endpoint) != 0) {
-        fprintf (stderr, "auditctl: cannot connect to %s\n", endpoint);
+    //  Never hold the process at exit (linger 0) for a request nobody took
+    audit_socket_options_t options = {
+        .type = ZMQ_REQ, .endpoint = endpoint,
+        .sndtimeo_ms = timeout_ms, .rcvtimeo_ms = timeout_ms
+    };
+    char reason [256];
+    self->socket = audit_socket_new (&options, reason, sizeof reason);
+    if (!self->socket) {
+        fprintf (stderr, "auditctl: %s\n", reason);
         ctl_client_destroy (&self);
     }
     return self;

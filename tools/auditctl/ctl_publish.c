@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "audit_proto.h"
+#include "audit_socket.h"
 #include "audit_time.h"
 #include "ctl_client.h"
 #include "ctl_demo.h"
@@ -217,13 +218,14 @@ s_sender_open (s_sender_t *sender, const char *endpoint, int timeout_ms, uint64_
 {
     memset (sender, 0, sizeof *sender);
     sender->rate = rate;
-    sender->socket = zsock_new (ZMQ_XPUB);
-    if (!sender->socket)
-        return CTL_EXIT_USAGE;
-    zsock_set_sndhwm (sender->socket, 0);
-    zsock_set_linger (sender->socket, timeout_ms);
-    if (zsock_connect (sender->socket, "%s", endpoint) != 0) {
-        fprintf (stderr, "auditctl: cannot connect to %s\n", endpoint);
+    audit_socket_options_t options = {
+        .type = ZMQ_XPUB, .endpoint = endpoint, .sndhwm = AUDIT_SOCKET_HWM_NONE,
+        .linger_ms = timeout_ms
+    };
+    char reason [256];
+    sender->socket = audit_socket_new (&options, reason, sizeof reason);
+    if (!sender->socket) {
+        fprintf (stderr, "auditctl: %s\n", reason);
         return CTL_EXIT_USAGE;
     }
     if (s_wait_subscribed (sender->socket, timeout_ms) != 0) {

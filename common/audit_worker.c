@@ -1,0 +1,57 @@
+/*  =========================================================================
+    audit_worker - the one shape of every worker's main
+    ========================================================================= */
+
+#include "audit_worker.h"
+
+#include "audit_actor.h"
+#include "audit_log.h"
+#include "audit_signals.h"
+
+//  Until a signal, or until the actor says anything on its own (it ended)
+int
+audit_worker_wait (zactor_t *actor, int signal_fd)
+{
+    int signo = audit_signals_wait (signal_fd, actor, -1);
+    audit_log_info ("msg=stopping signal=%d", signo);
+    return 0;
+}
+
+//  The started actor, or NULL when it did not start (the reason is logged)
+static zactor_t *
+s_start (const audit_worker_t *worker, const audit_config_t *config)
+{
+    zactor_t *actor = worker->actor_new (config);
+    if (actor && audit_actor_ask (actor, "START") != 0)
+        zactor_destroy (&actor);
+    return actor;
+}
+
+int
+audit_worker_main (const audit_worker_t *worker, int argc, char **argv)
+{
+    //  Static: the values are large, and the actor's options point into them
+    static audit_config_t config;
+    int rc = audit_config_startup (&config, argc, argv, worker->program, worker->service,
+                                   worker->purpose, worker->settings, worker->settings_count);
+    if (rc >= 0)
+        return rc;
+    //  Before any thread starts, so that every thread inherits the mask
+    int signal_fd = audit_signals_block ();
+    if (signal_fd < 0) {
+        audit_log_error ("msg=cannot_start reason=\"signals cannot be blocked\"");
+        return 1;
+    }
+    zactor_t *actor = s_start (worker, &config);
+    bool started = actor != NULL;
+    rc = 1;
+    if (started)
+        rc = worker->run ? worker->run (actor, signal_fd, &config) : audit_worker_wait (actor, signal_fd);
+    zactor_destroy (&actor);
+    if (worker->release)
+        worker->release ();
+    if (started)
+        audit_log_info ("msg=stopped");
+    close (signal_fd);
+    return rc;
+}

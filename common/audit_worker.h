@@ -1,0 +1,58 @@
+/*  =========================================================================
+    audit_worker - the one shape of every worker's main
+
+    Like Malamute's main, and written once: read the settings the worker
+    names, start logging, block the signals, start its actor (new, then
+    START), wait for SIGTERM or SIGINT or the actor's end, destroy in
+    reverse order, exit. A worker's main.c is its descriptor and a call.
+
+    Exit status: 0 after a clean stop or --help, 2 after a bad setting, 1
+    when the worker cannot start (one line, logged where it failed, says
+    why), else what the descriptor's run returns.
+    ========================================================================= */
+
+#ifndef AUDIT_WORKER_H_INCLUDED
+#define AUDIT_WORKER_H_INCLUDED
+
+#include <czmq.h>
+
+#include "audit_config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *program;            //  "audit-ingest": heads --help and refusals
+    const char *service;            //  "ingest": the svc of every log line
+    const char *purpose;            //  one line of --help
+    const audit_setting_t *settings;    //  what it reads; LOG_LEVEL among them
+    size_t settings_count;
+    //  The actor, made from the settings but not yet started, or NULL
+    //  with the reason logged. config outlives the actor.
+    zactor_t *(*actor_new) (const audit_config_t *config);
+    //  What main does once the actor has started, returning the exit
+    //  status; NULL: wait for a signal or the actor's end, then 0.
+    int (*run) (zactor_t *actor, int signal_fd, const audit_config_t *config);
+    //  Frees what actor_new made beside the actor, after the actor is
+    //  destroyed, whether or not it started; may be NULL.
+    void (*release) (void);
+} audit_worker_t;
+
+//  A descriptor's settings fields, from the array of the settings it reads
+#define AUDIT_WORKER_SETTINGS(array) \
+    .settings = (array), .settings_count = sizeof (array) / sizeof (array) [0]
+
+//  The default run: wait for a signal or the actor's end, log it; 0.
+int
+    audit_worker_wait (zactor_t *actor, int signal_fd);
+
+//  Run the worker described by worker: the process's exit status.
+int
+    audit_worker_main (const audit_worker_t *worker, int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
