@@ -8,6 +8,7 @@
     ========================================================================= */
 
 #include "audit_walk.h"
+#include "audit_ident.h"
 #include "audit_time.h"
 
 #include <string.h>
@@ -133,7 +134,7 @@ audit_walk_ident (audit_walk_t *self, char *out)
     audit_walk_value_t value = audit_walk_str (self, &text, &len);
     if (value != AUDIT_WALK_OK)
         return value;
-    if (!audit_decode_is_ident (text, len))
+    if (!audit_ident_is_valid (text, len))
         return AUDIT_WALK_BAD;
     memcpy (out, text, len);
     out [len] = 0;
@@ -149,9 +150,9 @@ audit_walk_uuid (audit_walk_t *self, uint8_t *uuid)
     audit_walk_value_t value = audit_walk_str (self, &text, &len);
     if (value != AUDIT_WALK_OK)
         return value;
-    if (audit_decode_uuid (text, len, uuid) != 0)
+    if (audit_ident_uuid_parse (text, len, uuid) != 0)
         return AUDIT_WALK_BAD;
-    audit_decode_uuid_format (uuid, self->info->event_id);
+    audit_ident_uuid_format (uuid, self->info->event_id);
     return AUDIT_WALK_OK;
 }
 

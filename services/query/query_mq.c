@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "audit_decode.h"
+#include "audit_ident.h"
 #include "audit_log.h"
 #include "audit_time.h"
 
@@ -16,7 +16,7 @@ s_pack_message (msgpack_packer *packer, sqlite3_stmt *stmt)
     char id [AUDIT_UUID_TEXT_LEN + 1] = "";
     const void *uuid = sqlite3_column_blob (stmt, 0);
     if (uuid && sqlite3_column_bytes (stmt, 0) == AUDIT_UUID_SIZE)
-        audit_decode_uuid_format ((const uint8_t *) uuid, id);
+        audit_ident_uuid_format ((const uint8_t *) uuid, id);
     char when [AUDIT_TIME_TEXT_SIZE];
     audit_time_format (sqlite3_column_int64 (stmt, 1), when);
     const void *payload = sqlite3_column_blob (stmt, 2);

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit_decode.h"
+#include "audit_ident.h"
 #include "audit_mp.h"
 #include "audit_time.h"
 
@@ -96,7 +96,7 @@ static int
 s_read_ident (s_state_t *state, char *out)
 {
     int len = s_read_text (state, out, AUDIT_IDENT_MAX + 1);
-    return len > 0 && audit_decode_is_ident (out, (size_t) len) ? 0 : -1;
+    return len > 0 && audit_ident_is_valid (out, (size_t) len) ? 0 : -1;
 }
 
 static int
@@ -179,7 +179,7 @@ s_read_uuids (s_state_t *state)
         const char *text;
         uint32_t len;
         if (audit_mp_read_str (&state->reader, &text, &len) != AUDIT_MP_OK
-        ||  audit_decode_uuid (text, len, request->message_ids [index]) != 0)
+        ||  audit_ident_uuid_parse (text, len, request->message_ids [index]) != 0)
             return -1;
     }
     request->message_id_count = count;
@@ -311,7 +311,7 @@ s_read_envelope (s_state_t *state, const char *key, uint32_t len, bool *handled)
 static const char *
 s_key_for_message (const char *key, uint32_t len, char *out, size_t size)
 {
-    if (len == 0 || len >= size || !audit_decode_is_ident (key, len))
+    if (len == 0 || len >= size || !audit_ident_is_valid (key, len))
         return "(unprintable)";
     memcpy (out, key, len);
     out [len] = 0;
