@@ -90,21 +90,22 @@ s_account (self_t *self, ingest_batch_t *batch)
             audit_decode_uuid_format (record->u.mq.message_id, id);
         audit_log_warn ("msg=rejected reason=duplicate producer=%s event_id=%s", producer, id);
     }
-    audit_counters_add (self->pending, "ingest.stored", stored);
-    audit_counters_add (self->pending, "ingest.duplicate", duplicate);
+    audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_STORED, stored);
+    audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_DUPLICATE, duplicate);
 }
 
 static void
 s_handle_batch (self_t *self, ingest_batch_t *batch)
 {
     audit_counters_merge (self->pending, batch->counters);
-    audit_counters_add (self->pending, "ingest.received", batch->received);
+    audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_RECEIVED, batch->received);
     if (batch->count > 0) {
         if (s_write_batch (self, batch) == 0)
             s_account (self, batch);
         else {
             audit_log_error ("msg=records_lost records=%zu", batch->count);
-            audit_counters_add (self->pending, "ingest.write_failed", (int64_t) batch->count);
+            audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_WRITE_FAILED,
+                                  (int64_t) batch->count);
         }
     }
     if (audit_time_now_ms () - self->flushed_ms >= INGEST_WRITER_FLUSH_MS)
