@@ -13,7 +13,8 @@
     or by hand:
       clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
         -Iproto -Icommon tests/fuzz/fuzz_decode.c common/audit_decode.c \
-        common/audit_walk.c common/audit_ident.c common/audit_mp.c common/audit_time.c \
+        common/audit_walk.c common/audit_ident.c common/audit_keys.c \
+        common/audit_mp.c common/audit_time.c \
         proto/audit_proto.c -o fuzz_decode
     ========================================================================= */
 
