@@ -33,8 +33,8 @@
 extern "C" {
 #endif
 
-//  Distinct names of one open family held between two flushes; further
-//  new names fold into "<prefix>.(other)", prefix being the name up to its
+//  The cap the open families of audit_counters.def take: distinct names of
+//  one open family held between two flushes; further new names fold into "<prefix>.(other)", prefix being the name up to its
 //  last '.', and up towards "<family>.(other)"
 #define AUDIT_COUNTERS_NAMES_MAX  1024
 #define AUDIT_COUNTER_NAME_MAX    300
@@ -56,6 +56,7 @@ typedef enum {
 #include "audit_counters.def"
 #undef AUDIT_COUNTER_FAMILY
     AUDIT_COUNTERS_FAMILIES,
+    //  no family: it makes the first set AUDIT_COUNTERS_FAMILIES
     AUDIT_COUNTER_FAMILY_SETS_ = AUDIT_COUNTERS_FAMILIES - 1,
 #define AUDIT_COUNTER_SET(NAME, prefix) AUDIT_COUNTER_FAMILY_##NAME,
 #include "audit_counters.def"
