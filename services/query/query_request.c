@@ -20,8 +20,8 @@
 #include "audit_mp.h"
 #include "audit_time.h"
 
-//  A row of query_args.def without its case in s_ident_slot or s_time_slot
-//  is an error whatever the build's warning flags
+//  A row of query_args.def without its case in s_slot is an error whatever
+//  the build's warning flags
 #pragma GCC diagnostic error "-Wswitch"
 
 #define A(NAME) QUERY_ARG_BIT (QUERY_ARG_##NAME)
@@ -228,45 +228,35 @@ s_read_choice (s_state_t *state, const char *first, const char *second, int *whi
     return 0;
 }
 
-//  Where an IDENT or TIME argument goes. Every row of query_args.def has a
-//  case and there is no default, so a new row without its own place fails
-//  to compile (-Wswitch) instead of being filed under another argument's.
-//  NULL for the arguments of other kinds.
-static audit_ident_t *
-s_ident_slot (query_request_t *request, query_arg_t arg)
-{
-    switch (arg) {
-        case QUERY_ARG_ORG_ID:    return &request->org_id;
-        case QUERY_ARG_ACTOR_ID:  return &request->actor_id;
-        case QUERY_ARG_USER_ID:   return &request->user_id;
-        case QUERY_ARG_DEVICE_ID: return &request->device_id;
-        case QUERY_ARG_GROUP_ID:  return &request->group_id;
-        case QUERY_ARG_SUBJECT:   return &request->subject;
-        case QUERY_ARG_FROM: case QUERY_ARG_TO: case QUERY_ARG_EVENT_TYPES:
-        case QUERY_ARG_CATEGORIES: case QUERY_ARG_ORDER: case QUERY_ARG_LIMIT:
-        case QUERY_ARG_CURSOR: case QUERY_ARG_FORMAT: case QUERY_ARG_RETENTION_DAYS:
-        case QUERY_ARG_STATUS: case QUERY_ARG_CLIENT_IP: case QUERY_ARG_MESSAGE_IDS:
-        case QUERY_ARG_COUNT:
-            return NULL;
-    }
-    return NULL;
-}
+//  Where the value of an IDENT or TIME argument goes. Every row of
+//  query_args.def has a case and there is no default, so a new row without
+//  its own place fails to compile (-Wswitch) instead of being filed under
+//  another argument's. The arguments of other kinds have no slot here.
+typedef struct {
+    audit_ident_t *ident;
+    int64_t *time;
+} s_slot_t;
 
-static int64_t *
-s_time_slot (query_request_t *request, query_arg_t arg)
+static s_slot_t
+s_slot (query_request_t *request, query_arg_t arg)
 {
+    const s_slot_t none = { NULL, NULL };
     switch (arg) {
-        case QUERY_ARG_FROM:      return &request->from_ms;
-        case QUERY_ARG_TO:        return &request->to_ms;
-        case QUERY_ARG_ORG_ID: case QUERY_ARG_ACTOR_ID: case QUERY_ARG_USER_ID:
-        case QUERY_ARG_DEVICE_ID: case QUERY_ARG_GROUP_ID: case QUERY_ARG_SUBJECT:
+        case QUERY_ARG_ORG_ID:    return (s_slot_t) { .ident = &request->org_id };
+        case QUERY_ARG_ACTOR_ID:  return (s_slot_t) { .ident = &request->actor_id };
+        case QUERY_ARG_USER_ID:   return (s_slot_t) { .ident = &request->user_id };
+        case QUERY_ARG_DEVICE_ID: return (s_slot_t) { .ident = &request->device_id };
+        case QUERY_ARG_GROUP_ID:  return (s_slot_t) { .ident = &request->group_id };
+        case QUERY_ARG_SUBJECT:   return (s_slot_t) { .ident = &request->subject };
+        case QUERY_ARG_FROM:      return (s_slot_t) { .time = &request->from_ms };
+        case QUERY_ARG_TO:        return (s_slot_t) { .time = &request->to_ms };
         case QUERY_ARG_EVENT_TYPES: case QUERY_ARG_CATEGORIES: case QUERY_ARG_ORDER:
         case QUERY_ARG_LIMIT: case QUERY_ARG_CURSOR: case QUERY_ARG_FORMAT:
         case QUERY_ARG_RETENTION_DAYS: case QUERY_ARG_STATUS: case QUERY_ARG_CLIENT_IP:
         case QUERY_ARG_MESSAGE_IDS: case QUERY_ARG_COUNT:
-            return NULL;
+            return none;
     }
-    return NULL;
+    return none;
 }
 
 //  One argument's value, checked by its kind
@@ -274,19 +264,16 @@ static int
 s_read_arg (s_state_t *state, query_arg_t arg)
 {
     query_request_t *request = state->request;
+    s_slot_t slot = s_slot (request, arg);
     int which = 0;
     int rc = -1;
     switch (s_args [arg].kind) {
-        case S_KIND_IDENT: {
-            audit_ident_t *slot = s_ident_slot (request, arg);
-            rc = slot ? s_read_ident (state, *slot) : -1;
+        case S_KIND_IDENT:
+            rc = slot.ident ? s_read_ident (state, *slot.ident) : -1;
             break;
-        }
-        case S_KIND_TIME: {
-            int64_t *slot = s_time_slot (request, arg);
-            rc = slot ? s_read_time (state, slot) : -1;
+        case S_KIND_TIME:
+            rc = slot.time ? s_read_time (state, slot.time) : -1;
             break;
-        }
         case S_KIND_UINT: rc = audit_mp_read_uint (&state->reader, &state->number [arg]); break;
         case S_KIND_TYPES: rc = s_read_name_mask (state, s_lookup_type, &state->types_mask); break;
         case S_KIND_CATEGORIES:
