@@ -133,13 +133,13 @@ s_store_run (audit_store_t *store, const char *dir, long first, long rows,
         for (long index = 0; index < count; index++)
             bench_events_record (&s_events, first + done + index, &records [index]);
         double start = s_now ();
-        audit_counters_add (counters, "ingest.received", count);
-        audit_counters_add2 (counters, "ingest.gaps", "producer-1", 0);
+        audit_counters_count (counters, AUDIT_COUNTER_INGEST_RECEIVED, count);
+        audit_counters_count_in (counters, AUDIT_COUNTER_FAMILY_INGEST_GAPS, "producer-1", 0);
         rc = audit_store_write (store, records, (size_t) count, outcomes, counters);
         long stored = 0;
         for (long index = 0; index < count; index++)
             stored += outcomes [index] == AUDIT_STORE_STORED;
-        audit_counters_add (counters, "ingest.stored", stored);
+        audit_counters_count (counters, AUDIT_COUNTER_INGEST_STORED, stored);
         if (stored != count)
             fprintf (stderr, "unexpected duplicates: %ld of %ld\n", count - stored, count);
         s_timing_batch (timing, dir, count, s_now () - start);

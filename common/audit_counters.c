@@ -24,7 +24,35 @@
 #define s_FOLDED_RESERVE 64
 #define s_OTHER          "(other)"
 
-static const char *s_family_prefixes [AUDIT_COUNTERS_FAMILIES] = AUDIT_COUNTERS_FAMILY_PREFIXES;
+static const char *s_names [AUDIT_COUNTER_COUNT] = {
+#define AUDIT_COUNTER(NAME, text) [AUDIT_COUNTER_##NAME] = text,
+#include "audit_counters.def"
+#undef AUDIT_COUNTER
+};
+
+//  Each family's prefix with its trailing '.', and its cap (0: a fixed set)
+static const struct {
+    const char *prefix;
+    size_t cap;
+} s_families [AUDIT_COUNTER_FAMILY_COUNT] = {
+#define AUDIT_COUNTER_FAMILY(NAME, prefix, cap) [AUDIT_COUNTER_FAMILY_##NAME] = { prefix ".", cap },
+#define AUDIT_COUNTER_SET(NAME, prefix) [AUDIT_COUNTER_FAMILY_##NAME] = { prefix ".", 0 },
+#include "audit_counters.def"
+#undef AUDIT_COUNTER_SET
+#undef AUDIT_COUNTER_FAMILY
+};
+
+//  A name is held in AUDIT_COUNTER_NAME_MAX bytes, so every fixed name and
+//  prefix must fit with room for a suffix
+#define AUDIT_COUNTER(NAME, text) \
+    _Static_assert (sizeof (text) + 16 <= AUDIT_COUNTER_NAME_MAX, "counter name too long");
+#define AUDIT_COUNTER_SET(NAME, prefix) AUDIT_COUNTER (NAME, prefix)
+#define AUDIT_COUNTER_FAMILY(NAME, prefix, cap) AUDIT_COUNTER (NAME, prefix) \
+    _Static_assert ((cap) > 0, "an open family needs a cap");
+#include "audit_counters.def"
+#undef AUDIT_COUNTER_FAMILY
+#undef AUDIT_COUNTER_SET
+#undef AUDIT_COUNTER
 
 struct _audit_counters_t {
     zhashx_t *deltas;               //  name -> int64_t *
@@ -64,11 +92,17 @@ audit_counters_destroy (audit_counters_t **self_p)
     *self_p = NULL;
 }
 
+const char *
+audit_counters_name (audit_counter_t counter)
+{
+    return (int) counter >= 0 && counter < AUDIT_COUNTER_COUNT? s_names [counter]: NULL;
+}
+
 int
 audit_counters_family (const char *name)
 {
     for (int family = 0; family < AUDIT_COUNTERS_FAMILIES; family++) {
-        const char *prefix = s_family_prefixes [family];
+        const char *prefix = s_families [family].prefix;
         if (strncmp (name, prefix, strlen (prefix)) == 0)
             return family;
     }
@@ -78,7 +112,13 @@ audit_counters_family (const char *name)
 const char *
 audit_counters_family_prefix (int family)
 {
-    return family >= 0 && family < AUDIT_COUNTERS_FAMILIES? s_family_prefixes [family]: NULL;
+    return family >= 0 && family < AUDIT_COUNTER_FAMILY_COUNT? s_families [family].prefix: NULL;
+}
+
+size_t
+audit_counters_family_cap (int family)
+{
+    return family >= 0 && family < AUDIT_COUNTER_FAMILY_COUNT? s_families [family].cap: 0;
 }
 
 //  Index of the last '.' before end in name, 0 when there is none
@@ -103,7 +143,7 @@ audit_counters_fold (const char *name, char *folded)
     int family = audit_counters_family (name);
     if (family < 0)
         return -1;
-    size_t root = strlen (s_family_prefixes [family]) - 1;    //  the family's last '.'
+    size_t root = strlen (s_families [family].prefix) - 1;    //  the family's last '.'
     size_t end = strlen (name);
     //  A trailing "(other)" is no component of its own, so that folding a
     //  folded name climbs one level
@@ -145,7 +185,7 @@ s_box_for (audit_counters_t *self, const char *name)
     int family = audit_counters_family (current);
     int64_t *box;
     while (!(box = (int64_t *) zhashx_lookup (self->deltas, current))) {
-        size_t room = AUDIT_COUNTERS_NAMES_MAX + (s_is_folded (current)? s_FOLDED_RESERVE: 0);
+        size_t room = (family < 0? 0: s_families [family].cap) + (s_is_folded (current)? s_FOLDED_RESERVE: 0);
         char folded [AUDIT_COUNTER_NAME_MAX + 1];
         if (family < 0 || self->family_names [family] < room
         ||  audit_counters_fold (current, folded) != 0)
@@ -168,14 +208,24 @@ audit_counters_add (audit_counters_t *self, const char *name, int64_t delta)
 }
 
 void
-audit_counters_add2 (audit_counters_t *self, const char *prefix,
-                     const char *suffix, int64_t delta)
+audit_counters_count (audit_counters_t *self, audit_counter_t counter, int64_t delta)
 {
+    assert ((int) counter >= 0 && counter < AUDIT_COUNTER_COUNT);
+    audit_counters_add (self, s_names [counter], delta);
+}
+
+void
+audit_counters_count_in (audit_counters_t *self, audit_counter_family_t family,
+                         const char *suffix, int64_t delta)
+{
+    assert ((int) family >= 0 && family < AUDIT_COUNTER_FAMILY_COUNT);
+    assert (suffix);
     char name [AUDIT_COUNTER_NAME_MAX + 2];
-    int len = snprintf (name, sizeof name, "%s.%s", prefix, suffix);
+    const char *prefix = s_families [family].prefix;
+    int len = snprintf (name, sizeof name, "%s%s", prefix, suffix);
     //  A name too long to hold is folded by its prefix, as a long name is
     if (len < 0 || (size_t) len > AUDIT_COUNTER_NAME_MAX)
-        snprintf (name, sizeof name, "%s.%s", prefix, s_OTHER);
+        snprintf (name, sizeof name, "%s%s", prefix, s_OTHER);
     audit_counters_add (self, name, delta);
 }
 

@@ -30,20 +30,22 @@ enum {
 };
 #define S_EVENT_KEY_COUNT   (S_EVENT_FIELDS + AUDIT_FIELD_COUNT)
 #define S_EVENT_REQUIRED    ((1ULL << S_EVENT_PRODUCER_ID) - 1)
+//  The keys met are a 64-bit set: a field row beyond it must not compile
+_Static_assert (S_EVENT_KEY_COUNT <= AUDIT_KEYS_MAX, "an event has more keys than the key set holds");
 
-static const audit_walk_key_t s_event_keys [S_EVENT_KEY_COUNT] = {
-    AUDIT_WALK_KEY ("v"), AUDIT_WALK_KEY ("event_id"), AUDIT_WALK_KEY ("event_type"),
-    AUDIT_WALK_KEY ("timestamp"), AUDIT_WALK_KEY ("org_id"), AUDIT_WALK_KEY ("actor_id"),
-    AUDIT_WALK_KEY ("producer_id"), AUDIT_WALK_KEY ("seq"),
-#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) AUDIT_WALK_KEY (key),
+static const audit_keys_key_t s_event_keys [S_EVENT_KEY_COUNT] = {
+    AUDIT_KEYS_KEY ("v"), AUDIT_KEYS_KEY ("event_id"), AUDIT_KEYS_KEY ("event_type"),
+    AUDIT_KEYS_KEY ("timestamp"), AUDIT_KEYS_KEY ("org_id"), AUDIT_KEYS_KEY ("actor_id"),
+    AUDIT_KEYS_KEY ("producer_id"), AUDIT_KEYS_KEY ("seq"),
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) AUDIT_KEYS_KEY (key),
 #include "audit_fields.def"
 #undef AUDIT_FIELD
 };
 
 //  Event type names with their lengths, so a lookup compares lengths first
-static const audit_walk_key_t s_event_types [AUDIT_EVENT_COUNT] = {
+static const audit_keys_key_t s_event_types [AUDIT_EVENT_COUNT] = {
 #define AUDIT_EVENT(NAME, name, cat, req, opt, reserved) \
-    [AUDIT_EVENT_##NAME] = AUDIT_WALK_KEY (name),
+    [AUDIT_EVENT_##NAME] = AUDIT_KEYS_KEY (name),
 #include "audit_events.def"
 #undef AUDIT_EVENT
 };
@@ -62,7 +64,7 @@ s_event_type (audit_walk_t *self, s_event_walk_t *walk)
     audit_walk_value_t value = audit_walk_str (self, &text, &len);
     if (value != AUDIT_WALK_OK)
         return audit_walk_fault_if (self, value, AUDIT_REASON_BAD_FIELD);
-    int type = audit_walk_key_find (s_event_types, AUDIT_EVENT_COUNT, text, len);
+    int type = audit_keys_find (s_event_types, AUDIT_EVENT_COUNT, text, len);
     if (type < 0) {
         audit_walk_fault (self, AUDIT_REASON_UNKNOWN_TYPE);
         return AUDIT_WALK_OK;
@@ -151,7 +153,7 @@ s_event_finish (audit_walk_t *self, s_event_walk_t *walk)
         if (!((event->present | walk->bad) & bit) || (allowed & bit))
             continue;
         if (row) {
-            const audit_walk_key_t *key = &s_event_keys [S_EVENT_FIELDS + field];
+            const audit_keys_key_t *key = &s_event_keys [S_EVENT_FIELDS + field];
             audit_walk_drop (self, key->name, key->len);
         }
         memset (event->text [field], 0, sizeof event->text [field]);
@@ -188,10 +190,11 @@ audit_decode_event (const void *data, size_t size, int64_t now_ms,
 
 enum { S_OPS_V, S_OPS_TIMESTAMP, S_OPS_CLIENT_IP, S_OPS_METHOD, S_OPS_PATH,
        S_OPS_STATUS, S_OPS_KEY_COUNT };
+_Static_assert (S_OPS_KEY_COUNT < AUDIT_KEYS_MAX, "an ops record has more keys than the key set holds");
 
-static const audit_walk_key_t s_ops_keys [S_OPS_KEY_COUNT] = {
-    AUDIT_WALK_KEY ("v"), AUDIT_WALK_KEY ("timestamp"), AUDIT_WALK_KEY ("client_ip"),
-    AUDIT_WALK_KEY ("method"), AUDIT_WALK_KEY ("path"), AUDIT_WALK_KEY ("status")
+static const audit_keys_key_t s_ops_keys [S_OPS_KEY_COUNT] = {
+    AUDIT_KEYS_KEY ("v"), AUDIT_KEYS_KEY ("timestamp"), AUDIT_KEYS_KEY ("client_ip"),
+    AUDIT_KEYS_KEY ("method"), AUDIT_KEYS_KEY ("path"), AUDIT_KEYS_KEY ("status")
 };
 
 //  True when text is valid UTF-8 with no control character (C0 or DEL):
@@ -343,10 +346,11 @@ audit_decode_ops (const void *data, size_t size, int64_t now_ms,
 
 enum { S_MQ_V, S_MQ_MESSAGE_ID, S_MQ_ORG_ID, S_MQ_DEVICE_ID, S_MQ_TIMESTAMP,
        S_MQ_PAYLOAD, S_MQ_KEY_COUNT };
+_Static_assert (S_MQ_KEY_COUNT < AUDIT_KEYS_MAX, "an mq body has more keys than the key set holds");
 
-static const audit_walk_key_t s_mq_keys [S_MQ_KEY_COUNT] = {
-    AUDIT_WALK_KEY ("v"), AUDIT_WALK_KEY ("message_id"), AUDIT_WALK_KEY ("org_id"),
-    AUDIT_WALK_KEY ("device_id"), AUDIT_WALK_KEY ("timestamp"), AUDIT_WALK_KEY ("payload")
+static const audit_keys_key_t s_mq_keys [S_MQ_KEY_COUNT] = {
+    AUDIT_KEYS_KEY ("v"), AUDIT_KEYS_KEY ("message_id"), AUDIT_KEYS_KEY ("org_id"),
+    AUDIT_KEYS_KEY ("device_id"), AUDIT_KEYS_KEY ("timestamp"), AUDIT_KEYS_KEY ("payload")
 };
 
 static audit_walk_value_t
@@ -428,60 +432,4 @@ audit_decode_record (audit_topic_kind_t kind, const void *data, size_t size,
             return -1;
         }
     }
-}
-
-static int
-s_hex (char digit)
-{
-    if (digit >= '0' && digit <= '9')
-        return digit - '0';
-    digit |= 0x20;                      //  'A'..'F' to 'a'..'f'; no other maps there
-    return digit >= 'a' && digit <= 'f'? digit - 'a' + 10: -1;
-}
-
-int
-audit_decode_uuid (const char *text, size_t len, uint8_t *uuid)
-{
-    uint8_t bytes [AUDIT_UUID_SIZE];
-    size_t out = 0;
-    if (len != AUDIT_UUID_TEXT_LEN)
-        return -1;
-    for (size_t index = 0; index < len; ) {
-        if (index == 8 || index == 13 || index == 18 || index == 23) {
-            if (text [index++] != '-')
-                return -1;
-            continue;
-        }
-        int high = s_hex (text [index]), low = s_hex (text [index + 1]);
-        if (high < 0 || low < 0)
-            return -1;
-        bytes [out++] = (uint8_t) (high << 4 | low);
-        index += 2;
-    }
-    memcpy (uuid, bytes, sizeof bytes);
-    return 0;
-}
-
-void
-audit_decode_uuid_format (const uint8_t *uuid, char *text)
-{
-    static const char digits [] = "0123456789abcdef";
-    for (int index = 0; index < AUDIT_UUID_SIZE; index++) {
-        if (index == 4 || index == 6 || index == 8 || index == 10)
-            *text++ = '-';
-        *text++ = digits [uuid [index] >> 4];
-        *text++ = digits [uuid [index] & 0x0f];
-    }
-    *text = 0;
-}
-
-bool
-audit_decode_is_ident (const char *text, size_t len)
-{
-    if (len < 1 || len > AUDIT_IDENT_MAX)
-        return false;
-    for (size_t index = 0; index < len; index++)
-        if ((uint8_t) text [index] < 0x21 || (uint8_t) text [index] > 0x7e)
-            return false;
-    return true;
 }

@@ -14,6 +14,7 @@
 #ifndef AUDIT_DECODE_H_INCLUDED
 #define AUDIT_DECODE_H_INCLUDED
 
+#include "audit_ident.h"
 #include "audit_record.h"
 
 #ifdef __cplusplus
@@ -66,19 +67,6 @@ int
     audit_decode_record (audit_topic_kind_t kind, const void *data, size_t size,
                          int64_t now_ms, audit_record_t *record,
                          audit_decode_info_t *info);
-
-//  Parse canonical UUID text (36 chars, any case, any version) into 16 bytes.
-//  Returns 0 or -1.
-int
-    audit_decode_uuid (const char *text, size_t len, uint8_t *uuid);
-
-//  Format 16 bytes as lower-case canonical UUID text (37 bytes with NUL).
-void
-    audit_decode_uuid_format (const uint8_t *uuid, char *text);
-
-//  True when text is an identifier: 1..128 bytes of 0x21..0x7E.
-bool
-    audit_decode_is_ident (const char *text, size_t len);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "audit_decode.h"
+#include "audit_ident.h"
 #include "audit_time.h"
 
 //  Digits of a uint64_t and its NUL
@@ -52,7 +52,7 @@ s_envelope (const audit_row_t *row, audit_envelope_t key, char *scratch)
     const audit_event_info_t *info = audit_proto_event_info (row->type);
     switch (key) {
         case AUDIT_ENVELOPE_EVENT_ID:
-            audit_decode_uuid_format (row->event_id, scratch);
+            audit_ident_uuid_format (row->event_id, scratch);
             return s_text (scratch);
         case AUDIT_ENVELOPE_EVENT_TYPE:
             return s_text (info ? info->name : "unknown");

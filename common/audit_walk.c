@@ -8,6 +8,7 @@
     ========================================================================= */
 
 #include "audit_walk.h"
+#include "audit_ident.h"
 #include "audit_time.h"
 
 #include <string.h>
@@ -133,7 +134,7 @@ audit_walk_ident (audit_walk_t *self, char *out)
     audit_walk_value_t value = audit_walk_str (self, &text, &len);
     if (value != AUDIT_WALK_OK)
         return value;
-    if (!audit_decode_is_ident (text, len))
+    if (!audit_ident_is_valid (text, len))
         return AUDIT_WALK_BAD;
     memcpy (out, text, len);
     out [len] = 0;
@@ -149,9 +150,9 @@ audit_walk_uuid (audit_walk_t *self, uint8_t *uuid)
     audit_walk_value_t value = audit_walk_str (self, &text, &len);
     if (value != AUDIT_WALK_OK)
         return value;
-    if (audit_decode_uuid (text, len, uuid) != 0)
+    if (audit_ident_uuid_parse (text, len, uuid) != 0)
         return AUDIT_WALK_BAD;
-    audit_decode_uuid_format (uuid, self->info->event_id);
+    audit_ident_uuid_format (uuid, self->info->event_id);
     return AUDIT_WALK_OK;
 }
 
@@ -209,53 +210,42 @@ audit_walk_timestamp (audit_walk_t *self, int64_t *ms)
     return AUDIT_WALK_OK;
 }
 
-int
-audit_walk_key_find (const audit_walk_key_t *keys, int count,
-                     const char *name, uint32_t len)
+//  The walk's handler for a known key: a value the record cannot use is
+//  already noted as a fault; only a structural fault stops the walk
+typedef struct {
+    audit_walk_t *self;
+    audit_walk_key_fn *handle;
+    void *record;
+} s_map_t;
+
+static int
+s_map_value (void *arg, int key)
 {
-    for (int key = 0; key < count; key++)
-        if (keys [key].len == len && memcmp (keys [key].name, name, len) == 0)
-            return key;
-    return -1;
+    s_map_t *map = (s_map_t *) arg;
+    return map->handle (map->self, key, map->record) == AUDIT_WALK_MALFORMED? -1: 0;
+}
+
+static void
+s_map_dropped (void *arg, const char *name, uint32_t len)
+{
+    audit_walk_drop (((s_map_t *) arg)->self, name, len);
 }
 
 //  Walk the top-level map: each known key to handle, every other key
-//  dropped. Returns 0, or -1 when the body is malformed.
-//
-//  A known key met twice is malformed: which of its values would count is
-//  exactly the ambiguity a smuggler wants. A dropped key met twice is not
-//  detected (that would cost quadratic time, or memory, per body); none of
-//  its values is kept, so there is nothing to be ambiguous about, and each
-//  occurrence is counted.
+//  dropped and counted. Returns 0, or -1 when the body is malformed (a
+//  known key met twice included: see audit_keys).
 int
-audit_walk_map (audit_walk_t *self, const audit_walk_key_t *keys, int key_count,
+audit_walk_map (audit_walk_t *self, const audit_keys_key_t *keys, int key_count,
                 audit_walk_key_fn *handle, void *record)
 {
-    uint32_t pairs;
-    if (audit_mp_read_map (&self->reader, &pairs) != AUDIT_MP_OK)
-        return -1;
-    for (uint32_t pair = 0; pair < pairs; pair++) {
-        const char *name;
-        uint32_t len;
-        if (audit_mp_read_str (&self->reader, &name, &len) != AUDIT_MP_OK)
-            return -1;                  //  a key that is not a str
-        int key = audit_walk_key_find (keys, key_count, name, len);
-        audit_walk_value_t value;
-        if (key < 0) {
-            audit_walk_drop (self, name, len);
-            value = audit_mp_skip (&self->reader) == AUDIT_MP_OK?
-                    AUDIT_WALK_OK: AUDIT_WALK_MALFORMED;
-        }
-        else {
-            if (self->seen & (1ULL << key))
-                return -1;
-            self->seen |= 1ULL << key;
-            value = handle (self, key, record);
-        }
-        if (value == AUDIT_WALK_MALFORMED)
-            return -1;
-    }
-    return audit_mp_at_end (&self->reader)? 0: -1;     //  trailing bytes
+    s_map_t map = { self, handle, record };
+    audit_keys_table_t table = {
+        keys, key_count, AUDIT_KEYS_DROP, s_map_value, s_map_dropped
+    };
+    audit_keys_walk_t walk;
+    audit_keys_result_t result = audit_keys_walk (&self->reader, &table, &map, &walk);
+    self->seen = walk.seen;
+    return result == AUDIT_KEYS_OK? 0: -1;
 }
 
 //  Common ending of every decode: a rejected record is wiped, so that no

@@ -3,9 +3,10 @@
 
     Private to audit_decode: the three body decoders (event, ops, mq) share
     it, and nothing else should include it. A walk reads the top-level map
-    once with the bounded reader of audit_mp; each known key's value goes
-    to a handler the decoder gives, every other key is dropped and reported
-    by (sanitised) name only. Faults are collected as the walk goes and the
+    once with audit_keys (the map walker the request decoder uses too),
+    under the policy AUDIT_KEYS_DROP: each known key's value goes to a
+    handler the decoder gives, every other key is dropped and reported by
+    (sanitised) name only. Faults are collected as the walk goes and the
     one of highest precedence wins. Nothing here allocates.
     ========================================================================= */
 
@@ -13,6 +14,7 @@
 #define AUDIT_WALK_H_INCLUDED
 
 #include "audit_decode.h"
+#include "audit_keys.h"
 #include "audit_mp.h"
 
 #ifdef __cplusplus
@@ -23,16 +25,8 @@ extern "C" {
 //  was consumed), or a structural fault (the buffer is unusable)
 typedef enum { AUDIT_WALK_OK, AUDIT_WALK_BAD, AUDIT_WALK_MALFORMED } audit_walk_value_t;
 
-//  A key the walk knows, with its length computed at compile time
-typedef struct {
-    const char *name;
-    uint8_t len;
-} audit_walk_key_t;
-
-#define AUDIT_WALK_KEY(text) { text, sizeof (text) - 1 }
-
 //  The state of one walk; on the caller's stack, so its fields are open.
-//  At most 64 known keys: seen is a bit per key index.
+//  At most AUDIT_KEYS_MAX known keys: seen is a bit per key index.
 typedef struct {
     audit_mp_reader_t reader;
     audit_decode_info_t *info;
@@ -52,7 +46,7 @@ void
 //  Walk the top-level map: each known key to handle, every other key
 //  dropped. Returns 0, or -1 when the body is malformed.
 int
-    audit_walk_map (audit_walk_t *self, const audit_walk_key_t *keys, int key_count,
+    audit_walk_map (audit_walk_t *self, const audit_keys_key_t *keys, int key_count,
                     audit_walk_key_fn *handle, void *record);
 
 //  Common ending of every decode: returns 0, or -1 with the record wiped
@@ -70,11 +64,6 @@ audit_walk_value_t
 //  Count a dropped key and report its name (sanitised)
 void
     audit_walk_drop (audit_walk_t *self, const char *key, size_t len);
-
-//  The index of name in keys, or -1
-int
-    audit_walk_key_find (const audit_walk_key_t *keys, int count,
-                         const char *name, uint32_t len);
 
 //  A read that found the wrong type: skip the value, call it BAD
 audit_walk_value_t

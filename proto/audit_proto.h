@@ -100,7 +100,8 @@ typedef enum {
 //  A set of fields, one bit per audit_field_t
 typedef uint32_t audit_field_mask_t;
 #define AUDIT_FIELD_BIT(f) ((audit_field_mask_t) 1u << (f))
-_Static_assert (AUDIT_FIELD_COUNT <= 32, "a field mask holds every field");
+_Static_assert (AUDIT_FIELD_COUNT <= sizeof (audit_field_mask_t) * 8,
+                "more resource fields than audit_field_mask_t has bits");
 
 //  Categories (audit_categories.def)
 typedef enum {

@@ -154,8 +154,8 @@ s_or_dash (const char *text)
 static void
 s_reject (self_t *self, const audit_decode_info_t *info)
 {
-    audit_counters_add2 (self->current->counters, "ingest.rejected",
-                         audit_proto_reason_name (info->reason), 1);
+    audit_counters_count_in (self->current->counters, AUDIT_COUNTER_FAMILY_INGEST_REJECTED,
+                             audit_proto_reason_name (info->reason), 1);
     audit_log_warn ("msg=rejected reason=%s producer=%s event_id=%s",
                     audit_proto_reason_name (info->reason),
                     s_or_dash (info->producer_id), s_or_dash (info->event_id));
@@ -172,8 +172,10 @@ s_count_key (self_t *self, const char *producer, const char *key, uint32_t count
 {
     char pair [AUDIT_IDENT_MAX + AUDIT_DECODE_KEY_NAME_MAX + 2];
     snprintf (pair, sizeof pair, "%s %s", producer, key);
-    audit_counters_add2 (self->current->counters, "ingest.dropped_keys", key, count);
-    audit_counters_add2 (self->current->counters, "ingest.dropped_by_producer", pair, count);
+    audit_counters_count_in (self->current->counters, AUDIT_COUNTER_FAMILY_INGEST_DROPPED_KEYS,
+                             key, count);
+    audit_counters_count_in (self->current->counters,
+                             AUDIT_COUNTER_FAMILY_INGEST_DROPPED_BY_PRODUCER, pair, count);
 }
 
 static void
@@ -220,8 +222,8 @@ s_track_seq (self_t *self, const audit_event_t *event)
     //  a negative one
     uint64_t missing = event->seq > *last? event->seq - *last - 1: 0;
     if (missing > 0)
-        audit_counters_add2 (self->current->counters, "ingest.gaps", event->producer_id,
-                             missing > INT64_MAX? INT64_MAX: (int64_t) missing);
+        audit_counters_count_in (self->current->counters, AUDIT_COUNTER_FAMILY_INGEST_GAPS,
+                                 event->producer_id, missing > INT64_MAX? INT64_MAX: (int64_t) missing);
     //  A lower seq means the producer restarted: follow it from there
     if (event->seq != *last)
         *last = event->seq;

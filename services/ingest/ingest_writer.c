@@ -6,7 +6,7 @@
 #include "ingest_batch.h"
 
 #include "audit_actor.h"
-#include "audit_decode.h"
+#include "audit_ident.h"
 #include "audit_log.h"
 #include "audit_time.h"
 
@@ -84,30 +84,31 @@ s_account (self_t *self, ingest_batch_t *batch)
         char id [AUDIT_UUID_TEXT_LEN + 1] = "-";
         const char *producer = "-";
         if (record->kind == AUDIT_TOPIC_KIND_AUDIT) {
-            audit_decode_uuid_format (record->u.event.event_id, id);
+            audit_ident_uuid_format (record->u.event.event_id, id);
             if (record->u.event.producer_id [0])
                 producer = record->u.event.producer_id;
         }
         else
         if (record->kind == AUDIT_TOPIC_KIND_MQ)
-            audit_decode_uuid_format (record->u.mq.message_id, id);
+            audit_ident_uuid_format (record->u.mq.message_id, id);
         audit_log_warn ("msg=rejected reason=duplicate producer=%s event_id=%s", producer, id);
     }
-    audit_counters_add (self->pending, "ingest.stored", stored);
-    audit_counters_add (self->pending, "ingest.duplicate", duplicate);
+    audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_STORED, stored);
+    audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_DUPLICATE, duplicate);
 }
 
 static void
 s_handle_batch (self_t *self, ingest_batch_t *batch)
 {
     audit_counters_merge (self->pending, batch->counters);
-    audit_counters_add (self->pending, "ingest.received", batch->received);
+    audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_RECEIVED, batch->received);
     if (batch->count > 0) {
         if (s_write_batch (self, batch) == 0)
             s_account (self, batch);
         else {
             audit_log_error ("msg=records_lost records=%zu", batch->count);
-            audit_counters_add (self->pending, "ingest.write_failed", (int64_t) batch->count);
+            audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_WRITE_FAILED,
+                                  (int64_t) batch->count);
         }
     }
     if (audit_time_now_ms () - self->flushed_ms >= INGEST_WRITER_FLUSH_MS)

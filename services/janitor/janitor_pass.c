@@ -22,8 +22,10 @@
 #include "audit_counters.h"
 #include "audit_log.h"
 
-static const char *s_counter_names [AUDIT_DB_COUNT] = {
-    "janitor.deleted.audit", "janitor.deleted.ops", "janitor.deleted.queue"
+static const audit_counter_t s_counters [AUDIT_DB_COUNT] = {
+    [AUDIT_DB_AUDIT] = AUDIT_COUNTER_JANITOR_DELETED_AUDIT,
+    [AUDIT_DB_OPS]   = AUDIT_COUNTER_JANITOR_DELETED_OPS,
+    [AUDIT_DB_QUEUE] = AUDIT_COUNTER_JANITOR_DELETED_QUEUE
 };
 
 //  Organisations in the order this pass visits them: from where the last
@@ -213,7 +215,7 @@ s_account (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
     report->rows_max = s_max (report->rows_max, count);
     report->deleted [store] += count;
     if (count > 0)
-        audit_counters_add (self->counters, s_counter_names [store], count);
+        audit_counters_count (self->counters, s_counters [store], count);
     if (zclock_mono () - self->flushed_ms >= JANITOR_COUNTERS_FLUSH_MS)
         s_flush (self);
 }

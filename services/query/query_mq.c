@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "audit_decode.h"
+#include "audit_ident.h"
 #include "audit_log.h"
 #include "audit_store_mq.h"
 #include "audit_time.h"
@@ -23,7 +23,7 @@ s_pack_message (msgpack_packer *packer, const audit_store_mq_message_t *message)
 {
     char id [AUDIT_UUID_TEXT_LEN + 1] = "";
     if (message->id_valid)
-        audit_decode_uuid_format (message->message_id, id);
+        audit_ident_uuid_format (message->message_id, id);
     char when [AUDIT_TIME_TEXT_SIZE];
     audit_time_format (message->timestamp_ms, when);
     msgpack_pack_map (packer, 3);

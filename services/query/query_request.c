@@ -1,8 +1,11 @@
 /*  =========================================================================
     query_request - one request frame, decoded and checked in one place
 
-    Values are checked by kind while the map is walked (the op may come
-    last), then against the op: which arguments it takes and their ranges.
+    The map is walked by audit_keys, the walker the event decoder uses, with
+    the policy AUDIT_KEYS_REFUSE: an unknown key is bad_request. Its keys
+    are v, op, token and one per row of query_args.def. Values are checked
+    by kind while the map is walked (the op may come last), then against
+    the op: which arguments it takes and their ranges.
     ========================================================================= */
 
 #include "query_request.h"
@@ -12,9 +15,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit_decode.h"
+#include "audit_ident.h"
+#include "audit_keys.h"
 #include "audit_mp.h"
 #include "audit_time.h"
+
+//  A row of query_args.def without its case in s_slot is an error whatever
+//  the build's warning flags
+#pragma GCC diagnostic error "-Wswitch"
 
 #define A(NAME) QUERY_ARG_BIT (QUERY_ARG_##NAME)
 #define S_ROLE_ORG_ADMIN    AUDIT_ROLE_ORG_ADMIN
@@ -40,13 +48,31 @@ static const struct { const char *key; s_kind_t kind; } s_args [QUERY_ARG_COUNT]
 #undef QUERY_ARG
 };
 
+//  The keys of a request: the envelope, then the arguments in table order
+enum { S_KEY_V, S_KEY_OP, S_KEY_TOKEN, S_KEY_ARGS };
+#define S_KEY_COUNT (S_KEY_ARGS + QUERY_ARG_COUNT)
+
+static const audit_keys_key_t s_keys [S_KEY_COUNT] = {
+    AUDIT_KEYS_KEY ("v"), AUDIT_KEYS_KEY ("op"), AUDIT_KEYS_KEY ("token"),
+#define QUERY_ARG(NAME, key, kind) AUDIT_KEYS_KEY (key),
+#include "query_args.def"
+#undef QUERY_ARG
+};
+
+//  The limits the tables could outgrow: the keys met are a 64-bit set, the
+//  arguments given a 32-bit one (QUERY_ARG_BIT), event types and categories
+//  32-bit masks whose "all" is (1u << COUNT) - 1
+_Static_assert (S_KEY_COUNT <= AUDIT_KEYS_MAX, "a request has more keys than the key set holds");
+_Static_assert (QUERY_ARG_COUNT <= 32, "more arguments than QUERY_ARG_BIT has bits");
+_Static_assert (AUDIT_EVENT_COUNT < 32, "more event types than a type mask has bits");
+_Static_assert (AUDIT_CATEGORY_COUNT < 32, "more categories than a category mask has bits");
+
 //  Decoding state: the request, the reader, and the first error
 typedef struct {
     audit_mp_reader_t reader;
     query_request_t *request;
     uint32_t types_mask, categories_mask;
     uint64_t number [QUERY_ARG_COUNT];  //  UINT arguments, checked per op
-    bool has_v, has_op, has_token_key;
     bool has_nul;                       //  a str read held a NUL byte
     audit_error_t error;
     char *message;
@@ -96,7 +122,7 @@ static int
 s_read_ident (s_state_t *state, char *out)
 {
     int len = s_read_text (state, out, AUDIT_IDENT_MAX + 1);
-    return len > 0 && audit_decode_is_ident (out, (size_t) len) ? 0 : -1;
+    return len > 0 && audit_ident_is_valid (out, (size_t) len) ? 0 : -1;
 }
 
 static int
@@ -179,7 +205,7 @@ s_read_uuids (s_state_t *state)
         const char *text;
         uint32_t len;
         if (audit_mp_read_str (&state->reader, &text, &len) != AUDIT_MP_OK
-        ||  audit_decode_uuid (text, len, request->message_ids [index]) != 0)
+        ||  audit_ident_uuid_parse (text, len, request->message_ids [index]) != 0)
             return -1;
     }
     request->message_id_count = count;
@@ -228,17 +254,35 @@ s_read_format (s_state_t *state, query_format_t *format)
     return -1;
 }
 
-static audit_ident_t *
-s_ident_slot (query_request_t *request, query_arg_t arg)
+//  Where the value of an IDENT or TIME argument goes. Every row of
+//  query_args.def has a case and there is no default, so a new row without
+//  its own place fails to compile (-Wswitch) instead of being filed under
+//  another argument's. The arguments of other kinds have no slot here.
+typedef struct {
+    audit_ident_t *ident;
+    int64_t *time;
+} s_slot_t;
+
+static s_slot_t
+s_slot (query_request_t *request, query_arg_t arg)
 {
+    const s_slot_t none = { NULL, NULL };
     switch (arg) {
-        case QUERY_ARG_ORG_ID:    return &request->org_id;
-        case QUERY_ARG_ACTOR_ID:  return &request->actor_id;
-        case QUERY_ARG_USER_ID:   return &request->user_id;
-        case QUERY_ARG_DEVICE_ID: return &request->device_id;
-        case QUERY_ARG_GROUP_ID:  return &request->group_id;
-        default:                  return &request->subject;
+        case QUERY_ARG_ORG_ID:    return (s_slot_t) { .ident = &request->org_id };
+        case QUERY_ARG_ACTOR_ID:  return (s_slot_t) { .ident = &request->actor_id };
+        case QUERY_ARG_USER_ID:   return (s_slot_t) { .ident = &request->user_id };
+        case QUERY_ARG_DEVICE_ID: return (s_slot_t) { .ident = &request->device_id };
+        case QUERY_ARG_GROUP_ID:  return (s_slot_t) { .ident = &request->group_id };
+        case QUERY_ARG_SUBJECT:   return (s_slot_t) { .ident = &request->subject };
+        case QUERY_ARG_FROM:      return (s_slot_t) { .time = &request->from_ms };
+        case QUERY_ARG_TO:        return (s_slot_t) { .time = &request->to_ms };
+        case QUERY_ARG_EVENT_TYPES: case QUERY_ARG_CATEGORIES: case QUERY_ARG_ORDER:
+        case QUERY_ARG_LIMIT: case QUERY_ARG_CURSOR: case QUERY_ARG_FORMAT:
+        case QUERY_ARG_RETENTION_DAYS: case QUERY_ARG_STATUS: case QUERY_ARG_CLIENT_IP:
+        case QUERY_ARG_MESSAGE_IDS: case QUERY_ARG_COUNT:
+            return none;
     }
+    return none;
 }
 
 //  One argument's value, checked by its kind
@@ -246,12 +290,15 @@ static int
 s_read_arg (s_state_t *state, query_arg_t arg)
 {
     query_request_t *request = state->request;
+    s_slot_t slot = s_slot (request, arg);
     int which = 0;
     int rc = -1;
     switch (s_args [arg].kind) {
-        case S_KIND_IDENT: rc = s_read_ident (state, *s_ident_slot (request, arg)); break;
+        case S_KIND_IDENT:
+            rc = slot.ident ? s_read_ident (state, *slot.ident) : -1;
+            break;
         case S_KIND_TIME:
-            rc = s_read_time (state, arg == QUERY_ARG_FROM ? &request->from_ms : &request->to_ms);
+            rc = slot.time ? s_read_time (state, slot.time) : -1;
             break;
         case S_KIND_UINT: rc = audit_mp_read_uint (&state->reader, &state->number [arg]); break;
         case S_KIND_TYPES: rc = s_read_name_mask (state, s_lookup_type, &state->types_mask); break;
@@ -308,28 +355,33 @@ s_read_token (s_state_t *state)
     return 0;
 }
 
-//  v, op or token met twice is refused, as an argument met twice is: which
-//  value would count is exactly the ambiguity to avoid
 static int
-s_read_envelope (s_state_t *state, const char *key, uint32_t len, bool *handled)
+s_read_version (s_state_t *state)
 {
-    bool is_v = len == 1 && key [0] == 'v';
-    bool is_op = len == 2 && memcmp (key, "op", 2) == 0;
-    bool is_token = len == 5 && memcmp (key, "token", 5) == 0;
-    *handled = is_v || is_op || is_token;
-    if (!*handled)
-        return 0;
-    bool *seen = is_v? &state->has_v: is_op? &state->has_op: &state->has_token_key;
-    if (*seen)
-        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%.*s given twice", (int) len, key);
-    *seen = true;
-    if (is_op)
-        return s_read_op (state);
-    if (is_token)
-        return s_read_token (state);
     uint64_t v;
     if (audit_mp_read_uint (&state->reader, &v) != AUDIT_MP_OK || v != AUDIT_PROTO_VERSION)
         return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "unsupported version: v must be 1");
+    return 0;
+}
+
+//  The value of a known key (audit_keys_value_fn); a key met twice never
+//  gets here
+static int
+s_read_value (void *arg, int key)
+{
+    s_state_t *state = (s_state_t *) arg;
+    if (key == S_KEY_V)
+        return s_read_version (state);
+    if (key == S_KEY_OP)
+        return s_read_op (state);
+    if (key == S_KEY_TOKEN)
+        return s_read_token (state);
+    query_arg_t argument = (query_arg_t) (key - S_KEY_ARGS);
+    state->request->present |= QUERY_ARG_BIT (argument);
+    if (s_read_arg (state, argument) != 0)
+        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%s %s", s_args [argument].key,
+                       state->has_nul ? "must not contain a NUL byte"
+                                      : "has a wrong type or form");
     return 0;
 }
 
@@ -337,39 +389,46 @@ s_read_envelope (s_state_t *state, const char *key, uint32_t len, bool *handled)
 static const char *
 s_key_for_message (const char *key, uint32_t len, char *out, size_t size)
 {
-    if (len == 0 || len >= size || !audit_decode_is_ident (key, len))
+    if (len == 0 || len >= size || !audit_ident_is_valid (key, len))
         return "(unprintable)";
     memcpy (out, key, len);
     out [len] = 0;
     return out;
 }
 
+static const audit_keys_table_t s_table = {
+    s_keys, S_KEY_COUNT, AUDIT_KEYS_REFUSE, s_read_value, NULL
+};
+
+//  The map, walked once; v and op are required of every request. A key met
+//  twice is refused: which value would count is exactly the ambiguity to avoid.
 static int
-s_read_pair (s_state_t *state)
+s_read_map (s_state_t *state)
 {
-    const char *key;
-    uint32_t len;
-    if (audit_mp_read_str (&state->reader, &key, &len) != AUDIT_MP_OK)
-        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "every key must be a string");
-    bool handled;
-    int rc = s_read_envelope (state, key, len, &handled);
-    if (rc != 0 || handled)
-        return rc;
+    audit_keys_walk_t walk;
     char printable [65];
-    for (int arg = 0; arg < QUERY_ARG_COUNT; arg++) {
-        if (strlen (s_args [arg].key) != len || memcmp (s_args [arg].key, key, len) != 0)
-            continue;
-        if (state->request->present & QUERY_ARG_BIT (arg))
-            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%s given twice", s_args [arg].key);
-        state->request->present |= QUERY_ARG_BIT (arg);
-        if (s_read_arg (state, (query_arg_t) arg) != 0)
-            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%s %s", s_args [arg].key,
-                           state->has_nul ? "must not contain a NUL byte"
-                                          : "has a wrong type or form");
-        return 0;
+    switch (audit_keys_walk (&state->reader, &s_table, state, &walk)) {
+        case AUDIT_KEYS_OK:         break;
+        case AUDIT_KEYS_STOPPED:    return -1;      //  s_read_value said why
+        case AUDIT_KEYS_NOT_MAP:
+            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "request is not a MessagePack map");
+        case AUDIT_KEYS_NOT_STR:
+            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "every key must be a string");
+        case AUDIT_KEYS_TWICE:
+            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%s given twice", s_keys [walk.key].name);
+        case AUDIT_KEYS_UNKNOWN:
+            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "unknown key %s",
+                           s_key_for_message (walk.name, walk.len, printable, sizeof printable));
+        case AUDIT_KEYS_MALFORMED:
+            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "request is not valid MessagePack");
+        case AUDIT_KEYS_TRAILING:
+            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "trailing bytes after the request");
     }
-    return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "unknown key %s",
-                   s_key_for_message (key, len, printable, sizeof printable));
+    if (!(walk.seen & (1ULL << S_KEY_V)))
+        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "request needs v");
+    if (!(walk.seen & (1ULL << S_KEY_OP)))
+        return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "request needs op");
+    return 0;
 }
 
 //  The op's own rules: which arguments, their ranges
@@ -452,21 +511,11 @@ query_request_decode (const void *data, size_t size, query_request_t *request,
 {
     s_state_t state;
     s_state_init (&state, data, size, request, message, message_size);
-    int rc = 0;
-    uint32_t pairs = 0;
+    int rc;
     if (size > QUERY_REQUEST_MAX_BYTES)
         rc = s_fail (&state, AUDIT_ERROR_TOO_LARGE, "request over %d bytes", QUERY_REQUEST_MAX_BYTES);
     else
-    if (audit_mp_read_map (&state.reader, &pairs) != AUDIT_MP_OK)
-        rc = s_fail (&state, AUDIT_ERROR_BAD_REQUEST, "request is not a MessagePack map");
-    for (uint32_t pair = 0; rc == 0 && pair < pairs; pair++)
-        rc = s_read_pair (&state);
-    if (rc == 0 && !audit_mp_at_end (&state.reader))
-        rc = s_fail (&state, AUDIT_ERROR_BAD_REQUEST, "trailing bytes after the request");
-    if (rc == 0 && !state.has_v)
-        rc = s_fail (&state, AUDIT_ERROR_BAD_REQUEST, "request needs v");
-    if (rc == 0 && !state.has_op)
-        rc = s_fail (&state, AUDIT_ERROR_BAD_REQUEST, "request needs op");
+        rc = s_read_map (&state);
     if (rc == 0)
         rc = s_check_op (&state) || s_check_ranges (&state) ? -1 : 0;
     *error = state.error;

@@ -46,7 +46,7 @@ s_compare (const void *left, const void *right)
 }
 
 static int64_t
-s_total (const s_totals_t *totals, const char *name)
+s_total_of (const s_totals_t *totals, const char *name)
 {
     for (size_t index = 0; index < totals->count; index++)
         if (strcmp (totals->rows [index].name, name) == 0)
@@ -54,10 +54,27 @@ s_total (const s_totals_t *totals, const char *name)
     return 0;
 }
 
+static int64_t
+s_total (const s_totals_t *totals, audit_counter_t counter)
+{
+    return s_total_of (totals, audit_counters_name (counter));
+}
+
+//  The total of prefix.suffix in a family
+static int64_t
+s_total_in (const s_totals_t *totals, audit_counter_family_t family, const char *suffix)
+{
+    char name [AUDIT_COUNTER_NAME_MAX + 1];
+    snprintf (name, sizeof name, "%s%s", audit_counters_family_prefix (family), suffix);
+    return s_total_of (totals, name);
+}
+
 //  key: {suffix: value} for every total named prefix.suffix
 static void
-s_pack_family (query_reply_t *reply, const s_totals_t *totals, const char *key, const char *prefix)
+s_pack_family (query_reply_t *reply, const s_totals_t *totals, const char *key,
+               audit_counter_family_t family)
 {
+    const char *prefix = audit_counters_family_prefix (family);
     size_t len = strlen (prefix);
     uint32_t members = 0;
     for (size_t index = 0; index < totals->count; index++)
@@ -78,11 +95,11 @@ s_pack_rejected (query_reply_t *reply, const s_totals_t *totals)
     msgpack_pack_map (&reply->packer, AUDIT_REASON_COUNT);
     for (int reason = 0; reason < AUDIT_REASON_COUNT; reason++) {
         const char *name = audit_proto_reason_name ((audit_reason_t) reason);
-        char counter [64];
         //  A duplicate is counted once, under ingest.duplicate
-        snprintf (counter, sizeof counter, reason == AUDIT_REASON_DUPLICATE
-                  ? "ingest.duplicate" : "ingest.rejected.%s", name);
-        query_reply_kv_uint (reply, name, (uint64_t) s_total (totals, counter));
+        int64_t total = reason == AUDIT_REASON_DUPLICATE
+                      ? s_total (totals, AUDIT_COUNTER_INGEST_DUPLICATE)
+                      : s_total_in (totals, AUDIT_COUNTER_FAMILY_INGEST_REJECTED, name);
+        query_reply_kv_uint (reply, name, (uint64_t) total);
     }
 }
 
@@ -91,14 +108,16 @@ s_pack_ingest (query_reply_t *reply, const s_totals_t *totals)
 {
     query_reply_str (reply, "ingest");
     msgpack_pack_map (&reply->packer, 8);
-    query_reply_kv_uint (reply, "received", (uint64_t) s_total (totals, "ingest.received"));
-    query_reply_kv_uint (reply, "stored", (uint64_t) s_total (totals, "ingest.stored"));
-    query_reply_kv_uint (reply, "duplicate", (uint64_t) s_total (totals, "ingest.duplicate"));
-    query_reply_kv_uint (reply, "write_failed", (uint64_t) s_total (totals, "ingest.write_failed"));
+    query_reply_kv_uint (reply, "received", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_RECEIVED));
+    query_reply_kv_uint (reply, "stored", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_STORED));
+    query_reply_kv_uint (reply, "duplicate", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_DUPLICATE));
+    query_reply_kv_uint (reply, "write_failed",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_WRITE_FAILED));
     s_pack_rejected (reply, totals);
-    s_pack_family (reply, totals, "dropped_keys", "ingest.dropped_keys.");
-    s_pack_family (reply, totals, "dropped_keys_by_producer", "ingest.dropped_by_producer.");
-    s_pack_family (reply, totals, "gaps", "ingest.gaps.");
+    s_pack_family (reply, totals, "dropped_keys", AUDIT_COUNTER_FAMILY_INGEST_DROPPED_KEYS);
+    s_pack_family (reply, totals, "dropped_keys_by_producer",
+                   AUDIT_COUNTER_FAMILY_INGEST_DROPPED_BY_PRODUCER);
+    s_pack_family (reply, totals, "gaps", AUDIT_COUNTER_FAMILY_INGEST_GAPS);
 }
 
 static int
@@ -128,9 +147,9 @@ s_pack_janitor (query_call_t *call, const s_totals_t *totals)
     msgpack_pack_map (&reply->packer, 2);
     query_reply_str (reply, "deleted");
     msgpack_pack_map (&reply->packer, 3);
-    query_reply_kv_uint (reply, "audit", (uint64_t) s_total (totals, "janitor.deleted.audit"));
-    query_reply_kv_uint (reply, "ops", (uint64_t) s_total (totals, "janitor.deleted.ops"));
-    query_reply_kv_uint (reply, "queue", (uint64_t) s_total (totals, "janitor.deleted.queue"));
+    query_reply_kv_uint (reply, "audit", (uint64_t) s_total (totals, AUDIT_COUNTER_JANITOR_DELETED_AUDIT));
+    query_reply_kv_uint (reply, "ops", (uint64_t) s_total (totals, AUDIT_COUNTER_JANITOR_DELETED_OPS));
+    query_reply_kv_uint (reply, "queue", (uint64_t) s_total (totals, AUDIT_COUNTER_JANITOR_DELETED_QUEUE));
     char text [AUDIT_TIME_TEXT_SIZE];
     if (known)
         audit_time_format (last, text);
@@ -147,9 +166,8 @@ s_pack_query (query_reply_t *reply, const s_totals_t *totals)
     msgpack_pack_map (&reply->packer, AUDIT_ERROR_COUNT);
     for (int error = 0; error < AUDIT_ERROR_COUNT; error++) {
         const char *code = audit_proto_error_code ((audit_error_t) error);
-        char counter [64];
-        snprintf (counter, sizeof counter, "query.errors.%s", code);
-        query_reply_kv_uint (reply, code, (uint64_t) s_total (totals, counter));
+        int64_t total = s_total_in (totals, AUDIT_COUNTER_FAMILY_QUERY_ERRORS, code);
+        query_reply_kv_uint (reply, code, (uint64_t) total);
     }
 }
 

@@ -49,7 +49,8 @@ query_tally_error (query_tally_t *self, audit_error_t error)
 {
     assert (self);
     pthread_mutex_lock (&self->lock);
-    audit_counters_add2 (self->counts, "query.errors", audit_proto_error_code (error), 1);
+    audit_counters_count_in (self->counts, AUDIT_COUNTER_FAMILY_QUERY_ERRORS,
+                             audit_proto_error_code (error), 1);
     pthread_mutex_unlock (&self->lock);
 }
 

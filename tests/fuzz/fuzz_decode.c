@@ -13,7 +13,8 @@
     or by hand:
       clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
         -Iproto -Icommon tests/fuzz/fuzz_decode.c common/audit_decode.c \
-        common/audit_walk.c common/audit_mp.c common/audit_time.c \
+        common/audit_walk.c common/audit_ident.c common/audit_keys.c \
+        common/audit_mp.c common/audit_time.c \
         proto/audit_proto.c -o fuzz_decode
     ========================================================================= */
 
@@ -64,8 +65,8 @@ s_check_record (const audit_record_t *record, const uint8_t *data, size_t size)
     if (record->kind == AUDIT_TOPIC_KIND_AUDIT) {
         const audit_event_t *event = &record->u.event;
         if (event->type >= AUDIT_EVENT_COUNT
-        ||  !audit_decode_is_ident (event->org_id, strlen (event->org_id))
-        ||  !audit_decode_is_ident (event->actor_id, strlen (event->actor_id)))
+        ||  !audit_ident_is_valid (event->org_id, strlen (event->org_id))
+        ||  !audit_ident_is_valid (event->actor_id, strlen (event->actor_id)))
             abort ();
         const audit_event_info_t *info = audit_proto_event_info (event->type);
         if (info->reserved || (event->present & ~(info->required | info->optional))

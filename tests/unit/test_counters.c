@@ -22,7 +22,7 @@ Test (counters, add_get_clear)
     cr_expect_eq (audit_counters_get (counters, "ingest.received"), 0);
     audit_counters_add (counters, "ingest.received", 3);
     audit_counters_add (counters, "ingest.received", 4);
-    audit_counters_add2 (counters, "ingest.rejected", "bad_field", 1);
+    audit_counters_count_in (counters, AUDIT_COUNTER_FAMILY_INGEST_REJECTED, "bad_field", 1);
     cr_expect_eq (audit_counters_get (counters, "ingest.received"), 7);
     cr_expect_eq (audit_counters_get (counters, "ingest.rejected.bad_field"), 1);
     cr_expect_eq (audit_counters_size (counters), 2);
@@ -132,7 +132,7 @@ Test (counters, long_name_is_folded_by_its_prefix)
     memset (name + used, 'k', 500);
     name [used + 500] = 0;
     audit_counters_add (counters, name, 2);
-    audit_counters_add2 (counters, "ingest.dropped_keys", name + used, 3);
+    audit_counters_count_in (counters, AUDIT_COUNTER_FAMILY_INGEST_DROPPED_KEYS, name + used, 3);
     cr_expect_eq (audit_counters_get (counters, "ingest.dropped_keys.(other)"), 5);
     cr_expect_eq (audit_counters_size (counters), 1);
 
@@ -185,4 +185,99 @@ Test (counters, hostile_prefixes_stay_bounded)
     cr_expect_eq (total, added, "folding loses no count");
     cr_expect_gt (audit_counters_get (counters, "ingest.dropped_by_producer.(other)"), 0);
     audit_counters_destroy (&counters);
+}
+
+//  The names in audit.db of data directories written before the table:
+//  a row whose text changed would lose its total
+Test (counters, table_keeps_the_persistent_names)
+{
+    static const char *fixed [AUDIT_COUNTER_COUNT] = {
+        "ingest.received", "ingest.stored", "ingest.duplicate", "ingest.write_failed",
+        "janitor.deleted.audit", "janitor.deleted.ops", "janitor.deleted.queue"
+    };
+    cr_assert_eq (AUDIT_COUNTER_COUNT, 7);
+    for (int counter = 0; counter < AUDIT_COUNTER_COUNT; counter++)
+        cr_expect_str_eq (audit_counters_name ((audit_counter_t) counter), fixed [counter]);
+    cr_expect_null (audit_counters_name (AUDIT_COUNTER_COUNT));
+    cr_assert_eq (AUDIT_COUNTERS_FAMILIES, 3);
+    cr_assert_eq (AUDIT_COUNTER_FAMILY_COUNT, 5);
+    cr_expect_str_eq (audit_counters_family_prefix (AUDIT_COUNTER_FAMILY_INGEST_DROPPED_KEYS),
+                      "ingest.dropped_keys.");
+    cr_expect_str_eq (audit_counters_family_prefix (AUDIT_COUNTER_FAMILY_INGEST_DROPPED_BY_PRODUCER),
+                      "ingest.dropped_by_producer.");
+    cr_expect_str_eq (audit_counters_family_prefix (AUDIT_COUNTER_FAMILY_INGEST_GAPS), "ingest.gaps.");
+    cr_expect_str_eq (audit_counters_family_prefix (AUDIT_COUNTER_FAMILY_INGEST_REJECTED),
+                      "ingest.rejected.");
+    cr_expect_str_eq (audit_counters_family_prefix (AUDIT_COUNTER_FAMILY_QUERY_ERRORS),
+                      "query.errors.");
+    cr_expect_null (audit_counters_family_prefix (AUDIT_COUNTER_FAMILY_COUNT));
+    cr_expect_null (audit_counters_family_prefix (-1));
+}
+
+//  Every name is unique, and no name nor prefix starts with another
+//  family's prefix: the family of a name is found by its prefix
+Test (counters, table_names_are_unique)
+{
+    for (int counter = 0; counter < AUDIT_COUNTER_COUNT; counter++) {
+        const char *name = audit_counters_name ((audit_counter_t) counter);
+        for (int other = counter + 1; other < AUDIT_COUNTER_COUNT; other++)
+            cr_expect_str_neq (name, audit_counters_name ((audit_counter_t) other));
+        for (int family = 0; family < AUDIT_COUNTER_FAMILY_COUNT; family++) {
+            const char *prefix = audit_counters_family_prefix (family);
+            cr_expect_neq (strncmp (name, prefix, strlen (prefix)), 0, "%s in %s", name, prefix);
+            cr_expect_neq (strncmp (name, prefix, strlen (name)), 0, "%s is %s", name, prefix);
+        }
+    }
+    for (int family = 0; family < AUDIT_COUNTER_FAMILY_COUNT; family++)
+        for (int other = 0; other < AUDIT_COUNTER_FAMILY_COUNT; other++) {
+            const char *mine = audit_counters_family_prefix (family);
+            const char *theirs = audit_counters_family_prefix (other);
+            if (family != other)
+                cr_expect_neq (strncmp (mine, theirs, strlen (theirs)), 0, "%s in %s", mine, theirs);
+        }
+}
+
+//  A counter named by enum lands under its persistent name
+Test (counters, enum_names_reach_the_persistent_names)
+{
+    audit_counters_t *counters = audit_counters_new ();
+    audit_counters_count (counters, AUDIT_COUNTER_INGEST_STORED, 5);
+    audit_counters_count (counters, AUDIT_COUNTER_JANITOR_DELETED_QUEUE, 2);
+    audit_counters_count_in (counters, AUDIT_COUNTER_FAMILY_QUERY_ERRORS, "forbidden", 1);
+    audit_counters_count_in (counters, AUDIT_COUNTER_FAMILY_INGEST_GAPS, "p1", 4);
+    audit_counters_count_in (counters, AUDIT_COUNTER_FAMILY_INGEST_DROPPED_BY_PRODUCER, "p k", 3);
+    cr_expect_eq (audit_counters_get (counters, "ingest.stored"), 5);
+    cr_expect_eq (audit_counters_get (counters, "janitor.deleted.queue"), 2);
+    cr_expect_eq (audit_counters_get (counters, "query.errors.forbidden"), 1);
+    cr_expect_eq (audit_counters_get (counters, "ingest.gaps.p1"), 4);
+    cr_expect_eq (audit_counters_get (counters, "ingest.dropped_by_producer.p k"), 3);
+    cr_expect_eq (audit_counters_size (counters), 5);
+    audit_counters_destroy (&counters);
+}
+
+//  Each open family holds AUDIT_COUNTERS_NAMES_MAX names, then folds, on
+//  its own; a fixed set is never capped
+Test (counters, families_are_capped_as_before)
+{
+    char suffix [32];
+    for (int family = 0; family < AUDIT_COUNTER_FAMILY_COUNT; family++) {
+        bool open = family < AUDIT_COUNTERS_FAMILIES;
+        cr_expect_eq (audit_counters_family_cap (family), open? AUDIT_COUNTERS_NAMES_MAX: 0);
+        audit_counters_t *counters = audit_counters_new ();
+        for (int index = 0; index < AUDIT_COUNTERS_NAMES_MAX + 10; index++) {
+            snprintf (suffix, sizeof suffix, "n%d", index);
+            audit_counters_count_in (counters, (audit_counter_family_t) family, suffix, 1);
+        }
+        audit_counters_count (counters, AUDIT_COUNTER_INGEST_RECEIVED, 1);
+        size_t names = open? AUDIT_COUNTERS_NAMES_MAX + 1: AUDIT_COUNTERS_NAMES_MAX + 10;
+        cr_expect_eq (audit_counters_size (counters), names + 1, "family %d", family);
+        char other [64];
+        snprintf (other, sizeof other, "%s(other)", audit_counters_family_prefix (family));
+        cr_expect_eq (audit_counters_get (counters, other), open? 10: 0);
+        cr_expect_eq (audit_counters_get (counters, "ingest.received"), 1);
+        cr_expect_eq (audit_counters_family (other), open? family: -1);
+        audit_counters_destroy (&counters);
+    }
+    cr_expect_eq (audit_counters_family_cap (-1), 0);
+    cr_expect_eq (audit_counters_family_cap (AUDIT_COUNTER_FAMILY_COUNT), 0);
 }

@@ -329,3 +329,39 @@ Test (query_request, an_argument_with_a_nul_byte_is_refused)
     KV_BYTES (pack, "from", "2026-11-01T00:00:00Z\0junk");
     s_assert_nul_refused (pack, "from");
 }
+
+//  Every row of query_args.def is a known key (the walker refuses only keys
+//  the table lacks), and every identifier argument lands in its own field:
+//  none is filed under another's
+Test (query_request, every_argument_row_is_a_known_key)
+{
+    static const char *keys [] = {
+#define QUERY_ARG(NAME, key, kind) key,
+#include "query_args.def"
+#undef QUERY_ARG
+    };
+    cr_assert_eq (sizeof keys / sizeof keys [0], QUERY_ARG_COUNT);
+    for (int arg = 0; arg < QUERY_ARG_COUNT; arg++) {
+        test_pack_t *pack = s_start ("health", 1);
+        test_pack_kv_uint (pack, keys [arg], 1);
+        cr_assert_eq (s_decode (pack), -1);
+        cr_expect_null (strstr (s_message, "unknown key"), "%s: %s", keys [arg], s_message);
+        cr_expect (strstr (s_message, keys [arg]), "%s: %s", keys [arg], s_message);
+        test_pack_destroy (&pack);
+    }
+    test_pack_t *pack = s_start ("list", 6);
+    test_pack_kv_str (pack, "subject", "s-subject");
+    test_pack_kv_str (pack, "group_id", "s-group");
+    test_pack_kv_str (pack, "device_id", "s-device");
+    test_pack_kv_str (pack, "user_id", "s-user");
+    test_pack_kv_str (pack, "actor_id", "s-actor");
+    test_pack_kv_str (pack, "org_id", "s-org");
+    cr_assert_eq (s_decode (pack), 0, "%s", s_message);
+    cr_expect_str_eq (s_request.org_id, "s-org");
+    cr_expect_str_eq (s_request.actor_id, "s-actor");
+    cr_expect_str_eq (s_request.user_id, "s-user");
+    cr_expect_str_eq (s_request.device_id, "s-device");
+    cr_expect_str_eq (s_request.group_id, "s-group");
+    cr_expect_str_eq (s_request.subject, "s-subject");
+    test_pack_destroy (&pack);
+}

@@ -9,7 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "audit_actor.h"
-#include "audit_decode.h"
+#include "audit_ident.h"
 #include "query_server.h"
 #include "query_worker.h"
 #include "test_support.h"
@@ -35,7 +35,7 @@ s_queue_message (void)
 {
     test_uuid (s_id);
     uint8_t uuid [AUDIT_UUID_SIZE];
-    cr_assert_eq (audit_decode_uuid (s_id, strlen (s_id), uuid), 0);
+    cr_assert_eq (audit_ident_uuid_parse (s_id, strlen (s_id), uuid), 0);
     sqlite3 *db = audit_store_db (s_shared.writer, AUDIT_DB_QUEUE);
     sqlite3_stmt *stmt = NULL;
     cr_assert_eq (sqlite3_prepare_v2 (db, "INSERT INTO message (uuid, org, device, ts,"

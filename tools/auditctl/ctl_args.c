@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "audit_config.h"
-#include "audit_decode.h"
+#include "audit_ident.h"
 #include "audit_proto.h"
 #include "audit_time.h"
 #include "audit_token.h"
@@ -199,7 +199,7 @@ s_check_value (const s_option_t *row, const char *value, uint64_t *number,
     switch (row->kind) {
         case S_FLAG: return 0;
         case S_UINT: return s_check_uint (value, row, number);
-        case S_IDENT: return audit_decode_is_ident (value, len) ? 0 : -1;
+        case S_IDENT: return audit_ident_is_valid (value, len) ? 0 : -1;
         case S_TYPE: {
             audit_event_type_t type;
             return audit_proto_event_lookup (value, len, &type);
