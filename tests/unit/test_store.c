@@ -877,13 +877,17 @@ Test (store, janitor_and_other_stores_use_their_indexes)
 {
     audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
     sqlite3 *db = audit_store_db (reader, AUDIT_DB_AUDIT);
-    //  The janitor's round (janitor_round.c): collect along the index
-    //  without reading a row, then delete keys and rows one by one
-    s_expect_plan (db, "SELECT id FROM event WHERE org = ?1 AND ts < ?2"
-                   " ORDER BY ts LIMIT ?3", "COVERING INDEX event_org_ts");
-    s_expect_plan (db, "DELETE FROM event_key WHERE uuid = ?1", "PRIMARY KEY (uuid=?)");
-    s_expect_plan (db, "DELETE FROM event WHERE id = ?1 AND ts < ?2",
-                   "INTEGER PRIMARY KEY (rowid=?)");
+    //  The janitor's purge (audit_store_purge.c): a probe along the
+    //  primary key, then one range of it; the sweep's keyset scan
+    s_expect_plan (db, "SELECT ts, log_index FROM event WHERE org = ?1 AND ts < ?2"
+                   " ORDER BY ts, log_index LIMIT 2 OFFSET ?3", "PRIMARY KEY (org=? AND ts<?)");
+    s_expect_plan (db, "DELETE FROM event WHERE org = ?1 AND (ts, log_index) <= (?2, ?3)",
+                   "PRIMARY KEY (org=? AND (ts,log_index)<(?,?))");
+    s_expect_plan (db, "SELECT org, ts, log_index, actor, user, device, grp, role FROM event"
+                   " WHERE (org, ts, log_index) > (?1, ?2, ?3) ORDER BY org, ts, log_index"
+                   " LIMIT ?4", "PRIMARY KEY ((org,ts,log_index)>(?,?,?))");
+    s_expect_plan (db, "SELECT actor, user, device, grp, role FROM event"
+                   " WHERE org = ?1 AND log_index >= ?2", "event_org_index (org=? AND log_index>?)");
     s_expect_plan (audit_store_db (reader, AUDIT_DB_OPS),
                    "SELECT id FROM ops WHERE ts < ?1 ORDER BY ts DESC, id DESC LIMIT 100",
                    "ops_ts");
