@@ -28,7 +28,7 @@ extern "C" {
 //  audit_fields.def, event_id: counted from the same table as the header
 enum {
     AUDIT_CSV_COLUMNS = 5
-#define AUDIT_FIELD(NAME, key, kind, min, max, in_csv) + (in_csv)
+#define AUDIT_FIELD(NAME, key, kind, min, max, in_csv, column, stored, filter) + (in_csv)
 #include "audit_fields.def"
 #undef AUDIT_FIELD
 };

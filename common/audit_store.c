@@ -13,6 +13,7 @@
 #include "audit_store.h"
 #include "audit_conn.h"
 #include "audit_intern.h"
+#include "audit_orglog.h"
 #include "audit_log.h"
 #include "audit_stmts.h"
 #include "audit_schema.h"
@@ -36,27 +37,33 @@ static const audit_db_t s_kind_db [] = {
     [AUDIT_TOPIC_KIND_MQ] = AUDIT_DB_QUEUE
 };
 
-//  The event columns of the resource fields, and their INSERT parameters
-_Static_assert (AUDIT_FIELD_COUNT == 9, "a new field needs a column and a migration");
-static const char *s_field_columns [AUDIT_FIELD_COUNT] = {
-    [AUDIT_FIELD_USER_ID] = "user",              [AUDIT_FIELD_DEVICE_ID] = "device",
-    [AUDIT_FIELD_GROUP_ID] = "grp",              [AUDIT_FIELD_ROLE] = "role",
-    [AUDIT_FIELD_BROADCAST_ID] = "broadcast",    [AUDIT_FIELD_RECIPIENT_COUNT] = "recipient_count",
-    [AUDIT_FIELD_FILE_REF] = "file_ref",         [AUDIT_FIELD_FILE_SIZE] = "file_size",
-    [AUDIT_FIELD_RETENTION_DAYS] = "retention_days"
-};
-//  Identifiers that are new with nearly every event (a broadcast, a file)
-//  are stored as text in their column, not interned (audit_schema.h)
-static const bool s_field_text [AUDIT_FIELD_COUNT] = {
-    [AUDIT_FIELD_BROADCAST_ID] = true, [AUDIT_FIELD_FILE_REF] = true
-};
-#define s_EVENT_FIELD_PARAM 6           //  ?6 .. ?14, in audit_field_t order
+//  The event INSERT: the envelope, then one parameter per resource field
+//  in audit_field_t order, with its column from audit_fields.def, then the
+//  uuid. A new field is a row there and a migration adding its column.
+#define s_EVENT_FIELD_PARAM 7
+#define s_EVENT_UUID_PARAM  (s_EVENT_FIELD_PARAM + AUDIT_FIELD_COUNT)
+static char s_event_insert_sql [1024];
+
+__attribute__ ((constructor)) static void
+s_event_insert_build (void)
+{
+    char columns [512] = "", values [512] = "";
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
+        size_t at = strlen (columns), vat = strlen (values);
+        snprintf (columns + at, sizeof columns - at, "%s, ",
+                  audit_proto_field_info ((audit_field_t) field)->column);
+        snprintf (values + vat, sizeof values - vat, "?%d, ", s_EVENT_FIELD_PARAM + field);
+    }
+    snprintf (s_event_insert_sql, sizeof s_event_insert_sql,
+              "INSERT INTO event (org, ts, log_index, received, type, actor, %suuid)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, %s?%d)", columns, values, s_EVENT_UUID_PARAM);
+}
 
 typedef enum {
     Q_BEGIN,                            //  Q_BEGIN + db, and so on
     Q_COMMIT = Q_BEGIN + AUDIT_DB_COUNT,
     Q_ROLLBACK = Q_COMMIT + AUDIT_DB_COUNT,
-    Q_EVENT_KEY_INSERT = Q_ROLLBACK + AUDIT_DB_COUNT, Q_EVENT_INSERT,
+    Q_EVENT_SEEN = Q_ROLLBACK + AUDIT_DB_COUNT, Q_EVENT_INSERT,
     Q_COUNTER_UPDATE, Q_COUNTER_UPSERT, Q_COUNTER_ROWS,
     Q_OPS_INSERT, Q_MESSAGE_INSERT, Q_ORG_RETENTION,
     Q_COUNTER_SELECT,                   //  the only one a READER prepares
@@ -71,11 +78,10 @@ typedef enum {
 #define s_EACH_DB(sql) { AUDIT_DB_AUDIT, sql }, { AUDIT_DB_OPS, sql }, { AUDIT_DB_QUEUE, sql }
 static const struct { audit_db_t db; const char *sql; } s_queries [Q_COUNT] = {
     s_EACH_DB ("BEGIN IMMEDIATE"), s_EACH_DB ("COMMIT"), s_EACH_DB ("ROLLBACK"),
-    { AUDIT_DB_AUDIT, "INSERT INTO event_key (uuid) VALUES (?1) ON CONFLICT (uuid) DO NOTHING" },
-    { AUDIT_DB_AUDIT, "INSERT INTO event (org, ts, received, type, actor,"
-      " user, device, grp, role, broadcast, recipient_count, file_ref, file_size,"
-      " retention_days, uuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-      " ?11, ?12, ?13, ?14, ?15)" },
+    //  The primary key (org, ts, log_index) finds the rows of that
+    //  millisecond; one of them with the same uuid makes a duplicate
+    { AUDIT_DB_AUDIT, "SELECT 1 FROM event WHERE org = ?1 AND ts = ?2 AND uuid = ?3" },
+    { AUDIT_DB_AUDIT, s_event_insert_sql },
     { AUDIT_DB_AUDIT, "UPDATE counter SET value = " s_SATURATED ("?2")
       " WHERE name = ?1" },
     { AUDIT_DB_AUDIT, "INSERT INTO counter (name, value) VALUES (?1, ?2)"
@@ -95,6 +101,7 @@ struct _audit_store_t {
     sqlite3 *db [AUDIT_DB_COUNT];       //  each conn's handle
     sqlite3_stmt *query [Q_COUNT];
     audit_intern_t *intern;             //  not for a READER
+    audit_orglog_t *orglog;             //  not for a READER
     int64_t family_rows [AUDIT_COUNTERS_FAMILIES];  //  rows in counter, about
 };
 
@@ -210,7 +217,8 @@ audit_store_new (const char *data_dir, audit_store_mode_t mode)
         ok = s_open_db (self, data_dir, (audit_db_t) db) == 0;
     ok = ok && s_prepare (self) == 0;
     if (ok && mode != AUDIT_STORE_READER)
-        ok = (self->intern = audit_intern_new (self->db [AUDIT_DB_AUDIT])) != NULL;
+        ok = (self->intern = audit_intern_new (self->db [AUDIT_DB_AUDIT])) != NULL
+          && (self->orglog = audit_orglog_new (self->db [AUDIT_DB_AUDIT])) != NULL;
     if (ok && mode != AUDIT_STORE_READER)
         ok = s_count_family_rows (self) == 0;
     if (!ok)
@@ -225,6 +233,7 @@ audit_store_destroy (audit_store_t **self_p)
         return;
     audit_store_t *self = *self_p;
     audit_intern_destroy (&self->intern);
+    audit_orglog_destroy (&self->orglog);
     for (int query = 0; query < Q_COUNT; query++)
         sqlite3_finalize (self->query [query]);
     for (int db = 0; db < AUDIT_DB_COUNT; db++)
@@ -244,10 +253,11 @@ s_bind_field (audit_store_t *self, sqlite3_stmt *stmt, const audit_event_t *even
     int param = s_EVENT_FIELD_PARAM + (int) field;
     if (!(event->present & AUDIT_FIELD_BIT (field)))
         return sqlite3_bind_null (stmt, param) == SQLITE_OK? 0: -1;
-    if (audit_proto_field_info (field)->kind == AUDIT_KIND_UINT)
+    audit_field_stored_t stored = audit_proto_field_info (field)->stored;
+    if (stored == AUDIT_STORED_NUMBER)
         return sqlite3_bind_int64 (stmt, param, (int64_t) event->number [field])
                == SQLITE_OK? 0: -1;
-    if (s_field_text [field])
+    if (stored == AUDIT_STORED_TEXT)
         return sqlite3_bind_text (stmt, param, event->text [field], -1, SQLITE_STATIC)
                == SQLITE_OK? 0: -1;
     int64_t id;
@@ -256,33 +266,49 @@ s_bind_field (audit_store_t *self, sqlite3_stmt *stmt, const audit_event_t *even
     return sqlite3_bind_int64 (stmt, param, id) == SQLITE_OK? 0: -1;
 }
 
-//  The key first: a duplicate is known from it, and costs no interning
+//  1 when the organisation already holds this event_id at this timestamp
+//  (a retransmission), 0 when not, -1 on error
+static int
+s_event_seen (audit_store_t *self, int64_t org, const audit_event_t *event)
+{
+    sqlite3_stmt *stmt = self->query [Q_EVENT_SEEN];
+    sqlite3_bind_int64 (stmt, 1, org);
+    sqlite3_bind_int64 (stmt, 2, event->timestamp_ms);
+    sqlite3_bind_blob (stmt, 3, event->event_id, AUDIT_UUID_SIZE, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: -1;
+}
+
+//  The duplicate check first: a duplicate costs no interning but its org's
 static int
 s_event_insert (audit_store_t *self, const audit_event_t *event, int64_t received_ms,
                 audit_store_outcome_t *outcome)
 {
-    sqlite3_stmt *key = self->query [Q_EVENT_KEY_INSERT];
-    sqlite3_bind_blob (key, 1, event->event_id, AUDIT_UUID_SIZE, SQLITE_STATIC);
-    if (s_run (key) != 0)
-        return -1;
-    if (sqlite3_changes (self->db [AUDIT_DB_AUDIT]) == 0) {
-        *outcome = AUDIT_STORE_DUPLICATE;
-        return 0;
-    }
     int64_t org, actor;
-    if (audit_intern_id (self->intern, AUDIT_INTERN_ORG, event->org_id, &org) != 0
-    ||  audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->actor_id, &actor) != 0)
+    if (audit_intern_id (self->intern, AUDIT_INTERN_ORG, event->org_id, &org) != 0)
+        return -1;
+    int seen = s_event_seen (self, org, event);
+    if (seen != 0) {
+        *outcome = AUDIT_STORE_DUPLICATE;
+        return seen < 0? -1: 0;
+    }
+    uint64_t log_index;
+    if (audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->actor_id, &actor) != 0
+    ||  audit_orglog_take (self->orglog, org, &log_index) != 0)
         return -1;
     sqlite3_stmt *stmt = self->query [Q_EVENT_INSERT];
     sqlite3_bind_int64 (stmt, 1, org);
     sqlite3_bind_int64 (stmt, 2, event->timestamp_ms);
-    sqlite3_bind_int64 (stmt, 3, received_ms);
-    sqlite3_bind_int (stmt, 4, (int) event->type);
-    sqlite3_bind_int64 (stmt, 5, actor);
+    sqlite3_bind_int64 (stmt, 3, (int64_t) log_index);
+    sqlite3_bind_int64 (stmt, 4, received_ms);
+    sqlite3_bind_int (stmt, 5, (int) event->type);
+    sqlite3_bind_int64 (stmt, 6, actor);
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
         if (s_bind_field (self, stmt, event, (audit_field_t) field) != 0)
             return -1;
-    sqlite3_bind_blob (stmt, 15, event->event_id, AUDIT_UUID_SIZE, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, s_EVENT_UUID_PARAM, event->event_id, AUDIT_UUID_SIZE,
+                       SQLITE_STATIC);
     if (s_run (stmt) != 0)
         return -1;
     *outcome = AUDIT_STORE_STORED;
@@ -425,8 +451,10 @@ s_rollback (audit_store_t *self, audit_db_t db)
 {
     if (!sqlite3_get_autocommit (self->db [db]))
         s_run (self->query [Q_ROLLBACK + db]);
-    if (db == AUDIT_DB_AUDIT)
+    if (db == AUDIT_DB_AUDIT) {
         audit_intern_forget (self->intern);
+        audit_orglog_forget (self->orglog);
+    }
 }
 
 //  Commits (rc 0) or rolls back every touched store. A commit can still
@@ -439,6 +467,8 @@ s_transaction_end (audit_store_t *self, const bool *touched, int rc,
     for (int db = 0; db < AUDIT_DB_COUNT; db++) {
         if (!touched [db])
             continue;
+        if (rc == 0 && db == AUDIT_DB_AUDIT && audit_orglog_flush (self->orglog) != 0)
+            rc = -1;
         if (rc == 0 && s_run (self->query [Q_COMMIT + db]) == 0) {
             *audit_committed |= db == AUDIT_DB_AUDIT;
             audit_conn_checkpoint_maybe (self->conn [db]);
@@ -564,18 +594,6 @@ audit_store_wal_pages (audit_store_t *self, audit_db_t db)
     assert (self);
     assert (db < AUDIT_DB_COUNT);
     return audit_conn_wal_pages (self->conn [db]);
-}
-
-const char *
-audit_store_event_column (audit_field_t field)
-{
-    return field < AUDIT_FIELD_COUNT? s_field_columns [field]: NULL;
-}
-
-bool
-audit_store_event_text (audit_field_t field)
-{
-    return field < AUDIT_FIELD_COUNT && s_field_text [field];
 }
 
 int

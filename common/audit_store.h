@@ -135,15 +135,6 @@ void
 int
     audit_store_wal_pages (audit_store_t *self, audit_db_t db);
 
-//  Column of table event that holds a resource field; NULL when out of range.
-const char *
-    audit_store_event_column (audit_field_t field);
-
-//  True when an identifier field's column holds its text (broadcast_id,
-//  file_ref), false when it holds an id of ident (or a number).
-bool
-    audit_store_event_text (audit_field_t field);
-
 #ifdef __cplusplus
 }
 #endif

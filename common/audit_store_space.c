@@ -17,7 +17,7 @@ audit_store_space_attach (audit_store_t *store, audit_db_t db, int cache_kib)
 {
     char sql [64];
     snprintf (sql, sizeof sql, "PRAGMA cache_size = -%d", cache_kib);
-    if (audit_store_sql_exec (store, db, sql, NULL) != 0
+    if (audit_store_sql_once (store, db, sql) != 0
     ||  audit_store_space_durable (store, db, false) != 0)
         return -1;
     audit_store_wal_watch (store, db);
@@ -107,7 +107,7 @@ audit_store_space_vacuum (audit_store_t *store, audit_db_t db, int pages, int64_
     //  incremental_vacuum frees its pages as it is stepped, inside the
     //  caller's transaction, so the lock is held for one bounded step
     int rc = audit_store_space_free_pages (store, db, &before);
-    rc = rc? rc: audit_store_sql_exec (store, db, sql, NULL);
+    rc = rc? rc: audit_store_sql_once (store, db, sql);
     rc = rc? rc: audit_store_space_free_pages (store, db, &after);
     *freed = rc == 0? before - after: 0;
     return rc;

@@ -4,6 +4,7 @@
 
 #include "audit_store_sql.h"
 #include "audit_log.h"
+#include "audit_store_stmt.h"
 
 void
 audit_store_sql_log (audit_store_t *store, audit_db_t db, const char *what)
@@ -15,20 +16,31 @@ audit_store_sql_log (audit_store_t *store, audit_db_t db, const char *what)
 sqlite3_stmt *
 audit_store_sql_prepare (audit_store_t *store, audit_db_t db, const char *sql)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v3 (audit_store_db (store, db), sql, -1, SQLITE_PREPARE_PERSISTENT,
-                            &stmt, NULL) != SQLITE_OK) {
+    sqlite3_stmt *stmt = audit_store_stmt_get (store, db, sql);
+    if (!stmt)
         audit_store_sql_log (store, db, "prepare");
-        sqlite3_finalize (stmt);
-        return NULL;
-    }
     return stmt;
 }
 
 void
 audit_store_sql_free (sqlite3_stmt *stmt)
 {
+    if (stmt)
+        sqlite3_reset (stmt);
+}
+
+int
+audit_store_sql_once (audit_store_t *store, audit_db_t db, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (audit_store_db (store, db), sql, -1, &stmt, NULL) != SQLITE_OK) {
+        audit_store_sql_log (store, db, "prepare");
+        sqlite3_finalize (stmt);
+        return -1;
+    }
+    int rc = audit_store_sql_run (store, db, stmt, NULL);
     sqlite3_finalize (stmt);
+    return rc;
 }
 
 int

@@ -3,12 +3,11 @@
     (audit_store_space, audit_store_purge, audit_store_sweep): one
     statement of a call, run and read
 
-    A call of those modules is one batch (milliseconds of work over many
-    rows): it prepares each statement it uses once, steps it over all its
-    rows, and finalizes it at the end, never per row. audit_store_t keeps
-    no statements for other modules yet; when it does (a per-connection
-    cache, or an engine's operations table), audit_store_sql_prepare and
-    audit_store_sql_free are the one place that changes.
+    Statements come from the store's per-connection cache
+    (audit_store_stmt): prepared on first use, kept for the connection's
+    life, never per row or per batch. A text that varies (a pragma with a
+    number in it) is prepared for the one call instead, so that it does
+    not fill the cache.
     ========================================================================= */
 
 #ifndef AUDIT_STORE_SQL_H_INCLUDED
@@ -23,11 +22,13 @@
 extern "C" {
 #endif
 
-//  sql prepared on store db's connection; NULL when SQLite refuses it (logged).
+//  The cached statement for sql on store db's connection, reset and
+//  unbound; NULL when SQLite refuses it (logged).
 sqlite3_stmt *
     audit_store_sql_prepare (audit_store_t *store, audit_db_t db, const char *sql);
 
-//  Let go of a statement from audit_store_sql_prepare; safe on NULL.
+//  Done with a statement from audit_store_sql_prepare: reset it (it stays
+//  cached); safe on NULL.
 void
     audit_store_sql_free (sqlite3_stmt *stmt);
 
@@ -37,10 +38,15 @@ int
     audit_store_sql_run (audit_store_t *store, audit_db_t db, sqlite3_stmt *stmt,
                          int64_t *changes);
 
-//  Prepare, run and free sql in one go (a pragma, BEGIN). 0 or -1.
+//  Run the cached statement for sql (a pragma, BEGIN). 0 or -1.
 int
     audit_store_sql_exec (audit_store_t *store, audit_db_t db, const char *sql,
                           int64_t *changes);
+
+//  Prepare, run and finalize sql, a text that varies, for this call only.
+//  0 or -1.
+int
+    audit_store_sql_once (audit_store_t *store, audit_db_t db, const char *sql);
 
 //  The first column of sql's first row. 0, 1 when there was no row, -1.
 int

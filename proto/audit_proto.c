@@ -18,8 +18,9 @@ static const audit_event_info_t s_events [AUDIT_EVENT_COUNT] = {
 };
 
 static const audit_field_info_t s_fields [AUDIT_FIELD_COUNT] = {
-#define AUDIT_FIELD(NAME, key, kind, min, max, in_csv) \
-    [AUDIT_FIELD_##NAME] = { key, AUDIT_KIND_##kind, (min), (max), (in_csv) },
+#define AUDIT_FIELD(NAME, key, kind, min, max, in_csv, column, stored, filter) \
+    [AUDIT_FIELD_##NAME] = { key, AUDIT_KIND_##kind, (min), (max), (in_csv), \
+                             column, AUDIT_STORED_##stored, (filter) },
 #include "audit_fields.def"
 #undef AUDIT_FIELD
 };

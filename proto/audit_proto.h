@@ -49,13 +49,20 @@ typedef enum {
 
 //  Resource fields (audit_fields.def)
 typedef enum {
-#define AUDIT_FIELD(NAME, key, kind, min, max, in_csv) AUDIT_FIELD_##NAME,
+#define AUDIT_FIELD(NAME, key, kind, min, max, in_csv, column, stored, filter) AUDIT_FIELD_##NAME,
 #include "audit_fields.def"
 #undef AUDIT_FIELD
     AUDIT_FIELD_COUNT
 } audit_field_t;
 
 typedef enum { AUDIT_KIND_IDENT, AUDIT_KIND_UINT } audit_field_kind_t;
+
+//  What a field's column of table event holds (audit_fields.def)
+typedef enum {
+    AUDIT_STORED_NAME,              //  the id of the identifier in ident
+    AUDIT_STORED_TEXT,              //  the identifier's text
+    AUDIT_STORED_NUMBER             //  the integer
+} audit_field_stored_t;
 
 //  A set of fields, one bit per audit_field_t
 typedef uint32_t audit_field_mask_t;
@@ -108,6 +115,9 @@ typedef struct {
     audit_field_kind_t kind;
     uint64_t min, max;              //  range of a UINT field
     bool in_csv;                    //  a column of the CSV export
+    const char *column;             //  its column of table event
+    audit_field_stored_t stored;    //  what that column holds
+    bool filter;                    //  a list filter argument
 } audit_field_info_t;
 
 //  Catalogue row of a type; NULL when type is out of range.

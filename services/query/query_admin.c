@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "audit_log.h"
+#include "audit_store_org.h"
 #include "audit_time.h"
 
 //  A fresh version 4 UUID for an event the service writes itself
@@ -82,17 +83,8 @@ s_reply_retention (query_call_t *call, int64_t days)
 void
 query_admin_retention_get (query_call_t *call)
 {
-    sqlite3_stmt *stmt = audit_stmts_get (call->stmts [AUDIT_DB_AUDIT],
-        "SELECT retention_days FROM org WHERE name = ?1");
-    if (!stmt) {
-        query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the store could not be read");
-        return;
-    }
-    sqlite3_bind_text (stmt, 1, call->request->org_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    int64_t days = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : AUDIT_RETENTION_MAX_DAYS;
-    sqlite3_reset (stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    uint32_t days;
+    if (audit_store_org_retention (call->store, call->request->org_id, &days) != 0)
         query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the store could not be read");
     else
         s_reply_retention (call, days);

@@ -3,8 +3,9 @@
     threads share
 
     A handler gets a checked, typed request and verified claims, reads
-    through its thread's own read-only connections, and writes its answer
-    into the reply. The few writes the query side makes (the export and
+    through its thread's own read-only store (with the store's typed
+    operations, audit_store_org and the like), and writes its answer into
+    the reply. The few writes the query side makes (the export and
     retention audit events, retention changes, mq acks) go through the one
     shared maintainer store under its lock.
     ========================================================================= */
@@ -31,7 +32,7 @@ typedef struct {
     const query_request_t *request;
     const audit_claims_t *claims;       //  zeroed for ops that need no token
     audit_store_t *store;               //  this thread's read-only connections
-    audit_stmts_t *stmts [AUDIT_DB_COUNT];  //  their prepared statements
+    audit_stmts_t *stmts [AUDIT_DB_COUNT];  //  list's and export's own statements
     query_names_t *names;               //  this thread's identifier names
     query_shared_t *shared;
     query_reply_t *reply;

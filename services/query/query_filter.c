@@ -28,7 +28,7 @@ static const char *s_where =
     " AND (?6 = 0 OR e.actor = ?6) AND (?7 = 0 OR e.user = ?7)"
     " AND (?8 = 0 OR e.device = ?8) AND (?9 = 0 OR e.grp = ?9)"
     " AND ((?10 >> e.type) & 1)"
-    " AND e.ts >= ?2 AND e.ts < ?3 AND (e.ts, e.id) %s (?4, ?5)";
+    " AND e.ts >= ?2 AND e.ts < ?3 AND (e.ts, e.log_index) %s (?4, ?5)";
 
 #define S_SQL_MAX 4096
 static char s_columns [1024];
@@ -43,14 +43,14 @@ static s_column_kind_t s_field_kind [AUDIT_FIELD_COUNT];
 static void
 s_build_columns (void)
 {
-    strcpy (s_columns, "e.id, e.ts, e.received, e.type, e.actor");
+    strcpy (s_columns, "e.log_index, e.ts, e.received, e.type, e.actor");
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
         bool ident = audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_IDENT;
         s_field_kind [field] = !ident ? S_NUMBER
-                             : audit_store_event_text ((audit_field_t) field) ? S_NAME_TEXT
+                             : audit_proto_field_info ((audit_field_t) field)->stored == AUDIT_STORED_TEXT ? S_NAME_TEXT
                              : S_NAME_ID;
         char part [160];
-        snprintf (part, sizeof part, ", e.%s", audit_store_event_column ((audit_field_t) field));
+        snprintf (part, sizeof part, ", e.%s", audit_proto_field_info ((audit_field_t) field)->column);
         strcat (s_columns, part);
     }
     strcat (s_columns, ", e.uuid");
@@ -64,8 +64,8 @@ s_build_shape (int asc)
     snprintf (where, sizeof where, s_where, asc ? ">" : "<");
     const char *dir = asc ? "ASC" : "DESC";
     snprintf (s_sql [asc], S_SQL_MAX,
-        "SELECT %s FROM event AS e INDEXED BY event_org_ts%s"
-        " ORDER BY e.ts %s, e.id %s LIMIT ?12",
+        "SELECT %s FROM event AS e%s"
+        " ORDER BY e.ts %s, e.log_index %s LIMIT ?12",
         s_columns, where, dir, dir);
 }
 

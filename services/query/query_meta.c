@@ -4,19 +4,14 @@
 
 #include "query_meta.h"
 
+#include "audit_store_health.h"
+
 void
 query_meta_health (query_call_t *call)
 {
-    for (int db = 0; db < AUDIT_DB_COUNT; db++) {
-        sqlite3_stmt *stmt = audit_stmts_get (call->stmts [db],
-            "SELECT count(*) FROM sqlite_master");
-        int rc = stmt ? sqlite3_step (stmt) : SQLITE_ERROR;
-        if (stmt)
-            sqlite3_reset (stmt);
-        if (rc != SQLITE_ROW) {
-            query_reply_fail (call->reply, AUDIT_ERROR_UNAVAILABLE, "a store cannot be read");
-            return;
-        }
+    if (audit_store_health_probe (call->store) != 0) {
+        query_reply_fail (call->reply, AUDIT_ERROR_UNAVAILABLE, "a store cannot be read");
+        return;
     }
     query_reply_ok (call->reply, 2);
     query_reply_kv_str (call->reply, "service", "query");

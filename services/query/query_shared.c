@@ -26,10 +26,6 @@ query_shared_open (query_shared_t *self, const char *data_dir, const char *versi
     self->tally = query_tally_new ();
     if (!self->writer || !self->tally)
         return -1;
-    for (int db = 0; db < AUDIT_DB_COUNT; db++)
-        if (!(self->writer_stmts [db] = audit_stmts_new (audit_store_db (self->writer,
-                                                                          (audit_db_t) db))))
-            return -1;
     return 0;
 }
 
@@ -41,8 +37,6 @@ query_shared_close (query_shared_t *self)
     query_tally_destroy (&self->tally);
     audit_token_destroy (&self->verifier);
     audit_cursor_key_destroy (&self->cursor_key);
-    for (int db = 0; db < AUDIT_DB_COUNT; db++)
-        audit_stmts_destroy (&self->writer_stmts [db]);
     audit_store_destroy (&self->writer);
     if (self->data_dir)                 //  open ran, so the mutex exists
         pthread_mutex_destroy (&self->writer_lock);

@@ -14,7 +14,6 @@
 #include <pthread.h>
 
 #include "audit_cursor.h"
-#include "audit_stmts.h"
 #include "audit_store.h"
 #include "audit_token.h"
 #include "query_tally.h"
@@ -31,7 +30,6 @@ typedef struct {
     audit_token_t *verifier;
     audit_cursor_key_t *cursor_key;
     audit_store_t *writer;
-    audit_stmts_t *writer_stmts [AUDIT_DB_COUNT];
     pthread_mutex_t writer_lock;
     query_tally_t *tally;
 } query_shared_t;

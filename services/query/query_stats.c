@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_store_stats.h"
 #include "audit_time.h"
 
 typedef struct {
@@ -100,37 +101,17 @@ s_pack_ingest (query_reply_t *reply, const s_totals_t *totals)
     s_pack_family (reply, totals, "gaps", "ingest.gaps.");
 }
 
-//  One integer from a one-row query; -1 when the store cannot answer
-static int64_t
-s_scalar (query_call_t *call, audit_db_t db, const char *sql)
-{
-    sqlite3_stmt *stmt = audit_stmts_get (call->stmts [db], sql);
-    if (!stmt)
-        return -1;
-    int64_t value = -1;
-    int rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
-        value = sqlite3_column_type (stmt, 0) == SQLITE_NULL ? -2 : sqlite3_column_int64 (stmt, 0);
-    else
-    if (rc == SQLITE_DONE)
-        value = -2;                 //  no row: "never"
-    sqlite3_reset (stmt);
-    return value;
-}
-
 static int
 s_pack_store (query_call_t *call)
 {
-    int64_t events = s_scalar (call, AUDIT_DB_AUDIT, "SELECT count(*) FROM event");
-    int64_t records = s_scalar (call, AUDIT_DB_OPS, "SELECT count(*) FROM ops");
-    int64_t messages = s_scalar (call, AUDIT_DB_QUEUE, "SELECT count(*) FROM message");
-    if (events < 0 || records < 0 || messages < 0)
+    audit_store_stats_rows_t rows;
+    if (audit_store_stats_rows (call->store, &rows) != 0)
         return -1;
     query_reply_str (call->reply, "store");
     msgpack_pack_map (&call->reply->packer, 3);
-    query_reply_kv_uint (call->reply, "audit_events", (uint64_t) events);
-    query_reply_kv_uint (call->reply, "ops_records", (uint64_t) records);
-    query_reply_kv_uint (call->reply, "queued_messages", (uint64_t) messages);
+    query_reply_kv_uint (call->reply, "audit_events", rows.audit_events);
+    query_reply_kv_uint (call->reply, "ops_records", rows.ops_records);
+    query_reply_kv_uint (call->reply, "queued_messages", rows.queued_messages);
     return 0;
 }
 
@@ -138,8 +119,11 @@ static void
 s_pack_janitor (query_call_t *call, const s_totals_t *totals)
 {
     query_reply_t *reply = call->reply;
-    int64_t last = s_scalar (call, AUDIT_DB_AUDIT,
-                             "SELECT value FROM meta WHERE key = 'janitor_last_pass'");
+    //  A last pass that cannot be read is reported as none, not as a failure
+    bool known = false;
+    int64_t last = 0;
+    if (audit_store_stats_last_pass (call->store, &known, &last) != 0 || last < 0)
+        known = false;
     query_reply_str (reply, "janitor");
     msgpack_pack_map (&reply->packer, 2);
     query_reply_str (reply, "deleted");
@@ -148,9 +132,9 @@ s_pack_janitor (query_call_t *call, const s_totals_t *totals)
     query_reply_kv_uint (reply, "ops", (uint64_t) s_total (totals, "janitor.deleted.ops"));
     query_reply_kv_uint (reply, "queue", (uint64_t) s_total (totals, "janitor.deleted.queue"));
     char text [AUDIT_TIME_TEXT_SIZE];
-    if (last >= 0)
+    if (known)
         audit_time_format (last, text);
-    query_reply_kv_str_or_nil (reply, "last_pass", last >= 0 ? text : NULL);
+    query_reply_kv_str_or_nil (reply, "last_pass", known ? text : NULL);
 }
 
 //  Every error code is listed, with 0 where no reply carried it

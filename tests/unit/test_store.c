@@ -324,10 +324,14 @@ Test (store, a_version_1_file_is_migrated_with_its_event_ids)
     cr_assert_not_null (store);
     sqlite3 *audit = audit_store_db (store, AUDIT_DB_AUDIT);
     cr_expect_eq (s_sql_int (audit, "PRAGMA user_version"), audit_schema_version (AUDIT_DB_AUDIT));
-    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event_key k JOIN event e"
-                                    " ON e.uuid = k.uuid"), 2, "every event's id moved");
     cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM sqlite_master"
-                                    " WHERE name = 'event_uuid'"), 0, "the old index is gone");
+                                    " WHERE name IN ('event_uuid', 'event_key',"
+                                    " 'event_org_ts')"), 0, "the old keys and index are gone");
+    //  The events are numbered in commit (row id) order, and the next one
+    //  of the organisation follows them
+    cr_expect_eq (s_sql_int (audit, "SELECT log_index FROM event WHERE ts = 1795000000000"), 0);
+    cr_expect_eq (s_sql_int (audit, "SELECT log_index FROM event WHERE ts = 1795000000002"), 1);
+    cr_expect_eq (s_sql_int (audit, "SELECT next_index FROM org WHERE name = 'org-a'"), 2);
     //  broadcast and file_ref now hold their text, leading zeros and all
     char text [64];
     s_sql_text (audit, "SELECT broadcast || ' ' || typeof (broadcast) || ' ' || file_ref"
@@ -335,15 +339,21 @@ Test (store, a_version_1_file_is_migrated_with_its_event_ids)
     cr_expect_str_eq (text, "0042 text file-9");
     cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event WHERE broadcast IS NULL"), 1);
     cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM sqlite_master"
-                                    " WHERE name = 'event_org_ts'"), 1, "the list index is back");
-    //  The first event's id (16 zero bytes) is still known
+                                    " WHERE name = 'event_org_index'"), 1, "the log index is there");
+    //  The first event's id (16 zero bytes) at its timestamp is still known
     audit_record_t record;
     s_event (&record, AUDIT_EVENT_DEVICE_REGISTERED, "org-a", "admin", 1);
     memset (record.u.event.event_id, 0, AUDIT_UUID_SIZE);
+    record.u.event.timestamp_ms = 1795000000000;
     audit_store_outcome_t outcome;
     cr_assert_eq (audit_store_write (store, &record, 1, &outcome, NULL), 0);
     cr_expect_eq (outcome, AUDIT_STORE_DUPLICATE);
     cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event"), 2);
+    //  and a new event takes the organisation's next index
+    s_event (&record, AUDIT_EVENT_DEVICE_REGISTERED, "org-a", "admin", 9);
+    cr_assert_eq (audit_store_write (store, &record, 1, &outcome, NULL), 0);
+    cr_expect_eq (outcome, AUDIT_STORE_STORED);
+    cr_expect_eq (s_sql_int (audit, "SELECT max (log_index) FROM event"), 2);
     audit_store_destroy (&store);
 }
 
@@ -496,10 +506,10 @@ s_expect_event (sqlite3 *db, const audit_event_t *event, uint32_t id)
               (long long) event->timestamp_ms);
     cr_expect_eq (s_sql_int (db, sql), event->type);
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
-        const char *column = audit_store_event_column ((audit_field_t) field);
+        const char *column = audit_proto_field_info ((audit_field_t) field)->column;
         bool present = event->present & AUDIT_FIELD_BIT (field);
         if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_IDENT) {
-            s_event_ident (db, id, column, audit_store_event_text ((audit_field_t) field),
+            s_event_ident (db, id, column, audit_proto_field_info ((audit_field_t) field)->stored == AUDIT_STORED_TEXT,
                            text, sizeof text);
             cr_expect_str_eq (text, present? event->text [field]: "", "%s", column);
             continue;
@@ -576,7 +586,7 @@ Test (store, duplicates_are_stored_once)
 {
     audit_record_t *records = s_records_new (5);
     s_event (&records [0], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 1);
-    s_event (&records [1], AUDIT_EVENT_USER_LOGOUT, "org-b", "actor-b", 1);
+    s_event (&records [1], AUDIT_EVENT_USER_LOGOUT, "org-a", "actor-b", 1);
     s_mq (&records [2], 7);
     s_mq (&records [3], 7);
     s_event (&records [4], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 2);
@@ -584,7 +594,7 @@ Test (store, duplicates_are_stored_once)
     audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
     cr_assert_eq (audit_store_write (store, records, 5, outcomes, NULL), 0);
     cr_expect_eq (outcomes [0], AUDIT_STORE_STORED);
-    cr_expect_eq (outcomes [1], AUDIT_STORE_DUPLICATE, "same event_id in the batch");
+    cr_expect_eq (outcomes [1], AUDIT_STORE_DUPLICATE, "same event_id and timestamp in the batch");
     cr_expect_eq (outcomes [2], AUDIT_STORE_STORED);
     cr_expect_eq (outcomes [3], AUDIT_STORE_DUPLICATE, "same message_id in the batch");
     cr_expect_eq (outcomes [4], AUDIT_STORE_STORED);
@@ -606,6 +616,82 @@ Test (store, duplicates_are_stored_once)
 //  --------------------------------------------------------------------------
 //  Counters
 
+
+//  Revision 2: a duplicate is the same event_id with the same timestamp.
+//  The same id at another time is another event, and so is the same id
+//  and time in another organisation, which cannot suppress this one.
+Test (store, a_duplicate_is_the_same_id_at_the_same_time)
+{
+    audit_record_t *records = s_records_new (4);
+    s_event (&records [0], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 1);
+    records [1] = records [0];
+    records [1].u.event.timestamp_ms += 1;
+    records [2] = records [0];
+    snprintf (records [2].u.event.org_id, sizeof records [2].u.event.org_id, "org-b");
+    records [3] = records [0];
+    audit_store_outcome_t outcomes [4];
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write (store, records, 4, outcomes, NULL), 0);
+    cr_expect_eq (outcomes [0], AUDIT_STORE_STORED);
+    cr_expect_eq (outcomes [1], AUDIT_STORE_STORED, "same id, another timestamp");
+    cr_expect_eq (outcomes [2], AUDIT_STORE_STORED, "same id and time, another organisation");
+    cr_expect_eq (outcomes [3], AUDIT_STORE_DUPLICATE, "same id and time: a retransmission");
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT),
+                             "SELECT count(*) FROM event"), 3);
+    audit_store_destroy (&store);
+    free (records);
+}
+
+//  The log_index of each organisation's events, in log order, is 0..n-1
+static void
+s_expect_contiguous (sqlite3 *db, const char *org, int64_t count)
+{
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM event e JOIN org o ON o.id = e.org"
+              " WHERE o.name = '%s'", org);
+    cr_expect_eq (s_sql_int (db, sql), count, "%s has its events", org);
+    snprintf (sql, sizeof sql, "SELECT coalesce (max (log_index), -1) - count(*) + 1"
+              " + coalesce (min (log_index), 0) FROM event e JOIN org o ON o.id = e.org"
+              " WHERE o.name = '%s'", org);
+    cr_expect_eq (s_sql_int (db, sql), 0, "%s: from 0, no hole", org);
+    snprintf (sql, sizeof sql, "SELECT next_index FROM org WHERE name = '%s'", org);
+    cr_expect_eq (s_sql_int (db, sql), count, "%s: the next index follows", org);
+}
+
+//  Two writers of audit.db (ingest, and the query worker's audit_access
+//  events) take turns; every organisation's log stays 0, 1, 2, ... with
+//  no index used twice, duplicates and failed batches taking none
+Test (store, log_index_is_contiguous_per_org_across_writers)
+{
+    audit_store_t *writer = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    audit_store_t *other = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    cr_assert (writer && other);
+    audit_record_t *records = s_records_new (30);
+    audit_store_outcome_t outcomes [30];
+    uint32_t id = 1;
+    for (int round = 0; round < 10; round++) {
+        for (int index = 0; index < 30; index++)
+            s_event (&records [index], AUDIT_EVENT_USER_LOGIN,
+                     index % 3 == 0? "org-a": index % 3 == 1? "org-b": "org-c",
+                     "actor-a", id++);
+        records [29] = records [0];     //  a duplicate takes no index
+        audit_store_t *store = round % 2? other: writer;
+        cr_assert_eq (audit_store_write (store, records, 30, outcomes, NULL), 0);
+        cr_expect_eq (outcomes [29], AUDIT_STORE_DUPLICATE);
+    }
+    sqlite3 *db = audit_store_db (writer, AUDIT_DB_AUDIT);
+    s_expect_contiguous (db, "org-a", 100);
+    s_expect_contiguous (db, "org-b", 100);
+    s_expect_contiguous (db, "org-c", 90);
+    //  Log order is commit order: a later batch has higher indexes even
+    //  when its timestamps are older
+    cr_expect_eq (s_sql_int (db, "SELECT count(*) FROM event a JOIN event b"
+                                 " ON a.org = b.org AND a.log_index < b.log_index"
+                                 " AND a.received > b.received"), 0);
+    audit_store_destroy (&other);
+    audit_store_destroy (&writer);
+    free (records);
+}
 
 Test (store, counters_are_summed_across_flushes_and_instances)
 {
@@ -796,8 +882,10 @@ s_expect_plan (sqlite3 *db, const char *sql, const char *index)
     cr_expect (strstr (plan, "TEMP B-TREE") == NULL, "%s\n sorts: %s", sql, plan);
 }
 
-#define s_COLUMNS "SELECT id, ts, received, type, actor, user, device, grp, role," \
+#define s_COLUMNS "SELECT log_index, ts, received, type, actor, user, device, grp, role," \
                   " broadcast, file_ref, recipient_count, file_size, uuid FROM event"
+//  An organisation's events are the table's own order (its primary key)
+#define s_BY_ORG_TS "PRIMARY KEY (org=? AND "
 
 Test (store, list_queries_use_an_index_in_order)
 {
@@ -806,14 +894,14 @@ Test (store, list_queries_use_an_index_in_order)
     audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_READER);
     sqlite3 *db = audit_store_db (reader, AUDIT_DB_AUDIT);
     s_expect_plan (db, s_COLUMNS " WHERE org = ?1 AND ts < ?2"
-                   " ORDER BY ts DESC, id DESC LIMIT 100", "event_org_ts");
+                   " ORDER BY ts DESC, log_index DESC LIMIT 100", s_BY_ORG_TS);
     s_expect_plan (db, s_COLUMNS " WHERE org = ?1 AND ts >= ?2 AND ts < ?3"
-                   " ORDER BY ts ASC, id ASC LIMIT 100", "event_org_ts");
+                   " ORDER BY ts ASC, log_index ASC LIMIT 100", s_BY_ORG_TS);
     //  The keyset cursor form
-    s_expect_plan (db, s_COLUMNS " WHERE org = ?1 AND (ts, id) < (?2, ?3)"
-                   " ORDER BY ts DESC, id DESC LIMIT 100", "event_org_ts");
-    s_expect_plan (db, s_COLUMNS " WHERE org = ?1 AND (ts, id) > (?2, ?3)"
-                   " ORDER BY ts, id LIMIT 100", "event_org_ts");
+    s_expect_plan (db, s_COLUMNS " WHERE org = ?1 AND (ts, log_index) < (?2, ?3)"
+                   " ORDER BY ts DESC, log_index DESC LIMIT 100", s_BY_ORG_TS);
+    s_expect_plan (db, s_COLUMNS " WHERE org = ?1 AND (ts, log_index) > (?2, ?3)"
+                   " ORDER BY ts, log_index LIMIT 100", s_BY_ORG_TS);
     //  Every filter is tested on the entries of the same index
     const char *filters [] = {
         "actor = ?2", "user = ?2", "type = ?2", "type IN (?2, ?4, ?5)",
@@ -822,17 +910,18 @@ Test (store, list_queries_use_an_index_in_order)
     };
     for (size_t index = 0; index < sizeof filters / sizeof *filters; index++) {
         char sql [512];
-        snprintf (sql, sizeof sql, s_COLUMNS " WHERE org = ?1 AND %s AND (ts, id) < (?6, ?7)"
-                  " ORDER BY ts DESC, id DESC LIMIT 100", filters [index]);
-        s_expect_plan (db, sql, "USING INDEX event_org_ts (org=? AND ts<?)");
+        snprintf (sql, sizeof sql, s_COLUMNS " WHERE org = ?1 AND %s AND ts < ?6"
+                  " AND (ts, log_index) < (?6, ?7)"
+                  " ORDER BY ts DESC, log_index DESC LIMIT 100", filters [index]);
+        s_expect_plan (db, sql, "USING PRIMARY KEY (org=? AND ts<?)");
         snprintf (sql, sizeof sql, s_COLUMNS " WHERE org = ?1 AND %s AND ts >= ?6"
-                  " AND ts < ?7 ORDER BY ts, id LIMIT 100", filters [index]);
-        s_expect_plan (db, sql, "USING INDEX event_org_ts (org=? AND ts>? AND ts<?)");
+                  " AND ts < ?7 ORDER BY ts, log_index LIMIT 100", filters [index]);
+        s_expect_plan (db, sql, "USING PRIMARY KEY (org=? AND ts>? AND ts<?)");
     }
     audit_store_destroy (&reader);
 }
 
-//  Keyset pages on (ts, id), with many events at the same ms, return every
+//  Keyset pages on (ts, log_index), with many events at the same ms, return every
 //  event of the org once, in order
 Test (store, keyset_pages_see_every_event_once)
 {
@@ -848,9 +937,9 @@ Test (store, keyset_pages_see_every_event_once)
     cr_assert_eq (audit_store_write (store, records, count, outcomes, NULL), 0);
     sqlite3 *db = audit_store_db (store, AUDIT_DB_AUDIT);
     sqlite3_stmt *page = NULL;
-    cr_assert_eq (sqlite3_prepare_v2 (db, "SELECT ts, id FROM event WHERE org ="
-        " (SELECT id FROM org WHERE name = 'org-a') AND (ts, id) < (?1, ?2)"
-        " ORDER BY ts DESC, id DESC LIMIT 100", -1, &page, NULL), SQLITE_OK);
+    cr_assert_eq (sqlite3_prepare_v2 (db, "SELECT ts, log_index FROM event WHERE org ="
+        " (SELECT id FROM org WHERE name = 'org-a') AND (ts, log_index) < (?1, ?2)"
+        " ORDER BY ts DESC, log_index DESC LIMIT 100", -1, &page, NULL), SQLITE_OK);
     int64_t last_ts = INT64_MAX, last_id = INT64_MAX, seen = 0;
     for (bool more = true; more; ) {
         sqlite3_bind_int64 (page, 1, last_ts);
@@ -877,6 +966,11 @@ Test (store, janitor_and_other_stores_use_their_indexes)
 {
     audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
     sqlite3 *db = audit_store_db (reader, AUDIT_DB_AUDIT);
+    //  The duplicate check of the writer, and reads in log order
+    s_expect_plan (db, "SELECT 1 FROM event WHERE org = ?1 AND ts = ?2 AND uuid = ?3",
+                   "PRIMARY KEY (org=? AND ts=?)");
+    s_expect_plan (db, "SELECT ts FROM event WHERE org = ?1 AND log_index >= ?2"
+                   " ORDER BY log_index LIMIT 100", "event_org_index (org=? AND log_index>?)");
     //  The janitor's purge (audit_store_purge.c): a probe along the
     //  primary key, then one range of it; the sweep's keyset scan
     s_expect_plan (db, "SELECT ts, log_index FROM event WHERE org = ?1 AND ts < ?2"

@@ -1,0 +1,163 @@
+/*  =========================================================================
+    audit_orglog - the next log_index of each organisation, per transaction
+
+    An open-addressing table from org row id to its next index; a batch
+    touches at most as many organisations as it has events, and usually a
+    few hundred, so the table grows by doubling and is cleared, not freed,
+    between transactions.
+    ========================================================================= */
+
+#include "audit_orglog.h"
+#include "audit_log.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define s_INITIAL_SLOTS 1024            //  a power of two
+
+typedef struct {
+    int64_t org;                        //  0: a free slot (row ids start at 1)
+    uint64_t next;
+} s_slot_t;
+
+struct _audit_orglog_t {
+    sqlite3 *conn;
+    sqlite3_stmt *select;
+    sqlite3_stmt *update;
+    s_slot_t *slots;
+    size_t capacity;                    //  slots, a power of two
+    size_t used;
+};
+
+audit_orglog_t *
+audit_orglog_new (sqlite3 *conn)
+{
+    assert (conn);
+    audit_orglog_t *self = (audit_orglog_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->conn = conn;
+    self->capacity = s_INITIAL_SLOTS;
+    self->slots = (s_slot_t *) calloc (self->capacity, sizeof *self->slots);
+    if (!self->slots
+    ||  sqlite3_prepare_v2 (conn, "SELECT next_index FROM org WHERE id = ?1", -1,
+                            &self->select, NULL) != SQLITE_OK
+    ||  sqlite3_prepare_v2 (conn, "UPDATE org SET next_index = ?2 WHERE id = ?1", -1,
+                            &self->update, NULL) != SQLITE_OK) {
+        audit_log_error ("msg=\"cannot prepare statement\" file=audit.db reason=\"%s\"",
+                         sqlite3_errmsg (conn));
+        audit_orglog_destroy (&self);
+    }
+    return self;
+}
+
+void
+audit_orglog_destroy (audit_orglog_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    audit_orglog_t *self = *self_p;
+    sqlite3_finalize (self->select);
+    sqlite3_finalize (self->update);
+    free (self->slots);
+    free (self);
+    *self_p = NULL;
+}
+
+static size_t
+s_hash (int64_t org, size_t capacity)
+{
+    uint64_t h = (uint64_t) org * 0x9E3779B97F4A7C15ULL;
+    return (size_t) (h >> 32) & (capacity - 1);
+}
+
+//  The slot of org, or the free slot where it belongs
+static s_slot_t *
+s_find (s_slot_t *slots, size_t capacity, int64_t org)
+{
+    size_t at = s_hash (org, capacity);
+    while (slots [at].org != 0 && slots [at].org != org)
+        at = (at + 1) & (capacity - 1);
+    return &slots [at];
+}
+
+//  Keep the table at most half full. 0 or -1.
+static int
+s_grow (audit_orglog_t *self)
+{
+    if (2 * (self->used + 1) <= self->capacity)
+        return 0;
+    size_t capacity = self->capacity * 2;
+    s_slot_t *slots = (s_slot_t *) calloc (capacity, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t at = 0; at < self->capacity; at++)
+        if (self->slots [at].org)
+            *s_find (slots, capacity, self->slots [at].org) = self->slots [at];
+    free (self->slots);
+    self->slots = slots;
+    self->capacity = capacity;
+    return 0;
+}
+
+//  org.next_index of a row interned in this or an earlier transaction
+static int
+s_read (audit_orglog_t *self, int64_t org, uint64_t *next)
+{
+    sqlite3_bind_int64 (self->select, 1, org);
+    int rc = sqlite3_step (self->select);
+    int64_t value = rc == SQLITE_ROW? sqlite3_column_int64 (self->select, 0): -1;
+    sqlite3_reset (self->select);
+    if (value < 0)
+        return -1;
+    *next = (uint64_t) value;
+    return 0;
+}
+
+int
+audit_orglog_take (audit_orglog_t *self, int64_t org, uint64_t *index)
+{
+    assert (self);
+    assert (org > 0);
+    if (s_grow (self) != 0)
+        return -1;
+    s_slot_t *slot = s_find (self->slots, self->capacity, org);
+    if (slot->org == 0) {
+        uint64_t next;
+        if (s_read (self, org, &next) != 0)
+            return -1;
+        *slot = (s_slot_t) { org, next };
+        self->used++;
+    }
+    *index = slot->next++;
+    return 0;
+}
+
+int
+audit_orglog_flush (audit_orglog_t *self)
+{
+    assert (self);
+    int rc = 0;
+    for (size_t at = 0; rc == 0 && at < self->capacity; at++) {
+        if (!self->slots [at].org)
+            continue;
+        sqlite3_bind_int64 (self->update, 1, self->slots [at].org);
+        sqlite3_bind_int64 (self->update, 2, (int64_t) self->slots [at].next);
+        rc = sqlite3_step (self->update) == SQLITE_DONE
+          && sqlite3_changes (self->conn) == 1? 0: -1;
+        sqlite3_reset (self->update);
+    }
+    audit_orglog_forget (self);
+    return rc;
+}
+
+void
+audit_orglog_forget (audit_orglog_t *self)
+{
+    assert (self);
+    if (self->used)
+        memset (self->slots, 0, self->capacity * sizeof *self->slots);
+    self->used = 0;
+}

@@ -1,0 +1,54 @@
+/*  =========================================================================
+    audit_orglog - the next log_index of each organisation, per transaction
+
+    Every stored event gets its organisation's next log_index: 0, 1, 2, ...
+    in commit order, never reused. Two processes write audit.db (ingest,
+    and the query worker's own audit_access events), so no process may
+    cache the next index across transactions: each write transaction reads
+    an organisation's org.next_index the first time it stores an event of
+    it, under the write lock, counts up in memory, and writes every touched
+    organisation's value back before it commits. A rollback forgets it all.
+    The unique index event_org_index (org, log_index) makes a mistake here
+    a failed write, never a reused index.
+    ========================================================================= */
+
+#ifndef AUDIT_ORGLOG_H_INCLUDED
+#define AUDIT_ORGLOG_H_INCLUDED
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _audit_orglog_t audit_orglog_t;
+
+//  On conn (borrowed, audit.db; it must outlive this). NULL when a
+//  statement cannot be prepared (logged) or out of memory.
+audit_orglog_t *
+    audit_orglog_new (sqlite3 *conn);
+
+//  Finalize the statements; safe on NULL and twice.
+void
+    audit_orglog_destroy (audit_orglog_t **self_p);
+
+//  The log_index of the next event of organisation org (its row id in
+//  org), read from the store on first use in this transaction. 0 or -1.
+int
+    audit_orglog_take (audit_orglog_t *self, int64_t org, uint64_t *index);
+
+//  Write every touched organisation's next index back, inside the
+//  transaction, and start over. 0 or -1.
+int
+    audit_orglog_flush (audit_orglog_t *self);
+
+//  After a rollback: drop what this transaction counted.
+void
+    audit_orglog_forget (audit_orglog_t *self);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
