@@ -1,7 +1,7 @@
 /*  =========================================================================
     janitor_pass - one pass of retention over the three stores
 
-    Every write goes through s_batch: one BEGIN IMMEDIATE transaction whose
+    Every write goes through s_batch: one write transaction whose
     body deletes (or vacuums) at most the current batch size, then the size
     adapts to the time the lock was held, then a pause leaves the lock free
     for the ingest worker. A batch of the audit purge (janitor_round) goes

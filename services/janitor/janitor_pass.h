@@ -7,7 +7,7 @@
     organisation after organisation: janitor_round.h; operational records
     after 30 days; queued
     messages 7 days after they were received), in batches that are each one
-    short BEGIN IMMEDIATE transaction. The batch size adapts so that a batch holds
+    short write transaction. The batch size adapts so that a batch holds
     the write lock about JANITOR_BATCH_TARGET_MS (janitor_limits.h), and after each batch the
     lock is left free for a pause, so the ingest worker never waits long.
     A pass that runs out of time stops after the current batch; the next

@@ -492,13 +492,14 @@ static int s_calls;
 
 //  Plays the ingest worker between the sweep's scan and its deletes: an
 //  event older than every one the scan read, so its key sorts before the
-//  scan's last position, takes the ghost's names up again
+//  scan's last position, takes the ghost's names up again; in the org
+//  named by arg, when not NULL
 static bool
 s_write_during_sweep (void *arg)
 {
-    (void) arg;
     if (++s_calls == 2)
-        s_event ("org-x", "ghost", "ghost-device", s_NOW - 10 * s_DAY);
+        s_event (arg? (const char *) arg: "org-x", "ghost", "ghost-device",
+                 s_NOW - 10 * s_DAY);
     return false;
 }
 
@@ -533,6 +534,26 @@ Test (janitor_pass, sweep_keeps_identifiers_an_event_took_up_meanwhile)
     cr_expect_eq (s_ident ("other"), 1);
     cr_expect_eq (report.idents_deleted, 2);
     janitor_sweep_destroy (&sweep);
+    janitor_sweep_destroy (&sweep);
+}
+
+//  An organisation that did not exist when the sweep read the logs: all
+//  its events are new
+Test (janitor_pass, sweep_keeps_identifiers_of_an_organisation_created_meanwhile)
+{
+    s_event ("org-x", "ghost", "ghost-device", s_NOW - 400 * s_DAY);
+    s_event ("org-x", "other", "other-device", s_NOW);
+    char sql [128];
+    snprintf (sql, sizeof sql, "DELETE FROM event WHERE ts < %lld",
+              (long long) (s_NOW - 300 * s_DAY));
+    s_exec (AUDIT_DB_AUDIT, sql);
+    janitor_sweep_t *sweep = s_sweep_new ();
+    janitor_sweep_report_t report;
+    s_calls = 0;
+    cr_assert_eq (janitor_sweep_run (sweep, s_NOW, s_write_during_sweep, "org-new", &report), 0);
+    cr_expect_eq (s_resolved ("org-new", "ghost", "ghost-device"), 1);
+    cr_expect_eq (report.events_caught_up, 1);
+    cr_expect_eq (report.idents_deleted, 0);
     janitor_sweep_destroy (&sweep);
 }
 
