@@ -46,19 +46,6 @@ audit_csv_destroy (audit_csv_t **self_p)
     *self_p = NULL;
 }
 
-int
-audit_csv_field_column (audit_field_t field)
-{
-    const audit_field_info_t *info = audit_proto_field_info (field);
-    if (!info || !info->in_csv)
-        return -1;
-    int column = AUDIT_CSV_COL_ACTOR_ID + 1;
-    for (int before = 0; before < (int) field; before++)
-        if (audit_proto_field_info ((audit_field_t) before)->in_csv)
-            column++;
-    return column;
-}
-
 //  Make room for extra more bytes, within the cap
 static int
 s_reserve (audit_csv_t *self, size_t extra)
@@ -96,7 +83,8 @@ s_append (audit_csv_t *self, const void *bytes, size_t len)
 static bool
 s_is_formula_start (char c)
 {
-    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r'
+        || c == '\'';
 }
 
 //  Quotes are needed for , " CR LF anywhere, or space/tab at either end
@@ -187,6 +175,15 @@ audit_csv_row (audit_csv_t *self, const audit_csv_row_t *row)
         self->size = start;
         return -1;
     }
+    self->rows++;
+    return 0;
+}
+
+int
+audit_csv_line (audit_csv_t *self, const char *line, size_t len)
+{
+    if (!self || !line || s_append (self, line, len))
+        return -1;
     self->rows++;
     return 0;
 }

@@ -6,8 +6,10 @@
     it holds a comma, a double quote, CR or LF, or it starts or ends with a
     space or tab, which RFC 4180 keeps but many readers (libcsv's own parser
     among them) trim from unquoted fields. A field that starts with = + - @
-    tab or CR gets a leading ' first, so that a spreadsheet shows it rather
-    than running it as a formula. An absent value is an empty field.
+    tab, CR or ' gets a leading ' first, so that a spreadsheet shows it
+    rather than running it as a formula, and a verifier can undo it by
+    stripping one leading ' (contract revision 2). An absent value is an
+    empty field. audit_render fills the rows of a stored event.
 
     The export sends one chunk per reply: fill, send data/size, reset.
     ========================================================================= */
@@ -24,26 +26,11 @@
 extern "C" {
 #endif
 
-//  timestamp, event_type, org_id, actor_id, the CSV resource fields of
-//  audit_fields.def, event_id: counted from the same table as the header
-enum {
-    AUDIT_CSV_COLUMNS = 5
-#define AUDIT_FIELD(NAME, key, kind, min, max, in_csv, column, stored, filter) + (in_csv)
-#include "audit_fields.def"
-#undef AUDIT_FIELD
-};
-
-//  Columns before and after the resource fields
-#define AUDIT_CSV_COL_TIMESTAMP   0
-#define AUDIT_CSV_COL_EVENT_TYPE  1
-#define AUDIT_CSV_COL_ORG_ID      2
-#define AUDIT_CSV_COL_ACTOR_ID    3
-#define AUDIT_CSV_COL_EVENT_ID    (AUDIT_CSV_COLUMNS - 1)
-
 //  Default cap on one chunk's buffer
 #define AUDIT_CSV_CAP_DEFAULT     (64u * 1024 * 1024)
 
-//  One row: NUL-terminated texts in header order; NULL or "" when absent
+//  One row: NUL-terminated texts in header order (audit_proto_csv_column);
+//  NULL or "" when absent
 typedef struct {
     const char *column [AUDIT_CSV_COLUMNS];
 } audit_csv_row_t;
@@ -59,10 +46,6 @@ audit_csv_t *
 void
     audit_csv_destroy (audit_csv_t **self_p);
 
-//  Column of a resource field, or -1 when the field is not exported.
-int
-    audit_csv_field_column (audit_field_t field);
-
 //  Append the header line (first chunk only). 0, or -1 over the cap.
 int
     audit_csv_header (audit_csv_t *self);
@@ -71,6 +54,11 @@ int
 //  failure); the buffer is then as it was before the call.
 int
     audit_csv_row (audit_csv_t *self, const audit_csv_row_t *row);
+
+//  Append len bytes that are one whole line already (an ndjson line),
+//  counted as a row. 0, or -1 when it would pass the cap.
+int
+    audit_csv_line (audit_csv_t *self, const char *line, size_t len);
 
 //  Rows appended since creation or the last reset (the header not counted).
 size_t

@@ -35,7 +35,7 @@ static const audit_walk_key_t s_event_keys [S_EVENT_KEY_COUNT] = {
     AUDIT_WALK_KEY ("v"), AUDIT_WALK_KEY ("event_id"), AUDIT_WALK_KEY ("event_type"),
     AUDIT_WALK_KEY ("timestamp"), AUDIT_WALK_KEY ("org_id"), AUDIT_WALK_KEY ("actor_id"),
     AUDIT_WALK_KEY ("producer_id"), AUDIT_WALK_KEY ("seq"),
-#define AUDIT_FIELD(NAME, key, kind, min, max, in_csv, column, stored, filter) AUDIT_WALK_KEY (key),
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) AUDIT_WALK_KEY (key),
 #include "audit_fields.def"
 #undef AUDIT_FIELD
 };

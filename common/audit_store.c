@@ -16,6 +16,7 @@
 #include "audit_orglog.h"
 #include "audit_log.h"
 #include "audit_stmts.h"
+#include "audit_store_stmt.h"
 #include "audit_schema.h"
 
 #include <czmq.h>
@@ -100,6 +101,7 @@ struct _audit_store_t {
     audit_conn_t *conn [AUDIT_DB_COUNT];
     sqlite3 *db [AUDIT_DB_COUNT];       //  each conn's handle
     sqlite3_stmt *query [Q_COUNT];
+    audit_stmts_t *stmts [AUDIT_DB_COUNT];  //  the typed operations' statements
     audit_intern_t *intern;             //  not for a READER
     audit_orglog_t *orglog;             //  not for a READER
     int64_t family_rows [AUDIT_COUNTERS_FAMILIES];  //  rows in counter, about
@@ -152,6 +154,9 @@ s_open_db (audit_store_t *self, const char *data_dir, audit_db_t db)
     if (!self->conn [db])
         return -1;
     self->db [db] = audit_conn_handle (self->conn [db]);
+    self->stmts [db] = audit_stmts_new (self->db [db]);
+    if (!self->stmts [db])
+        return -1;
     //  Workers start together: the first one migrates, and the others wait
     //  for it instead of giving up after the usual lock wait
     audit_conn_busy_limit (self->conn [db], AUDIT_STORE_MIGRATION_WAIT_MS);
@@ -236,8 +241,10 @@ audit_store_destroy (audit_store_t **self_p)
     audit_orglog_destroy (&self->orglog);
     for (int query = 0; query < Q_COUNT; query++)
         sqlite3_finalize (self->query [query]);
-    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+    for (int db = 0; db < AUDIT_DB_COUNT; db++) {
+        audit_stmts_destroy (&self->stmts [db]);
         audit_conn_destroy (&self->conn [db]);
+    }
     free (self);
     *self_p = NULL;
 }
@@ -542,6 +549,14 @@ audit_store_db (audit_store_t *self, audit_db_t db)
     assert (self);
     assert (db < AUDIT_DB_COUNT);
     return self->db [db];
+}
+
+audit_stmts_t *
+audit_store_stmts (audit_store_t *self, audit_db_t db)
+{
+    assert (self);
+    assert (db < AUDIT_DB_COUNT);
+    return self->stmts [db];
 }
 
 int

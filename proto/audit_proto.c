@@ -18,12 +18,33 @@ static const audit_event_info_t s_events [AUDIT_EVENT_COUNT] = {
 };
 
 static const audit_field_info_t s_fields [AUDIT_FIELD_COUNT] = {
-#define AUDIT_FIELD(NAME, key, kind, min, max, in_csv, column, stored, filter) \
-    [AUDIT_FIELD_##NAME] = { key, AUDIT_KIND_##kind, (min), (max), (in_csv), \
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) \
+    [AUDIT_FIELD_##NAME] = { key, AUDIT_KIND_##kind, (min), (max), (csv), \
                              column, AUDIT_STORED_##stored, (filter) },
 #include "audit_fields.def"
 #undef AUDIT_FIELD
 };
+
+typedef struct {
+    const char *key;
+    int csv;
+} s_envelope_t;
+
+static const s_envelope_t s_envelope [AUDIT_ENVELOPE_COUNT] = {
+#define AUDIT_ENVELOPE(NAME, key, csv) [AUDIT_ENVELOPE_##NAME] = { key, (csv) },
+#include "audit_envelope.def"
+#undef AUDIT_ENVELOPE
+};
+
+//  No row names a column past the last (audit_proto.h checks the rest)
+#define AUDIT_ENVELOPE(NAME, key, csv) \
+    _Static_assert ((csv) < AUDIT_CSV_COLUMNS, "CSV column of " key);
+#include "audit_envelope.def"
+#undef AUDIT_ENVELOPE
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) \
+    _Static_assert ((csv) < AUDIT_CSV_COLUMNS, "CSV column of " key);
+#include "audit_fields.def"
+#undef AUDIT_FIELD
 
 static const char *s_categories [AUDIT_CATEGORY_COUNT] = {
 #define AUDIT_CATEGORY(NAME, name) [AUDIT_CATEGORY_##NAME] = name,
@@ -143,20 +164,62 @@ audit_proto_topic_kind (const char *topic, size_t len)
     return AUDIT_TOPIC_KIND_UNKNOWN;
 }
 
-//  Built once from the field table, so a new column cannot be forgotten;
-//  a constructor runs before any worker thread can ask for it.
-static char s_csv_header [512];
+const char *
+audit_proto_envelope_key (audit_envelope_t key)
+{
+    if ((int) key < 0 || key >= AUDIT_ENVELOPE_COUNT)
+        return "?";
+    return s_envelope [key].key;
+}
+
+int
+audit_proto_envelope_csv (audit_envelope_t key)
+{
+    if ((int) key < 0 || key >= AUDIT_ENVELOPE_COUNT)
+        return -1;
+    return s_envelope [key].csv;
+}
+
+//  The header's size: every column's key and its comma (or the NUL)
+enum {
+    S_HEADER_SIZE = 0
+#define AUDIT_ENVELOPE(NAME, key, csv) + ((csv) >= 0 ? sizeof (key) : 0)
+#include "audit_envelope.def"
+#undef AUDIT_ENVELOPE
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) + ((csv) >= 0 ? sizeof (key) : 0)
+#include "audit_fields.def"
+#undef AUDIT_FIELD
+};
+
+//  Built once from the two tables, so a new column cannot be forgotten;
+//  a constructor runs before any worker thread can ask for them.
+static audit_csv_column_t s_columns [AUDIT_CSV_COLUMNS];
+static char s_csv_header [S_HEADER_SIZE + 1];
 
 __attribute__ ((constructor)) static void
-s_csv_header_build (void)
+s_columns_build (void)
 {
-    strcpy (s_csv_header, "timestamp,event_type,org_id,actor_id");
+    for (int key = 0; key < AUDIT_ENVELOPE_COUNT; key++)
+        if (s_envelope [key].csv >= 0)
+            s_columns [s_envelope [key].csv] = (audit_csv_column_t) {
+                s_envelope [key].key, false, key };
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
-        if (s_fields [field].in_csv) {
+        if (s_fields [field].csv >= 0)
+            s_columns [s_fields [field].csv] = (audit_csv_column_t) {
+                s_fields [field].key, true, field };
+    for (int column = 0; column < AUDIT_CSV_COLUMNS; column++) {
+        if (column > 0)
             strcat (s_csv_header, ",");
-            strcat (s_csv_header, s_fields [field].key);
-        }
-    strcat (s_csv_header, ",event_id");
+        strcat (s_csv_header, s_columns [column].key);
+    }
+}
+
+const audit_csv_column_t *
+audit_proto_csv_column (int column)
+{
+    if (column < 0 || column >= AUDIT_CSV_COLUMNS)
+        return NULL;
+    return &s_columns [column];
 }
 
 const char *

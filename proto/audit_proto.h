@@ -49,11 +49,44 @@ typedef enum {
 
 //  Resource fields (audit_fields.def)
 typedef enum {
-#define AUDIT_FIELD(NAME, key, kind, min, max, in_csv, column, stored, filter) AUDIT_FIELD_##NAME,
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) AUDIT_FIELD_##NAME,
 #include "audit_fields.def"
 #undef AUDIT_FIELD
     AUDIT_FIELD_COUNT
 } audit_field_t;
+
+//  Envelope keys of a stored event (audit_envelope.def), in list order
+typedef enum {
+#define AUDIT_ENVELOPE(NAME, key, csv) AUDIT_ENVELOPE_##NAME,
+#include "audit_envelope.def"
+#undef AUDIT_ENVELOPE
+    AUDIT_ENVELOPE_COUNT
+} audit_envelope_t;
+
+//  Columns of the CSV export and of the leaf: the rows of the envelope and
+//  field tables that name a column
+enum {
+    AUDIT_CSV_COLUMNS = 0
+#define AUDIT_ENVELOPE(NAME, key, csv) + ((csv) >= 0)
+#include "audit_envelope.def"
+#undef AUDIT_ENVELOPE
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) + ((csv) >= 0)
+#include "audit_fields.def"
+#undef AUDIT_FIELD
+};
+
+//  Every column 0 .. AUDIT_CSV_COLUMNS - 1 is named by exactly one row: as
+//  many rows as columns, and together they cover every one
+#define AUDIT_CSV_BIT_(csv) ((unsigned long long) ((csv) >= 0) << ((csv) & 63))
+_Static_assert (AUDIT_CSV_COLUMNS < 64, "CSV columns fit the 64-bit check");
+_Static_assert ((0
+#define AUDIT_ENVELOPE(NAME, key, csv) | AUDIT_CSV_BIT_ (csv)
+#include "audit_envelope.def"
+#undef AUDIT_ENVELOPE
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) | AUDIT_CSV_BIT_ (csv)
+#include "audit_fields.def"
+#undef AUDIT_FIELD
+    ) == (1ull << AUDIT_CSV_COLUMNS) - 1, "each CSV column is named by one table row");
 
 typedef enum { AUDIT_KIND_IDENT, AUDIT_KIND_UINT } audit_field_kind_t;
 
@@ -67,6 +100,7 @@ typedef enum {
 //  A set of fields, one bit per audit_field_t
 typedef uint32_t audit_field_mask_t;
 #define AUDIT_FIELD_BIT(f) ((audit_field_mask_t) 1u << (f))
+_Static_assert (AUDIT_FIELD_COUNT <= 32, "a field mask holds every field");
 
 //  Categories (audit_categories.def)
 typedef enum {
@@ -114,11 +148,18 @@ typedef struct {
     const char *key;                //  key on the wire and column name
     audit_field_kind_t kind;
     uint64_t min, max;              //  range of a UINT field
-    bool in_csv;                    //  a column of the CSV export
+    int csv;                        //  CSV and leaf column, -1: none
     const char *column;             //  its column of table event
     audit_field_stored_t stored;    //  what that column holds
     bool filter;                    //  a list filter argument
 } audit_field_info_t;
+
+//  One column of the CSV export and the leaf: an envelope key or a field
+typedef struct {
+    const char *key;                //  its name in the header
+    bool is_field;
+    int index;                      //  audit_envelope_t or audit_field_t
+} audit_csv_column_t;
 
 //  Catalogue row of a type; NULL when type is out of range.
 const audit_event_info_t *
@@ -158,8 +199,21 @@ const char *
 audit_topic_kind_t
     audit_proto_topic_kind (const char *topic, size_t len);
 
-//  The CSV export header line of contract version 1, without line end:
-//  timestamp,event_type,org_id,actor_id,<csv fields>,event_id
+//  Key of an envelope entry, "?" when out of range.
+const char *
+    audit_proto_envelope_key (audit_envelope_t key);
+
+//  CSV column of an envelope entry, -1 when it is none or out of range.
+int
+    audit_proto_envelope_csv (audit_envelope_t key);
+
+//  What column (0 .. AUDIT_CSV_COLUMNS - 1) holds; NULL when out of range.
+const audit_csv_column_t *
+    audit_proto_csv_column (int column);
+
+//  The CSV export header line of contract revision 2, without line end:
+//  the keys of the columns of audit_envelope.def and audit_fields.def, in
+//  column order
 const char *
     audit_proto_csv_header (void);
 

@@ -273,7 +273,7 @@ s_name (query_filter_t *self, sqlite3_stmt *stmt, int column, const char **name)
 }
 
 static int
-s_read_field (query_filter_t *self, sqlite3_stmt *stmt, int field, query_row_t *row)
+s_read_field (query_filter_t *self, sqlite3_stmt *stmt, int field, audit_row_t *row)
 {
     int column = 5 + field;
     row->text [field] = NULL;
@@ -292,10 +292,12 @@ s_read_field (query_filter_t *self, sqlite3_stmt *stmt, int field, query_row_t *
 }
 
 static int
-s_read_row (query_filter_t *self, query_row_t *row)
+s_read_row (query_filter_t *self, audit_row_t *row)
 {
     sqlite3_stmt *stmt = self->stmt;
-    row->id = sqlite3_column_int64 (stmt, 0);
+    self->last.id = sqlite3_column_int64 (stmt, 0);
+    row->log_index = (uint64_t) self->last.id;
+    row->org_id = self->call->request->org_id;
     row->timestamp_ms = sqlite3_column_int64 (stmt, 1);
     row->received_ms = sqlite3_column_int64 (stmt, 2);
     row->type = (audit_event_type_t) sqlite3_column_int (stmt, 3);
@@ -313,7 +315,7 @@ s_read_row (query_filter_t *self, query_row_t *row)
 }
 
 int
-query_filter_next (query_filter_t *self, query_row_t *row)
+query_filter_next (query_filter_t *self, audit_row_t *row)
 {
     if (!self->stmt)
         return 0;
@@ -335,7 +337,6 @@ query_filter_next (query_filter_t *self, query_row_t *row)
         query_reply_fail (self->call->reply, AUDIT_ERROR_INTERNAL, "the store could not be read");
         return -1;
     }
-    self->last.id = row->id;
     self->last.timestamp_ms = row->timestamp_ms;
     self->returned++;
     return 1;

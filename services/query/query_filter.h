@@ -24,23 +24,11 @@
 
 #include "query_call.h"
 
+#include "audit_row.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-//  One event row as a page reads it; the text pointers are valid until
-//  the next query_filter_next
-typedef struct {
-    int64_t id;
-    int64_t timestamp_ms;
-    int64_t received_ms;
-    audit_event_type_t type;
-    const char *actor_id;
-    const char *text [AUDIT_FIELD_COUNT];   //  IDENT fields, NULL when absent
-    bool has_number [AUDIT_FIELD_COUNT];
-    uint64_t number [AUDIT_FIELD_COUNT];    //  UINT fields
-    uint8_t event_id [AUDIT_UUID_SIZE];
-} query_row_t;
 
 typedef struct {
     query_call_t *call;
@@ -52,7 +40,9 @@ typedef struct {
     sqlite3_stmt *stmt;
     uint32_t limit;
     uint32_t returned;
-    query_row_t last;               //  the last row returned, for the cursor
+    struct {
+        int64_t id, timestamp_ms;
+    } last;                         //  the last row returned, for the cursor
     bool more;                      //  a row exists past the page
     struct _query_names_t *names;   //  this thread's names cache
     bool in_transaction;            //  the page's read transaction is open
@@ -66,9 +56,10 @@ int
     query_filter_open (query_filter_t *self, query_call_t *call, const char *op);
 
 //  The next row of the page into *row: 1, or 0 at the page's end, or -1 on
-//  a store error (reply failed).
+//  a store error (reply failed). The row's texts are valid until the next
+//  call; its org_id is the request's.
 int
-    query_filter_next (query_filter_t *self, query_row_t *row);
+    query_filter_next (query_filter_t *self, audit_row_t *row);
 
 //  Finish the page and its read transaction: writes the cursor of the
 //  next page into text

@@ -202,6 +202,32 @@ s_read_choice (s_state_t *state, const char *first, const char *second, int *whi
     return 0;
 }
 
+static const char *s_formats [QUERY_FORMAT_COUNT] = {
+#define QUERY_FORMAT(NAME, name) [QUERY_FORMAT_##NAME] = name,
+#include "query_formats.def"
+#undef QUERY_FORMAT
+};
+
+const char *
+query_request_format_name (query_format_t format)
+{
+    return (int) format >= 0 && format < QUERY_FORMAT_COUNT ? s_formats [format] : "?";
+}
+
+static int
+s_read_format (s_state_t *state, query_format_t *format)
+{
+    char text [16];
+    if (s_read_text (state, text, sizeof text) < 0)
+        return -1;
+    for (int candidate = 0; candidate < QUERY_FORMAT_COUNT; candidate++)
+        if (strcmp (text, s_formats [candidate]) == 0) {
+            *format = (query_format_t) candidate;
+            return 0;
+        }
+    return -1;
+}
+
 static audit_ident_t *
 s_ident_slot (query_request_t *request, query_arg_t arg)
 {
@@ -237,7 +263,7 @@ s_read_arg (s_state_t *state, query_arg_t arg)
             request->order = which ? AUDIT_CURSOR_ASC : AUDIT_CURSOR_DESC;
             break;
         case S_KIND_CURSOR: rc = s_read_text (state, request->cursor, sizeof request->cursor) > 0 ? 0 : -1; break;
-        case S_KIND_FORMAT: rc = s_read_choice (state, "csv", NULL, &which); break;
+        case S_KIND_FORMAT: rc = s_read_format (state, &request->format); break;
         case S_KIND_IP: {
             unsigned char address [sizeof (struct in6_addr)];
             rc = s_read_text (state, request->client_ip, sizeof request->client_ip) > 0
@@ -414,6 +440,7 @@ s_state_init (s_state_t *state, const void *data, size_t size, query_request_t *
     request->org_id [0] = request->actor_id [0] = request->user_id [0] = 0;
     request->device_id [0] = request->group_id [0] = request->subject [0] = 0;
     request->retention_days = request->status = 0;
+    request->format = QUERY_FORMAT_CSV;
     request->from_ms = INT64_MIN;
     request->to_ms = INT64_MAX;
     request->message_id_count = 0;

@@ -40,6 +40,14 @@ typedef enum {
 
 #define QUERY_ARG_BIT(arg) ((uint32_t) 1u << (arg))
 
+//  Export formats (query_formats.def); the first is the default
+typedef enum {
+#define QUERY_FORMAT(NAME, name) QUERY_FORMAT_##NAME,
+#include "query_formats.def"
+#undef QUERY_FORMAT
+    QUERY_FORMAT_COUNT
+} query_format_t;
+
 //  The role an op needs: an audit_role_t, or QUERY_ROLE_NONE
 #define QUERY_ROLE_NONE (-1)
 
@@ -63,6 +71,7 @@ typedef struct {
     audit_cursor_order_t order;     //  the op's default when absent
     uint32_t limit;                 //  the op's default when absent
     char cursor [AUDIT_CURSOR_TEXT_MAX + 1];
+    query_format_t format;          //  QUERY_FORMAT_CSV when absent
     uint32_t retention_days;
     uint32_t status;
     char client_ip [AUDIT_OPS_IP_MAX + 1];
@@ -73,6 +82,10 @@ typedef struct {
 //  Row of the op table.
 const query_op_info_t *
     query_request_op_info (query_op_t op);
+
+//  Wire name of an export format, "?" when out of range.
+const char *
+    query_request_format_name (query_format_t format);
 
 //  Decode and check a request frame into *request. Returns 0, or -1 with
 //  *error (bad_request or too_large) and a message (size message_size)

@@ -8,6 +8,7 @@
 #include "audit_time.h"
 #include "audit_token.h"
 #include "test_service.h"
+#include "ctl_json.h"
 
 static test_service_t *s;
 static char *s_admin_a;         //  org_admin of org-a
@@ -320,9 +321,10 @@ Test (query, events_have_exactly_the_contract_keys)
     cr_assert (s_ok (&reply));
     const msgpack_object *event = &test_obj_get (&reply.data, "events")->via.array.ptr [0];
     const char *keys [] = { "event_id", "event_type", "category", "timestamp", "received_at",
-                            "org_id", "actor_id", "broadcast_id", "recipient_count" };
-    cr_assert_eq (event->via.map.size, 9);
-    for (int index = 0; index < 9; index++)
+                            "org_id", "actor_id", "log_index", "broadcast_id",
+                            "recipient_count" };
+    cr_assert_eq (event->via.map.size, 10);
+    for (int index = 0; index < 10; index++)
         cr_assert_not_null (test_obj_get (event, keys [index]), "%s", keys [index]);
     cr_assert (test_obj_str_eq (test_obj_get (event, "category"), "broadcast"));
     const msgpack_object *when = test_obj_get (event, "timestamp");
@@ -452,7 +454,29 @@ Test (query, filters_select_what_they_name)
     msgpack_unpacked_destroy (&reply);
 }
 
-//  The event_id of every CSV row (the last column), into ids
+//  The contract's header, revision 2: 15 columns
+#define S_CSV_HEADER "timestamp,event_type,org_id,actor_id,user_id,device_id,group_id,role," \
+                     "broadcast_id,recipient_count,file_ref,file_size,event_id," \
+                     "retention_days,log_index"
+
+//  Field number column of a line of plain fields (no quotes), copied into
+//  out; the line must have exactly 15
+static void
+s_csv_field (const char *line, size_t len, int column, char *out, size_t size)
+{
+    int at = 0;
+    const char *start = line, *end = line + len;
+    for (const char *cursor = line; cursor <= end; cursor++)
+        if (cursor == end || *cursor == ',') {
+            if (at == column)
+                snprintf (out, size, "%.*s", (int) (cursor - start), start);
+            at++;
+            start = cursor + 1;
+        }
+    cr_assert_eq (at, 15, "a row has the 15 columns");
+}
+
+//  The event_id of every CSV row (column 12), into ids
 static size_t
 s_csv_ids (const char *csv, size_t size, zhashx_t *ids, bool *header_seen)
 {
@@ -461,11 +485,18 @@ s_csv_ids (const char *csv, size_t size, zhashx_t *ids, bool *header_seen)
     while (line < end) {
         const char *crlf = memmem (line, (size_t) (end - line), "\r\n", 2);
         cr_assert_not_null (crlf, "every line ends in CRLF");
-        if (strncmp (line, "timestamp,", 10) == 0)
+        if (strncmp (line, "timestamp,", 10) == 0) {
+            cr_assert_eq ((size_t) (crlf - line), strlen (S_CSV_HEADER));
+            cr_assert (memcmp (line, S_CSV_HEADER, strlen (S_CSV_HEADER)) == 0);
             *header_seen = true;
+        }
         else {
-            char id [40];
-            snprintf (id, sizeof id, "%.*s", 36, crlf - 36);
+            char id [40] = "", index [24] = "";
+            s_csv_field (line, (size_t) (crlf - line), 12, id, sizeof id);
+            s_csv_field (line, (size_t) (crlf - line), 14, index, sizeof index);
+            cr_assert_eq (strlen (id), 36);
+            cr_assert (index [0] && strspn (index, "0123456789") == strlen (index),
+                       "log_index is a decimal");
             cr_assert_null (zhashx_lookup (ids, id), "row exported twice");
             zhashx_insert (ids, id, (void *) 1);
             rows++;
@@ -516,6 +547,108 @@ Test (query, export_of_100000_events_reassembles_to_the_stored_rows, .timeout = 
         " WHERE e.type = 18 AND a.name = 'sub-org_admin'"), 1);
     msgpack_unpacked_destroy (&reply);
     zhashx_destroy (&ids);
+    free (admin);
+}
+
+//  A JSON pair of an ndjson line equals the list map's value of its key
+static void
+s_expect_same_value (const ctl_json_pair_t *pair, const msgpack_object *value, size_t line)
+{
+    cr_assert_not_null (value, "line %zu: %s is not in the list event", line, pair->key);
+    if (pair->kind == CTL_JSON_INT) {
+        cr_assert_eq (value->type, MSGPACK_OBJECT_POSITIVE_INTEGER, "line %zu: %s", line, pair->key);
+        cr_assert_eq (value->via.u64, (uint64_t) pair->integer, "line %zu: %s", line, pair->key);
+    }
+    else {
+        cr_assert_eq (pair->kind, CTL_JSON_STR, "line %zu: %s", line, pair->key);
+        cr_assert_eq (value->type, MSGPACK_OBJECT_STR, "line %zu: %s", line, pair->key);
+        cr_assert_eq (value->via.str.size, pair->text_len, "line %zu: %s", line, pair->key);
+        cr_assert (memcmp (value->via.str.ptr, pair->text, pair->text_len) == 0,
+                   "line %zu: %s", line, pair->key);
+    }
+}
+
+//  Every line of an ndjson export parses and is the list event of its place
+static size_t
+s_expect_ndjson_is_list (const char *data, size_t size, const msgpack_object *events)
+{
+    size_t lines = 0;
+    const char *line = data, *end = data + size;
+    while (line < end) {
+        const char *lf = memchr (line, '\n', (size_t) (end - line));
+        cr_assert_not_null (lf, "every line ends in LF");
+        cr_assert_lt (lines, events->via.array.size, "more lines than list events");
+        ctl_json_object_t object = { .count = 0 };
+        char error [128];
+        cr_assert_eq (ctl_json_parse (line, (size_t) (lf - line), &object, error, sizeof error),
+                      0, "line %zu: %s", lines, error);
+        const msgpack_object *event = &events->via.array.ptr [lines];
+        cr_assert_eq (object.count, event->via.map.size, "line %zu: as many keys as list", lines);
+        for (size_t at = 0; at < object.count; at++)
+            s_expect_same_value (&object.pairs [at], test_obj_get (event, object.pairs [at].key),
+                                 lines);
+        ctl_json_clear (&object);
+        lines++;
+        line = lf + 1;
+    }
+    return lines;
+}
+
+Test (query, ndjson_export_is_the_list_events_line_by_line)
+{
+    char *admin = test_token (TEST_SECRET, "org_admin", "org-n", NULL, 600);
+    int published = 0;
+    for (int type = 0; type < AUDIT_EVENT_COUNT; type++)
+        if (!audit_proto_event_info ((audit_event_type_t) type)->reserved) {
+            s_publish ("org-n", "admin-\"1\\", (audit_event_type_t) type, 3);
+            published += 3;
+        }
+    msgpack_unpacked list;
+    msgpack_unpacked_init (&list);
+    s_args_t list_args = { { "org_id", "order" }, { "org-n", "asc" }, "limit", 1000 };
+    s_call ("list", admin, &list_args, &list);
+    cr_assert (s_ok (&list), "%s", test_reply_code (&list));
+    const msgpack_object *events = test_obj_get (&list.data, "events");
+    cr_assert_eq (events->via.array.size, (uint32_t) published);
+
+    msgpack_unpacked reply;
+    msgpack_unpacked_init (&reply);
+    s_args_t args = { { "org_id", "format" }, { "org-n", "ndjson" }, "limit", 20 };
+    char *data = NULL;
+    size_t size = 0, rows = 0;
+    char cursor [128] = "";
+    int chunks = 0;
+    do {
+        args.keys [2] = cursor [0] ? "cursor" : NULL;
+        args.values [2] = cursor;
+        s_call ("export", admin, &args, &reply);
+        cr_assert (s_ok (&reply), "%s", test_reply_code (&reply));
+        cr_assert (test_obj_str_eq (test_obj_get (&reply.data, "format"), "ndjson"));
+        const msgpack_object *chunk = test_obj_get (&reply.data, "data");
+        cr_assert_eq (chunk->type, MSGPACK_OBJECT_BIN);
+        cr_assert (chunk->via.bin.size > 0 && chunk->via.bin.ptr [0] == '{', "no header");
+        data = realloc (data, size + chunk->via.bin.size);
+        memcpy (data + size, chunk->via.bin.ptr, chunk->via.bin.size);
+        size += chunk->via.bin.size;
+        rows += test_obj_get (&reply.data, "rows")->via.u64;
+        const msgpack_object *next = test_obj_get (&reply.data, "next_cursor");
+        cursor [0] = 0;
+        if (next->type == MSGPACK_OBJECT_STR)
+            snprintf (cursor, sizeof cursor, "%.*s", (int) next->via.str.size, next->via.str.ptr);
+        chunks++;
+    } while (cursor [0]);
+    cr_assert_eq (chunks, (published + 19) / 20);
+    cr_assert_eq (rows, (size_t) published);
+    cr_assert_eq (s_expect_ndjson_is_list (data, size, events), (size_t) published);
+
+    //  A format the contract does not name is a bad request
+    s_args_t bad = { { "org_id", "format" }, { "org-n", "xml" } };
+    s_call ("export", admin, &bad, &reply);
+    cr_assert (!s_ok (&reply));
+    cr_assert_str_eq (test_reply_code (&reply), "bad_request");
+    free (data);
+    msgpack_unpacked_destroy (&reply);
+    msgpack_unpacked_destroy (&list);
     free (admin);
 }
 

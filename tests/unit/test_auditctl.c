@@ -227,7 +227,13 @@ Test (args, export_retention_ops_mq)
     s_expect_str (map, "op", "export");
     s_expect_uint (map, "limit", 5000);
     s_expect_str (map, "user_id", "u");
+    cr_expect_null (ctl_reply_field (map, "format"), "csv is ctl_export's default");
     cr_expect_str_eq (args.text [CTL_OPT_OUTPUT], "out.csv");
+    ctl_args_destroy (&args);
+
+    cr_assert_eq (s_parse (&args, "export --token T --org acme --format ndjson -o out.ndjson"),
+                  CTL_ARGS_OK);
+    s_expect_str (s_sent (&args), "format", "ndjson");
     ctl_args_destroy (&args);
 
     cr_assert_eq (s_parse (&args, "retention get --token T --org acme"), CTL_ARGS_OK);
@@ -308,6 +314,7 @@ Test (args, usage_errors)
         "list --token T --org a --from yesterday", "list --token T --org a --bogus",
         "list --token T --org a extra", "retention --token T --org a", "frobnicate",
         "export --token T --org a", "export --token T --org a -o f --chunk 50001",
+        "list --token T --org a --format csv",
         "retention set --token T --org a --days 0", "ops --token T --status 99",
         "mq ack --token T --org o --device d", "publish", "publish --demo 3 --file x",
         "publish --demo 3 --rate 5/m", "token --role root",
@@ -394,6 +401,8 @@ Test (args, a_refused_value_says_what_is_allowed)
         "auditctl: invalid value for --role (admin): one of org_admin, platform_ops or device\n");
     s_expect_refusal ("list --token T --org a --order up",
         "auditctl: invalid value for --order (up): asc or desc\n");
+    s_expect_refusal ("export --token T --org a -o f --format xml",
+        "auditctl: invalid value for --format (xml): csv or ndjson\n");
     s_expect_refusal ("publish --demo 3 --rate 5/m",
         "auditctl: invalid value for --rate (5/m): a whole number from 1 to 10000000,"
         " optionally followed by /s\n");
@@ -942,14 +951,18 @@ s_pack_chunk (msgpack_sbuffer *buffer, const char *csv, uint64_t rows, const cha
         msgpack_pack_nil (&packer);
 }
 
-//  Export the scripted chunks into dir/out.csv; the exit code
+//  Export the scripted chunks into dir/out.csv in format (NULL: the
+//  default); the exit code
 static int
-s_export (s_server_t *server, const char *dir, int timeout_ms, uint64_t *rows)
+s_export_as (s_server_t *server, const char *dir, int timeout_ms, const char *format,
+             uint64_t *rows)
 {
     zactor_t *actor = zactor_new (s_server_actor, server);
     ctl_client_t *client = ctl_client_new (server->endpoint, timeout_ms);
     ctl_request_t *request = ctl_request_new ("export");
     ctl_request_set_str (request, "org_id", "acme");
+    if (format)
+        ctl_request_set_str (request, "format", format);
     ctl_request_set_str (request, "cursor", "stale");
     char path [512];
     snprintf (path, sizeof path, "%s/out.csv", dir);
@@ -958,6 +971,12 @@ s_export (s_server_t *server, const char *dir, int timeout_ms, uint64_t *rows)
     ctl_client_destroy (&client);
     zactor_destroy (&actor);
     return rc;
+}
+
+static int
+s_export (s_server_t *server, const char *dir, int timeout_ms, uint64_t *rows)
+{
+    return s_export_as (server, dir, timeout_ms, NULL, rows);
 }
 
 static bool
@@ -994,6 +1013,30 @@ Test (export, complete_file_from_every_chunk)
     cr_expect_null (ctl_reply_field (&server->requests [0].data, "cursor"));
     s_expect_str (&server->requests [0].data, "format", "csv");
     s_expect_str (&server->requests [1].data, "cursor", "c1");
+    test_tmpdir_destroy (&dir);
+    s_server_destroy (&server);
+}
+
+Test (export, ndjson_is_asked_for_and_written_as_it_comes)
+{
+    char *dir = test_tmpdir_new ("auditctl-export");
+    s_server_t *server = s_server_new ();
+    s_pack_chunk (&server->replies [0], "{\"a\":1}\n", 1, "c1");
+    s_pack_chunk (&server->replies [1], "{\"b\":2}\n", 1, NULL);
+    server->reply_count = 2;
+    uint64_t rows;
+    cr_assert_eq (s_export_as (server, dir, 2000, "ndjson", &rows), CTL_EXIT_OK);
+    cr_expect_eq (rows, 2u);
+    char path [512], content [256] = "";
+    snprintf (path, sizeof path, "%s/out.csv", dir);
+    FILE *file = fopen (path, "r");
+    cr_assert_not_null (file);
+    content [fread (content, 1, sizeof content - 1, file)] = 0;
+    fclose (file);
+    cr_expect_str_eq (content, "{\"a\":1}\n{\"b\":2}\n");
+    cr_assert_eq (server->request_count, 2u);
+    s_expect_str (&server->requests [0].data, "format", "ndjson");
+    s_expect_str (&server->requests [1].data, "format", "ndjson");
     test_tmpdir_destroy (&dir);
     s_server_destroy (&server);
 }

@@ -10,10 +10,17 @@
 
 #include "audit_csv.h"
 
+//  Columns named for the test, from the contract's header
+enum {
+    C_TIMESTAMP, C_EVENT_TYPE, C_ORG_ID, C_ACTOR_ID, C_USER_ID, C_DEVICE_ID, C_GROUP_ID,
+    C_ROLE, C_BROADCAST_ID, C_RECIPIENT_COUNT, C_FILE_REF, C_FILE_SIZE, C_EVENT_ID,
+    C_RETENTION_DAYS, C_LOG_INDEX
+};
+
 //  Spelled out from the contract, not derived, so the two cannot drift
 #define CONTRACT_HEADER "timestamp,event_type,org_id,actor_id,user_id,device_id," \
                         "group_id,role,broadcast_id,recipient_count,file_ref," \
-                        "file_size,event_id"
+                        "file_size,event_id,retention_days,log_index"
 
 static audit_csv_t *s_csv;
 
@@ -73,7 +80,7 @@ s_expect_single (int column, const char *value, const char *expected_field)
 
 Test (csv, header_is_the_contract_s)
 {
-    cr_assert_eq (AUDIT_CSV_COLUMNS, 13);
+    cr_assert_eq (AUDIT_CSV_COLUMNS, 15);
     cr_assert_str_eq (audit_proto_csv_header (), CONTRACT_HEADER);
     cr_assert_eq (audit_csv_header (s_csv), 0);
     s_expect_text (CONTRACT_HEADER "\r\n");
@@ -82,13 +89,22 @@ Test (csv, header_is_the_contract_s)
 
 Test (csv, field_columns)
 {
-    cr_assert_eq (audit_csv_field_column (AUDIT_FIELD_USER_ID), 4);
-    cr_assert_eq (audit_csv_field_column (AUDIT_FIELD_ROLE), 7);
-    cr_assert_eq (audit_csv_field_column (AUDIT_FIELD_RECIPIENT_COUNT), 9);
-    cr_assert_eq (audit_csv_field_column (AUDIT_FIELD_FILE_SIZE), 11);
-    cr_assert_eq (audit_csv_field_column (AUDIT_FIELD_RETENTION_DAYS), -1);
-    cr_assert_eq (audit_csv_field_column (AUDIT_FIELD_COUNT), -1);
-    cr_assert_eq (AUDIT_CSV_COL_EVENT_ID, 12);
+    cr_assert_eq (audit_proto_field_info (AUDIT_FIELD_USER_ID)->csv, C_USER_ID);
+    cr_assert_eq (audit_proto_field_info (AUDIT_FIELD_ROLE)->csv, C_ROLE);
+    cr_assert_eq (audit_proto_field_info (AUDIT_FIELD_RECIPIENT_COUNT)->csv, C_RECIPIENT_COUNT);
+    cr_assert_eq (audit_proto_field_info (AUDIT_FIELD_FILE_SIZE)->csv, C_FILE_SIZE);
+    cr_assert_eq (audit_proto_field_info (AUDIT_FIELD_RETENTION_DAYS)->csv, C_RETENTION_DAYS);
+    cr_assert_eq (audit_proto_envelope_csv (AUDIT_ENVELOPE_EVENT_ID), C_EVENT_ID);
+    cr_assert_eq (audit_proto_envelope_csv (AUDIT_ENVELOPE_LOG_INDEX), C_LOG_INDEX);
+    cr_assert_eq (audit_proto_envelope_csv (AUDIT_ENVELOPE_CATEGORY), -1);
+    cr_assert_eq (audit_proto_envelope_csv (AUDIT_ENVELOPE_RECEIVED_AT), -1);
+    cr_assert_null (audit_proto_csv_column (AUDIT_CSV_COLUMNS));
+    cr_assert_null (audit_proto_csv_column (-1));
+    const audit_csv_column_t *column = audit_proto_csv_column (C_RETENTION_DAYS);
+    cr_assert (column->is_field && column->index == AUDIT_FIELD_RETENTION_DAYS);
+    cr_assert_str_eq (column->key, "retention_days");
+    column = audit_proto_csv_column (C_TIMESTAMP);
+    cr_assert (!column->is_field && column->index == AUDIT_ENVELOPE_TIMESTAMP);
 }
 
 Test (csv, plain_row_with_crlf_and_empty_fields)
@@ -96,13 +112,13 @@ Test (csv, plain_row_with_crlf_and_empty_fields)
     audit_csv_row_t row = { {
         "2026-11-26T09:47:19.123Z", "broadcast_sent", "acme", "admin-1",
         NULL, "", "grp-1", NULL, "bc-9", "250", NULL, NULL,
-        "0f8fad5b-d9cb-469f-a165-70867728950e"
+        "0f8fad5b-d9cb-469f-a165-70867728950e", NULL, "7"
     } };
     cr_assert_eq (audit_csv_header (s_csv), 0);
     cr_assert_eq (audit_csv_row (s_csv, &row), 0);
     cr_assert_eq (audit_csv_row (s_csv, &row), 0);
     const char *line = "2026-11-26T09:47:19.123Z,broadcast_sent,acme,admin-1,,,grp-1,,bc-9,"
-                       "250,,,0f8fad5b-d9cb-469f-a165-70867728950e\r\n";
+                       "250,,,0f8fad5b-d9cb-469f-a165-70867728950e,,7\r\n";
     char expected [1024];
     snprintf (expected, sizeof expected, CONTRACT_HEADER "\r\n%s%s", line, line);
     s_expect_text (expected);
@@ -112,7 +128,7 @@ Test (csv, plain_row_with_crlf_and_empty_fields)
     audit_csv_reset (s_csv);
     cr_assert_eq (audit_csv_row_count (s_csv), 0);
     cr_assert_eq (audit_csv_row (s_csv, &empty), 0);
-    s_expect_text (",,,,,,,,,,,,\r\n");
+    s_expect_text (",,,,,,,,,,,,,,\r\n");
 }
 
 Test (csv, quoting_only_where_needed)
@@ -129,7 +145,7 @@ Test (csv, quoting_only_where_needed)
     s_expect_single (3, "in side", "in side");
     s_expect_single (3, "it's", "it's");
     s_expect_single (0, "x", "x");
-    s_expect_single (12, "last,one", "\"last,one\"");
+    s_expect_single (C_LOG_INDEX, "last,one", "\"last,one\"");
 }
 
 Test (csv, formula_cells_are_guarded)
@@ -143,7 +159,9 @@ Test (csv, formula_cells_are_guarded)
     s_expect_single (4, "=HYPERLINK(\"x\",\"y\")", "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"");
     s_expect_single (4, "-", "'-");
     s_expect_single (4, "a=b", "a=b");
-    s_expect_single (4, "'=quoted", "'=quoted");
+    s_expect_single (4, "'=quoted", "''=quoted");
+    s_expect_single (4, "'", "''");
+    s_expect_single (4, "it's", "it's");
 }
 
 //  The independent expectation: a different way to write the same bytes
@@ -154,12 +172,12 @@ s_expected_line (int index, char *line, size_t size)
     const char *user = index % 7 == 0? "-u": "u";
     if (index % 5 == 0)
         snprintf (line, size, "2026-01-01T00:00:%02d.000Z,user_login,org-%d,actor-%d,"
-                  "%s%s%d,,,,,,,,\"id,%d\"\r\n",
-                  index % 60, index % 3, index, guard, user, index, index);
+                  "%s%s%d,,,,,,,,\"id,%d\",,%d\r\n",
+                  index % 60, index % 3, index, guard, user, index, index, index);
     else
         snprintf (line, size, "2026-01-01T00:00:%02d.000Z,user_login,org-%d,actor-%d,"
-                  "%s%s%d,,,,,%d,,,id-%d\r\n",
-                  index % 60, index % 3, index, guard, user, index, index, index);
+                  "%s%s%d,,,,,%d,,,id-%d,,%d\r\n",
+                  index % 60, index % 3, index, guard, user, index, index, index, index);
 }
 
 static void
@@ -172,14 +190,15 @@ s_row_of (int index, char storage [][64], audit_csv_row_t *row)
     snprintf (storage [3], 64, "%su%d", index % 7 == 0? "-": "", index);
     snprintf (storage [4], 64, "%d", index);
     snprintf (storage [5], 64, index % 5 == 0? "id,%d": "id-%d", index);
-    row->column [AUDIT_CSV_COL_TIMESTAMP] = storage [0];
-    row->column [AUDIT_CSV_COL_EVENT_TYPE] = "user_login";
-    row->column [AUDIT_CSV_COL_ORG_ID] = storage [1];
-    row->column [AUDIT_CSV_COL_ACTOR_ID] = storage [2];
-    row->column [audit_csv_field_column (AUDIT_FIELD_USER_ID)] = storage [3];
+    row->column [C_TIMESTAMP] = storage [0];
+    row->column [C_EVENT_TYPE] = "user_login";
+    row->column [C_ORG_ID] = storage [1];
+    row->column [C_ACTOR_ID] = storage [2];
+    row->column [C_USER_ID] = storage [3];
     if (index % 5)
-        row->column [audit_csv_field_column (AUDIT_FIELD_RECIPIENT_COUNT)] = storage [4];
-    row->column [AUDIT_CSV_COL_EVENT_ID] = storage [5];
+        row->column [C_RECIPIENT_COUNT] = storage [4];
+    row->column [C_EVENT_ID] = storage [5];
+    row->column [C_LOG_INDEX] = storage [4];
 }
 
 Test (csv, ten_thousand_rows_match_an_independent_expectation)
@@ -245,7 +264,7 @@ static const char *s_tricky [] = {
 static void
 s_expected_parse (const char *value, char *expected)
 {
-    bool guarded = value [0] && strchr ("=+-@\t\r", value [0]);
+    bool guarded = value [0] && strchr ("=+-@\t\r'", value [0]);
     sprintf (expected, "%s%s", guarded? "'": "", value);
 }
 

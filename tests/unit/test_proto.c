@@ -51,7 +51,7 @@ Test (proto, csv_header_is_the_contract_header)
 {
     cr_assert_str_eq (audit_proto_csv_header (),
         "timestamp,event_type,org_id,actor_id,user_id,device_id,group_id,role,"
-        "broadcast_id,recipient_count,file_ref,file_size,event_id");
+        "broadcast_id,recipient_count,file_ref,file_size,event_id,retention_days,log_index");
 }
 
 Test (proto, topics_match_prefix_and_shard_only)

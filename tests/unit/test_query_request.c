@@ -160,6 +160,34 @@ Test (query_request, every_rule_has_its_bad_request)
     test_pack_kv_str (pack, "org_id", "acme");
     test_pack_kv_str (pack, "format", "xlsx");
     s_assert_bad (pack, "format");
+    pack = s_start ("list", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_str (pack, "format", "csv");
+    s_assert_bad (pack, "format");
+}
+
+Test (query_request, export_format_is_csv_unless_ndjson_is_asked)
+{
+    test_pack_t *pack = s_start ("export", 1);
+    test_pack_kv_str (pack, "org_id", "acme");
+    cr_assert_eq (s_decode (pack), 0, "%s", s_message);
+    cr_assert_eq (s_request.format, QUERY_FORMAT_CSV);
+    test_pack_destroy (&pack);
+    pack = s_start ("export", 2);
+    test_pack_kv_str (pack, "org_id", "acme");
+    test_pack_kv_str (pack, "format", "ndjson");
+    cr_assert_eq (s_decode (pack), 0, "%s", s_message);
+    cr_assert_eq (s_request.format, QUERY_FORMAT_NDJSON);
+    test_pack_destroy (&pack);
+    //  The next request does not inherit it
+    pack = s_start ("export", 1);
+    test_pack_kv_str (pack, "org_id", "acme");
+    cr_assert_eq (s_decode (pack), 0, "%s", s_message);
+    cr_assert_eq (s_request.format, QUERY_FORMAT_CSV);
+    test_pack_destroy (&pack);
+    cr_assert_str_eq (query_request_format_name (QUERY_FORMAT_NDJSON), "ndjson");
+    cr_assert_str_eq (query_request_format_name (QUERY_FORMAT_CSV), "csv");
+    cr_assert_str_eq (query_request_format_name (QUERY_FORMAT_COUNT), "?");
 }
 
 Test (query_request, envelope_rules)

@@ -18,7 +18,8 @@
 #include "audit_token.h"
 
 typedef enum {
-    S_FLAG, S_UINT, S_IDENT, S_TIME, S_TYPE, S_CATEGORY, S_ORDER, S_ROLE, S_RATE, S_TEXT
+    S_FLAG, S_UINT, S_IDENT, S_TIME, S_TYPE, S_CATEGORY, S_ORDER, S_FORMAT, S_ROLE, S_RATE,
+    S_TEXT
 } s_kind_t;
 
 typedef struct {
@@ -53,6 +54,7 @@ typedef struct {
 } s_command_t;
 
 #define O(NAME) ((uint64_t) 1 << CTL_OPT_##NAME)
+_Static_assert (CTL_OPT_COUNT <= 64, "a 64-bit mask holds every option");
 #define S_GLOBALS (O (ENDPOINT) | O (TOKEN) | O (TIMEOUT) | O (JSON) | O (HELP))
 
 static const s_command_t s_commands [CTL_COMMAND_COUNT] = {
@@ -207,6 +209,7 @@ s_check_value (const s_option_t *row, const char *value, uint64_t *number,
             return audit_proto_category_lookup (value, len, &category);
         }
         case S_ORDER: return strcmp (value, "asc") && strcmp (value, "desc") ? -1 : 0;
+        case S_FORMAT: return strcmp (value, "csv") && strcmp (value, "ndjson") ? -1 : 0;
         case S_ROLE:
             return strcmp (value, "org_admin") && strcmp (value, "platform_ops")
                 && strcmp (value, "device") ? -1 : 0;
@@ -257,6 +260,7 @@ s_allowed (const s_option_t *row, char *text, size_t size)
             return;
         case S_TYPE: snprintf (text, size, "an event type (auditctl catalog lists them)"); return;
         case S_ORDER: snprintf (text, size, "asc or desc"); return;
+        case S_FORMAT: snprintf (text, size, "csv or ndjson"); return;
         case S_TEXT: snprintf (text, size, "a non-empty value"); return;
         case S_FLAG: snprintf (text, size, "no value"); return;
     }

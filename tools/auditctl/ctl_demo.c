@@ -102,25 +102,52 @@ s_pick_type (ctl_demo_t *self)
     return AUDIT_EVENT_USER_LOGIN;
 }
 
-//  A plausible value for one resource field
+//  Values from a pool of this many, where the table alone would not make
+//  them plausible; an IDENT field not listed gets a fresh value each time
+typedef struct {
+    audit_field_t field;
+    unsigned pool;
+} s_pool_t;
+
+static const s_pool_t s_pools [] = {
+    { AUDIT_FIELD_DEVICE_ID, S_DEVICES }, { AUDIT_FIELD_GROUP_ID, S_GROUPS },
+};
+
+//  No demo number passes this (a file of 50 MiB), nor its field's maximum
+#define S_NUMBER_MAX  (50u << 20)
+
+static unsigned
+s_pool (audit_field_t field)
+{
+    for (size_t index = 0; index < sizeof s_pools / sizeof s_pools [0]; index++)
+        if (s_pools [index].field == field)
+            return s_pools [index].pool;
+    return 1000000;
+}
+
+//  A value for one resource field from its row of the table: an IDENT is
+//  "<key>-N" (the user is the event's own, a role one of a few), a UINT a
+//  number within the field's range
 static int
 s_add_field (ctl_demo_t *self, ctl_json_object_t *object, audit_field_t field, const char *user)
 {
-    char text [64];
-    const char *key = audit_proto_field_info (field)->key;
-    switch (field) {
-        case AUDIT_FIELD_USER_ID: snprintf (text, sizeof text, "%s", user); break;
-        case AUDIT_FIELD_DEVICE_ID: snprintf (text, sizeof text, "device-%u", (unsigned) s_below (self, S_DEVICES) + 1); break;
-        case AUDIT_FIELD_GROUP_ID: snprintf (text, sizeof text, "group-%u", (unsigned) s_below (self, S_GROUPS) + 1); break;
-        case AUDIT_FIELD_ROLE: snprintf (text, sizeof text, "%s", s_roles [s_below (self, 3)]); break;
-        case AUDIT_FIELD_BROADCAST_ID: snprintf (text, sizeof text, "broadcast-%06u", (unsigned) s_below (self, 1000000)); break;
-        case AUDIT_FIELD_FILE_REF: snprintf (text, sizeof text, "file-%08x", (unsigned) s_next (self)); break;
-        case AUDIT_FIELD_RECIPIENT_COUNT: return ctl_json_add_int (object, key, (int64_t) s_below (self, 2000) + 1);
-        case AUDIT_FIELD_FILE_SIZE: return ctl_json_add_int (object, key, (int64_t) s_below (self, 50u << 20) + 1);
-        case AUDIT_FIELD_RETENTION_DAYS: return ctl_json_add_int (object, key, (int64_t) s_below (self, 365) + 1);
-        default: return -1;
+    const audit_field_info_t *info = audit_proto_field_info (field);
+    if (info->kind == AUDIT_KIND_UINT) {
+        uint64_t max = info->max < S_NUMBER_MAX ? info->max : S_NUMBER_MAX;
+        uint64_t min = info->min > 0 ? info->min : 1;
+        uint64_t span = max >= min ? max - min + 1 : 1;
+        return ctl_json_add_int (object, info->key, (int64_t) (min + s_below (self, span)));
     }
-    return ctl_json_add_str (object, key, text);
+    char text [AUDIT_IDENT_MAX + 1];
+    if (field == AUDIT_FIELD_USER_ID)
+        snprintf (text, sizeof text, "%s", user);
+    else
+    if (field == AUDIT_FIELD_ROLE)
+        snprintf (text, sizeof text, "%s", s_roles [s_below (self, 3)]);
+    else
+        snprintf (text, sizeof text, "%.100s-%u", info->key,
+                  (unsigned) s_below (self, s_pool (field)) + 1);
+    return ctl_json_add_str (object, info->key, text);
 }
 
 //  The envelope: who, when, where from
@@ -138,12 +165,13 @@ s_add_envelope (ctl_demo_t *self, ctl_json_object_t *object, const audit_event_i
         snprintf (actor, sizeof actor, "admin-%u", (unsigned) s_below (self, S_ADMINS) + 1);
     int64_t back_ms = (int64_t) s_below (self, CTL_DEMO_SPAN_MIN) * 60000 + (int64_t) s_below (self, 60000);
     audit_time_format (now_ms - back_ms, timestamp);
-    return ctl_json_add_int (object, "v", 1)
-        || ctl_json_add_str (object, "event_id", event_id)
-        || ctl_json_add_str (object, "event_type", info->name)
-        || ctl_json_add_str (object, "timestamp", timestamp)
-        || ctl_json_add_str (object, "org_id", self->org ? self->org : org)
-        || ctl_json_add_str (object, "actor_id", actor)
+    return ctl_json_add_int (object, "v", AUDIT_PROTO_VERSION)
+        || ctl_json_add_str (object, audit_proto_envelope_key (AUDIT_ENVELOPE_EVENT_ID), event_id)
+        || ctl_json_add_str (object, audit_proto_envelope_key (AUDIT_ENVELOPE_EVENT_TYPE), info->name)
+        || ctl_json_add_str (object, audit_proto_envelope_key (AUDIT_ENVELOPE_TIMESTAMP), timestamp)
+        || ctl_json_add_str (object, audit_proto_envelope_key (AUDIT_ENVELOPE_ORG_ID),
+                             self->org ? self->org : org)
+        || ctl_json_add_str (object, audit_proto_envelope_key (AUDIT_ENVELOPE_ACTOR_ID), actor)
         || ctl_json_add_str (object, "producer_id", self->producer)
         || ctl_json_add_int (object, "seq", (int64_t) seq) ? -1 : 0;
 }

@@ -1,6 +1,6 @@
 /*  =========================================================================
-    ctl_export - auditctl export: every CSV chunk of an export, into one
-    file, atomically
+    ctl_export - auditctl export: every chunk of an export (CSV or ndjson),
+    into one file, atomically
     ========================================================================= */
 
 #include "ctl_export.h"
@@ -124,7 +124,7 @@ s_file_commit (s_file_t *file)
     return 0;
 }
 
-//  One chunk's CSV bytes and row count into the file
+//  One chunk's bytes and row count into the file
 static int
 s_chunk (s_file_t *file, const ctl_reply_t *reply)
 {
@@ -192,7 +192,8 @@ ctl_export_run (ctl_client_t *client, ctl_request_t *request, const char *path,
     *rows_p = 0;
     //  An export starts at its beginning: only the first chunk has the header
     ctl_request_remove (request, "cursor");
-    if (s_file_open (&file, path) || ctl_request_set_str (request, "format", "csv")) {
+    bool csv = !ctl_request_has (request, "format");
+    if (s_file_open (&file, path) || (csv && ctl_request_set_str (request, "format", "csv"))) {
         s_file_abort (&file);
         return CTL_EXIT_USAGE;
     }
