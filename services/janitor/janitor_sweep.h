@@ -5,10 +5,11 @@
     Identifiers (actor, user, device... names) are interned in table ident
     and organisations in table org. When retention deletes the last event
     that named someone, the name itself would stay: a retained identifier
-    beyond retention. The sweep deletes such ident rows, and org rows with
-    no event left whose retention is the default (an org row with its own
-    retention is that organisation's setting: deleting it would lengthen
-    its retention to the default, so it stays).
+    beyond retention. The sweep deletes such ident rows, and org rows that
+    never had an event and keep the default retention (an org row with its
+    own retention is that organisation's setting, and one whose log began
+    holds its next log_index, which must never be given out again: both
+    stay; audit_store_sweep.h).
 
     Finding an orphan needs every event's references: only (org, ...)
     keys exist, and role has none, so the sweep reads the whole event
