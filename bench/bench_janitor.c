@@ -30,8 +30,7 @@
                          [-d RUN_DIR] [-b] [-x] [-S]
       -r 0 runs the janitor alone
       -x runs the issue's reference instead of the janitor: plain DELETEs
-         (keys, then rows) in 10,000-event chunks from a second connection,
-         SQLite's defaults
+         in 10,000-event chunks from a second connection, SQLite's defaults
       -s stops the pass after that many seconds (quicker runs; rates still hold)
       -T sets the janitor's batch target (JANITOR_BATCH_TARGET_MS by default)
       -S gives the template's events timestamps in no order (a shuffled
@@ -42,6 +41,7 @@
 
 #include <czmq.h>
 #include <getopt.h>
+#include <sqlite3.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
@@ -164,8 +164,9 @@ static const char *s_files [AUDIT_DB_COUNT] = { "audit.db", "ops.db", "queue.db"
 //  366 days ago, live ones over the 270 days before 30 days ago. In about
 //  the order of n, as the ingest worker stores a live feed (its events
 //  arrive in about timestamp order: here within 5 s); with -S in no order
-//  at all, like a backfill of shuffled history, the worst case for the
-//  janitor (every row it deletes is on another page of event_org_ts)
+//  at all, like a backfill of shuffled history: with the table clustered
+//  on (org, ts, log_index) an org's expired rows are still one range at
+//  the front of its key, but the live ones were inserted between them
 static int64_t
 s_template_ts (const s_options_t *options, long n, int64_t now_ms)
 {
@@ -369,8 +370,8 @@ s_report (const janitor_report_t *report, int rc, bool naive)
             report->elapsed_ms / 1000.0, deleted * 1000.0 / (report->elapsed_ms? report->elapsed_ms: 1));
 }
 
-//  The reference: plain DELETEs of 10,000 expired events (their keys, then
-//  their rows), each chunk its own transaction, back to back, SQLite's
+//  The reference: plain DELETEs of 10,000 expired events, each chunk its
+//  own transaction, back to back, SQLite's
 //  automatic checkpoint and busy handler; secure_delete on, as privacy
 //  needs it anyway
 static int
@@ -380,23 +381,19 @@ s_naive_run (const s_options_t *options, int64_t now_ms, int64_t deadline,
     char path [1024];
     snprintf (path, sizeof path, "%s/audit.db", options->run_dir);
     sqlite3 *db = NULL;
-    sqlite3_stmt *keys = NULL, *rows = NULL;
+    sqlite3_stmt *rows = NULL;
     int rc = sqlite3_open (path, &db) == SQLITE_OK? 0: -1;
     sqlite3_busy_timeout (db, AUDIT_STORE_BUSY_TIMEOUT_MS);
     sqlite3_exec (db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
-    if (rc == 0 && (sqlite3_prepare_v2 (db, "DELETE FROM event_key WHERE uuid IN (SELECT uuid"
-                                        " FROM event WHERE ts < ?1 LIMIT 10000)", -1, &keys, NULL)
-                ||  sqlite3_prepare_v2 (db, "DELETE FROM event WHERE id IN (SELECT id FROM"
-                                        " event WHERE ts < ?1 LIMIT 10000)", -1, &rows, NULL)))
+    if (rc == 0 && sqlite3_prepare_v2 (db, "DELETE FROM event WHERE (org, ts, log_index) IN"
+                                       " (SELECT org, ts, log_index FROM event WHERE ts < ?1"
+                                       " LIMIT 10000)", -1, &rows, NULL))
         rc = -1;
-    sqlite3_bind_int64 (keys, 1, now_ms - 365 * s_DAY);
     sqlite3_bind_int64 (rows, 1, now_ms - 365 * s_DAY);
     int64_t started = zclock_mono (), changes = 1;
     while (rc == 0 && changes > 0 && !(deadline && zclock_mono () >= deadline)) {
         int64_t start = zclock_usecs ();
         rc = sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK? 0: -1;
-        rc = rc? rc: sqlite3_step (keys) == SQLITE_DONE? 0: -1;
-        sqlite3_reset (keys);
         rc = rc? rc: sqlite3_step (rows) == SQLITE_DONE? 0: -1;
         sqlite3_reset (rows);
         changes = rc == 0? sqlite3_changes (db): 0;
@@ -410,7 +407,6 @@ s_naive_run (const s_options_t *options, int64_t now_ms, int64_t deadline,
     }
     report->purge_ms = report->elapsed_ms = zclock_mono () - started;
     report->slices = 1;
-    sqlite3_finalize (keys);
     sqlite3_finalize (rows);
     sqlite3_close (db);
     return rc;

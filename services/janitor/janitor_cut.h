@@ -41,7 +41,7 @@ int64_t
     janitor_cut_queue (int64_t now_ms);
 
 //  True when a row at time ts is past the cut (the one comparison every
-//  DELETE of the janitor makes, spelled once for the tests).
+//  delete of the janitor makes, spelled once for the tests).
 bool
     janitor_cut_expired (int64_t ts, int64_t cut);
 

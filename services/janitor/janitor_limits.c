@@ -18,7 +18,6 @@ janitor_limits_default (janitor_limits_t *limits)
         .batch_rows_start = JANITOR_BATCH_ROWS_START,
         .batch_rows_min = JANITOR_BATCH_ROWS_MIN,
         .batch_rows_max = JANITOR_BATCH_ROWS_MAX,
-        .round_rows = JANITOR_ROUND_ROWS,
         .pause_margin_ms = JANITOR_PAUSE_MARGIN_MS,
         .pause_min_ms = JANITOR_PAUSE_MIN_MS,
         .pause_max_ms = JANITOR_PAUSE_MAX_MS,

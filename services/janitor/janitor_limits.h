@@ -24,7 +24,7 @@ extern "C" {
 //  a batch overshoots it by up to half when ingest's checkpoints compete
 //  for the disk. A writer that asks for the lock during a batch waits
 //  about as long as the batch, inside the ingest worker's 100 ms budget.
-//  Since batches delete neighbouring rows (janitor_round.h) their size
+//  Since batches delete neighbouring rows (audit_store_purge.h) their size
 //  hardly changes the rate: bench-janitor deleted 180,000 rows/s at 30 ms
 //  and 170,000-220,000 at 40 and 50 ms, where the longest commit wait was
 //  40 ms at 30 ms and 60-80 ms at 40 and 50 ms
@@ -33,12 +33,6 @@ extern "C" {
 #define JANITOR_BATCH_ROWS_START        1000
 #define JANITOR_BATCH_ROWS_MIN          16
 #define JANITOR_BATCH_ROWS_MAX          50000
-//  Expired audit events per round (janitor_round.h), 32 bytes each while
-//  the round lasts. A round's keys are spread over the whole event_key
-//  index, so the larger the round, the more of its keys share a page: at
-//  1,000,000 and about 150 keys a page, a round deletes from an index of
-//  up to 150 million keys with less than one dirty page per key
-#define JANITOR_ROUND_ROWS              1000000
 //  Pause after a batch, with the lock free. A writer that waits for the
 //  lock (the ingest worker, through audit_store) tries again every
 //  AUDIT_STORE_BUSY_POLL_US, so the pause is one try plus MARGIN, within
@@ -63,7 +57,6 @@ typedef struct {
     int batch_rows_start;
     int batch_rows_min;
     int batch_rows_max;
-    int64_t round_rows;
     int pause_margin_ms;
     int pause_min_ms;
     int pause_max_ms;

@@ -1,19 +1,16 @@
 /*  =========================================================================
     janitor_pass - one pass of retention over the three stores
 
-    Every write goes through s_batch: one BEGIN IMMEDIATE transaction whose
+    Every write goes through s_batch: one write transaction whose
     body deletes (or vacuums) at most the current batch size, then the size
     adapts to the time the lock was held, then a pause leaves the lock free
-    for the ingest worker. The audit purge goes in rounds
-    (janitor_round): one collects expired events of as many organisations
-    as fit, without the lock, so that ten thousand small orgs do not cost
-    ten thousand transactions; then s_batch deletes the round's keys and
-    then its rows.
+    for the ingest worker. A batch of the audit purge (janitor_round) goes
+    on from one organisation to the next while it has room, so that ten
+    thousand small orgs do not cost ten thousand transactions.
     ========================================================================= */
 
 #include "janitor_pass.h"
 #include "janitor_cut.h"
-#include "janitor_db.h"
 #include "janitor_round.h"
 #include "janitor_sweep.h"
 
@@ -21,6 +18,8 @@
 
 #include "audit_counters.h"
 #include "audit_log.h"
+#include "audit_store_purge.h"
+#include "audit_store_space.h"
 
 static const audit_counter_t s_counters [AUDIT_DB_COUNT] = {
     [AUDIT_DB_AUDIT] = AUDIT_COUNTER_JANITOR_DELETED_AUDIT,
@@ -28,47 +27,30 @@ static const audit_counter_t s_counters [AUDIT_DB_COUNT] = {
     [AUDIT_DB_QUEUE] = AUDIT_COUNTER_JANITOR_DELETED_QUEUE
 };
 
-//  Organisations in the order this pass visits them: from where the last
-//  pass stopped (?1) to the end, then from the start
-#define s_SQL_ORGS          "SELECT id, retention_days FROM org ORDER BY id < ?1, id"
-#define s_SQL_LAST_PASS     "INSERT INTO meta (key, value) VALUES ('janitor_last_pass', ?1)" \
-                            " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-
-//  The stores with one cut for every row: their DELETE and their cut
+//  The stores with one cut for every row: their delete and their cut
+typedef int (s_purge_fn) (audit_store_t *store, int64_t cut_ms, int64_t max_rows,
+                          int64_t *deleted, bool *more);
 static const struct {
-    const char *sql;
+    s_purge_fn *purge;
     int64_t (*cut) (int64_t now_ms);
 } s_simple [AUDIT_DB_COUNT] = {
-    [AUDIT_DB_OPS] = { "DELETE FROM ops WHERE id IN (SELECT id FROM ops"
-                       " WHERE ts < ?1 ORDER BY ts LIMIT ?2)", janitor_cut_ops },
-    [AUDIT_DB_QUEUE] = { "DELETE FROM message WHERE id IN (SELECT id FROM message"
-                         " WHERE received < ?1 ORDER BY received LIMIT ?2)", janitor_cut_queue }
+    [AUDIT_DB_OPS] = { audit_store_purge_ops, janitor_cut_ops },
+    [AUDIT_DB_QUEUE] = { audit_store_purge_queue, janitor_cut_queue }
 };
 
 static inline int64_t s_min (int64_t a, int64_t b) { return a < b? a: b; }
 static inline int64_t s_max (int64_t a, int64_t b) { return a > b? a: b; }
 
-//  What a batch does: delete rows (audit: a round's rows), delete a
-//  round's keys, give free pages back
-typedef enum { s_PURGE, s_KEYS, s_VACUUM, s_WORKS } s_work_t;
-
-typedef struct {
-    int64_t id;
-    int64_t days;                       //  clamped
-} s_org_t;
+//  What a batch does: delete expired rows, give free pages back
+typedef enum { s_PURGE, s_VACUUM, s_WORKS } s_work_t;
 
 struct _janitor_pass_t {
     audit_store_t *store;
-    janitor_db_t *db [AUDIT_DB_COUNT];
+    bool attached [AUDIT_DB_COUNT];     //  audit_store_space_attach done
     janitor_sweep_t *sweep;
-    janitor_round_t *round;             //  of the audit purge; may span slices
+    janitor_round_t *round;             //  the audit purge
     janitor_limits_t limits;
     int size [s_WORKS][AUDIT_DB_COUNT]; //  rows or pages per batch, adapting
-    s_org_t *orgs;
-    size_t org_count;
-    size_t org_room;
-    size_t org_index;                   //  the org the audit purge is at
-    int64_t next_org;                   //  where the next pass starts
     audit_counters_t *counters;         //  deletions not yet in audit.db
     int64_t flushed_ms;                 //  monotonic
     bool sweep_requested;
@@ -90,20 +72,6 @@ typedef int (s_body_fn) (janitor_pass_t *self, s_run_t *run, audit_db_t store,
 //  --------------------------------------------------------------------------
 //  Construction
 
-//  Prepare every statement once now, so that a schema problem shows at
-//  start-up and not in the middle of a pass
-static int
-s_prepare (janitor_pass_t *self)
-{
-    if (!janitor_db_stmt (self->db [AUDIT_DB_AUDIT], s_SQL_ORGS)
-    ||  !janitor_db_stmt (self->db [AUDIT_DB_AUDIT], s_SQL_LAST_PASS))
-        return -1;
-    for (int store = AUDIT_DB_OPS; store < AUDIT_DB_COUNT; store++)
-        if (!janitor_db_stmt (self->db [store], s_simple [store].sql))
-            return -1;
-    return 0;
-}
-
 janitor_pass_t *
 janitor_pass_new (audit_store_t *store, const janitor_limits_t *limits)
 {
@@ -118,17 +86,16 @@ janitor_pass_new (audit_store_t *store, const janitor_limits_t *limits)
         janitor_limits_default (&self->limits);
     for (int db = 0; db < AUDIT_DB_COUNT; db++) {
         self->size [s_PURGE][db] = self->limits.batch_rows_start;
-        self->size [s_KEYS][db] = self->limits.batch_rows_start;
         self->size [s_VACUUM][db] = (int) s_min (JANITOR_VACUUM_PAGES_START,
                                                  self->limits.vacuum_pages);
     }
     bool ok = (self->counters = audit_counters_new ()) != NULL;
     for (int db = 0; ok && db < AUDIT_DB_COUNT; db++)
-        ok = (self->db [db] = janitor_db_new (store, (audit_db_t) db)) != NULL;
-    ok = ok && (self->sweep = janitor_sweep_new (self->db [AUDIT_DB_AUDIT], &self->limits));
-    ok = ok && (self->round = janitor_round_new (self->db [AUDIT_DB_AUDIT],
-                                                 (size_t) self->limits.round_rows));
-    if (!ok || s_prepare (self) != 0)
+        ok = self->attached [db] = audit_store_space_attach (store, (audit_db_t) db,
+                                                             JANITOR_CACHE_KIB) == 0;
+    ok = ok && (self->sweep = janitor_sweep_new (store, &self->limits));
+    ok = ok && (self->round = janitor_round_new (store));
+    if (!ok)
         janitor_pass_destroy (&self);
     else
         self->flushed_ms = zclock_mono ();
@@ -144,9 +111,9 @@ janitor_pass_destroy (janitor_pass_t **self_p)
     janitor_sweep_destroy (&self->sweep);
     janitor_round_destroy (&self->round);
     for (int db = 0; db < AUDIT_DB_COUNT; db++)
-        janitor_db_destroy (&self->db [db]);
+        if (self->attached [db])
+            audit_store_space_detach (self->store, (audit_db_t) db);
     audit_counters_destroy (&self->counters);
-    free (self->orgs);
     free (self);
     *self_p = NULL;
 }
@@ -180,11 +147,10 @@ s_stopping (janitor_pass_t *self, s_run_t *run)
 static void
 s_flush (janitor_pass_t *self)
 {
-    janitor_db_t *db = self->db [AUDIT_DB_AUDIT];
     if (audit_counters_size (self->counters) > 0) {
-        int rc = janitor_db_durable (db, true);
+        int rc = audit_store_space_durable (self->store, AUDIT_DB_AUDIT, true);
         rc = rc? rc: audit_store_counters_flush (self->store, self->counters);
-        if (janitor_db_durable (db, false) != 0 || rc != 0)
+        if (audit_store_space_durable (self->store, AUDIT_DB_AUDIT, false) != 0 || rc != 0)
             audit_log_warn ("msg=\"janitor counters not saved\" retry=next_batch");
     }
     self->flushed_ms = zclock_mono ();
@@ -207,10 +173,6 @@ s_account (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
         report->vacuumed_pages += count;
         return;
     }
-    if (work == s_KEYS) {
-        report->keys_deleted += count;
-        return;
-    }
     report->batches++;
     report->rows_max = s_max (report->rows_max, count);
     report->deleted [store] += count;
@@ -226,16 +188,15 @@ static int
 s_batch (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
          s_body_fn *body)
 {
-    janitor_db_t *db = self->db [store];
     int *size = &self->size [work][store];
     int64_t count = 0;
     int64_t asked = zclock_usecs ();
-    if (janitor_db_begin (db) != 0)
+    if (audit_store_space_begin (self->store, store) != 0)
         return -1;
     int64_t locked = zclock_usecs ();
     run->report->wait_us += locked - asked;
     int rc = body (self, run, store, *size, locked, &count, &run->done [work][store]);
-    rc = janitor_db_end (db, rc);
+    rc = audit_store_space_end (self->store, store, rc);
     int64_t held = zclock_usecs () - locked;
     if (rc == 0)
         s_account (self, run, work, store, count, held);
@@ -248,7 +209,7 @@ s_batch (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
     else
         *size = janitor_limits_adapt (limits, *size, count, held, 1, limits->vacuum_pages);
     int64_t paused = zclock_usecs ();
-    janitor_db_pause (db, janitor_limits_pause_ms (&self->limits));
+    audit_store_space_pause (self->store, store, janitor_limits_pause_ms (&self->limits));
     run->report->pause_us += zclock_usecs () - paused;
     return rc;
 }
@@ -256,32 +217,15 @@ s_batch (janitor_pass_t *self, s_run_t *run, s_work_t work, audit_db_t store,
 //  --------------------------------------------------------------------------
 //  Bodies: what one transaction does
 
-//  The next keys of the audit round, in key order
+//  The next expired events, organisation after organisation
 static int
-s_keys_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
-             int64_t locked_us, int64_t *count, bool *done)
+s_audit_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
+              int64_t locked_us, int64_t *count, bool *done)
 {
     (void) run;
     (void) store;
     int64_t until = locked_us + (int64_t) self->limits.batch_target_ms * 1000;
-    int rc = janitor_round_delete_keys (self->round, size, until, count);
-    *done = rc == 0 && janitor_round_keys_left (self->round) == 0;
-    return rc;
-}
-
-//  The next rows of the audit round, in row order; the purge is done when
-//  the round is empty and every org was collected
-static int
-s_rows_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
-             int64_t locked_us, int64_t *count, bool *done)
-{
-    (void) run;
-    (void) store;
-    int64_t until = locked_us + (int64_t) self->limits.batch_target_ms * 1000;
-    int rc = janitor_round_delete_rows (self->round, size, until, count);
-    *done = rc == 0 && janitor_round_rows_left (self->round) == 0
-         && self->org_index >= self->org_count;
-    return rc;
+    return janitor_round_delete (self->round, size, until, count, done);
 }
 
 static int
@@ -289,14 +233,10 @@ s_simple_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
                int64_t locked_us, int64_t *count, bool *done)
 {
     (void) locked_us;
-    janitor_db_t *db = self->db [store];
-    sqlite3_stmt *stmt = janitor_db_stmt (db, s_simple [store].sql);
-    if (!stmt)
-        return -1;
-    sqlite3_bind_int64 (stmt, 1, s_simple [store].cut (run->now_ms));
-    sqlite3_bind_int64 (stmt, 2, size);
-    int rc = janitor_db_run (db, stmt, count);
-    *done = rc == 0 && *count < size;
+    bool more = false;
+    int rc = s_simple [store].purge (self->store, s_simple [store].cut (run->now_ms), size,
+                                     count, &more);
+    *done = rc == 0 && !more;
     return rc;
 }
 
@@ -306,12 +246,11 @@ s_vacuum_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
 {
     (void) run;
     (void) locked_us;
-    janitor_db_t *db = self->db [store];
     int64_t free_pages = 0;
-    int rc = janitor_db_free_pages (db, &free_pages);
+    int rc = audit_store_space_free_pages (self->store, store, &free_pages);
     int64_t extra = free_pages - self->limits.free_pages_keep;
     if (rc == 0 && extra > 0)
-        rc = janitor_db_vacuum (db, (int) s_min (extra, size), count);
+        rc = audit_store_space_vacuum (self->store, store, (int) s_min (extra, size), count);
     *done = rc == 0 && free_pages - *count <= self->limits.free_pages_keep;
     return rc;
 }
@@ -319,81 +258,14 @@ s_vacuum_body (janitor_pass_t *self, s_run_t *run, audit_db_t store, int size,
 //  --------------------------------------------------------------------------
 //  A pass: purge, sweep, reclaim
 
-//  Read the orgs and their retention before the first transaction
-static int
-s_load_orgs (janitor_pass_t *self)
-{
-    janitor_db_t *db = self->db [AUDIT_DB_AUDIT];
-    sqlite3_stmt *stmt = janitor_db_stmt (db, s_SQL_ORGS);
-    if (!stmt)
-        return -1;
-    sqlite3_bind_int64 (stmt, 1, self->next_org);
-    self->org_count = self->org_index = 0;
-    int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        if (self->org_count == self->org_room) {
-            size_t room = self->org_room? self->org_room * 2: 64;
-            s_org_t *orgs = realloc (self->orgs, room * sizeof *orgs);
-            if (!orgs)
-                break;
-            self->orgs = orgs;
-            self->org_room = room;
-        }
-        s_org_t *org = &self->orgs [self->org_count++];
-        org->id = sqlite3_column_int64 (stmt, 0);
-        int64_t stored = sqlite3_column_int64 (stmt, 1);
-        bool clamped;
-        org->days = janitor_cut_days (stored, &clamped);
-        if (clamped)
-            audit_log_warn ("msg=retention_clamped org_row=%" PRId64 " stored=%" PRId64
-                            " used=%" PRId64, org->id, stored, org->days);
-    }
-    sqlite3_reset (stmt);
-    if (rc != SQLITE_DONE)
-        audit_log_error ("msg=\"cannot read organisations\" file=audit.db");
-    return rc == SQLITE_DONE? 0: -1;
-}
-
-//  Step 1 and 2 of a round (janitor_round.h), without the write lock:
-//  the orgs from org_index on, each as far as the round has room
-static int
-s_collect (janitor_pass_t *self, s_run_t *run)
-{
-    int rc = 0;
-    while (rc == 0 && self->org_index < self->org_count) {
-        const s_org_t *org = &self->orgs [self->org_index];
-        bool complete = false;
-        rc = janitor_round_collect (self->round, org->id,
-                                    janitor_cut_audit (run->now_ms, org->days), &complete);
-        if (!complete)
-            break;                      //  the round is full: this org goes on next time
-        self->org_index++;
-    }
-    rc = rc? rc: janitor_round_seal (self->round);
-    run->report->collected += (int64_t) janitor_round_rows_left (self->round);
-    if (rc != 0)
-        janitor_round_clear (self->round);
-    run->done [s_PURGE][AUDIT_DB_AUDIT] = rc == 0 && self->org_index >= self->org_count
-                                       && janitor_round_rows_left (self->round) == 0;
-    return rc;
-}
-
-//  One step of the audit purge: the round's keys, then its rows, then the
-//  next round. A batch that failed leaves the round cleared (see
-//  janitor_round_clear).
+//  One batch of the audit purge; a batch that failed was rolled back, so
+//  its organisations are visited again
 static int
 s_audit_step (janitor_pass_t *self, s_run_t *run)
 {
-    int rc;
-    if (janitor_round_keys_left (self->round) > 0)
-        rc = s_batch (self, run, s_KEYS, AUDIT_DB_AUDIT, s_keys_body);
-    else
-    if (janitor_round_rows_left (self->round) > 0)
-        rc = s_batch (self, run, s_PURGE, AUDIT_DB_AUDIT, s_rows_body);
-    else
-        rc = s_collect (self, run);
+    int rc = s_batch (self, run, s_PURGE, AUDIT_DB_AUDIT, s_audit_body);
     if (rc != 0)
-        janitor_round_clear (self->round);
+        janitor_round_undo (self->round);
     return rc;
 }
 
@@ -428,13 +300,10 @@ s_work (janitor_pass_t *self, s_run_t *run, s_work_t work, int64_t from_ms, int6
 static int
 s_purge (janitor_pass_t *self, s_run_t *run)
 {
-    int rc = s_load_orgs (self);
-    run->done [s_PURGE][AUDIT_DB_AUDIT] = self->org_count == 0
-                                       && janitor_round_rows_left (self->round) == 0;
+    int rc = janitor_round_load (self->round, run->now_ms);
+    run->done [s_PURGE][AUDIT_DB_AUDIT] = janitor_round_orgs_left (self->round) == 0;
     int64_t until = run->started_ms + s_max (self->limits.budget_ms, 0);
     rc = rc? rc: s_work (self, run, s_PURGE, run->started_ms, until);
-    bool audit_left = !run->done [s_PURGE][AUDIT_DB_AUDIT] && self->org_index < self->org_count;
-    self->next_org = audit_left? self->orgs [self->org_index].id: 0;
     run->report->purged = rc == 0;
     for (int store = 0; store < AUDIT_DB_COUNT; store++)
         run->report->purged &= run->done [s_PURGE][store];
@@ -466,7 +335,7 @@ s_reclaim (janitor_pass_t *self, s_run_t *run)
     bool reclaimed = rc == 0;
     for (int store = 0; store < AUDIT_DB_COUNT; store++) {
         reclaimed &= run->done [s_VACUUM][store];
-        int truncated = rc == 0? janitor_db_truncate (self->db [store]): -1;
+        int truncated = rc == 0? audit_store_space_truncate (self->store, (audit_db_t) store): -1;
         reclaimed &= truncated == 0;
         rc = truncated < 0? -1: rc;
     }
@@ -480,12 +349,8 @@ static int
 s_finish (janitor_pass_t *self, s_run_t *run)
 {
     s_flush (self);
-    janitor_db_t *db = self->db [AUDIT_DB_AUDIT];
-    sqlite3_stmt *stmt = janitor_db_stmt (db, s_SQL_LAST_PASS);
-    if (!stmt)
-        return -1;
-    sqlite3_bind_int64 (stmt, 1, run->now_ms + zclock_mono () - run->started_ms);
-    return janitor_db_run (db, stmt, NULL);
+    return audit_store_purge_last_pass (self->store,
+                                        run->now_ms + zclock_mono () - run->started_ms);
 }
 
 //  One time-boxed slice: 0 complete, 1 work left, -1 error
@@ -522,11 +387,11 @@ static void
 s_log (const char *what, const janitor_report_t *report, int rc)
 {
     audit_log_info ("msg=%s deleted_audit=%" PRId64 " deleted_ops=%" PRId64
-                    " deleted_queue=%" PRId64 " event_keys=%" PRId64 " batches=%" PRId64 " largest_batch=%" PRId64
+                    " deleted_queue=%" PRId64 " batches=%" PRId64 " largest_batch=%" PRId64
                     " longest_hold_ms=%.1f vacuumed_pages=%" PRId64 " idents_swept=%" PRId64
                     " orgs_swept=%" PRId64 " slices=%d ms=%" PRId64 " outcome=%s",
                     what, report->deleted [AUDIT_DB_AUDIT], report->deleted [AUDIT_DB_OPS],
-                    report->deleted [AUDIT_DB_QUEUE], report->keys_deleted, report->batches, report->rows_max,
+                    report->deleted [AUDIT_DB_QUEUE], report->batches, report->rows_max,
                     report->hold_max_us / 1000.0, report->vacuumed_pages,
                     report->idents_swept, report->orgs_swept, report->slices,
                     report->elapsed_ms, rc < 0? "error": report->stopped? "stopped"
@@ -551,8 +416,6 @@ s_report_add (janitor_report_t *total, const janitor_report_t *slice)
     for (int store = 0; store < AUDIT_DB_COUNT; store++)
         total->deleted [store] += slice->deleted [store];
     total->batches += slice->batches;
-    total->keys_deleted += slice->keys_deleted;
-    total->collected += slice->collected;
     total->rows_max = s_max (total->rows_max, slice->rows_max);
     total->hold_max_us = s_max (total->hold_max_us, slice->hold_max_us);
     total->hold_us += slice->hold_us;
@@ -587,9 +450,6 @@ janitor_pass_full (janitor_pass_t *self, int64_t now_ms, janitor_report_t *repor
         s_report_add (report, &slice);
         bool progress = slice.batches > 0 && (slice.deleted [AUDIT_DB_AUDIT]
                       + slice.deleted [AUDIT_DB_OPS] + slice.deleted [AUDIT_DB_QUEUE]) > 0;
-        //  Deletes only: a slice that only collected a round is not progress
-        //  by itself (the next one deletes from it)
-        progress |= slice.keys_deleted > 0;
         progress |= slice.vacuumed_pages > 0 || slice.swept;
         stalls = progress? 0: stalls + 1;
     } while (rc == 1 && !report->stopped && stalls < JANITOR_FULL_STALLS_MAX);

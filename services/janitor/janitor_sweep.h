@@ -5,20 +5,21 @@
     Identifiers (actor, user, device... names) are interned in table ident
     and organisations in table org. When retention deletes the last event
     that named someone, the name itself would stay: a retained identifier
-    beyond retention. The sweep deletes such ident rows, and org rows with
-    no event left whose retention is the default (an org row with its own
-    retention is that organisation's setting: deleting it would lengthen
-    its retention to the default, so it stays).
+    beyond retention. The sweep deletes such ident rows, and org rows that
+    never had an event and keep the default retention (an org row with its
+    own retention is that organisation's setting, and one whose log began
+    holds its next log_index, which must never be given out again: both
+    stay; audit_store_sweep.h).
 
     Finding an orphan needs every event's references: only (org, ...)
-    indexes exist, and role has none, so the sweep
-    reads the whole event table once, in chunks of short read transactions
-    (readers never block the ingest writer), into a bitmap of the ident
-    ids in use. It then deletes in short write transactions, each of which
-    first marks the idents of events added since (rowids grow, so those
-    are the rows above the last one read) and checks that the last row
-    read is still there (else rowids may have been reused: the sweep gives
-    up until next time). Each transaction that deletes adds 1 to meta
+    keys exist, and role has none, so the sweep reads the whole event
+    table once, along its key (org, ts, log_index), in chunks of short read
+    transactions (readers never block the ingest writer), into a bitmap of
+    the ident ids in use. Before it reads, it notes every organisation's
+    next log_index. It then deletes in short write transactions, each of
+    which first marks the idents of the events stored since: those have a
+    log_index at or above what was noted, wherever their key sorts
+    (audit_store_sweep.h). Each transaction that deletes adds 1 to meta
     'ident_generation', so that writers drop their cached ids.
 
     It costs a full scan, so it runs rarely (JANITOR_SWEEP_INTERVAL_MS,
@@ -29,7 +30,7 @@
 #ifndef JANITOR_SWEEP_H_INCLUDED
 #define JANITOR_SWEEP_H_INCLUDED
 
-#include "janitor_db.h"
+#include "audit_store.h"
 #include "janitor_pass.h"
 
 #ifdef __cplusplus
@@ -47,6 +48,7 @@ extern "C" {
 
 typedef struct {
     int64_t events_scanned;
+    int64_t events_caught_up;           //  stored after the scan began
     int64_t idents_checked;
     int64_t idents_deleted;
     int64_t orgs_deleted;
@@ -57,9 +59,9 @@ typedef struct {
 
 typedef struct _janitor_sweep_t janitor_sweep_t;
 
-//  A sweep on audit (borrowed) with the pauses of limits (copied).
+//  A sweep on store (borrowed) with the pauses of limits (copied).
 janitor_sweep_t *
-    janitor_sweep_new (janitor_db_t *audit, const janitor_limits_t *limits);
+    janitor_sweep_new (audit_store_t *store, const janitor_limits_t *limits);
 
 //  Destroy; safe on NULL and twice.
 void
@@ -72,8 +74,7 @@ int
 
 //  Run one whole sweep; stop (may be NULL) is asked between transactions.
 //  On completion writes now_ms to meta 'janitor_last_sweep'. Returns 0
-//  when it completed, 1 when stopped or given up (rowids reused), -1 on
-//  error (logged).
+//  when it completed, 1 when stopped, -1 on error (logged).
 int
     janitor_sweep_run (janitor_sweep_t *self, int64_t now_ms, janitor_stop_fn *stop,
                        void *arg, janitor_sweep_report_t *report);

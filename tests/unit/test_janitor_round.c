@@ -1,7 +1,8 @@
 /*  =========================================================================
-    test_janitor_round - one round of the audit purge on a store filled
-    directly: what a round collects and where it stops, the order its keys
-    and rows go in, and the cut it checks again before deleting a row
+    test_janitor_round - the audit purge of a pass on a store filled
+    directly: a batch goes from organisation to organisation up to its
+    size, a pass resumes where the last one stopped, a late batch starts
+    no further organisation, and a failed batch is visited again
     ========================================================================= */
 
 #include <criterion/criterion.h>
@@ -10,24 +11,22 @@
 #include <string.h>
 
 #include "audit_store.h"
+#include "audit_store_space.h"
 #include "audit_time.h"
-#include "janitor_db.h"
 #include "janitor_round.h"
 #include "test_support.h"
 
 #define s_NOW   1795000000000LL
 #define s_DAY   AUDIT_MS_PER_DAY
 #define s_CUT   (s_NOW - 365 * s_DAY)
+#define s_LATER (zclock_usecs () + 60 * 1000000LL)
 
 static char *s_dir;
 static audit_store_t *s_writer;
 static audit_store_t *s_store;
-static janitor_db_t *s_db;
 
-//  An event of org at ts whose event id starts with the byte first, so
-//  that a test knows the key order
 static void
-s_event (const char *org, int64_t ts, uint8_t first)
+s_event (const char *org, int64_t ts)
 {
     static uint32_t serial;
     audit_record_t record;
@@ -36,7 +35,6 @@ s_event (const char *org, int64_t ts, uint8_t first)
     record.received_ms = s_NOW;
     audit_event_t *event = &record.u.event;
     memset (event->event_id, 0x11, AUDIT_UUID_SIZE);
-    event->event_id [0] = first;
     serial++;
     memcpy (event->event_id + 12, &serial, sizeof serial);
     event->type = AUDIT_EVENT_USER_LOGIN;
@@ -48,9 +46,13 @@ s_event (const char *org, int64_t ts, uint8_t first)
     cr_assert_eq (outcome, AUDIT_STORE_STORED);
 }
 
+//  Events of org still stored
 static int64_t
-s_int (const char *sql)
+s_left (const char *org)
 {
+    char sql [160];
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM event WHERE org ="
+              " (SELECT id FROM org WHERE name = '%s')", org);
     sqlite3 *conn = audit_store_db (s_writer, AUDIT_DB_AUDIT);
     sqlite3_stmt *stmt = NULL;
     cr_assert_eq (sqlite3_prepare_v2 (conn, sql, -1, &stmt, NULL), SQLITE_OK, "%s", sql);
@@ -59,31 +61,15 @@ s_int (const char *sql)
     return value;
 }
 
-static void
-s_exec (const char *sql)
-{
-    cr_assert_eq (sqlite3_exec (audit_store_db (s_writer, AUDIT_DB_AUDIT), sql,
-                                NULL, NULL, NULL), SQLITE_OK, "%s", sql);
-}
-
+//  One batch in its own transaction; rc_forced -1 rolls it back
 static int64_t
-s_org (const char *name)
-{
-    char sql [128];
-    snprintf (sql, sizeof sql, "SELECT id FROM org WHERE name = '%s'", name);
-    return s_int (sql);
-}
-
-//  Keys and rows of the caller's work, each in its own transaction
-static int64_t
-s_delete (janitor_round_t *round, bool keys, int size)
+s_batch (janitor_round_t *round, int size, int64_t until_us, bool *done, int rc_forced)
 {
     int64_t deleted = -1;
-    cr_assert_eq (janitor_db_begin (s_db), 0);
-    int64_t until = zclock_usecs () + 60 * 1000000LL;
-    int rc = keys? janitor_round_delete_keys (round, size, until, &deleted)
-                 : janitor_round_delete_rows (round, size, until, &deleted);
-    cr_assert_eq (janitor_db_end (s_db, rc), 0);
+    cr_assert_eq (audit_store_space_begin (s_store, AUDIT_DB_AUDIT), 0);
+    int rc = janitor_round_delete (round, size, until_us, &deleted, done);
+    cr_assert_eq (rc, 0);
+    cr_assert_eq (audit_store_space_end (s_store, AUDIT_DB_AUDIT, rc_forced), rc_forced);
     return deleted;
 }
 
@@ -94,14 +80,11 @@ s_setup (void)
     s_writer = audit_store_new (s_dir, AUDIT_STORE_WRITER);
     s_store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
     cr_assert (s_writer && s_store);
-    s_db = janitor_db_new (s_store, AUDIT_DB_AUDIT);
-    cr_assert_not_null (s_db);
 }
 
 static void
 s_teardown (void)
 {
-    janitor_db_destroy (&s_db);
     audit_store_destroy (&s_store);
     audit_store_destroy (&s_writer);
     test_tmpdir_destroy (&s_dir);
@@ -109,123 +92,84 @@ s_teardown (void)
 
 TestSuite (janitor_round, .init = s_setup, .fini = s_teardown, .timeout = 60);
 
-Test (janitor_round, collects_the_expired_up_to_its_bound)
+Test (janitor_round, a_batch_goes_from_org_to_org_up_to_its_size)
 {
     for (int index = 0; index < 8; index++)
-        s_event ("org-a", s_CUT - 1 - index, (uint8_t) index);
-    s_event ("org-a", s_CUT, 0x40);             //  exactly at the cut: kept
-    s_event ("org-b", s_CUT - 5, 0x41);
-    janitor_round_t *round = janitor_round_new (s_db, 5);
+        s_event ("org-a", s_CUT - 1 - index);
+    s_event ("org-a", s_CUT);                   //  exactly at the cut: kept
+    s_event ("org-b", s_CUT - 5);
+    janitor_round_t *round = janitor_round_new (s_store);
     cr_assert_not_null (round);
-    bool complete = true;
-    cr_assert_eq (janitor_round_collect (round, s_org ("org-a"), s_CUT, &complete), 0);
-    cr_expect_not (complete, "8 expired, room for 5");
-    cr_expect (janitor_round_collecting (round));
-    cr_expect_eq (janitor_round_rows_left (round), 0, "nothing to delete before the seal");
-    cr_assert_eq (janitor_round_collect (round, s_org ("org-b"), s_CUT, &complete), 0);
-    cr_expect_not (complete, "a full round takes nothing more");
-    cr_assert_eq (janitor_round_seal (round), 0);
-    cr_expect_eq (janitor_round_keys_left (round), 5);
-    cr_expect_eq (janitor_round_rows_left (round), 5);
-    cr_expect_eq (s_delete (round, true, 100), 5);
-    cr_expect_eq (s_delete (round, false, 100), 5);
-    cr_expect_not (janitor_round_collecting (round));
-    cr_expect_eq (janitor_round_rows_left (round), 0, "empty once its rows are gone");
-    //  Oldest first: the 5 oldest of org-a went
-    char sql [160];
-    snprintf (sql, sizeof sql, "SELECT count(*) FROM event WHERE org = %lld AND ts >= %lld",
-              (long long) s_org ("org-a"), s_CUT - 3);
-    cr_expect_eq (s_int (sql), 4, "org-a's 3 youngest expired and the one at the cut");
-    cr_expect_eq (s_int ("SELECT count(*) FROM event"), 5, "and org-b's");
-    //  The next round takes the rest of org-a, then org-b
-    cr_assert_eq (janitor_round_collect (round, s_org ("org-a"), s_CUT, &complete), 0);
-    cr_expect (complete);
-    cr_assert_eq (janitor_round_collect (round, s_org ("org-b"), s_CUT, &complete), 0);
-    cr_expect (complete);
-    cr_assert_eq (janitor_round_seal (round), 0);
-    cr_expect_eq (janitor_round_rows_left (round), 4);
+    cr_assert_eq (janitor_round_load (round, s_NOW), 0);
+    cr_expect_eq (janitor_round_orgs_left (round), 2);
+    bool done = true;
+    cr_expect_eq (s_batch (round, 5, s_LATER, &done, 0), 5);
+    cr_expect_not (done);
+    cr_expect_eq (s_left ("org-a"), 4);
+    cr_expect_eq (s_left ("org-b"), 1, "a full batch takes nothing more");
+    cr_expect_eq (s_batch (round, 5, s_LATER, &done, 0), 4, "org-a's 3, then org-b's 1");
+    cr_expect (done);
+    cr_expect_eq (janitor_round_orgs_left (round), 0);
+    cr_expect_eq (s_left ("org-a"), 1);
+    cr_expect_eq (s_left ("org-b"), 0);
     janitor_round_destroy (&round);
     janitor_round_destroy (&round);
     cr_expect_null (round);
 }
 
-Test (janitor_round, keys_go_in_key_order_and_rows_in_row_order)
+Test (janitor_round, a_pass_resumes_at_the_org_it_stopped_at)
 {
-    //  Row order, key order and time order (the order of collection)
-    //  disagree on purpose
-    const uint8_t firsts [] = { 0x90, 0x10, 0x70, 0x30, 0x50 };
-    for (int index = 0; index < 5; index++)
-        s_event ("org-a", s_CUT - 100 - index, firsts [index]);
-    janitor_round_t *round = janitor_round_new (s_db, 100);
-    bool complete = false;
-    cr_assert_eq (janitor_round_collect (round, s_org ("org-a"), s_CUT, &complete), 0);
-    cr_assert_eq (janitor_round_seal (round), 0);
-    cr_expect_eq (s_delete (round, true, 2), 2);
-    cr_expect_eq (s_int ("SELECT count(*) FROM event_key WHERE substr (uuid, 1, 1)"
-                         " IN (x'10', x'30')"), 0, "the two smallest keys went first");
-    cr_expect_eq (s_int ("SELECT count(*) FROM event_key"), 3);
-    cr_expect_eq (janitor_round_rows_left (round), 5, "no row before every key");
-    cr_expect_eq (s_delete (round, true, 100), 3);
-    cr_expect_eq (s_delete (round, false, 2), 2);
-    cr_expect_eq (s_int ("SELECT min (id) FROM event"), 3, "the two lowest rows went first");
-    cr_expect_eq (s_delete (round, false, 100), 3);
-    cr_expect_eq (s_int ("SELECT count(*) FROM event"), 0);
+    const char *orgs [] = { "org-a", "org-b", "org-c" };
+    for (int org = 0; org < 3; org++)
+        for (int index = 0; index < 3; index++)
+            s_event (orgs [org], s_CUT - 1 - index);
+    janitor_round_t *round = janitor_round_new (s_store);
+    cr_assert_eq (janitor_round_load (round, s_NOW), 0);
+    bool done = true;
+    cr_expect_eq (s_batch (round, 4, s_LATER, &done, 0), 4);
+    cr_expect_eq (s_left ("org-b"), 2, "the batch ended inside org-b");
+    //  The next pass starts at org-b; org-a comes last and has nothing left
+    cr_assert_eq (janitor_round_load (round, s_NOW), 0);
+    cr_expect_eq (janitor_round_orgs_left (round), 3);
+    cr_expect_eq (s_batch (round, 2, s_LATER, &done, 0), 2);
+    cr_expect_eq (s_left ("org-b"), 0);
+    cr_expect_eq (s_left ("org-c"), 3, "org-b first");
+    cr_expect_eq (s_batch (round, 100, s_LATER, &done, 0), 3);
+    cr_expect (done);
     janitor_round_destroy (&round);
 }
 
-//  A row that is no longer older than its cut when its turn comes (its id
-//  was taken by a new event) stays
-Test (janitor_round, a_row_is_deleted_only_while_it_is_past_its_cut)
+//  A batch whose time is up finishes its organisation's share, and starts
+//  no other
+Test (janitor_round, a_late_batch_starts_no_further_org)
 {
-    s_event ("org-a", s_CUT - 10, 0x01);
-    s_event ("org-a", s_CUT - 9, 0x02);
-    janitor_round_t *round = janitor_round_new (s_db, 100);
-    bool complete = false;
-    cr_assert_eq (janitor_round_collect (round, s_org ("org-a"), s_CUT, &complete), 0);
-    cr_assert_eq (janitor_round_seal (round), 0);
-    char sql [128];
-    snprintf (sql, sizeof sql, "UPDATE event SET ts = %lld WHERE id = 2", s_NOW);
-    s_exec (sql);
-    cr_expect_eq (s_delete (round, true, 100), 2);
-    cr_expect_eq (s_delete (round, false, 100), 1);
-    cr_expect_eq (s_int ("SELECT count(*) FROM event WHERE id = 2"), 1);
+    s_event ("org-a", s_CUT - 1);
+    s_event ("org-a", s_CUT - 2);
+    s_event ("org-b", s_CUT - 1);
+    janitor_round_t *round = janitor_round_new (s_store);
+    cr_assert_eq (janitor_round_load (round, s_NOW), 0);
+    bool done = true;
+    cr_expect_eq (s_batch (round, 10, 0, &done, 0), 2);
+    cr_expect_not (done);
+    cr_expect_eq (s_left ("org-b"), 1);
+    cr_expect_eq (s_batch (round, 10, 0, &done, 0), 1);
+    cr_expect (done);
     janitor_round_destroy (&round);
 }
 
-Test (janitor_round, a_cleared_round_holds_nothing)
+Test (janitor_round, a_failed_batch_is_visited_again)
 {
-    s_event ("org-a", s_CUT - 10, 0x01);
-    janitor_round_t *round = janitor_round_new (s_db, 100);
-    bool complete = false;
-    cr_assert_eq (janitor_round_collect (round, s_org ("org-a"), s_CUT, &complete), 0);
-    cr_assert_eq (janitor_round_seal (round), 0);
-    janitor_round_clear (round);
-    cr_expect_eq (janitor_round_keys_left (round), 0);
-    cr_expect_eq (janitor_round_rows_left (round), 0);
-    cr_expect_not (janitor_round_collecting (round));
-    cr_expect_eq (s_delete (round, true, 100), 0);
-    cr_expect_eq (s_int ("SELECT count(*) FROM event_key"), 1, "nothing was deleted");
-    janitor_round_destroy (&round);
-}
-
-//  A batch whose time is up stops at the next look at the clock, every 64
-Test (janitor_round, a_batch_stops_when_its_time_is_up)
-{
-    for (int index = 0; index < 200; index++)
-        s_event ("org-a", s_CUT - 1 - index, (uint8_t) index);
-    janitor_round_t *round = janitor_round_new (s_db, 1000);
-    bool complete = false;
-    cr_assert_eq (janitor_round_collect (round, s_org ("org-a"), s_CUT, &complete), 0);
-    cr_assert_eq (janitor_round_seal (round), 0);
-    int64_t deleted = 0;
-    cr_assert_eq (janitor_db_begin (s_db), 0);
-    cr_assert_eq (janitor_round_delete_keys (round, 1000, 0, &deleted), 0);
-    cr_expect_eq (deleted, 64);
-    while (janitor_round_keys_left (round) > 0)
-        cr_assert_eq (janitor_round_delete_keys (round, 1000, 0, &deleted), 0);
-    cr_assert_eq (janitor_round_delete_rows (round, 1000, 0, &deleted), 0);
-    cr_expect_eq (deleted, 64);
-    cr_assert_eq (janitor_db_end (s_db, 0), 0);
-    cr_expect_eq (janitor_round_rows_left (round), 200 - 64);
+    s_event ("org-a", s_CUT - 1);
+    s_event ("org-b", s_CUT - 1);
+    janitor_round_t *round = janitor_round_new (s_store);
+    cr_assert_eq (janitor_round_load (round, s_NOW), 0);
+    bool done = false;
+    cr_expect_eq (s_batch (round, 10, s_LATER, &done, -1), 2);
+    cr_expect_eq (s_left ("org-a") + s_left ("org-b"), 2, "rolled back");
+    janitor_round_undo (round);
+    cr_expect_eq (janitor_round_orgs_left (round), 2);
+    cr_expect_eq (s_batch (round, 10, s_LATER, &done, 0), 2);
+    cr_expect (done);
+    cr_expect_eq (s_left ("org-a") + s_left ("org-b"), 0);
     janitor_round_destroy (&round);
 }

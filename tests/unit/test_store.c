@@ -971,6 +971,17 @@ Test (store, janitor_and_other_stores_use_their_indexes)
                    "PRIMARY KEY (org=? AND ts=?)");
     s_expect_plan (db, "SELECT ts FROM event WHERE org = ?1 AND log_index >= ?2"
                    " ORDER BY log_index LIMIT 100", "event_org_index (org=? AND log_index>?)");
+    //  The janitor's purge (audit_store_purge.c): a probe along the
+    //  primary key, then one range of it; the sweep's keyset scan
+    s_expect_plan (db, "SELECT ts, log_index FROM event WHERE org = ?1 AND ts < ?2"
+                   " ORDER BY ts, log_index LIMIT 2 OFFSET ?3", "PRIMARY KEY (org=? AND ts<?)");
+    s_expect_plan (db, "DELETE FROM event WHERE org = ?1 AND (ts, log_index) <= (?2, ?3)",
+                   "PRIMARY KEY (org=? AND (ts,log_index)<(?,?))");
+    s_expect_plan (db, "SELECT org, ts, log_index, actor, user, device, grp, role FROM event"
+                   " WHERE (org, ts, log_index) > (?1, ?2, ?3) ORDER BY org, ts, log_index"
+                   " LIMIT ?4", "PRIMARY KEY ((org,ts,log_index)>(?,?,?))");
+    s_expect_plan (db, "SELECT actor, user, device, grp, role FROM event"
+                   " WHERE org = ?1 AND log_index >= ?2", "event_org_index (org=? AND log_index>?)");
     s_expect_plan (audit_store_db (reader, AUDIT_DB_OPS),
                    "SELECT id FROM ops WHERE ts < ?1 ORDER BY ts DESC, id DESC LIMIT 100",
                    "ops_ts");
