@@ -28,6 +28,7 @@
 
 #include "audit_decode.h"
 #include "audit_store.h"
+#include "sqlite_store.h"
 #include "audit_time.h"
 
 #define s_ORGS          100

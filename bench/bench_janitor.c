@@ -47,6 +47,7 @@
 #include <sys/stat.h>
 
 #include "audit_store.h"
+#include "sqlite_store.h"
 #include "bench_events.h"
 #include "bench_wal.h"
 #include "audit_time.h"

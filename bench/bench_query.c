@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 
 #include "audit_store.h"
+#include "sqlite_store.h"
 #include "audit_time.h"
 #include "audit_token.h"
 #include "bench_client.h"

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 
 #include "audit_store.h"
+#include "sqlite_store.h"
 #include "bench_wal.h"
 #include "audit_time.h"
 #include "bench_events.h"

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 
+#include "sqlite_store.h"
 #include "audit_time.h"
 #include "test_service.h"
 

@@ -2,6 +2,7 @@
     test_service - the real workers of one test
     ========================================================================= */
 
+#include "sqlite_store.h"
 #include "test_service.h"
 
 #include <criterion/criterion.h>

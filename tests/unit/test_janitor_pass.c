@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "audit_store.h"
+#include "sqlite_store.h"
 #include "audit_time.h"
 #include "janitor_pass.h"
 #include "janitor_sweep.h"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "audit_store.h"
+#include "sqlite_store.h"
 #include "audit_store_space.h"
 #include "audit_time.h"
 #include "janitor_round.h"

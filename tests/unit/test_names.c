@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "audit_store.h"
+#include "sqlite_store.h"
 #include "audit_names.h"
 #include "test_support.h"
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sqlite_store.h"
 #include "audit_page.h"
 #include "test_support.h"
 
@@ -112,10 +113,10 @@ s_walk (audit_page_filter_t filter, uint64_t *seen_mask)
 Test (page, every_shape_seeks_the_org_in_the_primary_key_without_a_sort)
 {
     sqlite3 *db = audit_store_db (s_store, AUDIT_DB_AUDIT);
-    cr_assert_eq (audit_page_shape_count (), 2);
-    for (int shape = 0; shape < audit_page_shape_count (); shape++) {
+    cr_assert_eq (sqlite_page_shape_count (), 2);
+    for (int shape = 0; shape < sqlite_page_shape_count (); shape++) {
         char sql [8192];
-        snprintf (sql, sizeof sql, "EXPLAIN QUERY PLAN %s", audit_page_shape_sql (shape));
+        snprintf (sql, sizeof sql, "EXPLAIN QUERY PLAN %s", sqlite_page_shape_sql (shape));
         sqlite3_stmt *stmt = NULL;
         cr_assert_eq (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), SQLITE_OK,
                       "%s", sqlite3_errmsg (db));

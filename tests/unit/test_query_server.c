@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 
+#include "sqlite_store.h"
 #include "audit_actor.h"
 #include "audit_ident.h"
 #include "query_server.h"

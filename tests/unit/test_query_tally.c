@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 
+#include "sqlite_store.h"
 #include "audit_counters.h"
 #include "query_tally.h"
 #include "test_support.h"

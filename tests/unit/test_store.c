@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "audit_store.h"
+#include "sqlite_store.h"
 #include "audit_time.h"
 #include "test_support.h"
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "audit_store.h"
+#include "sqlite_store.h"
 #include "audit_store_health.h"
 #include "audit_store_mq.h"
 #include "audit_store_opslog.h"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "audit_store.h"
+#include "sqlite_store.h"
 #include "audit_store_purge.h"
 #include "audit_store_space.h"
 #include "audit_time.h"

@@ -10,7 +10,7 @@
 #ifndef AUDIT_CONN_H_INCLUDED
 #define AUDIT_CONN_H_INCLUDED
 
-#include "audit_store.h"
+#include "sqlite_store.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -2,11 +2,12 @@
     audit_store_org - an organisation's own settings in the store
     ========================================================================= */
 
+#include "sqlite_store.h"
 #include "audit_store_org.h"
 #include "audit_store_stmt.h"
 
 int
-audit_store_org_retention (audit_store_t *self, const char *org_id, uint32_t *days)
+sqlite_org_retention (audit_store_t *self, const char *org_id, uint32_t *days)
 {
     sqlite3_stmt *stmt = audit_store_stmt_get (self, AUDIT_DB_AUDIT,
         "SELECT retention_days FROM org WHERE name = ?1");

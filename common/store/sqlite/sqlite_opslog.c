@@ -2,6 +2,7 @@
     audit_store_opslog - pages of the operational log (ops.db)
     ========================================================================= */
 
+#include "sqlite_store.h"
 #include "audit_store_opslog.h"
 #include "audit_store_stmt.h"
 
@@ -16,19 +17,22 @@ static const char *s_sql =
     " AND (?5 = 0 OR status = ?5) AND (?6 IS NULL OR client_ip = ?6)"
     " ORDER BY ts DESC, id DESC LIMIT ?7";
 
-struct _audit_store_opslog_t {
+typedef struct {
+    audit_store_opslog_t base;        //  the engine's table: first
+
     sqlite3_stmt *stmt;                 //  the connection's, reset at close
     uint32_t limit, count;
     bool ended;                         //  stepping again would start over
     bool more;
-};
+} s_opslog_t;
 
 audit_store_opslog_t *
-audit_store_opslog_open (audit_store_t *store, const audit_store_opslog_query_t *query)
+sqlite_opslog_open (audit_store_t *store, const audit_store_opslog_query_t *query)
 {
-    audit_store_opslog_t *self = calloc (1, sizeof *self);
+    s_opslog_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->base.ops = *(const audit_store_ops_t *const *) store;
     self->stmt = audit_store_stmt_get (store, AUDIT_DB_OPS, s_sql);
     if (!self->stmt) {
         free (self);
@@ -43,7 +47,7 @@ audit_store_opslog_open (audit_store_t *store, const audit_store_opslog_query_t 
     if (query->client_ip && query->client_ip [0])
         sqlite3_bind_text (self->stmt, 6, query->client_ip, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64 (self->stmt, 7, (int64_t) query->limit + 1);
-    return self;
+    return &self->base;
 }
 
 static const char *
@@ -54,8 +58,9 @@ s_text (sqlite3_stmt *stmt, int column)
 }
 
 int
-audit_store_opslog_step (audit_store_opslog_t *self, audit_store_opslog_record_t *record)
+sqlite_opslog_step (audit_store_opslog_t *handle, audit_store_opslog_record_t *record)
 {
+    s_opslog_t *self = (s_opslog_t *) handle;
     if (self->ended)
         return 0;
     int rc = sqlite3_step (self->stmt);
@@ -77,17 +82,18 @@ audit_store_opslog_step (audit_store_opslog_t *self, audit_store_opslog_record_t
 }
 
 bool
-audit_store_opslog_more (audit_store_opslog_t *self)
+sqlite_opslog_more (audit_store_opslog_t *handle)
 {
+    s_opslog_t *self = (s_opslog_t *) handle;
     return self->more;
 }
 
 void
-audit_store_opslog_close (audit_store_opslog_t **self_p)
+sqlite_opslog_close (audit_store_opslog_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    audit_store_opslog_t *self = *self_p;
+    s_opslog_t *self = (s_opslog_t *) *self_p;
     sqlite3_reset (self->stmt);
     sqlite3_clear_bindings (self->stmt);
     free (self);

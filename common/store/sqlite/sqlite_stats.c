@@ -2,6 +2,7 @@
     audit_store_stats - rows held now and the janitor's last pass
     ========================================================================= */
 
+#include "sqlite_store.h"
 #include "audit_store_stats.h"
 #include "audit_store_stmt.h"
 
@@ -32,7 +33,7 @@ s_count (audit_store_t *self, audit_db_t db, const char *sql, uint64_t *count)
 }
 
 int
-audit_store_stats_rows (audit_store_t *self, audit_store_stats_rows_t *rows)
+sqlite_stats_rows (audit_store_t *self, audit_store_stats_rows_t *rows)
 {
     if (s_count (self, AUDIT_DB_AUDIT, "SELECT count(*) FROM event", &rows->audit_events) != 0
     ||  s_count (self, AUDIT_DB_OPS, "SELECT count(*) FROM ops", &rows->ops_records) != 0
@@ -43,7 +44,7 @@ audit_store_stats_rows (audit_store_t *self, audit_store_stats_rows_t *rows)
 }
 
 int
-audit_store_stats_last_pass (audit_store_t *self, bool *known, int64_t *when_ms)
+sqlite_stats_last_pass (audit_store_t *self, bool *known, int64_t *when_ms)
 {
     return s_scalar (self, AUDIT_DB_AUDIT,
                      "SELECT value FROM meta WHERE key = 'janitor_last_pass'", known, when_ms);

@@ -2,6 +2,7 @@
     audit_store_mq - a device's undelivered messages in queue.db
     ========================================================================= */
 
+#include "sqlite_store.h"
 #include "audit_store_mq.h"
 #include "audit_store_stmt.h"
 
@@ -22,7 +23,7 @@ s_message (sqlite3_stmt *stmt, audit_store_mq_message_t *message)
 }
 
 int
-audit_store_mq_fetch (audit_store_t *self, const char *org, const char *device,
+sqlite_mq_fetch (audit_store_t *self, const char *org, const char *device,
                       uint32_t limit, audit_store_mq_fn *fn, void *arg)
 {
     sqlite3_stmt *stmt = audit_store_stmt_get (self, AUDIT_DB_QUEUE,
@@ -75,7 +76,7 @@ s_delete (audit_store_t *self, const char *org, const char *device,
 }
 
 int
-audit_store_mq_ack (audit_store_t *self, const char *org, const char *device,
+sqlite_mq_ack (audit_store_t *self, const char *org, const char *device,
                     const uint8_t (*ids) [AUDIT_UUID_SIZE], size_t count,
                     uint64_t *deleted)
 {

@@ -2,11 +2,12 @@
     audit_store_health - whether a store answers at all
     ========================================================================= */
 
+#include "sqlite_store.h"
 #include "audit_store_health.h"
 #include "audit_store_stmt.h"
 
 int
-audit_store_health_probe (audit_store_t *self)
+sqlite_health_probe (audit_store_t *self)
 {
     for (int db = 0; db < AUDIT_DB_COUNT; db++) {
         sqlite3_stmt *stmt = audit_store_stmt_get (self, (audit_db_t) db,

@@ -2,6 +2,7 @@
     audit_store_sweep - the store's side of the orphan sweep
     ========================================================================= */
 
+#include "sqlite_store.h"
 #include "audit_store_sweep.h"
 #include "audit_store_sql.h"
 
@@ -31,21 +32,15 @@
 #define s_SQL_LAST_SET      "INSERT INTO meta (key, value) VALUES ('janitor_last_sweep', ?1)" \
                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
-void
-audit_store_sweep_key_first (audit_store_event_key_t *key)
-{
-    key->org = key->ts = key->log_index = INT64_MIN;
-}
-
 int
-audit_store_sweep_ident_max (audit_store_t *store, int64_t *max)
+sqlite_sweep_ident_max (audit_store_t *store, int64_t *max)
 {
     assert (store);
     return audit_store_sql_int (store, AUDIT_DB_AUDIT, s_SQL_IDENT_MAX, max) == 0? 0: -1;
 }
 
 int
-audit_store_sweep_logs (audit_store_t *store, audit_store_log_fn *fn, void *arg)
+sqlite_sweep_logs (audit_store_t *store, audit_store_log_fn *fn, void *arg)
 {
     assert (store);
     sqlite3_stmt *stmt = audit_store_sql_prepare (store, AUDIT_DB_AUDIT, s_SQL_LOGS);
@@ -70,7 +65,7 @@ s_idents (sqlite3_stmt *stmt, int first, audit_store_ident_fn *fn, void *arg)
 }
 
 int
-audit_store_sweep_scan (audit_store_t *store, audit_store_event_key_t *after, int limit,
+sqlite_sweep_scan (audit_store_t *store, audit_store_event_key_t *after, int limit,
                         audit_store_ident_fn *fn, void *arg, int *rows)
 {
     assert (store);
@@ -97,7 +92,7 @@ audit_store_sweep_scan (audit_store_t *store, audit_store_event_key_t *after, in
 }
 
 int
-audit_store_sweep_since (audit_store_t *store, int64_t org, int64_t from_index,
+sqlite_sweep_since (audit_store_t *store, int64_t org, int64_t from_index,
                          audit_store_ident_fn *fn, void *arg, int64_t *rows)
 {
     assert (store);
@@ -121,7 +116,7 @@ audit_store_sweep_since (audit_store_t *store, int64_t org, int64_t from_index,
 }
 
 int
-audit_store_sweep_idents (audit_store_t *store, int64_t after, int64_t max, int limit,
+sqlite_sweep_idents (audit_store_t *store, int64_t after, int64_t max, int limit,
                           int64_t *ids, int *count)
 {
     assert (store);
@@ -143,7 +138,7 @@ audit_store_sweep_idents (audit_store_t *store, int64_t after, int64_t max, int 
 }
 
 int
-audit_store_sweep_ident_delete (audit_store_t *store, const int64_t *ids, int count,
+sqlite_sweep_ident_delete (audit_store_t *store, const int64_t *ids, int count,
                                 int64_t *deleted)
 {
     assert (store);
@@ -161,7 +156,7 @@ audit_store_sweep_ident_delete (audit_store_t *store, const int64_t *ids, int co
 }
 
 int
-audit_store_sweep_orgs (audit_store_t *store, int limit, int64_t *deleted)
+sqlite_sweep_orgs (audit_store_t *store, int limit, int64_t *deleted)
 {
     assert (store);
     *deleted = 0;
@@ -176,14 +171,14 @@ audit_store_sweep_orgs (audit_store_t *store, int limit, int64_t *deleted)
 }
 
 int
-audit_store_sweep_generation (audit_store_t *store)
+sqlite_sweep_generation (audit_store_t *store)
 {
     assert (store);
     return audit_store_sql_exec (store, AUDIT_DB_AUDIT, s_SQL_GENERATION, NULL);
 }
 
 int
-audit_store_sweep_last (audit_store_t *store, int64_t *ms, bool *found)
+sqlite_sweep_last (audit_store_t *store, int64_t *ms, bool *found)
 {
     assert (store);
     int rc = audit_store_sql_int (store, AUDIT_DB_AUDIT, s_SQL_LAST_GET, ms);
@@ -192,7 +187,7 @@ audit_store_sweep_last (audit_store_t *store, int64_t *ms, bool *found)
 }
 
 int
-audit_store_sweep_last_set (audit_store_t *store, int64_t ms)
+sqlite_sweep_last_set (audit_store_t *store, int64_t ms)
 {
     assert (store);
     sqlite3_stmt *stmt = audit_store_sql_prepare (store, AUDIT_DB_AUDIT, s_SQL_LAST_SET);

@@ -3,6 +3,7 @@
     the space and the WAL back
     ========================================================================= */
 
+#include "sqlite_store.h"
 #include "audit_store_space.h"
 #include "audit_store_sql.h"
 
@@ -13,31 +14,31 @@
 #define s_AUTOCHECKPOINT_PAGES  1000
 
 int
-audit_store_space_attach (audit_store_t *store, audit_db_t db, int cache_kib)
+sqlite_space_attach (audit_store_t *store, audit_db_t db, int cache_kib)
 {
     char sql [64];
     snprintf (sql, sizeof sql, "PRAGMA cache_size = -%d", cache_kib);
     if (audit_store_sql_once (store, db, sql) != 0
-    ||  audit_store_space_durable (store, db, false) != 0)
+    ||  sqlite_space_durable (store, db, false) != 0)
         return -1;
     audit_store_wal_watch (store, db);
     return 0;
 }
 
 void
-audit_store_space_detach (audit_store_t *store, audit_db_t db)
+sqlite_space_detach (audit_store_t *store, audit_db_t db)
 {
     sqlite3_wal_autocheckpoint (audit_store_db (store, db), s_AUTOCHECKPOINT_PAGES);
 }
 
 int
-audit_store_space_begin (audit_store_t *store, audit_db_t db)
+sqlite_space_begin (audit_store_t *store, audit_db_t db)
 {
     return audit_store_sql_exec (store, db, "BEGIN IMMEDIATE", NULL);
 }
 
 int
-audit_store_space_end (audit_store_t *store, audit_db_t db, int rc)
+sqlite_space_end (audit_store_t *store, audit_db_t db, int rc)
 {
     if (rc == 0 && audit_store_sql_exec (store, db, "COMMIT", NULL) == 0)
         return 0;
@@ -64,7 +65,7 @@ s_wal_long (audit_store_t *store, audit_db_t db)
 }
 
 void
-audit_store_space_pause (audit_store_t *store, audit_db_t db, int pause_ms)
+sqlite_space_pause (audit_store_t *store, audit_db_t db, int pause_ms)
 {
     int64_t start = zclock_mono ();
     s_checkpoint (store, db, SQLITE_CHECKPOINT_PASSIVE);
@@ -86,29 +87,29 @@ audit_store_space_pause (audit_store_t *store, audit_db_t db, int pause_ms)
 }
 
 int
-audit_store_space_durable (audit_store_t *store, audit_db_t db, bool durable)
+sqlite_space_durable (audit_store_t *store, audit_db_t db, bool durable)
 {
     return audit_store_sql_exec (store, db, durable? "PRAGMA synchronous = FULL"
                                                    : "PRAGMA synchronous = NORMAL", NULL);
 }
 
 int
-audit_store_space_free_pages (audit_store_t *store, audit_db_t db, int64_t *pages)
+sqlite_space_free_pages (audit_store_t *store, audit_db_t db, int64_t *pages)
 {
     return audit_store_sql_int (store, db, "PRAGMA freelist_count", pages) == 0? 0: -1;
 }
 
 int
-audit_store_space_vacuum (audit_store_t *store, audit_db_t db, int pages, int64_t *freed)
+sqlite_space_vacuum (audit_store_t *store, audit_db_t db, int pages, int64_t *freed)
 {
     char sql [64];
     snprintf (sql, sizeof sql, "PRAGMA incremental_vacuum (%d)", pages);
     int64_t before = 0, after = 0;
     //  incremental_vacuum frees its pages as it is stepped, inside the
     //  caller's transaction, so the lock is held for one bounded step
-    int rc = audit_store_space_free_pages (store, db, &before);
+    int rc = sqlite_space_free_pages (store, db, &before);
     rc = rc? rc: audit_store_sql_once (store, db, sql);
-    rc = rc? rc: audit_store_space_free_pages (store, db, &after);
+    rc = rc? rc: sqlite_space_free_pages (store, db, &after);
     *freed = rc == 0? before - after: 0;
     return rc;
 }
@@ -130,7 +131,7 @@ s_truncate_once (audit_store_t *store, audit_db_t db)
 }
 
 int
-audit_store_space_truncate (audit_store_t *store, audit_db_t db)
+sqlite_space_truncate (audit_store_t *store, audit_db_t db)
 {
     for (int attempt = 0; attempt < AUDIT_STORE_SPACE_TRUNCATE_ATTEMPTS; attempt++) {
         int rc = s_truncate_once (store, db);

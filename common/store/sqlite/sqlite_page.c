@@ -6,7 +6,7 @@
     number here. The parameters are named.
     ========================================================================= */
 
-#include "audit_page.h"
+#include "sqlite_store.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -75,7 +75,9 @@ s_build_sql (void)
     s_build_shape (1);
 }
 
-struct _audit_page_t {
+typedef struct {
+    audit_page_t base;                //  the engine's table: first
+
     audit_store_t *store;
     audit_stmts_t *stmts;               //  the store's, for audit.db
     audit_names_t *names;               //  the store's names cache
@@ -86,20 +88,20 @@ struct _audit_page_t {
     uint32_t returned;
     bool more;                          //  a row exists past the page
     audit_page_pos_t last;              //  of the last row returned
-};
+} s_page_t;
 
 //  --------------------------------------------------------------------------
 //  The read transaction
 
 static int
-s_exec (audit_page_t *self, const char *sql)
+s_exec (s_page_t *self, const char *sql)
 {
     sqlite3_stmt *stmt = audit_stmts_get (self->stmts, sql);
     return stmt && audit_store_stmt_run (stmt) == 0? 0: -1;
 }
 
 static int
-s_begin (audit_page_t *self)
+s_begin (s_page_t *self)
 {
     //  A transaction left open would pin an old snapshot for good
     if (!sqlite3_get_autocommit (audit_store_db (self->store, AUDIT_DB_AUDIT)))
@@ -111,7 +113,7 @@ s_begin (audit_page_t *self)
 }
 
 static void
-s_end (audit_page_t *self)
+s_end (s_page_t *self)
 {
     if (self->in_transaction && s_exec (self, "COMMIT") != 0)
         s_exec (self, "ROLLBACK");
@@ -123,7 +125,7 @@ s_end (audit_page_t *self)
 
 //  Row id of a name in org or ident: 0 and *id, 1 when absent, -1 on error
 static int
-s_lookup (audit_page_t *self, const char *sql, const char *name, int64_t *id)
+s_lookup (s_page_t *self, const char *sql, const char *name, int64_t *id)
 {
     sqlite3_stmt *stmt = audit_stmts_get (self->stmts, sql);
     if (!stmt)
@@ -135,7 +137,7 @@ s_lookup (audit_page_t *self, const char *sql, const char *name, int64_t *id)
 //  Bind one identifier filter by name: NULL when absent, its ident id (or
 //  its text, for a column that holds text). -1 on a store error.
 static int
-s_bind_ident (audit_page_t *self, const char *param, const char *name,
+s_bind_ident (s_page_t *self, const char *param, const char *name,
               audit_field_stored_t stored)
 {
     int index = sqlite3_bind_parameter_index (self->stmt, param);
@@ -151,7 +153,7 @@ s_bind_ident (audit_page_t *self, const char *param, const char *name,
 }
 
 static int
-s_bind_idents (audit_page_t *self)
+s_bind_idents (s_page_t *self)
 {
     const audit_page_filter_t *filter = &self->filter;
     int rc = s_bind_ident (self, ":subject", filter->subject, AUDIT_STORED_NAME)
@@ -178,7 +180,7 @@ s_bind_int (sqlite3_stmt *stmt, const char *param, int64_t value)
 //  would first step over the k pages before it. (ts, i) > (t, j) implies
 //  ts >= t, and < implies ts <= t, that is ts < t + 1.
 static void
-s_bind_range (audit_page_t *self)
+s_bind_range (s_page_t *self)
 {
     const audit_page_filter_t *filter = &self->filter;
     bool asc = filter->order == AUDIT_CURSOR_ASC;
@@ -199,7 +201,7 @@ s_bind_range (audit_page_t *self)
 }
 
 static int
-s_prepare (audit_page_t *self)
+s_prepare (s_page_t *self)
 {
     const audit_page_filter_t *filter = &self->filter;
     int64_t org = 0;
@@ -220,13 +222,14 @@ s_prepare (audit_page_t *self)
 }
 
 audit_page_t *
-audit_page_new (audit_store_t *store, const audit_page_filter_t *filter)
+sqlite_page_new (audit_store_t *store, const audit_page_filter_t *filter)
 {
     assert (store);
     assert (filter && filter->org_id && filter->limit > 0);
-    audit_page_t *self = (audit_page_t *) calloc (1, sizeof *self);
+    s_page_t *self = (s_page_t *) calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->base.ops = *(const audit_store_ops_t *const *) store;
     self->store = store;
     self->filter = *filter;
     self->stmts = audit_store_stmts (store, AUDIT_DB_AUDIT);
@@ -234,9 +237,11 @@ audit_page_new (audit_store_t *store, const audit_page_filter_t *filter)
     if (!self->names || s_begin (self) != 0 || s_prepare (self) != 0) {
         audit_log_error ("msg=\"page not opened\" file=audit.db reason=\"%s\"",
                          sqlite3_errmsg (audit_store_db (store, AUDIT_DB_AUDIT)));
-        audit_page_destroy (&self);
+        audit_page_t *page = &self->base;
+        sqlite_page_destroy (&page);
+        return NULL;
     }
-    return self;
+    return &self->base;
 }
 
 //  --------------------------------------------------------------------------
@@ -244,7 +249,7 @@ audit_page_new (audit_store_t *store, const audit_page_filter_t *filter)
 
 //  The name behind an ident id column, through the cache. 0 or -1.
 static int
-s_name (audit_page_t *self, int column, const char **name)
+s_name (s_page_t *self, int column, const char **name)
 {
     *name = NULL;
     if (sqlite3_column_type (self->stmt, column) == SQLITE_NULL)
@@ -254,7 +259,7 @@ s_name (audit_page_t *self, int column, const char **name)
 }
 
 static int
-s_read_field (audit_page_t *self, audit_field_t field, audit_row_t *row)
+s_read_field (s_page_t *self, audit_field_t field, audit_row_t *row)
 {
     int column = s_COL_FIELDS + (int) field;
     row->text [field] = NULL;
@@ -274,7 +279,7 @@ s_read_field (audit_page_t *self, audit_field_t field, audit_row_t *row)
 }
 
 static int
-s_read_row (audit_page_t *self, audit_row_t *row)
+s_read_row (s_page_t *self, audit_row_t *row)
 {
     sqlite3_stmt *stmt = self->stmt;
     row->log_index = (uint64_t) sqlite3_column_int64 (stmt, 0);
@@ -297,8 +302,9 @@ s_read_row (audit_page_t *self, audit_row_t *row)
 }
 
 int
-audit_page_next (audit_page_t *self, audit_row_t *row)
+sqlite_page_next (audit_page_t *handle, audit_row_t *row)
 {
+    s_page_t *self = (s_page_t *) handle;
     assert (self);
     if (!self->stmt)
         return 0;
@@ -321,8 +327,9 @@ audit_page_next (audit_page_t *self, audit_row_t *row)
 }
 
 bool
-audit_page_more (audit_page_t *self, audit_page_pos_t *last)
+sqlite_page_more (audit_page_t *handle, audit_page_pos_t *last)
 {
+    s_page_t *self = (s_page_t *) handle;
     assert (self);
     if (self->more && last)
         *last = self->last;
@@ -330,11 +337,11 @@ audit_page_more (audit_page_t *self, audit_page_pos_t *last)
 }
 
 void
-audit_page_destroy (audit_page_t **self_p)
+sqlite_page_destroy (audit_page_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    audit_page_t *self = *self_p;
+    s_page_t *self = (s_page_t *) *self_p;
     if (self->stmt)
         sqlite3_reset (self->stmt);
     s_end (self);
@@ -343,13 +350,13 @@ audit_page_destroy (audit_page_t **self_p)
 }
 
 int
-audit_page_shape_count (void)
+sqlite_page_shape_count (void)
 {
     return 2;
 }
 
 const char *
-audit_page_shape_sql (int shape)
+sqlite_page_shape_sql (int shape)
 {
     return shape == 0 || shape == 1? s_sql [shape]: NULL;
 }

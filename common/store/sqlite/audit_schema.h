@@ -43,16 +43,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit_store.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef enum {
-    AUDIT_DB_AUDIT,
-    AUDIT_DB_OPS,
-    AUDIT_DB_QUEUE,
-    AUDIT_DB_COUNT
-} audit_db_t;
 
 //  The file name of a store in the data directory, e.g. "audit.db".
 const char *

@@ -2,6 +2,7 @@
     audit_store_purge - the retention deletes of the three stores
     ========================================================================= */
 
+#include "sqlite_store.h"
 #include "audit_store_purge.h"
 #include "audit_store_sql.h"
 
@@ -24,7 +25,7 @@
                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
 int
-audit_store_purge_orgs (audit_store_t *store, int64_t first_org, audit_store_org_fn *fn,
+sqlite_purge_orgs (audit_store_t *store, int64_t first_org, audit_store_org_fn *fn,
                         void *arg)
 {
     sqlite3_stmt *stmt = audit_store_sql_prepare (store, AUDIT_DB_AUDIT, s_SQL_ORGS);
@@ -86,7 +87,7 @@ s_delete (audit_store_t *store, const char *sql, int64_t org, int64_t second,
 }
 
 int
-audit_store_purge_events (audit_store_t *store, int64_t org, int64_t cut_ms,
+sqlite_purge_events (audit_store_t *store, int64_t org, int64_t cut_ms,
                           int64_t max_rows, int64_t *deleted, bool *more)
 {
     assert (store);
@@ -121,7 +122,7 @@ s_simple (audit_store_t *store, audit_db_t db, const char *sql, int64_t cut_ms,
 }
 
 int
-audit_store_purge_ops (audit_store_t *store, int64_t cut_ms, int64_t max_rows,
+sqlite_purge_ops (audit_store_t *store, int64_t cut_ms, int64_t max_rows,
                        int64_t *deleted, bool *more)
 {
     assert (store);
@@ -129,7 +130,7 @@ audit_store_purge_ops (audit_store_t *store, int64_t cut_ms, int64_t max_rows,
 }
 
 int
-audit_store_purge_queue (audit_store_t *store, int64_t cut_ms, int64_t max_rows,
+sqlite_purge_queue (audit_store_t *store, int64_t cut_ms, int64_t max_rows,
                          int64_t *deleted, bool *more)
 {
     assert (store);
@@ -137,7 +138,7 @@ audit_store_purge_queue (audit_store_t *store, int64_t cut_ms, int64_t max_rows,
 }
 
 int
-audit_store_purge_last_pass (audit_store_t *store, int64_t ended_ms)
+sqlite_purge_last_pass (audit_store_t *store, int64_t ended_ms)
 {
     assert (store);
     sqlite3_stmt *stmt = audit_store_sql_prepare (store, AUDIT_DB_AUDIT, s_SQL_LAST_PASS);

@@ -16,7 +16,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#include "audit_store.h"
+#include "sqlite_store.h"
 
 #ifdef __cplusplus
 extern "C" {

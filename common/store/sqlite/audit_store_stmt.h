@@ -14,22 +14,11 @@
 
 #include <sqlite3.h>
 
-#include "audit_names.h"
-#include "audit_stmts.h"
-#include "audit_store.h"
+#include "sqlite_store.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-//  The statement cache of store db's connection (owned by the store).
-audit_stmts_t *
-    audit_store_stmts (audit_store_t *self, audit_db_t db);
-
-//  The store's cache of ident names for reads, made on first use; NULL
-//  when out of memory.
-audit_names_t *
-    audit_store_names (audit_store_t *self);
 
 //  The statement for sql on store db of self, prepared on first use, reset
 //  and with no bindings. NULL when it cannot be prepared (logged).

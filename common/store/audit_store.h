@@ -1,0 +1,120 @@
+/*  =========================================================================
+    audit_store - the three stores of the service, behind one interface
+
+      audit     audit events, organisations and their retention, counters
+      ops       operational HTTP request records (no identity)
+      queue     undelivered messages
+
+    The stores are kept apart, as the compliance page requires, and each
+    has its own write lock. This header and its siblings in common/store/
+    (audit_store_org, _mq, _opslog, _stats, _health, _purge, _sweep,
+    _space, audit_page) are the whole of what services and tools see of
+    the stores: typed operations, no SQL and no engine types. Each call
+    goes through the operations table of the engine the store was opened
+    with (audit_store_engine.h, one row per operation in
+    audit_store_ops.def); the one engine today is SQLite, three files in
+    the data directory (common/store/sqlite/).
+
+    A store belongs to one thread at a time. A WRITER (the ingest worker)
+    creates and migrates the stores; a READER (a query worker thread) only
+    reads; a MAINTAINER (the janitor, the query worker's own writes) reads
+    and writes and may migrate too, since workers start in any order.
+    ========================================================================= */
+
+#ifndef AUDIT_STORE_H_INCLUDED
+#define AUDIT_STORE_H_INCLUDED
+
+#include "audit_counters.h"
+#include "audit_record.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  How long a write waits for another's write lock
+#define AUDIT_STORE_BUSY_TIMEOUT_MS 5000
+//  How often a waiting write tries the lock again
+#define AUDIT_STORE_BUSY_POLL_US    1000
+//  How long opening a store waits for another worker's schema migration,
+//  which holds the write lock for as long as it copies (audit.db to
+//  version 3: a few seconds per million events)
+#define AUDIT_STORE_MIGRATION_WAIT_MS (10 * 60 * 1000)
+
+//  The three stores
+typedef enum {
+    AUDIT_DB_AUDIT,
+    AUDIT_DB_OPS,
+    AUDIT_DB_QUEUE,
+    AUDIT_DB_COUNT
+} audit_db_t;
+
+typedef enum {
+    AUDIT_STORE_WRITER,     //  creates and migrates the stores; the ingest worker
+    AUDIT_STORE_READER,     //  read-only; the query worker threads
+    AUDIT_STORE_MAINTAINER  //  read-write, migrates too (the query worker may
+                            //  start first); the janitor, query writes
+} audit_store_mode_t;
+
+//  What happened to each record of a written batch
+typedef enum {
+    AUDIT_STORE_STORED = 0,
+    AUDIT_STORE_DUPLICATE = 1
+} audit_store_outcome_t;
+
+typedef struct _audit_store_t audit_store_t;
+
+//  Open (and unless a READER create and migrate) the stores of data_dir,
+//  creating it (mode 0700) when missing. Returns NULL and logs a one-line
+//  reason when that cannot be done.
+audit_store_t *
+    audit_store_new (const char *data_dir, audit_store_mode_t mode);
+
+//  Close the stores; safe on NULL and twice.
+void
+    audit_store_destroy (audit_store_t **self_p);
+
+//  Write a batch in one transaction per store it touches. outcomes[i] tells
+//  what happened to records[i]. Every stored audit event gets its
+//  organisation's next log_index, in commit order. A duplicate is an
+//  event_id the organisation already holds at the same timestamp, or a
+//  message_id the queue holds. When counters is not NULL its deltas are
+//  added to the persistent totals in the same audit transaction and then
+//  cleared. The transactions are all opened before the first row and
+//  committed after the last, so a failing row leaves nothing in any store.
+//  Returns 0, or -1 when a store failed (nothing of it committed; only a
+//  commit that fails after an earlier store committed leaves that one).
+int
+    audit_store_write (audit_store_t *self, const audit_record_t *records,
+                       size_t count, audit_store_outcome_t *outcomes,
+                       audit_counters_t *counters);
+
+//  Add counter deltas to the persistent totals on their own. 0 or -1.
+int
+    audit_store_counters_flush (audit_store_t *self, audit_counters_t *counters);
+
+//  Visit every persistent counter total. 0 or -1.
+int
+    audit_store_counters_read (audit_store_t *self, audit_counters_fn *fn, void *arg);
+
+//  Set an organisation's audit retention (1..365 days) and write event
+//  (its retention_changed record) in one transaction, so that neither
+//  lands without the other. 0 or -1.
+int
+    audit_store_retention_set (audit_store_t *self, const char *org_id, uint32_t days,
+                               const audit_record_t *event);
+
+//  Microseconds the store waited for other writers' locks since the last
+//  call (or open), to begin or commit a transaction; the count starts over.
+int64_t
+    audit_store_lock_waited_us (audit_store_t *self);
+
+//  The same for the WRITER's own housekeeping after its commits (for the
+//  SQLite engine: WAL checkpoints).
+int64_t
+    audit_store_checkpoint_waited_us (audit_store_t *self);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,57 @@
+/*  =========================================================================
+    audit_store_engine - what a store engine implements
+
+    For engines only (common/store/<engine>/), never for services. An
+    engine fills one audit_store_ops_t, in the row order of
+    audit_store_ops.def, and makes its store and its handles (pages) as
+    structs whose first member is the generic one below, pointing at its
+    table: the public functions (audit_store.c) find the engine through
+    it, as NNG's sockets find their protocol through nni_proto_sock_ops.
+    A second engine (PostgreSQL) is a second table; no service changes.
+    ========================================================================= */
+
+#ifndef AUDIT_STORE_ENGINE_H_INCLUDED
+#define AUDIT_STORE_ENGINE_H_INCLUDED
+
+#include "audit_page.h"
+#include "audit_store.h"
+#include "audit_store_health.h"
+#include "audit_store_mq.h"
+#include "audit_store_opslog.h"
+#include "audit_store_org.h"
+#include "audit_store_purge.h"
+#include "audit_store_space.h"
+#include "audit_store_stats.h"
+#include "audit_store_sweep.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _audit_store_ops_t audit_store_ops_t;
+
+//  The first member of every engine's store, page and ops-log page
+struct _audit_store_t { const audit_store_ops_t *ops; };
+struct _audit_page_t { const audit_store_ops_t *ops; };
+struct _audit_store_opslog_t { const audit_store_ops_t *ops; };
+
+struct _audit_store_ops_t {
+    const char *name;                   //  of the engine, for log lines
+#define AUDIT_STORE_OP(type, function, op, params, args) type (*op) params;
+#define AUDIT_STORE_VOID_OP(function, op, params, args) void (*op) params;
+#define AUDIT_STORE_FREE(function, op, type) void (*op) (type **self_p);
+#include "audit_store_ops.def"
+#undef AUDIT_STORE_OP
+#undef AUDIT_STORE_VOID_OP
+#undef AUDIT_STORE_FREE
+};
+
+//  Open the SQLite engine's stores in data_dir (common/store/sqlite/).
+audit_store_t *
+    audit_store_sqlite_new (const char *data_dir, audit_store_mode_t mode);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,94 @@
+/*  =========================================================================
+    sqlite_store - the SQLite engine of the store, private to it
+
+    Three files in the data directory, one per store (audit.db, ops.db,
+    queue.db), each with its own connection and write lock. Every
+    connection gets WAL, synchronous=FULL, secure_delete=ON,
+    auto_vacuum=INCREMENTAL and a polling busy handler (audit_conn); each
+    file is migrated at open to this build's schema (audit_schema) by a
+    WRITER or MAINTAINER, and a READER refuses any other version. All SQL
+    is prepared once per connection, and only here.
+
+    Writers cache interned ids (audit_intern). A process that deletes rows
+    of ident or org must, in the same transaction, add 1 to meta
+    'ident_generation' (INSERT ... ON CONFLICT DO UPDATE); every write
+    transaction reads it and drops its caches when it changed.
+
+    This header is for the engine's own modules (sqlite_*.c), its tests and
+    the benchmarks: the accessors below hand out its connections.
+    ========================================================================= */
+
+#ifndef SQLITE_STORE_H_INCLUDED
+#define SQLITE_STORE_H_INCLUDED
+
+#include <sqlite3.h>
+
+#include "audit_names.h"
+#include "audit_schema.h"
+#include "audit_stmts.h"
+#include "audit_store_engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  The engine's implementation of every row of audit_store_ops.def:
+//  sqlite_<op>, put together in its table by sqlite_store.c
+#define AUDIT_STORE_OP(type, function, op, params, args) type sqlite_##op params;
+#define AUDIT_STORE_VOID_OP(function, op, params, args) void sqlite_##op params;
+#define AUDIT_STORE_FREE(function, op, type) void sqlite_##op (type **self_p);
+#include "audit_store_ops.def"
+#undef AUDIT_STORE_OP
+#undef AUDIT_STORE_VOID_OP
+#undef AUDIT_STORE_FREE
+
+//  The connection of one store, for the engine's modules.
+sqlite3 *
+    audit_store_db (audit_store_t *self, audit_db_t db);
+
+//  The statement cache of store db's connection (owned by the store).
+audit_stmts_t *
+    audit_store_stmts (audit_store_t *self, audit_db_t db);
+
+//  The store's cache of ident names for reads, made on first use; NULL
+//  when out of memory.
+audit_names_t *
+    audit_store_names (audit_store_t *self);
+
+//  Checkpoint the WAL of one store and truncate it. 0 or -1.
+int
+    audit_store_checkpoint (audit_store_t *self, audit_db_t db);
+
+//  How long a connection of store db waits for another's write lock (or,
+//  in a checkpoint, for readers) before it gives up with SQLITE_BUSY:
+//  AUDIT_STORE_BUSY_TIMEOUT_MS from open. It tries again every
+//  AUDIT_STORE_BUSY_POLL_US, where SQLite's busy_timeout sleeps up to
+//  100 ms at a time.
+void
+    audit_store_busy_limit (audit_store_t *self, audit_db_t db, int limit_ms);
+
+//  Take SQLite's automatic checkpoint out of the commits of store db's
+//  connection, and remember instead the WAL's size after each commit, for
+//  a writer that checkpoints by itself, outside its commits. A WRITER's
+//  connections do this at open; SQLite's sqlite3_wal_autocheckpoint undoes
+//  it.
+void
+    audit_store_wal_watch (audit_store_t *self, audit_db_t db);
+
+//  WAL frames after the last commit on store db's connection while it is
+//  watched (audit_store_wal_watch).
+int
+    audit_store_wal_pages (audit_store_t *self, audit_db_t db);
+
+//  The SQL of each page shape (one per order), so that a test can check
+//  its query plan.
+int
+    sqlite_page_shape_count (void);
+const char *
+    sqlite_page_shape_sql (int shape);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

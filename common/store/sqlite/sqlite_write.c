@@ -1,0 +1,372 @@
+/*  =========================================================================
+    sqlite_write - the SQLite store's batch writer: events (with their
+    organisation's log_index and the duplicate check), ops records, queued
+    messages and counters, in one transaction per store; and retention
+    changes with their event
+
+    The speed of ingest is in the schema: events carry small integer keys
+    (organisations and identifiers are interned), and are clustered per
+    organisation in (ts, log_index) order, so that a batch dirties the
+    tail pages of each organisation it touches and no random index.
+    ========================================================================= */
+
+#include "sqlite_core.h"
+#include "audit_log.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+//  The store of each topic kind
+static const audit_db_t s_kind_db [] = {
+    [AUDIT_TOPIC_KIND_AUDIT] = AUDIT_DB_AUDIT,
+    [AUDIT_TOPIC_KIND_OPS] = AUDIT_DB_OPS,
+    [AUDIT_TOPIC_KIND_MQ] = AUDIT_DB_QUEUE
+};
+
+//  Rows of each open counter family (audit_counters.h) in the persistent
+//  table; beyond it a new name of that family is folded
+//  (audit_counters_fold), so a hostile producer can grow neither the table
+//  nor one family at another's cost. Fixed names are never capped.
+#define s_COUNTER_FAMILY_ROWS_MAX 8192
+
+//  --------------------------------------------------------------------------
+//  Writing records
+
+//  Binds a resource field: an interned id, a number, or NULL when absent
+static int
+s_bind_field (sqlite_store_t *self, sqlite3_stmt *stmt, const audit_event_t *event,
+              audit_field_t field)
+{
+    int param = SQLITE_EVENT_FIELD_PARAM + (int) field;
+    if (!(event->present & AUDIT_FIELD_BIT (field)))
+        return sqlite3_bind_null (stmt, param) == SQLITE_OK? 0: -1;
+    audit_field_stored_t stored = audit_proto_field_info (field)->stored;
+    if (stored == AUDIT_STORED_NUMBER)
+        return sqlite3_bind_int64 (stmt, param, (int64_t) event->number [field])
+               == SQLITE_OK? 0: -1;
+    if (stored == AUDIT_STORED_TEXT)
+        return sqlite3_bind_text (stmt, param, event->text [field], -1, SQLITE_STATIC)
+               == SQLITE_OK? 0: -1;
+    int64_t id;
+    if (audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->text [field], &id) != 0)
+        return -1;
+    return sqlite3_bind_int64 (stmt, param, id) == SQLITE_OK? 0: -1;
+}
+
+//  1 when the organisation already holds this event_id at this timestamp
+//  (a retransmission), 0 when not, -1 on error
+static int
+s_event_seen (sqlite_store_t *self, int64_t org, const audit_event_t *event)
+{
+    sqlite3_stmt *stmt = self->query [SQLITE_Q_EVENT_SEEN];
+    sqlite3_bind_int64 (stmt, 1, org);
+    sqlite3_bind_int64 (stmt, 2, event->timestamp_ms);
+    sqlite3_bind_blob (stmt, 3, event->event_id, AUDIT_UUID_SIZE, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: -1;
+}
+
+//  The duplicate check first: a duplicate costs no interning but its org's
+static int
+s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t received_ms,
+                audit_store_outcome_t *outcome)
+{
+    int64_t org, actor;
+    if (audit_intern_id (self->intern, AUDIT_INTERN_ORG, event->org_id, &org) != 0)
+        return -1;
+    int seen = s_event_seen (self, org, event);
+    if (seen != 0) {
+        *outcome = AUDIT_STORE_DUPLICATE;
+        return seen < 0? -1: 0;
+    }
+    uint64_t log_index;
+    if (audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->actor_id, &actor) != 0
+    ||  audit_orglog_take (self->orglog, org, &log_index) != 0)
+        return -1;
+    sqlite3_stmt *stmt = self->query [SQLITE_Q_EVENT_INSERT];
+    sqlite3_bind_int64 (stmt, 1, org);
+    sqlite3_bind_int64 (stmt, 2, event->timestamp_ms);
+    sqlite3_bind_int64 (stmt, 3, (int64_t) log_index);
+    sqlite3_bind_int64 (stmt, 4, received_ms);
+    sqlite3_bind_int (stmt, 5, (int) event->type);
+    sqlite3_bind_int64 (stmt, 6, actor);
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (s_bind_field (self, stmt, event, (audit_field_t) field) != 0)
+            return -1;
+    sqlite3_bind_blob (stmt, SQLITE_EVENT_UUID_PARAM, event->event_id, AUDIT_UUID_SIZE,
+                       SQLITE_STATIC);
+    if (sqlite_core_run (stmt) != 0)
+        return -1;
+    *outcome = AUDIT_STORE_STORED;
+    return 0;
+}
+
+static int
+s_ops_insert (sqlite_store_t *self, const audit_ops_t *ops, int64_t received_ms)
+{
+    sqlite3_stmt *stmt = self->query [SQLITE_Q_OPS_INSERT];
+    sqlite3_bind_int64 (stmt, 1, ops->timestamp_ms);
+    sqlite3_bind_int64 (stmt, 2, received_ms);
+    sqlite3_bind_text (stmt, 3, ops->client_ip, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, ops->method, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, ops->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 6, ops->status);
+    return sqlite_core_run (stmt);
+}
+
+static int
+s_message_insert (sqlite_store_t *self, const audit_mq_t *mq, int64_t received_ms,
+                  audit_store_outcome_t *outcome)
+{
+    sqlite3_stmt *stmt = self->query [SQLITE_Q_MESSAGE_INSERT];
+    sqlite3_bind_blob (stmt, 1, mq->message_id, AUDIT_UUID_SIZE, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, mq->org_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, mq->device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, mq->timestamp_ms);
+    sqlite3_bind_int64 (stmt, 5, received_ms);
+    sqlite3_bind_blob64 (stmt, 6, mq->payload, mq->payload_size, SQLITE_STATIC);
+    if (sqlite_core_run (stmt) != 0)
+        return -1;
+    *outcome = sqlite3_changes (self->db [AUDIT_DB_QUEUE])? AUDIT_STORE_STORED
+                                                          : AUDIT_STORE_DUPLICATE;
+    return 0;
+}
+
+static int
+s_record_insert (sqlite_store_t *self, const audit_record_t *record,
+                 audit_store_outcome_t *outcome)
+{
+    *outcome = AUDIT_STORE_STORED;
+    switch (record->kind) {
+        case AUDIT_TOPIC_KIND_AUDIT:
+            return s_event_insert (self, &record->u.event, record->received_ms, outcome);
+        case AUDIT_TOPIC_KIND_OPS:
+            return s_ops_insert (self, &record->u.ops, record->received_ms);
+        case AUDIT_TOPIC_KIND_MQ:
+            return s_message_insert (self, &record->u.mq, record->received_ms, outcome);
+        default:
+            return -1;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Counters
+
+typedef struct {
+    sqlite_store_t *self;
+    int rc;
+} s_counter_pass_t;
+
+//  Add one delta: to its row, or to a new row while the table has room,
+//  else to the row of its folded name
+static void
+s_counter_add (const char *name, int64_t delta, void *arg)
+{
+    s_counter_pass_t *pass = (s_counter_pass_t *) arg;
+    sqlite_store_t *self = pass->self;
+    if (pass->rc != 0 || delta <= 0)
+        return;
+    char current [AUDIT_COUNTER_NAME_MAX + 1];
+    snprintf (current, sizeof current, "%s", name);
+    int family = audit_counters_family (current);
+    sqlite3_stmt *update = self->query [SQLITE_Q_COUNTER_UPDATE];
+    while (true) {
+        sqlite3_bind_text (update, 1, current, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64 (update, 2, delta);
+        if (sqlite_core_run (update) != 0) {
+            pass->rc = -1;
+            return;
+        }
+        if (sqlite3_changes (self->db [AUDIT_DB_AUDIT]) > 0)
+            return;
+        char folded [AUDIT_COUNTER_NAME_MAX + 1];
+        if (family < 0 || self->family_rows [family] < s_COUNTER_FAMILY_ROWS_MAX
+        ||  audit_counters_fold (current, folded) != 0)
+            break;                      //  room, or the family's own "(other)"
+        strcpy (current, folded);
+    }
+    sqlite3_stmt *upsert = self->query [SQLITE_Q_COUNTER_UPSERT];
+    sqlite3_bind_text (upsert, 1, current, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64 (upsert, 2, delta);
+    pass->rc = sqlite_core_run (upsert);
+    if (family >= 0)
+        self->family_rows [family]++;
+}
+
+static int
+s_counters_write (sqlite_store_t *self, audit_counters_t *counters)
+{
+    s_counter_pass_t pass = { self, 0 };
+    audit_counters_each (counters, s_counter_add, &pass);
+    return pass.rc;
+}
+
+int
+sqlite_counters_read (audit_store_t *store, audit_counters_fn *fn, void *arg)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    sqlite3_stmt *stmt = self->query [SQLITE_Q_COUNTER_SELECT];
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        fn ((const char *) sqlite3_column_text (stmt, 0),
+            sqlite3_column_int64 (stmt, 1), arg);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE? 0: -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Transactions
+
+//  Starts the write transaction of a store. In audit.db it also reads the
+//  intern generation under the write lock: a process that deleted ident or
+//  org rows bumped it, and then no cached id can be trusted.
+static int
+s_begin (sqlite_store_t *self, audit_db_t db)
+{
+    if (sqlite_core_run (self->query [SQLITE_Q_BEGIN + db]) != 0)
+        return -1;
+    if (db != AUDIT_DB_AUDIT)
+        return 0;
+    return audit_intern_begin (self->intern);
+}
+
+//  Rolls back; ids interned in the transaction are gone with it, so the
+//  caches that may hold them go too
+static void
+s_rollback (sqlite_store_t *self, audit_db_t db)
+{
+    if (!sqlite3_get_autocommit (self->db [db]))
+        sqlite_core_run (self->query [SQLITE_Q_ROLLBACK + db]);
+    if (db == AUDIT_DB_AUDIT) {
+        audit_intern_forget (self->intern);
+        audit_orglog_forget (self->orglog);
+    }
+}
+
+//  Commits (rc 0) or rolls back every touched store. A commit can still
+//  fail after an earlier store committed (disk full); *audit_committed
+//  then tells whether the counters went in.
+static int
+s_transaction_end (sqlite_store_t *self, const bool *touched, int rc,
+                   bool *audit_committed)
+{
+    for (int db = 0; db < AUDIT_DB_COUNT; db++) {
+        if (!touched [db])
+            continue;
+        if (rc == 0 && db == AUDIT_DB_AUDIT && audit_orglog_flush (self->orglog) != 0)
+            rc = -1;
+        if (rc == 0 && sqlite_core_run (self->query [SQLITE_Q_COMMIT + db]) == 0) {
+            *audit_committed |= db == AUDIT_DB_AUDIT;
+            audit_conn_checkpoint_maybe (self->conn [db]);
+        }
+        else {
+            if (rc == 0)
+                audit_log_error ("msg=\"commit failed\" file=%s reason=\"%s\"",
+                                 audit_schema_file (db), sqlite3_errmsg (self->db [db]));
+            s_rollback (self, (audit_db_t) db);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+//  Opens the transaction of every touched store, in a fixed order, so that
+//  two writers cannot wait on each other's locks
+static int
+s_transaction_begin (sqlite_store_t *self, const bool *touched)
+{
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        if (touched [db] && s_begin (self, (audit_db_t) db) != 0) {
+            audit_log_error ("msg=\"cannot begin transaction\" file=%s reason=\"%s\"",
+                             audit_schema_file (db), sqlite3_errmsg (self->db [db]));
+            return -1;
+        }
+    return 0;
+}
+
+int
+sqlite_write (audit_store_t *store, const audit_record_t *records,
+                   size_t count, audit_store_outcome_t *outcomes,
+                   audit_counters_t *counters)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    assert (self->mode != AUDIT_STORE_READER);
+    bool touched [AUDIT_DB_COUNT] = { false };
+    for (size_t index = 0; index < count; index++)
+        if (records [index].kind < AUDIT_TOPIC_KIND_UNKNOWN)
+            touched [s_kind_db [records [index].kind]] = true;
+    bool with_counters = counters && audit_counters_size (counters) > 0;
+    touched [AUDIT_DB_AUDIT] |= with_counters;
+    int rc = s_transaction_begin (self, touched);
+    audit_db_t failed = AUDIT_DB_AUDIT;
+    for (size_t index = 0; rc == 0 && index < count; index++) {
+        rc = s_record_insert (self, &records [index], &outcomes [index]);
+        if (rc != 0 && records [index].kind < AUDIT_TOPIC_KIND_UNKNOWN)
+            failed = s_kind_db [records [index].kind];
+    }
+    if (rc == 0 && with_counters)
+        rc = s_counters_write (self, counters);
+    if (rc != 0)
+        audit_log_error ("msg=\"write failed\" file=%s reason=\"%s\"",
+                         audit_schema_file (failed), sqlite3_errmsg (self->db [failed]));
+    bool audit_committed = false;
+    rc = s_transaction_end (self, touched, rc, &audit_committed);
+    if (audit_committed && with_counters)
+        audit_counters_clear (counters);
+    return rc;
+}
+
+int
+sqlite_counters_flush (audit_store_t *store, audit_counters_t *counters)
+{
+    return sqlite_write (store, NULL, 0, NULL, counters);
+}
+
+int64_t
+sqlite_lock_waited_us (audit_store_t *store)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    int64_t waited = 0;
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        waited += audit_conn_lock_waited_us (self->conn [db]);
+    return waited;
+}
+
+int64_t
+sqlite_checkpoint_waited_us (audit_store_t *store)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    int64_t waited = 0;
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        waited += audit_conn_checkpoint_waited_us (self->conn [db]);
+    return waited;
+}
+
+int
+sqlite_retention_set (audit_store_t *store, const char *org_id, uint32_t days,
+                           const audit_record_t *event)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    assert (self->mode != AUDIT_STORE_READER);
+    bool touched [AUDIT_DB_COUNT] = { [AUDIT_DB_AUDIT] = true };
+    audit_store_outcome_t outcome;
+    int rc = s_transaction_begin (self, touched);
+    //  The event first: inserting it interns the organisation's row
+    if (rc == 0)
+        rc = s_record_insert (self, event, &outcome);
+    if (rc == 0) {
+        sqlite3_stmt *stmt = self->query [SQLITE_Q_ORG_RETENTION];
+        sqlite3_bind_text (stmt, 1, org_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (stmt, 2, days);
+        rc = sqlite_core_run (stmt) == 0 && sqlite3_changes (self->db [AUDIT_DB_AUDIT]) == 1? 0: -1;
+    }
+    bool committed = false;
+    return s_transaction_end (self, touched, rc, &committed);
+}
