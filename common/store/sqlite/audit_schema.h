@@ -7,32 +7,30 @@
 
     Times are ms since the epoch, UTC.
 
-    audit.db, version 2:
-      org (id, name UNIQUE, retention_days 1..365 default 365)
+    audit.db, version 3:
+      org (id, name UNIQUE, retention_days 1..365 default 365, next_index):
+        next_index is the log_index the organisation's next event gets
+        (audit_orglog reads and raises it under the write lock)
       ident (id, name UNIQUE): every identifier, interned
-      event (id, org, ts, received, type, actor, user, device, grp, role,
-        broadcast, file_ref, recipient_count, file_size, retention_days,
-        uuid BLOB(16)); org and the identifier columns hold ids of org and
-        ident, but for broadcast and file_ref, which hold their text: those
-        are new with nearly every event, so interning them only cost an
-        ident row, a random entry of its name index, and an orphan for the
-        janitor to sweep; one index, event_org_ts (org, ts, id, type,
-        actor, user, device, grp): every list query reads it in (ts, id)
-        order, either way, and tests its filters on the entries
-      event_key (uuid PRIMARY KEY) WITHOUT ROWID: the event_id of every
-        stored event, which makes a second event with the same id a
-        duplicate. A table of its own, not a UNIQUE index of event, so that
-        the janitor can delete an expired event's key and its row in two
-        different orders (keys in key order, rows in row order), each
-        touching neighbouring pages, where deleting both together touches a
-        random index page per row (bench/RESULTS.md, issue 4)
+      event (org, ts, log_index, received, type, actor, user, device, grp,
+        role, broadcast, file_ref, recipient_count, file_size,
+        retention_days, uuid BLOB(16)), PRIMARY KEY (org, ts, log_index),
+        WITHOUT ROWID: an organisation's events are stored together in the
+        order list and export read them, so a page of 100 reads a few
+        database pages, and an insert touches only the tail of its
+        organisation's range. org and the identifier columns hold ids of
+        org and ident (audit_fields.def says which), but for broadcast and
+        file_ref, which hold their text: those are new with nearly every
+        event. A duplicate (same org, ts and uuid) is found through the
+        primary key. event_org_index (org, log_index) UNIQUE keeps every
+        index used once and serves reads in log order
       counter (name, value), meta (key, value): created_at,
         ident_generation, janitor_last_pass, janitor_last_sweep
     ops.db, version 1:
       ops (id, ts, received, client_ip, method, path, status), index (ts)
-    queue.db, version 1:
+    queue.db, version 2:
       message (id, uuid BLOB(16) UNIQUE, org, device, ts, received,
-        payload), indexes (org, device, received), (received)
+        payload), indexes (org, device, ts), (received)
     ========================================================================= */
 
 #ifndef AUDIT_SCHEMA_H_INCLUDED
