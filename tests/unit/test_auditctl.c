@@ -697,13 +697,13 @@ static const char *const s_event_1 [] = {
     "event_id=11111111-1111-4111-8111-111111111111", "event_type=user_login",
     "category=authentication", "timestamp=2026-11-26T09:47:19.123Z",
     "received_at=2026-11-26T09:47:19.200Z", "org_id=acme", "actor_id=user-1",
-    "device_id=device-7", NULL
+    "log_index=0", "device_id=device-7", NULL
 };
 static const char *const s_event_2 [] = {
     "event_id=22222222-2222-4222-8222-222222222222", "event_type=broadcast_sent",
     "category=broadcast", "timestamp=2026-11-26T09:48:00.000Z",
     "received_at=2026-11-26T09:48:00.001Z", "org_id=acme", "actor_id=admin-1",
-    "broadcast_id=b-1", "recipient_count=42", "group_id=g-2", NULL
+    "log_index=41", "broadcast_id=b-1", "recipient_count=42", "group_id=g-2", NULL
 };
 static const char *const s_event_3 [] = {
     "event_type=group_created", "timestamp=2026-11-26T09:49:00.000Z",
@@ -765,15 +765,15 @@ Test (print, event_table_and_json_lines)
     ctl_print_event (out, &events->via.array.ptr [0], true);
     fclose (out);
     cr_expect_str_eq (text,
-        "TIMESTAMP                 EVENT_TYPE                 ACTOR                 RESOURCES\n"
-        "2026-11-26T09:47:19.123Z  user_login                 user-1                device_id=device-7\n"
-        "2026-11-26T09:48:00.000Z  broadcast_sent             admin-1               "
+        "INDEX     TIMESTAMP                 EVENT_TYPE                 ACTOR                 RESOURCES\n"
+        "0         2026-11-26T09:47:19.123Z  user_login                 user-1                device_id=device-7\n"
+        "41        2026-11-26T09:48:00.000Z  broadcast_sent             admin-1               "
         "broadcast_id=b-1 recipient_count=42 group_id=g-2\n"
-        "2026-11-26T09:49:00.000Z  group_created              evil?[31m             group_id=g-1\n"
+        "-         2026-11-26T09:49:00.000Z  group_created              evil?[31m             group_id=g-1\n"
         "{\"event_id\":\"11111111-1111-4111-8111-111111111111\",\"event_type\":\"user_login\","
         "\"category\":\"authentication\",\"timestamp\":\"2026-11-26T09:47:19.123Z\","
         "\"received_at\":\"2026-11-26T09:47:19.200Z\",\"org_id\":\"acme\",\"actor_id\":\"user-1\","
-        "\"device_id\":\"device-7\"}\n");
+        "\"log_index\":0,\"device_id\":\"device-7\"}\n");
     free (text);
     ctl_reply_destroy (&reply);
     ctl_reply_destroy (&reply);
@@ -1177,7 +1177,7 @@ Test (query, one_page_notes_the_cursor_and_errors_exit_1)
     fclose (out);
     fclose (err);
     cr_expect_str_eq (notes, "next cursor: k1\n");
-    cr_expect (strncmp (text, "TIMESTAMP", 9) == 0);
+    cr_expect (strncmp (text, "INDEX", 5) == 0);
     ctl_client_destroy (&client);
     ctl_args_destroy (&args);
     zactor_destroy (&actor);

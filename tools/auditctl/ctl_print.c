@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_proto.h"
 #include "audit_time.h"
 #include "ctl_json.h"
 #include "ctl_reply.h"
@@ -20,11 +21,6 @@
 //  Room for the longest text a table cell shows (an ops path)
 #define S_CELL_MAX        2100
 
-//  Keys of an audit event that have their own column or none at all
-static const char *s_envelope_keys [] = {
-    "event_id", "event_type", "category", "timestamp", "received_at",
-    "org_id", "actor_id", NULL
-};
 
 static void
 s_write_base64 (FILE *out, const void *data, size_t size)
@@ -133,16 +129,21 @@ s_cell (const msgpack_object *obj, char *text, size_t size)
 void
 ctl_print_event_header (FILE *out)
 {
-    fprintf (out, "%-24s  %-25s  %-20s  %s\n", "TIMESTAMP", "EVENT_TYPE", "ACTOR", "RESOURCES");
+    fprintf (out, "%-8s  %-24s  %-25s  %-20s  %s\n", "INDEX", "TIMESTAMP", "EVENT_TYPE", "ACTOR",
+             "RESOURCES");
 }
 
+//  An envelope key of a stored event (proto/audit_envelope.def): it has a
+//  column of its own, or none at all
 static bool
 s_is_envelope (const msgpack_object *key)
 {
-    for (const char **name = s_envelope_keys; *name; name++)
-        if (key->via.str.size == strlen (*name)
-        &&  memcmp (key->via.str.ptr, *name, key->via.str.size) == 0)
+    for (int envelope = 0; envelope < AUDIT_ENVELOPE_COUNT; envelope++) {
+        const char *name = audit_proto_envelope_key ((audit_envelope_t) envelope);
+        if (key->via.str.size == strlen (name)
+        &&  memcmp (key->via.str.ptr, name, key->via.str.size) == 0)
             return true;
+    }
     return false;
 }
 
@@ -172,8 +173,9 @@ ctl_print_event (FILE *out, const msgpack_object *event, bool json)
         fputc ('\n', out);
         return;
     }
-    char timestamp [64], type [64], actor [S_CELL_MAX];
-    fprintf (out, "%-24s  %-25s  %-20s  ",
+    char index [32], timestamp [64], type [64], actor [S_CELL_MAX];
+    fprintf (out, "%-8s  %-24s  %-25s  %-20s  ",
+             s_cell (ctl_reply_field (event, "log_index"), index, sizeof index),
              s_cell (ctl_reply_field (event, "timestamp"), timestamp, sizeof timestamp),
              s_cell (ctl_reply_field (event, "event_type"), type, sizeof type),
              s_cell (ctl_reply_field (event, "actor_id"), actor, sizeof actor));
