@@ -833,34 +833,6 @@ Test (store, a_failing_store_rolls_back_every_store)
     free (records);
 }
 
-Test (store, deleted_idents_are_not_served_from_the_cache)
-{
-    audit_record_t *record = s_records_new (1);
-    audit_store_outcome_t outcome;
-    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
-    s_event (record, AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 1);
-    cr_assert_eq (audit_store_write (store, record, 1, &outcome, NULL), 0);
-
-    //  The janitor removes the event and its identifiers, and says so
-    audit_store_t *janitor = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
-    sqlite3 *conn = audit_store_db (janitor, AUDIT_DB_AUDIT);
-    cr_assert_eq (s_sql_run (conn, "BEGIN IMMEDIATE"), SQLITE_DONE);
-    s_sql_run (conn, "DELETE FROM event");
-    s_sql_run (conn, "DELETE FROM ident");
-    s_sql_run (conn, "INSERT INTO meta (key, value) VALUES ('ident_generation', 1)"
-               " ON CONFLICT (key) DO UPDATE SET value = value + 1");
-    cr_assert_eq (s_sql_run (conn, "COMMIT"), SQLITE_DONE);
-    audit_store_destroy (&janitor);
-
-    s_event (record, AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 2);
-    cr_assert_eq (audit_store_write (store, record, 1, &outcome, NULL), 0);
-    char text [32];
-    s_event_ident (audit_store_db (store, AUDIT_DB_AUDIT), 2, "actor", false, text, sizeof text);
-    cr_expect_str_eq (text, "actor-a");
-    audit_store_destroy (&store);
-    free (record);
-}
-
 //  --------------------------------------------------------------------------
 //  Query plans: every list filter reads an index in order, with no sort
 

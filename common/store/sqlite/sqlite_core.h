@@ -8,7 +8,7 @@
 #define SQLITE_CORE_H_INCLUDED
 
 #include "audit_conn.h"
-#include "audit_intern.h"
+#include "audit_idcache.h"
 #include "audit_orglog.h"
 #include "sqlite_store.h"
 
@@ -40,8 +40,7 @@ struct _sqlite_store_t {
     sqlite3 *db [AUDIT_DB_COUNT];       //  each conn's handle
     sqlite3_stmt *query [SQLITE_Q_COUNT];
     audit_stmts_t *stmts [AUDIT_DB_COUNT];  //  the typed operations' statements
-    audit_names_t *names;               //  ident names for reads, made on first use
-    audit_intern_t *intern;             //  not for a READER
+    audit_idcache_t *idcache;           //  audit.db's org and ident rows, both ways
     audit_orglog_t *orglog;             //  not for a READER
     int64_t family_rows [AUDIT_COUNTERS_FAMILIES];  //  rows in counter, about
 };

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "audit_log.h"
-#include "audit_names.h"
+#include "audit_idcache.h"
 #include "audit_store_stmt.h"
 
 #define s_SQL_MAX       4096
@@ -80,7 +80,7 @@ typedef struct {
 
     audit_store_t *store;
     audit_stmts_t *stmts;               //  the store's, for audit.db
-    audit_names_t *names;               //  the store's names cache
+    audit_idcache_t *idcache;           //  the store's, names and ids both ways
     audit_page_filter_t filter;
     sqlite3_stmt *stmt;                 //  NULL: nothing (more) to read
     bool in_transaction;
@@ -109,7 +109,7 @@ s_begin (s_page_t *self)
     if (s_exec (self, "BEGIN") != 0)
         return -1;
     self->in_transaction = true;
-    return audit_names_sync (self->names, self->stmts);
+    return audit_idcache_begin (self->idcache);
 }
 
 static void
@@ -123,17 +123,6 @@ s_end (s_page_t *self)
 //  --------------------------------------------------------------------------
 //  Opening: names to ids, then the statement and its bindings
 
-//  Row id of a name in org or ident: 0 and *id, 1 when absent, -1 on error
-static int
-s_lookup (s_page_t *self, const char *sql, const char *name, int64_t *id)
-{
-    sqlite3_stmt *stmt = audit_stmts_get (self->stmts, sql);
-    if (!stmt)
-        return -1;
-    sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-    return audit_stmts_int (stmt, id);
-}
-
 //  Bind one identifier filter by name: NULL when absent, its ident id (or
 //  its text, for a column that holds text). -1 on a store error.
 static int
@@ -146,7 +135,7 @@ s_bind_ident (s_page_t *self, const char *param, const char *name,
     if (stored == AUDIT_STORED_TEXT)
         return sqlite3_bind_text (self->stmt, index, name, -1, SQLITE_STATIC) == SQLITE_OK? 0: -1;
     int64_t id = 0;
-    int rc = s_lookup (self, "SELECT id FROM ident WHERE name = ?1", name, &id);
+    int rc = audit_idcache_find (self->idcache, AUDIT_IDCACHE_IDENT, name, &id);
     self->empty |= rc == 1;
     sqlite3_bind_int64 (self->stmt, index, id);
     return rc < 0? -1: 0;
@@ -205,7 +194,7 @@ s_prepare (s_page_t *self)
 {
     const audit_page_filter_t *filter = &self->filter;
     int64_t org = 0;
-    int rc = s_lookup (self, "SELECT id FROM org WHERE name = ?1", filter->org_id, &org);
+    int rc = audit_idcache_find (self->idcache, AUDIT_IDCACHE_ORG, filter->org_id, &org);
     if (rc != 0 || filter->type_mask == 0)
         return rc < 0? -1: 0;           //  no such organisation, or no type: empty
     self->stmt = audit_stmts_get (self->stmts, s_sql [filter->order == AUDIT_CURSOR_ASC]);
@@ -233,8 +222,8 @@ sqlite_page_new (audit_store_t *store, const audit_page_filter_t *filter)
     self->store = store;
     self->filter = *filter;
     self->stmts = audit_store_stmts (store, AUDIT_DB_AUDIT);
-    self->names = audit_store_names (store);
-    if (!self->names || s_begin (self) != 0 || s_prepare (self) != 0) {
+    self->idcache = audit_store_idcache (store);
+    if (s_begin (self) != 0 || s_prepare (self) != 0) {
         audit_log_error ("msg=\"page not opened\" file=audit.db reason=\"%s\"",
                          sqlite3_errmsg (audit_store_db (store, AUDIT_DB_AUDIT)));
         audit_page_t *page = &self->base;
@@ -254,8 +243,8 @@ s_name (s_page_t *self, int column, const char **name)
     *name = NULL;
     if (sqlite3_column_type (self->stmt, column) == SQLITE_NULL)
         return 0;
-    return audit_names_get (self->names, self->stmts,
-                            sqlite3_column_int64 (self->stmt, column), name);
+    return audit_idcache_name (self->idcache, AUDIT_IDCACHE_IDENT,
+                               sqlite3_column_int64 (self->stmt, column), name);
 }
 
 static int
@@ -287,7 +276,7 @@ s_read_row (s_page_t *self, audit_row_t *row)
     row->received_ms = sqlite3_column_int64 (stmt, 2);
     row->type = (audit_event_type_t) sqlite3_column_int (stmt, 3);
     row->org_id = self->filter.org_id;
-    audit_names_row (self->names);
+    audit_idcache_row (self->idcache);
     int rc = s_name (self, 4, &row->actor_id);
     for (int field = 0; rc == 0 && field < AUDIT_FIELD_COUNT; field++)
         rc = s_read_field (self, (audit_field_t) field, row);

@@ -10,7 +10,6 @@
 
 #include "sqlite_core.h"
 #include "audit_log.h"
-#include "audit_names.h"
 #include "audit_stmts.h"
 #include "audit_store_stmt.h"
 #include "audit_schema.h"
@@ -194,9 +193,11 @@ audit_store_sqlite_new (const char *data_dir, audit_store_mode_t mode)
     for (int db = 0; ok && db < AUDIT_DB_COUNT; db++)
         ok = s_open_db (self, data_dir, (audit_db_t) db) == 0;
     ok = ok && s_prepare (self) == 0;
+    audit_idcache_role_t role = mode == AUDIT_STORE_READER? AUDIT_IDCACHE_READER
+                                                          : AUDIT_IDCACHE_WRITER;
+    ok = ok && (self->idcache = audit_idcache_new (self->db [AUDIT_DB_AUDIT], role)) != NULL;
     if (ok && mode != AUDIT_STORE_READER)
-        ok = (self->intern = audit_intern_new (self->db [AUDIT_DB_AUDIT])) != NULL
-          && (self->orglog = audit_orglog_new (self->db [AUDIT_DB_AUDIT])) != NULL;
+        ok = (self->orglog = audit_orglog_new (self->db [AUDIT_DB_AUDIT])) != NULL;
     if (ok && mode != AUDIT_STORE_READER)
         ok = s_count_family_rows (self) == 0;
     audit_store_t *store = &self->base;
@@ -211,8 +212,7 @@ sqlite_destroy (audit_store_t **self_p)
     if (!self_p || !*self_p)
         return;
     sqlite_store_t *self = sqlite_core_self (*self_p);
-    audit_intern_destroy (&self->intern);
-    audit_names_destroy (&self->names);
+    audit_idcache_destroy (&self->idcache);
     audit_orglog_destroy (&self->orglog);
     for (int query = 0; query < SQLITE_Q_COUNT; query++)
         sqlite3_finalize (self->query [query]);
@@ -242,14 +242,12 @@ audit_store_stmts (audit_store_t *store, audit_db_t db)
     return self->stmts [db];
 }
 
-audit_names_t *
-audit_store_names (audit_store_t *store)
+audit_idcache_t *
+audit_store_idcache (audit_store_t *store)
 {
     sqlite_store_t *self = sqlite_core_self (store);
     assert (self);
-    if (!self->names)
-        self->names = audit_names_new ();
-    return self->names;
+    return self->idcache;
 }
 
 int

@@ -9,10 +9,11 @@
     WRITER or MAINTAINER, and a READER refuses any other version. All SQL
     is prepared once per connection, and only here.
 
-    Writers cache interned ids (audit_intern). A process that deletes rows
-    of ident or org must, in the same transaction, add 1 to meta
-    'ident_generation' (INSERT ... ON CONFLICT DO UPDATE); every write
-    transaction reads it and drops its caches when it changed.
+    Each store caches audit.db's org and ident rows, names to ids and ids
+    to names (audit_idcache). A process that deletes rows of ident or org
+    must, in the same transaction, add 1 to meta 'ident_generation'
+    (INSERT ... ON CONFLICT DO UPDATE); every transaction that uses the
+    cache reads it and drops the cache when it changed.
 
     This header is for the engine's own modules (sqlite_*.c), its tests and
     the benchmarks: the accessors below hand out its connections.
@@ -23,7 +24,7 @@
 
 #include <sqlite3.h>
 
-#include "audit_names.h"
+#include "audit_idcache.h"
 #include "audit_schema.h"
 #include "audit_stmts.h"
 #include "audit_store_engine.h"
@@ -50,10 +51,10 @@ sqlite3 *
 audit_stmts_t *
     audit_store_stmts (audit_store_t *self, audit_db_t db);
 
-//  The store's cache of ident names for reads, made on first use; NULL
-//  when out of memory.
-audit_names_t *
-    audit_store_names (audit_store_t *self);
+//  The store's cache of audit.db's org and ident rows (owned by the
+//  store): the writer interns through it, a page resolves names and ids.
+audit_idcache_t *
+    audit_store_idcache (audit_store_t *self);
 
 //  Checkpoint the WAL of one store and truncate it. 0 or -1.
 int

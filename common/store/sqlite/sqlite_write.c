@@ -49,7 +49,8 @@ s_bind_field (sqlite_store_t *self, sqlite3_stmt *stmt, const audit_event_t *eve
         return sqlite3_bind_text (stmt, param, event->text [field], -1, SQLITE_STATIC)
                == SQLITE_OK? 0: -1;
     int64_t id;
-    if (audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->text [field], &id) != 0)
+    if (audit_idcache_intern (self->idcache, AUDIT_IDCACHE_IDENT, event->text [field],
+                              &id) != 0)
         return -1;
     return sqlite3_bind_int64 (stmt, param, id) == SQLITE_OK? 0: -1;
 }
@@ -74,7 +75,7 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
                 audit_store_outcome_t *outcome)
 {
     int64_t org, actor;
-    if (audit_intern_id (self->intern, AUDIT_INTERN_ORG, event->org_id, &org) != 0)
+    if (audit_idcache_intern (self->idcache, AUDIT_IDCACHE_ORG, event->org_id, &org) != 0)
         return -1;
     int seen = s_event_seen (self, org, event);
     if (seen != 0) {
@@ -82,7 +83,7 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
         return seen < 0? -1: 0;
     }
     uint64_t log_index;
-    if (audit_intern_id (self->intern, AUDIT_INTERN_IDENT, event->actor_id, &actor) != 0
+    if (audit_idcache_intern (self->idcache, AUDIT_IDCACHE_IDENT, event->actor_id, &actor) != 0
     ||  audit_orglog_take (self->orglog, org, &log_index) != 0)
         return -1;
     sqlite3_stmt *stmt = self->query [SQLITE_Q_EVENT_INSERT];
@@ -221,7 +222,7 @@ sqlite_counters_read (audit_store_t *store, audit_counters_fn *fn, void *arg)
 //  Transactions
 
 //  Starts the write transaction of a store. In audit.db it also reads the
-//  intern generation under the write lock: a process that deleted ident or
+//  ident generation under the write lock: a process that deleted ident or
 //  org rows bumped it, and then no cached id can be trusted.
 static int
 s_begin (sqlite_store_t *self, audit_db_t db)
@@ -230,18 +231,18 @@ s_begin (sqlite_store_t *self, audit_db_t db)
         return -1;
     if (db != AUDIT_DB_AUDIT)
         return 0;
-    return audit_intern_begin (self->intern);
+    return audit_idcache_begin (self->idcache);
 }
 
-//  Rolls back; ids interned in the transaction are gone with it, so the
-//  caches that may hold them go too
+//  Rolls back; ids interned in the transaction are gone with it, and the
+//  cache forgets them
 static void
 s_rollback (sqlite_store_t *self, audit_db_t db)
 {
     if (!sqlite3_get_autocommit (self->db [db]))
         sqlite_core_run (self->query [SQLITE_Q_ROLLBACK + db]);
     if (db == AUDIT_DB_AUDIT) {
-        audit_intern_forget (self->intern);
+        audit_idcache_rollback (self->idcache);
         audit_orglog_forget (self->orglog);
     }
 }
