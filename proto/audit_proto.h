@@ -103,6 +103,24 @@ typedef uint32_t audit_field_mask_t;
 _Static_assert (AUDIT_FIELD_COUNT <= sizeof (audit_field_mask_t) * 8,
                 "more resource fields than audit_field_mask_t has bits");
 
+//  The fields that list, export and tail take as arguments (filter 1 in
+//  audit_fields.def), as a mask: an enum, so it may size static tables.
+//  Each is an identifier (the request reads its argument as one).
+enum {
+    AUDIT_FIELD_FILTERS = 0
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) \
+    | ((filter)? 1 << AUDIT_FIELD_##NAME: 0)
+#include "audit_fields.def"
+#undef AUDIT_FIELD
+};
+_Static_assert (AUDIT_FIELD_COUNT < 31, "AUDIT_FIELD_FILTERS is an int");
+_Static_assert ((0
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) \
+    | ((filter) && AUDIT_KIND_##kind != AUDIT_KIND_IDENT)
+#include "audit_fields.def"
+#undef AUDIT_FIELD
+    ) == 0, "a filter field is an IDENT field");
+
 //  Categories (audit_categories.def)
 typedef enum {
 #define AUDIT_CATEGORY(NAME, name) AUDIT_CATEGORY_##NAME,
