@@ -1111,3 +1111,50 @@ Test (decode, an_unknown_topic_kind_is_malformed)
                   AUDIT_REASON_MISSING_FIELD);
 }
 
+
+//  The ops and mq bodies are their tables: every key of the table is one of
+//  the body's, a required one left out is missing_field, one of the wrong
+//  MessagePack type is bad_field (bad_version for v)
+static void
+s_check_body_table (audit_topic_kind_t kind, const pair_t *base, size_t count,
+                    const audit_body_field_info_t *(*info_of) (int), int rows)
+{
+    cr_assert_eq ((size_t) rows, count, "the test's body and the table differ");
+    for (int row = 0; row < rows; row++) {
+        const audit_body_field_info_t *info = info_of (row);
+        bool found = false;
+        for (size_t index = 0; index < count; index++)
+            found |= strcmp (base [index].key, info->key) == 0;
+        cr_assert (found, "%s is not in the test's body", info->key);
+        cr_expect_eq (s_outcome (kind, s_pack_open (base, count, info->key, NONE, 0)),
+                      info->required? AUDIT_REASON_MISSING_FIELD: ACCEPTED, "%s", info->key);
+        const pair_t wrong [] = { RAW (info->key, 0xc3) };     //  true
+        //  (a timestamp of the wrong type is bad_field, as in an event)
+        int expected = info->type == AUDIT_BODY_VERSION? AUDIT_REASON_BAD_VERSION:
+                                                         AUDIT_REASON_BAD_FIELD;
+        cr_expect_eq (s_outcome (kind, s_pack_open (base, count, info->key, wrong, 1, 0)),
+                      expected, "%s", info->key);
+    }
+}
+
+static const audit_body_field_info_t *
+s_ops_info (int row)
+{
+    return audit_proto_ops_field_info ((audit_ops_field_t) row);
+}
+
+static const audit_body_field_info_t *
+s_mq_info (int row)
+{
+    return audit_proto_mq_field_info ((audit_mq_field_t) row);
+}
+
+Test (decode, ops_and_mq_bodies_are_their_tables)
+{
+    s_check_body_table (AUDIT_TOPIC_KIND_OPS, OPS_BASE, s_ops_info, AUDIT_OPS_FIELD_COUNT);
+    s_check_body_table (AUDIT_TOPIC_KIND_MQ, MQ_BASE, s_mq_info, AUDIT_MQ_FIELD_COUNT);
+    cr_expect_null (audit_proto_ops_field_info (AUDIT_OPS_FIELD_COUNT));
+    cr_expect_null (audit_proto_mq_field_info (AUDIT_MQ_FIELD_COUNT));
+    cr_expect_eq (audit_proto_ops_field_info (AUDIT_OPS_FIELD_PATH)->max, AUDIT_OPS_PATH_MAX);
+    cr_expect_eq (audit_proto_mq_field_info (AUDIT_MQ_FIELD_PAYLOAD)->max, AUDIT_MQ_PAYLOAD_MAX);
+}
