@@ -105,6 +105,12 @@ query_request_op_info (query_op_t op)
     return (int) op >= 0 && op < QUERY_OP_COUNT ? &s_ops [op] : NULL;
 }
 
+const char *
+query_request_arg_key (query_arg_t arg)
+{
+    return (int) arg >= 0 && arg < QUERY_ARG_COUNT ? s_keys [S_KEY_ARGS + arg].name : NULL;
+}
+
 static int
 s_fail (s_state_t *state, audit_error_t error, const char *format, ...)
 {

@@ -98,6 +98,11 @@ typedef struct {
 const query_op_info_t *
     query_request_op_info (query_op_t op);
 
+//  Wire key of an argument; NULL when out of range or when it is no
+//  argument (a field that is no filter field).
+const char *
+    query_request_arg_key (query_arg_t arg);
+
 //  Wire name of an export format, "?" when out of range.
 const char *
     query_request_format_name (query_format_t format);
