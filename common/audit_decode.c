@@ -3,22 +3,19 @@
 
     Each body is walked once, key by key, by audit_walk: a known key's
     value is checked here and copied into the record, any other key's value
-    is skipped unread and only its (sanitised) name is reported. This file
-    holds what each topic's body is: its keys, their rules, and what is
-    required. Nothing here allocates: this is the ingest hot path.
+    is skipped unread and only its (sanitised) name is reported. An audit
+    event's keys are the envelope here and the rows of audit_fields.def;
+    the ops and mq bodies are their tables (audit_ops_fields.def,
+    audit_mq_fields.def) read by one walker of fixed-shape bodies.
+    Nothing here allocates: this is the ingest hot path.
     ========================================================================= */
 
 #include "audit_decode.h"
 #include "audit_walk.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <string.h>
-
-//  Body limits. Audit and ops bodies are held to the contract's 64 KiB;
-//  an mq body carries a payload of up to 256 KiB, so it is held to that
-//  plus room for its envelope instead (a 64 KiB limit would refuse
-//  payloads the contract allows).
-#define S_MQ_MAX_BYTES  (AUDIT_MQ_PAYLOAD_MAX + 4096)
 
 //  ---------------------------------------------------------------------
 //  Audit events
@@ -186,16 +183,135 @@ audit_decode_event (const void *data, size_t size, int64_t now_ms,
 }
 
 //  ---------------------------------------------------------------------
-//  Operational records: every key is required, nothing else is kept
+//  Bodies of a fixed shape, ops and mq: their keys, what each value must
+//  be, its limits and whether it is required are the rows of
+//  audit_ops_fields.def and audit_mq_fields.def, and each row names the
+//  record member its value goes to. Nothing of the shape is spelled here.
 
-enum { S_OPS_V, S_OPS_TIMESTAMP, S_OPS_CLIENT_IP, S_OPS_METHOD, S_OPS_PATH,
-       S_OPS_STATUS, S_OPS_KEY_COUNT };
-_Static_assert (S_OPS_KEY_COUNT < AUDIT_KEYS_MAX, "an ops record has more keys than the key set holds");
+typedef struct {
+    audit_body_type_t type;
+    uint64_t min, max;
+    size_t at, size;                    //  the member's offset and size; 0 for v
+} s_body_field_t;
 
-static const audit_keys_key_t s_ops_keys [S_OPS_KEY_COUNT] = {
-    AUDIT_KEYS_KEY ("v"), AUDIT_KEYS_KEY ("timestamp"), AUDIT_KEYS_KEY ("client_ip"),
-    AUDIT_KEYS_KEY ("method"), AUDIT_KEYS_KEY ("path"), AUDIT_KEYS_KEY ("status")
+typedef struct {
+    const audit_keys_key_t *keys;
+    const s_body_field_t *fields;
+    int count;
+    uint64_t required;                  //  a bit per key
+    size_t max_bytes;                   //  a longer body is malformed
+} s_body_t;
+
+//  Where a row's value goes, its member's offset and size: v is kept
+//  nowhere (its member is empty), every other type in its member
+#define S_AT(record, member)        offsetof (record, member)
+#define S_SIZE(record, member)      sizeof (((record *) 0)->member)
+#define S_AT_VERSION(record, member)    0
+#define S_SIZE_VERSION(record, member)  0
+#define S_AT_TIMESTAMP  S_AT
+#define S_SIZE_TIMESTAMP S_SIZE
+#define S_AT_IDENT      S_AT
+#define S_SIZE_IDENT    S_SIZE
+#define S_AT_UUID       S_AT
+#define S_SIZE_UUID     S_SIZE
+#define S_AT_UINT       S_AT
+#define S_SIZE_UINT     S_SIZE
+#define S_AT_IP         S_AT
+#define S_SIZE_IP       S_SIZE
+#define S_AT_METHOD     S_AT
+#define S_SIZE_METHOD   S_SIZE
+#define S_AT_PATH       S_AT
+#define S_SIZE_PATH     S_SIZE
+#define S_AT_PAYLOAD    S_AT
+#define S_SIZE_PAYLOAD  S_SIZE
+
+//  A body's tables from its rows: the keys, the fields, what is required,
+//  and a compile-time check that each row fits its member
+#define S_BODY_KEY(NAME, key, type, min, max, required, member) AUDIT_KEYS_KEY (key),
+#define S_BODY_FIELD(record, type, min, max, member) \
+    { AUDIT_BODY_##type, min, max, S_AT_##type (record, member), S_SIZE_##type (record, member) },
+#define S_BODY_FITS(record, type, max, member) \
+    && S_FITS (AUDIT_BODY_##type, S_SIZE_##type (record, member), max)
+
+//  True when a member of size bytes holds a value of the type: checked for
+//  every row at compile time, so a row and its member cannot disagree
+#define S_FITS(type, size, max) ( \
+    (type) == AUDIT_BODY_VERSION?   (size) == 0: \
+    (type) == AUDIT_BODY_TIMESTAMP? (size) == sizeof (int64_t): \
+    (type) == AUDIT_BODY_UUID?      (size) == AUDIT_UUID_SIZE: \
+    (type) == AUDIT_BODY_PAYLOAD?   (size) == sizeof (const uint8_t *): \
+    (type) == AUDIT_BODY_UINT?      ((size) == 1 || (size) == 2 || (size) == 4 || (size) == 8) \
+                                    && ((uint64_t) (max) >> (4 * (size)) >> (4 * (size))) == 0: \
+    (type) == AUDIT_BODY_IDENT?     (max) == AUDIT_IDENT_MAX && (size) == (max) + 1: \
+                                    (size) == (uint64_t) (max) + 1)
+
+//  A PAYLOAD member is followed by its length
+_Static_assert (offsetof (audit_mq_t, payload_size) == offsetof (audit_mq_t, payload)
+                + sizeof (const uint8_t *), "payload_size follows payload");
+
+static const audit_keys_key_t s_ops_keys [AUDIT_OPS_FIELD_COUNT] = {
+#define AUDIT_OPS_FIELD S_BODY_KEY
+#include "audit_ops_fields.def"
+#undef AUDIT_OPS_FIELD
 };
+
+static const s_body_field_t s_ops_fields [AUDIT_OPS_FIELD_COUNT] = {
+#define AUDIT_OPS_FIELD(NAME, key, type, min, max, required, member) \
+    S_BODY_FIELD (audit_ops_t, type, min, max, member)
+#include "audit_ops_fields.def"
+#undef AUDIT_OPS_FIELD
+};
+
+static const s_body_t s_ops_body = {
+    s_ops_keys, s_ops_fields, AUDIT_OPS_FIELD_COUNT, 0
+#define AUDIT_OPS_FIELD(NAME, key, type, min, max, required, member) \
+    | ((uint64_t) (required) << AUDIT_OPS_FIELD_##NAME)
+#include "audit_ops_fields.def"
+#undef AUDIT_OPS_FIELD
+    , AUDIT_EVENT_MAX_BYTES
+};
+
+_Static_assert (AUDIT_OPS_FIELD_COUNT <= AUDIT_KEYS_MAX, "an ops record has more keys than the key set holds");
+_Static_assert (1
+#define AUDIT_OPS_FIELD(NAME, key, type, min, max, required, member) \
+    S_BODY_FITS (audit_ops_t, type, max, member)
+#include "audit_ops_fields.def"
+#undef AUDIT_OPS_FIELD
+    , "a row of audit_ops_fields.def does not fit its member of audit_ops_t");
+
+//  An mq body carries a payload of up to 256 KiB, so it is held to that
+//  plus room for its envelope (a 64 KiB limit would refuse payloads the
+//  contract allows). The message_id goes to info->event_id: it is the id
+//  the log line names.
+static const audit_keys_key_t s_mq_keys [AUDIT_MQ_FIELD_COUNT] = {
+#define AUDIT_MQ_FIELD S_BODY_KEY
+#include "audit_mq_fields.def"
+#undef AUDIT_MQ_FIELD
+};
+
+static const s_body_field_t s_mq_fields [AUDIT_MQ_FIELD_COUNT] = {
+#define AUDIT_MQ_FIELD(NAME, key, type, min, max, required, member) \
+    S_BODY_FIELD (audit_mq_t, type, min, max, member)
+#include "audit_mq_fields.def"
+#undef AUDIT_MQ_FIELD
+};
+
+static const s_body_t s_mq_body = {
+    s_mq_keys, s_mq_fields, AUDIT_MQ_FIELD_COUNT, 0
+#define AUDIT_MQ_FIELD(NAME, key, type, min, max, required, member) \
+    | ((uint64_t) (required) << AUDIT_MQ_FIELD_##NAME)
+#include "audit_mq_fields.def"
+#undef AUDIT_MQ_FIELD
+    , AUDIT_MQ_PAYLOAD_MAX + 4096
+};
+
+_Static_assert (AUDIT_MQ_FIELD_COUNT <= AUDIT_KEYS_MAX, "an mq body has more keys than the key set holds");
+_Static_assert (1
+#define AUDIT_MQ_FIELD(NAME, key, type, min, max, required, member) \
+    S_BODY_FITS (audit_mq_t, type, max, member)
+#include "audit_mq_fields.def"
+#undef AUDIT_MQ_FIELD
+    , "a row of audit_mq_fields.def does not fit its member of audit_mq_t");
 
 //  True when text is valid UTF-8 with no control character (C0 or DEL):
 //  what a path may carry into a CSV cell or a terminal
@@ -236,17 +352,25 @@ s_is_text (const uint8_t *text, size_t len)
     return true;
 }
 
+//  A str of the row's length, borrowed
+static audit_walk_value_t
+s_body_str (audit_walk_t *self, const s_body_field_t *field, const char **text, uint32_t *len)
+{
+    audit_walk_value_t value = audit_walk_str (self, text, len);
+    if (value == AUDIT_WALK_OK && (*len < field->min || *len > field->max))
+        return AUDIT_WALK_BAD;
+    return value;
+}
+
 //  inet_pton wants a C string: the text is copied into the record first
 static audit_walk_value_t
-s_ops_client_ip (audit_walk_t *self, char *out)
+s_body_ip (audit_walk_t *self, const s_body_field_t *field, char *out)
 {
     const char *text;
     uint32_t len;
-    audit_walk_value_t value = audit_walk_str (self, &text, &len);
+    audit_walk_value_t value = s_body_str (self, field, &text, &len);
     if (value != AUDIT_WALK_OK)
         return value;
-    if (len < 1 || len > AUDIT_OPS_IP_MAX)
-        return AUDIT_WALK_BAD;
     memcpy (out, text, len);
     out [len] = 0;
     uint8_t address [sizeof (struct in6_addr)];
@@ -257,15 +381,13 @@ s_ops_client_ip (audit_walk_t *self, char *out)
 }
 
 static audit_walk_value_t
-s_ops_method (audit_walk_t *self, char *out)
+s_body_method (audit_walk_t *self, const s_body_field_t *field, char *out)
 {
     const char *text;
     uint32_t len;
-    audit_walk_value_t value = audit_walk_str (self, &text, &len);
+    audit_walk_value_t value = s_body_str (self, field, &text, &len);
     if (value != AUDIT_WALK_OK)
         return value;
-    if (len < 1 || len > AUDIT_OPS_METHOD_MAX)
-        return AUDIT_WALK_BAD;
     for (uint32_t index = 0; index < len; index++)
         if (text [index] < 'A' || text [index] > 'Z')
             return AUDIT_WALK_BAD;
@@ -277,14 +399,14 @@ s_ops_method (audit_walk_t *self, char *out)
 //  The limit applies to the path as sent; the query string and fragment
 //  are cut before anything is checked or kept, so none of them is stored
 static audit_walk_value_t
-s_ops_path (audit_walk_t *self, char *out)
+s_body_path (audit_walk_t *self, const s_body_field_t *field, char *out)
 {
     const char *text;
     uint32_t len;
-    audit_walk_value_t value = audit_walk_str (self, &text, &len);
+    audit_walk_value_t value = s_body_str (self, field, &text, &len);
     if (value != AUDIT_WALK_OK)
         return value;
-    if (len < 1 || len > AUDIT_OPS_PATH_MAX || text [0] != '/')
+    if (text [0] != '/')
         return AUDIT_WALK_BAD;
     size_t kept = 1;
     while (kept < len && text [kept] != '?' && text [kept] != '#')
@@ -296,118 +418,100 @@ s_ops_path (audit_walk_t *self, char *out)
     return AUDIT_WALK_OK;
 }
 
+//  A bin, borrowed from the frame: the pointer, then its size_t length
 static audit_walk_value_t
-s_ops_key (audit_walk_t *self, int key, void *record)
-{
-    audit_ops_t *ops = (audit_ops_t *) record;
-    uint64_t status;
-    audit_walk_value_t value;
-    switch (key) {
-        case S_OPS_V:
-            value = audit_walk_version (self);
-            return audit_walk_fault_if (self, value, AUDIT_REASON_BAD_VERSION);
-        case S_OPS_TIMESTAMP:
-            value = audit_walk_timestamp (self, &ops->timestamp_ms);
-            return audit_walk_fault_if (self, value, AUDIT_REASON_BAD_TIMESTAMP);
-        case S_OPS_CLIENT_IP:
-            value = s_ops_client_ip (self, ops->client_ip);
-            break;
-        case S_OPS_METHOD:
-            value = s_ops_method (self, ops->method);
-            break;
-        case S_OPS_PATH:
-            value = s_ops_path (self, ops->path);
-            break;
-        default:
-            value = audit_walk_uint (self, 100, 599, &status);
-            ops->status = value == AUDIT_WALK_OK? (uint16_t) status: 0;
-            break;
-    }
-    return audit_walk_fault_if (self, value, AUDIT_REASON_BAD_FIELD);
-}
-
-int
-audit_decode_ops (const void *data, size_t size, int64_t now_ms,
-                  audit_ops_t *ops, audit_decode_info_t *info)
-{
-    audit_walk_t self;
-    audit_walk_init (&self, data, size, now_ms, info);
-    memset (ops, 0, sizeof *ops);
-    bool malformed = size > AUDIT_EVENT_MAX_BYTES
-        || audit_walk_map (&self, s_ops_keys, S_OPS_KEY_COUNT, s_ops_key, ops) != 0;
-    if (!malformed && self.seen != (1ULL << S_OPS_KEY_COUNT) - 1)
-        audit_walk_fault (&self, AUDIT_REASON_MISSING_FIELD);
-    return audit_walk_outcome (&self, malformed, ops, sizeof *ops);
-}
-
-//  ---------------------------------------------------------------------
-//  Undelivered messages: every key is required, the payload is borrowed.
-//  The message_id goes to info->event_id: it is the id the log line names.
-
-enum { S_MQ_V, S_MQ_MESSAGE_ID, S_MQ_ORG_ID, S_MQ_DEVICE_ID, S_MQ_TIMESTAMP,
-       S_MQ_PAYLOAD, S_MQ_KEY_COUNT };
-_Static_assert (S_MQ_KEY_COUNT < AUDIT_KEYS_MAX, "an mq body has more keys than the key set holds");
-
-static const audit_keys_key_t s_mq_keys [S_MQ_KEY_COUNT] = {
-    AUDIT_KEYS_KEY ("v"), AUDIT_KEYS_KEY ("message_id"), AUDIT_KEYS_KEY ("org_id"),
-    AUDIT_KEYS_KEY ("device_id"), AUDIT_KEYS_KEY ("timestamp"), AUDIT_KEYS_KEY ("payload")
-};
-
-static audit_walk_value_t
-s_mq_payload (audit_walk_t *self, audit_mq_t *mq)
+s_body_payload (audit_walk_t *self, const s_body_field_t *field, uint8_t *at)
 {
     const uint8_t *payload;
     uint32_t len;
     audit_mp_result_t rc = audit_mp_read_bin (&self->reader, &payload, &len);
     if (rc != AUDIT_MP_OK)
         return audit_walk_wrong_type (self, rc);
-    if (len < 1 || len > AUDIT_MQ_PAYLOAD_MAX)
+    if (len < field->min || len > field->max)
         return AUDIT_WALK_BAD;
-    mq->payload = payload;
-    mq->payload_size = len;
+    size_t size = len;
+    memcpy (at, &payload, sizeof payload);
+    memcpy (at + sizeof payload, &size, sizeof size);
     return AUDIT_WALK_OK;
 }
 
+//  An unsigned integer in the row's range, into a member of its size
 static audit_walk_value_t
-s_mq_key (audit_walk_t *self, int key, void *record)
+s_body_uint (audit_walk_t *self, const s_body_field_t *field, uint8_t *at)
 {
-    audit_mq_t *mq = (audit_mq_t *) record;
-    audit_walk_value_t value;
-    switch (key) {
-        case S_MQ_V:
+    uint64_t number;
+    audit_walk_value_t value = audit_walk_uint (self, field->min, field->max, &number);
+    if (value != AUDIT_WALK_OK)
+        return value;
+    uint8_t u8 = (uint8_t) number;
+    uint16_t u16 = (uint16_t) number;
+    uint32_t u32 = (uint32_t) number;
+    memcpy (at, field->size == 1? (void *) &u8: field->size == 2? (void *) &u16:
+                field->size == 4? (void *) &u32: (void *) &number, field->size);
+    return AUDIT_WALK_OK;
+}
+
+typedef struct {
+    const s_body_t *body;
+    uint8_t *record;
+} s_body_walk_t;
+
+//  One key's value, checked by its row's type into its member
+static audit_walk_value_t
+s_body_key (audit_walk_t *self, int key, void *arg)
+{
+    s_body_walk_t *walk = (s_body_walk_t *) arg;
+    const s_body_field_t *field = &walk->body->fields [key];
+    uint8_t *at = walk->record + field->at;
+    audit_walk_value_t value = AUDIT_WALK_BAD;
+    switch (field->type) {
+        case AUDIT_BODY_VERSION:
             value = audit_walk_version (self);
             return audit_walk_fault_if (self, value, AUDIT_REASON_BAD_VERSION);
-        case S_MQ_MESSAGE_ID:
-            value = audit_walk_uuid (self, mq->message_id);
-            break;
-        case S_MQ_ORG_ID:
-            value = audit_walk_ident (self, mq->org_id);
-            break;
-        case S_MQ_DEVICE_ID:
-            value = audit_walk_ident (self, mq->device_id);
-            break;
-        case S_MQ_TIMESTAMP:
-            value = audit_walk_timestamp (self, &mq->timestamp_ms);
+        case AUDIT_BODY_TIMESTAMP: {
+            int64_t ms = 0;
+            value = audit_walk_timestamp (self, &ms);
+            memcpy (at, &ms, sizeof ms);
             return audit_walk_fault_if (self, value, AUDIT_REASON_BAD_TIMESTAMP);
-        default:
-            value = s_mq_payload (self, mq);
-            break;
+        }
+        case AUDIT_BODY_IDENT:   value = audit_walk_ident (self, (char *) at); break;
+        case AUDIT_BODY_UUID:    value = audit_walk_uuid (self, at); break;
+        case AUDIT_BODY_UINT:    value = s_body_uint (self, field, at); break;
+        case AUDIT_BODY_IP:      value = s_body_ip (self, field, (char *) at); break;
+        case AUDIT_BODY_METHOD:  value = s_body_method (self, field, (char *) at); break;
+        case AUDIT_BODY_PATH:    value = s_body_path (self, field, (char *) at); break;
+        case AUDIT_BODY_PAYLOAD: value = s_body_payload (self, field, at); break;
     }
     return audit_walk_fault_if (self, value, AUDIT_REASON_BAD_FIELD);
+}
+
+static int
+s_body_decode (const s_body_t *body, const void *data, size_t size, int64_t now_ms,
+               void *record, size_t record_size, audit_decode_info_t *info)
+{
+    audit_walk_t self;
+    audit_walk_init (&self, data, size, now_ms, info);
+    memset (record, 0, record_size);
+    s_body_walk_t walk = { body, (uint8_t *) record };
+    bool malformed = size > body->max_bytes
+        || audit_walk_map (&self, body->keys, body->count, s_body_key, &walk) != 0;
+    if (!malformed && (self.seen & body->required) != body->required)
+        audit_walk_fault (&self, AUDIT_REASON_MISSING_FIELD);
+    return audit_walk_outcome (&self, malformed, record, record_size);
+}
+
+int
+audit_decode_ops (const void *data, size_t size, int64_t now_ms,
+                  audit_ops_t *ops, audit_decode_info_t *info)
+{
+    return s_body_decode (&s_ops_body, data, size, now_ms, ops, sizeof *ops, info);
 }
 
 int
 audit_decode_mq (const void *data, size_t size, int64_t now_ms,
                  audit_mq_t *mq, audit_decode_info_t *info)
 {
-    audit_walk_t self;
-    audit_walk_init (&self, data, size, now_ms, info);
-    memset (mq, 0, sizeof *mq);
-    bool malformed = size > S_MQ_MAX_BYTES
-        || audit_walk_map (&self, s_mq_keys, S_MQ_KEY_COUNT, s_mq_key, mq) != 0;
-    if (!malformed && self.seen != (1ULL << S_MQ_KEY_COUNT) - 1)
-        audit_walk_fault (&self, AUDIT_REASON_MISSING_FIELD);
-    return audit_walk_outcome (&self, malformed, mq, sizeof *mq);
+    return s_body_decode (&s_mq_body, data, size, now_ms, mq, sizeof *mq, info);
 }
 
 //  ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ int
 audit_keys_find (const audit_keys_key_t *keys, int count, const char *name, uint32_t len)
 {
     for (int key = 0; key < count; key++)
-        if (keys [key].len == len && memcmp (keys [key].name, name, len) == 0)
+        if (keys [key].len == len && keys [key].name && memcmp (keys [key].name, name, len) == 0)
             return key;
     return -1;
 }

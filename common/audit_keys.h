@@ -30,13 +30,17 @@ extern "C" {
 //  that could outgrow it says so with _Static_assert (... <= AUDIT_KEYS_MAX).
 #define AUDIT_KEYS_MAX 64
 
-//  A known key, with its length computed at compile time
+//  A known key, with its length computed at compile time. A key whose name
+//  is NULL is a hole that no key matches: a table derived from another
+//  (the request's field arguments from audit_fields.def) keeps its indexes
+//  while leaving some rows out.
 typedef struct {
     const char *name;
     uint8_t len;
 } audit_keys_key_t;
 
 #define AUDIT_KEYS_KEY(text) { text, sizeof (text) - 1 }
+#define AUDIT_KEYS_HOLE { NULL, 0 }
 
 //  What a walk does with a key its table does not know
 typedef enum { AUDIT_KEYS_DROP, AUDIT_KEYS_REFUSE } audit_keys_policy_t;

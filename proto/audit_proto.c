@@ -89,6 +89,32 @@ audit_proto_event_lookup (const char *name, size_t len, audit_event_type_t *type
     return -1;
 }
 
+static const audit_body_field_info_t s_ops_fields [AUDIT_OPS_FIELD_COUNT] = {
+#define AUDIT_OPS_FIELD(NAME, key, type, min, max, required, member) \
+    [AUDIT_OPS_FIELD_##NAME] = { key, AUDIT_BODY_##type, min, max, required },
+#include "audit_ops_fields.def"
+#undef AUDIT_OPS_FIELD
+};
+
+static const audit_body_field_info_t s_mq_fields [AUDIT_MQ_FIELD_COUNT] = {
+#define AUDIT_MQ_FIELD(NAME, key, type, min, max, required, member) \
+    [AUDIT_MQ_FIELD_##NAME] = { key, AUDIT_BODY_##type, min, max, required },
+#include "audit_mq_fields.def"
+#undef AUDIT_MQ_FIELD
+};
+
+const audit_body_field_info_t *
+audit_proto_ops_field_info (audit_ops_field_t field)
+{
+    return (int) field >= 0 && field < AUDIT_OPS_FIELD_COUNT? &s_ops_fields [field]: NULL;
+}
+
+const audit_body_field_info_t *
+audit_proto_mq_field_info (audit_mq_field_t field)
+{
+    return (int) field >= 0 && field < AUDIT_MQ_FIELD_COUNT? &s_mq_fields [field]: NULL;
+}
+
 const audit_field_info_t *
 audit_proto_field_info (audit_field_t field)
 {

@@ -103,6 +103,63 @@ typedef uint32_t audit_field_mask_t;
 _Static_assert (AUDIT_FIELD_COUNT <= sizeof (audit_field_mask_t) * 8,
                 "more resource fields than audit_field_mask_t has bits");
 
+//  The fields that list, export and tail take as arguments (filter 1 in
+//  audit_fields.def), as a mask: an enum, so it may size static tables.
+//  Each is an identifier (the request reads its argument as one).
+enum {
+    AUDIT_FIELD_FILTERS = 0
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) \
+    | ((filter)? 1 << AUDIT_FIELD_##NAME: 0)
+#include "audit_fields.def"
+#undef AUDIT_FIELD
+};
+_Static_assert (AUDIT_FIELD_COUNT < 31, "AUDIT_FIELD_FILTERS is an int");
+_Static_assert ((0
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) \
+    | ((filter) && AUDIT_KIND_##kind != AUDIT_KIND_IDENT)
+#include "audit_fields.def"
+#undef AUDIT_FIELD
+    ) == 0, "a filter field is an IDENT field");
+
+//  What the value of a key of an ops or mq body must be (audit_ops_fields.def,
+//  audit_mq_fields.def); min and max are a row's limits
+typedef enum {
+    AUDIT_BODY_VERSION,             //  uint, AUDIT_PROTO_VERSION; kept nowhere
+    AUDIT_BODY_TIMESTAMP,           //  as an event's timestamp
+    AUDIT_BODY_IDENT,               //  an identifier (min..max bytes)
+    AUDIT_BODY_UUID,                //  a UUID's canonical text
+    AUDIT_BODY_UINT,                //  an unsigned integer in [min, max]
+    AUDIT_BODY_IP,                  //  str of min..max bytes that inet_pton takes
+    AUDIT_BODY_METHOD,              //  str of min..max upper-case letters
+    AUDIT_BODY_PATH,                //  str of min..max bytes from '/', valid UTF-8
+                                    //  without controls; query and fragment cut
+    AUDIT_BODY_PAYLOAD              //  bin of min..max bytes, borrowed
+} audit_body_type_t;
+
+//  Keys of an operational record body (audit_ops_fields.def)
+typedef enum {
+#define AUDIT_OPS_FIELD(NAME, key, type, min, max, required, member) AUDIT_OPS_FIELD_##NAME,
+#include "audit_ops_fields.def"
+#undef AUDIT_OPS_FIELD
+    AUDIT_OPS_FIELD_COUNT
+} audit_ops_field_t;
+
+//  Keys of an undelivered message body (audit_mq_fields.def)
+typedef enum {
+#define AUDIT_MQ_FIELD(NAME, key, type, min, max, required, member) AUDIT_MQ_FIELD_##NAME,
+#include "audit_mq_fields.def"
+#undef AUDIT_MQ_FIELD
+    AUDIT_MQ_FIELD_COUNT
+} audit_mq_field_t;
+
+//  One key of an ops or mq body
+typedef struct {
+    const char *key;
+    audit_body_type_t type;
+    uint64_t min, max;
+    bool required;
+} audit_body_field_info_t;
+
 //  Categories (audit_categories.def)
 typedef enum {
 #define AUDIT_CATEGORY(NAME, name) AUDIT_CATEGORY_##NAME,
@@ -178,6 +235,14 @@ const audit_field_info_t *
 //  Look up a resource field by its wire key; 0 and *field, or -1.
 int
     audit_proto_field_lookup (const char *key, size_t len, audit_field_t *field);
+
+//  Key of an ops body; NULL when out of range.
+const audit_body_field_info_t *
+    audit_proto_ops_field_info (audit_ops_field_t field);
+
+//  Key of an mq body; NULL when out of range.
+const audit_body_field_info_t *
+    audit_proto_mq_field_info (audit_mq_field_t field);
 
 //  Wire name of a category, "?" when out of range.
 const char *

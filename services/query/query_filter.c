@@ -6,31 +6,6 @@
 
 #include <string.h>
 
-//  The filter fields of audit_fields.def, as a mask
-enum {
-    s_FILTER_FIELDS = 0
-#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) \
-    | ((filter)? AUDIT_FIELD_BIT (AUDIT_FIELD_##NAME): 0)
-#include "audit_fields.def"
-#undef AUDIT_FIELD
-};
-_Static_assert (s_FILTER_FIELDS == (AUDIT_FIELD_BIT (AUDIT_FIELD_USER_ID)
-                                  | AUDIT_FIELD_BIT (AUDIT_FIELD_DEVICE_ID)
-                                  | AUDIT_FIELD_BIT (AUDIT_FIELD_GROUP_ID)),
-                "a new filter field needs its request argument in s_field_arg");
-
-//  The request's identifier argument of each filter field
-static const char *
-s_field_arg (const query_request_t *request, audit_field_t field)
-{
-    switch (field) {
-        case AUDIT_FIELD_USER_ID:   return request->user_id;
-        case AUDIT_FIELD_DEVICE_ID: return request->device_id;
-        case AUDIT_FIELD_GROUP_ID:  return request->group_id;
-        default:                    return NULL;
-    }
-}
-
 static audit_cursor_binding_t
 s_binding (query_filter_t *self, uint8_t *bytes, size_t size)
 {
@@ -75,8 +50,10 @@ s_filter (const query_request_t *request, audit_page_filter_t *filter)
     filter->type_mask = request->type_mask;
     filter->actor_id = request->actor_id;
     filter->subject = request->subject;
+    //  A field argument is given only for a filter field (no other has a key)
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
-        filter->field [field] = s_field_arg (request, (audit_field_t) field);
+        filter->field [field] = request->present & QUERY_ARG_FIELD_BIT (field)
+                              ? request->field [field] : NULL;
     filter->order = request->order;
     filter->limit = request->limit;
 }

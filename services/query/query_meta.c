@@ -18,25 +18,20 @@ query_meta_health (query_call_t *call)
     query_reply_kv_str (call->reply, "version", call->shared->version);
 }
 
-//  The order in which the contract's catalogue lists a type's fields (the
-//  group before its member, as in group_member_added); the field table's
-//  own order is the CSV's, which puts user_id first
-static const audit_field_t s_listing [] = {
-    AUDIT_FIELD_GROUP_ID, AUDIT_FIELD_USER_ID, AUDIT_FIELD_DEVICE_ID, AUDIT_FIELD_ROLE,
-    AUDIT_FIELD_BROADCAST_ID, AUDIT_FIELD_RECIPIENT_COUNT, AUDIT_FIELD_FILE_REF,
-    AUDIT_FIELD_FILE_SIZE, AUDIT_FIELD_RETENTION_DAYS
-};
-_Static_assert (sizeof s_listing / sizeof s_listing [0] == AUDIT_FIELD_COUNT,
-                "every field has its place in the listing");
-
+//  A type's fields in the order the contract's catalogue lists them: the
+//  field table's order (audit_fields.def), but a group before its member
+//  (group_member_added lists group_id, user_id), so group_id comes first.
+//  A new field needs nothing here.
 static void
 s_pack_fields (query_reply_t *reply, const char *key, audit_field_mask_t mask)
 {
     query_reply_str (reply, key);
     msgpack_pack_array (&reply->packer, (uint32_t) __builtin_popcount (mask));
-    for (int index = 0; index < AUDIT_FIELD_COUNT; index++)
-        if (mask & AUDIT_FIELD_BIT (s_listing [index]))
-            query_reply_str (reply, audit_proto_field_info (s_listing [index])->key);
+    if (mask & AUDIT_FIELD_BIT (AUDIT_FIELD_GROUP_ID))
+        query_reply_str (reply, audit_proto_field_info (AUDIT_FIELD_GROUP_ID)->key);
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (field != AUDIT_FIELD_GROUP_ID && (mask & AUDIT_FIELD_BIT (field)))
+            query_reply_str (reply, audit_proto_field_info ((audit_field_t) field)->key);
 }
 
 void

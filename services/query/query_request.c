@@ -3,7 +3,9 @@
 
     The map is walked by audit_keys, the walker the event decoder uses, with
     the policy AUDIT_KEYS_REFUSE: an unknown key is bad_request. Its keys
-    are v, op, token and one per row of query_args.def. Values are checked
+    are v, op, token, one per row of query_args.def, and the key of each
+    filter field of audit_fields.def (an identifier, into request->field).
+    No filter field is spelled here: a new one is a row. Values are checked
     by kind while the map is walked (the op may come last), then against
     the op: which arguments it takes and their ranges.
     ========================================================================= */
@@ -25,6 +27,7 @@
 #pragma GCC diagnostic error "-Wswitch"
 
 #define A(NAME) QUERY_ARG_BIT (QUERY_ARG_##NAME)
+#define F(NAME) QUERY_ARG_FIELD_BIT (AUDIT_FIELD_##NAME)
 #define S_ROLE_ORG_ADMIN    AUDIT_ROLE_ORG_ADMIN
 #define S_ROLE_PLATFORM_OPS AUDIT_ROLE_PLATFORM_OPS
 #define S_ROLE_DEVICE       AUDIT_ROLE_DEVICE
@@ -37,6 +40,15 @@ static const query_op_info_t s_ops [QUERY_OP_COUNT] = {
 #undef QUERY_OP
 };
 
+//  An op may name a field argument (mq_fetch's device_id) only when the
+//  field is a filter field: the others have no key in a request
+_Static_assert (((0
+#define QUERY_OP(NAME, name, role, req, opt, dlimit, mlimit, order) | (req) | (opt)
+#include "query_ops.def"
+#undef QUERY_OP
+    ) & ~QUERY_FILTER_FIELDS & ~(QUERY_ARG_FIELD_BIT (0) - 1)) == 0,
+    "an op takes a field argument that is no filter field");
+
 typedef enum {
     S_KIND_IDENT, S_KIND_TIME, S_KIND_UINT, S_KIND_TYPES, S_KIND_CATEGORIES,
     S_KIND_ORDER, S_KIND_CURSOR, S_KIND_FORMAT, S_KIND_IP, S_KIND_UUIDS
@@ -46,9 +58,14 @@ static const struct { const char *key; s_kind_t kind; } s_args [QUERY_ARG_COUNT]
 #define QUERY_ARG(NAME, key, kind) [QUERY_ARG_##NAME] = { key, S_KIND_##kind },
 #include "query_args.def"
 #undef QUERY_ARG
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) \
+    [QUERY_ARG_FIELD + AUDIT_FIELD_##NAME] = { key, S_KIND_IDENT },
+#include "audit_fields.def"
+#undef AUDIT_FIELD
 };
 
-//  The keys of a request: the envelope, then the arguments in table order
+//  The keys of a request: the envelope, then the arguments in table order.
+//  A field that is no filter is a hole: its key is unknown in a request.
 enum { S_KEY_V, S_KEY_OP, S_KEY_TOKEN, S_KEY_ARGS };
 #define S_KEY_COUNT (S_KEY_ARGS + QUERY_ARG_COUNT)
 
@@ -57,13 +74,16 @@ static const audit_keys_key_t s_keys [S_KEY_COUNT] = {
 #define QUERY_ARG(NAME, key, kind) AUDIT_KEYS_KEY (key),
 #include "query_args.def"
 #undef QUERY_ARG
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) \
+    { (filter)? key: NULL, (filter)? sizeof (key) - 1: 0 },
+#include "audit_fields.def"
+#undef AUDIT_FIELD
 };
 
-//  The limits the tables could outgrow: the keys met are a 64-bit set, the
-//  arguments given a 32-bit one (QUERY_ARG_BIT), event types and categories
-//  32-bit masks whose "all" is (1u << COUNT) - 1
+//  The limits the tables could outgrow: the keys met are a 64-bit set (the
+//  arguments given too, QUERY_ARG_BIT, checked in the header), event types
+//  and categories 32-bit masks whose "all" is (1u << COUNT) - 1
 _Static_assert (S_KEY_COUNT <= AUDIT_KEYS_MAX, "a request has more keys than the key set holds");
-_Static_assert (QUERY_ARG_COUNT <= 32, "more arguments than QUERY_ARG_BIT has bits");
 _Static_assert (AUDIT_EVENT_COUNT < 32, "more event types than a type mask has bits");
 _Static_assert (AUDIT_CATEGORY_COUNT < 32, "more categories than a category mask has bits");
 
@@ -83,6 +103,12 @@ const query_op_info_t *
 query_request_op_info (query_op_t op)
 {
     return (int) op >= 0 && op < QUERY_OP_COUNT ? &s_ops [op] : NULL;
+}
+
+const char *
+query_request_arg_key (query_arg_t arg)
+{
+    return (int) arg >= 0 && arg < QUERY_ARG_COUNT ? s_keys [S_KEY_ARGS + arg].name : NULL;
 }
 
 static int
@@ -254,10 +280,11 @@ s_read_format (s_state_t *state, query_format_t *format)
     return -1;
 }
 
-//  Where the value of an IDENT or TIME argument goes. Every row of
-//  query_args.def has a case and there is no default, so a new row without
-//  its own place fails to compile (-Wswitch) instead of being filed under
-//  another argument's. The arguments of other kinds have no slot here.
+//  Where the value of an IDENT or TIME argument goes. A field argument
+//  goes to its own place in request->field. Every row of query_args.def
+//  has a case and there is no default, so a new row without its own place
+//  fails to compile (-Wswitch) instead of being filed under another
+//  argument's. The arguments of other kinds have no slot here.
 typedef struct {
     audit_ident_t *ident;
     int64_t *time;
@@ -267,19 +294,18 @@ static s_slot_t
 s_slot (query_request_t *request, query_arg_t arg)
 {
     const s_slot_t none = { NULL, NULL };
+    if (arg >= QUERY_ARG_FIELD && arg < QUERY_ARG_COUNT)
+        return (s_slot_t) { .ident = &request->field [arg - QUERY_ARG_FIELD] };
     switch (arg) {
         case QUERY_ARG_ORG_ID:    return (s_slot_t) { .ident = &request->org_id };
         case QUERY_ARG_ACTOR_ID:  return (s_slot_t) { .ident = &request->actor_id };
-        case QUERY_ARG_USER_ID:   return (s_slot_t) { .ident = &request->user_id };
-        case QUERY_ARG_DEVICE_ID: return (s_slot_t) { .ident = &request->device_id };
-        case QUERY_ARG_GROUP_ID:  return (s_slot_t) { .ident = &request->group_id };
         case QUERY_ARG_SUBJECT:   return (s_slot_t) { .ident = &request->subject };
         case QUERY_ARG_FROM:      return (s_slot_t) { .time = &request->from_ms };
         case QUERY_ARG_TO:        return (s_slot_t) { .time = &request->to_ms };
         case QUERY_ARG_EVENT_TYPES: case QUERY_ARG_CATEGORIES: case QUERY_ARG_ORDER:
         case QUERY_ARG_LIMIT: case QUERY_ARG_CURSOR: case QUERY_ARG_FORMAT:
         case QUERY_ARG_RETENTION_DAYS: case QUERY_ARG_STATUS: case QUERY_ARG_CLIENT_IP:
-        case QUERY_ARG_MESSAGE_IDS: case QUERY_ARG_COUNT:
+        case QUERY_ARG_MESSAGE_IDS: case QUERY_ARG_FIELD: case QUERY_ARG_COUNT:
             return none;
     }
     return none;
@@ -437,8 +463,8 @@ s_check_op (s_state_t *state)
 {
     query_request_t *request = state->request;
     const query_op_info_t *info = &s_ops [request->op];
-    uint32_t stray = request->present & ~(info->required | info->optional);
-    uint32_t missing = info->required & ~request->present;
+    query_arg_mask_t stray = request->present & ~(info->required | info->optional);
+    query_arg_mask_t missing = info->required & ~request->present;
     for (int arg = 0; arg < QUERY_ARG_COUNT; arg++) {
         if (stray & QUERY_ARG_BIT (arg))
             return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "%s does not take %s",
@@ -496,8 +522,9 @@ s_state_init (s_state_t *state, const void *data, size_t size, query_request_t *
     request->present = 0;
     request->has_token = false;
     request->token [0] = request->cursor [0] = request->client_ip [0] = 0;
-    request->org_id [0] = request->actor_id [0] = request->user_id [0] = 0;
-    request->device_id [0] = request->group_id [0] = request->subject [0] = 0;
+    request->org_id [0] = request->actor_id [0] = request->subject [0] = 0;
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        request->field [field][0] = 0;
     request->retention_days = request->status = 0;
     request->format = QUERY_FORMAT_CSV;
     request->from_ms = INT64_MIN;
@@ -547,15 +574,15 @@ query_request_filter_bytes (const query_request_t *request, uint8_t *out, size_t
     used = s_put (out, size, used, &request->to_ms, sizeof request->to_ms);
     used = s_put (out, size, used, &request->type_mask, sizeof request->type_mask);
     used = s_put (out, size, used, &request->status, sizeof request->status);
-    const uint32_t idents = A (ACTOR_ID) | A (USER_ID) | A (DEVICE_ID) | A (GROUP_ID)
-                          | A (SUBJECT) | A (CLIENT_IP);
-    uint32_t present = request->present & idents;
+    const query_arg_mask_t idents = A (ACTOR_ID) | A (SUBJECT) | A (CLIENT_IP)
+                                  | QUERY_FILTER_FIELDS;
+    query_arg_mask_t present = request->present & idents;
     used = s_put (out, size, used, &present, sizeof present);
     used = s_put_text (out, size, used, request->actor_id);
-    used = s_put_text (out, size, used, request->user_id);
-    used = s_put_text (out, size, used, request->device_id);
-    used = s_put_text (out, size, used, request->group_id);
     used = s_put_text (out, size, used, request->subject);
     used = s_put_text (out, size, used, request->client_ip);
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (QUERY_FILTER_FIELDS & QUERY_ARG_FIELD_BIT (field))
+            used = s_put_text (out, size, used, request->field [field]);
     return used <= size ? used : size;
 }

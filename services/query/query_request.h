@@ -31,14 +31,27 @@ typedef enum {
     QUERY_OP_COUNT
 } query_op_t;
 
+//  The arguments: one per row of query_args.def, then one per resource
+//  field (QUERY_ARG_FIELD + its audit_field_t). A field whose row in
+//  audit_fields.def says filter 1 is an argument under its wire key; the
+//  others are no argument (an unknown key), their places left empty.
 typedef enum {
 #define QUERY_ARG(NAME, key, kind) QUERY_ARG_##NAME,
 #include "query_args.def"
 #undef QUERY_ARG
-    QUERY_ARG_COUNT
+    QUERY_ARG_FIELD,
+    QUERY_ARG_COUNT = QUERY_ARG_FIELD + AUDIT_FIELD_COUNT
 } query_arg_t;
 
-#define QUERY_ARG_BIT(arg) ((uint32_t) 1u << (arg))
+//  A set of arguments, one bit per query_arg_t
+typedef uint64_t query_arg_mask_t;
+#define QUERY_ARG_BIT(arg) ((query_arg_mask_t) 1 << (arg))
+#define QUERY_ARG_FIELD_BIT(field) QUERY_ARG_BIT (QUERY_ARG_FIELD + (field))
+_Static_assert (QUERY_ARG_COUNT <= 64, "more arguments than query_arg_mask_t has bits");
+
+//  The field arguments of every filter field of audit_fields.def: what
+//  list, export (and tail) take, none of them named
+#define QUERY_FILTER_FIELDS ((query_arg_mask_t) AUDIT_FIELD_FILTERS << QUERY_ARG_FIELD)
 
 //  Export formats (query_formats.def); the first is the default
 typedef enum {
@@ -54,8 +67,8 @@ typedef enum {
 typedef struct {
     const char *name;
     int role;                       //  audit_role_t or QUERY_ROLE_NONE
-    uint32_t required;              //  QUERY_ARG_BIT mask
-    uint32_t optional;
+    query_arg_mask_t required;      //  QUERY_ARG_BIT mask
+    query_arg_mask_t optional;
     uint32_t default_limit, max_limit;
     audit_cursor_order_t default_order;
 } query_op_info_t;
@@ -64,8 +77,10 @@ typedef struct {
     query_op_t op;
     bool has_token;
     char token [AUDIT_TOKEN_TEXT_MAX + 1];
-    uint32_t present;               //  QUERY_ARG_BIT of each argument given
-    audit_ident_t org_id, actor_id, user_id, device_id, group_id, subject;
+    query_arg_mask_t present;       //  QUERY_ARG_BIT of each argument given
+    audit_ident_t org_id, actor_id, subject;
+    audit_ident_t field [AUDIT_FIELD_COUNT];    //  a filter field's argument,
+                                    //  "" unless its QUERY_ARG_FIELD_BIT is present
     int64_t from_ms, to_ms;         //  INT64_MIN / INT64_MAX when absent
     uint32_t type_mask;             //  event types allowed; all when unfiltered
     audit_cursor_order_t order;     //  the op's default when absent
@@ -82,6 +97,11 @@ typedef struct {
 //  Row of the op table.
 const query_op_info_t *
     query_request_op_info (query_op_t op);
+
+//  Wire key of an argument; NULL when out of range or when it is no
+//  argument (a field that is no filter field).
+const char *
+    query_request_arg_key (query_arg_t arg);
 
 //  Wire name of an export format, "?" when out of range.
 const char *

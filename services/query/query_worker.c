@@ -52,7 +52,7 @@ s_authorise (query_call_t *call, const query_request_t *request, audit_claims_t 
     if (fits && (request->present & QUERY_ARG_BIT (QUERY_ARG_ORG_ID)))
         fits = strcmp (claims->org, request->org_id) == 0;
     if (fits && claims->role == AUDIT_ROLE_DEVICE)
-        fits = strcmp (claims->device, request->device_id) == 0;
+        fits = strcmp (claims->device, request->field [AUDIT_FIELD_DEVICE_ID]) == 0;
     if (!fits) {
         audit_log_warn ("msg=forbidden op=%s sub=%s role=%s", info->name, claims->sub,
                         audit_token_role_name (claims->role));

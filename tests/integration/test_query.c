@@ -117,12 +117,12 @@ Test (query, health_and_catalog_need_no_token)
             const msgpack_object *type = &types->via.array.ptr [index];
             if (!test_obj_str_eq (test_obj_get (type, "event_type"), orders [row].type))
                 continue;
+            //  the two in this order, whatever other fields the type gains
             const msgpack_object *fields = test_obj_get (type, orders [row].list);
-            cr_assert_eq (fields->via.array.size, 2, "%s", orders [row].type);
-            for (int field = 0; field < 2; field++)
-                cr_expect (test_obj_str_eq (&fields->via.array.ptr [field],
-                                            orders [row].fields [field]),
-                           "%s: %s %d", orders [row].type, orders [row].list, field);
+            uint32_t next = 0;
+            for (uint32_t field = 0; field < fields->via.array.size && next < 2; field++)
+                next += test_obj_str_eq (&fields->via.array.ptr [field], orders [row].fields [next]);
+            cr_expect_eq (next, 2, "%s: %s", orders [row].type, orders [row].list);
         }
     msgpack_unpacked_destroy (&reply);
 }

@@ -83,10 +83,16 @@ s_pack_open (const pair_t *base, size_t base_count, const char *omit,
     return pack;
 }
 
-//  Values for the resource fields, by audit_fields.def order
-static const char *s_field_text [AUDIT_FIELD_COUNT] = {
-    "user-7", "device-7", "group-7", "auditor", "broadcast-7", NULL, "file-7", NULL, NULL
-};
+//  A value for an IDENT resource field: "<key>-7", from its row, so that a
+//  new row needs none typed here
+static const char *
+s_field_text (int field)
+{
+    static char texts [AUDIT_FIELD_COUNT][AUDIT_IDENT_MAX + 1];
+    snprintf (texts [field], sizeof texts [field], "%s-7",
+              audit_proto_field_info ((audit_field_t) field)->key);
+    return texts [field];
+}
 
 //  The envelope and the required fields of type
 static size_t
@@ -104,7 +110,7 @@ s_event_base (audit_event_type_t type, pair_t *base)
         if (info->required & AUDIT_FIELD_BIT (field)) {
             const audit_field_info_t *field_info = audit_proto_field_info ((audit_field_t) field);
             base [count++] = field_info->kind == AUDIT_KIND_IDENT?
-                (pair_t) STR (field_info->key, s_field_text [field]):
+                (pair_t) STR (field_info->key, s_field_text (field)):
                 (pair_t) UINT (field_info->key, field_info->min + 1);
         }
     return count;
@@ -226,14 +232,14 @@ Test (decode, every_event_type_keeps_its_optional_fields)
         for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
             if (info->optional & AUDIT_FIELD_BIT (field))
                 extra [count++] = (pair_t) STR (audit_proto_field_info ((audit_field_t) field)->key,
-                                                s_field_text [field]);
+                                                s_field_text (field));
         cr_assert_eq (EVENT_OUTCOME (s_event ((audit_event_type_t) type, NULL, extra, count)),
                       ACCEPTED, "%s", info->name);
         audit_event_t *event = &s_record.u.event;
         cr_assert_eq (event->present, info->required | info->optional, "%s", info->name);
         for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
             if (info->optional & AUDIT_FIELD_BIT (field))
-                cr_assert_str_eq (event->text [field], s_field_text [field]);
+                cr_assert_str_eq (event->text [field], s_field_text (field));
     }
 }
 
@@ -245,7 +251,7 @@ Test (decode, fields_are_stored_typed)
     cr_assert_eq (EVENT_OUTCOME (pack), ACCEPTED);
     audit_event_t *event = &s_record.u.event;
     cr_assert_eq (event->number [AUDIT_FIELD_RECIPIENT_COUNT], 10000000);
-    cr_assert_str_eq (event->text [AUDIT_FIELD_BROADCAST_ID], "broadcast-7");
+    cr_assert_str_eq (event->text [AUDIT_FIELD_BROADCAST_ID], "broadcast_id-7");
     cr_assert_str_eq (event->text [AUDIT_FIELD_GROUP_ID], "g-1");
     cr_assert_str_eq (event->producer_id, "svc-a/1");
     cr_assert_str_eq (s_info.producer_id, "svc-a/1");
@@ -1111,3 +1117,50 @@ Test (decode, an_unknown_topic_kind_is_malformed)
                   AUDIT_REASON_MISSING_FIELD);
 }
 
+
+//  The ops and mq bodies are their tables: every key of the table is one of
+//  the body's, a required one left out is missing_field, one of the wrong
+//  MessagePack type is bad_field (bad_version for v)
+static void
+s_check_body_table (audit_topic_kind_t kind, const pair_t *base, size_t count,
+                    const audit_body_field_info_t *(*info_of) (int), int rows)
+{
+    cr_assert_eq ((size_t) rows, count, "the test's body and the table differ");
+    for (int row = 0; row < rows; row++) {
+        const audit_body_field_info_t *info = info_of (row);
+        bool found = false;
+        for (size_t index = 0; index < count; index++)
+            found |= strcmp (base [index].key, info->key) == 0;
+        cr_assert (found, "%s is not in the test's body", info->key);
+        cr_expect_eq (s_outcome (kind, s_pack_open (base, count, info->key, NONE, 0)),
+                      info->required? AUDIT_REASON_MISSING_FIELD: ACCEPTED, "%s", info->key);
+        const pair_t wrong [] = { RAW (info->key, 0xc3) };     //  true
+        //  (a timestamp of the wrong type is bad_field, as in an event)
+        int expected = info->type == AUDIT_BODY_VERSION? AUDIT_REASON_BAD_VERSION:
+                                                         AUDIT_REASON_BAD_FIELD;
+        cr_expect_eq (s_outcome (kind, s_pack_open (base, count, info->key, wrong, 1, 0)),
+                      expected, "%s", info->key);
+    }
+}
+
+static const audit_body_field_info_t *
+s_ops_info (int row)
+{
+    return audit_proto_ops_field_info ((audit_ops_field_t) row);
+}
+
+static const audit_body_field_info_t *
+s_mq_info (int row)
+{
+    return audit_proto_mq_field_info ((audit_mq_field_t) row);
+}
+
+Test (decode, ops_and_mq_bodies_are_their_tables)
+{
+    s_check_body_table (AUDIT_TOPIC_KIND_OPS, OPS_BASE, s_ops_info, AUDIT_OPS_FIELD_COUNT);
+    s_check_body_table (AUDIT_TOPIC_KIND_MQ, MQ_BASE, s_mq_info, AUDIT_MQ_FIELD_COUNT);
+    cr_expect_null (audit_proto_ops_field_info (AUDIT_OPS_FIELD_COUNT));
+    cr_expect_null (audit_proto_mq_field_info (AUDIT_MQ_FIELD_COUNT));
+    cr_expect_eq (audit_proto_ops_field_info (AUDIT_OPS_FIELD_PATH)->max, AUDIT_OPS_PATH_MAX);
+    cr_expect_eq (audit_proto_mq_field_info (AUDIT_MQ_FIELD_PAYLOAD)->max, AUDIT_MQ_PAYLOAD_MAX);
+}

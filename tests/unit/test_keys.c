@@ -169,3 +169,14 @@ Test (keys, find)
     cr_expect_eq (audit_keys_find (s_keys, K_COUNT, "nam", 3), -1);
     cr_expect_eq (audit_keys_find (s_keys, K_COUNT, "v\0", 2), -1);
 }
+
+//  A hole keeps its index but matches no key, not even the empty one
+Test (keys, a_hole_matches_nothing)
+{
+    static const audit_keys_key_t keys [] = {
+        AUDIT_KEYS_KEY ("a"), AUDIT_KEYS_HOLE, AUDIT_KEYS_KEY ("c")
+    };
+    cr_expect_eq (audit_keys_find (keys, 3, "", 0), -1);
+    cr_expect_eq (audit_keys_find (keys, 3, "c", 1), 2);
+    cr_expect_eq (audit_keys_find (keys, 3, "b", 1), -1);
+}

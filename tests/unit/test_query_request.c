@@ -330,24 +330,32 @@ Test (query_request, an_argument_with_a_nul_byte_is_refused)
     s_assert_nul_refused (pack, "from");
 }
 
-//  Every row of query_args.def is a known key (the walker refuses only keys
-//  the table lacks), and every identifier argument lands in its own field:
-//  none is filed under another's
+//  Every row of query_args.def, and every filter field of audit_fields.def,
+//  is a known key (the walker refuses only keys the table lacks), and every
+//  identifier argument lands in its own place: none is filed under another's
 Test (query_request, every_argument_row_is_a_known_key)
 {
-    static const char *keys [] = {
-#define QUERY_ARG(NAME, key, kind) key,
+    const char *keys [QUERY_ARG_COUNT];
+    int count = 0;
+#define QUERY_ARG(NAME, key, kind) keys [count++] = key;
 #include "query_args.def"
 #undef QUERY_ARG
-    };
-    cr_assert_eq (sizeof keys / sizeof keys [0], QUERY_ARG_COUNT);
-    for (int arg = 0; arg < QUERY_ARG_COUNT; arg++) {
+    cr_assert_eq (count, QUERY_ARG_FIELD);
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) \
+    if (filter) keys [count++] = key;
+#include "audit_fields.def"
+#undef AUDIT_FIELD
+    for (int arg = 0; arg < count; arg++) {
         test_pack_t *pack = s_start ("health", 1);
         test_pack_kv_uint (pack, keys [arg], 1);
         cr_assert_eq (s_decode (pack), -1);
         cr_expect_null (strstr (s_message, "unknown key"), "%s: %s", keys [arg], s_message);
         cr_expect (strstr (s_message, keys [arg]), "%s: %s", keys [arg], s_message);
         test_pack_destroy (&pack);
+        //  each key is spelled once: a second row of the same key would
+        //  never be read
+        for (int other = 0; other < arg; other++)
+            cr_expect_str_neq (keys [other], keys [arg]);
     }
     test_pack_t *pack = s_start ("list", 6);
     test_pack_kv_str (pack, "subject", "s-subject");
@@ -359,9 +367,104 @@ Test (query_request, every_argument_row_is_a_known_key)
     cr_assert_eq (s_decode (pack), 0, "%s", s_message);
     cr_expect_str_eq (s_request.org_id, "s-org");
     cr_expect_str_eq (s_request.actor_id, "s-actor");
-    cr_expect_str_eq (s_request.user_id, "s-user");
-    cr_expect_str_eq (s_request.device_id, "s-device");
-    cr_expect_str_eq (s_request.group_id, "s-group");
+    cr_expect_str_eq (s_request.field [AUDIT_FIELD_USER_ID], "s-user");
+    cr_expect_str_eq (s_request.field [AUDIT_FIELD_DEVICE_ID], "s-device");
+    cr_expect_str_eq (s_request.field [AUDIT_FIELD_GROUP_ID], "s-group");
     cr_expect_str_eq (s_request.subject, "s-subject");
+    query_arg_mask_t given = QUERY_ARG_FIELD_BIT (AUDIT_FIELD_USER_ID)
+        | QUERY_ARG_FIELD_BIT (AUDIT_FIELD_DEVICE_ID) | QUERY_ARG_FIELD_BIT (AUDIT_FIELD_GROUP_ID);
+    cr_expect_eq (s_request.present & QUERY_FILTER_FIELDS, given);
     test_pack_destroy (&pack);
+}
+
+static bool
+s_is_arg_row (const char *key)
+{
+    static const char *rows [] = {
+#define QUERY_ARG(NAME, key, kind) key,
+#include "query_args.def"
+#undef QUERY_ARG
+    };
+    for (size_t row = 0; row < sizeof rows / sizeof rows [0]; row++)
+        if (strcmp (rows [row], key) == 0)
+            return true;
+    return false;
+}
+
+//  Each filter field of audit_fields.def is an argument of list and export
+//  under its key, read as an identifier into request->field with the rules
+//  of every argument; a field that is no filter is an unknown key
+Test (query_request, filter_fields_come_from_the_field_table)
+{
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
+        const audit_field_info_t *info = audit_proto_field_info ((audit_field_t) field);
+        char words [96];
+        test_pack_t *pack = s_start (field % 2 ? "list" : "export", 2);
+        test_pack_kv_str (pack, "org_id", "acme");
+        test_pack_kv_str (pack, info->key, "value-1");
+        if (!info->filter) {
+            //  (retention_days is also retention_set's own argument)
+            snprintf (words, sizeof words, s_is_arg_row (info->key) ? "%s" : "unknown key %s",
+                      info->key);
+            s_assert_bad (pack, words);
+            continue;
+        }
+        cr_assert_eq (s_decode (pack), 0, "%s: %s", info->key, s_message);
+        cr_expect_str_eq (s_request.field [field], "value-1");
+        cr_expect_eq (s_request.present & QUERY_FILTER_FIELDS, QUERY_ARG_FIELD_BIT (field));
+        test_pack_destroy (&pack);
+        //  the next request does not inherit it
+        pack = s_start ("list", 1);
+        test_pack_kv_str (pack, "org_id", "acme");
+        cr_assert_eq (s_decode (pack), 0, "%s", s_message);
+        cr_expect_str_eq (s_request.field [field], "");
+        test_pack_destroy (&pack);
+        snprintf (words, sizeof words, "%s has a wrong type or form", info->key);
+        pack = s_start ("list", 2);
+        test_pack_kv_str (pack, "org_id", "acme");
+        test_pack_kv_uint (pack, info->key, 7);
+        s_assert_bad (pack, words);
+        pack = s_start ("list", 2);
+        test_pack_kv_str (pack, "org_id", "acme");
+        test_pack_kv_str (pack, info->key, "has space");
+        s_assert_bad (pack, words);
+        pack = s_start ("list", 3);
+        test_pack_kv_str (pack, "org_id", "acme");
+        test_pack_kv_str (pack, info->key, "a");
+        test_pack_kv_str (pack, info->key, "a");
+        snprintf (words, sizeof words, "%s given twice", info->key);
+        s_assert_bad (pack, words);
+        pack = s_start ("list", 2);
+        test_pack_kv_str (pack, "org_id", "acme");
+        s_pack_kv_bytes (pack, info->key, "a\0junk", 6);
+        s_assert_nul_refused (pack, info->key);
+        pack = s_start ("retention_get", 2);
+        test_pack_kv_str (pack, "org_id", "acme");
+        test_pack_kv_str (pack, info->key, "a");
+        snprintf (words, sizeof words, "retention_get does not take %s", info->key);
+        s_assert_bad (pack, words);
+    }
+}
+
+//  Two different filter fields with the same value make different cursors
+Test (query_request, filter_bytes_tell_the_filter_fields_apart)
+{
+    uint8_t bytes [AUDIT_FIELD_COUNT][512];
+    size_t lens [AUDIT_FIELD_COUNT] = { 0 };
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
+        const audit_field_info_t *info = audit_proto_field_info ((audit_field_t) field);
+        if (!info->filter)
+            continue;
+        test_pack_t *pack = s_start ("list", 2);
+        test_pack_kv_str (pack, info->key, "same");
+        test_pack_kv_str (pack, "org_id", "acme");
+        cr_assert_eq (s_decode (pack), 0, "%s", s_message);
+        lens [field] = query_request_filter_bytes (&s_request, bytes [field], sizeof bytes [field]);
+        test_pack_destroy (&pack);
+        for (int other = 0; other < field; other++)
+            cr_expect (lens [other] == 0 || lens [other] != lens [field]
+                       || memcmp (bytes [other], bytes [field], lens [field]) != 0,
+                       "%s and %s share a cursor", info->key,
+                       audit_proto_field_info ((audit_field_t) other)->key);
+    }
 }
