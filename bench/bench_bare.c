@@ -19,6 +19,9 @@
 #define s_UUID_PARAM  (s_FIELD_PARAM + AUDIT_FIELD_COUNT)
 //  The store's writer cache (audit_conn's s_WRITER_CACHE_KIB)
 #define s_CACHE_SQL   "PRAGMA cache_size = -12288"
+//  and its checkpoint policy (s_CHECKPOINT_BYTES): none inside a commit,
+//  a PASSIVE one after a commit that left the WAL over 24 MiB
+#define s_CHECKPOINT_PAGES (24 * 1024 * 1024 / 4096)
 
 struct _bench_bare_t {
     sqlite3 *db;
@@ -27,7 +30,19 @@ struct _bench_bare_t {
     int64_t user_ids [BENCH_FEED_USERS], device_ids [BENCH_FEED_DEVICES];
     int64_t group_ids [BENCH_FEED_GROUPS], role_id;
     char touched [BENCH_FEED_ORGS];
+    int wal_pages;                      //  after the last commit
 };
+
+//  Remembers the WAL's size after each commit; installing it also takes
+//  SQLite's automatic checkpoint out of the commits, as the store does
+static int
+s_wal_hook (void *arg, sqlite3 *handle, const char *schema, int pages)
+{
+    (void) handle;
+    (void) schema;
+    *(int *) arg = pages;
+    return SQLITE_OK;
+}
 
 static int
 s_step_reset (sqlite3_stmt *stmt)
@@ -133,6 +148,8 @@ bench_bare_new (const char *dir)
     ok = ok && sqlite3_exec (self->db, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
                              " PRAGMA journal_mode = WAL; " s_CACHE_SQL, NULL, NULL, NULL) == SQLITE_OK;
     ok = ok && s_prepare (self) == 0 && s_resolve_all (self) == 0 && s_next_read (self) == 0;
+    if (ok)
+        sqlite3_wal_hook (self->db, s_wal_hook, &self->wal_pages);
     if (!ok && self) {
         fprintf (stderr, "bench_bare: %s: %s\n", path, self->db? sqlite3_errmsg (self->db): "?");
         bench_bare_destroy (&self);
@@ -238,6 +255,10 @@ bench_bare_run (bench_bare_t *self, uint64_t first, long count, long batch, uint
             rc = s_insert (self, first + (uint64_t) done, salt);
         rc = rc? rc: s_next_write (self);
         rc = rc? rc: s_step_reset (self->commit);
+        if (rc == 0 && self->wal_pages >= s_CHECKPOINT_PAGES) {
+            sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+            self->wal_pages = 0;
+        }
     }
     *seconds = s_now () - start;
     if (rc != 0)

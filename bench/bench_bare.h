@@ -1,7 +1,9 @@
 /*  =========================================================================
     bench_bare - the ceiling of audit.db on its own schema: a bare loop of
     one prepared INSERT per event, in transactions of a batch, on a plain
-    connection with the store's pragmas (SQLite's own checkpoints)
+    connection with the store's pragmas, page cache and checkpoint policy
+    (no checkpoint inside a commit; a PASSIVE one after a commit that left
+    the WAL over 24 MiB)
 
     Everything that is not SQLite's own work is done before the clock
     starts or costs nothing: the organisation and identifier names of the

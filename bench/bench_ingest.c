@@ -43,14 +43,11 @@
 #include "audit_time.h"
 #include "bench_bare.h"
 #include "bench_feed.h"
+#include "bench_monitor.h"
 #include "bench_wal.h"
 
-#define s_POLL_ROWS_MS  2           //  the latency phase's reader
-#define s_POLL_COUNT_MS 5           //  the burst's: the sum of next_index only
 #define s_PRELOAD_BATCH 16384
 #define s_PRELOAD_STEP  10          //  ms between preloaded events
-#define s_WINDOW        100000      //  sustained: the slowest such window
-#define s_WINDOWS_MAX   1024
 #define s_MIB           1048576.0
 
 typedef struct {
@@ -58,31 +55,6 @@ typedef struct {
     char dir [512];
     bool keep, decode_only;         //  keep: -d given, the base stays
 } s_options_t;
-
-typedef enum { S_COUNT, S_ROWS } s_mode_t;
-
-//  What the monitor thread sees
-typedef struct {
-    pthread_t thread;
-    char dir [600];
-    pid_t worker;
-    atomic_bool stop;
-    atomic_int mode;
-    atomic_long seen;               //  rows committed since the start
-    atomic_llong last_seen_ms;
-    atomic_llong wal_peak;
-    atomic_long rss_peak_kib;
-    int64_t base_total;             //  the sum of next_index at the start
-    int64_t *last;                  //  next_index per org id, as last read
-    int64_t *now_index;
-    int64_t org_room;
-    int64_t *latency;               //  ms, per row of the latency phase
-    atomic_long latency_count;
-    long latency_capacity;
-    int64_t window_ms [s_WINDOWS_MAX];  //  when seen first reached k windows
-    long window_base;               //  seen at the start of the burst
-    atomic_bool windows_on;
-} s_monitor_t;
 
 static uint64_t s_seq;
 static uint64_t s_run_salt;             //  differs per run: ids never repeat
@@ -189,122 +161,6 @@ s_base_ready (const s_options_t *options, const char *base)
 }
 
 //  --------------------------------------------------------------------------
-//  The monitor: what the worker committed, and how late
-
-static long
-s_status_kib (pid_t pid, const char *field)
-{
-    char path [64], line [256];
-    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
-    FILE *file = fopen (path, "r");
-    long value = -1;
-    while (file && fgets (line, sizeof line, file))
-        if (strncmp (line, field, strlen (field)) == 0)
-            value = strtol (line + strlen (field) + 1, NULL, 10);
-    if (file)
-        fclose (file);
-    return value;
-}
-
-static void
-s_monitor_sample (s_monitor_t *self)
-{
-    int64_t wal = bench_wal_file_size (self->dir, "audit.db-wal");
-    if (wal > atomic_load (&self->wal_peak))
-        atomic_store (&self->wal_peak, wal);
-    long rss = s_status_kib (self->worker, "VmRSS:");
-    if (rss > atomic_load (&self->rss_peak_kib))
-        atomic_store (&self->rss_peak_kib, rss);
-}
-
-//  Every organisation's next_index into now_index; their sum
-static int64_t
-s_monitor_orgs (s_monitor_t *self, sqlite3_stmt *orgs)
-{
-    int64_t total = 0;
-    while (sqlite3_step (orgs) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64 (orgs, 0), next = sqlite3_column_int64 (orgs, 1);
-        if (id >= self->org_room) {
-            int64_t room = id * 2 + 64;
-            self->last = realloc (self->last, (size_t) room * sizeof (int64_t));
-            self->now_index = realloc (self->now_index, (size_t) room * sizeof (int64_t));
-            for (int64_t at = self->org_room; at < room; at++)
-                self->last [at] = self->now_index [at] = 0;
-            self->org_room = room;
-        }
-        self->now_index [id] = next;
-        total += next;
-    }
-    sqlite3_reset (orgs);
-    return total;
-}
-
-//  The timestamps of the rows that organisations gained since the last read
-static void
-s_monitor_rows (s_monitor_t *self, sqlite3_stmt *rows, int64_t now)
-{
-    for (int64_t id = 0; id < self->org_room; id++) {
-        if (self->now_index [id] > self->last [id] && atomic_load (&self->mode) == S_ROWS) {
-            sqlite3_bind_int64 (rows, 1, id);
-            sqlite3_bind_int64 (rows, 2, self->last [id]);
-            sqlite3_bind_int64 (rows, 3, self->now_index [id]);
-            while (sqlite3_step (rows) == SQLITE_ROW) {
-                long count = atomic_load (&self->latency_count);
-                if (count < self->latency_capacity)
-                    self->latency [count] = now - sqlite3_column_int64 (rows, 0);
-                atomic_store (&self->latency_count, count + 1);
-            }
-            sqlite3_reset (rows);
-        }
-        self->last [id] = self->now_index [id];
-    }
-}
-
-static void
-s_monitor_seen (s_monitor_t *self, int64_t total, int64_t now)
-{
-    long seen = (long) (total - self->base_total);
-    if (seen != atomic_load (&self->seen))
-        atomic_store (&self->last_seen_ms, now);
-    atomic_store (&self->seen, seen);
-    long window = (seen - self->window_base) / s_WINDOW;
-    for (long at = window; atomic_load (&self->windows_on) && at > 0 && at < s_WINDOWS_MAX
-                        && self->window_ms [at] == 0; at--)
-        self->window_ms [at] = now;
-}
-
-static void *
-s_monitor_run (void *arg)
-{
-    s_monitor_t *self = (s_monitor_t *) arg;
-    char path [700];
-    snprintf (path, sizeof path, "%s/audit.db", self->dir);
-    sqlite3 *db;
-    sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL);
-    sqlite3_busy_timeout (db, 1000);
-    sqlite3_stmt *orgs, *rows;
-    sqlite3_prepare_v2 (db, "SELECT id, next_index FROM org", -1, &orgs, NULL);
-    sqlite3_prepare_v2 (db, "SELECT ts FROM event WHERE org = ?1 AND log_index >= ?2"
-                        " AND log_index < ?3", -1, &rows, NULL);
-    self->base_total = s_monitor_orgs (self, orgs);
-    s_monitor_rows (self, rows, 0);
-    while (!atomic_load (&self->stop)) {
-        bool by_rows = atomic_load (&self->mode) == S_ROWS;
-        sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
-        int64_t total = s_monitor_orgs (self, orgs), now = audit_time_now_ms ();
-        s_monitor_rows (self, rows, now);
-        sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
-        s_monitor_seen (self, total, now);
-        s_monitor_sample (self);
-        zclock_sleep (by_rows? s_POLL_ROWS_MS: s_POLL_COUNT_MS);
-    }
-    sqlite3_finalize (orgs);
-    sqlite3_finalize (rows);
-    sqlite3_close (db);
-    return NULL;
-}
-
-//  --------------------------------------------------------------------------
 //  The worker and its feed
 
 static void
@@ -387,7 +243,7 @@ s_compare (const void *left, const void *right)
 
 //  Wait until want rows are visible or nothing new came for 5 s
 static void
-s_wait_stored (s_monitor_t *monitor, long want)
+s_wait_stored (bench_monitor_t *monitor, long want)
 {
     while (atomic_load (&monitor->seen) < want
        &&  audit_time_now_ms () - atomic_load (&monitor->last_seen_ms) < 5000)
@@ -415,22 +271,8 @@ s_phase_ceiling (const s_options_t *options, const char *base, s_results_t *resu
     return rc == 0? s_shell ("rm -rf '%s'%s", dir, ""): -1;
 }
 
-//  The slowest s_WINDOW-row stretch of the burst, events/s
-static double
-s_slowest_window (s_monitor_t *monitor, int64_t start)
-{
-    double slowest = 0;
-    int64_t previous = start;
-    for (long at = 1; at < s_WINDOWS_MAX && monitor->window_ms [at]; at++) {
-        double rate = s_WINDOW * 1000.0 / (double) (monitor->window_ms [at] - previous + 1);
-        slowest = slowest == 0 || rate < slowest? rate: slowest;
-        previous = monitor->window_ms [at];
-    }
-    return slowest;
-}
-
 static void
-s_phase_throughput (zsock_t *pub, s_monitor_t *monitor, const s_options_t *options,
+s_phase_throughput (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *options,
                     s_results_t *results)
 {
     msgpack_sbuffer buffer;
@@ -448,17 +290,17 @@ s_phase_throughput (zsock_t *pub, s_monitor_t *monitor, const s_options_t *optio
     long stored = atomic_load (&monitor->seen) - first;
     double seconds = (double) (atomic_load (&monitor->last_seen_ms) - start) / 1000.0;
     results->rate = (double) stored / seconds;
-    results->sustained = s_slowest_window (monitor, start);
+    results->sustained = bench_monitor_slowest (monitor, start);
     results->loss = options->events - stored;
     printf ("worker:     %ld published in %.2f s, %ld stored in %.2f s: %.0f events/s stored"
             " (slowest %d-event stretch %.0f/s), loss %ld\n", options->events,
-            (double) (sent - start) / 1000.0, stored, seconds, results->rate, s_WINDOW,
+            (double) (sent - start) / 1000.0, stored, seconds, results->rate, BENCH_MONITOR_WINDOW,
             results->sustained, results->loss);
     msgpack_sbuffer_destroy (&buffer);
 }
 
 static void
-s_percentiles (s_monitor_t *monitor, s_results_t *results)
+s_percentiles (bench_monitor_t *monitor, s_results_t *results)
 {
     long count = atomic_load (&monitor->latency_count);
     count = count < monitor->latency_capacity? count: monitor->latency_capacity;
@@ -474,13 +316,13 @@ s_percentiles (s_monitor_t *monitor, s_results_t *results)
 
 //  Paced in 1 ms steps so the rate is even, not bursts once a second
 static void
-s_phase_latency (zsock_t *pub, s_monitor_t *monitor, const s_options_t *options,
+s_phase_latency (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *options,
                  s_results_t *results)
 {
     msgpack_sbuffer buffer;
     msgpack_sbuffer_init (&buffer);
-    atomic_store (&monitor->mode, S_ROWS);
-    zclock_sleep (4 * s_POLL_COUNT_MS);     //  the reader's baseline is now
+    atomic_store (&monitor->mode, BENCH_MONITOR_ROWS);
+    zclock_sleep (4 * BENCH_MONITOR_COUNT_MS);     //  the reader's baseline is now
     long first = atomic_load (&monitor->seen);
     long total = options->rate * options->seconds;
     int64_t start = audit_time_now_ms ();
@@ -492,7 +334,7 @@ s_phase_latency (zsock_t *pub, s_monitor_t *monitor, const s_options_t *options,
         zclock_sleep (1);
     }
     s_wait_stored (monitor, first + total);
-    zclock_sleep (4 * s_POLL_ROWS_MS);
+    zclock_sleep (4 * BENCH_MONITOR_ROWS_MS);
     long stored = atomic_load (&monitor->seen) - first;
     results->latency_loss = total - stored;
     printf ("latency:    %ld events at %ld/s, %ld stored, loss %ld\n", total, options->rate,
@@ -505,7 +347,7 @@ s_phase_latency (zsock_t *pub, s_monitor_t *monitor, const s_options_t *options,
 static int
 s_phase_worker (const s_options_t *options, const char *base, s_results_t *results)
 {
-    static s_monitor_t monitor;
+    static bench_monitor_t monitor;
     snprintf (monitor.dir, sizeof monitor.dir, "%s/run", options->dir);
     if (s_copy_dir (base, monitor.dir) != 0)
         return -1;
@@ -518,16 +360,15 @@ s_phase_worker (const s_options_t *options, const char *base, s_results_t *resul
     zsock_set_sndhwm (pub, 0);
     zsock_connect (pub, "%s", endpoint);
     s_wait_connected (pub, monitor.dir);
-    pthread_create (&monitor.thread, NULL, s_monitor_run, &monitor);
+    bench_monitor_start (&monitor);
     zclock_sleep (50);
     printf ("worker:     audit-ingest pid %d on %s, store holds %lld events\n",
             (int) monitor.worker, endpoint, (long long) s_stored (monitor.dir));
     s_phase_throughput (pub, &monitor, options, results);
     s_phase_latency (pub, &monitor, options, results);
-    results->rss_hwm_kib = s_status_kib (monitor.worker, "VmHWM:");
+    results->rss_hwm_kib = bench_monitor_status_kib (monitor.worker, "VmHWM:");
     results->wal_peak_mib = (double) atomic_load (&monitor.wal_peak) / s_MIB;
-    atomic_store (&monitor.stop, true);
-    pthread_join (monitor.thread, NULL);
+    bench_monitor_stop (&monitor);
     kill (monitor.worker, SIGTERM);
     int status;
     waitpid (monitor.worker, &status, 0);
@@ -631,7 +472,7 @@ s_summary (const s_options_t *options, const s_results_t *results)
             options->events, options->batch);
     printf ("| figure | measured | issue 9 target |\n|---|---|---|\n");
     printf ("| worker, events/s stored over the burst | **%.0f** (slowest %d: %.0f), loss %ld |"
-            " >= 100,000 at 5M stored, >= 80,000 at 20M, zero loss |\n", results->rate, s_WINDOW,
+            " >= 100,000 at 5M stored, >= 80,000 at 20M, zero loss |\n", results->rate, BENCH_MONITOR_WINDOW,
             results->sustained, results->loss);
     printf ("| bare prepared-statement loop, same run | %.0f | the ceiling |\n", results->bare_rate);
     printf ("| worker / bare loop | **%.1f %%** | >= 80 %% |\n",
