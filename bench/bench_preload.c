@@ -11,7 +11,7 @@
 
 #include "audit_store.h"
 
-#define s_BATCH 16384
+#define s_BATCH 65536           //  ~160 MiB of records; each commit rewrites an organisation's last pages once
 
 typedef struct {
     long events, done;
