@@ -133,6 +133,12 @@ bench_client_start (bench_client_t *self, const char *bin_dir, const char *endpo
     return rc;
 }
 
+void
+bench_client_stop (bench_client_t *self)
+{
+    s_worker_stop (self);
+}
+
 pid_t
 bench_client_worker (bench_client_t *self)
 {

@@ -48,6 +48,11 @@ void
 int
     bench_client_start (bench_client_t *self, const char *bin_dir, const char *endpoint);
 
+//  Stop the worker started by bench_client_start and close its socket;
+//  in-process answers go on. Nothing when none was started.
+void
+    bench_client_stop (bench_client_t *self);
+
 //  The worker's process id, 0 before bench_client_start.
 pid_t
     bench_client_worker (bench_client_t *self);

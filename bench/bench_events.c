@@ -18,7 +18,7 @@ bench_events_mix (uint64_t value)
 }
 
 //  Without a heavy tenant this is seed % orgs, as it always was, so that
-//  directories kept by earlier runs of bench-store-ceiling stay valid
+//  directories kept by earlier runs stay valid
 static int
 s_org (const bench_events_t *self, long index, uint64_t seed)
 {

@@ -1,19 +1,31 @@
 /*  =========================================================================
-    bench-ingest - the ingest worker end to end, as producers see it
+    bench-ingest - the ingest worker end to end, as producers see it, and
+    the ceiling it is held to, in one run
 
-    1. Preload N0 events (default 1,000,000) into a fresh data directory
-       through audit_store_write, so the run starts from a populated store.
-    2. Start the real audit-ingest on 127.0.0.1 and connect a PUB socket.
-    3. Throughput: publish M realistic events (mixed types, 100 orgs, a
-       producer_id and seq) as fast as one publisher can, and time until
-       every one is visible in audit.db. Loss = published - stored.
+    1. Preload N0 events (default 5,000,000; bench_feed: random version-4
+       ids over 1,000 organisations) through audit_store_write in large
+       batches into DIR/base, in time order, so the run starts from a
+       populated store of schema 3. With -d DIR, a base of N0 events
+       already there is reused (another N0: it is built again).
+    2. The ceiling: copy the base to DIR/ceiling and insert M events
+       (default 1,000,000) by the bare prepared-statement loop (bench_bare)
+       in transactions of B rows (default 4096, the worker's default
+       --ingest-batch; the worker below gets --ingest-batch B too).
+    3. Copy the base to DIR/run, start the real audit-ingest on 127.0.0.1
+       and connect a PUB socket. Throughput: publish M events as fast as
+       one publisher can and time until every one is stored (the sum of
+       org.next_index, which the worker raises in each commit). Loss =
+       published - stored. The worker's rate against the ceiling's is the
+       issue's "worker at 80% of the bare loop".
     4. Latency: publish at R events/s (default 10,000) for S seconds; each
        event's timestamp is its publish time, and a reader polling audit.db
-       every 2 ms sees it committed: the difference is publish-to-stored.
-    Throughout, the WAL size and the worker's RSS are sampled; the peak RSS
-    is the kernel's VmHWM at the end.
+       every 2 ms reads each organisation's new rows by log_index (the
+       index event_org_index): now - timestamp is publish-to-stored.
+    Throughout 3 and 4 the WAL size and the worker's RSS are sampled; the
+    peak RSS is the kernel's VmHWM at the end. Both copies are removed.
 
-    Usage: bench-ingest [-n N0] [-m M] [-r RATE] [-s SECONDS] [-d DIR]
+    Usage: bench-ingest [-n N0] [-m M] [-b B] [-r RATE] [-s SECONDS] [-d DIR] [-D]
+      -D: only the decoder on M of the same bodies (ns per event)
     ========================================================================= */
 
 #include <czmq.h>
@@ -30,224 +42,42 @@
 #include "audit_store.h"
 #include "sqlite_store.h"
 #include "audit_time.h"
+#include "bench_bare.h"
+#include "bench_feed.h"
+#include "bench_monitor.h"
+#include "bench_wal.h"
 
-#define s_ORGS          100
-#define s_ACTORS        1000        //  per organisation
-#define s_POLL_MS       2
-#define s_BATCH         4096
+#define s_PRELOAD_BATCH 65536       //  ~160 MiB of records; fewer rewrites of each org's last pages
+#define s_PRELOAD_STEP  10          //  ms between preloaded events
+#define s_MIB           1048576.0
 
 typedef struct {
-    long preload, events, rate, seconds;
+    long preload, events, batch, rate, seconds;
     char dir [512];
-    bool decode_only;               //  -D
+    bool keep, decode_only;         //  keep: -d given, the base stays
 } s_options_t;
-
-//  What the monitor thread sees
-typedef struct {
-    pthread_t thread;
-    char dir [512];
-    pid_t worker;
-    atomic_bool stop;
-    atomic_long seen;               //  rows committed since the start
-    atomic_llong last_seen_ms;
-    atomic_llong wal_peak;
-    atomic_long rss_peak_kib;
-    int64_t *latency;               //  ms, per row, in commit order
-    long latency_capacity;
-    int64_t base_id;                //  rows with larger ids are ours
-} s_monitor_t;
 
 static uint64_t s_seq;
 static uint64_t s_run_salt;             //  differs per run: ids never repeat
 
-//  splitmix64's finaliser: a bijection, so distinct n give distinct ids
-static uint64_t
-s_mix (uint64_t value)
-{
-    value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ull;
-    value = (value ^ (value >> 27)) * 0x94d049bb133111ebull;
-    return value ^ (value >> 31);
-}
+//  --------------------------------------------------------------------------
+//  Files
 
-static void
-s_pack_str (msgpack_packer *packer, const char *key, const char *value)
-{
-    msgpack_pack_str_with_body (packer, key, strlen (key));
-    msgpack_pack_str_with_body (packer, value, strlen (value));
-}
-
-static void
-s_pack_ts (msgpack_packer *packer, int64_t ms)
-{
-    uint64_t seconds = (uint64_t) (ms / 1000), nanos = (uint64_t) (ms % 1000) * 1000000;
-    uint64_t packed = (nanos << 34) | seconds;
-    uint8_t body [8];
-    for (int index = 7; index >= 0; index--, packed >>= 8)
-        body [index] = (uint8_t) packed;
-    msgpack_pack_str_with_body (packer, "timestamp", 9);
-    msgpack_pack_ext (packer, 8, -1);
-    msgpack_pack_ext_body (packer, body, 8);
-}
-
-//  A value for a resource field of event number n
-static void
-s_field_value (audit_field_t field, uint64_t n, char *text, uint64_t *number)
-{
-    switch (field) {
-        case AUDIT_FIELD_USER_ID:   snprintf (text, 64, "user-%04d", (int) (n * 7 % s_ACTORS)); break;
-        case AUDIT_FIELD_DEVICE_ID: snprintf (text, 64, "dev-%05d", (int) (n * 13 % 20000)); break;
-        case AUDIT_FIELD_GROUP_ID:  snprintf (text, 64, "grp-%02d", (int) (n % 50)); break;
-        case AUDIT_FIELD_ROLE:      snprintf (text, 64, "member"); break;
-        case AUDIT_FIELD_BROADCAST_ID: snprintf (text, 64, "bc-%llu", (unsigned long long) n); break;
-        case AUDIT_FIELD_FILE_REF:  snprintf (text, 64, "file-%llu", (unsigned long long) n); break;
-        default: *number = n % 5000 + 1; break;
-    }
-}
-
-//  One realistic event into buffer: mixed types, 100 orgs
-static void
-s_pack_event (msgpack_sbuffer *buffer, uint64_t n, int64_t ms)
-{
-    msgpack_sbuffer_clear (buffer);
-    msgpack_packer packer;
-    msgpack_packer_init (&packer, buffer, msgpack_sbuffer_write);
-    audit_event_type_t type = (audit_event_type_t) (n * 2654435761u % 18);
-    const audit_event_info_t *info = audit_proto_event_info (type);
-    char org [16], actor [16], id [40];
-    snprintf (org, sizeof org, "org-%03d", (int) (n % s_ORGS));
-    snprintf (actor, sizeof actor, "user-%04d", (int) (n * 31 % s_ACTORS));
-    //  Random-looking like a real version 4 UUID, so the unique index takes
-    //  inserts all over, as it does in production; unique per n and run
-    uint64_t high = s_mix (n ^ s_run_salt), low = s_mix (high + n);
-    snprintf (id, sizeof id, "%08x-%04x-4%03x-8%03x-%012llx", (unsigned) (high >> 32),
-              (unsigned) ((high >> 16) & 0xffff), (unsigned) (high & 0xfff),
-              (unsigned) (low >> 52), (unsigned long long) (low & 0xffffffffffffull));
-    msgpack_pack_map (&packer, 8 + (uint32_t) __builtin_popcount (info->required));
-    msgpack_pack_str_with_body (&packer, "v", 1);
-    msgpack_pack_uint8 (&packer, 1);
-    s_pack_str (&packer, "event_id", id);
-    s_pack_str (&packer, "event_type", info->name);
-    s_pack_ts (&packer, ms);
-    s_pack_str (&packer, "org_id", org);
-    s_pack_str (&packer, "actor_id", actor);
-    s_pack_str (&packer, "producer_id", "bench");
-    msgpack_pack_str_with_body (&packer, "seq", 3);
-    msgpack_pack_uint64 (&packer, ++s_seq);
-    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
-        if (!(info->required & AUDIT_FIELD_BIT (field)))
-            continue;
-        char text [64];
-        uint64_t number = 0;
-        s_field_value ((audit_field_t) field, n, text, &number);
-        const char *key = audit_proto_field_info ((audit_field_t) field)->key;
-        if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_UINT) {
-            msgpack_pack_str_with_body (&packer, key, strlen (key));
-            msgpack_pack_uint64 (&packer, number);
-        }
-        else
-            s_pack_str (&packer, key, text);
-    }
-}
-
-static void
-s_publish (zsock_t *pub, msgpack_sbuffer *buffer)
-{
-    zmq_send (zsock_resolve (pub), "audit", 5, ZMQ_SNDMORE);
-    zmq_send (zsock_resolve (pub), buffer->data, buffer->size, 0);
-}
-
-//  Preload through the store itself: decode generated bodies, write batches
 static int
-s_preload (const char *dir, long count)
+s_shell (const char *format, const char *one, const char *two)
 {
-    audit_store_t *store = audit_store_new (dir, AUDIT_STORE_WRITER);
-    if (!store)
-        return -1;
-    audit_record_t *records = calloc (s_BATCH, sizeof *records);
-    audit_store_outcome_t *outcomes = calloc (s_BATCH, sizeof *outcomes);
-    msgpack_sbuffer buffer;
-    msgpack_sbuffer_init (&buffer);
-    int64_t now = audit_time_now_ms ();
-    int rc = 0;
-    for (long done = 0; rc == 0 && done < count; ) {
-        size_t fill = 0;
-        for (; fill < s_BATCH && done < count; fill++, done++) {
-            audit_decode_info_t info;
-            s_pack_event (&buffer, (uint64_t) done, now - (count - done) * 10);
-            records [fill].received_ms = now;
-            if (audit_decode_record (AUDIT_TOPIC_KIND_AUDIT, buffer.data, buffer.size, now,
-                                     &records [fill], &info) != 0)
-                return -1;
-        }
-        rc = audit_store_write (store, records, fill, outcomes, NULL);
-    }
-    msgpack_sbuffer_destroy (&buffer);
-    free (records);
-    free (outcomes);
-    audit_store_checkpoint (store, AUDIT_DB_AUDIT);
-    audit_store_destroy (&store);
-    return rc;
+    char command [2048];
+    snprintf (command, sizeof command, format, one, two);
+    return system (command) == 0? 0: -1;
 }
 
-static long
-s_status_kib (pid_t pid, const char *field)
+//  A fresh copy of the directory from as to
+static int
+s_copy_dir (const char *from, const char *to)
 {
-    char path [64], line [256];
-    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
-    FILE *file = fopen (path, "r");
-    long value = -1;
-    while (file && fgets (line, sizeof line, file))
-        if (strncmp (line, field, strlen (field)) == 0)
-            value = strtol (line + strlen (field) + 1, NULL, 10);
-    if (file)
-        fclose (file);
-    return value;
-}
-
-static void
-s_monitor_sample (s_monitor_t *self)
-{
-    char path [600];
-    snprintf (path, sizeof path, "%s/audit.db-wal", self->dir);
-    struct stat info;
-    if (stat (path, &info) == 0 && info.st_size > atomic_load (&self->wal_peak))
-        atomic_store (&self->wal_peak, info.st_size);
-    long rss = s_status_kib (self->worker, "VmRSS:");
-    if (rss > atomic_load (&self->rss_peak_kib))
-        atomic_store (&self->rss_peak_kib, rss);
-}
-
-//  Rows become visible when their transaction commits: note each one's age
-static void *
-s_monitor_run (void *arg)
-{
-    s_monitor_t *self = (s_monitor_t *) arg;
-    char path [600];
-    snprintf (path, sizeof path, "%s/audit.db", self->dir);
-    sqlite3 *db;
-    sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL);
-    sqlite3_busy_timeout (db, 1000);
-    sqlite3_stmt *stmt;
-    sqlite3_prepare_v2 (db, "SELECT id, ts FROM event WHERE id > ?1 ORDER BY id", -1, &stmt, NULL);
-    int64_t last_id = self->base_id;
-    while (!atomic_load (&self->stop)) {
-        sqlite3_bind_int64 (stmt, 1, last_id);
-        int64_t now = audit_time_now_ms ();
-        while (sqlite3_step (stmt) == SQLITE_ROW) {
-            last_id = sqlite3_column_int64 (stmt, 0);
-            long seen = atomic_load (&self->seen);
-            if (seen < self->latency_capacity)
-                self->latency [seen] = now - sqlite3_column_int64 (stmt, 1);
-            atomic_store (&self->seen, seen + 1);
-            atomic_store (&self->last_seen_ms, now);
-        }
-        sqlite3_reset (stmt);
-        s_monitor_sample (self);
-        zclock_sleep (s_POLL_MS);
-    }
-    sqlite3_finalize (stmt);
-    sqlite3_close (db);
-    return NULL;
+    char command [2048];
+    snprintf (command, sizeof command, "rm -rf '%s' && cp -r '%s' '%s'", to, from, to);
+    return system (command) == 0? 0: -1;
 }
 
 static int64_t
@@ -255,9 +85,11 @@ s_scalar (const char *dir, const char *file, const char *sql)
 {
     char path [600];
     snprintf (path, sizeof path, "%s/%s", dir, file);
-    sqlite3 *db;
+    sqlite3 *db = NULL;
     int64_t value = -1;
-    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+    struct stat info;
+    if (stat (path, &info) == 0
+    &&  sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
         sqlite3_stmt *stmt;
         if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
             value = sqlite3_column_int64 (stmt, 0);
@@ -267,17 +99,94 @@ s_scalar (const char *dir, const char *file, const char *sql)
     return value;
 }
 
+//  Events stored in dir, ever: every one took its organisation's next index
+static int64_t
+s_stored (const char *dir)
+{
+    return s_scalar (dir, "audit.db", "SELECT coalesce (sum (next_index), 0) FROM org");
+}
+
+//  Preload through the store itself: decode generated bodies, write batches
+static int
+s_preload (const char *dir, long count)
+{
+    audit_store_t *store = audit_store_new (dir, AUDIT_STORE_WRITER);
+    audit_record_t *records = calloc (s_PRELOAD_BATCH, sizeof *records);
+    audit_store_outcome_t *outcomes = calloc (s_PRELOAD_BATCH, sizeof *outcomes);
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init (&buffer);
+    int64_t now = audit_time_now_ms (), start = zclock_mono ();
+    int rc = store && records && outcomes? 0: -1;
+    for (long done = 0; rc == 0 && done < count; ) {
+        size_t fill = 0;
+        for (; rc == 0 && fill < s_PRELOAD_BATCH && done < count; fill++, done++) {
+            bench_feed_t event;
+            audit_decode_info_t info;
+            bench_feed_make ((uint64_t) done, now - (count - done) * s_PRELOAD_STEP, 0, &event);
+            bench_feed_pack (&event, (uint64_t) done + 1, &buffer);
+            rc = audit_decode_record (AUDIT_TOPIC_KIND_AUDIT, buffer.data, buffer.size, now,
+                                      &records [fill], &info);
+        }
+        rc = rc? rc: audit_store_write (store, records, fill, outcomes, NULL);
+        if (done % 1000000 < s_PRELOAD_BATCH || done == count)
+            printf ("  preload %ld / %ld, %.0f events/s\n", done, count,
+                    (double) done * 1000.0 / (double) (zclock_mono () - start + 1));
+    }
+    if (store)
+        audit_store_checkpoint (store, AUDIT_DB_AUDIT);
+    msgpack_sbuffer_destroy (&buffer);
+    free (records);
+    free (outcomes);
+    audit_store_destroy (&store);
+    return rc;
+}
+
+//  DIR/base with exactly N0 events, built when it holds another number
+static int
+s_base_ready (const s_options_t *options, const char *base)
+{
+    int64_t have = s_stored (base);
+    if (have == options->preload) {
+        printf ("reusing %s: %lld events\n", base, (long long) have);
+        return 0;
+    }
+    printf ("preloading %ld events into %s (it held %lld) ...\n", options->preload, base,
+            (long long) (have < 0? 0: have));
+    int64_t start = zclock_mono ();
+    if (s_shell ("rm -rf '%s' && mkdir -p '%s'", base, base) != 0
+    ||  s_preload (base, options->preload) != 0)
+        return -1;
+    printf ("preload took %.1f s; audit.db %.1f MiB\n", (double) (zclock_mono () - start) / 1000.0,
+            (double) bench_wal_file_size (base, "audit.db") / s_MIB);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The worker and its feed
+
+static void
+s_publish (zsock_t *pub, uint64_t n, int64_t ms, msgpack_sbuffer *buffer)
+{
+    bench_feed_t event;
+    bench_feed_make (n, ms, s_run_salt, &event);
+    bench_feed_pack (&event, ++s_seq, buffer);
+    zmq_send (zsock_resolve (pub), "audit", 5, ZMQ_SNDMORE);
+    zmq_send (zsock_resolve (pub), buffer->data, buffer->size, 0);
+}
+
 static pid_t
-s_start_worker (const char *dir, const char *endpoint)
+s_start_worker (const char *dir, const char *endpoint, long batch)
 {
     pid_t pid = fork ();
     if (pid == 0) {
-        char log [600];
+        char log [700], size [32];
         snprintf (log, sizeof log, "%s/ingest.log", dir);
+        snprintf (size, sizeof size, "%ld", batch);
         if (!freopen (log, "a", stderr))
             _exit (127);
         execl (AUDIT_BIN_DIR "/audit-ingest", "audit-ingest", "--data-dir", dir,
-               "--ingest-endpoint", endpoint, "--log-level", "warn", (char *) NULL);
+               "--ingest-endpoint", endpoint, "--ingest-batch", size,
+               "--log-level", "warn", (char *) NULL);
         _exit (127);
     }
     return pid;
@@ -299,10 +208,10 @@ s_wait_connected (zsock_t *pub, const char *dir)
         msgpack_pack_map (&packer, 6);
         msgpack_pack_str_with_body (&packer, "v", 1);
         msgpack_pack_uint8 (&packer, 1);
-        s_pack_str (&packer, "timestamp", now);
-        s_pack_str (&packer, "client_ip", "127.0.0.1");
-        s_pack_str (&packer, "method", "GET");
-        s_pack_str (&packer, "path", "/probe");
+        const char *pairs [] = { "timestamp", now, "client_ip", "127.0.0.1", "method", "GET",
+                                 "path", "/probe" };
+        for (int at = 0; at < 8; at++)
+            msgpack_pack_str_with_body (&packer, pairs [at], strlen (pairs [at]));
         msgpack_pack_str_with_body (&packer, "status", 6);
         msgpack_pack_uint16 (&packer, 200);
         zmq_send (zsock_resolve (pub), "ops", 3, ZMQ_SNDMORE);
@@ -314,6 +223,18 @@ s_wait_connected (zsock_t *pub, const char *dir)
     msgpack_sbuffer_destroy (&buffer);
 }
 
+//  --------------------------------------------------------------------------
+//  The phases
+
+typedef struct {
+    double bare_rate, bare_wal_mib;
+    double rate, sustained;
+    long loss, latency_loss;
+    int64_t p50, p99, max;
+    long rss_hwm_kib;
+    double wal_peak_mib;
+} s_results_t;
+
 static int
 s_compare (const void *left, const void *right)
 {
@@ -321,75 +242,148 @@ s_compare (const void *left, const void *right)
     return a < b ? -1 : a > b;
 }
 
-static void
-s_percentiles (const int64_t *values, long count, const char *label)
-{
-    if (count <= 0)
-        return;
-    int64_t *sorted = malloc ((size_t) count * sizeof *sorted);
-    memcpy (sorted, values, (size_t) count * sizeof *sorted);
-    qsort (sorted, (size_t) count, sizeof *sorted, s_compare);
-    printf ("%s: p50 %lld ms, p99 %lld ms, max %lld ms (%ld events)\n", label,
-            (long long) sorted [count / 2], (long long) sorted [count * 99 / 100],
-            (long long) sorted [count - 1], count);
-    free (sorted);
-}
-
 //  Wait until want rows are visible or nothing new came for 5 s
 static void
-s_wait_stored (s_monitor_t *monitor, long want)
+s_wait_stored (bench_monitor_t *monitor, long want)
 {
     while (atomic_load (&monitor->seen) < want
        &&  audit_time_now_ms () - atomic_load (&monitor->last_seen_ms) < 5000)
         zclock_sleep (5);
 }
 
+static int
+s_phase_ceiling (const s_options_t *options, const char *base, s_results_t *results)
+{
+    char dir [600];
+    snprintf (dir, sizeof dir, "%s/ceiling", options->dir);
+    if (s_copy_dir (base, dir) != 0)
+        return -1;
+    bench_bare_t *bare = bench_bare_new (dir);
+    bench_wal_t watch;
+    bench_wal_start (&watch, dir);
+    double seconds = 0;
+    int rc = bare? bench_bare_run (bare, (uint64_t) options->preload, options->events,
+                                   options->batch, s_run_salt, &seconds): -1;
+    results->bare_wal_mib = (double) bench_wal_stop (&watch) / s_MIB;
+    bench_bare_destroy (&bare);
+    results->bare_rate = rc == 0? (double) options->events / seconds: 0;
+    printf ("bare loop:  %ld events in %.2f s: %.0f events/s (batch %ld), WAL peak %.1f MiB\n",
+            options->events, seconds, results->bare_rate, options->batch, results->bare_wal_mib);
+    return rc == 0? s_shell ("rm -rf '%s'%s", dir, ""): -1;
+}
+
 static void
-s_phase_throughput (zsock_t *pub, s_monitor_t *monitor, const s_options_t *options)
+s_phase_throughput (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *options,
+                    s_results_t *results)
 {
     msgpack_sbuffer buffer;
     msgpack_sbuffer_init (&buffer);
     long first = atomic_load (&monitor->seen);
     int64_t start = audit_time_now_ms ();
+    monitor->window_base = first;
+    atomic_store (&monitor->windows_on, true);
     atomic_store (&monitor->last_seen_ms, start);
-    for (long index = 0; index < options->events; index++) {
-        s_pack_event (&buffer, (uint64_t) (options->preload + index), audit_time_now_ms ());
-        s_publish (pub, &buffer);
-    }
+    for (long index = 0; index < options->events; index++)
+        s_publish (pub, (uint64_t) (options->preload + index), audit_time_now_ms (), &buffer);
     int64_t sent = audit_time_now_ms ();
     s_wait_stored (monitor, first + options->events);
+    atomic_store (&monitor->windows_on, false);
     long stored = atomic_load (&monitor->seen) - first;
     double seconds = (double) (atomic_load (&monitor->last_seen_ms) - start) / 1000.0;
-    printf ("throughput: %ld published in %.2f s, %ld stored in %.2f s: %.0f events/s stored, loss %ld\n",
-            options->events, (double) (sent - start) / 1000.0, stored, seconds,
-            (double) stored / seconds, options->events - stored);
+    results->rate = (double) stored / seconds;
+    results->sustained = bench_monitor_slowest (monitor, start);
+    results->loss = options->events - stored;
+    printf ("worker:     %ld published in %.2f s, %ld stored in %.2f s: %.0f events/s stored"
+            " (slowest %d-event stretch %.0f/s), loss %ld\n", options->events,
+            (double) (sent - start) / 1000.0, stored, seconds, results->rate, BENCH_MONITOR_WINDOW,
+            results->sustained, results->loss);
     msgpack_sbuffer_destroy (&buffer);
+}
+
+static void
+s_percentiles (bench_monitor_t *monitor, s_results_t *results)
+{
+    long count = atomic_load (&monitor->latency_count);
+    count = count < monitor->latency_capacity? count: monitor->latency_capacity;
+    if (count <= 0)
+        return;
+    qsort (monitor->latency, (size_t) count, sizeof (int64_t), s_compare);
+    results->p50 = monitor->latency [count / 2];
+    results->p99 = monitor->latency [count * 99 / 100];
+    results->max = monitor->latency [count - 1];
+    printf ("latency:    publish-to-stored p50 %lld ms, p99 %lld ms, max %lld ms (%ld events)\n",
+            (long long) results->p50, (long long) results->p99, (long long) results->max, count);
 }
 
 //  Paced in 1 ms steps so the rate is even, not bursts once a second
 static void
-s_phase_latency (zsock_t *pub, s_monitor_t *monitor, const s_options_t *options)
+s_phase_latency (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *options,
+                 s_results_t *results)
 {
     msgpack_sbuffer buffer;
     msgpack_sbuffer_init (&buffer);
+    atomic_store (&monitor->mode, BENCH_MONITOR_ROWS);
+    zclock_sleep (4 * BENCH_MONITOR_COUNT_MS);     //  the reader's baseline is now
     long first = atomic_load (&monitor->seen);
     long total = options->rate * options->seconds;
     int64_t start = audit_time_now_ms ();
     uint64_t base = (uint64_t) (options->preload + options->events);
     for (long index = 0; index < total; ) {
         long due = (long) ((audit_time_now_ms () - start) * options->rate / 1000);
-        for (; index < due && index < total; index++) {
-            s_pack_event (&buffer, base + (uint64_t) index, audit_time_now_ms ());
-            s_publish (pub, &buffer);
-        }
+        for (; index < due && index < total; index++)
+            s_publish (pub, base + (uint64_t) index, audit_time_now_ms (), &buffer);
         zclock_sleep (1);
     }
     s_wait_stored (monitor, first + total);
+    zclock_sleep (4 * BENCH_MONITOR_ROWS_MS);
     long stored = atomic_load (&monitor->seen) - first;
-    printf ("latency phase: %ld events at %ld/s, %ld stored, loss %ld\n",
-            total, options->rate, stored, total - stored);
-    s_percentiles (monitor->latency + first, stored, "publish-to-stored at the paced rate");
+    results->latency_loss = total - stored;
+    printf ("latency:    %ld events at %ld/s, %ld stored, loss %ld\n", total, options->rate,
+            stored, results->latency_loss);
+    s_percentiles (monitor, results);
     msgpack_sbuffer_destroy (&buffer);
+}
+
+//  Copy the base, start the worker, run the two phases, stop it
+static int
+s_phase_worker (const s_options_t *options, const char *base, s_results_t *results)
+{
+    static bench_monitor_t monitor;
+    snprintf (monitor.dir, sizeof monitor.dir, "%s/run", options->dir);
+    if (s_copy_dir (base, monitor.dir) != 0)
+        return -1;
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", 20000 + getpid () % 20000);
+    monitor.latency_capacity = options->rate * options->seconds + 1000;
+    monitor.latency = calloc ((size_t) monitor.latency_capacity, sizeof *monitor.latency);
+    monitor.worker = s_start_worker (monitor.dir, endpoint, options->batch);
+    zsock_t *pub = zsock_new (ZMQ_PUB);
+    zsock_set_sndhwm (pub, 0);
+    zsock_connect (pub, "%s", endpoint);
+    s_wait_connected (pub, monitor.dir);
+    bench_monitor_start (&monitor);
+    zclock_sleep (50);
+    printf ("worker:     audit-ingest pid %d on %s, store holds %lld events\n",
+            (int) monitor.worker, endpoint, (long long) s_stored (monitor.dir));
+    s_phase_throughput (pub, &monitor, options, results);
+    s_phase_latency (pub, &monitor, options, results);
+    results->rss_hwm_kib = bench_monitor_status_kib (monitor.worker, "VmHWM:");
+    results->wal_peak_mib = (double) atomic_load (&monitor.wal_peak) / s_MIB;
+    bench_monitor_stop (&monitor);
+    kill (monitor.worker, SIGTERM);
+    int status;
+    waitpid (monitor.worker, &status, 0);
+    printf ("worker:     peak RSS (VmHWM) %.1f MiB (largest sampled %.1f MiB), WAL peak %.1f MiB,"
+            " gaps it counted %lld, exit %d\n", (double) results->rss_hwm_kib / 1024.0,
+            (double) atomic_load (&monitor.rss_peak_kib) / 1024.0, results->wal_peak_mib,
+            (long long) s_scalar (monitor.dir, "audit.db", "SELECT coalesce (sum (value), 0)"
+                                  " FROM counter WHERE name LIKE 'ingest.gaps.%'"),
+            WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+    zsock_destroy (&pub);
+    free (monitor.latency);
+    free (monitor.last);
+    free (monitor.now_index);
+    return s_shell ("rm -rf '%s'%s", monitor.dir, "");
 }
 
 //  -D: the decoder alone, on the bodies the other phases publish: the
@@ -407,8 +401,10 @@ s_phase_decode (long count)
     audit_decode_info_t info;
     int64_t now = audit_time_now_ms ();
     for (int index = 0; index < s_DECODE_POOL; index++) {
+        bench_feed_t event;
         msgpack_sbuffer_init (&pool [index]);
-        s_pack_event (&pool [index], (uint64_t) index, now - 1000);
+        bench_feed_make ((uint64_t) index, now - 1000, s_run_salt, &event);
+        bench_feed_pack (&event, (uint64_t) index + 1, &pool [index]);
     }
     double best_ns = 0;
     int64_t refused = 0;
@@ -430,28 +426,63 @@ s_phase_decode (long count)
     return refused == 0? 0: 1;
 }
 
+//  --------------------------------------------------------------------------
+//  Main
+
 static void
 s_options (int argc, char **argv, s_options_t *options)
 {
-    *options = (s_options_t) { 1000000, 500000, 10000, 10, "", false };
+    *options = (s_options_t) { 5000000, 1000000, 4096, 10000, 10, "", false, false };
     int opt;
-    while ((opt = getopt (argc, argv, "n:m:r:s:d:D")) != -1)
+    while ((opt = getopt (argc, argv, "n:m:b:r:s:d:D")) != -1)
         switch (opt) {
             case 'D': options->decode_only = true; break;
             case 'n': options->preload = atol (optarg); break;
             case 'm': options->events = atol (optarg); break;
+            case 'b': options->batch = atol (optarg); break;
             case 'r': options->rate = atol (optarg); break;
             case 's': options->seconds = atol (optarg); break;
             case 'd': snprintf (options->dir, sizeof options->dir, "%s", optarg); break;
             default:
-                fprintf (stderr, "usage: bench-ingest [-n N0] [-m M] [-r RATE] [-s SECONDS] [-d DIR] [-D]\n");
+                fprintf (stderr, "usage: bench-ingest [-n N0] [-m M] [-b B] [-r RATE]"
+                         " [-s SECONDS] [-d DIR] [-D]\n");
                 exit (2);
         }
-    if (!options->dir [0] && !options->decode_only) {
+    if (options->preload < 0 || options->events <= 0 || options->batch <= 0 || options->batch > 65536
+    ||  options->rate <= 0 || options->seconds <= 0)
+        exit (2);
+    options->keep = options->dir [0] != 0;
+    if (!options->keep && !options->decode_only) {
         snprintf (options->dir, sizeof options->dir, "/tmp/bench-ingest-XXXXXX");
         if (!mkdtemp (options->dir))
             exit (1);
     }
+}
+
+static void
+s_summary (const s_options_t *options, const s_results_t *results)
+{
+    double load [3] = { 0, 0, 0 };
+    if (getloadavg (load, 3) < 0)
+        load [0] = -1;
+    printf ("\n----- summary (bench-ingest) -----\n");
+    printf ("machine: %ld cores; SQLite %s; load average at the end %.2f %.2f %.2f\n",
+            sysconf (_SC_NPROCESSORS_ONLN), sqlite3_libversion (), load [0], load [1], load [2]);
+    printf ("store: %ld events preloaded, %d organisations, random version-4 ids;"
+            " burst %ld; batch %ld (bare loop and --ingest-batch)\n\n", options->preload, BENCH_FEED_ORGS,
+            options->events, options->batch);
+    printf ("| figure | measured | issue 9 target |\n|---|---|---|\n");
+    printf ("| worker, events/s stored over the burst | **%.0f** (slowest %d: %.0f), loss %ld |"
+            " >= 100,000 at 5M stored, >= 80,000 at 20M, zero loss |\n", results->rate, BENCH_MONITOR_WINDOW,
+            results->sustained, results->loss);
+    printf ("| bare prepared-statement loop, same run | %.0f | the ceiling |\n", results->bare_rate);
+    printf ("| worker / bare loop | **%.1f %%** | >= 80 %% |\n",
+            results->bare_rate > 0? 100.0 * results->rate / results->bare_rate: 0);
+    printf ("| publish-to-stored at %ld/s | p50 %lld ms, **p99 %lld ms**, max %lld ms, loss %ld |"
+            " p99 < 100 ms at 10,000/s |\n", options->rate, (long long) results->p50,
+            (long long) results->p99, (long long) results->max, results->latency_loss);
+    printf ("| worker peak RSS (VmHWM) | %.1f MiB | < 64 MiB |\n", (double) results->rss_hwm_kib / 1024.0);
+    printf ("| WAL peak (worker) | %.1f MiB | < 64 MiB |\n", results->wal_peak_mib);
 }
 
 int
@@ -459,45 +490,20 @@ main (int argc, char **argv)
 {
     s_options_t options;
     s_options (argc, argv, &options);
+    setvbuf (stdout, NULL, _IOLBF, 0);
     s_run_salt = (uint64_t) audit_time_now_ms () << 20;
     if (options.decode_only)
         return s_phase_decode (options.events);
-    int64_t have = s_scalar (options.dir, "audit.db", "SELECT count(*) FROM event");
-    if (have < options.preload) {
-        printf ("preloading %ld events into %s ...\n", options.preload, options.dir);
-        if (s_preload (options.dir, options.preload) != 0)
-            return 1;
-    }
-    char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", 20000 + getpid () % 20000);
-    static s_monitor_t monitor;
-    snprintf (monitor.dir, sizeof monitor.dir, "%s", options.dir);
-    monitor.base_id = s_scalar (options.dir, "audit.db", "SELECT coalesce (max (id), 0) FROM event");
-    monitor.latency_capacity = options.events + options.rate * options.seconds + 1000;
-    monitor.latency = calloc ((size_t) monitor.latency_capacity, sizeof *monitor.latency);
-    monitor.worker = s_start_worker (options.dir, endpoint);
-    zsock_t *pub = zsock_new (ZMQ_PUB);
-    zsock_set_sndhwm (pub, 0);
-    zsock_connect (pub, "%s", endpoint);
-    s_wait_connected (pub, options.dir);
-    printf ("store holds %lld events; audit-ingest pid %d\n",
-            (long long) monitor.base_id, (int) monitor.worker);
-    pthread_create (&monitor.thread, NULL, s_monitor_run, &monitor);
-    s_phase_throughput (pub, &monitor, &options);
-    s_phase_latency (pub, &monitor, &options);
-    printf ("worker peak RSS (VmHWM) %ld KiB, largest RSS sampled %ld KiB\n",
-            s_status_kib (monitor.worker, "VmHWM:"), (long) atomic_load (&monitor.rss_peak_kib));
-    printf ("WAL peak %.1f MiB\n", (double) atomic_load (&monitor.wal_peak) / 1048576.0);
-    atomic_store (&monitor.stop, true);
-    pthread_join (monitor.thread, NULL);
-    kill (monitor.worker, SIGTERM);
-    int status;
-    waitpid (monitor.worker, &status, 0);
-    printf ("gaps counted by the worker (lost by seq): %lld; worker exit %d\n",
-            (long long) s_scalar (options.dir, "audit.db",
-                "SELECT coalesce (sum (value), 0) FROM counter WHERE name LIKE 'ingest.gaps.%'"),
-            WIFEXITED (status) ? WEXITSTATUS (status) : -1);
-    zsock_destroy (&pub);
-    free (monitor.latency);
-    return 0;
+    zsys_init ();
+    char base [600];
+    snprintf (base, sizeof base, "%s/base", options.dir);
+    s_results_t results = { 0 };
+    int rc = s_base_ready (&options, base);
+    rc = rc? rc: s_phase_ceiling (&options, base, &results);
+    rc = rc? rc: s_phase_worker (&options, base, &results);
+    if (rc == 0)
+        s_summary (&options, &results);
+    if (!options.keep && s_shell ("rm -rf '%s'%s", options.dir, "") != 0)
+        rc = -1;
+    return rc == 0? 0: 1;
 }

@@ -35,8 +35,8 @@
       -T sets the janitor's batch target (JANITOR_BATCH_TARGET_MS by default)
       -S gives the template's events timestamps in no order (a shuffled
          backfill) instead of about arrival order; its own template dir
-      -b only builds the template (it is built when missing, and reused:
-         delete it after changing -n or -l)
+      -b only builds the template (it is built when missing, and reused
+         when it is of this build's schema and holds -n + -l rows)
     ========================================================================= */
 
 #include <czmq.h>
@@ -329,12 +329,51 @@ s_sizes (const char *dir, const char *when)
     printf ("\n");
 }
 
+//  A template is reused only when it is of this build's schema and holds
+//  the rows asked for (every stored event took its org's next log_index);
+//  else it is built again, so that no run measures a migration
+static bool
+s_template_usable (const s_options_t *options)
+{
+    char path [1024];
+    snprintf (path, sizeof path, "%s/audit.db", options->template_dir);
+    sqlite3 *db = NULL;
+    int64_t version = -1, rows = -1;
+    if (bench_wal_file_size (options->template_dir, "audit.db") > 0
+    &&  sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *stmt = NULL;
+        if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK
+        &&  sqlite3_step (stmt) == SQLITE_ROW)
+            version = sqlite3_column_int64 (stmt, 0);
+        sqlite3_finalize (stmt);
+        stmt = NULL;
+        if (version == audit_schema_version (AUDIT_DB_AUDIT)
+        &&  sqlite3_prepare_v2 (db, "SELECT coalesce (sum (next_index), 0) FROM org", -1,
+                                &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+            rows = sqlite3_column_int64 (stmt, 0);
+        sqlite3_finalize (stmt);
+    }
+    sqlite3_close (db);
+    return rows == options->expired + options->live;
+}
+
+static int
+s_template_ready (const s_options_t *options, int64_t now_ms)
+{
+    if (s_template_usable (options))
+        return 0;
+    char command [2048];
+    snprintf (command, sizeof command, "rm -rf '%s'", options->template_dir);
+    if (system (command) != 0 || mkdir (options->template_dir, 0700) != 0)
+        return -1;
+    fprintf (stderr, "  building the template in %s\n", options->template_dir);
+    return s_template_build (options, now_ms);
+}
+
 static int
 s_prepare_run (const s_options_t *options, int64_t now_ms)
 {
-    mkdir (options->template_dir, 0700);
-    if (bench_wal_file_size (options->template_dir, "audit.db") == 0
-    &&  s_template_build (options, now_ms) != 0)
+    if (s_template_ready (options, now_ms) != 0)
         return -1;
     char command [2048];
     snprintf (command, sizeof command, "rm -rf '%s'", options->run_dir);
@@ -511,11 +550,8 @@ main (int argc, char **argv)
         options.template_dir = options.shuffled? "/tmp/bench-janitor-template-shuffled"
                                                : "/tmp/bench-janitor-template";
     zsys_init ();
-    if (options.build_only) {
-        mkdir (options.template_dir, 0700);
-        return bench_wal_file_size (options.template_dir, "audit.db") > 0
-            || s_template_build (&options, audit_time_now_ms ()) == 0? 0: 1;
-    }
+    if (options.build_only)
+        return s_template_ready (&options, audit_time_now_ms ()) == 0? 0: 1;
     printf ("bench-janitor: %ld expired + %ld live rows, ingest %ld events/s in batches"
             " every %ld ms, batch target %ld ms, timestamps %s\n", options.expired, options.live,
             options.rate, options.interval_ms, options.target_ms,

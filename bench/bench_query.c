@@ -4,31 +4,42 @@
     1. A store of N events (default 5,000,000; bench_events) over 1,000
        organisations, org_000 holding a tenth (500,000), the others about
        4,500 each, timestamps over the last 300 days, written straight
-       through audit_store_write. With -d the directory is kept, and a
-       store already there is reused (or completed, when cut short).
+       through audit_store_write (schema 3) in large batches. With -d the
+       directory is kept, and its DIR/bench-query.preload record says what
+       it holds: a store of the same -n/-o/-w is reused (or completed, when
+       cut short); any other audit.db, ops.db, queue.db there is deleted and
+       built again.
     2. Latency, p50/p99/max over R requests (default 1,000, after 50 not
        counted), each on a random organisation (a typical one, and on its
        own line org_000), first in-process through query_worker_answer,
-       then over a REQ socket to the real audit-query on 127.0.0.1:
+       then over one REQ socket kept open to the real audit-query on
+       127.0.0.1 (as a portal keeps it):
          list     the newest 100 of the organisation
          DSAR     subject = an actor or user that exists there, first 100
          range    from/to spanning 30 days + the event_types of one
                   category, 100
-    3. Export of org_000 following next_cursor with the default chunk,
+    3. Export of org_000 following next_cursor, in csv and in ndjson,
        in-process and then over the socket: rows/s end to end, and the
-       worker's peak RSS during it (VmHWM, reset just before).
+       worker's peak RSS during the socket exports (VmHWM, reset before).
+    4. Cold: the socket lines again, each on a freshly started worker,
+       with the page cache dropped (sync; echo 3 > /proc/sys/vm/drop_caches,
+       root only) after the line's warm-up; a line where that failed is
+       labelled warm, on stderr and in the summary.
     The summary at the end is a block for bench/RESULTS.md.
 
     Usage: bench-query [-n EVENTS] [-o ORGS] [-w HEAVY_PER_MILLE]
-                       [-r REQUESTS] [-d DIR] [-p PHASES]
-      PHASES: any of i (in-process pages), s (socket pages), e (exports);
-      default ise.
+                       [-r REQUESTS] [-d DIR] [-p PHASES] [-c CHUNK]
+      PHASES: any of i (in-process pages), s (socket pages), e (exports),
+      c (cold socket pages); default isec. CHUNK: export rows per chunk
+      (1 .. 50,000; default: the service's, 10,000).
     ========================================================================= */
 
 #include <czmq.h>
 #include <getopt.h>
 #include <msgpack.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "audit_store.h"
 #include "sqlite_store.h"
@@ -36,13 +47,13 @@
 #include "audit_token.h"
 #include "bench_client.h"
 #include "bench_events.h"
+#include "bench_preload.h"
 
 #define s_SPAN_DAYS     300
 #define s_RANGE_DAYS    30
-#define s_BATCH         4096
 #define s_PAGE          100
 #define s_WARMUP        50
-#define s_RESULTS_MAX   16
+#define s_RESULTS_MAX   32
 #define s_TOKEN_TTL_S   (7 * 86400)
 //  Shared with the worker it starts, through AUDIT_JWT_SECRET
 #define s_SECRET        "bench-query-secret-0123456789abcdef0123456789abcdef"
@@ -53,11 +64,14 @@ static const char *s_kind_names [S_KIND_COUNT] = {
 };
 
 typedef struct {
-    long events, requests;
+    long events, requests, chunk;       //  chunk: export rows per chunk, 0: default
     int orgs, heavy;
     char dir [512];
     const char *phases;
 } s_options_t;
+
+typedef enum { S_CSV, S_NDJSON, S_FORMATS } s_format_t;
+static const char *s_format_names [S_FORMATS] = { "csv", "ndjson" };
 
 typedef struct {
     char label [80];
@@ -79,8 +93,11 @@ typedef struct {
     msgpack_sbuffer body;
     s_result_t results [s_RESULTS_MAX];
     int result_count;
-    s_export_t export_inproc, export_socket;
+    s_export_t export_inproc [S_FORMATS], export_socket [S_FORMATS];
     long rss_export_kib, rss_life_kib;
+    bool cold;                          //  the page cache is dropped before a line
+    int cold_dropped;                   //  drops that worked, and failed
+    int cold_failed;
     char load_start [64];
 } s_bench_t;
 
@@ -158,53 +175,13 @@ s_worker_kib (s_bench_t *self, const char *key)
 //  --------------------------------------------------------------------------
 //  The store
 
-static int
-s_preload (s_bench_t *self, long from)
-{
-    audit_store_t *store = audit_store_new (self->options.dir, AUDIT_STORE_WRITER);
-    audit_record_t *records = calloc (s_BATCH, sizeof *records);
-    audit_store_outcome_t *outcomes = calloc (s_BATCH, sizeof *outcomes);
-    int rc = store && records && outcomes ? 0 : -1;
-    int64_t start = s_now_ns ();
-    for (long done = from; rc == 0 && done < self->options.events; ) {
-        size_t fill = 0;
-        for (; fill < s_BATCH && done < self->options.events; fill++, done++)
-            bench_events_record (&self->events, done, &records [fill]);
-        rc = audit_store_write (store, records, fill, outcomes, NULL);
-        if (done % 500000 < s_BATCH)
-            printf ("preload %ld / %ld, %.0f rows/s\n", done, self->options.events,
-                    (double) (done - from) * 1e9 / (double) (s_now_ns () - start));
-    }
-    if (store)
-        audit_store_checkpoint (store, AUDIT_DB_AUDIT);
-    audit_store_destroy (&store);
-    free (records);
-    free (outcomes);
-    return rc;
-}
-
-//  Reuse what the directory holds: rows keep their ids (event n is row
-//  n + 1), so the first row gives the epoch and the last where to go on
+//  Reuse what the directory holds when its record matches; else start over
 static int
 s_store_ready (s_bench_t *self)
 {
-    char path [600];
-    snprintf (path, sizeof path, "%s/audit.db", self->options.dir);
-    struct stat info;
-    int64_t have = 0, epoch = 0;
-    sqlite3 *db = NULL;
-    if (stat (path, &info) == 0 && sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        have = s_scalar (db, "SELECT coalesce (max (id), 0) FROM event");
-        epoch = s_scalar (db, "SELECT ts FROM event WHERE id = 1");
-    }
-    sqlite3_close (db);
     self->events.step_ms = s_SPAN_DAYS * AUDIT_MS_PER_DAY / self->options.events;
-    self->events.epoch_ms = have > 0 ? epoch : audit_time_now_ms () - s_SPAN_DAYS * AUDIT_MS_PER_DAY;
-    if (have >= self->options.events)
-        return 0;
-    printf ("preloading events %lld .. %ld into %s\n", (long long) have, self->options.events,
-            self->options.dir);
-    return s_preload (self, (long) have);
+    return bench_preload_ready (self->options.dir, &self->events, self->options.events,
+                                audit_time_now_ms () - s_SPAN_DAYS * AUDIT_MS_PER_DAY);
 }
 
 //  --------------------------------------------------------------------------
@@ -337,13 +314,35 @@ s_result_add (s_bench_t *self, const char *label, int64_t *ns, long count, long 
             result->p50, result->p99, result->max, count, empty);
 }
 
+//  sync; echo 3 > /proc/sys/vm/drop_caches (root only); 0 or -1
+static int
+s_drop_caches (s_bench_t *self)
+{
+    sync ();
+    FILE *file = fopen ("/proc/sys/vm/drop_caches", "w");
+    int rc = file && fputs ("3", file) >= 0? 0: -1;
+    if (file && fclose (file) != 0)
+        rc = -1;
+    if (rc == 0)
+        self->cold_dropped++;
+    else {
+        self->cold_failed++;
+        fprintf (stderr, "bench-query: could not drop the page cache (%s): this line is WARM\n",
+                 strerror (errno));
+    }
+    return rc;
+}
+
 static int
 s_measure (s_bench_t *self, s_kind_t kind, bool heavy, bool socket)
 {
     long count = self->options.requests, empty = 0;
     int64_t *ns = calloc ((size_t) count, sizeof *ns);
     int rc = ns ? 0 : -1;
+    bool dropped = false;
     for (long index = -s_WARMUP; rc == 0 && index < count; index++) {
+        if (index == 0 && self->cold)
+            dropped = s_drop_caches (self) == 0;
         s_pack_list (self, kind, heavy);
         bench_answer_t answer;
         int64_t took;
@@ -358,7 +357,9 @@ s_measure (s_bench_t *self, s_kind_t kind, bool heavy, bool socket)
     long heavy_rows = options->events / 1000 * options->heavy;
     long typical_rows = (options->events - heavy_rows) / (options->orgs - (options->heavy > 0));
     snprintf (label, sizeof label, heavy ? "%s | org_000 (%ld) | %s" : "%s | typical (~%ld) | %s",
-              s_kind_names [kind], heavy ? heavy_rows : typical_rows, socket ? "socket" : "in-process");
+              s_kind_names [kind], heavy ? heavy_rows : typical_rows,
+              !socket ? "in-process" : !self->cold ? "socket" : dropped ? "socket, cache dropped"
+                                                                         : "socket, NOT dropped (warm)");
     if (rc == 0)
         s_result_add (self, label, ns, count, empty);
     else
@@ -396,17 +397,18 @@ s_org_rows (s_bench_t *self)
     sqlite3 *db = NULL;
     int64_t rows = -1;
     if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
-        rows = s_scalar (db, "SELECT count(*) FROM event INDEXED BY event_org_ts"
+        rows = s_scalar (db, "SELECT count(*) FROM event"
                              " WHERE org = (SELECT id FROM org WHERE name = 'org_000')");
     sqlite3_close (db);
     return rows;
 }
 
-//  Every chunk of org_000, following next_cursor. The rows are counted in
-//  the CSV itself and must be the organisation's (the export's own record
-//  is written after its last chunk was read)
+//  Every chunk of org_000 in format, following next_cursor. The rows are
+//  counted in the data itself (lines; a CSV has its header line more) and
+//  must be the organisation's (the export's own record is written after
+//  its last chunk was read)
 static int
-s_export (s_bench_t *self, bool socket, s_export_t *result)
+s_export (s_bench_t *self, bool socket, s_format_t format, s_export_t *result)
 {
     int64_t expected = s_org_rows (self);
     char cursor [AUDIT_CURSOR_TEXT_SIZE] = "";
@@ -415,9 +417,15 @@ s_export (s_bench_t *self, bool socket, s_export_t *result)
     long lines = 0;
     int rc = 0;
     do {
-        msgpack_packer packer = s_request_start (self, "export", 0, cursor [0] ? 1 : 0);
+        uint32_t more = 1 + (cursor [0] ? 1 : 0) + (self->options.chunk ? 1 : 0);
+        msgpack_packer packer = s_request_start (self, "export", 0, more);
+        s_pack_str (&packer, "format", s_format_names [format]);
         if (cursor [0])
             s_pack_str (&packer, "cursor", cursor);
+        if (self->options.chunk) {
+            msgpack_pack_str_with_body (&packer, "limit", 5);
+            msgpack_pack_uint32 (&packer, (uint32_t) self->options.chunk);
+        }
         bench_answer_t answer;
         int64_t took;
         rc = bench_client_ask (self->client, socket, &self->body, &answer, &took);
@@ -430,14 +438,26 @@ s_export (s_bench_t *self, bool socket, s_export_t *result)
         }
     } while (rc == 0 && cursor [0]);
     result->seconds = (double) (s_now_ns () - start) / 1e9;
-    printf ("  export org_000 %-10s %ld rows (%ld CSV lines) in %ld chunks, %.1f MiB, %.2f s: %.0f rows/s\n",
-            socket ? "socket" : "in-process", result->rows, lines, result->chunks, result->mib,
-            result->seconds, (double) result->rows / result->seconds);
-    if (rc == 0 && (lines != result->rows + 1 || result->rows != expected)) {
-        fprintf (stderr, "export: %ld rows, %ld CSV lines, %lld rows in the store\n",
+    printf ("  export org_000 %-6s %-10s %ld rows (%ld lines) in %ld chunks, %.1f MiB, %.2f s:"
+            " %.0f rows/s\n", s_format_names [format], socket ? "socket" : "in-process",
+            result->rows, lines, result->chunks, result->mib, result->seconds,
+            (double) result->rows / result->seconds);
+    long header = format == S_CSV ? 1 : 0;
+    if (rc == 0 && (lines != result->rows + header || result->rows != expected)) {
+        fprintf (stderr, "export: %ld rows, %ld lines, %lld rows in the store\n",
                  result->rows, lines, (long long) expected);
         rc = -1;
     }
+    return rc;
+}
+
+static int
+s_export_both (s_bench_t *self, bool socket)
+{
+    int rc = 0;
+    for (int format = 0; rc == 0 && format < S_FORMATS; format++)
+        rc = s_export (self, socket, (s_format_t) format,
+                       socket ? &self->export_socket [format] : &self->export_inproc [format]);
     return rc;
 }
 
@@ -452,9 +472,9 @@ s_export_socket (s_bench_t *self)
         fputs ("5", file);          //  resets VmHWM to the RSS of now
         fclose (file);
     }
-    int rc = s_export (self, true, &self->export_socket);
+    int rc = s_export_both (self, true);
     self->rss_export_kib = s_worker_kib (self, "VmHWM");
-    printf ("  audit-query VmHWM: %ld KiB during the export, %ld KiB before it\n",
+    printf ("  audit-query VmHWM: %ld KiB during the exports, %ld KiB before them\n",
             self->rss_export_kib, self->rss_life_kib);
     return rc;
 }
@@ -465,19 +485,24 @@ s_export_socket (s_bench_t *self)
 static void
 s_summary_export (s_bench_t *self)
 {
-    const s_export_t *inproc = &self->export_inproc, *socket = &self->export_socket;
-    if (inproc->rows)
-        printf ("| export org_000, in-process | %ld rows, %ld chunks, %.1f MiB | %.2f s | **%.0f rows/s** |\n",
-                inproc->rows, inproc->chunks, inproc->mib, inproc->seconds,
-                (double) inproc->rows / inproc->seconds);
-    if (socket->rows)
-        printf ("| export org_000, socket | %ld rows, %ld chunks, %.1f MiB | %.2f s | **%.0f rows/s** |\n",
-                socket->rows, socket->chunks, socket->mib, socket->seconds,
-                (double) socket->rows / socket->seconds);
+    for (int socket = 0; socket < 2; socket++)
+        for (int format = 0; format < S_FORMATS; format++) {
+            const s_export_t *done = socket ? &self->export_socket [format]
+                                            : &self->export_inproc [format];
+            if (done->rows)
+                printf ("| export org_000, %s, %s | %ld rows, %ld chunks, %.1f MiB | %.2f s |"
+                        " **%.0f rows/s** |\n", s_format_names [format],
+                        socket ? "socket" : "in-process", done->rows, done->chunks, done->mib,
+                        done->seconds, (double) done->rows / done->seconds);
+        }
     if (self->rss_export_kib)
-        printf ("\naudit-query peak RSS (VmHWM) during the socket export: %.1f MiB"
-                " (before it, since start: %.1f MiB)\n",
+        printf ("\naudit-query peak RSS (VmHWM) during the socket exports: %.1f MiB"
+                " (before them, since start: %.1f MiB)\n",
                 (double) self->rss_export_kib / 1024.0, (double) self->rss_life_kib / 1024.0);
+    if (self->cold_dropped || self->cold_failed)
+        printf ("page cache dropped before %d cold lines; %s\n", self->cold_dropped,
+                self->cold_failed ? "COULD NOT drop it before some: those lines are warm"
+                                  : "every drop worked");
 }
 
 static void
@@ -515,10 +540,11 @@ s_summary (s_bench_t *self)
 static int
 s_options_parse (int argc, char **argv, s_options_t *options)
 {
-    *options = (s_options_t) { 5000000, 1000, 1000, 100, "", "ise" };
+    *options = (s_options_t) { 5000000, 1000, 0, 1000, 100, "", "isec" };
     int option;
-    while ((option = getopt (argc, argv, "n:o:w:r:d:p:")) != -1)
+    while ((option = getopt (argc, argv, "n:o:w:r:d:p:c:")) != -1)
         switch (option) {
+            case 'c': options->chunk = atol (optarg); break;
             case 'n': options->events = atol (optarg); break;
             case 'o': options->orgs = atoi (optarg); break;
             case 'w': options->heavy = atoi (optarg); break;
@@ -527,11 +553,12 @@ s_options_parse (int argc, char **argv, s_options_t *options)
             case 'p': options->phases = optarg; break;
             default:
                 fprintf (stderr, "usage: bench-query [-n events] [-o orgs] [-w heavy_per_mille]"
-                         " [-r requests] [-d dir] [-p ise]\n");
+                         " [-r requests] [-d dir] [-p isec] [-c chunk_rows]\n");
                 return -1;
         }
     bool fits = options->events >= 1000 && options->orgs >= 2 && options->orgs <= 1000
-             && options->heavy >= 0 && options->heavy < 1000 && options->requests >= 100;
+             && options->heavy >= 0 && options->heavy < 1000 && options->requests >= 100
+             && options->chunk >= 0 && options->chunk <= 50000;
     return fits ? 0 : -1;
 }
 
@@ -546,6 +573,26 @@ s_worker_start (s_bench_t *self)
     return rc;
 }
 
+//  Each line on a worker started afresh (its own SQLite caches empty),
+//  over a new REQ socket kept open for the line; after the line's warm-up
+//  (which warms what a live worker would hold) the page cache is dropped
+static int
+s_measure_cold (s_bench_t *self)
+{
+    printf ("socket pages, the page cache dropped first, %ld requests each:\n",
+            self->options.requests);
+    self->cold = true;
+    int rc = 0;
+    for (int heavy = 0; rc == 0 && heavy <= (self->options.heavy > 0); heavy++)
+        for (int kind = 0; rc == 0 && kind < S_KIND_COUNT; kind++) {
+            bench_client_stop (self->client);
+            rc = s_worker_start (self);
+            rc = rc? rc: s_measure (self, (s_kind_t) kind, heavy, true);
+        }
+    self->cold = false;
+    return rc;
+}
+
 static int
 s_run (s_bench_t *self)
 {
@@ -556,13 +603,15 @@ s_run (s_bench_t *self)
     if (rc == 0 && strchr (phases, 'i'))
         rc = s_measure_all (self, false);
     if (rc == 0 && strchr (phases, 'e') && self->options.heavy > 0)
-        rc = s_export (self, false, &self->export_inproc);
-    if (rc == 0 && (strchr (phases, 's') || strchr (phases, 'e')))
+        rc = s_export_both (self, false);
+    if (rc == 0 && (strchr (phases, 's') || (strchr (phases, 'e') && self->options.heavy > 0)))
         rc = s_worker_start (self);
     if (rc == 0 && strchr (phases, 's'))
         rc = s_measure_all (self, true);
     if (rc == 0 && strchr (phases, 'e') && self->options.heavy > 0)
         rc = s_export_socket (self);
+    if (rc == 0 && strchr (phases, 'c'))
+        rc = s_measure_cold (self);
     bench_client_destroy (&self->client);
     return rc;
 }
@@ -576,11 +625,15 @@ main (int argc, char **argv)
     setvbuf (stdout, NULL, _IOLBF, 0);
     zsys_init ();
     zsys_set_logstream (stderr);
-    if (!self.options.dir [0]) {
+    bool keep = self.options.dir [0] != 0;
+    if (!keep) {
         snprintf (self.options.dir, sizeof self.options.dir, "/tmp/bench-query-XXXXXX");
         if (!mkdtemp (self.options.dir))
             return 1;
     }
+    else
+    if (mkdir (self.options.dir, 0700) != 0 && errno != EEXIST)
+        return 1;
     self.events = (bench_events_t) { self.options.orgs, self.options.heavy, 0, 1 };
     self.rng = 0x5EED5EED12345678ULL;
     self.tokens = calloc ((size_t) self.options.orgs, sizeof *self.tokens);
@@ -593,5 +646,9 @@ main (int argc, char **argv)
         free (self.tokens [org]);
     free (self.tokens);
     msgpack_sbuffer_destroy (&self.body);
+    char command [600];
+    snprintf (command, sizeof command, "rm -rf '%s'", self.options.dir);
+    if (!keep && system (command) != 0)
+        rc = -1;
     return rc == 0 ? 0 : 1;
 }

@@ -1,0 +1,267 @@
+/*  =========================================================================
+    bench_bare - the ceiling of audit.db on its own schema
+    ========================================================================= */
+
+#include "bench_bare.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit_time.h"
+#include "bench_feed.h"
+
+//  The event INSERT's parameters: as the store's, built from the field rows
+#define s_FIELD_PARAM 7
+#define s_UUID_PARAM  (s_FIELD_PARAM + AUDIT_FIELD_COUNT)
+//  The store's writer cache (audit_conn's s_WRITER_CACHE_KIB)
+#define s_CACHE_SQL   "PRAGMA cache_size = -12288"
+//  and its checkpoint policy (s_CHECKPOINT_BYTES): none inside a commit,
+//  a PASSIVE one after a commit that left the WAL over 24 MiB
+#define s_CHECKPOINT_PAGES (24 * 1024 * 1024 / 4096)
+
+struct _bench_bare_t {
+    sqlite3 *db;
+    sqlite3_stmt *insert, *begin, *commit, *next_set;
+    int64_t org_ids [BENCH_FEED_ORGS], next_index [BENCH_FEED_ORGS];
+    int64_t user_ids [BENCH_FEED_USERS], device_ids [BENCH_FEED_DEVICES];
+    int64_t group_ids [BENCH_FEED_GROUPS], role_id;
+    char touched [BENCH_FEED_ORGS];
+    int wal_pages;                      //  after the last commit
+};
+
+//  Remembers the WAL's size after each commit; installing it also takes
+//  SQLite's automatic checkpoint out of the commits, as the store does
+static int
+s_wal_hook (void *arg, sqlite3 *handle, const char *schema, int pages)
+{
+    (void) handle;
+    (void) schema;
+    *(int *) arg = pages;
+    return SQLITE_OK;
+}
+
+static int
+s_step_reset (sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW? 0: -1;
+}
+
+//  The id of name in table (org or ident), interned when missing
+static int
+s_resolve (sqlite3 *db, const char *table, const char *name, int64_t *id)
+{
+    char insert [128], select [128];
+    snprintf (insert, sizeof insert, "INSERT INTO %s (name) VALUES (?1) ON CONFLICT DO NOTHING", table);
+    snprintf (select, sizeof select, "SELECT id FROM %s WHERE name = ?1", table);
+    sqlite3_stmt *stmt [2] = { NULL, NULL };
+    int rc = sqlite3_prepare_v2 (db, insert, -1, &stmt [0], NULL) == SQLITE_OK
+          && sqlite3_prepare_v2 (db, select, -1, &stmt [1], NULL) == SQLITE_OK? 0: -1;
+    for (int index = 0; rc == 0 && index < 2; index++)
+        sqlite3_bind_text (stmt [index], 1, name, -1, SQLITE_STATIC);
+    rc = rc? rc: s_step_reset (stmt [0]);
+    rc = rc? rc: sqlite3_step (stmt [1]) == SQLITE_ROW? 0: -1;
+    if (rc == 0)
+        *id = sqlite3_column_int64 (stmt [1], 0);
+    sqlite3_finalize (stmt [0]);
+    sqlite3_finalize (stmt [1]);
+    return rc;
+}
+
+//  Every name the feed uses, once, in one transaction
+static int
+s_resolve_all (bench_bare_t *self)
+{
+    char name [BENCH_FEED_TEXT];
+    bench_feed_t event = { .n = 0 };
+    int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK? 0: -1;
+    for (int org = 0; rc == 0 && org < BENCH_FEED_ORGS; org++) {
+        bench_feed_org_name (org, name);
+        rc = s_resolve (self->db, "org", name, &self->org_ids [org]);
+    }
+    for (event.user = 0; rc == 0 && event.user < BENCH_FEED_USERS; event.user++) {
+        bench_feed_user_name (event.user, name);
+        rc = s_resolve (self->db, "ident", name, &self->user_ids [event.user]);
+    }
+    for (event.device = 0; rc == 0 && event.device < BENCH_FEED_DEVICES; event.device++) {
+        bench_feed_value (&event, AUDIT_FIELD_DEVICE_ID, name, NULL);
+        rc = s_resolve (self->db, "ident", name, &self->device_ids [event.device]);
+    }
+    for (event.group = 0; rc == 0 && event.group < BENCH_FEED_GROUPS; event.group++) {
+        bench_feed_value (&event, AUDIT_FIELD_GROUP_ID, name, NULL);
+        rc = s_resolve (self->db, "ident", name, &self->group_ids [event.group]);
+    }
+    bench_feed_value (&event, AUDIT_FIELD_ROLE, name, NULL);
+    rc = rc? rc: s_resolve (self->db, "ident", name, &self->role_id);
+    return sqlite3_exec (self->db, rc? "ROLLBACK": "COMMIT", NULL, NULL, NULL) == SQLITE_OK? rc: -1;
+}
+
+//  Each organisation's next log_index, as the store left it
+static int
+s_next_read (bench_bare_t *self)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2 (self->db, "SELECT next_index FROM org WHERE id = ?1", -1,
+                                 &stmt, NULL) == SQLITE_OK? 0: -1;
+    for (int org = 0; rc == 0 && org < BENCH_FEED_ORGS; org++) {
+        sqlite3_bind_int64 (stmt, 1, self->org_ids [org]);
+        rc = sqlite3_step (stmt) == SQLITE_ROW? 0: -1;
+        self->next_index [org] = rc == 0? sqlite3_column_int64 (stmt, 0): 0;
+        sqlite3_reset (stmt);
+    }
+    sqlite3_finalize (stmt);
+    return rc;
+}
+
+static int
+s_prepare (bench_bare_t *self)
+{
+    char columns [512] = "", values [512] = "", sql [1200];
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
+        size_t at = strlen (columns), vat = strlen (values);
+        snprintf (columns + at, sizeof columns - at, "%s, ",
+                  audit_proto_field_info ((audit_field_t) field)->column);
+        snprintf (values + vat, sizeof values - vat, "?%d, ", s_FIELD_PARAM + field);
+    }
+    snprintf (sql, sizeof sql, "INSERT INTO event (org, ts, log_index, received, type, actor,"
+              " %suuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, %s?%d)", columns, values, s_UUID_PARAM);
+    return sqlite3_prepare_v2 (self->db, sql, -1, &self->insert, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2 (self->db, "BEGIN IMMEDIATE", -1, &self->begin, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2 (self->db, "COMMIT", -1, &self->commit, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2 (self->db, "UPDATE org SET next_index = ?2 WHERE id = ?1", -1,
+                               &self->next_set, NULL) == SQLITE_OK? 0: -1;
+}
+
+bench_bare_t *
+bench_bare_new (const char *dir)
+{
+    bench_bare_t *self = (bench_bare_t *) calloc (1, sizeof *self);
+    char path [1024];
+    snprintf (path, sizeof path, "%s/audit.db", dir);
+    bool ok = self && sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK;
+    //  The store's pragmas, but SQLite's own checkpointing
+    ok = ok && sqlite3_exec (self->db, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
+                             " PRAGMA journal_mode = WAL; " s_CACHE_SQL, NULL, NULL, NULL) == SQLITE_OK;
+    ok = ok && s_prepare (self) == 0 && s_resolve_all (self) == 0 && s_next_read (self) == 0;
+    if (ok)
+        sqlite3_wal_hook (self->db, s_wal_hook, &self->wal_pages);
+    if (!ok && self) {
+        fprintf (stderr, "bench_bare: %s: %s\n", path, self->db? sqlite3_errmsg (self->db): "?");
+        bench_bare_destroy (&self);
+    }
+    return self;
+}
+
+void
+bench_bare_destroy (bench_bare_t **self_p)
+{
+    bench_bare_t *self = self_p? *self_p: NULL;
+    if (!self)
+        return;
+    sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->begin);
+    sqlite3_finalize (self->commit);
+    sqlite3_finalize (self->next_set);
+    sqlite3_close (self->db);
+    free (self);
+    *self_p = NULL;
+}
+
+//  A required field's id, text or number; NULL for the others
+static void
+s_bind_field (bench_bare_t *self, const bench_feed_t *event, audit_field_mask_t required,
+              audit_field_t field)
+{
+    int param = s_FIELD_PARAM + (int) field;
+    const audit_field_info_t *info = audit_proto_field_info (field);
+    char text [BENCH_FEED_TEXT];
+    uint64_t number = 0;
+    if (!(required & AUDIT_FIELD_BIT (field))) {
+        sqlite3_bind_null (self->insert, param);
+        return;
+    }
+    bench_feed_value (event, field, text, &number);
+    if (info->stored == AUDIT_STORED_TEXT)
+        sqlite3_bind_text (self->insert, param, text, -1, SQLITE_TRANSIENT);
+    else
+    if (info->stored == AUDIT_STORED_NUMBER)
+        sqlite3_bind_int64 (self->insert, param, (int64_t) number);
+    else
+        sqlite3_bind_int64 (self->insert, param,
+            field == AUDIT_FIELD_USER_ID? self->user_ids [event->user]:
+            field == AUDIT_FIELD_DEVICE_ID? self->device_ids [event->device]:
+            field == AUDIT_FIELD_GROUP_ID? self->group_ids [event->group]: self->role_id);
+}
+
+static int
+s_insert (bench_bare_t *self, uint64_t n, uint64_t salt)
+{
+    bench_feed_t event;
+    int64_t now = audit_time_now_ms ();
+    bench_feed_make (n, now, salt, &event);
+    audit_field_mask_t required = audit_proto_event_info (event.type)->required;
+    sqlite3_bind_int64 (self->insert, 1, self->org_ids [event.org]);
+    sqlite3_bind_int64 (self->insert, 2, event.ts);
+    sqlite3_bind_int64 (self->insert, 3, self->next_index [event.org]++);
+    sqlite3_bind_int64 (self->insert, 4, now);
+    sqlite3_bind_int (self->insert, 5, (int) event.type);
+    sqlite3_bind_int64 (self->insert, 6, self->user_ids [event.actor]);
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        s_bind_field (self, &event, required, (audit_field_t) field);
+    sqlite3_bind_blob (self->insert, s_UUID_PARAM, event.uuid, AUDIT_UUID_SIZE, SQLITE_STATIC);
+    self->touched [event.org] = 1;
+    return s_step_reset (self->insert);
+}
+
+//  org.next_index of every organisation the transaction touched
+static int
+s_next_write (bench_bare_t *self)
+{
+    int rc = 0;
+    for (int org = 0; rc == 0 && org < BENCH_FEED_ORGS; org++) {
+        if (!self->touched [org])
+            continue;
+        sqlite3_bind_int64 (self->next_set, 1, self->org_ids [org]);
+        sqlite3_bind_int64 (self->next_set, 2, self->next_index [org]);
+        rc = s_step_reset (self->next_set);
+        self->touched [org] = 0;
+    }
+    return rc;
+}
+
+static double
+s_now (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
+}
+
+int
+bench_bare_run (bench_bare_t *self, uint64_t first, long count, long batch, uint64_t salt,
+                double *seconds)
+{
+    double start = s_now ();
+    int rc = 0;
+    for (long done = 0; rc == 0 && done < count; ) {
+        long end = count - done < batch? count: done + batch;
+        rc = s_step_reset (self->begin);
+        for (; rc == 0 && done < end; done++)
+            rc = s_insert (self, first + (uint64_t) done, salt);
+        rc = rc? rc: s_next_write (self);
+        rc = rc? rc: s_step_reset (self->commit);
+        if (rc == 0 && self->wal_pages >= s_CHECKPOINT_PAGES) {
+            sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+            self->wal_pages = 0;
+        }
+    }
+    *seconds = s_now () - start;
+    if (rc != 0)
+        fprintf (stderr, "bench_bare: %s\n", sqlite3_errmsg (self->db));
+    return rc;
+}

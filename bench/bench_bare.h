@@ -1,0 +1,46 @@
+/*  =========================================================================
+    bench_bare - the ceiling of audit.db on its own schema: a bare loop of
+    one prepared INSERT per event, in transactions of a batch, on a plain
+    connection with the store's pragmas, page cache and checkpoint policy
+    (no checkpoint inside a commit; a PASSIVE one after a commit that left
+    the WAL over 24 MiB)
+
+    Everything that is not SQLite's own work is done before the clock
+    starts or costs nothing: the organisation and identifier names of the
+    feed are resolved to their ids first (interned when missing), each
+    organisation's next log_index is read once and counted in memory, and
+    written back to org.next_index before each commit, so that the file
+    stays a valid schema-3 store. No duplicate check, no counters.
+    ========================================================================= */
+
+#ifndef BENCH_BARE_H_INCLUDED
+#define BENCH_BARE_H_INCLUDED
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _bench_bare_t bench_bare_t;
+
+//  Open dir/audit.db (a store of schema 3, made by audit_store) and
+//  resolve the feed's names. NULL on failure (said on stderr).
+bench_bare_t *
+    bench_bare_new (const char *dir);
+
+//  Close; safe on NULL and twice.
+void
+    bench_bare_destroy (bench_bare_t **self_p);
+
+//  Insert feed events first .. first + count - 1, timestamped now, with
+//  salt, batch rows per transaction. *seconds gets the time it took. 0 or -1.
+int
+    bench_bare_run (bench_bare_t *self, uint64_t first, long count, long batch,
+                    uint64_t salt, double *seconds);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,31 @@
+/*  =========================================================================
+    bench_preload - a data directory of bench_events, kept between runs
+
+    The preload's own record, DIR/bench-query.preload, holds the
+    generator's settings, its epoch and how many events are committed. A
+    directory whose record matches is reused, or completed when cut short
+    (a batch committed before a crash is offered again: the store finds
+    it stored); without a matching record, the directory's audit.db,
+    ops.db and queue.db are deleted and built again.
+    ========================================================================= */
+
+#ifndef BENCH_PRELOAD_H_INCLUDED
+#define BENCH_PRELOAD_H_INCLUDED
+
+#include "bench_events.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Make dir hold events 0 .. count - 1 of *events (its step_ms set),
+//  written through audit_store_write in large batches. Sets
+//  events->epoch_ms: the record's, or epoch_ms for a new store. 0 or -1.
+int
+    bench_preload_ready (const char *dir, bench_events_t *events, long count, int64_t epoch_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
