@@ -369,3 +369,45 @@ Test (orglog, csv_and_ndjson_give_back_what_list_returns)
     test_log_expect_exports (s, token, org, 8, 3);
     free (token);
 }
+
+//  --------------------------------------------------------------------------
+//  Retention deletes events, never their indexes
+
+Test (orglog, log_index_is_never_reused_after_the_janitor_deletes)
+{
+    const char *org = "purged";
+    char *token = test_token (TEST_SECRET, "org_admin", org, NULL, 600);
+    msgpack_unpacked reply;
+    msgpack_unpacked_init (&reply);
+    test_args_t change = { { "org_id" }, { org }, "retention_days", 1 };
+    test_call_ok (s, "retention_set", token, &change, &reply);      //  index 0, kept
+    msgpack_unpacked_destroy (&reply);
+    int64_t old = test_now_ms () - 3 * 86400 * 1000LL;
+    for (int index = 1; index <= 5; index++) {                      //  indexes 1 .. 5, expired
+        char id [37], actor [16];
+        test_uuid (id);
+        snprintf (actor, sizeof actor, "old-%d", index);
+        s_publish (s_login (org, actor, id, old + index, 0));
+    }
+    cr_assert_eq (test_service_wait_count (s, "audit.db", "SELECT count(*) FROM event",
+                                           6, 10000), 6);
+    cr_assert_eq (test_service_janitor_once (s, NULL, 60000), 0);
+    cr_assert_eq (test_service_count (s, "audit.db", "SELECT count(*) FROM event"), 1,
+                  "the janitor deleted the expired events");
+    for (int index = 0; index < 2; index++) {
+        char id [37], actor [16];
+        test_uuid (id);
+        snprintf (actor, sizeof actor, "new-%d", index);
+        s_publish (s_login (org, actor, id, test_now_ms (), 0));
+    }
+    cr_assert_eq (test_service_wait_count (s, "audit.db", "SELECT count(*) FROM event",
+                                           3, 10000), 3);
+    test_log_t log = { 0 };
+    test_log_walk (s, &log, token, org);
+    cr_assert_eq (log.events, 3);
+    cr_assert_str_eq (test_log_value (&log, 0, "event_type"), "retention_changed");
+    cr_assert_str_eq (test_log_value (&log, 6, "actor_id"), "new-0", "the next index after 5");
+    cr_assert_str_eq (test_log_value (&log, 7, "actor_id"), "new-1");
+    test_log_clear (&log);
+    free (token);
+}
