@@ -341,7 +341,7 @@ Test (orglog, csv_and_ndjson_give_back_what_list_returns)
 {
     //  Identifiers are printable ASCII without space: every character a
     //  formula, CSV quoting or JSON escaping cares about, at the start too
-    const char *org = "'org,=1";
+    const char *org = "'org,=\"1\\";
     char *token = test_token (TEST_SECRET, "org_admin", org, NULL, 600);
     const char *role [] = { "user_id", "+1-555", "role", "'admin", NULL };
     const char *device [] = { "device_id", "-dev,\"1\"", "user_id", "@user", NULL };
