@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "audit_store.h"
+#include "sqlite_store.h"
 
 #define s_BATCH 65536           //  ~160 MiB of records; each commit rewrites an organisation's last pages once
 
