@@ -12,13 +12,16 @@
 #include <time.h>
 
 #include "audit_time.h"
+#include "audit_conn.h"
 #include "bench_feed.h"
 
 //  The event INSERT's parameters: as the store's, built from the field rows
 #define s_FIELD_PARAM 7
 #define s_UUID_PARAM  (s_FIELD_PARAM + AUDIT_FIELD_COUNT)
-//  The store's writer cache (audit_conn's s_WRITER_CACHE_KIB)
-#define s_CACHE_SQL   "PRAGMA cache_size = -12288"
+//  The store's writer cache (audit_conn.h)
+#define s_STR_(x)     #x
+#define s_STR(x)      s_STR_ (x)
+#define s_CACHE_SQL   "PRAGMA cache_size = -" s_STR (AUDIT_CONN_WRITER_CACHE_KIB)
 //  and its checkpoint policy (s_CHECKPOINT_BYTES): none inside a commit,
 //  a PASSIVE one after a commit that left the WAL over 24 MiB
 #define s_CHECKPOINT_PAGES (24 * 1024 * 1024 / 4096)

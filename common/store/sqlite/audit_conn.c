@@ -22,10 +22,7 @@
 #define s_PAGE_SIZE             4096
 #define s_STR_(x)               #x
 #define s_STR(x)                s_STR_ (x)
-//  Page cache per connection, KiB. The writer's misses are mostly random
-//  uuid leaves that no affordable cache holds (measured: 8 and 24 MiB
-//  ingest at the same rate), so it is kept small and RSS stays flat.
-#define s_WRITER_CACHE_KIB      (12 * 1024)
+#define s_WRITER_CACHE_KIB      AUDIT_CONN_WRITER_CACHE_KIB
 #define s_OTHER_CACHE_KIB       (8 * 1024)
 //  The writer checkpoints after a commit that left the WAL over this size,
 //  itself, not inside a commit: the WAL then peaks at about this plus one
