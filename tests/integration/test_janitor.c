@@ -112,7 +112,7 @@ s_events (const char *org, const char *device)
 {
     char sql [512];
     snprintf (sql, sizeof sql, "SELECT count(*) FROM event e JOIN org o ON o.id = e.org"
-              " JOIN ident d ON d.id = e.device WHERE o.name = '%s' AND d.name = '%s'",
+              " WHERE o.name = '%s' AND e.device = '%s'",
               org, device);
     return test_service_count (s, "audit.db", sql);
 }

@@ -406,7 +406,7 @@ Test (query, pagination_is_complete_while_new_events_arrive)
     stop = true;
     pthread_join (writer, NULL);
     cr_assert_gt (test_service_count (s, "audit.db",
-                  "SELECT count(*) FROM event e JOIN ident a ON a.id = e.actor WHERE a.name = 'late'"),
+                  "SELECT count(*) FROM event e WHERE e.actor = 'late'"),
                   0, "events kept arriving during the walk");
 }
 
@@ -543,8 +543,8 @@ Test (query, export_of_100000_events_reassembles_to_the_stored_rows, .timeout = 
         " AND type = 0"), 100000);
     //  The completed export is itself in the audit log, by the admin
     cr_assert_eq (test_service_count (s, "audit.db",
-        "SELECT count(*) FROM event e JOIN ident a ON a.id = e.actor"
-        " WHERE e.type = 18 AND a.name = 'sub-org_admin'"), 1);
+        "SELECT count(*) FROM event e"
+        " WHERE e.type = 18 AND e.actor = 'sub-org_admin'"), 1);
     msgpack_unpacked_destroy (&reply);
     zhashx_destroy (&ids);
     free (admin);

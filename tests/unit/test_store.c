@@ -501,7 +501,7 @@ s_expect_event (sqlite3 *db, const audit_event_t *event, uint32_t id)
               " WHERE e.ts = %lld", (long long) event->timestamp_ms);
     s_sql_text (db, sql, text, sizeof text);
     cr_expect_str_eq (text, event->org_id);
-    s_event_ident (db, id, "actor", false, text, sizeof text);
+    s_event_ident (db, id, "actor", true, text, sizeof text);
     cr_expect_str_eq (text, event->actor_id);
     snprintf (sql, sizeof sql, "SELECT type FROM event WHERE ts = %lld",
               (long long) event->timestamp_ms);
@@ -608,7 +608,7 @@ Test (store, duplicates_are_stored_once)
     cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_QUEUE),
                              "SELECT count(*) FROM message"), 1);
     char text [32];
-    s_event_ident (audit_store_db (store, AUDIT_DB_AUDIT), 1, "actor", false, text, sizeof text);
+    s_event_ident (audit_store_db (store, AUDIT_DB_AUDIT), 1, "actor", true, text, sizeof text);
     cr_expect_str_eq (text, "actor-a", "the first one was kept");
     audit_store_destroy (&store);
     free (records);
@@ -821,9 +821,9 @@ Test (store, a_failing_store_rolls_back_every_store)
     records [1] = retry;
     cr_assert_eq (audit_store_write (store, records, 3, outcomes, counters), 0);
     char text [32];
-    s_event_ident (audit, 4, "actor", false, text, sizeof text);
+    s_event_ident (audit, 4, "actor", true, text, sizeof text);
     cr_expect_str_eq (text, "actor-3");
-    s_event_ident (audit, 2, "actor", false, text, sizeof text);
+    s_event_ident (audit, 2, "actor", true, text, sizeof text);
     cr_expect_str_eq (text, "actor-2");
     cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event e JOIN org o ON o.id = e.org"
                              " WHERE o.name = 'org-new'"), 1);

@@ -22,9 +22,10 @@ static audit_store_t *s_writer;
 static audit_store_t *s_store;
 static uint32_t s_serial;
 
-//  A device_registered event: actor and device are idents
+//  A role_changed event: its role is the one field stored as an ident id
+//  (audit_fields.def), the rest as text
 static void
-s_event (const char *org, const char *actor, const char *device, int64_t ts)
+s_event (const char *org, const char *role, int64_t ts)
 {
     audit_record_t record;
     memset (&record, 0, sizeof record);
@@ -34,12 +35,13 @@ s_event (const char *org, const char *actor, const char *device, int64_t ts)
     memset (event->event_id, 0x44, AUDIT_UUID_SIZE);
     s_serial++;
     memcpy (event->event_id + 12, &s_serial, sizeof s_serial);
-    event->type = AUDIT_EVENT_DEVICE_REGISTERED;
+    event->type = AUDIT_EVENT_ROLE_CHANGED;
     event->timestamp_ms = ts;
     snprintf (event->org_id, sizeof event->org_id, "%s", org);
-    snprintf (event->actor_id, sizeof event->actor_id, "%s", actor);
-    event->present = AUDIT_FIELD_BIT (AUDIT_FIELD_DEVICE_ID);
-    snprintf (event->text [AUDIT_FIELD_DEVICE_ID], sizeof event->text [0], "%s", device);
+    snprintf (event->actor_id, sizeof event->actor_id, "admin");
+    event->present = AUDIT_FIELD_BIT (AUDIT_FIELD_USER_ID) | AUDIT_FIELD_BIT (AUDIT_FIELD_ROLE);
+    snprintf (event->text [AUDIT_FIELD_USER_ID], sizeof event->text [0], "user-1");
+    snprintf (event->text [AUDIT_FIELD_ROLE], sizeof event->text [0], "%s", role);
     audit_store_outcome_t outcome;
     cr_assert_eq (audit_store_write (s_writer, &record, 1, &outcome, NULL), 0);
     cr_assert_eq (outcome, AUDIT_STORE_STORED);
@@ -111,7 +113,7 @@ Test (store_sweep, the_scan_reads_every_event_once_in_key_order)
 {
     const int64_t offsets [] = { 5, 1, 5, 3, 0, 5, 2, 1, 4, 5 };
     for (int index = 0; index < 10; index++)
-        s_event (index % 2? "org-a": "org-b", index < 5? "actor-1": "actor-2", "device-1",
+        s_event (index % 2? "org-a": "org-b", index < 5? "role-1": "role-2",
                  s_NOW - offsets [index]);
     audit_store_event_key_t after, last;
     audit_store_sweep_key_first (&after);
@@ -132,9 +134,9 @@ Test (store_sweep, the_scan_reads_every_event_once_in_key_order)
     }
     cr_expect_eq (total, 10);
     cr_expect_eq (chunks, 4);
-    cr_expect_eq (seen.hits [s_ident ("actor-1")], 5);
-    cr_expect_eq (seen.hits [s_ident ("actor-2")], 5);
-    cr_expect_eq (seen.hits [s_ident ("device-1")], 10);
+    cr_expect_eq (seen.hits [s_ident ("role-1")], 5);
+    cr_expect_eq (seen.hits [s_ident ("role-2")], 5);
+    cr_expect_eq (seen.hits [s_ident ("user-1")], 0, "a text column holds no ident");
 }
 
 static int
@@ -149,24 +151,25 @@ s_log_visit (int64_t org, int64_t next_index, void *arg)
 //  position (an older timestamp), yet the organisation's log finds it
 Test (store_sweep, events_stored_since_are_found_by_their_log_index)
 {
-    s_event ("org-a", "actor-old", "device-old", s_NOW);
-    s_event ("org-a", "actor-old", "device-old", s_NOW + 1);
+    s_event ("org-a", "role-old", s_NOW);
+    s_event ("org-a", "role-old", s_NOW + 1);
     int64_t logs [8] = { 0 };
     cr_assert_eq (audit_store_sweep_logs (s_store, s_log_visit, logs), 0);
     int64_t org = s_int ("SELECT id FROM org WHERE name = 'org-a'");
     cr_assert_eq (logs [org], 2);
-    s_event ("org-a", "actor-new", "device-new", s_NOW - 1000);
+    s_event ("org-a", "role-new", s_NOW - 1000);
     s_seen_t seen = { { 0 } };
     int64_t rows = 0;
     cr_assert_eq (audit_store_sweep_since (s_store, org, logs [org], s_mark, &seen, &rows), 0);
     cr_expect_eq (rows, 1);
-    cr_expect_eq (seen.hits [s_ident ("actor-new")], 1);
-    cr_expect_eq (seen.hits [s_ident ("actor-old")], 0);
+    cr_expect_eq (seen.hits [s_ident ("role-new")], 1);
+    cr_expect_eq (seen.hits [s_ident ("role-old")], 0);
 }
 
 Test (store_sweep, deletes_take_only_what_they_are_given)
 {
-    s_event ("org-a", "actor-a", "device-a", s_NOW);
+    s_event ("org-a", "role-a", s_NOW);
+    s_event ("org-a", "role-b", s_NOW + 1);
     int64_t max = 0;
     cr_assert_eq (audit_store_sweep_ident_max (s_store, &max), 0);
     cr_assert_eq (max, 2);
@@ -178,15 +181,15 @@ Test (store_sweep, deletes_take_only_what_they_are_given)
     cr_expect_eq (count, 1, "after the cursor");
     int64_t generation = s_int ("SELECT coalesce ((SELECT value FROM meta"
                                 " WHERE key = 'ident_generation'), 0)");
-    int64_t orphan = s_ident ("device-a"), deleted = 0;
+    int64_t orphan = s_ident ("role-b"), deleted = 0;
     s_exec ("DELETE FROM event");
     cr_assert_eq (audit_store_space_begin (s_store, AUDIT_DB_AUDIT), 0);
     cr_assert_eq (audit_store_sweep_ident_delete (s_store, &orphan, 1, &deleted), 0);
     cr_assert_eq (audit_store_sweep_generation (s_store), 0);
     cr_assert_eq (audit_store_space_end (s_store, AUDIT_DB_AUDIT, 0), 0);
     cr_expect_eq (deleted, 1);
-    cr_expect_eq (s_ident ("device-a"), 0);
-    cr_expect_neq (s_ident ("actor-a"), 0, "not given: kept");
+    cr_expect_eq (s_ident ("role-b"), 0);
+    cr_expect_neq (s_ident ("role-a"), 0, "not given: kept");
     cr_expect_eq (s_int ("SELECT value FROM meta WHERE key = 'ident_generation'"),
                   generation + 1);
 }
@@ -195,8 +198,8 @@ Test (store_sweep, deletes_take_only_what_they_are_given)
 //  with the default retention, goes
 Test (store_sweep, only_organisations_without_a_log_or_a_setting_go)
 {
-    s_event ("org-logged", "actor", "device", s_NOW);
-    s_event ("org-setting", "actor", "device", s_NOW);
+    s_event ("org-logged", "role", s_NOW);
+    s_event ("org-setting", "role", s_NOW);
     s_exec ("DELETE FROM event");
     s_exec ("UPDATE org SET retention_days = 30 WHERE name = 'org-setting'");
     s_exec ("INSERT INTO org (name) VALUES ('org-never')");
@@ -209,7 +212,7 @@ Test (store_sweep, only_organisations_without_a_log_or_a_setting_go)
     cr_expect_eq (s_int ("SELECT count(*) FROM org WHERE name = 'org-never'"), 0);
     cr_expect_eq (s_int ("SELECT count(*) FROM org"), 3);
     //  Its log goes on where it was
-    s_event ("org-logged", "actor", "device", s_NOW);
+    s_event ("org-logged", "role", s_NOW);
     cr_expect_eq (s_int ("SELECT log_index FROM event"), 1);
 }
 

@@ -72,19 +72,25 @@ static const char *const s_audit_steps [] = {
     //  index is written per insert. A duplicate is now the same event_id
     //  with the same timestamp (in the same organisation): the primary key
     //  finds the few rows of that millisecond, so the random-keyed
-    //  event_key table and its random page per insert are gone.
+    //  event_key table and its random page per insert are gone. The
+    //  identifiers are stored as their text (audit_fields.def says why),
+    //  but for role, a handful of values, which stays interned; the
+    //  identifiers no event refers to any more go in the janitor's sweep.
     //  event_org_index keeps log_index unique and serves reads in log
     //  order. Existing rows are numbered in their commit (row id) order.
     "CREATE TABLE event_3 (org INT NOT NULL, ts INT NOT NULL,"
     "  log_index INT NOT NULL, received INT NOT NULL, type INT NOT NULL,"
-    "  actor INT NOT NULL, user INT, device INT, grp INT, role INT,"
+    "  actor TEXT NOT NULL, user TEXT, device TEXT, grp TEXT, role INT,"
     "  broadcast TEXT, file_ref TEXT, recipient_count INT, file_size INT,"
     "  retention_days INT, uuid BLOB NOT NULL,"
     "  PRIMARY KEY (org, ts, log_index)) WITHOUT ROWID;"
-    "INSERT INTO event_3 SELECT org, ts,"
-    "  row_number () OVER (PARTITION BY org ORDER BY id) - 1, received, type,"
-    "  actor, user, device, grp, role, broadcast, file_ref, recipient_count,"
-    "  file_size, retention_days, uuid FROM event ORDER BY org, ts, id;"
+    "INSERT INTO event_3 SELECT e.org, e.ts,"
+    "  row_number () OVER (PARTITION BY e.org ORDER BY e.id) - 1, e.received, e.type,"
+    "  a.name, u.name, d.name, g.name, e.role, e.broadcast, e.file_ref,"
+    "  e.recipient_count, e.file_size, e.retention_days, e.uuid FROM event e"
+    "  JOIN ident a ON a.id = e.actor LEFT JOIN ident u ON u.id = e.user"
+    "  LEFT JOIN ident d ON d.id = e.device LEFT JOIN ident g ON g.id = e.grp"
+    "  ORDER BY e.org, e.ts, e.id;"
     "ALTER TABLE org ADD COLUMN next_index INT NOT NULL DEFAULT 0;"
     "UPDATE org SET next_index = (SELECT count (*) FROM event WHERE event.org = org.id);"
     "DROP TABLE event;"

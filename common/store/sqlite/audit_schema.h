@@ -18,10 +18,9 @@
         WITHOUT ROWID: an organisation's events are stored together in the
         order list and export read them, so a page of 100 reads a few
         database pages, and an insert touches only the tail of its
-        organisation's range. org and the identifier columns hold ids of
-        org and ident (audit_fields.def says which), but for broadcast and
-        file_ref, which hold their text: those are new with nearly every
-        event. A duplicate (same org, ts and uuid) is found through the
+        organisation's range. org holds the id of its org row; actor and
+        the identifier columns hold their text, but for role, an id of
+        ident (audit_fields.def says which, and why). A duplicate (same org, ts and uuid) is found through the
         primary key. event_org_index (org, log_index) UNIQUE keeps every
         index used once and serves reads in log order
       counter (name, value), meta (key, value): created_at,

@@ -41,6 +41,9 @@ s_append (char *sql, const char *format, ...)
 static void
 s_build_where (char *sql)
 {
+    //  :subject is compared with actor and user in one parameter, so both
+    //  columns must hold text, as actor always does
+    assert (audit_proto_field_info (AUDIT_FIELD_USER_ID)->stored == AUDIT_STORED_TEXT);
     const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
     s_append (sql, " FROM event AS e WHERE e.org = :org"
               " AND (:subject IS NULL OR e.actor = :subject OR e.%s = :subject)"
@@ -145,8 +148,8 @@ static int
 s_bind_idents (s_page_t *self)
 {
     const audit_page_filter_t *filter = &self->filter;
-    int rc = s_bind_ident (self, ":subject", filter->subject, AUDIT_STORED_NAME)
-          | s_bind_ident (self, ":actor", filter->actor_id, AUDIT_STORED_NAME);
+    int rc = s_bind_ident (self, ":subject", filter->subject, AUDIT_STORED_TEXT)
+          | s_bind_ident (self, ":actor", filter->actor_id, AUDIT_STORED_TEXT);
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
         const audit_field_info_t *info = audit_proto_field_info ((audit_field_t) field);
         char param [64];
@@ -277,7 +280,8 @@ s_read_row (s_page_t *self, audit_row_t *row)
     row->type = (audit_event_type_t) sqlite3_column_int (stmt, 3);
     row->org_id = self->filter.org_id;
     audit_idcache_row (self->idcache);
-    int rc = s_name (self, 4, &row->actor_id);
+    row->actor_id = (const char *) sqlite3_column_text (stmt, 4);
+    int rc = 0;
     for (int field = 0; rc == 0 && field < AUDIT_FIELD_COUNT; field++)
         rc = s_read_field (self, (audit_field_t) field, row);
     const void *uuid = sqlite3_column_blob (stmt, s_COL_UUID);

@@ -74,7 +74,7 @@ static int
 s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t received_ms,
                 audit_store_outcome_t *outcome)
 {
-    int64_t org, actor;
+    int64_t org;
     if (audit_idcache_intern (self->idcache, AUDIT_IDCACHE_ORG, event->org_id, &org) != 0)
         return -1;
     int seen = s_event_seen (self, org, event);
@@ -83,8 +83,7 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
         return seen < 0? -1: 0;
     }
     uint64_t log_index;
-    if (audit_idcache_intern (self->idcache, AUDIT_IDCACHE_IDENT, event->actor_id, &actor) != 0
-    ||  audit_orglog_take (self->orglog, org, &log_index) != 0)
+    if (audit_orglog_take (self->orglog, org, &log_index) != 0)
         return -1;
     sqlite3_stmt *stmt = self->query [SQLITE_Q_EVENT_INSERT];
     sqlite3_bind_int64 (stmt, 1, org);
@@ -92,7 +91,7 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
     sqlite3_bind_int64 (stmt, 3, (int64_t) log_index);
     sqlite3_bind_int64 (stmt, 4, received_ms);
     sqlite3_bind_int (stmt, 5, (int) event->type);
-    sqlite3_bind_int64 (stmt, 6, actor);
+    sqlite3_bind_text (stmt, 6, event->actor_id, -1, SQLITE_STATIC);
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
         if (s_bind_field (self, stmt, event, (audit_field_t) field) != 0)
             return -1;
