@@ -88,6 +88,19 @@ int
                        size_t count, audit_store_outcome_t *outcomes,
                        audit_counters_t *counters);
 
+//  Record index (< count) of a batch that audit_store_write_each takes one
+//  by one; the record stays valid until the next call.
+typedef const audit_record_t *audit_store_next_fn (void *arg, size_t index);
+
+//  The same as audit_store_write, for a batch that is not an array (the
+//  ingest batch holds its records packed): next gives records 0..count-1
+//  in order, and kinds has bit (1u << kind) set for every topic kind among
+//  them, so that the transactions can all be opened before the first row.
+int
+    audit_store_write_each (audit_store_t *self, audit_store_next_fn *next, void *arg,
+                            size_t count, unsigned kinds, audit_store_outcome_t *outcomes,
+                            audit_counters_t *counters);
+
 //  Add counter deltas to the persistent totals on their own. 0 or -1.
 int
     audit_store_counters_flush (audit_store_t *self, audit_counters_t *counters);

@@ -2,10 +2,14 @@
     ingest_batch - records decoded by the ingest actor, waiting to be
     written in one transaction by the writer
 
-    A batch owns copies of the undelivered-message payloads (the received
-    frames are gone by the time it is written) and the counter deltas of
-    the messages it covers, so that a batch carries everything the writer
-    needs and the two threads share nothing else.
+    The decoder writes each message into the batch's one scratch record
+    (audit_record_t is large: a fixed slot per identifier field), and
+    ingest_batch_commit packs it into the batch's byte arena: the scalars,
+    then only the present texts, NUL-terminated, and any undelivered-message
+    payload (the received frames are gone by the time it is written). So a
+    batch of 65,536 typical events takes a few MiB, not 140. A batch also
+    owns the counter deltas of the messages it covers, so that it carries
+    everything the writer needs and the two threads share nothing else.
     ========================================================================= */
 
 #ifndef INGEST_BATCH_H_INCLUDED
@@ -19,16 +23,18 @@
 extern "C" {
 #endif
 
-//  Room for undelivered-message payloads in one batch; a batch whose
-//  payloads would overflow it is written first
-#define INGEST_BATCH_ARENA_SIZE (8 * 1024 * 1024)
+//  Room for packed records and mq payloads in one batch; a batch whose
+//  arena would overflow is written first. Only the pages used count.
+#define INGEST_BATCH_ARENA_SIZE (16 * 1024 * 1024)
 
 typedef struct {
-    audit_record_t *records;
+    audit_record_t scratch;         //  the record being decoded, or unpacked
+    uint32_t *offsets;              //  where each packed record starts
     audit_store_outcome_t *outcomes;
     size_t count;
     size_t capacity;
-    uint8_t *arena;                 //  copies of mq payloads
+    unsigned kinds;                 //  bit per audit_topic_kind_t present
+    uint8_t *arena;                 //  packed records and mq payloads
     size_t arena_used;
     audit_counters_t *counters;     //  deltas of the messages in this batch
     int64_t received;               //  messages taken in, counted here and
@@ -44,15 +50,22 @@ ingest_batch_t *
 void
     ingest_batch_destroy (ingest_batch_t **self_p);
 
-//  The next free record slot, or NULL when the batch is full.
+//  The scratch record to decode the next message into, or NULL when the
+//  batch is full.
 audit_record_t *
     ingest_batch_slot (ingest_batch_t *self);
 
-//  Keep the record in the slot: copies an mq payload into the arena.
-//  Returns 0, or -1 when the arena cannot hold the payload (the caller
-//  writes the batch first, then commits the same slot to a fresh one).
+//  Keep the record in the slot: packs it (and an mq payload) into the
+//  arena. Returns 0, or -1 when the arena cannot hold it (the caller
+//  writes the batch first, then commits the same record to a fresh one).
 int
     ingest_batch_commit (ingest_batch_t *self, int64_t now_ms);
+
+//  Unpack record index (< count) into the scratch record and return it;
+//  valid until the next call on this batch. mq payloads point into the
+//  arena.
+const audit_record_t *
+    ingest_batch_record (ingest_batch_t *self, size_t index);
 
 //  True when the batch has records or counter deltas worth writing.
 bool

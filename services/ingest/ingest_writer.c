@@ -55,13 +55,19 @@ s_flush_counters (self_t *self)
     self->flushed_ms = audit_time_now_ms ();
 }
 
+static const audit_record_t *
+s_batch_next (void *arg, size_t index)
+{
+    return ingest_batch_record ((ingest_batch_t *) arg, index);
+}
+
 //  Write with retries: a busy or full disk should not lose a batch at once
 static int
 s_write_batch (self_t *self, ingest_batch_t *batch)
 {
     for (int attempt = 0; attempt <= INGEST_WRITER_RETRIES; attempt++) {
-        if (audit_store_write (self->store, batch->records, batch->count,
-                               batch->outcomes, NULL) == 0)
+        if (audit_store_write_each (self->store, s_batch_next, batch, batch->count,
+                                    batch->kinds, batch->outcomes, NULL) == 0)
             return 0;
         audit_log_error ("msg=write_failed attempt=%d records=%zu", attempt + 1, batch->count);
         zclock_sleep (INGEST_WRITER_RETRY_MS);
@@ -80,7 +86,7 @@ s_account (self_t *self, ingest_batch_t *batch)
             continue;
         }
         duplicate++;
-        const audit_record_t *record = &batch->records [index];
+        const audit_record_t *record = ingest_batch_record (batch, index);
         char id [AUDIT_UUID_TEXT_LEN + 1] = "-";
         const char *producer = "-";
         if (record->kind == AUDIT_TOPIC_KIND_AUDIT) {

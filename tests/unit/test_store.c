@@ -562,6 +562,85 @@ Test (store, every_topic_is_written_with_its_columns)
     free (records);
 }
 
+//  A batch given one record at a time, each in the same scratch slot, as
+//  the ingest batch unpacks them: the next call must not need the last one
+typedef struct {
+    const audit_record_t *records;
+    audit_record_t scratch;
+    size_t calls;
+} s_source_t;
+
+static const audit_record_t *
+s_source_next (void *arg, size_t index)
+{
+    s_source_t *source = (s_source_t *) arg;
+    cr_assert_eq (index, source->calls, "records are asked for in order");
+    source->calls++;
+    memset (&source->scratch, 0x5A, sizeof source->scratch);
+    source->scratch = source->records [index];
+    return &source->scratch;
+}
+
+Test (store, write_each_takes_records_one_by_one)
+{
+    size_t count = AUDIT_EVENT_COUNT + 3;
+    audit_record_t *records = s_records_new (count);
+    for (int type = 0; type < AUDIT_EVENT_COUNT; type++)
+        s_event (&records [type], (audit_event_type_t) type, "org-a", "actor-a",
+                 (uint32_t) type + 1);
+    s_ops (&records [AUDIT_EVENT_COUNT]);
+    s_mq (&records [AUDIT_EVENT_COUNT + 1], 1);
+    records [AUDIT_EVENT_COUNT + 2] = records [0];       //  a retransmission
+    unsigned kinds = 1u << AUDIT_TOPIC_KIND_AUDIT | 1u << AUDIT_TOPIC_KIND_OPS
+                   | 1u << AUDIT_TOPIC_KIND_MQ;
+    s_source_t source = { .records = records };
+    audit_store_outcome_t outcomes [AUDIT_EVENT_COUNT + 3];
+    audit_counters_t *counters = audit_counters_new ();
+    audit_counters_add (counters, "ingest.received", (int64_t) count);
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write_each (store, s_source_next, &source, count, kinds,
+                                          outcomes, counters), 0);
+    cr_expect_eq (source.calls, count, "each record once");
+    for (size_t index = 0; index < count - 1; index++)
+        cr_expect_eq (outcomes [index], AUDIT_STORE_STORED);
+    cr_expect_eq (outcomes [count - 1], AUDIT_STORE_DUPLICATE);
+    cr_expect_eq (audit_counters_size (counters), 0, "the counters went in");
+    cr_expect_eq (test_store_counter (store, "ingest.received"), (int64_t) count);
+
+    sqlite3 *audit = audit_store_db (store, AUDIT_DB_AUDIT);
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event"), AUDIT_EVENT_COUNT);
+    for (int type = 0; type < AUDIT_EVENT_COUNT; type++)
+        s_expect_event (audit, &records [type].u.event, (uint32_t) type + 1);
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_OPS),
+                             "SELECT count(*) FROM ops"), 1);
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_QUEUE),
+                             "SELECT count(*) FROM message"), 1);
+    audit_counters_destroy (&counters);
+    audit_store_destroy (&store);
+    free (records);
+}
+
+//  A failing record rolls back every store write_each opened
+Test (store, write_each_rolls_back_on_a_failing_record)
+{
+    audit_record_t *records = s_records_new (2);
+    s_event (&records [0], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-1", 1);
+    s_mq (&records [1], 3);
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    sqlite3 *queue = audit_store_db (store, AUDIT_DB_QUEUE);
+    cr_assert_eq (s_sql_run (queue, "CREATE TRIGGER refuse BEFORE INSERT ON message"
+                             " BEGIN SELECT RAISE (ABORT, 'refused'); END"), SQLITE_DONE);
+    s_source_t source = { .records = records };
+    audit_store_outcome_t outcomes [2];
+    unsigned kinds = 1u << AUDIT_TOPIC_KIND_AUDIT | 1u << AUDIT_TOPIC_KIND_MQ;
+    cr_expect_eq (audit_store_write_each (store, s_source_next, &source, 2, kinds,
+                                          outcomes, NULL), -1);
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT),
+                             "SELECT count(*) FROM event"), 0);
+    audit_store_destroy (&store);
+    free (records);
+}
+
 //  An identifier stored as text stays the same text, even when it looks
 //  like a number
 Test (store, inline_identifiers_keep_their_text)

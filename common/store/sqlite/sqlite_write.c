@@ -287,26 +287,21 @@ s_transaction_begin (sqlite_store_t *self, const bool *touched)
     return 0;
 }
 
-int
-sqlite_write (audit_store_t *store, const audit_record_t *records,
-                   size_t count, audit_store_outcome_t *outcomes,
-                   audit_counters_t *counters)
+//  Writes records 0..count-1, as next gives them, inside the transactions
+//  of the stores in touched
+static int
+s_write (sqlite_store_t *self, audit_store_next_fn *next, void *arg, size_t count,
+         const bool *touched, audit_store_outcome_t *outcomes, audit_counters_t *counters)
 {
-    sqlite_store_t *self = sqlite_core_self (store);
-    assert (self);
     assert (self->mode != AUDIT_STORE_READER);
-    bool touched [AUDIT_DB_COUNT] = { false };
-    for (size_t index = 0; index < count; index++)
-        if (records [index].kind < AUDIT_TOPIC_KIND_UNKNOWN)
-            touched [s_kind_db [records [index].kind]] = true;
     bool with_counters = counters && audit_counters_size (counters) > 0;
-    touched [AUDIT_DB_AUDIT] |= with_counters;
     int rc = s_transaction_begin (self, touched);
     audit_db_t failed = AUDIT_DB_AUDIT;
     for (size_t index = 0; rc == 0 && index < count; index++) {
-        rc = s_record_insert (self, &records [index], &outcomes [index]);
-        if (rc != 0 && records [index].kind < AUDIT_TOPIC_KIND_UNKNOWN)
-            failed = s_kind_db [records [index].kind];
+        const audit_record_t *record = next (arg, index);
+        rc = s_record_insert (self, record, &outcomes [index]);
+        if (rc != 0 && record->kind < AUDIT_TOPIC_KIND_UNKNOWN)
+            failed = s_kind_db [record->kind];
     }
     if (rc == 0 && with_counters)
         rc = s_counters_write (self, counters);
@@ -318,6 +313,42 @@ sqlite_write (audit_store_t *store, const audit_record_t *records,
     if (audit_committed && with_counters)
         audit_counters_clear (counters);
     return rc;
+}
+
+static const audit_record_t *
+s_array_next (void *arg, size_t index)
+{
+    return &((const audit_record_t *) arg) [index];
+}
+
+int
+sqlite_write (audit_store_t *store, const audit_record_t *records,
+                   size_t count, audit_store_outcome_t *outcomes,
+                   audit_counters_t *counters)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    bool touched [AUDIT_DB_COUNT] = { false };
+    for (size_t index = 0; index < count; index++)
+        if (records [index].kind < AUDIT_TOPIC_KIND_UNKNOWN)
+            touched [s_kind_db [records [index].kind]] = true;
+    touched [AUDIT_DB_AUDIT] |= counters && audit_counters_size (counters) > 0;
+    return s_write (self, s_array_next, (void *) records, count, touched, outcomes, counters);
+}
+
+int
+sqlite_write_each (audit_store_t *store, audit_store_next_fn *next, void *arg,
+                   size_t count, unsigned kinds, audit_store_outcome_t *outcomes,
+                   audit_counters_t *counters)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    bool touched [AUDIT_DB_COUNT] = { false };
+    for (int kind = 0; kind < AUDIT_TOPIC_KIND_UNKNOWN; kind++)
+        if (kinds & (1u << kind))
+            touched [s_kind_db [kind]] = true;
+    touched [AUDIT_DB_AUDIT] |= counters && audit_counters_size (counters) > 0;
+    return s_write (self, next, arg, count, touched, outcomes, counters);
 }
 
 int
