@@ -9,7 +9,7 @@
        already there is reused (another N0: it is built again).
     2. The ceiling: copy the base to DIR/ceiling and insert M events
        (default 1,000,000) by the bare prepared-statement loop (bench_bare)
-       in transactions of B rows (default 65536, the worker's default
+       in transactions of B rows (default 32768, the worker's default
        --ingest-batch; the worker below gets --ingest-batch B too).
     3. Copy the base to DIR/run, start the real audit-ingest on 127.0.0.1
        and connect a PUB socket. Throughput: publish M events as fast as
@@ -432,7 +432,7 @@ s_phase_decode (long count)
 static void
 s_options (int argc, char **argv, s_options_t *options)
 {
-    *options = (s_options_t) { 5000000, 1000000, 65536, 10000, 10, "", false, false };
+    *options = (s_options_t) { 5000000, 1000000, 32768, 10000, 10, "", false, false };
     int opt;
     while ((opt = getopt (argc, argv, "n:m:b:r:s:d:D")) != -1)
         switch (opt) {
