@@ -4,6 +4,7 @@
 
 #include "test_support.h"
 #include "audit_counters.h"
+#include "sqlite_store.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -385,5 +386,37 @@ test_store_counter (audit_store_t *store, const char *name)
     if (totals && audit_store_counters_read (store, s_counter_collect, totals) == 0)
         value = audit_counters_get (totals, name);
     audit_counters_destroy (&totals);
+    return value;
+}
+
+int
+test_store_login (audit_store_t *store, const char *org, int64_t ts, int64_t received_ms)
+{
+    static uint32_t serial;
+    audit_record_t record;
+    memset (&record, 0, sizeof record);
+    record.kind = AUDIT_TOPIC_KIND_AUDIT;
+    record.received_ms = received_ms;
+    audit_event_t *event = &record.u.event;
+    memset (event->event_id, 0x33, AUDIT_UUID_SIZE);
+    serial++;
+    memcpy (event->event_id + 12, &serial, sizeof serial);
+    event->type = AUDIT_EVENT_USER_LOGIN;
+    event->timestamp_ms = ts;
+    snprintf (event->org_id, sizeof event->org_id, "%s", org);
+    snprintf (event->actor_id, sizeof event->actor_id, "actor");
+    audit_store_outcome_t outcome;
+    return audit_store_write (store, &record, 1, &outcome, NULL) == 0
+        && outcome == AUDIT_STORE_STORED? 0: -1;
+}
+
+int64_t
+test_store_int (audit_store_t *store, audit_db_t db, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (audit_store_db (store, db), sql, -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    int64_t value = sqlite3_step (stmt) == SQLITE_ROW? sqlite3_column_int64 (stmt, 0): -1;
+    sqlite3_finalize (stmt);
     return value;
 }

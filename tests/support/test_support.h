@@ -67,6 +67,14 @@ int test_worker_stop (pid_t pid, int sig, int timeout_ms);
 //  The persistent total of counter name in store; -1 when it cannot be read
 int64_t test_store_counter (audit_store_t *store, const char *name);
 
+//  Store one user_login of org at ts (received at received_ms) with an
+//  event_id no other call gave out. 0 when it was stored, else -1.
+int test_store_login (audit_store_t *store, const char *org, int64_t ts, int64_t received_ms);
+
+//  The first column of the first row of sql on one store's connection, or
+//  -1 when there is no row or the SQL fails.
+int64_t test_store_int (audit_store_t *store, audit_db_t db, const char *sql);
+
 //  A free TCP port on 127.0.0.1, for a worker's endpoint
 int test_free_port (void);
 

@@ -96,14 +96,7 @@ s_mq (int64_t ts, int64_t received, const char *payload)
 static int64_t
 s_int (audit_db_t db, const char *sql)
 {
-    sqlite3 *conn = audit_store_db (s_writer, db);
-    sqlite3_stmt *stmt = NULL;
-    cr_assert_eq (sqlite3_prepare_v2 (conn, sql, -1, &stmt, NULL), SQLITE_OK,
-                  "%s: %s", sql, sqlite3_errmsg (conn));
-    int rc = sqlite3_step (stmt);
-    int64_t value = rc == SQLITE_ROW? sqlite3_column_int64 (stmt, 0): -1;
-    sqlite3_finalize (stmt);
-    return value;
+    return test_store_int (s_writer, db, sql);
 }
 
 static void

@@ -29,22 +29,7 @@ static audit_store_t *s_store;
 static void
 s_event (const char *org, int64_t ts)
 {
-    static uint32_t serial;
-    audit_record_t record;
-    memset (&record, 0, sizeof record);
-    record.kind = AUDIT_TOPIC_KIND_AUDIT;
-    record.received_ms = s_NOW;
-    audit_event_t *event = &record.u.event;
-    memset (event->event_id, 0x11, AUDIT_UUID_SIZE);
-    serial++;
-    memcpy (event->event_id + 12, &serial, sizeof serial);
-    event->type = AUDIT_EVENT_USER_LOGIN;
-    event->timestamp_ms = ts;
-    snprintf (event->org_id, sizeof event->org_id, "%s", org);
-    snprintf (event->actor_id, sizeof event->actor_id, "actor");
-    audit_store_outcome_t outcome;
-    cr_assert_eq (audit_store_write (s_writer, &record, 1, &outcome, NULL), 0);
-    cr_assert_eq (outcome, AUDIT_STORE_STORED);
+    cr_assert_eq (test_store_login (s_writer, org, ts, s_NOW), 0);
 }
 
 //  Events of org still stored
@@ -54,12 +39,7 @@ s_left (const char *org)
     char sql [160];
     snprintf (sql, sizeof sql, "SELECT count(*) FROM event WHERE org ="
               " (SELECT id FROM org WHERE name = '%s')", org);
-    sqlite3 *conn = audit_store_db (s_writer, AUDIT_DB_AUDIT);
-    sqlite3_stmt *stmt = NULL;
-    cr_assert_eq (sqlite3_prepare_v2 (conn, sql, -1, &stmt, NULL), SQLITE_OK, "%s", sql);
-    int64_t value = sqlite3_step (stmt) == SQLITE_ROW? sqlite3_column_int64 (stmt, 0): -1;
-    sqlite3_finalize (stmt);
-    return value;
+    return test_store_int (s_writer, AUDIT_DB_AUDIT, sql);
 }
 
 //  One batch in its own transaction; rc_forced -1 rolls it back

@@ -25,37 +25,19 @@
 static char *s_dir;
 static audit_store_t *s_writer;         //  plays the ingest worker
 static audit_store_t *s_store;          //  the janitor's
-static uint32_t s_serial;
+static uint32_t s_serial;              //  events stored by s_event
 
 static void
 s_event (const char *org, int64_t ts)
 {
-    audit_record_t record;
-    memset (&record, 0, sizeof record);
-    record.kind = AUDIT_TOPIC_KIND_AUDIT;
-    record.received_ms = s_NOW;
-    audit_event_t *event = &record.u.event;
-    memset (event->event_id, 0x33, AUDIT_UUID_SIZE);
-    s_serial++;
-    memcpy (event->event_id + 12, &s_serial, sizeof s_serial);
-    event->type = AUDIT_EVENT_USER_LOGIN;
-    event->timestamp_ms = ts;
-    snprintf (event->org_id, sizeof event->org_id, "%s", org);
-    snprintf (event->actor_id, sizeof event->actor_id, "actor");
-    audit_store_outcome_t outcome;
-    cr_assert_eq (audit_store_write (s_writer, &record, 1, &outcome, NULL), 0);
-    cr_assert_eq (outcome, AUDIT_STORE_STORED);
+    cr_assert_eq (test_store_login (s_writer, org, ts, s_NOW), 0);
+    s_serial++;                         //  this file's count, in commit order
 }
 
 static int64_t
 s_int (audit_db_t db, const char *sql)
 {
-    sqlite3 *conn = audit_store_db (s_writer, db);
-    sqlite3_stmt *stmt = NULL;
-    cr_assert_eq (sqlite3_prepare_v2 (conn, sql, -1, &stmt, NULL), SQLITE_OK, "%s", sql);
-    int64_t value = sqlite3_step (stmt) == SQLITE_ROW? sqlite3_column_int64 (stmt, 0): -1;
-    sqlite3_finalize (stmt);
-    return value;
+    return test_store_int (s_writer, db, sql);
 }
 
 static int64_t

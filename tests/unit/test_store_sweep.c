@@ -50,12 +50,7 @@ s_event (const char *org, const char *role, int64_t ts)
 static int64_t
 s_int (const char *sql)
 {
-    sqlite3 *conn = audit_store_db (s_writer, AUDIT_DB_AUDIT);
-    sqlite3_stmt *stmt = NULL;
-    cr_assert_eq (sqlite3_prepare_v2 (conn, sql, -1, &stmt, NULL), SQLITE_OK, "%s", sql);
-    int64_t value = sqlite3_step (stmt) == SQLITE_ROW? sqlite3_column_int64 (stmt, 0): -1;
-    sqlite3_finalize (stmt);
-    return value;
+    return test_store_int (s_writer, AUDIT_DB_AUDIT, sql);
 }
 
 static void
