@@ -1,10 +1,9 @@
 /*  =========================================================================
-    audit_store_sql - one statement of a maintenance call, run and read
+    audit_store_sql - the SQLite engine's statements, found, run and read
     ========================================================================= */
 
 #include "audit_store_sql.h"
 #include "audit_log.h"
-#include "audit_store_stmt.h"
 
 void
 audit_store_sql_log (audit_store_t *store, audit_db_t db, const char *what)
@@ -14,9 +13,23 @@ audit_store_sql_log (audit_store_t *store, audit_db_t db, const char *what)
 }
 
 sqlite3_stmt *
+audit_store_sql_cached (audit_store_t *store, audit_db_t db, const char *sql)
+{
+    return audit_stmts_get (audit_store_stmts (store, db), sql);
+}
+
+int
+audit_store_sql_step (sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW? 0: -1;
+}
+
+sqlite3_stmt *
 audit_store_sql_prepare (audit_store_t *store, audit_db_t db, const char *sql)
 {
-    sqlite3_stmt *stmt = audit_store_stmt_get (store, db, sql);
+    sqlite3_stmt *stmt = audit_store_sql_cached (store, db, sql);
     if (!stmt)
         audit_store_sql_log (store, db, "prepare");
     return stmt;

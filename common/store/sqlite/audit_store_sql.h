@@ -1,10 +1,9 @@
 /*  =========================================================================
-    audit_store_sql - private to the store's maintenance modules
-    (audit_store_space, audit_store_purge, audit_store_sweep): one
-    statement of a call, run and read
+    audit_store_sql - the SQLite engine's statements: one statement of an
+    operation, found, run and read; private to the engine's modules
 
-    Statements come from the store's per-connection cache
-    (audit_store_stmt): prepared on first use, kept for the connection's
+    Statements come from the store's per-connection cache (audit_stmts,
+    owned by the store): prepared on first use, kept for the connection's
     life, never per row or per batch. A text that varies (a pragma with a
     number in it) is prepared for the one call instead, so that it does
     not fill the cache.
@@ -21,6 +20,17 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+//  The cached statement for sql on store db's connection, prepared on
+//  first use, reset and unbound; NULL when SQLite refuses it (the cache
+//  logs that once).
+sqlite3_stmt *
+    audit_store_sql_cached (audit_store_t *store, audit_db_t db, const char *sql);
+
+//  Step stmt to its end and reset it, logging nothing. 0, or -1 when
+//  SQLite failed.
+int
+    audit_store_sql_step (sqlite3_stmt *stmt);
 
 //  The cached statement for sql on store db's connection, reset and
 //  unbound; NULL when SQLite refuses it (logged).

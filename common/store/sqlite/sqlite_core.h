@@ -10,6 +10,7 @@
 #include "audit_conn.h"
 #include "audit_idcache.h"
 #include "audit_orglog.h"
+#include "audit_store_sql.h"
 #include "sqlite_store.h"
 
 #ifdef __cplusplus
@@ -54,9 +55,6 @@ sqlite_core_self (audit_store_t *store)
     return (sqlite_store_t *) store;
 }
 
-//  Step a prepared statement to its end and reset it. 0 or -1.
-int
-    sqlite_core_run (sqlite3_stmt *stmt);
 
 #ifdef __cplusplus
 }

@@ -4,13 +4,13 @@
 
 #include "sqlite_store.h"
 #include "audit_store_health.h"
-#include "audit_store_stmt.h"
+#include "audit_store_sql.h"
 
 int
 sqlite_health_probe (audit_store_t *self)
 {
     for (int db = 0; db < AUDIT_DB_COUNT; db++) {
-        sqlite3_stmt *stmt = audit_store_stmt_get (self, (audit_db_t) db,
+        sqlite3_stmt *stmt = audit_store_sql_cached (self, (audit_db_t) db,
             "SELECT count(*) FROM sqlite_master");
         int rc = stmt ? sqlite3_step (stmt) : SQLITE_ERROR;
         if (stmt)

@@ -4,7 +4,7 @@
 
 #include "sqlite_store.h"
 #include "audit_store_mq.h"
-#include "audit_store_stmt.h"
+#include "audit_store_sql.h"
 
 #include <string.h>
 
@@ -26,7 +26,7 @@ int
 sqlite_mq_fetch (audit_store_t *self, const char *org, const char *device,
                       uint32_t limit, audit_store_mq_fn *fn, void *arg)
 {
-    sqlite3_stmt *stmt = audit_store_stmt_get (self, AUDIT_DB_QUEUE,
+    sqlite3_stmt *stmt = audit_store_sql_cached (self, AUDIT_DB_QUEUE,
         "SELECT uuid, ts, payload FROM message"
         " WHERE org = ?1 AND device = ?2 ORDER BY ts, id LIMIT ?3");
     if (!stmt)
@@ -50,8 +50,8 @@ sqlite_mq_fetch (audit_store_t *self, const char *org, const char *device,
 static int
 s_step (audit_store_t *self, const char *sql)
 {
-    sqlite3_stmt *stmt = audit_store_stmt_get (self, AUDIT_DB_QUEUE, sql);
-    return stmt ? audit_store_stmt_run (stmt) : -1;
+    sqlite3_stmt *stmt = audit_store_sql_cached (self, AUDIT_DB_QUEUE, sql);
+    return stmt ? audit_store_sql_step (stmt) : -1;
 }
 
 //  The rows deleted for the ids, or -1
@@ -61,7 +61,7 @@ s_delete (audit_store_t *self, const char *org, const char *device,
 {
     int64_t deleted = 0;
     for (size_t index = 0; index < count && deleted >= 0; index++) {
-        sqlite3_stmt *stmt = audit_store_stmt_get (self, AUDIT_DB_QUEUE,
+        sqlite3_stmt *stmt = audit_store_sql_cached (self, AUDIT_DB_QUEUE,
             "DELETE FROM message WHERE org = ?1 AND device = ?2 AND uuid = ?3");
         if (!stmt)
             return -1;

@@ -4,7 +4,7 @@
 
 #include "sqlite_store.h"
 #include "audit_store_opslog.h"
-#include "audit_store_stmt.h"
+#include "audit_store_sql.h"
 
 #include <stdlib.h>
 
@@ -33,7 +33,7 @@ sqlite_opslog_open (audit_store_t *store, const audit_store_opslog_query_t *quer
     if (!self)
         return NULL;
     self->base.ops = *(const audit_store_ops_t *const *) store;
-    self->stmt = audit_store_stmt_get (store, AUDIT_DB_OPS, s_sql);
+    self->stmt = audit_store_sql_cached (store, AUDIT_DB_OPS, s_sql);
     if (!self->stmt) {
         free (self);
         return NULL;

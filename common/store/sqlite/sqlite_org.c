@@ -4,12 +4,12 @@
 
 #include "sqlite_store.h"
 #include "audit_store_org.h"
-#include "audit_store_stmt.h"
+#include "audit_store_sql.h"
 
 int
 sqlite_org_retention (audit_store_t *self, const char *org_id, uint32_t *days)
 {
-    sqlite3_stmt *stmt = audit_store_stmt_get (self, AUDIT_DB_AUDIT,
+    sqlite3_stmt *stmt = audit_store_sql_cached (self, AUDIT_DB_AUDIT,
         "SELECT retention_days FROM org WHERE name = ?1");
     if (!stmt)
         return -1;

@@ -16,7 +16,7 @@
 
 #include "audit_log.h"
 #include "audit_idcache.h"
-#include "audit_store_stmt.h"
+#include "audit_store_sql.h"
 
 #define s_SQL_MAX       4096
 #define s_COL_FIELDS    5                   //  the first resource field's column
@@ -100,7 +100,7 @@ static int
 s_exec (s_page_t *self, const char *sql)
 {
     sqlite3_stmt *stmt = audit_stmts_get (self->stmts, sql);
-    return stmt && audit_store_stmt_run (stmt) == 0? 0: -1;
+    return stmt && audit_store_sql_step (stmt) == 0? 0: -1;
 }
 
 static int

@@ -4,14 +4,14 @@
 
 #include "sqlite_store.h"
 #include "audit_store_stats.h"
-#include "audit_store_stmt.h"
+#include "audit_store_sql.h"
 
 //  The first column of a one-row query into *value, *known false for no
 //  row or NULL. 0 or -1.
 static int
 s_scalar (audit_store_t *self, audit_db_t db, const char *sql, bool *known, int64_t *value)
 {
-    sqlite3_stmt *stmt = audit_store_stmt_get (self, db, sql);
+    sqlite3_stmt *stmt = audit_store_sql_cached (self, db, sql);
     if (!stmt)
         return -1;
     int rc = sqlite3_step (stmt);

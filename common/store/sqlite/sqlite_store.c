@@ -11,7 +11,7 @@
 #include "sqlite_core.h"
 #include "audit_log.h"
 #include "audit_stmts.h"
-#include "audit_store_stmt.h"
+#include "audit_store_sql.h"
 #include "audit_schema.h"
 
 #include <czmq.h>
@@ -80,14 +80,6 @@ static const audit_store_ops_t s_sqlite_ops = {
 #undef AUDIT_STORE_VOID_OP
 #undef AUDIT_STORE_FREE
 };
-
-int
-sqlite_core_run (sqlite3_stmt *stmt)
-{
-    int rc = sqlite3_step (stmt);
-    sqlite3_reset (stmt);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW? 0: -1;
-}
 
 
 //  --------------------------------------------------------------------------

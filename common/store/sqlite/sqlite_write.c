@@ -97,7 +97,7 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
             return -1;
     sqlite3_bind_blob (stmt, SQLITE_EVENT_UUID_PARAM, event->event_id, AUDIT_UUID_SIZE,
                        SQLITE_STATIC);
-    if (sqlite_core_run (stmt) != 0)
+    if (audit_store_sql_step (stmt) != 0)
         return -1;
     *outcome = AUDIT_STORE_STORED;
     return 0;
@@ -113,7 +113,7 @@ s_ops_insert (sqlite_store_t *self, const audit_ops_t *ops, int64_t received_ms)
     sqlite3_bind_text (stmt, 4, ops->method, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 5, ops->path, -1, SQLITE_STATIC);
     sqlite3_bind_int (stmt, 6, ops->status);
-    return sqlite_core_run (stmt);
+    return audit_store_sql_step (stmt);
 }
 
 static int
@@ -127,7 +127,7 @@ s_message_insert (sqlite_store_t *self, const audit_mq_t *mq, int64_t received_m
     sqlite3_bind_int64 (stmt, 4, mq->timestamp_ms);
     sqlite3_bind_int64 (stmt, 5, received_ms);
     sqlite3_bind_blob64 (stmt, 6, mq->payload, mq->payload_size, SQLITE_STATIC);
-    if (sqlite_core_run (stmt) != 0)
+    if (audit_store_sql_step (stmt) != 0)
         return -1;
     *outcome = sqlite3_changes (self->db [AUDIT_DB_QUEUE])? AUDIT_STORE_STORED
                                                           : AUDIT_STORE_DUPLICATE;
@@ -175,7 +175,7 @@ s_counter_add (const char *name, int64_t delta, void *arg)
     while (true) {
         sqlite3_bind_text (update, 1, current, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64 (update, 2, delta);
-        if (sqlite_core_run (update) != 0) {
+        if (audit_store_sql_step (update) != 0) {
             pass->rc = -1;
             return;
         }
@@ -190,7 +190,7 @@ s_counter_add (const char *name, int64_t delta, void *arg)
     sqlite3_stmt *upsert = self->query [SQLITE_Q_COUNTER_UPSERT];
     sqlite3_bind_text (upsert, 1, current, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64 (upsert, 2, delta);
-    pass->rc = sqlite_core_run (upsert);
+    pass->rc = audit_store_sql_step (upsert);
     if (family >= 0)
         self->family_rows [family]++;
 }
@@ -226,7 +226,7 @@ sqlite_counters_read (audit_store_t *store, audit_counters_fn *fn, void *arg)
 static int
 s_begin (sqlite_store_t *self, audit_db_t db)
 {
-    if (sqlite_core_run (self->query [SQLITE_Q_BEGIN + db]) != 0)
+    if (audit_store_sql_step (self->query [SQLITE_Q_BEGIN + db]) != 0)
         return -1;
     if (db != AUDIT_DB_AUDIT)
         return 0;
@@ -239,7 +239,7 @@ static void
 s_rollback (sqlite_store_t *self, audit_db_t db)
 {
     if (!sqlite3_get_autocommit (self->db [db]))
-        sqlite_core_run (self->query [SQLITE_Q_ROLLBACK + db]);
+        audit_store_sql_step (self->query [SQLITE_Q_ROLLBACK + db]);
     if (db == AUDIT_DB_AUDIT) {
         audit_idcache_rollback (self->idcache);
         audit_orglog_forget (self->orglog);
@@ -258,7 +258,7 @@ s_transaction_end (sqlite_store_t *self, const bool *touched, int rc,
             continue;
         if (rc == 0 && db == AUDIT_DB_AUDIT && audit_orglog_flush (self->orglog) != 0)
             rc = -1;
-        if (rc == 0 && sqlite_core_run (self->query [SQLITE_Q_COMMIT + db]) == 0) {
+        if (rc == 0 && audit_store_sql_step (self->query [SQLITE_Q_COMMIT + db]) == 0) {
             *audit_committed |= db == AUDIT_DB_AUDIT;
             audit_conn_checkpoint_maybe (self->conn [db]);
         }
@@ -326,14 +326,12 @@ sqlite_write (audit_store_t *store, const audit_record_t *records,
                    size_t count, audit_store_outcome_t *outcomes,
                    audit_counters_t *counters)
 {
-    sqlite_store_t *self = sqlite_core_self (store);
-    assert (self);
-    bool touched [AUDIT_DB_COUNT] = { false };
+    unsigned kinds = 0;
     for (size_t index = 0; index < count; index++)
         if (records [index].kind < AUDIT_TOPIC_KIND_UNKNOWN)
-            touched [s_kind_db [records [index].kind]] = true;
-    touched [AUDIT_DB_AUDIT] |= counters && audit_counters_size (counters) > 0;
-    return s_write (self, s_array_next, (void *) records, count, touched, outcomes, counters);
+            kinds |= 1u << records [index].kind;
+    return sqlite_write_each (store, s_array_next, (void *) records, count, kinds,
+                              outcomes, counters);
 }
 
 int
@@ -396,7 +394,7 @@ sqlite_retention_set (audit_store_t *store, const char *org_id, uint32_t days,
         sqlite3_stmt *stmt = self->query [SQLITE_Q_ORG_RETENTION];
         sqlite3_bind_text (stmt, 1, org_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64 (stmt, 2, days);
-        rc = sqlite_core_run (stmt) == 0 && sqlite3_changes (self->db [AUDIT_DB_AUDIT]) == 1? 0: -1;
+        rc = audit_store_sql_step (stmt) == 0 && sqlite3_changes (self->db [AUDIT_DB_AUDIT]) == 1? 0: -1;
     }
     bool committed = false;
     return s_transaction_end (self, touched, rc, &committed);
