@@ -447,7 +447,8 @@ Test (args, help_explains_file_format_dash_and_audience)
     const char *wanted [] = {
         "one flat JSON object per line", "\"topic\"  audit (the default), ops or mq",
         "v (1) and timestamp (now)", "event_id", "message_id", "producer_id and seq",
-        "sent as binary", "check what was stored with: auditctl stats", NULL
+        "sent as binary", "--wait waits for the acknowledgements", "exit 1 when one was rejected",
+        "PRODUCER.outbox", NULL
     };
     for (const char **want = wanted; *want; want++)
         cr_expect (strstr (publish, *want), "publish --help lacks %s", *want);
@@ -1243,41 +1244,129 @@ Test (words, kept_one_day_and_one_row_one_chunk)
     s_server_destroy (&server);
 }
 
-//  A stand-in for the ingest worker: a SUB bound at the endpoint, read
-//  until the pipe says stop (a socket nobody reads never takes in the
-//  connection, so its subscriptions never reach the publisher)
+//  A stand-in for the ingest worker: a SUB bound at the endpoint and a
+//  ROUTER at the endpoint + "-ack" that answers the hello and acks each
+//  event as it comes, rejecting seq 2 (bad_field, user_id)
+static void
+s_fake_ack (zsock_t *router, zframe_t *peer, const char *producer, uint64_t seq, bool reject)
+{
+    test_pack_t *pack = test_pack_new ();
+    test_pack_map (pack, 5);
+    test_pack_kv_uint (pack, "v", 1);
+    test_pack_kv_str (pack, "op", "ack");
+    test_pack_kv_str (pack, "producer_id", producer);
+    test_pack_kv_uint (pack, "seq", seq);
+    test_pack_str (pack, "rejected");
+    msgpack_pack_array (&pack->packer, reject ? 1 : 0);
+    if (reject) {
+        test_pack_map (pack, 4);
+        test_pack_kv_uint (pack, "seq", seq);
+        test_pack_str (pack, "event_id");
+        msgpack_pack_nil (&pack->packer);
+        test_pack_kv_str (pack, "reason", "bad_field");
+        test_pack_kv_str (pack, "field", "user_id");
+    }
+    zframe_t *to = zframe_dup (peer);
+    zframe_send (&to, router, ZFRAME_MORE);
+    zmq_send (zsock_resolve (router), test_pack_data (pack), test_pack_size (pack), 0);
+    test_pack_destroy (&pack);
+}
+
+static void
+s_fake_hello (zsock_t *router, zframe_t **peer, char *producer, size_t size)
+{
+    zmsg_t *msg = zmsg_recv (router);
+    zframe_destroy (peer);
+    *peer = zmsg_pop (msg);
+    zframe_t *body = zmsg_pop (msg);
+    msgpack_unpacked hello;
+    msgpack_unpacked_init (&hello);
+    msgpack_unpack_next (&hello, (const char *) zframe_data (body), zframe_size (body), NULL);
+    const msgpack_object *id = test_obj_get (&hello.data, "producer_id");
+    if (id && id->type == MSGPACK_OBJECT_STR)
+        snprintf (producer, size, "%.*s", (int) id->via.str.size, id->via.str.ptr);
+    s_fake_ack (router, *peer, producer, 0, false);
+    msgpack_unpacked_destroy (&hello);
+    zframe_destroy (&body);
+    zmsg_destroy (&msg);
+}
+
+static void
+s_fake_event (zsock_t *sub, zsock_t *router, zframe_t *peer, const char *producer)
+{
+    zmsg_t *msg = zmsg_recv (sub);
+    zframe_t *topic = zmsg_pop (msg), *body = zmsg_pop (msg);
+    static audit_event_t event;
+    audit_decode_info_t info;
+    if (peer && body && audit_decode_event (zframe_data (body), zframe_size (body),
+                                            audit_time_now_ms (), &event, &info) == 0)
+        s_fake_ack (router, peer, producer, event.seq, event.seq == 2);
+    zframe_destroy (&topic);
+    zframe_destroy (&body);
+    zmsg_destroy (&msg);
+}
+
 static void
 s_ingest_actor (zsock_t *pipe, void *endpoint)
 {
-    zsock_t *sub = zsock_new (ZMQ_SUB);
+    zsock_t *sub = zsock_new (ZMQ_SUB), *router = zsock_new (ZMQ_ROUTER);
     zsock_set_subscribe (sub, "");
     zsock_bind (sub, "%s", (const char *) endpoint);
+    zsock_bind (router, "%s-ack", (const char *) endpoint);
     zsock_signal (pipe, 0);
-    zpoller_t *poller = zpoller_new (pipe, sub, NULL);
-    while (zpoller_wait (poller, -1) == sub) {
-        zmsg_t *msg = zmsg_recv (sub);
-        zmsg_destroy (&msg);
+    zpoller_t *poller = zpoller_new (pipe, sub, router, NULL);
+    zframe_t *peer = NULL;
+    char producer [256] = "";
+    void *which;
+    while ((which = zpoller_wait (poller, -1)) != NULL && which != pipe) {
+        if (which == router)
+            s_fake_hello (router, &peer, producer, sizeof producer);
+        else
+            s_fake_event (sub, router, peer, producer);
     }
+    zframe_destroy (&peer);
     zpoller_destroy (&poller);
     zsock_destroy (&sub);
+    zsock_destroy (&router);
 }
 
-Test (words, sent_one_message_published_not_stored)
+//  publish --demo N --wait through the library: what was acknowledged,
+//  stored and rejected, and the exit code
+static int
+s_publish_demo (int count, char *said, size_t size)
 {
-    char endpoint [64], line [256];
+    char endpoint [64], line [512];
     snprintf (endpoint, sizeof endpoint, "inproc://auditctl-publish-%d", getpid ());
+    char *dir = test_tmpdir_new ("ctl-publish");
     zactor_t *ingest = zactor_new (s_ingest_actor, endpoint);
     ctl_args_t args;
-    snprintf (line, sizeof line, "publish --demo 1 --timeout 2000 --endpoint %s", endpoint);
+    snprintf (line, sizeof line, "publish --demo %d --wait --timeout 5000 --endpoint %s"
+              " --ack-endpoint %s-ack --outbox %s/outbox.db", count, endpoint, endpoint, dir);
     cr_assert_eq (s_parse (&args, line), CTL_ARGS_OK);
     s_capture_t capture;
     s_capture_start (&capture, STDOUT_FILENO);
     int rc = ctl_publish_run (&args);
-    const char *said = s_capture_end (&capture);
-    cr_expect_eq (rc, CTL_EXIT_OK);
-    snprintf (line, sizeof line, "sent 1 message to %s (published, not confirmed stored;"
-                                 " check with: auditctl stats)\n", endpoint);
-    cr_expect_str_eq (said, line);
+    snprintf (said, size, "%s", s_capture_end (&capture));
     ctl_args_destroy (&args);
     zactor_destroy (&ingest);
+    test_tmpdir_destroy (&dir);
+    return rc;
+}
+
+Test (words, publish_wait_says_acknowledged_and_stored)
+{
+    char said [1024], expected [512];
+    cr_expect_eq (s_publish_demo (1, said, sizeof said), CTL_EXIT_OK);
+    snprintf (expected, sizeof expected, "published 1 event to inproc://auditctl-publish-%d:"
+              " 1 acknowledged (1 stored or duplicate, 0 rejected)\n", getpid ());
+    cr_expect_str_eq (said, expected);
+}
+
+Test (words, publish_wait_says_rejected_with_reasons_and_fails)
+{
+    char said [1024], expected [512];
+    cr_expect_eq (s_publish_demo (2, said, sizeof said), CTL_EXIT_REFUSED);
+    snprintf (expected, sizeof expected, "published 2 events to inproc://auditctl-publish-%d:"
+              " 2 acknowledged (1 stored or duplicate, 1 rejected: bad_field 1)\n", getpid ());
+    cr_expect_str_eq (said, expected);
 }

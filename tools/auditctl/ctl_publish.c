@@ -8,7 +8,10 @@
 #include <czmq.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "audit_config.h"
+#include "audit_producer.h"
 #include "audit_proto.h"
 #include "audit_socket.h"
 #include "audit_time.h"
@@ -180,93 +183,126 @@ ctl_publish_lines (FILE *in, const char *name, ctl_publish_stamp_t *stamp,
 }
 
 //  ---------------------------------------------------------------------
-//  The socket
+//  Operational records: best effort on an XPUB of their own (the contract
+//  acknowledges none), opened at the first ops line
 
 typedef struct {
     zsock_t *socket;
-    uint64_t rate;                  //  messages per second; 0: no limit
-    int64_t start_us;
     uint64_t sent;
-} s_sender_t;
+} s_ops_t;
 
-//  Wait for the subscriptions of audit, ops and mq (or of everything)
+//  Wait for the subscription to ops (or of everything)
 static int
 s_wait_subscribed (zsock_t *socket, int timeout_ms)
 {
-    static const char *prefixes [] = { AUDIT_TOPIC_AUDIT, AUDIT_TOPIC_OPS, AUDIT_TOPIC_MQ };
-    unsigned seen = 0;
     int64_t deadline = zclock_mono () + timeout_ms;
-    while (seen != 7 && !zsys_interrupted) {
+    while (!zsys_interrupted) {
         int64_t left = deadline - zclock_mono ();
         zmq_pollitem_t item = { zsock_resolve (socket), 0, ZMQ_POLLIN, 0 };
         if (left <= 0 || zmq_poll (&item, 1, (long) left) <= 0)
-            break;
+            return -1;
         zframe_t *frame = zframe_recv (socket);
         const char *data = frame ? (const char *) zframe_data (frame) : NULL;
         size_t size = frame ? zframe_size (frame) : 0;
-        for (unsigned index = 0; data && size >= 1 && data [0] == 1 && index < 3; index++)
-            if (strncmp (prefixes [index], data + 1, size - 1) == 0
-            &&  strlen (prefixes [index]) >= size - 1)
-                seen |= 1u << index;        //  an exact or a shorter prefix covers it
+        bool covers = data && size >= 1 && data [0] == 1
+                   && size - 1 <= strlen (AUDIT_TOPIC_OPS)
+                   && strncmp (AUDIT_TOPIC_OPS, data + 1, size - 1) == 0;
         zframe_destroy (&frame);
+        if (covers)
+            return 0;
     }
-    return seen == 7 ? 0 : -1;
+    return -1;
 }
 
 static int
-s_sender_open (s_sender_t *sender, const char *endpoint, int timeout_ms, uint64_t rate)
+s_ops_send (s_ops_t *ops, const ctl_args_t *args, const char *topic, const void *body, size_t size)
 {
-    memset (sender, 0, sizeof *sender);
-    sender->rate = rate;
-    audit_socket_options_t options = {
-        .type = ZMQ_XPUB, .endpoint = endpoint, .sndhwm = AUDIT_SOCKET_HWM_NONE,
-        .linger_ms = timeout_ms
-    };
-    char reason [256];
-    sender->socket = audit_socket_new (&options, reason, sizeof reason);
-    if (!sender->socket) {
-        fprintf (stderr, "auditctl: %s\n", reason);
-        return CTL_EXIT_USAGE;
+    if (!ops->socket) {
+        audit_socket_options_t options = {
+            .type = ZMQ_XPUB, .endpoint = args->endpoint, .sndhwm = AUDIT_SOCKET_HWM_NONE,
+            .linger_ms = args->timeout_ms
+        };
+        char reason [256];
+        ops->socket = audit_socket_new (&options, reason, sizeof reason);
+        if (!ops->socket || s_wait_subscribed (ops->socket, args->timeout_ms)) {
+            fprintf (stderr, "error: no ingest service subscribed at %s within %d ms\n",
+                     args->endpoint, args->timeout_ms);
+            return -1;
+        }
     }
-    if (s_wait_subscribed (sender->socket, timeout_ms) != 0) {
-        fprintf (stderr, "error: no ingest service subscribed at %s within %d ms\n",
-                 endpoint, timeout_ms);
-        return CTL_EXIT_NO_ANSWER;
-    }
-    sender->start_us = zclock_usecs ();
-    return CTL_EXIT_OK;
+    void *handle = zsock_resolve (ops->socket);
+    if (zmq_send (handle, topic, strlen (topic), ZMQ_SNDMORE) < 0
+    ||  zmq_send (handle, body, size, 0) < 0)
+        return -1;
+    ops->sent++;
+    return 0;
 }
 
-//  The sink of the real run: pace to --rate, then [topic, body]
+//  ---------------------------------------------------------------------
+//  Audit and mq events: through libaudit-producer
+
+#define S_REASONS_MAX 16
+
+typedef struct {
+    const ctl_args_t *args;
+    audit_producer_t *producer;
+    s_ops_t ops;
+    uint64_t rate;                  //  messages per second; 0: no limit
+    int64_t start_us;
+    uint64_t handed, refused;       //  messages handed over; refused at the call
+    struct { char name [AUDIT_PRODUCER_TEXT_SIZE]; uint64_t count; } reasons [S_REASONS_MAX];
+} s_run_t;
+
+//  On the producer's thread; read by the main thread after it stopped
+static void
+s_on_rejected (void *arg, const audit_producer_rejection_t *rejection)
+{
+    s_run_t *run = arg;
+    fprintf (stderr, "rejected: seq %" PRIu64 " event_id %s: %s%s%s\n", rejection->seq,
+             *rejection->event_id ? rejection->event_id : "-", rejection->reason,
+             *rejection->field ? " field " : "", rejection->field);
+    for (int index = 0; index < S_REASONS_MAX; index++)
+        if (!run->reasons [index].name [0] || streq (run->reasons [index].name, rejection->reason)) {
+            snprintf (run->reasons [index].name, AUDIT_PRODUCER_TEXT_SIZE, "%s", rejection->reason);
+            run->reasons [index].count++;
+            return;
+        }
+}
+
+//  The sink: pace to --rate, then ops to the XPUB, the rest to the producer
 static int
 s_send (void *arg, const char *topic, const void *body, size_t size)
 {
-    s_sender_t *sender = arg;
+    s_run_t *run = arg;
     if (zsys_interrupted)
         return -1;
-    if (sender->rate) {
-        int64_t due_us = sender->start_us + (int64_t) (sender->sent * 1000000 / sender->rate);
+    if (run->rate) {
+        int64_t due_us = run->start_us + (int64_t) (run->handed * 1000000 / run->rate);
         int64_t wait_us = due_us - zclock_usecs ();
         if (wait_us > 0)
             usleep ((useconds_t) wait_us);
     }
-    void *handle = zsock_resolve (sender->socket);
-    if (zmq_send (handle, topic, strlen (topic), ZMQ_SNDMORE) < 0
-    ||  zmq_send (handle, body, size, 0) < 0)
-        return -1;
-    sender->sent++;
-    return 0;
+    run->handed++;
+    if (audit_proto_topic_kind (topic, strlen (topic)) == AUDIT_TOPIC_KIND_OPS)
+        return s_ops_send (&run->ops, run->args, topic, body, size);
+    audit_producer_receipt_t receipt;
+    if (audit_producer_publish (run->producer, topic, body, size, &receipt) == 0)
+        return 0;
+    run->refused++;
+    fprintf (stderr, "refused message %" PRIu64 ": %s%s%s\n", run->handed, receipt.reason,
+             *receipt.field ? " field " : "", receipt.field);
+    return streq (receipt.reason, "outbox_full") || streq (receipt.reason, "failed") ? -1 : 0;
 }
 
 //  ---------------------------------------------------------------------
 //  The command
 
 static int
-s_publish_demo (const ctl_args_t *args, s_sender_t *sender, uint64_t *sent)
+s_publish_demo (const ctl_args_t *args, s_run_t *run)
 {
     ctl_demo_t demo;
     ctl_json_object_t object = { .count = 0 };
-    ctl_publish_stamp_t stamp = { NULL, 0 };    //  demo events carry their own
+    ctl_publish_stamp_t stamp = { NULL, 0 };    //  the producer stamps them
     char topic [CTL_PUBLISH_TOPIC_MAX], error [128];
     ctl_demo_init (&demo, (uint64_t) zclock_usecs (), ctl_request_str (args->request, "org_id"),
                    args->text [CTL_OPT_PRODUCER]);
@@ -276,16 +312,15 @@ s_publish_demo (const ctl_args_t *args, s_sender_t *sender, uint64_t *sent)
         msgpack_sbuffer_init (&body);
         rc = ctl_demo_event (&demo, seq, audit_time_now_ms (), &object)
           || ctl_publish_encode (&object, &stamp, audit_time_now_ms (), topic, sizeof topic, &body, error, sizeof error)
-          || s_send (sender, topic, body.data, body.size) ? -1 : 0;
+          || s_send (run, topic, body.data, body.size) ? -1 : 0;
         msgpack_sbuffer_destroy (&body);
-        *sent += rc == 0;
     }
     ctl_json_clear (&object);
     return rc;
 }
 
 static int
-s_publish_file (const ctl_args_t *args, s_sender_t *sender, uint64_t *sent, uint64_t *bad)
+s_publish_file (const ctl_args_t *args, s_run_t *run, uint64_t *bad)
 {
     const char *name = args->text [CTL_OPT_FILE];
     bool is_stdin = strcmp (name, "-") == 0;
@@ -294,34 +329,150 @@ s_publish_file (const ctl_args_t *args, s_sender_t *sender, uint64_t *sent, uint
         fprintf (stderr, "auditctl: cannot read %s: %s\n", name, strerror (errno));
         return -1;
     }
-    ctl_publish_stamp_t stamp = { args->text [CTL_OPT_PRODUCER], 0 };
-    int rc = ctl_publish_lines (in, is_stdin ? "stdin" : name, &stamp, s_send, sender,
-                                stderr, sent, bad);
+    ctl_publish_stamp_t stamp = { NULL, 0 };    //  the producer stamps them
+    uint64_t sent;
+    int rc = ctl_publish_lines (in, is_stdin ? "stdin" : name, &stamp, s_send, run,
+                                stderr, &sent, bad);
     if (!is_stdin)
         fclose (in);
     return rc;
 }
 
+//  --outbox, else $XDG_STATE_HOME (or ~/.local/state)/semafore-audit/ID.outbox
+static int
+s_outbox_path (const ctl_args_t *args, const char *producer_id, char *path, size_t size)
+{
+    if (args->given [CTL_OPT_OUTBOX])
+        return snprintf (path, size, "%s", args->text [CTL_OPT_OUTBOX]) < (int) size ? 0 : -1;
+    const char *state = getenv ("XDG_STATE_HOME");
+    const char *home = getenv ("HOME");
+    char dir [1024];
+    int len = state && *state ? snprintf (dir, sizeof dir, "%s/semafore-audit", state)
+                              : snprintf (dir, sizeof dir, "%s/.local/state/semafore-audit",
+                                          home ? home : ".");
+    if (len >= (int) sizeof dir || zsys_dir_create ("%s", dir) != 0)
+        return -1;
+    chmod (dir, 0700);
+    return snprintf (path, size, "%s/%s.outbox", dir, producer_id) < (int) size ? 0 : -1;
+}
+
+static int
+s_ack_endpoint (const ctl_args_t *args, char *out, size_t size)
+{
+    static audit_config_t config;       //  large: not on the stack
+    if (args->given [CTL_OPT_ACK_ENDPOINT])
+        return snprintf (out, size, "%s", args->text [CTL_OPT_ACK_ENDPOINT]) < (int) size ? 0 : -1;
+    audit_setting_t setting = AUDIT_SET_ACK_ENDPOINT;
+    char *argv [] = { (char *) "auditctl", NULL };
+    if (audit_config_load (&config, 1, argv, "auditctl", "", &setting, 1) != AUDIT_CONFIG_OK)
+        return -1;
+    return ctl_args_connectable (audit_config_str (&config, setting), out, size);
+}
+
+static audit_producer_t *
+s_producer_new (const ctl_args_t *args, s_run_t *run)
+{
+    const char *producer_id = args->text [CTL_OPT_PRODUCER] ? args->text [CTL_OPT_PRODUCER]
+                            : args->given [CTL_OPT_DEMO] ? CTL_DEMO_PRODUCER : "auditctl";
+    char outbox [2048], ack_endpoint [CTL_ENDPOINT_MAX];
+    if (s_outbox_path (args, producer_id, outbox, sizeof outbox)
+    ||  s_ack_endpoint (args, ack_endpoint, sizeof ack_endpoint)) {
+        fprintf (stderr, "auditctl: no usable outbox path or ack endpoint\n");
+        return NULL;
+    }
+    audit_producer_options_t options;
+    audit_producer_options_init (&options);
+    options.on_rejected = s_on_rejected;
+    options.on_rejected_arg = run;
+    audit_producer_t *producer = audit_producer_new_with (args->endpoint, ack_endpoint,
+                                                          producer_id, outbox, &options);
+    if (!producer)
+        fprintf (stderr, "auditctl: cannot start the producer on %s (see the line above)\n", outbox);
+    return producer;
+}
+
+//  --wait: until every event is acknowledged. Otherwise until every one is
+//  durable in the outbox and was sent once (what is left is resent by the
+//  next run on the outbox). 0, or -1 when --timeout passed first.
+static int
+s_settle (const ctl_args_t *args, s_run_t *run)
+{
+    if (args->given [CTL_OPT_WAIT])
+        return audit_producer_flush (run->producer, args->timeout_ms);
+    int64_t deadline = zclock_mono () + args->timeout_ms;
+    if (audit_producer_sync (run->producer, args->timeout_ms))
+        return -1;
+    audit_producer_stats_t stats;
+    for (audit_producer_stats (run->producer, &stats);
+         stats.held && !(stats.ready && stats.sent >= stats.published);
+         audit_producer_stats (run->producer, &stats)) {
+        if (zclock_mono () >= deadline || zsys_interrupted)
+            return -1;
+        zclock_sleep (10);
+    }
+    return 0;
+}
+
+static void
+s_print_reasons (const s_run_t *run)
+{
+    for (int index = 0; index < S_REASONS_MAX && run->reasons [index].name [0]; index++)
+        printf ("%s%s %" PRIu64, index ? ", " : ": ", run->reasons [index].name,
+                run->reasons [index].count);
+}
+
+static void
+s_print (const ctl_args_t *args, const s_run_t *run, const audit_producer_stats_t *stats,
+         uint64_t bad)
+{
+    uint64_t stored = stats->acked - stats->rejected;
+    if (args->json) {
+        printf ("{\"published\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"acked\":%" PRIu64
+                ",\"stored_or_duplicate\":%" PRIu64 ",\"rejected\":%" PRIu64
+                ",\"unacknowledged\":%" PRIu64 ",\"ops_sent\":%" PRIu64 ",\"bad_lines\":%" PRIu64 "}\n",
+                stats->published, run->refused, stats->acked, stored, stats->rejected,
+                stats->held, run->ops.sent, bad);
+        return;
+    }
+    printf ("published %" PRIu64 " %s to %s: %" PRIu64 " acknowledged (%" PRIu64
+            " stored or duplicate, %" PRIu64 " rejected", stats->published,
+            ctl_print_plural (stats->published, "event", "events"), args->endpoint,
+            stats->acked, stored, stats->rejected);
+    s_print_reasons (run);
+    printf (")");
+    if (stats->held)
+        printf (", %" PRIu64 " not yet acknowledged (kept in the outbox)", stats->held);
+    if (run->refused)
+        printf (", %" PRIu64 " refused at the call (see above)", run->refused);
+    if (run->ops.sent)
+        printf (", %" PRIu64 " ops %s sent (not acknowledged)", run->ops.sent,
+                ctl_print_plural (run->ops.sent, "record", "records"));
+    printf ("%s\n", bad ? "; some lines were bad, see above" : "");
+}
+
 int
 ctl_publish_run (const ctl_args_t *args)
 {
-    s_sender_t sender;
-    uint64_t sent = 0, bad = 0;
-    uint64_t rate = args->given [CTL_OPT_RATE] ? args->number [CTL_OPT_RATE] : 0;
-    int rc = s_sender_open (&sender, args->endpoint, args->timeout_ms, rate);
-    if (rc == CTL_EXIT_OK) {
-        int failed = args->given [CTL_OPT_DEMO] ? s_publish_demo (args, &sender, &sent)
-                                                : s_publish_file (args, &sender, &sent, &bad);
-        rc = failed || bad ? CTL_EXIT_USAGE : CTL_EXIT_OK;
-        if (args->json)
-            printf ("{\"sent\":%" PRIu64 ",\"bad_lines\":%" PRIu64 "}\n", sent, bad);
-        else    //  a PUB socket has no receipt: say what "sent" does not mean
-            printf ("sent %" PRIu64 " %s to %s (published, not confirmed stored;"
-                    " check with: auditctl stats)%s\n", sent,
-                    ctl_print_plural (sent, "message", "messages"), args->endpoint,
-                    bad ? "; some lines were bad, see above" : "");
-    }
-    //  linger (= --timeout) lets what is queued reach the ingest worker
-    zsock_destroy (&sender.socket);
-    return rc;
+    s_run_t run = { .args = args };
+    run.rate = args->given [CTL_OPT_RATE] ? args->number [CTL_OPT_RATE] : 0;
+    run.producer = s_producer_new (args, &run);
+    if (!run.producer)
+        return CTL_EXIT_USAGE;
+    run.start_us = zclock_usecs ();
+    uint64_t bad = 0;
+    int failed = args->given [CTL_OPT_DEMO] ? s_publish_demo (args, &run)
+                                            : s_publish_file (args, &run, &bad);
+    int late = s_settle (args, &run);
+    audit_producer_stats_t stats;
+    audit_producer_stats (run.producer, &stats);
+    audit_producer_destroy (&run.producer);     //  its thread is done: run.reasons is ours
+    s_print (args, &run, &stats, bad);
+    if (late)
+        fprintf (stderr, "error: not every event was %s within %d ms; the outbox keeps them"
+                 " for the next run\n", args->given [CTL_OPT_WAIT] ? "acknowledged" : "sent",
+                 args->timeout_ms);
+    //  linger (= --timeout) lets queued ops records reach the ingest worker
+    zsock_destroy (&run.ops.socket);
+    return failed || bad || run.refused ? CTL_EXIT_USAGE
+         : late ? CTL_EXIT_NO_ANSWER : stats.rejected ? CTL_EXIT_REFUSED : CTL_EXIT_OK;
 }

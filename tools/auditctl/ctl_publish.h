@@ -2,23 +2,26 @@
     ctl_publish - auditctl publish: events into the ingest worker, from a
     JSON-lines file or as --demo N
 
-    The ingest worker binds a SUB; auditctl connects an XPUB (a PUB that
-    also receives its peers' subscriptions). A PUB drops every message
-    sent before the SUB's subscription has crossed the wire (the ZeroMQ
-    "slow joiner"), and a fixed sleep after connect only makes that
-    unlikely. Waiting until the ingest worker's three subscriptions (audit,
-    ops, mq) have arrived makes it certain, and turns "no ingest worker
-    there" into a clear error after --timeout instead of events silently
-    dropped. SNDHWM 0 (no limit) means nothing is dropped while sending
-    fast, and linger = --timeout lets the queue drain at exit.
+    Audit and mq events go through libaudit-producer (producer/): checked
+    at the call as the ingest worker checks them, kept in a durable outbox
+    (--outbox, default $XDG_STATE_HOME/semafore-audit/PRODUCER.outbox, or
+    ~/.local/state/... when XDG_STATE_HOME is unset), sent once the ingest
+    worker's subscription and its acknowledgement ROUTER (--ack-endpoint,
+    AUDIT_ACK_ENDPOINT) are there, and resent until acknowledged; the next
+    run on the same outbox resends what this one left. --wait waits for
+    every ack and prints what was stored (or a duplicate: an ack does not
+    tell them apart) and what was rejected, with reasons. Operational
+    records are best effort, as the contract says: they go out on an XPUB
+    of their own once its ops subscription arrived.
 
     A line of the file is one flat JSON object (see ctl_json): strings,
     integers, booleans, null. "topic" (audit, ops or mq, optionally
     ".shard"; default audit) picks the topic and is not sent. Filled in
     when missing, so that a hand-written line stays short: v (1); for
     audit event_id (a random UUID) and timestamp (now); for mq message_id
-    and timestamp; for ops timestamp; with --producer, producer_id and
-    seq 1, 2, ... on audit events. An mq "payload" string is sent as bin.
+    and timestamp; for ops timestamp. ctl_publish_encode still stamps
+    producer_id and seq when given a stamp (tests use it); the command
+    leaves them to the producer library. An mq "payload" is sent as bin.
     ========================================================================= */
 
 #ifndef CTL_PUBLISH_H_INCLUDED
@@ -67,9 +70,10 @@ int
                        ctl_publish_sink_fn *sink, void *arg, FILE *err,
                        uint64_t *sent, uint64_t *bad);
 
-//  Run auditctl publish as args say. Returns an exit code: 0; 2 when the
-//  file cannot be read or had bad lines; 3 when no ingest worker
-//  subscribed within the timeout.
+//  Run auditctl publish as args say. Returns an exit code: 0; 1 when the
+//  service rejected an event; 2 when the file cannot be read, had bad
+//  lines, or an event was refused at the call; 3 when the events were not
+//  all acknowledged (--wait) or sent within the timeout.
 int
     ctl_publish_run (const ctl_args_t *args);
 
