@@ -34,8 +34,8 @@
     there) and (2) the service has answered a hello on the DEALER (the
     proof that the ack side is up, and the acknowledged seq to resend
     from). A new subscription later means a new connection (the ingest
-    worker restarted): the producer says hello and resends everything
-    above the seq of the answer. The service answering nothing, the
+    worker restarted): the producer says hello and resends at once
+    everything above the acknowledged seq. The service answering nothing, the
     producer resends everything above the acknowledged seq that is not
     acknowledged within retry_ms, and says hello again whenever it holds
     unacknowledged events and heard nothing for a second.

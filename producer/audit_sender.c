@@ -8,8 +8,8 @@
     everything above the acknowledged seq after retry_ms without progress.
 
     sent_upto is the highest seq sent since the last rewind; a rewind
-    (retry timer, or the first ack on a new connection) sets it back to
-    the acknowledged seq, so that the same loop resends, go-back-N, the
+    (retry timer, or a new subscription: a new connection) sets it back
+    to the acknowledged seq, so that the same loop resends, go-back-N, the
     same bytes read back from the outbox.
     ========================================================================= */
 
@@ -30,7 +30,7 @@ typedef struct {
     audit_outbox_entry_t *entries;  //  the commit's array, grown as needed
     size_t entries_size;
     uint64_t sent_upto, highest_sent;
-    bool sub_audit, sub_mq, ever_subscribed, answered, rewind_on_ack, terminated, failing;
+    bool sub_audit, sub_mq, ever_subscribed, answered, terminated, failing;
     int64_t heard_ms, hello_ms, progress_ms;
     uint64_t *reported;             //  rejections above acked_seq already reported
     size_t reported_count, reported_size;
@@ -226,9 +226,6 @@ s_apply (s_sender_t *self, const audit_ackmsg_t *ack)
         self->news.acked_seq = ack->seq;
         self->progress_ms = now;
     }
-    if (self->rewind_on_ack)
-        self->sent_upto = self->news.acked_seq;
-    self->rewind_on_ack = false;
     self->answered = true;
     self->heard_ms = now;
 }
@@ -273,7 +270,10 @@ s_subscription (s_sender_t *self, const uint8_t *data, size_t size)
     if (mq)
         self->sub_mq = on;
     if (on && (audit || mq) && self->ever_subscribed) {
-        self->rewind_on_ack = true; //  a new connection: resend from its answer
+        //  a new connection: what was sent on the old one may be lost.
+        //  Resend from the acknowledged seq at once (the SUB is there),
+        //  and say hello, so that this connection's acks come
+        self->sent_upto = self->news.acked_seq;
         s_hello (self);
     }
     if (on && (audit || mq))
