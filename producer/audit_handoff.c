@@ -81,6 +81,7 @@ audit_handoff_push (audit_handoff_t *self, audit_handoff_item_t *item)
         self->head = item;
     self->tail = item;
     self->stats.last_seq = item->seq;
+    self->queued++;
     self->stats.held++;
     self->stats.published++;
     return was_empty;
@@ -92,6 +93,7 @@ audit_handoff_take (audit_handoff_t *self)
     pthread_mutex_lock (&self->lock);
     audit_handoff_item_t *items = self->head;
     self->head = self->tail = NULL;
+    self->queued = 0;
     pthread_mutex_unlock (&self->lock);
     return items;
 }
@@ -110,10 +112,7 @@ audit_handoff_report (audit_handoff_t *self, const audit_producer_stats_t *news)
     stats->resent = news->resent;
     stats->ready = news->ready;
     //  held counts queued events too: what the thread holds plus the queue
-    uint64_t queued = 0;
-    for (audit_handoff_item_t *item = self->head; item; item = item->next)
-        queued++;
-    stats->held = news->held + queued;
+    stats->held = news->held + self->queued;
     pthread_cond_broadcast (&self->changed);
     pthread_mutex_unlock (&self->lock);
 }

@@ -34,6 +34,7 @@ typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t changed;             //  durable_seq or acked_seq moved
     audit_handoff_item_t *head, *tail;  //  queued, not committed
+    uint64_t queued;                    //  items in that list
     uint64_t held_max;
     audit_producer_stats_t stats;       //  last_seq, durable_seq, acked_seq, held...
 } audit_handoff_t;
