@@ -338,7 +338,17 @@ s_publish_file (const ctl_args_t *args, s_run_t *run, uint64_t *bad)
     return rc;
 }
 
-//  --outbox, else $XDG_STATE_HOME (or ~/.local/state)/semafore-audit/ID.outbox
+//  A private directory for outboxes: 0 when it exists or was made
+static int
+s_state_dir (char *dir, size_t size, const char *format, const char *base)
+{
+    if (snprintf (dir, size, format, base) >= (int) size || zsys_dir_create ("%s", dir) != 0)
+        return -1;
+    return chmod (dir, 0700);
+}
+
+//  --outbox, else $XDG_STATE_HOME (or ~/.local/state)/semafore-audit/ID.outbox;
+//  where neither can be made (a container without a home), /tmp/semafore-audit-UID
 static int
 s_outbox_path (const ctl_args_t *args, const char *producer_id, char *path, size_t size)
 {
@@ -346,13 +356,13 @@ s_outbox_path (const ctl_args_t *args, const char *producer_id, char *path, size
         return snprintf (path, size, "%s", args->text [CTL_OPT_OUTBOX]) < (int) size ? 0 : -1;
     const char *state = getenv ("XDG_STATE_HOME");
     const char *home = getenv ("HOME");
-    char dir [1024];
-    int len = state && *state ? snprintf (dir, sizeof dir, "%s/semafore-audit", state)
-                              : snprintf (dir, sizeof dir, "%s/.local/state/semafore-audit",
-                                          home ? home : ".");
-    if (len >= (int) sizeof dir || zsys_dir_create ("%s", dir) != 0)
+    char dir [1024], uid [32];
+    snprintf (uid, sizeof uid, "%u", (unsigned) getuid ());
+    bool made = state && *state ? s_state_dir (dir, sizeof dir, "%s/semafore-audit", state) == 0
+                                : home && *home
+                               && s_state_dir (dir, sizeof dir, "%s/.local/state/semafore-audit", home) == 0;
+    if (!made && s_state_dir (dir, sizeof dir, "/tmp/semafore-audit-%s", uid))
         return -1;
-    chmod (dir, 0700);
     return snprintf (path, size, "%s/%s.outbox", dir, producer_id) < (int) size ? 0 : -1;
 }
 
