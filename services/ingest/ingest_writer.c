@@ -67,7 +67,8 @@ s_write_batch (self_t *self, ingest_batch_t *batch)
 {
     for (int attempt = 0; attempt <= INGEST_WRITER_RETRIES; attempt++) {
         if (audit_store_write_each (self->store, s_batch_next, batch, batch->count,
-                                    batch->kinds, batch->outcomes, NULL) == 0)
+                                    batch->kinds, batch->outcomes, batch->counters,
+                                    NULL, 0) == 0)
             return 0;
         audit_log_error ("msg=write_failed attempt=%d records=%zu", attempt + 1, batch->count);
         zclock_sleep (INGEST_WRITER_RETRY_MS);
@@ -75,17 +76,13 @@ s_write_batch (self_t *self, ingest_batch_t *batch)
     return -1;
 }
 
-//  Count and log what the store said of each record
+//  Log the duplicates the store found; the store counted them
 static void
-s_account (self_t *self, ingest_batch_t *batch)
+s_account (ingest_batch_t *batch)
 {
-    int64_t stored = 0, duplicate = 0;
     for (size_t index = 0; index < batch->count; index++) {
-        if (batch->outcomes [index] == AUDIT_STORE_STORED) {
-            stored++;
+        if (batch->outcomes [index] == AUDIT_STORE_STORED)
             continue;
-        }
-        duplicate++;
         const audit_record_t *record = ingest_batch_record (batch, index);
         char id [AUDIT_UUID_TEXT_LEN + 1] = "-";
         const char *producer = "-";
@@ -99,23 +96,24 @@ s_account (self_t *self, ingest_batch_t *batch)
             audit_ident_uuid_format (record->u.mq.message_id, id);
         audit_log_warn ("msg=rejected reason=duplicate producer=%s event_id=%s", producer, id);
     }
-    audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_STORED, stored);
-    audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_DUPLICATE, duplicate);
 }
 
+//  The batch's counter deltas go in its own transactions, with its rows
+//  and its producers' state, so that stats agrees with the rows after any
+//  crash (issue 10: counters flushed a second apart undercounted by up to
+//  a quarter after SIGKILLs). Only a batch given up for lost leaves its
+//  deltas to the periodic flush.
 static void
 s_handle_batch (self_t *self, ingest_batch_t *batch)
 {
-    audit_counters_merge (self->pending, batch->counters);
-    audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_RECEIVED, batch->received);
-    if (batch->count > 0) {
-        if (s_write_batch (self, batch) == 0)
-            s_account (self, batch);
-        else {
-            audit_log_error ("msg=records_lost records=%zu", batch->count);
-            audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_WRITE_FAILED,
-                                  (int64_t) batch->count);
-        }
+    audit_counters_count (batch->counters, AUDIT_COUNTER_INGEST_RECEIVED, batch->received);
+    if (s_write_batch (self, batch) == 0)
+        s_account (batch);
+    else {
+        audit_log_error ("msg=records_lost records=%zu", batch->count);
+        audit_counters_merge (self->pending, batch->counters);
+        audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_WRITE_FAILED,
+                              (int64_t) batch->count);
     }
     if (audit_time_now_ms () - self->flushed_ms >= INGEST_WRITER_FLUSH_MS)
         s_flush_counters (self);

@@ -2,9 +2,10 @@
     ingest_writer - the one thread that writes to the stores
 
     Decoding stays on the ingest actor's thread; this thread only runs
-    transactions, so the two cores each do one job. It owns the store and
-    the persistent counters: each batch's deltas are merged here and added
-    to audit.db at least once a second (AUDIT_WRITER_FLUSH_MS).
+    transactions, so the two cores each do one job. It owns the store:
+    each batch's counter deltas are committed in the batch's own audit.db
+    transaction, with its events; only the deltas of a batch given up for
+    lost wait for the flush, at least once a second (INGEST_WRITER_FLUSH_MS).
 
     Commands on its pipe (zsock_send picture):
       "BATCH" ingest_batch_t *  ("sp") write the batch, then send the
