@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 //  ---------------------------------------------------------------------
@@ -125,12 +126,24 @@ s_event_key (audit_walk_t *self, int key, void *record)
         case S_EVENT_SEQ:
             value = audit_walk_uint (self, 0, UINT64_MAX, &event->seq);
             event->has_seq = value == AUDIT_WALK_OK;
+            self->info->seq = event->seq;
+            self->info->has_seq = event->has_seq;
             break;
         default:
             value = s_event_field (self, walk, (audit_field_t) (key - S_EVENT_FIELDS));
             return value == AUDIT_WALK_MALFORMED? AUDIT_WALK_MALFORMED: AUDIT_WALK_OK;
     }
     return audit_walk_fault_if (self, value, AUDIT_REASON_BAD_FIELD);
+}
+
+//  The key name of the first resource field in mask
+static const char *
+s_first_field (audit_field_mask_t mask)
+{
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (mask & AUDIT_FIELD_BIT (field))
+            return s_event_keys [S_EVENT_FIELDS + field].name;
+    return NULL;
 }
 
 //  After the walk, when the type is known: fields the type does not allow
@@ -141,7 +154,9 @@ s_event_finish (audit_walk_t *self, s_event_walk_t *walk)
 {
     audit_event_t *event = walk->event;
     if ((self->seen & S_EVENT_REQUIRED) != S_EVENT_REQUIRED)
-        audit_walk_fault (self, AUDIT_REASON_MISSING_FIELD);
+        audit_walk_fault_field (self, AUDIT_REASON_MISSING_FIELD,
+                                audit_walk_first_missing (s_event_keys, S_EVENT_KEY_COUNT,
+                                                          S_EVENT_REQUIRED, self->seen));
     const audit_event_info_t *row = walk->type_known?
         audit_proto_event_info (event->type): NULL;
     audit_field_mask_t allowed = row? row->required | row->optional: 0;
@@ -161,9 +176,10 @@ s_event_finish (audit_walk_t *self, s_event_walk_t *walk)
     if (!row)
         return;                         //  rejected already, for the type
     if (walk->bad)
-        audit_walk_fault (self, AUDIT_REASON_BAD_FIELD);
-    if (row->required & ~(event->present | walk->bad))
-        audit_walk_fault (self, AUDIT_REASON_MISSING_FIELD);
+        audit_walk_fault_field (self, AUDIT_REASON_BAD_FIELD, s_first_field (walk->bad));
+    audit_field_mask_t missing = row->required & ~(event->present | walk->bad);
+    if (missing)
+        audit_walk_fault_field (self, AUDIT_REASON_MISSING_FIELD, s_first_field (missing));
 }
 
 int
@@ -200,6 +216,7 @@ typedef struct {
     int count;
     uint64_t required;                  //  a bit per key
     size_t max_bytes;                   //  a longer body is malformed
+    int producer_key, seq_key;          //  their rows, learnt for the ack; -1
 } s_body_t;
 
 //  Where a row's value goes, its member's offset and size: v is kept
@@ -268,7 +285,7 @@ static const s_body_t s_ops_body = {
     | ((uint64_t) (required) << AUDIT_OPS_FIELD_##NAME)
 #include "audit_ops_fields.def"
 #undef AUDIT_OPS_FIELD
-    , AUDIT_EVENT_MAX_BYTES
+    , AUDIT_EVENT_MAX_BYTES, -1, -1
 };
 
 _Static_assert (AUDIT_OPS_FIELD_COUNT <= AUDIT_KEYS_MAX, "an ops record has more keys than the key set holds");
@@ -302,7 +319,7 @@ static const s_body_t s_mq_body = {
     | ((uint64_t) (required) << AUDIT_MQ_FIELD_##NAME)
 #include "audit_mq_fields.def"
 #undef AUDIT_MQ_FIELD
-    , AUDIT_MQ_PAYLOAD_MAX + 4096
+    , AUDIT_MQ_PAYLOAD_MAX + 4096, AUDIT_MQ_FIELD_PRODUCER_ID, AUDIT_MQ_FIELD_SEQ
 };
 
 _Static_assert (AUDIT_MQ_FIELD_COUNT <= AUDIT_KEYS_MAX, "an mq body has more keys than the key set holds");
@@ -456,6 +473,21 @@ typedef struct {
     uint8_t *record;
 } s_body_walk_t;
 
+//  The producer_id and seq go to info too: the record is wiped when the
+//  body is rejected, and a rejection is acknowledged by them
+static void
+s_body_learn (audit_walk_t *self, const s_body_t *body, int key, const uint8_t *at)
+{
+    if (key == body->producer_key)
+        snprintf (self->info->producer_id, sizeof self->info->producer_id, "%s",
+                  (const char *) at);
+    else
+    if (key == body->seq_key) {
+        memcpy (&self->info->seq, at, sizeof self->info->seq);
+        self->info->has_seq = true;
+    }
+}
+
 //  One key's value, checked by its row's type into its member
 static audit_walk_value_t
 s_body_key (audit_walk_t *self, int key, void *arg)
@@ -482,6 +514,8 @@ s_body_key (audit_walk_t *self, int key, void *arg)
         case AUDIT_BODY_PATH:    value = s_body_path (self, field, (char *) at); break;
         case AUDIT_BODY_PAYLOAD: value = s_body_payload (self, field, at); break;
     }
+    if (value == AUDIT_WALK_OK)
+        s_body_learn (self, walk->body, key, at);
     return audit_walk_fault_if (self, value, AUDIT_REASON_BAD_FIELD);
 }
 
@@ -496,7 +530,9 @@ s_body_decode (const s_body_t *body, const void *data, size_t size, int64_t now_
     bool malformed = size > body->max_bytes
         || audit_walk_map (&self, body->keys, body->count, s_body_key, &walk) != 0;
     if (!malformed && (self.seen & body->required) != body->required)
-        audit_walk_fault (&self, AUDIT_REASON_MISSING_FIELD);
+        audit_walk_fault_field (&self, AUDIT_REASON_MISSING_FIELD,
+                                audit_walk_first_missing (body->keys, body->count,
+                                                          body->required, self.seen));
     return audit_walk_outcome (&self, malformed, record, record_size);
 }
 

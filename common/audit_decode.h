@@ -38,6 +38,12 @@ typedef struct {
                                             //  (AUDIT_REASON_COUNT on success)
     char event_id [AUDIT_UUID_TEXT_LEN + 1];//  "" unless it parsed as a UUID
     audit_ident_t producer_id;              //  "" unless it parsed
+    uint64_t seq;                           //  the producer's seq, when has_seq
+    bool has_seq;
+    const char *field;                      //  the key that broke the rule the
+                                            //  reason names (a static key name
+                                            //  of the proto tables, never a
+                                            //  value), NULL when none does
     uint32_t dropped_total;                 //  keys dropped, all of them
     uint32_t dropped_count;                 //  names in dropped[]
     char dropped [AUDIT_DECODE_DROPPED_MAX][AUDIT_DECODE_KEY_NAME_MAX + 1];

@@ -52,6 +52,8 @@ typedef struct {
     int64_t timestamp_ms;
     const uint8_t *payload;                 //  borrowed: see audit_record_t
     size_t payload_size;
+    audit_ident_t producer_id;              //  "" when absent; not stored
+    uint64_t seq;                           //  0 when absent; not stored
 } audit_mq_t;
 
 //  Any one of them, as it travels from the decoder to the store. When kind

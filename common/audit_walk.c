@@ -35,21 +35,43 @@ audit_walk_init (audit_walk_t *self, const void *data, size_t size,
     self->now_ms = now_ms;
     self->failed = false;
     self->seen = 0;
+    self->key = NULL;
     info->reason = AUDIT_REASON_COUNT;  //  none
+    info->field = NULL;
+    info->seq = 0;
+    info->has_seq = false;
     info->event_id [0] = 0;
     info->producer_id [0] = 0;
     info->dropped_total = 0;
     info->dropped_count = 0;
 }
 
-//  Note a fault; the one of highest precedence is kept
+//  Note a fault; the one of highest precedence is kept, with the key
+//  being read when it was noted (none after the walk)
 void
 audit_walk_fault (audit_walk_t *self, audit_reason_t reason)
 {
+    audit_walk_fault_field (self, reason, self->key);
+}
+
+void
+audit_walk_fault_field (audit_walk_t *self, audit_reason_t reason, const char *field)
+{
     if (!self->failed || s_rank [reason] < s_rank [self->info->reason]) {
         self->info->reason = reason;
+        self->info->field = reason == AUDIT_REASON_MALFORMED? NULL: field;
         self->failed = true;
     }
+}
+
+const char *
+audit_walk_first_missing (const audit_keys_key_t *keys, int count, uint64_t required,
+                          uint64_t seen)
+{
+    for (int key = 0; key < count && key < 64; key++)
+        if ((required & (1ULL << key)) && !(seen & (1ULL << key)))
+            return keys [key].name;
+    return NULL;
 }
 
 //  Note the fault `reason` when value is BAD; tell the walk whether to go on
@@ -214,6 +236,7 @@ audit_walk_timestamp (audit_walk_t *self, int64_t *ms)
 //  already noted as a fault; only a structural fault stops the walk
 typedef struct {
     audit_walk_t *self;
+    const audit_keys_key_t *keys;
     audit_walk_key_fn *handle;
     void *record;
 } s_map_t;
@@ -222,7 +245,10 @@ static int
 s_map_value (void *arg, int key)
 {
     s_map_t *map = (s_map_t *) arg;
-    return map->handle (map->self, key, map->record) == AUDIT_WALK_MALFORMED? -1: 0;
+    map->self->key = map->keys [key].name;
+    audit_walk_value_t value = map->handle (map->self, key, map->record);
+    map->self->key = NULL;
+    return value == AUDIT_WALK_MALFORMED? -1: 0;
 }
 
 static void
@@ -238,7 +264,7 @@ int
 audit_walk_map (audit_walk_t *self, const audit_keys_key_t *keys, int key_count,
                 audit_walk_key_fn *handle, void *record)
 {
-    s_map_t map = { self, handle, record };
+    s_map_t map = { self, keys, handle, record };
     audit_keys_table_t table = {
         keys, key_count, AUDIT_KEYS_DROP, s_map_value, s_map_dropped
     };

@@ -33,6 +33,7 @@ typedef struct {
     int64_t now_ms;
     bool failed;
     uint64_t seen;                      //  known keys met, by key index
+    const char *key;                    //  name of the known key being read
 } audit_walk_t;
 
 //  Handles the value of known key `key`; returns how it went
@@ -56,6 +57,17 @@ int
 //  Note a fault; the one of highest precedence is kept
 void
     audit_walk_fault (audit_walk_t *self, audit_reason_t reason);
+
+//  Note a fault of the key named field (a static name), not the one
+//  being read: for the rules judged after the walk
+void
+    audit_walk_fault_field (audit_walk_t *self, audit_reason_t reason, const char *field);
+
+//  The name of the first key of keys[0..count) whose bit is in required
+//  and not in seen, or NULL
+const char *
+    audit_walk_first_missing (const audit_keys_key_t *keys, int count, uint64_t required,
+                              uint64_t seen);
 
 //  Note the fault `reason` when value is BAD; tell the walk whether to go on
 audit_walk_value_t

@@ -143,6 +143,13 @@ static const pair_t s_mq_base [] = {
     STR ("device_id", "device-7"), NOW ("timestamp"), BIN ("payload", s_payload, 4)
 };
 #define MQ_BASE s_mq_base, sizeof s_mq_base / sizeof s_mq_base [0]
+//  Every key of the mq table, the optional producer_id and seq too
+static const pair_t s_mq_full [] = {
+    UINT ("v", 1), STR ("message_id", UUID_UPPER), STR ("org_id", "acme"),
+    STR ("device_id", "device-7"), NOW ("timestamp"), BIN ("payload", s_payload, 4),
+    STR ("producer_id", "svc-1"), UINT ("seq", 42)
+};
+#define MQ_FULL s_mq_full, sizeof s_mq_full / sizeof s_mq_full [0]
 
 //  Decode pack as kind against now_ms, destroy it, and return the reason,
 //  or ACCEPTED
@@ -1158,9 +1165,70 @@ s_mq_info (int row)
 Test (decode, ops_and_mq_bodies_are_their_tables)
 {
     s_check_body_table (AUDIT_TOPIC_KIND_OPS, OPS_BASE, s_ops_info, AUDIT_OPS_FIELD_COUNT);
-    s_check_body_table (AUDIT_TOPIC_KIND_MQ, MQ_BASE, s_mq_info, AUDIT_MQ_FIELD_COUNT);
+    s_check_body_table (AUDIT_TOPIC_KIND_MQ, MQ_FULL, s_mq_info, AUDIT_MQ_FIELD_COUNT);
     cr_expect_null (audit_proto_ops_field_info (AUDIT_OPS_FIELD_COUNT));
     cr_expect_null (audit_proto_mq_field_info (AUDIT_MQ_FIELD_COUNT));
     cr_expect_eq (audit_proto_ops_field_info (AUDIT_OPS_FIELD_PATH)->max, AUDIT_OPS_PATH_MAX);
     cr_expect_eq (audit_proto_mq_field_info (AUDIT_MQ_FIELD_PAYLOAD)->max, AUDIT_MQ_PAYLOAD_MAX);
+}
+
+//  =====================================================================
+//  The field a rejection names, and the producer's seq, for the ack
+
+//  The reason of pack as kind, and the field it names ("" for none)
+static int
+s_outcome_field (audit_topic_kind_t kind, test_pack_t *pack, const char **field)
+{
+    int reason = s_outcome (kind, pack);
+    *field = s_info.field? s_info.field: "";
+    return reason;
+}
+
+Test (decode, a_rejection_names_the_key_that_broke_the_rule)
+{
+    const char *field;
+    cr_expect_eq (s_outcome_field (AUDIT_TOPIC_KIND_AUDIT,
+                  s_event (AUDIT_EVENT_USER_LOGIN, "actor_id", NONE), &field),
+                  AUDIT_REASON_MISSING_FIELD);
+    cr_expect_str_eq (field, "actor_id");
+    cr_expect_eq (s_outcome_field (AUDIT_TOPIC_KIND_AUDIT,
+                  s_event (AUDIT_EVENT_ROLE_CHANGED, "role", NONE), &field),
+                  AUDIT_REASON_MISSING_FIELD);
+    cr_expect_str_eq (field, "role");
+    cr_expect_eq (s_outcome_field (AUDIT_TOPIC_KIND_AUDIT, s_event (AUDIT_EVENT_USER_LOGIN,
+                  NULL, EXTRA (STR ("device_id", "a b SECRET"))), &field), AUDIT_REASON_BAD_FIELD);
+    cr_expect_str_eq (field, "device_id", "the key, never its value");
+    cr_expect_eq (s_outcome_field (AUDIT_TOPIC_KIND_AUDIT, s_event (AUDIT_EVENT_USER_LOGIN,
+                  "org_id", EXTRA (STR ("org_id", "a b"))), &field), AUDIT_REASON_BAD_FIELD);
+    cr_expect_str_eq (field, "org_id");
+    cr_expect_eq (s_outcome_field (AUDIT_TOPIC_KIND_AUDIT, s_event (AUDIT_EVENT_USER_LOGIN,
+                  "event_type", EXTRA (STR ("event_type", "no_such"))), &field),
+                  AUDIT_REASON_UNKNOWN_TYPE);
+    cr_expect_str_eq (field, "event_type");
+    cr_expect_eq (s_outcome_field (AUDIT_TOPIC_KIND_AUDIT, s_event (AUDIT_EVENT_USER_LOGIN,
+                  "timestamp", EXTRA (STR ("timestamp", "2001-01-01T00:00:00Z"))), &field),
+                  AUDIT_REASON_BAD_TIMESTAMP);
+    cr_expect_str_eq (field, "timestamp");
+    cr_expect_eq (s_outcome_field (AUDIT_TOPIC_KIND_MQ, s_pack_open (MQ_BASE, "device_id",
+                  NONE, 0), &field), AUDIT_REASON_MISSING_FIELD);
+    cr_expect_str_eq (field, "device_id");
+    cr_expect_eq (s_outcome_field (AUDIT_TOPIC_KIND_OPS, s_pack_open (OPS_BASE, "status",
+                  EXTRA (UINT ("status", 42)), 0), &field), AUDIT_REASON_BAD_FIELD);
+    cr_expect_str_eq (field, "status");
+}
+
+Test (decode, the_producer_and_seq_are_learnt_even_when_rejected)
+{
+    cr_assert_eq (EVENT_OUTCOME (s_event (AUDIT_EVENT_USER_LOGIN, "actor_id",
+                  EXTRA (STR ("producer_id", "svc-1"), UINT ("seq", 7)))),
+                  AUDIT_REASON_MISSING_FIELD);
+    cr_expect_str_eq (s_info.producer_id, "svc-1");
+    cr_expect (s_info.has_seq);
+    cr_expect_eq (s_info.seq, 7);
+    cr_assert_eq (MQ_OUTCOME (s_pack_open (MQ_FULL, "payload", NONE, 0)),
+                  AUDIT_REASON_MISSING_FIELD);
+    cr_expect_str_eq (s_info.producer_id, "svc-1");
+    cr_expect_eq (s_info.seq, 42);
+    cr_assert_eq (MQ_OUTCOME (s_pack_open (MQ_BASE, NULL, NONE, 0)), ACCEPTED);
+    cr_expect_not (s_info.has_seq, "none given");
 }
