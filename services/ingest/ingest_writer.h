@@ -8,8 +8,10 @@
     lost wait for the flush, at least once a second (INGEST_WRITER_FLUSH_MS).
 
     Commands on its pipe (zsock_send picture):
-      "BATCH" ingest_batch_t *  ("sp") write the batch, then send the
-                                same message back so the actor reuses it
+      "BATCH" ingest_batch_t *  ("sp") settle and write the batch, then
+                                send the same message back, with what its
+                                producers settled when it committed, so
+                                that the actor acknowledges and reuses it
       $TERM                  flush the counters, close the store, stop
     ========================================================================= */
 
@@ -24,6 +26,9 @@
 extern "C" {
 #endif
 
+//  Producers whose settled seq and gaps are followed, at most; events of
+//  more are stored and counted, but neither settle nor count gaps
+#define INGEST_WRITER_PRODUCERS_MAX 10000
 //  Counters reach audit.db at least this often
 #define INGEST_WRITER_FLUSH_MS   1000
 //  A failed transaction is retried this many times, this far apart, before
