@@ -36,6 +36,7 @@ typedef struct {
 typedef struct {
     zsock_t *dealer;
     const char *producer;
+    const char *topic;                          //  "audit", or "mq"
     test_pack_t *events [s_EVENTS_MAX + 1];     //  by seq: resent as the same bytes
     char event_ids [s_EVENTS_MAX + 1][37];
     uint64_t acked;                             //  highest seq acknowledged
@@ -49,6 +50,7 @@ s_client_new (const char *producer)
 {
     s_client_t *self = calloc (1, sizeof *self);
     self->producer = producer;
+    self->topic = "audit";
     self->dealer = zsock_new (ZMQ_DEALER);
     zsock_set_rcvtimeo (self->dealer, 200);
     zsock_set_linger (self->dealer, 0);
@@ -177,7 +179,7 @@ static void
 s_publish (s_client_t *self, uint64_t from, uint64_t to)
 {
     for (uint64_t seq = from; seq <= to; seq++)
-        test_service_publish (s, "audit", self->events [seq]);
+        test_service_publish (s, self->topic, self->events [seq]);
 }
 
 //  Read acks until seq reaches at least want, resending what is above the
@@ -370,5 +372,47 @@ Test (acks, seq_one_again_starts_a_new_run)
     cr_expect_eq (s_rows ("SELECT count(*) FROM event"), 8);
     cr_expect_eq (test_service_count (s, "audit.db",
                   "SELECT runs FROM producer WHERE name = 'svc-runs'"), 1);
+    s_client_destroy (&client);
+}
+
+//  The mq topic is acknowledged the same way, by its producer_id and seq;
+//  a message without a payload is rejected with the field named
+static test_pack_t *
+s_mq (const char *producer, uint64_t seq, bool with_payload)
+{
+    char id [37], now [AUDIT_TIME_TEXT_SIZE];
+    test_uuid (id);
+    audit_time_format (test_now_ms (), now);
+    test_pack_t *pack = test_pack_new ();
+    test_pack_map (pack, 7 + with_payload);
+    test_pack_kv_uint (pack, "v", 1);
+    test_pack_kv_str (pack, "message_id", id);
+    test_pack_kv_str (pack, "org_id", "org-acks");
+    test_pack_kv_str (pack, "device_id", "device-1");
+    test_pack_kv_str (pack, "timestamp", now);
+    if (with_payload) {
+        test_pack_str (pack, "payload");
+        msgpack_pack_bin (&pack->packer, 3);
+        msgpack_pack_bin_body (&pack->packer, "\x01\x02\x03", 3);
+    }
+    test_pack_kv_str (pack, "producer_id", producer);
+    test_pack_kv_uint (pack, "seq", seq);
+    return pack;
+}
+
+Test (acks, undelivered_messages_are_acknowledged_too)
+{
+    s_client_t *client = s_client_new ("svc-mq");
+    s_hello_answered (client);
+    for (uint64_t seq = 1; seq <= 20; seq++)
+        client->events [seq] = s_mq ("svc-mq", seq, seq != 7);
+    client->topic = "mq";
+    s_publish (client, 1, 20);
+    s_wait_acked (client, 20, 20);
+    cr_assert_eq (client->rejected_count, 1);
+    cr_expect_eq (client->rejected [0].seq, 7);
+    cr_expect_str_eq (client->rejected [0].reason, "missing_field");
+    cr_expect_str_eq (client->rejected [0].field, "payload");
+    cr_expect_eq (test_service_count (s, "queue.db", "SELECT count(*) FROM message"), 19);
     s_client_destroy (&client);
 }
