@@ -59,7 +59,7 @@ def main():
     # Held until acknowledged: seq -> the exact bytes, resent as they are
     pending = {seq: event(args.producer, seq, args.bad_every and seq % args.bad_every == 0)
                for seq in range(1, args.count + 1)}
-    acked, rejected = 0, []
+    acked, rejected = 0, {}     # a resent bad event is rejected again: by seq
     hello(dealer, args.producer)
     for seq in sorted(pending):
         pub.send_multipart([b"audit", pending[seq]])
@@ -73,7 +73,9 @@ def main():
                 continue
             acked = max(acked, ack["seq"])
             for entry in ack["rejected"]:
-                rejected.append(entry)
+                if entry["seq"] in rejected:
+                    continue
+                rejected[entry["seq"]] = entry
                 print("rejected seq=%d event_id=%s reason=%s field=%s"
                       % (entry["seq"], entry["event_id"], entry["reason"], entry["field"]))
             for seq in [seq for seq in pending if seq <= acked]:
