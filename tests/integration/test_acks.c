@@ -416,3 +416,35 @@ Test (acks, undelivered_messages_are_acknowledged_too)
     cr_expect_eq (test_service_count (s, "queue.db", "SELECT count(*) FROM message"), 19);
     s_client_destroy (&client);
 }
+
+//  Killed three times while the producer publishes, resending as the
+//  contract says after each restart: every event is stored exactly once,
+//  audit.db passes its integrity check after each kill, and the acked seq
+//  in stats is the last one
+Test (acks, three_sigkills_mid_stream_lose_nothing_and_store_nothing_twice)
+{
+    s_client_t *client = s_client_new ("svc-loop");
+    s_hello_answered (client);
+    const uint64_t total = s_EVENTS_MAX, step = total / 4;
+    for (uint64_t seq = 1; seq <= total; seq++)
+        s_make (client, seq, seq % 1000 == 1? "device_id": NULL);
+    for (int kill = 0; kill < 3; kill++) {
+        s_publish (client, client->acked + 1, (uint64_t) (kill + 1) * step);
+        zclock_sleep (20 + 40 * kill);          //  a different moment each time
+        test_service_restart_ingest (s);
+        int64_t ok = test_service_count (s, "audit.db",
+            "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'");
+        cr_expect_eq (ok, 1, "integrity_check after kill %d", kill + 1);
+        uint64_t before = client->acked;
+        client->acked = 0;
+        s_hello_answered (client);
+        cr_expect_geq (client->acked, before, "kill %d forgot an ack", kill + 1);
+    }
+    s_publish (client, client->acked + 1, total);
+    s_wait_acked (client, total, total);
+    cr_expect_eq (s_rows ("SELECT count(*) FROM event"), (int64_t) (total - 4));
+    cr_expect_eq (s_rows ("SELECT count(DISTINCT uuid) FROM event"), (int64_t) (total - 4));
+    cr_expect_eq (test_service_count (s, "audit.db",
+                  "SELECT acked_seq FROM producer WHERE name = 'svc-loop'"), (int64_t) total);
+    s_client_destroy (&client);
+}
