@@ -203,20 +203,40 @@ s_next_rejected (const ingest_batch_t *batch, uint32_t which, size_t *at)
     return NULL;
 }
 
+//  The seq a message that is not the last of its batch carries: just below
+//  the first rejection still to come, so that a producer that has heard
+//  seq N has heard every rejection up to N, even when it stops reading
+//  there; never below what it heard before, never above the settled seq
+static uint64_t
+s_chunk_seq (const ingest_batch_t *batch, uint32_t which, size_t at, uint64_t floor,
+             uint64_t acked)
+{
+    const ingest_batch_settled_t *next = s_next_rejected (batch, which, &at);
+    uint64_t seq = next && next->seq > 0 && next->seq - 1 < acked? next->seq - 1: acked;
+    return seq < floor? floor: seq;
+}
+
 //  One producer's acks for a batch: its rejections in messages of at most
-//  AUDIT_ACK_REJECTED_MAX, at least one message
+//  AUDIT_ACK_REJECTED_MAX, at least one message; the last carries the
+//  settled seq
 static void
 s_ack_producer (ingest_acks_t *self, s_producer_t *producer, const ingest_batch_t *batch,
-                uint32_t which, uint32_t rejected)
+                uint32_t which, uint32_t rejected, uint64_t floor)
 {
     msgpack_packer packer;
     msgpack_packer_init (&packer, &self->buffer, msgpack_sbuffer_write);
     size_t at = 0;
     do {
         uint32_t chunk = rejected < AUDIT_ACK_REJECTED_MAX? rejected: AUDIT_ACK_REJECTED_MAX;
-        s_pack_head (self, &packer, batch->producers [which], producer->acked, chunk);
+        size_t start = at;
         for (uint32_t index = 0; index < chunk; index++)
-            s_pack_rejected (&packer, s_next_rejected (batch, which, &at));
+            s_next_rejected (batch, which, &at);
+        uint64_t seq = rejected > chunk
+                     ? s_chunk_seq (batch, which, at, floor, producer->acked): producer->acked;
+        floor = seq;
+        s_pack_head (self, &packer, batch->producers [which], seq, chunk);
+        for (uint32_t index = 0; index < chunk; index++)
+            s_pack_rejected (&packer, s_next_rejected (batch, which, &start));
         rejected -= chunk;
         s_send_all (self, producer);
     } while (rejected > 0 && producer->peer_count > 0);
@@ -237,9 +257,11 @@ ingest_acks_batch (ingest_acks_t *self, const ingest_batch_t *batch)
         s_producer_t *producer = s_producer (self, batch->producers [which]);
         if (!producer)
             continue;
+        //  A new run starts over from 0: no floor from the run before
+        uint64_t floor = producer->acked <= batch->acked [which]? producer->acked: 0;
         producer->acked = batch->acked [which];
         if (producer->peer_count > 0)
-            s_ack_producer (self, producer, batch, which, rejected [which]);
+            s_ack_producer (self, producer, batch, which, rejected [which], floor);
     }
 }
 

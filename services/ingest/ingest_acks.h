@@ -6,7 +6,9 @@
     far; after every committed batch that settled events of that producer,
     each connection that said hello for it gets an ack with the settled
     seq and the batch's rejections of it (AUDIT_ACK_REJECTED_MAX per
-    message, more messages when there are more). A connection is
+    message, more messages when there are more; each but the last carries
+    the seq just below the next rejection, so that a producer that has
+    heard seq N has heard every rejection up to N). A connection is
     forgotten when a send finds it gone. A message that is not a hello
     is counted (ingest.ack_malformed), logged once, and answered with
     nothing.

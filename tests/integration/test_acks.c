@@ -448,3 +448,22 @@ Test (acks, three_sigkills_mid_stream_lose_nothing_and_store_nothing_twice)
                   "SELECT acked_seq FROM producer WHERE name = 'svc-loop'"), (int64_t) total);
     s_client_destroy (&client);
 }
+
+//  Thousands of rejections in a commit come in acks of at most 1,000 each
+//  (s_take_ack checks the size of every one), none left out
+Test (acks, many_rejections_come_in_messages_of_at_most_a_thousand)
+{
+    s_client_t *client = s_client_new ("svc-bad");
+    s_hello_answered (client);
+    const uint64_t total = 3500;
+    for (uint64_t seq = 1; seq <= total; seq++)
+        s_make (client, seq, "actor_id");
+    s_publish (client, 1, total);
+    s_wait_acked (client, total, total);
+    cr_expect_eq (client->rejected_count, (int) total, "every rejection, once: %d in %d acks",
+                  client->rejected_count, client->acks);
+    cr_expect_geq (client->acks, 1 + (int) total / 1000, "split into several messages");
+    cr_expect_eq (client->rejected [total - 1].seq, total);
+    cr_expect_eq (s_rows ("SELECT count(*) FROM event"), 0);
+    s_client_destroy (&client);
+}
