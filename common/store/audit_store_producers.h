@@ -13,6 +13,7 @@
 #ifndef AUDIT_STORE_PRODUCERS_H_INCLUDED
 #define AUDIT_STORE_PRODUCERS_H_INCLUDED
 
+#include "audit_ident.h"
 #include "audit_record.h"
 #include "audit_store.h"
 
@@ -29,6 +30,9 @@ struct _audit_store_producer_t {
     uint64_t gaps;                  //  seqs skipped on arrival
     uint64_t rejected [AUDIT_REASON_COUNT];
     int64_t last_seen_ms;           //  when its last event arrived
+    //  The event_id (or message_id) of the run's seq 1, "" when not known:
+    //  the same event resent is not a new run
+    char run_first [AUDIT_UUID_TEXT_LEN + 1];
 };
 
 //  Receives one producer's state

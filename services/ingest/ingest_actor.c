@@ -271,7 +271,7 @@ s_handle_body (self_t *self, const char *topic, size_t topic_size,
     //  In the batch that holds the record (s_keep may have started one)
     if (kind != AUDIT_TOPIC_KIND_OPS && info.producer_id [0] && info.has_seq)
         ingest_batch_settle (self->current, info.producer_id, info.seq,
-                             INGEST_SETTLE_ACCEPTED, "", NULL);
+                             INGEST_SETTLE_ACCEPTED, info.event_id, NULL);
 }
 
 //  Receive one [topic, body] message without waiting. Returns 0 when one

@@ -40,7 +40,8 @@ typedef struct {
     uint64_t seq;
     uint32_t producer;              //  index in the batch's producers
     uint8_t reason;                 //  INGEST_SETTLE_ACCEPTED, or why rejected
-    char event_id [AUDIT_UUID_TEXT_LEN + 1];    //  "" unless it parsed
+    char event_id [AUDIT_UUID_TEXT_LEN + 1];    //  "" unless it parsed (a
+                                    //  run's seq 1 resent is known by it)
     const char *field;              //  the key that broke the rule (a static
                                     //  name from the proto tables) or NULL
 } ingest_batch_settled_t;

@@ -112,9 +112,23 @@ s_gap (audit_store_producer_t *state, uint64_t seq)
     return missing;
 }
 
+//  seq 1 after progress starts a new run (contract: "Acknowledgements"),
+//  unless it is the run's own seq 1 resent: the same event_id
+static void
+s_run (audit_store_producer_t *state, const char *event_id)
+{
+    bool resent = *event_id && strcmp (event_id, state->run_first) == 0;
+    if (state->acked_seq > 0 && !resent) {
+        state->runs++;                  //  the producer started over
+        state->acked_seq = 0;
+        state->last_seq = 0;
+    }
+    snprintf (state->run_first, sizeof state->run_first, "%s", event_id);
+}
+
 uint64_t
 ingest_settle_event (ingest_settle_t *self, const char *producer_id, uint64_t seq,
-                     audit_reason_t reason, int64_t now_ms)
+                     audit_reason_t reason, const char *event_id, int64_t now_ms)
 {
     audit_store_producer_t *state = seq? s_tentative (self, producer_id): NULL;
     if (!state)
@@ -122,11 +136,8 @@ ingest_settle_event (ingest_settle_t *self, const char *producer_id, uint64_t se
     state->last_seen_ms = now_ms;
     if (reason < AUDIT_REASON_COUNT)
         state->rejected [reason]++;
-    if (seq == 1 && state->acked_seq > 0) {
-        state->runs++;                  //  the producer started over
-        state->acked_seq = 0;
-        state->last_seq = 0;
-    }
+    if (seq == 1)
+        s_run (state, event_id? event_id: "");
     uint64_t missing = s_gap (state, seq);
     if (seq == state->acked_seq + 1)
         state->acked_seq = seq;

@@ -45,11 +45,12 @@ void
     ingest_settle_begin (ingest_settle_t *self);
 
 //  One message of producer with seq, in arrival order: reason is
-//  INGEST_SETTLE_ACCEPTED or why it was rejected. Returns the seqs it
-//  found missing (a gap, 0 when none) for the gaps counter.
+//  INGEST_SETTLE_ACCEPTED or why it was rejected; event_id its id as text,
+//  "" when it did not parse. Returns the seqs it found missing (a gap, 0
+//  when none) for the gaps counter.
 uint64_t
     ingest_settle_event (ingest_settle_t *self, const char *producer_id, uint64_t seq,
-                         audit_reason_t reason, int64_t now_ms);
+                         audit_reason_t reason, const char *event_id, int64_t now_ms);
 
 //  The states the batch changed, *count of them, for its transaction;
 //  valid until the next begin, commit or abort.

@@ -86,7 +86,8 @@ s_settle (self_t *self, ingest_batch_t *batch)
         const ingest_batch_settled_t *settled = &batch->settled [index];
         const char *producer = batch->producers [settled->producer];
         uint64_t missing = ingest_settle_event (self->settle, producer, settled->seq,
-                                                (audit_reason_t) settled->reason, now_ms);
+                                                (audit_reason_t) settled->reason,
+                                                settled->event_id, now_ms);
         if (missing > 0)
             audit_counters_count_in (batch->counters, AUDIT_COUNTER_FAMILY_INGEST_GAPS,
                                      producer, missing > INT64_MAX? INT64_MAX: (int64_t) missing);

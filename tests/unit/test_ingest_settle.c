@@ -25,7 +25,7 @@ s_batch (const char *producer, const uint64_t *seqs, size_t count, const audit_r
     ingest_settle_begin (s_settle);
     for (size_t index = 0; index < count; index++)
         ingest_settle_event (s_settle, producer, seqs [index],
-                             reasons? reasons [index]: s_ACCEPTED, 1000 + (int64_t) index);
+                             reasons? reasons [index]: s_ACCEPTED, "", 1000 + (int64_t) index);
     ingest_settle_commit (s_settle);
 }
 
@@ -82,7 +82,7 @@ Test (settle, a_huge_jump_holds_the_gaps_at_their_maximum)
     s_batch ("q", after, 1, NULL);
     cr_expect_eq (s_state ("q")->acked_seq, 1);
     cr_expect_eq (s_state ("q")->gaps, UINT64_MAX - 1, "no wrap");
-    cr_expect_eq (ingest_settle_event (s_settle, "q", 0, s_ACCEPTED, 0), 0, "seq 0 is no seq");
+    cr_expect_eq (ingest_settle_event (s_settle, "q", 0, s_ACCEPTED, "", 0), 0, "seq 0 is no seq");
 }
 
 Test (settle, a_batch_that_did_not_commit_leaves_nothing)
@@ -90,8 +90,8 @@ Test (settle, a_batch_that_did_not_commit_leaves_nothing)
     const uint64_t seqs [] = { 1, 2 };
     s_batch ("p", seqs, 2, NULL);
     ingest_settle_begin (s_settle);
-    ingest_settle_event (s_settle, "p", 3, s_ACCEPTED, 5);
-    ingest_settle_event (s_settle, "new", 1, s_ACCEPTED, 5);
+    ingest_settle_event (s_settle, "p", 3, s_ACCEPTED, "", 5);
+    ingest_settle_event (s_settle, "new", 1, s_ACCEPTED, "", 5);
     size_t count;
     const audit_store_producer_t *changed = ingest_settle_changed (s_settle, &count);
     cr_assert_eq (count, 2, "what the transaction writes");
@@ -119,11 +119,31 @@ Test (settle, made_up_producers_cannot_grow_memory)
     s_batch ("a", seqs, 1, NULL);
     s_batch ("b", seqs, 1, NULL);
     ingest_settle_begin (s_settle);
-    ingest_settle_event (s_settle, "c", 1, s_ACCEPTED, 1);
-    ingest_settle_event (s_settle, "d", 1, s_ACCEPTED, 1);
+    ingest_settle_event (s_settle, "c", 1, s_ACCEPTED, "", 1);
+    ingest_settle_event (s_settle, "d", 1, s_ACCEPTED, "", 1);
     ingest_settle_commit (s_settle);
     cr_expect_not_null (ingest_settle_state (s_settle, "c"));
     cr_expect_null (ingest_settle_state (s_settle, "d"), "beyond the cap of 3");
     audit_store_producer_t more = { .producer_id = "e" };
     cr_expect_eq (ingest_settle_load (s_settle, &more), -1);
+}
+
+Test (settle, the_runs_own_seq_one_resent_is_not_a_new_run)
+{
+    const char *first = "0190f3f4-0000-7000-8000-000000000001";
+    ingest_settle_begin (s_settle);
+    ingest_settle_event (s_settle, "p", 1, s_ACCEPTED, first, 1);
+    ingest_settle_event (s_settle, "p", 2, s_ACCEPTED, "0190f3f4-0000-7000-8000-000000000002", 1);
+    //  resent before its ack was heard: the same event
+    ingest_settle_event (s_settle, "p", 1, s_ACCEPTED, first, 2);
+    ingest_settle_commit (s_settle);
+    cr_expect_eq (s_state ("p")->runs, 0);
+    cr_expect_eq (s_state ("p")->acked_seq, 2);
+    //  a new seq 1, another event: the producer started over
+    ingest_settle_begin (s_settle);
+    ingest_settle_event (s_settle, "p", 1, s_ACCEPTED, "0190f3f4-0000-7000-8000-000000000003", 3);
+    ingest_settle_commit (s_settle);
+    cr_expect_eq (s_state ("p")->runs, 1);
+    cr_expect_eq (s_state ("p")->acked_seq, 1);
+    cr_expect_str_eq (s_state ("p")->run_first, "0190f3f4-0000-7000-8000-000000000003");
 }

@@ -46,6 +46,8 @@ s_producer (const char *name, uint64_t acked)
     producer.rejected [AUDIT_REASON_BAD_FIELD] = 3;
     producer.rejected [AUDIT_REASON_MISSING_FIELD] = 1;
     producer.last_seen_ms = 1790000000123LL;
+    snprintf (producer.run_first, sizeof producer.run_first, "0190f3f4-0000-7000-8000-0000000000%02d",
+              (int) (acked % 100));
     return producer;
 }
 
@@ -101,6 +103,8 @@ Test (store_producers, written_with_the_batch_and_read_back)
     cr_expect_eq (seen.rows [1].rejected [AUDIT_REASON_MISSING_FIELD], 1);
     cr_expect_eq (seen.rows [1].rejected [AUDIT_REASON_BAD_TIMESTAMP], 0);
     cr_expect_eq (seen.rows [1].last_seen_ms, 1790000000123LL);
+    cr_expect_str_eq (seen.rows [1].run_first, "0190f3f4-0000-7000-8000-000000000009",
+                      "the run's first event, as written the first time");
     audit_counters_destroy (&counters);
     audit_store_destroy (&reader);
 }

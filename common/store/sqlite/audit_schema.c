@@ -105,7 +105,7 @@ static const char *const s_audit_steps [] = {
     //  each, so that a new reason needs no new column.
     "CREATE TABLE producer (name TEXT PRIMARY KEY NOT NULL, acked_seq INT NOT NULL,"
     "  last_seq INT NOT NULL, runs INT NOT NULL, gaps INT NOT NULL,"
-    "  last_seen INT NOT NULL) WITHOUT ROWID;"
+    "  last_seen INT NOT NULL, run_first TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
     "CREATE TABLE producer_rejected (producer TEXT NOT NULL, reason TEXT NOT NULL,"
     "  count INT NOT NULL, PRIMARY KEY (producer, reason)) WITHOUT ROWID;"
 };

@@ -17,8 +17,8 @@ static int
 s_write_one (audit_store_t *store, const audit_store_producer_t *producer)
 {
     sqlite3_stmt *stmt = audit_store_sql_prepare (store, AUDIT_DB_AUDIT,
-        "INSERT OR REPLACE INTO producer (name, acked_seq, last_seq, runs, gaps, last_seen)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        "INSERT OR REPLACE INTO producer (name, acked_seq, last_seq, runs, gaps, last_seen,"
+        " run_first) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!stmt)
         return -1;
     sqlite3_bind_text (stmt, 1, producer->producer_id, -1, SQLITE_STATIC);
@@ -27,6 +27,7 @@ s_write_one (audit_store_t *store, const audit_store_producer_t *producer)
     sqlite3_bind_int64 (stmt, 4, (int64_t) producer->runs);
     sqlite3_bind_int64 (stmt, 5, (int64_t) producer->gaps);
     sqlite3_bind_int64 (stmt, 6, producer->last_seen_ms);
+    sqlite3_bind_text (stmt, 7, producer->run_first, -1, SQLITE_STATIC);
     int rc = audit_store_sql_run (store, AUDIT_DB_AUDIT, stmt, NULL);
     audit_store_sql_free (stmt);
     return rc;
@@ -84,10 +85,12 @@ s_take_row (sqlite3_stmt *stmt, audit_store_producer_t *producer)
     producer->runs = (uint64_t) sqlite3_column_int64 (stmt, 3);
     producer->gaps = (uint64_t) sqlite3_column_int64 (stmt, 4);
     producer->last_seen_ms = sqlite3_column_int64 (stmt, 5);
-    int reason = sqlite3_column_type (stmt, 6) == SQLITE_NULL
-               ? -1 : s_reason_of ((const char *) sqlite3_column_text (stmt, 6));
+    snprintf (producer->run_first, sizeof producer->run_first, "%s",
+              (const char *) sqlite3_column_text (stmt, 6));
+    int reason = sqlite3_column_type (stmt, 7) == SQLITE_NULL
+               ? -1 : s_reason_of ((const char *) sqlite3_column_text (stmt, 7));
     if (reason >= 0)
-        producer->rejected [reason] = (uint64_t) sqlite3_column_int64 (stmt, 7);
+        producer->rejected [reason] = (uint64_t) sqlite3_column_int64 (stmt, 8);
 }
 
 int
@@ -96,7 +99,7 @@ sqlite_producers_read (audit_store_t *store, audit_store_producer_fn *fn, void *
     assert (store && fn);
     sqlite3_stmt *stmt = audit_store_sql_prepare (store, AUDIT_DB_AUDIT,
         "SELECT p.name, p.acked_seq, p.last_seq, p.runs, p.gaps, p.last_seen,"
-        " r.reason, r.count FROM producer p"
+        " p.run_first, r.reason, r.count FROM producer p"
         " LEFT JOIN producer_rejected r ON r.producer = p.name ORDER BY p.name");
     if (!stmt)
         return -1;
