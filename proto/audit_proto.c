@@ -153,6 +153,30 @@ audit_proto_category_lookup (const char *name, size_t len, audit_category_t *cat
     return -1;
 }
 
+static const char *s_ack_keys [AUDIT_ACK_KEY_COUNT] = {
+#define AUDIT_ACK_KEY(NAME, key) [AUDIT_ACK_KEY_##NAME] = key,
+#include "audit_ack.def"
+#undef AUDIT_ACK_KEY
+};
+
+static const char *s_ack_ops [AUDIT_ACK_OP_COUNT] = {
+#define AUDIT_ACK_OP(NAME, op) [AUDIT_ACK_OP_##NAME] = op,
+#include "audit_ack.def"
+#undef AUDIT_ACK_OP
+};
+
+const char *
+audit_proto_ack_key (audit_ack_key_t key)
+{
+    return (int) key >= 0 && key < AUDIT_ACK_KEY_COUNT? s_ack_keys [key]: "?";
+}
+
+const char *
+audit_proto_ack_op (audit_ack_op_t op)
+{
+    return (int) op >= 0 && op < AUDIT_ACK_OP_COUNT? s_ack_ops [op]: "?";
+}
+
 const char *
 audit_proto_reason_name (audit_reason_t reason)
 {

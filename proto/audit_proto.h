@@ -184,6 +184,24 @@ typedef enum {
     AUDIT_REASON_COUNT
 } audit_reason_t;
 
+//  Keys and ops of the acknowledgement channel (audit_ack.def)
+typedef enum {
+#define AUDIT_ACK_KEY(NAME, key) AUDIT_ACK_KEY_##NAME,
+#include "audit_ack.def"
+#undef AUDIT_ACK_KEY
+    AUDIT_ACK_KEY_COUNT
+} audit_ack_key_t;
+
+typedef enum {
+#define AUDIT_ACK_OP(NAME, op) AUDIT_ACK_OP_##NAME,
+#include "audit_ack.def"
+#undef AUDIT_ACK_OP
+    AUDIT_ACK_OP_COUNT
+} audit_ack_op_t;
+
+//  Most rejected entries in one ack message (contract: "Acknowledgements")
+#define AUDIT_ACK_REJECTED_MAX 1000
+
 //  Query error codes (audit_errors.def)
 typedef enum {
 #define AUDIT_ERROR(NAME, code) AUDIT_ERROR_##NAME,
@@ -255,6 +273,14 @@ int
 //  Wire name of a rejection reason.
 const char *
     audit_proto_reason_name (audit_reason_t reason);
+
+//  Wire name of a key of the acknowledgement channel.
+const char *
+    audit_proto_ack_key (audit_ack_key_t key);
+
+//  Wire name of an op of the acknowledgement channel.
+const char *
+    audit_proto_ack_op (audit_ack_op_t op);
 
 //  Wire code of a query error.
 const char *

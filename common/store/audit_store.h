@@ -62,6 +62,8 @@ typedef enum {
 } audit_store_outcome_t;
 
 typedef struct _audit_store_t audit_store_t;
+//  A producer's acknowledgement state (audit_store_producers.h)
+typedef struct _audit_store_producer_t audit_store_producer_t;
 
 //  Open (and unless a READER create and migrate) the stores of data_dir,
 //  creating it (mode 0700) when missing. Returns NULL and logs a one-line
@@ -96,10 +98,18 @@ typedef const audit_record_t *audit_store_next_fn (void *arg, size_t index);
 //  ingest batch holds its records packed): next gives records 0..count-1
 //  in order, and kinds has bit (1u << kind) set for every topic kind among
 //  them, so that the transactions can all be opened before the first row.
+//  When counters is not NULL, the batch's stored and duplicate outcomes
+//  are added to ingest.stored and ingest.duplicate in the same audit
+//  transaction as its other deltas. producers (producer_count of them,
+//  may be 0) are rows of audit_store_producers.h written, as they are, in
+//  that transaction too. audit.db commits last, after ops.db and
+//  queue.db: a crash between leaves rows that are not yet acknowledged
+//  (resent, they are duplicates), never an acknowledgement ahead of them.
 int
     audit_store_write_each (audit_store_t *self, audit_store_next_fn *next, void *arg,
                             size_t count, unsigned kinds, audit_store_outcome_t *outcomes,
-                            audit_counters_t *counters);
+                            audit_counters_t *counters,
+                            const audit_store_producer_t *producers, size_t producer_count);
 
 //  Add counter deltas to the persistent totals on their own. 0 or -1.
 int

@@ -21,6 +21,7 @@
 #include "audit_store_org.h"
 #include "audit_store_purge.h"
 #include "audit_store_space.h"
+#include "audit_store_producers.h"
 #include "audit_store_stats.h"
 #include "audit_store_sweep.h"
 

@@ -8,7 +8,9 @@
     ========================================================================= */
 
 #include "ingest_actor.h"
+#include "ingest_acks.h"
 #include "ingest_batch.h"
+#include "ingest_settle.h"
 #include "ingest_writer.h"
 
 #include "audit_actor.h"
@@ -16,14 +18,17 @@
 #include "audit_log.h"
 #include "audit_socket.h"
 #include "audit_store.h"
+#include "audit_store_producers.h"
 #include "audit_time.h"
 
 typedef struct {
     zsock_t *pipe;
     zsock_t *sub;
     zactor_t *writer;
+    ingest_acks_t *acks;            //  the acknowledgement ROUTER
     zpoller_t *poller;
     char *endpoint;
+    char *ack_endpoint;
     char *data_dir;
     int rcvhwm;
     size_t batch_size;
@@ -31,7 +36,6 @@ typedef struct {
     ingest_batch_t *batches [INGEST_ACTOR_BATCHES];
     ingest_batch_t *current;        //  the batch being filled
     ingest_batch_t *spare;          //  the other one, when the writer gave it back
-    zhashx_t *last_seq;             //  producer_id -> uint64_t * last seq seen
     bool terminated;
 } self_t;
 
@@ -44,10 +48,11 @@ s_self_destroy (self_t **self_p)
         zactor_destroy (&self->writer);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->sub);
+        ingest_acks_destroy (&self->acks);
         for (int index = 0; index < INGEST_ACTOR_BATCHES; index++)
             ingest_batch_destroy (&self->batches [index]);
-        zhashx_destroy (&self->last_seq);
         free (self->endpoint);
+        free (self->ack_endpoint);
         free (self->data_dir);
         free (self);
         *self_p = NULL;
@@ -62,15 +67,13 @@ s_self_new (zsock_t *pipe, const ingest_options_t *options)
         return NULL;
     self->pipe = pipe;
     self->endpoint = strdup (options->endpoint);
+    self->ack_endpoint = strdup (options->ack_endpoint);
     self->data_dir = strdup (options->data_dir);
     self->rcvhwm = options->rcvhwm;
     self->batch_size = options->batch_size;
     self->flush_ms = options->flush_ms;
-    self->last_seq = zhashx_new ();
-    if (!self->endpoint || !self->data_dir || !self->last_seq)
+    if (!self->endpoint || !self->ack_endpoint || !self->data_dir)
         s_self_destroy (&self);
-    else
-        zhashx_set_destructor (self->last_seq, (zhashx_destructor_fn *) zstr_free);
     return self;
 }
 
@@ -91,6 +94,22 @@ s_bind (self_t *self)
     return 0;
 }
 
+static void
+s_load_acked (const audit_store_producer_t *producer, void *arg)
+{
+    ingest_acks_load ((ingest_acks_t *) arg, producer->producer_id, producer->acked_seq);
+}
+
+//  The ack ROUTER, knowing each producer's acknowledged seq from the store
+static int
+s_bind_acks (self_t *self, audit_store_t *store)
+{
+    self->acks = ingest_acks_new (self->ack_endpoint, INGEST_ACTOR_PRODUCERS_MAX);
+    if (!self->acks)
+        return -1;
+    return audit_store_producers_read (store, s_load_acked, self->acks);
+}
+
 static int
 s_start (self_t *self)
 {
@@ -104,7 +123,7 @@ s_start (self_t *self)
     audit_store_t *store = audit_store_new (self->data_dir, AUDIT_STORE_WRITER);
     if (!store)
         return -1;
-    if (s_bind (self)) {
+    if (s_bind (self) || s_bind_acks (self, store)) {
         audit_store_destroy (&store);
         return -1;
     }
@@ -113,20 +132,26 @@ s_start (self_t *self)
         audit_store_destroy (&store);
         return -1;
     }
-    self->poller = zpoller_new (self->pipe, self->sub, self->writer, NULL);
-    audit_log_info ("msg=listening endpoint=%s data_dir=%s hwm=%d batch=%zu flush_ms=%d",
-                    self->endpoint, self->data_dir, self->rcvhwm, self->batch_size, self->flush_ms);
+    self->poller = zpoller_new (self->pipe, self->sub, self->writer,
+                                ingest_acks_socket (self->acks), NULL);
+    audit_log_info ("msg=listening endpoint=%s ack_endpoint=%s data_dir=%s hwm=%d batch=%zu"
+                    " flush_ms=%d", self->endpoint, self->ack_endpoint, self->data_dir,
+                    self->rcvhwm, self->batch_size, self->flush_ms);
     return self->poller ? 0 : -1;
 }
 
-//  Take back a batch the writer has finished with
+//  Take back a batch the writer has finished with: acknowledge what it
+//  settled, then empty it for reuse
 static void
 s_take_back (self_t *self)
 {
     char *command = NULL;
     void *batch = NULL;
-    if (zsock_recv (self->writer, "sp", &command, &batch) == 0 && batch)
+    if (zsock_recv (self->writer, "sp", &command, &batch) == 0 && batch) {
         self->spare = (ingest_batch_t *) batch;
+        ingest_acks_batch (self->acks, self->spare);
+        ingest_batch_reset (self->spare);
+    }
     zstr_free (&command);
 }
 
@@ -151,14 +176,20 @@ s_or_dash (const char *text)
     return text && *text ? text : "-";
 }
 
+//  A rejected event settles too (contract: "Acknowledgements"): it goes
+//  in the batch, without a row, so that its producer's seq moves past it
+//  in the same commit and its ack names the reason and the field
 static void
-s_reject (self_t *self, const audit_decode_info_t *info)
+s_reject (self_t *self, const audit_decode_info_t *info, audit_topic_kind_t kind)
 {
     audit_counters_count_in (self->current->counters, AUDIT_COUNTER_FAMILY_INGEST_REJECTED,
                              audit_proto_reason_name (info->reason), 1);
-    audit_log_warn ("msg=rejected reason=%s producer=%s event_id=%s",
-                    audit_proto_reason_name (info->reason),
+    audit_log_warn ("msg=rejected reason=%s field=%s producer=%s event_id=%s",
+                    audit_proto_reason_name (info->reason), s_or_dash (info->field),
                     s_or_dash (info->producer_id), s_or_dash (info->event_id));
+    if (kind != AUDIT_TOPIC_KIND_OPS && info->producer_id [0] && info->has_seq)
+        ingest_batch_settle (self->current, info->producer_id, info->seq, info->reason,
+                             info->event_id, info->field);
 }
 
 //  Dropped keys are counted per key name and per (producer, key name) and
@@ -200,35 +231,6 @@ s_count_dropped (self_t *self, const audit_decode_info_t *info, bool log)
                         s_or_dash (info->event_id));
 }
 
-//  Count events a producer numbered but we never received
-static void
-s_track_seq (self_t *self, const audit_event_t *event)
-{
-    if (!event->has_seq || !event->producer_id [0])
-        return;
-    uint64_t *last = (uint64_t *) zhashx_lookup (self->last_seq, event->producer_id);
-    if (!last) {
-        if (zhashx_size (self->last_seq) >= INGEST_ACTOR_PRODUCERS_MAX)
-            return;
-        last = (uint64_t *) malloc (sizeof *last);
-        if (!last)
-            return;
-        *last = event->seq;
-        zhashx_insert (self->last_seq, event->producer_id, last);
-        return;
-    }
-    //  Written so that nothing wraps: a seq at UINT64_MAX, then a jump
-    //  of 2^64 - 2, is a huge gap (the counter holds at its maximum), not
-    //  a negative one
-    uint64_t missing = event->seq > *last? event->seq - *last - 1: 0;
-    if (missing > 0)
-        audit_counters_count_in (self->current->counters, AUDIT_COUNTER_FAMILY_INGEST_GAPS,
-                                 event->producer_id, missing > INT64_MAX? INT64_MAX: (int64_t) missing);
-    //  A lower seq means the producer restarted: follow it from there
-    if (event->seq != *last)
-        *last = event->seq;
-}
-
 //  Keep a decoded record, making room in a fresh batch when needed
 static void
 s_keep (self_t *self, audit_record_t *record, int64_t now_ms)
@@ -261,13 +263,15 @@ s_handle_body (self_t *self, const char *topic, size_t topic_size,
     int rc = audit_decode_record (kind, body, body_size, now_ms, record, &info);
     s_count_dropped (self, &info, rc == 0);
     if (rc != 0) {
-        s_reject (self, &info);
+        s_reject (self, &info, kind);
         return;
     }
     record->received_ms = now_ms;
-    if (kind == AUDIT_TOPIC_KIND_AUDIT)
-        s_track_seq (self, &record->u.event);
     s_keep (self, record, now_ms);
+    //  In the batch that holds the record (s_keep may have started one)
+    if (kind != AUDIT_TOPIC_KIND_OPS && info.producer_id [0] && info.has_seq)
+        ingest_batch_settle (self->current, info.producer_id, info.seq,
+                             INGEST_SETTLE_ACCEPTED, info.event_id, NULL);
 }
 
 //  Receive one [topic, body] message without waiting. Returns 0 when one
@@ -294,7 +298,7 @@ s_recv_one (self_t *self, void *socket)
             ;
         audit_decode_info_t info = { .reason = AUDIT_REASON_MALFORMED };
         self->current->received++;
-        s_reject (self, &info);
+        s_reject (self, &info, AUDIT_TOPIC_KIND_UNKNOWN);
     }
     zmq_msg_close (&body);
     zmq_msg_close (&topic);
@@ -373,6 +377,9 @@ s_ingest_actor (zsock_t *pipe, void *args)
         else
         if (self->writer && which == self->writer)
             s_take_back (self);
+        else
+        if (self->acks && which == ingest_acks_socket (self->acks))
+            ingest_acks_recv (self->acks, self->current->counters);
         if (self->current && s_timeout (self) == 0)
             s_hand_over (self);
     }

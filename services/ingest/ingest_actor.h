@@ -3,7 +3,7 @@
     hands them in batches to the writer
 
     Commands on its pipe:
-      START        bind the SUB socket and open the stores; replies "i"
+      START        bind the SUB and ack sockets and open the stores; replies "i"
                    0 on success or -1 (a reason has been logged)
       $TERM        take in every message already received, commit them,
                    save the counters, stop
@@ -27,11 +27,13 @@ extern "C" {
 //  Well above the largest valid body so oversized ones arrive and are
 //  counted as malformed instead of silently cutting the producer off
 #define INGEST_ACTOR_MAXMSGSIZE     (1024 * 1024)
-//  Producers whose seq we follow for gap counting; more are not followed
+//  Producers the ack socket follows; more are answered seq 0 (the writer
+//  follows as many for their settled seq and gaps)
 #define INGEST_ACTOR_PRODUCERS_MAX  10000
 
 typedef struct {
     const char *endpoint;           //  where the SUB socket binds
+    const char *ack_endpoint;       //  where the acknowledgement ROUTER binds
     const char *data_dir;           //  where the stores live
     int rcvhwm;                     //  receive high-water mark, messages
     size_t batch_size;              //  records per transaction, at most

@@ -10,6 +10,7 @@
     ========================================================================= */
 
 #include "ingest_batch.h"
+#include "ingest_settle.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -191,7 +192,12 @@ ingest_batch_new (size_t capacity)
     self->outcomes = calloc (capacity, sizeof *self->outcomes);
     self->arena = malloc (INGEST_BATCH_ARENA_SIZE);
     self->counters = audit_counters_new ();
-    if (!self->offsets || !self->outcomes || !self->arena || !self->counters)
+    self->settled = calloc (capacity, sizeof *self->settled);
+    self->producers = calloc (INGEST_BATCH_PRODUCERS_MAX, sizeof *self->producers);
+    self->acked = calloc (INGEST_BATCH_PRODUCERS_MAX, sizeof *self->acked);
+    self->producer_at = zhashx_new ();
+    if (!self->offsets || !self->outcomes || !self->arena || !self->counters
+    ||  !self->settled || !self->producers || !self->acked || !self->producer_at)
         ingest_batch_destroy (&self);
     return self;
 }
@@ -205,6 +211,10 @@ ingest_batch_destroy (ingest_batch_t **self_p)
         free (self->outcomes);
         free (self->arena);
         audit_counters_destroy (&self->counters);
+        free (self->settled);
+        free (self->producers);
+        free (self->acked);
+        zhashx_destroy (&self->producer_at);
         free (self);
         *self_p = NULL;
     }
@@ -213,7 +223,41 @@ ingest_batch_destroy (ingest_batch_t **self_p)
 audit_record_t *
 ingest_batch_slot (ingest_batch_t *self)
 {
-    return self->count < self->capacity ? &self->scratch : NULL;
+    return self->count < self->capacity && self->settled_count < self->capacity
+         ? &self->scratch : NULL;
+}
+
+//  The batch's index of a producer, added when new; -1 when it is full
+static int64_t
+s_producer_index (ingest_batch_t *self, const char *producer_id)
+{
+    size_t at = (size_t) (uintptr_t) zhashx_lookup (self->producer_at, producer_id);
+    if (at)
+        return (int64_t) at - 1;
+    if (self->producer_count == INGEST_BATCH_PRODUCERS_MAX)
+        return -1;
+    snprintf (self->producers [self->producer_count], sizeof (audit_ident_t), "%s",
+              producer_id);
+    zhashx_insert (self->producer_at, producer_id,
+                   (void *) (uintptr_t) (self->producer_count + 1));
+    return (int64_t) self->producer_count++;
+}
+
+int
+ingest_batch_settle (ingest_batch_t *self, const char *producer_id, uint64_t seq,
+                     audit_reason_t reason, const char *event_id, const char *field)
+{
+    int64_t producer = self->settled_count < self->capacity
+                     ? s_producer_index (self, producer_id) : -1;
+    if (producer < 0)
+        return -1;
+    ingest_batch_settled_t *settled = &self->settled [self->settled_count++];
+    settled->seq = seq;
+    settled->producer = (uint32_t) producer;
+    settled->reason = (uint8_t) reason;
+    snprintf (settled->event_id, sizeof settled->event_id, "%s", event_id? event_id: "");
+    settled->field = field;
+    return 0;
 }
 
 int
@@ -268,4 +312,8 @@ ingest_batch_reset (ingest_batch_t *self)
     self->first_ms = 0;
     self->received = 0;
     audit_counters_clear (self->counters);
+    self->settled_count = 0;
+    self->producer_count = 0;
+    zhashx_purge (self->producer_at);
+    self->committed = false;
 }

@@ -15,7 +15,10 @@
 #ifndef INGEST_BATCH_H_INCLUDED
 #define INGEST_BATCH_H_INCLUDED
 
+#include <czmq.h>
+
 #include "audit_counters.h"
+#include "audit_ident.h"
 #include "audit_record.h"
 #include "audit_store.h"
 
@@ -26,6 +29,22 @@ extern "C" {
 //  Room for packed records and mq payloads in one batch; a batch whose
 //  arena would overflow is written first. Only the pages used count.
 #define INGEST_BATCH_ARENA_SIZE (16 * 1024 * 1024)
+//  Producers one batch settles events of, at most; events of more are
+//  stored but settle in a later batch, when they are resent
+#define INGEST_BATCH_PRODUCERS_MAX 1024
+
+//  One message that settles a producer's seq, in arrival order: a kept
+//  record (stored or a duplicate) or a rejection, which leaves no row
+//  but is settled all the same and acknowledged with its reason
+typedef struct {
+    uint64_t seq;
+    uint32_t producer;              //  index in the batch's producers
+    uint8_t reason;                 //  INGEST_SETTLE_ACCEPTED, or why rejected
+    char event_id [AUDIT_UUID_TEXT_LEN + 1];    //  "" unless it parsed (a
+                                    //  run's seq 1 resent is known by it)
+    const char *field;              //  the key that broke the rule (a static
+                                    //  name from the proto tables) or NULL
+} ingest_batch_settled_t;
 
 typedef struct {
     audit_record_t scratch;         //  the record being decoded, or unpacked
@@ -40,7 +59,18 @@ typedef struct {
     int64_t received;               //  messages taken in, counted here and
                                     //  not by name: this is once per message
     int64_t first_ms;               //  when the first record arrived, 0 if none
+    ingest_batch_settled_t *settled;    //  capacity of them
+    size_t settled_count;
+    audit_ident_t *producers;       //  INGEST_BATCH_PRODUCERS_MAX of them
+    size_t producer_count;
+    zhashx_t *producer_at;          //  producer_id -> index + 1
+    //  Filled by the writer when the batch's transactions committed: each
+    //  producer's settled seq, or INGEST_BATCH_UNFOLLOWED
+    uint64_t *acked;
+    bool committed;
 } ingest_batch_t;
+
+#define INGEST_BATCH_UNFOLLOWED UINT64_MAX
 
 //  Create an empty batch of capacity records. NULL on allocation failure.
 ingest_batch_t *
@@ -51,7 +81,7 @@ void
     ingest_batch_destroy (ingest_batch_t **self_p);
 
 //  The scratch record to decode the next message into, or NULL when the
-//  batch is full.
+//  batch is full (of records, or of settling messages).
 audit_record_t *
     ingest_batch_slot (ingest_batch_t *self);
 
@@ -66,6 +96,14 @@ int
 //  arena.
 const audit_record_t *
     ingest_batch_record (ingest_batch_t *self, size_t index);
+
+//  Note a message of producer_id with seq that settles, after its record
+//  was kept (ingest_batch_commit) or it was rejected (reason, event_id
+//  text or "", field or NULL). Returns 0, or -1 when the batch follows
+//  too many producers already (the message does not settle here).
+int
+    ingest_batch_settle (ingest_batch_t *self, const char *producer_id, uint64_t seq,
+                         audit_reason_t reason, const char *event_id, const char *field);
 
 //  True when the batch has records or counter deltas worth writing.
 bool

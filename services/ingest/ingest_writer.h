@@ -2,13 +2,16 @@
     ingest_writer - the one thread that writes to the stores
 
     Decoding stays on the ingest actor's thread; this thread only runs
-    transactions, so the two cores each do one job. It owns the store and
-    the persistent counters: each batch's deltas are merged here and added
-    to audit.db at least once a second (AUDIT_WRITER_FLUSH_MS).
+    transactions, so the two cores each do one job. It owns the store:
+    each batch's counter deltas are committed in the batch's own audit.db
+    transaction, with its events; only the deltas of a batch given up for
+    lost wait for the flush, at least once a second (INGEST_WRITER_FLUSH_MS).
 
     Commands on its pipe (zsock_send picture):
-      "BATCH" ingest_batch_t *  ("sp") write the batch, then send the
-                                same message back so the actor reuses it
+      "BATCH" ingest_batch_t *  ("sp") settle and write the batch, then
+                                send the same message back, with what its
+                                producers settled when it committed, so
+                                that the actor acknowledges and reuses it
       $TERM                  flush the counters, close the store, stop
     ========================================================================= */
 
@@ -23,6 +26,9 @@
 extern "C" {
 #endif
 
+//  Producers whose settled seq and gaps are followed, at most; events of
+//  more are stored and counted, but neither settle nor count gaps
+#define INGEST_WRITER_PRODUCERS_MAX 10000
 //  Counters reach audit.db at least this often
 #define INGEST_WRITER_FLUSH_MS   1000
 //  A failed transaction is retried this many times, this far apart, before

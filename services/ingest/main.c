@@ -9,7 +9,7 @@
 #include "ingest_actor.h"
 
 static const audit_setting_t s_settings [] = {
-    AUDIT_SET_INGEST_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_INGEST_HWM,
+    AUDIT_SET_INGEST_ENDPOINT, AUDIT_SET_ACK_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_INGEST_HWM,
     AUDIT_SET_INGEST_BATCH, AUDIT_SET_INGEST_FLUSH_MS, AUDIT_SET_LOG_LEVEL
 };
 
@@ -18,6 +18,7 @@ s_actor_new (const audit_config_t *config)
 {
     ingest_options_t options = {
         .endpoint = audit_config_str (config, AUDIT_SET_INGEST_ENDPOINT),
+        .ack_endpoint = audit_config_str (config, AUDIT_SET_ACK_ENDPOINT),
         .data_dir = audit_config_str (config, AUDIT_SET_DATA_DIR),
         .rcvhwm = (int) audit_config_uint (config, AUDIT_SET_INGEST_HWM),
         .batch_size = audit_config_uint (config, AUDIT_SET_INGEST_BATCH),

@@ -4,6 +4,7 @@
     ========================================================================= */
 
 #include "query_stats.h"
+#include "query_producers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -184,9 +185,9 @@ query_stats_run (query_call_t *call)
         qsort (totals.rows, totals.count, sizeof *totals.rows, s_compare);
     query_reply_ok (call->reply, 1);
     query_reply_str (call->reply, "stats");
-    msgpack_pack_map (&call->reply->packer, 4);
+    msgpack_pack_map (&call->reply->packer, 5);
     s_pack_ingest (call->reply, &totals);
-    if (s_pack_store (call) != 0)
+    if (s_pack_store (call) != 0 || query_producers_pack (call) != 0)
         query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the stores could not be read");
     else {
         s_pack_janitor (call, &totals);

@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-//  Answer stats: {ok, stats: {ingest, store, janitor}}.
+//  Answer stats: {ok, stats: {ingest, store, producers, janitor, query}}.
 void
     query_stats_run (query_call_t *call);
 

@@ -248,13 +248,14 @@ Test (ingest, sigterm_mid_stream_commits_everything_received)
     cr_assert_eq (s_count ("audit.db", "SELECT count(*) FROM counter WHERE name LIKE 'ingest.gaps.%'"), 0);
 }
 
-//  Gaps in a producer's seq are counted; a lower seq is a restart, and a
-//  jump as large as the type allows holds the counter at its maximum
-//  rather than wrapping it below what it was
+//  Gaps in a producer's seq are counted from seq 1, where a run starts (a
+//  first event with seq 10 means 9 were missed); a lower seq is a resend
+//  and fills nothing; a jump as large as the type allows holds the
+//  counter at its maximum rather than wrapping it below what it was
 Test (ingest, seq_gaps_are_counted_and_never_go_down)
 {
     const uint64_t seqs [] = { 10, 11, 11, 15, 9, 10, UINT64_MAX, 5, 7 };
-    const int64_t gaps_after [] = { 0, 0, 0, 3, 3, 3, INT64_MAX, INT64_MAX, INT64_MAX };
+    const int64_t gaps_after [] = { 9, 9, 9, 12, 12, 12, INT64_MAX, INT64_MAX, INT64_MAX };
     for (size_t index = 0; index < sizeof seqs / sizeof seqs [0]; index++) {
         test_pack_t *pack = test_pack_event (AUDIT_EVENT_USER_LOGIN, "acme", "admin-1", 2, NULL);
         test_pack_kv_str (pack, "producer_id", "gappy");

@@ -204,7 +204,9 @@ Test (startup, a_worker_that_started_stops_on_sigterm_with_status_0)
     snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/data", s_dir);
     snprintf (ingest, sizeof ingest, "AUDIT_INGEST_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
     snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
-    const char *env [] = { data_dir, ingest, query, "AUDIT_JWT_SECRET=" TEST_SECRET,
+    char ack [96];
+    snprintf (ack, sizeof ack, "AUDIT_ACK_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    const char *env [] = { data_dir, ingest, query, ack, "AUDIT_JWT_SECRET=" TEST_SECRET,
                            "AUDIT_QUERY_THREADS=2", NULL };
     s_expect_clean_stop ("audit-ingest", "msg=listening", env);
     s_expect_clean_stop ("audit-query", "msg=listening", env);

@@ -46,7 +46,10 @@ s_start (test_service_t *self, const char *program, const char *flag, const char
 {
     char log_path [512];
     snprintf (log_path, sizeof log_path, "%s.%s.log", self->dir, program);
-    const char *args [] = { flag, endpoint, "--data-dir", self->dir, NULL };
+    //  The ack endpoint too: no two tests share the default port
+    const char *args [] = { flag, endpoint, "--data-dir", self->dir,
+                            streq (program, "audit-ingest")? "--ack-endpoint": NULL,
+                            self->ack_endpoint, NULL };
     const char *env [] = { "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
     pid_t pid = test_worker_start (program, args, env, log_path);
     cr_assert_gt (pid, 0);
@@ -70,6 +73,7 @@ test_service_start (const char *tag, bool with_query)
     self->dir = test_tmpdir_new (tag);
     snprintf (self->ingest_endpoint, sizeof self->ingest_endpoint, "tcp://127.0.0.1:%d", test_free_port ());
     snprintf (self->query_endpoint, sizeof self->query_endpoint, "tcp://127.0.0.1:%d", test_free_port ());
+    snprintf (self->ack_endpoint, sizeof self->ack_endpoint, "tcp://127.0.0.1:%d", test_free_port ());
     self->ingest_pid = s_start (self, "audit-ingest", "--ingest-endpoint", self->ingest_endpoint);
     self->pub = zsock_new (ZMQ_PUB);
     zsock_set_sndhwm (self->pub, 0);
@@ -80,6 +84,23 @@ test_service_start (const char *tag, bool with_query)
         test_service_reconnect (self);
     }
     return self;
+}
+
+void
+test_service_restart_ingest (test_service_t *self)
+{
+    if (self->ingest_pid > 0)
+        test_worker_stop (self->ingest_pid, SIGKILL, 5000);
+    int64_t probes = test_service_count (self, "ops.db", "SELECT count(*) FROM ops");
+    self->ingest_pid = s_start (self, "audit-ingest", "--ingest-endpoint", self->ingest_endpoint);
+    //  The PUB socket reconnects by itself; a probe stored says it has
+    for (int attempt = 0; attempt < 200; attempt++) {
+        s_send_ops_probe (self);
+        if (test_service_wait_count (self, "ops.db", "SELECT count(*) FROM ops", probes + 1, 50)
+            > probes)
+            return;
+    }
+    cr_assert_fail ("the restarted ingest worker never stored a probe");
 }
 
 void

@@ -17,6 +17,7 @@ typedef struct {
     char *dir;
     char ingest_endpoint [64];
     char query_endpoint [64];
+    char ack_endpoint [64];
     pid_t ingest_pid;
     pid_t query_pid;
     zsock_t *pub;
@@ -26,6 +27,10 @@ typedef struct {
 //  Start audit-ingest (and audit-query when with_query), connect, and wait
 //  until a probe published on ops is stored. Asserts on failure.
 test_service_t *test_service_start (const char *tag, bool with_query);
+
+//  SIGKILL audit-ingest (when it runs) and start it again on the same
+//  endpoints and data directory; waits until a probe is stored.
+void test_service_restart_ingest (test_service_t *self);
 
 //  SIGKILL whatever still runs, remove the directory and the logs.
 void test_service_destroy (test_service_t **self_p);

@@ -193,9 +193,10 @@ Test (counters, table_keeps_the_persistent_names)
 {
     static const char *fixed [AUDIT_COUNTER_COUNT] = {
         "ingest.received", "ingest.stored", "ingest.duplicate", "ingest.write_failed",
-        "janitor.deleted.audit", "janitor.deleted.ops", "janitor.deleted.queue"
+        "janitor.deleted.audit", "janitor.deleted.ops", "janitor.deleted.queue",
+        "ingest.ack_malformed"
     };
-    cr_assert_eq (AUDIT_COUNTER_COUNT, 7);
+    cr_assert_eq (AUDIT_COUNTER_COUNT, 8);
     for (int counter = 0; counter < AUDIT_COUNTER_COUNT; counter++)
         cr_expect_str_eq (audit_counters_name ((audit_counter_t) counter), fixed [counter]);
     cr_expect_null (audit_counters_name (AUDIT_COUNTER_COUNT));

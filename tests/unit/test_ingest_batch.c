@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ingest_batch.h"
+#include "ingest_settle.h"
 
 static audit_record_t *
 s_mq_slot (ingest_batch_t *batch, const uint8_t *payload, size_t size)
@@ -177,5 +178,44 @@ Test (ingest_batch, full_batches_and_arenas_say_so)
     cr_assert_eq (batch->kinds, 0);
     audit_counters_add (batch->counters, "ingest.received", 1);
     cr_assert (ingest_batch_has_work (batch), "counter deltas are work too");
+    ingest_batch_destroy (&batch);
+}
+
+//  A batch notes the messages that settle a producer's seq, in arrival
+//  order, with each producer once; a rejection keeps its reason and
+//  field; too many producers in one batch are refused, not grown into;
+//  a reset empties it all
+Test (batch, settling_messages_are_noted_in_order)
+{
+    ingest_batch_t *batch = ingest_batch_new (INGEST_BATCH_PRODUCERS_MAX + 8);
+    cr_assert_not_null (batch);
+    cr_assert_eq (ingest_batch_settle (batch, "p1", 1, (audit_reason_t) INGEST_SETTLE_ACCEPTED,
+                                       "", NULL), 0);
+    cr_assert_eq (ingest_batch_settle (batch, "p2", 7, AUDIT_REASON_BAD_FIELD,
+                                       "0190f3f4-0000-7000-8000-000000000001", "device_id"), 0);
+    cr_assert_eq (ingest_batch_settle (batch, "p1", 2, (audit_reason_t) INGEST_SETTLE_ACCEPTED,
+                                       "", NULL), 0);
+    cr_assert_eq (batch->settled_count, 3);
+    cr_assert_eq (batch->producer_count, 2);
+    cr_expect_eq (batch->settled [2].producer, batch->settled [0].producer);
+    cr_expect_str_eq (batch->producers [batch->settled [1].producer], "p2");
+    cr_expect_eq (batch->settled [1].reason, AUDIT_REASON_BAD_FIELD);
+    cr_expect_str_eq (batch->settled [1].field, "device_id");
+    cr_expect_str_eq (batch->settled [1].event_id, "0190f3f4-0000-7000-8000-000000000001");
+    char name [32];
+    for (int index = 2; index < INGEST_BATCH_PRODUCERS_MAX; index++) {
+        snprintf (name, sizeof name, "made-up-%d", index);
+        cr_assert_eq (ingest_batch_settle (batch, name, 1, AUDIT_REASON_MALFORMED, "", NULL), 0);
+    }
+    cr_expect_eq (ingest_batch_settle (batch, "one-too-many", 1, AUDIT_REASON_MALFORMED,
+                                       "", NULL), -1);
+    cr_expect_eq (ingest_batch_settle (batch, "p1", 3, (audit_reason_t) INGEST_SETTLE_ACCEPTED,
+                                       "", NULL), 0, "a producer it follows still settles");
+    ingest_batch_reset (batch);
+    cr_expect_eq (batch->settled_count, 0);
+    cr_expect_eq (batch->producer_count, 0);
+    cr_expect_not (batch->committed);
+    cr_expect_eq (ingest_batch_settle (batch, "one-too-many", 1, AUDIT_REASON_MALFORMED,
+                                       "", NULL), 0);
     ingest_batch_destroy (&batch);
 }

@@ -247,3 +247,24 @@ Test (protocol_doc, ops_and_mq_body_keys_in_the_document_match_the_tables)
     s_check_body ("### Operational record body", s_ops_info, AUDIT_OPS_FIELD_COUNT);
     s_check_body ("### Undelivered message body", s_mq_info, AUDIT_MQ_FIELD_COUNT);
 }
+
+//  Every key and op of the acknowledgement channel (proto/audit_ack.def)
+//  is in the document's hello and ack messages, spelled as in the table
+Test (protocol_doc, acknowledgement_keys_in_the_document_match_the_table)
+{
+    s_read_doc ();
+    char text [4096];
+    s_paragraph ("## Acknowledgements", "- The producer sends", text, sizeof text);
+    for (int key = 0; key < AUDIT_ACK_KEY_COUNT; key++) {
+        char word [64];
+        snprintf (word, sizeof word, "%s", audit_proto_ack_key ((audit_ack_key_t) key));
+        cr_expect (strstr (text, word), "the hello and ack do not name %s", word);
+    }
+    for (int op = 0; op < AUDIT_ACK_OP_COUNT; op++) {
+        char word [64];
+        snprintf (word, sizeof word, "op: \"%s\"", audit_proto_ack_op ((audit_ack_op_t) op));
+        cr_expect (strstr (text, word), "the document has no %s", word);
+    }
+    cr_expect (strstr (text, "at most 1,000"), "the limit of AUDIT_ACK_REJECTED_MAX");
+    cr_expect_eq (AUDIT_ACK_REJECTED_MAX, 1000);
+}

@@ -599,7 +599,7 @@ Test (store, write_each_takes_records_one_by_one)
     audit_counters_add (counters, "ingest.received", (int64_t) count);
     audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
     cr_assert_eq (audit_store_write_each (store, s_source_next, &source, count, kinds,
-                                          outcomes, counters), 0);
+                                          outcomes, counters, NULL, 0), 0);
     cr_expect_eq (source.calls, count, "each record once");
     for (size_t index = 0; index < count - 1; index++)
         cr_expect_eq (outcomes [index], AUDIT_STORE_STORED);
@@ -634,7 +634,7 @@ Test (store, write_each_rolls_back_on_a_failing_record)
     audit_store_outcome_t outcomes [2];
     unsigned kinds = 1u << AUDIT_TOPIC_KIND_AUDIT | 1u << AUDIT_TOPIC_KIND_MQ;
     cr_expect_eq (audit_store_write_each (store, s_source_next, &source, 2, kinds,
-                                          outcomes, NULL), -1);
+                                          outcomes, NULL, NULL, 0), -1);
     cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT),
                              "SELECT count(*) FROM event"), 0);
     audit_store_destroy (&store);

@@ -84,7 +84,14 @@ s_configure (audit_conn_t *self)
     bool writable = self->mode != AUDIT_STORE_READER;
     char sql [512];
     //  page_size and auto_vacuum take effect only before the file's first
-    //  page is written, so they come before journal_mode, which writes it
+    //  page is written, so they come before journal_mode, which writes it.
+    //  synchronous = FULL on every file, the writer's above all: an ack
+    //  promises "durable on disk", and in WAL mode NORMAL would let a
+    //  power loss take the last commits back after their ack was sent.
+    //  FULL costs one fsync of the WAL per commit, and the writer commits
+    //  one batch (up to AUDIT_INGEST_BATCH rows) per transaction, so that
+    //  is one fsync per tens of thousands of events. queue.db must be
+    //  FULL too: its rows commit before audit.db's acknowledgement of them.
     snprintf (sql, sizeof sql,
               "%s PRAGMA foreign_keys = OFF; PRAGMA secure_delete = ON;"
               " PRAGMA synchronous = FULL; PRAGMA cache_size = -%d;"

@@ -96,7 +96,18 @@ static const char *const s_audit_steps [] = {
     "DROP TABLE event;"
     "DROP TABLE event_key;"
     "ALTER TABLE event_3 RENAME TO event;"
-    "CREATE UNIQUE INDEX event_org_index ON event (org, log_index);"
+    "CREATE UNIQUE INDEX event_org_index ON event (org, log_index);",
+    //  4: contract revision 2's acknowledgements. Each producer's state is
+    //  written by the ingest writer in the transaction of the events that
+    //  changed it, so an acknowledged seq is never ahead of the rows. The
+    //  numbers are uint64 on the wire, kept as their int64 bit pattern.
+    //  The rejections of a producer are counted per reason name, a row
+    //  each, so that a new reason needs no new column.
+    "CREATE TABLE producer (name TEXT PRIMARY KEY NOT NULL, acked_seq INT NOT NULL,"
+    "  last_seq INT NOT NULL, runs INT NOT NULL, gaps INT NOT NULL,"
+    "  last_seen INT NOT NULL, run_first TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+    "CREATE TABLE producer_rejected (producer TEXT NOT NULL, reason TEXT NOT NULL,"
+    "  count INT NOT NULL, PRIMARY KEY (producer, reason)) WITHOUT ROWID;"
 };
 static const char *const s_ops_steps [] = {
     //  1: the first layout

@@ -11,6 +11,7 @@
     ========================================================================= */
 
 #include "sqlite_core.h"
+#include "sqlite_producers.h"
 #include "audit_log.h"
 
 #include <assert.h>
@@ -195,11 +196,22 @@ s_counter_add (const char *name, int64_t delta, void *arg)
         self->family_rows [family]++;
 }
 
+//  The deltas, and the batch's stored and duplicate outcomes with them:
+//  counted here, inside the transaction, so that a retried batch counts
+//  them once and stats agrees with the rows after any crash
 static int
-s_counters_write (sqlite_store_t *self, audit_counters_t *counters)
+s_counters_write (sqlite_store_t *self, audit_counters_t *counters,
+                  const audit_store_outcome_t *outcomes, size_t count)
 {
     s_counter_pass_t pass = { self, 0 };
     audit_counters_each (counters, s_counter_add, &pass);
+    int64_t stored = 0, duplicate = 0;
+    for (size_t index = 0; outcomes && index < count; index++) {
+        stored += outcomes [index] == AUDIT_STORE_STORED;
+        duplicate += outcomes [index] == AUDIT_STORE_DUPLICATE;
+    }
+    s_counter_add (audit_counters_name (AUDIT_COUNTER_INGEST_STORED), stored, &pass);
+    s_counter_add (audit_counters_name (AUDIT_COUNTER_INGEST_DUPLICATE), duplicate, &pass);
     return pass.rc;
 }
 
@@ -249,11 +261,22 @@ s_rollback (sqlite_store_t *self, audit_db_t db)
 //  Commits (rc 0) or rolls back every touched store. A commit can still
 //  fail after an earlier store committed (disk full); *audit_committed
 //  then tells whether the counters went in.
+//
+//  audit.db commits last: it holds the producers' acknowledged seqs, which
+//  must never be ahead of what ops.db and queue.db hold. A crash after
+//  queue.db's commit and before audit.db's leaves queue rows that no ack
+//  covers; the producer resends them and they become duplicates, which
+//  is correct (stored once, acknowledged once).
+static const audit_db_t s_commit_order [AUDIT_DB_COUNT] = {
+    AUDIT_DB_OPS, AUDIT_DB_QUEUE, AUDIT_DB_AUDIT
+};
+
 static int
 s_transaction_end (sqlite_store_t *self, const bool *touched, int rc,
                    bool *audit_committed)
 {
-    for (int db = 0; db < AUDIT_DB_COUNT; db++) {
+    for (int order = 0; order < AUDIT_DB_COUNT; order++) {
+        audit_db_t db = s_commit_order [order];
         if (!touched [db])
             continue;
         if (rc == 0 && db == AUDIT_DB_AUDIT && audit_orglog_flush (self->orglog) != 0)
@@ -289,12 +312,18 @@ s_transaction_begin (sqlite_store_t *self, const bool *touched)
 
 //  Writes records 0..count-1, as next gives them, inside the transactions
 //  of the stores in touched
+typedef struct {
+    const audit_store_producer_t *rows;
+    size_t count;
+} s_producers_t;
+
 static int
 s_write (sqlite_store_t *self, audit_store_next_fn *next, void *arg, size_t count,
-         const bool *touched, audit_store_outcome_t *outcomes, audit_counters_t *counters)
+         const bool *touched, audit_store_outcome_t *outcomes, audit_counters_t *counters,
+         const s_producers_t *producers)
 {
     assert (self->mode != AUDIT_STORE_READER);
-    bool with_counters = counters && audit_counters_size (counters) > 0;
+    bool with_counters = counters && (audit_counters_size (counters) > 0 || count > 0);
     int rc = s_transaction_begin (self, touched);
     audit_db_t failed = AUDIT_DB_AUDIT;
     for (size_t index = 0; rc == 0 && index < count; index++) {
@@ -304,7 +333,9 @@ s_write (sqlite_store_t *self, audit_store_next_fn *next, void *arg, size_t coun
             failed = s_kind_db [record->kind];
     }
     if (rc == 0 && with_counters)
-        rc = s_counters_write (self, counters);
+        rc = s_counters_write (self, counters, outcomes, count);
+    if (rc == 0 && producers->count > 0)
+        rc = sqlite_producers_write (&self->base, producers->rows, producers->count);
     if (rc != 0)
         audit_log_error ("msg=\"write failed\" file=%s reason=\"%s\"",
                          audit_schema_file (failed), sqlite3_errmsg (self->db [failed]));
@@ -331,13 +362,14 @@ sqlite_write (audit_store_t *store, const audit_record_t *records,
         if (records [index].kind < AUDIT_TOPIC_KIND_UNKNOWN)
             kinds |= 1u << records [index].kind;
     return sqlite_write_each (store, s_array_next, (void *) records, count, kinds,
-                              outcomes, counters);
+                              outcomes, counters, NULL, 0);
 }
 
 int
 sqlite_write_each (audit_store_t *store, audit_store_next_fn *next, void *arg,
                    size_t count, unsigned kinds, audit_store_outcome_t *outcomes,
-                   audit_counters_t *counters)
+                   audit_counters_t *counters,
+                   const audit_store_producer_t *producers, size_t producer_count)
 {
     sqlite_store_t *self = sqlite_core_self (store);
     assert (self);
@@ -345,8 +377,10 @@ sqlite_write_each (audit_store_t *store, audit_store_next_fn *next, void *arg,
     for (int kind = 0; kind < AUDIT_TOPIC_KIND_UNKNOWN; kind++)
         if (kinds & (1u << kind))
             touched [s_kind_db [kind]] = true;
-    touched [AUDIT_DB_AUDIT] |= counters && audit_counters_size (counters) > 0;
-    return s_write (self, next, arg, count, touched, outcomes, counters);
+    touched [AUDIT_DB_AUDIT] |= (counters && (audit_counters_size (counters) > 0 || count > 0))
+                             || producer_count > 0;
+    s_producers_t rows = { producers, producer_count };
+    return s_write (self, next, arg, count, touched, outcomes, counters, &rows);
 }
 
 int
