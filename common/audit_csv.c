@@ -95,33 +95,23 @@ typedef struct {
     bool guarded, quoted;
 } s_span_t;
 
-//  Per byte: S_END for the NUL, S_QUOTE for ", S_SPECIAL for what makes a
-//  field quoted anywhere in it (" , CR LF)
-#define S_END     1
-#define S_SPECIAL 2
-#define S_QUOTE   4
-static const uint8_t s_class [256] = {
-    [0] = S_END, ['"'] = S_SPECIAL | S_QUOTE, [','] = S_SPECIAL,
-    ['\r'] = S_SPECIAL, ['\n'] = S_SPECIAL
-};
-
-//  One pass over text. Quotes are needed for , " CR LF anywhere, or
-//  space/tab at either end (after the guard's ', which no reader trims).
+//  Quotes are needed for , " CR LF anywhere, or space/tab at either end
+//  (after the guard's ', which no reader trims). The scans are libc's
+//  (strlen, strcspn: many bytes a step); the "s are counted only in the
+//  rare field that has one.
 static void
 s_measure (const char *text, s_span_t *span)
 {
-    size_t len = 0, quotes = 0;
-    uint8_t seen = 0, class;
-    while (!((class = s_class [(uint8_t) text [len]]) & S_END)) {
-        seen |= class;
-        quotes += (class & S_QUOTE) != 0;
-        len++;
-    }
+    size_t len = strlen (text);
+    bool special = strcspn (text, "\",\r\n") < len;
     span->len = len;
-    span->quotes = quotes;
+    span->quotes = 0;
+    for (const char *quote = special? strchr (text, '"'): NULL; quote;
+         quote = strchr (quote + 1, '"'))
+        span->quotes++;
     span->guarded = len > 0 && s_is_formula_start (text [0]);
     span->quoted = len > 0
-                && ((seen & S_SPECIAL)
+                && (special
                  || (!span->guarded && (text [0] == ' ' || text [0] == '\t'))
                  || text [len - 1] == ' ' || text [len - 1] == '\t');
 }

@@ -195,11 +195,26 @@ s_json_short (unsigned char c)
     }
 }
 
-//  Per byte: 1 for what a JSON string cannot hold as it is (control
-//  characters, " and \\), 2 for the NUL that ends the text
-static const uint8_t s_json_class [256] = {
-    [0] = 2, [1 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1
-};
+//  Whether any of the 8 bytes of word is a control character, " or \\:
+//  the bytes a JSON string cannot hold as they are. Eight at a time, as
+//  the values are mostly plain (measured: a byte at a time was about a
+//  fifth of an ndjson export's instructions).
+static bool
+s_json_word_plain (uint64_t word)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t quote = word ^ (ones * '"'), backslash = word ^ (ones * '\\');
+    uint64_t special = ((word - ones * 0x20) & ~word)
+                     | ((quote - ones) & ~quote)
+                     | ((backslash - ones) & ~backslash);
+    return (special & highs) == 0;
+}
+
+static bool
+s_json_byte_plain (unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\';
+}
 
 //  A JSON string: " and \ escaped, control characters as \n, \t, ... or
 //  \u00XX; everything else (UTF-8 included) as it is
@@ -207,16 +222,24 @@ static void
 s_put_json_string (s_out_t *out, const char *text)
 {
     static const char hex [] = "0123456789abcdef";
+    size_t len = strlen (text);
     s_put (out, "\"", 1);
-    const char *run = text, *at = text;
-    uint8_t class;
-    while ((class = s_json_class [(uint8_t) *at]) != 2) {
-        if (!class) {
+    size_t run = 0, at = 0;
+    while (at < len) {
+        uint64_t word;
+        if (at + sizeof word <= len) {
+            memcpy (&word, text + at, sizeof word);
+            if (s_json_word_plain (word)) {
+                at += sizeof word;
+                continue;
+            }
+        }
+        unsigned char c = (unsigned char) text [at];
+        if (s_json_byte_plain (c)) {
             at++;
             continue;
         }
-        unsigned char c = (unsigned char) *at;
-        s_put (out, run, (size_t) (at - run));
+        s_put (out, text + run, at - run);
         run = ++at;
         char escape [6] = { '\\', s_json_short (c), '0', '0', 0, 0 };
         if (escape [1])
@@ -228,7 +251,7 @@ s_put_json_string (s_out_t *out, const char *text)
             s_put (out, escape, 6);
         }
     }
-    s_put (out, run, (size_t) (at - run));
+    s_put (out, text + run, len - run);
     s_put (out, "\"", 1);
 }
 
