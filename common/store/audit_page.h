@@ -15,9 +15,7 @@
     Every filter is tested on the row itself, in the table's primary key
     order (org, ts, log_index): an organisation's rows are stored together,
     so a page of 100 reads a few database pages, and a filter on a rare
-    value walks the organisation's time range. But a subject (a DSAR):
-    its rows are read from an index on actor and one on user, in keyset
-    order, so the page reads the subject's rows only.
+    value walks the organisation's time range.
     ========================================================================= */
 
 #ifndef AUDIT_PAGE_H_INCLUDED

@@ -96,13 +96,7 @@ static const char *const s_audit_steps [] = {
     "DROP TABLE event;"
     "DROP TABLE event_key;"
     "ALTER TABLE event_3 RENAME TO event;"
-    "CREATE UNIQUE INDEX event_org_index ON event (org, log_index);",
-    //  4: a subject's events (a DSAR: actor or user is the subject) are
-    //  found through an index on each column, read newest or oldest first
-    //  (the table's key ends each entry), instead of by reading the whole
-    //  range of the organisation. Each insert writes an entry in both.
-    "CREATE INDEX event_org_actor ON event (org, actor);"
-    "CREATE INDEX event_org_user ON event (org, user);"
+    "CREATE UNIQUE INDEX event_org_index ON event (org, log_index);"
 };
 static const char *const s_ops_steps [] = {
     //  1: the first layout

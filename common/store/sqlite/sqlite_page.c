@@ -1,10 +1,9 @@
 /*  =========================================================================
     audit_page - one page of an organisation's audit events, from a filter
 
-    One SQL shape per order and set of filter terms, all built once from
-    the field table: a new filter field is a row of audit_fields.def
-    (filter 1), never a new parameter number here. The parameters are
-    named.
+    One SQL shape per order, built once from the field table: a new filter
+    field is a row of audit_fields.def (filter 1), never a new parameter
+    number here. The parameters are named.
     ========================================================================= */
 
 #include "sqlite_store.h"
@@ -19,14 +18,14 @@
 #include "audit_idcache.h"
 #include "audit_store_sql.h"
 
-#define s_SQL_MAX       2048
+#define s_SQL_MAX       1024
 #define s_COL_FIELDS    5                   //  the first resource field's column
 #define s_COL_UUID      (s_COL_FIELDS + AUDIT_FIELD_COUNT)
 
 //  A shape is the set of terms a filter needs, so that a row is tested
-//  only for what the request asks: every "(:x IS NULL OR ...)" term cost
-//  each row of a scan its opcodes, and a subject is found through its own
-//  indexes, not by testing the organisation's rows. Bits, from the lowest:
+//  only for what the request asks: every "(:x IS NULL OR ...)" term costs
+//  each row of a scan its opcodes (measured: a subject page of a typical
+//  organisation, which reads its whole range). Bits, from the lowest:
 //  ascending, subject, actor, each filter field, event types, cursor.
 #define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) + (filter)
 enum { s_FILTER_FIELDS = 0
@@ -60,18 +59,17 @@ s_append (char *sql, const char *format, ...)
 //  The terms that reject most rows come first: SQLite tests the terms it
 //  does not seek on in the order written and stops at the first that
 //  fails (measured: the first DSAR page of a 500,000-event organisation
-//  took half the time it took with the range terms first). subject is
-//  the column the branch finds the subject in, or NULL.
+//  took half the time it took with the range terms first)
 static void
-s_build_where (char *sql, unsigned shape, const char *subject)
+s_build_where (char *sql, unsigned shape)
 {
-    //  Without statistics the planner would take the primary key's range
-    //  and test each row: the index is named
-    if (subject)
-        s_append (sql, " FROM event AS e INDEXED BY event_org_%s WHERE e.org = :org"
-                  " AND e.%s = :subject", subject, subject);
-    else
-        s_append (sql, " FROM event AS e WHERE e.org = :org");
+    //  :subject is compared with actor and user in one parameter, so both
+    //  columns must hold text, as actor always does
+    assert (audit_proto_field_info (AUDIT_FIELD_USER_ID)->stored == AUDIT_STORED_TEXT);
+    const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
+    s_append (sql, " FROM event AS e WHERE e.org = :org");
+    if (shape & s_BIT_SUBJECT)
+        s_append (sql, " AND (e.actor = :subject OR e.%s = :subject)", user);
     if (shape & s_BIT_ACTOR)
         s_append (sql, " AND e.actor = :actor");
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
@@ -82,43 +80,22 @@ s_build_where (char *sql, unsigned shape, const char *subject)
     if (shape & s_BIT_TYPES)
         s_append (sql, " AND ((:types >> e.type) & 1)");
     s_append (sql, " AND e.ts >= :from AND e.ts < :to");
-    if (shape & s_BIT_AFTER)
-        s_append (sql, " AND (e.ts, e.log_index) %s (:after_ts, :after_index)",
-                  (shape & s_BIT_ASC)? ">": "<");
 }
 
-static void
-s_build_select (char *sql, unsigned shape, const char *subject)
-{
-    s_append (sql, "SELECT e.log_index, e.ts, e.received, e.type, e.actor");
-    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
-        s_append (sql, ", e.%s", audit_proto_field_info ((audit_field_t) field)->column);
-    s_append (sql, ", e.uuid");
-    s_build_where (sql, shape, subject);
-}
-
-//  A subject is the actor or the user: the rows whose actor it is, then
-//  those whose user it is and actor is not, each read in order from its
-//  index (event_org_actor, event_org_user) and merged, so that a DSAR
-//  reads the subject's rows, not the organisation's
 static void
 s_build_shape (unsigned shape)
 {
     char *sql = s_sql [shape];
-    sql [0] = 0;
-    const char *dir = (shape & s_BIT_ASC)? "ASC": "DESC";
-    if (!(shape & s_BIT_SUBJECT)) {
-        s_build_select (sql, shape, NULL);
-        s_append (sql, " ORDER BY e.ts %s, e.log_index %s LIMIT :limit", dir, dir);
-        return;
-    }
-    //  :subject is compared with actor and user, so both must hold text
-    assert (audit_proto_field_info (AUDIT_FIELD_USER_ID)->stored == AUDIT_STORED_TEXT);
-    const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
-    s_build_select (sql, shape, "actor");
-    s_append (sql, " UNION ALL ");
-    s_build_select (sql, shape, user);
-    s_append (sql, " AND e.actor <> :subject ORDER BY ts %s, log_index %s LIMIT :limit", dir, dir);
+    bool asc = shape & s_BIT_ASC;
+    strcpy (sql, "SELECT e.log_index, e.ts, e.received, e.type, e.actor");
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        s_append (sql, ", e.%s", audit_proto_field_info ((audit_field_t) field)->column);
+    s_append (sql, ", e.uuid");
+    s_build_where (sql, shape);
+    if (shape & s_BIT_AFTER)
+        s_append (sql, " AND (e.ts, e.log_index) %s (:after_ts, :after_index)", asc? ">": "<");
+    const char *dir = asc? "ASC": "DESC";
+    s_append (sql, " ORDER BY e.ts %s, e.log_index %s LIMIT :limit", dir, dir);
 }
 
 //  Built once, before any worker thread runs
