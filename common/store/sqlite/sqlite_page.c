@@ -39,7 +39,7 @@ enum { s_FILTER_FIELDS = 0
 #define s_BIT_TYPES     (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS))
 #define s_BIT_AFTER     (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS + 1))
 #define s_SHAPES        (1 << (s_BIT_FIELD0 + s_FILTER_FIELDS + 2))
-_Static_assert (s_SHAPES <= 256, "the shapes fit the statement cache (AUDIT_STMTS_MAX)");
+_Static_assert (s_SHAPES <= AUDIT_STMTS_MAX / 2, "the shapes leave room in the statement cache");
 
 static char s_sql [s_SHAPES][s_SQL_MAX];
 static int s_field_bit [AUDIT_FIELD_COUNT];  //  0: not a filter
