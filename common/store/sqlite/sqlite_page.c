@@ -1,15 +1,18 @@
 /*  =========================================================================
     audit_page - one page of an organisation's audit events, from a filter
 
-    One SQL shape per order, built once from the field table: a new filter
-    field is a row of audit_fields.def (filter 1), never a new parameter
-    number here. The parameters are named.
+    One SQL shape per order and set of filter terms, each built once (when
+    first needed) from the field table: a new filter field is a row of
+    audit_fields.def (filter 1), never a new parameter number here. The
+    parameters are named.
     ========================================================================= */
 
 #include "sqlite_store.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +42,13 @@ enum { s_FILTER_FIELDS = 0
 #define s_BIT_TYPES     (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS))
 #define s_BIT_AFTER     (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS + 1))
 #define s_SHAPES        (1 << (s_BIT_FIELD0 + s_FILTER_FIELDS + 2))
-_Static_assert (s_SHAPES <= AUDIT_STMTS_MAX / 2, "the shapes leave room in the statement cache");
+_Static_assert (s_BIT_FIELD0 + s_FILTER_FIELDS + 2 <= 16, "a shape's bits fit the table");
 
-static char s_sql [s_SHAPES][s_SQL_MAX];
+//  Each shape's text is built the first time a page needs it (a worker
+//  meets a few of them), under s_sql_lock, and kept for the process;
+//  its statement is prepared once per connection, as every other is
+static _Atomic (char *) s_sql [s_SHAPES];
+static pthread_mutex_t s_sql_lock = PTHREAD_MUTEX_INITIALIZER;
 static int s_field_bit [AUDIT_FIELD_COUNT];  //  0: not a filter
 
 static void
@@ -83,9 +90,8 @@ s_build_where (char *sql, unsigned shape)
 }
 
 static void
-s_build_shape (unsigned shape)
+s_build_shape (unsigned shape, char *sql)
 {
-    char *sql = s_sql [shape];
     bool asc = shape & s_BIT_ASC;
     strcpy (sql, "SELECT e.log_index, e.ts, e.received, e.type, e.actor");
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
@@ -98,16 +104,31 @@ s_build_shape (unsigned shape)
     s_append (sql, " ORDER BY e.ts %s, e.log_index %s LIMIT :limit", dir, dir);
 }
 
-//  Built once, before any worker thread runs
+//  The filter fields' bits, before any worker thread runs
 __attribute__ ((constructor)) static void
-s_build_sql (void)
+s_build_bits (void)
 {
     int bit = s_BIT_FIELD0;
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
         if (audit_proto_field_info ((audit_field_t) field)->filter)
             s_field_bit [field] = bit++;
-    for (unsigned shape = 0; shape < s_SHAPES; shape++)
-        s_build_shape (shape);
+}
+
+//  The SQL of shape, built when first asked for; NULL without memory
+static const char *
+s_shape_sql (unsigned shape)
+{
+    char *sql = atomic_load_explicit (&s_sql [shape], memory_order_acquire);
+    if (sql)
+        return sql;
+    pthread_mutex_lock (&s_sql_lock);
+    sql = atomic_load_explicit (&s_sql [shape], memory_order_relaxed);
+    if (!sql && (sql = (char *) calloc (1, s_SQL_MAX))) {
+        s_build_shape (shape, sql);
+        atomic_store_explicit (&s_sql [shape], sql, memory_order_release);
+    }
+    pthread_mutex_unlock (&s_sql_lock);
+    return sql;
 }
 
 static bool
@@ -256,7 +277,8 @@ s_prepare (s_page_t *self)
     int rc = audit_idcache_find (self->idcache, AUDIT_IDCACHE_ORG, filter->org_id, &org);
     if (rc != 0 || filter->type_mask == 0)
         return rc < 0? -1: 0;           //  no such organisation, or no type: empty
-    self->stmt = audit_stmts_get (self->stmts, s_sql [s_shape_of (filter)]);
+    const char *sql = s_shape_sql (s_shape_of (filter));
+    self->stmt = sql? audit_stmts_get (self->stmts, sql): NULL;
     if (!self->stmt || s_bind_idents (self) != 0)
         return -1;
     s_bind_int (self->stmt, ":org", org);
@@ -403,5 +425,5 @@ sqlite_page_shape_count (void)
 const char *
 sqlite_page_shape_sql (int shape)
 {
-    return shape >= 0 && shape < s_SHAPES? s_sql [shape]: NULL;
+    return shape >= 0 && shape < s_SHAPES? s_shape_sql ((unsigned) shape): NULL;
 }
