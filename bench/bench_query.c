@@ -21,6 +21,8 @@
     3. Export of org_000 following next_cursor, in csv and in ndjson,
        in-process and then over the socket: rows/s end to end, and the
        worker's peak RSS during the socket exports (VmHWM, reset before).
+       Their ceiling, in the same run: the store's page walk alone over
+       the same rows in pages of the chunk size, nothing rendered.
     4. Cold: the socket lines again, each on a freshly started worker,
        with the page cache dropped (sync; echo 3 > /proc/sys/vm/drop_caches,
        root only) after the line's warm-up; a line where that failed is
@@ -30,7 +32,8 @@
     Usage: bench-query [-n EVENTS] [-o ORGS] [-w HEAVY_PER_MILLE]
                        [-r REQUESTS] [-d DIR] [-p PHASES] [-c CHUNK]
       PHASES: any of i (in-process pages), s (socket pages), e (exports),
-      c (cold socket pages); default isec. CHUNK: export rows per chunk
+      x (the in-process exports alone), c (cold socket pages); default
+      isec. CHUNK: export rows per chunk
       (1 .. 50,000; default: the service's, 10,000).
     ========================================================================= */
 
@@ -58,9 +61,12 @@
 //  Shared with the worker it starts, through AUDIT_JWT_SECRET
 #define s_SECRET        "bench-query-secret-0123456789abcdef0123456789abcdef"
 
-typedef enum { S_NEWEST, S_DSAR, S_RANGE, S_KIND_COUNT } s_kind_t;
-static const char *s_kind_names [S_KIND_COUNT] = {
-    "list newest 100", "DSAR subject, first 100", "30 days + 1 category, 100"
+//  S_PING, a health request, is the floor of each transport: what the
+//  round trip costs with no page to read
+typedef enum { S_NEWEST, S_DSAR, S_RANGE, S_KIND_COUNT, S_PING = S_KIND_COUNT } s_kind_t;
+static const char *s_kind_names [S_KIND_COUNT + 1] = {
+    "list newest 100", "DSAR subject, first 100", "30 days + 1 category, 100",
+    "health (the round trip alone)"
 };
 
 typedef struct {
@@ -94,6 +100,7 @@ typedef struct {
     s_result_t results [s_RESULTS_MAX];
     int result_count;
     s_export_t export_inproc [S_FORMATS], export_socket [S_FORMATS];
+    s_export_t walk;                    //  the page walk alone: the ceiling
     long rss_export_kib, rss_life_kib;
     bool cold;                          //  the page cache is dropped before a line
     int cold_dropped;                   //  drops that worked, and failed
@@ -269,6 +276,16 @@ s_pack_range (s_bench_t *self, msgpack_packer *packer)
 static void
 s_pack_list (s_bench_t *self, s_kind_t kind, bool heavy)
 {
+    if (kind == S_PING) {
+        msgpack_sbuffer_clear (&self->body);
+        msgpack_packer packer;
+        msgpack_packer_init (&packer, &self->body, msgpack_sbuffer_write);
+        msgpack_pack_map (&packer, 2);
+        msgpack_pack_str_with_body (&packer, "v", 1);
+        msgpack_pack_uint8 (&packer, 1);
+        s_pack_str (&packer, "op", "health");
+        return;
+    }
     bench_event_t event;
     s_pick (self, heavy, &event);
     msgpack_packer packer = s_request_start (self, "list", event.org,
@@ -349,15 +366,16 @@ s_measure (s_bench_t *self, s_kind_t kind, bool heavy, bool socket)
         rc = bench_client_ask (self->client, socket, &self->body, &answer, &took);
         if (rc == 0 && index >= 0) {
             ns [index] = took;
-            empty += answer.events == 0;
+            empty += kind != S_PING && answer.events == 0;
         }
     }
     char label [80];
     const s_options_t *options = &self->options;
     long heavy_rows = options->events / 1000 * options->heavy;
     long typical_rows = (options->events - heavy_rows) / (options->orgs - (options->heavy > 0));
-    snprintf (label, sizeof label, heavy ? "%s | org_000 (%ld) | %s" : "%s | typical (~%ld) | %s",
-              s_kind_names [kind], heavy ? heavy_rows : typical_rows,
+    snprintf (label, sizeof label, kind == S_PING ? "%s | none (%ld) | %s"
+                                 : heavy ? "%s | org_000 (%ld) | %s" : "%s | typical (~%ld) | %s",
+              s_kind_names [kind], kind == S_PING ? 0 : heavy ? heavy_rows : typical_rows,
               !socket ? "in-process" : !self->cold ? "socket" : dropped ? "socket, cache dropped"
                                                                          : "socket, NOT dropped (warm)");
     if (rc == 0)
@@ -372,7 +390,7 @@ static int
 s_measure_all (s_bench_t *self, bool socket)
 {
     printf ("%s pages, %ld requests each:\n", socket ? "socket" : "in-process", self->options.requests);
-    int rc = 0;
+    int rc = s_measure (self, S_PING, false, socket);
     for (int heavy = 0; rc == 0 && heavy <= (self->options.heavy > 0); heavy++)
         for (int kind = 0; rc == 0 && kind < S_KIND_COUNT; kind++)
             rc = s_measure (self, (s_kind_t) kind, heavy, socket);
@@ -451,6 +469,43 @@ s_export (s_bench_t *self, bool socket, s_format_t format, s_export_t *result)
     return rc;
 }
 
+//  The export's ceiling: every row of org_000 through audit_page alone,
+//  in pages of the chunk size, as an export steps them, nothing rendered
+static int
+s_walk (s_bench_t *self)
+{
+    audit_store_t *store = audit_store_new (self->options.dir, AUDIT_STORE_READER);
+    if (!store)
+        return -1;
+    audit_page_filter_t filter = {
+        .org_id = "org_000", .from_ms = INT64_MIN, .to_ms = INT64_MAX,
+        .type_mask = (uint32_t) ((1ull << AUDIT_EVENT_COUNT) - 1),
+        .order = AUDIT_CURSOR_ASC,
+        .limit = (uint32_t) (self->options.chunk ? self->options.chunk : 10000)
+    };
+    s_export_t *result = &self->walk;
+    memset (result, 0, sizeof *result);
+    int64_t start = s_now_ns ();
+    int rc = 0;
+    bool more = true;
+    while (rc == 0 && more) {
+        audit_page_t *page = audit_page_new (store, &filter);
+        audit_row_t row;
+        while (page && (rc = audit_page_next (page, &row)) == 1)
+            result->rows++;
+        more = page && rc == 0 && audit_page_more (page, &filter.after);
+        filter.has_after = true;
+        rc = page ? rc : -1;
+        result->chunks++;
+        audit_page_destroy (&page);
+    }
+    result->seconds = (double) (s_now_ns () - start) / 1e9;
+    audit_store_destroy (&store);
+    printf ("  page walk org_000 (the export's ceiling) %ld rows in %ld pages, %.2f s: %.0f rows/s\n",
+            result->rows, result->chunks, result->seconds, (double) result->rows / result->seconds);
+    return rc;
+}
+
 static int
 s_export_both (s_bench_t *self, bool socket)
 {
@@ -485,6 +540,10 @@ s_export_socket (s_bench_t *self)
 static void
 s_summary_export (s_bench_t *self)
 {
+    if (self->walk.rows)
+        printf ("| page walk of org_000 alone (the ceiling) | %ld rows, %ld pages | %.2f s |"
+                " %.0f rows/s |\n", self->walk.rows, self->walk.chunks, self->walk.seconds,
+                (double) self->walk.rows / self->walk.seconds);
     for (int socket = 0; socket < 2; socket++)
         for (int format = 0; format < S_FORMATS; format++) {
             const s_export_t *done = socket ? &self->export_socket [format]
@@ -602,7 +661,10 @@ s_run (s_bench_t *self)
         rc = -1;
     if (rc == 0 && strchr (phases, 'i'))
         rc = s_measure_all (self, false);
-    if (rc == 0 && strchr (phases, 'e') && self->options.heavy > 0)
+    bool exports = strchr (phases, 'e') || strchr (phases, 'x');
+    if (rc == 0 && exports && self->options.heavy > 0)
+        rc = s_walk (self);
+    if (rc == 0 && exports && self->options.heavy > 0)
         rc = s_export_both (self, false);
     if (rc == 0 && (strchr (phases, 's') || (strchr (phases, 'e') && self->options.heavy > 0)))
         rc = s_worker_start (self);

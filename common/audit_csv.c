@@ -87,23 +87,40 @@ s_is_formula_start (char c)
         || c == '\'';
 }
 
+//  What a field takes in the row: its text's length, the "s in it (each
+//  doubled when quoted), whether it starts with the formula guard's ' and
+//  whether it is quoted
+typedef struct {
+    size_t len, quotes;
+    bool guarded, quoted;
+} s_span_t;
+
 //  Quotes are needed for , " CR LF anywhere, or space/tab at either end
-//  (after the guard's ', which no reader trims). *quotes counts the "s,
-//  each of which is doubled.
-static bool
-s_needs_quotes (const char *text, size_t len, bool guarded, size_t *quotes)
+//  (after the guard's ', which no reader trims). The scans are libc's
+//  (strlen, strcspn: many bytes a step); the "s are counted only in the
+//  rare field that has one.
+static void
+s_measure (const char *text, s_span_t *span)
 {
-    bool needed = (!guarded && (text [0] == ' ' || text [0] == '\t'))
-               || text [len - 1] == ' ' || text [len - 1] == '\t';
-    *quotes = 0;
-    for (size_t at = 0; at < len; at++) {
-        char c = text [at];
-        if (c == '"')
-            (*quotes)++;
-        if (c == '"' || c == ',' || c == '\r' || c == '\n')
-            needed = true;
-    }
-    return needed;
+    size_t len = strlen (text);
+    bool special = strcspn (text, "\",\r\n") < len;
+    span->len = len;
+    span->quotes = 0;
+    for (const char *quote = special? strchr (text, '"'): NULL; quote;
+         quote = strchr (quote + 1, '"'))
+        span->quotes++;
+    span->guarded = len > 0 && s_is_formula_start (text [0]);
+    span->quoted = len > 0
+                && (special
+                 || (!span->guarded && (text [0] == ' ' || text [0] == '\t'))
+                 || text [len - 1] == ' ' || text [len - 1] == '\t');
+}
+
+//  The bytes the field takes in the row
+static size_t
+s_span_size (const s_span_t *span)
+{
+    return span->len + span->guarded + (span->quoted? span->quotes + 2: 0);
 }
 
 //  "'" + text in the scratch buffer, for csv_write to quote as one field
@@ -122,26 +139,23 @@ s_guarded_copy (audit_csv_t *self, const char *text, size_t len)
     return self->scratch;
 }
 
+//  The field into room already reserved; -1 only when out of memory
 static int
-s_field (audit_csv_t *self, const char *text)
+s_field (audit_csv_t *self, const char *text, const s_span_t *span)
 {
-    if (!text || !text [0])
+    if (!span->quoted) {
+        uint8_t *at = self->data + self->size;
+        if (span->guarded)
+            *at++ = '\'';
+        memcpy (at, text, span->len);
+        self->size += span->len + span->guarded;
         return 0;
-    size_t len = strlen (text), quotes = 0;
-    if (len > self->cap)
-        return -1;
-    bool guarded = s_is_formula_start (text [0]);
-    if (!s_needs_quotes (text, len, guarded, &quotes)) {
-        if (guarded && s_append (self, "'", 1))
-            return -1;
-        return s_append (self, text, len);
     }
-    const char *source = guarded? s_guarded_copy (self, text, len): text;
-    size_t source_len = len + guarded;
-    size_t need = source_len + quotes + 2;
-    if (!source || s_reserve (self, need))
+    const char *source = span->guarded? s_guarded_copy (self, text, span->len): text;
+    if (!source)
         return -1;
-    self->size += csv_write (self->data + self->size, need, source, source_len);
+    self->size += csv_write (self->data + self->size, s_span_size (span), source,
+                             span->len + span->guarded);
     return 0;
 }
 
@@ -159,22 +173,36 @@ audit_csv_header (audit_csv_t *self)
     return 0;
 }
 
+//  The row is measured first and its room reserved once: a row is a few
+//  hundred bytes, and this runs for every row of an export
 int
 audit_csv_row (audit_csv_t *self, const audit_csv_row_t *row)
 {
     if (!self || !row)
         return -1;
+    s_span_t spans [AUDIT_CSV_COLUMNS];
+    size_t need = AUDIT_CSV_COLUMNS - 1 + 2;        //  the commas, CR LF
+    for (int column = 0; column < AUDIT_CSV_COLUMNS; column++) {
+        const char *text = row->column [column];
+        s_measure (text? text: "", &spans [column]);
+        if (spans [column].len > self->cap)
+            return -1;
+        need += s_span_size (&spans [column]);
+    }
+    if (s_reserve (self, need))
+        return -1;
     size_t start = self->size;
-    for (int column = 0; column < AUDIT_CSV_COLUMNS; column++)
-        if ((column > 0 && s_append (self, ",", 1))
-        ||  s_field (self, row->column [column])) {
+    for (int column = 0; column < AUDIT_CSV_COLUMNS; column++) {
+        if (column > 0)
+            self->data [self->size++] = ',';
+        const char *text = row->column [column];
+        if (s_field (self, text? text: "", &spans [column])) {
             self->size = start;
             return -1;
         }
-    if (s_append (self, "\r\n", 2)) {
-        self->size = start;
-        return -1;
     }
+    memcpy (self->data + self->size, "\r\n", 2);
+    self->size += 2;
     self->rows++;
     return 0;
 }

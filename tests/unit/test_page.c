@@ -113,7 +113,8 @@ s_walk (audit_page_filter_t filter, uint64_t *seen_mask)
 Test (page, every_shape_seeks_the_org_in_the_primary_key_without_a_sort)
 {
     sqlite3 *db = audit_store_db (s_store, AUDIT_DB_AUDIT);
-    cr_assert_eq (sqlite_page_shape_count (), 2);
+    //  Both orders, each with and without every optional term
+    cr_assert_eq (sqlite_page_shape_count (), 256);
     for (int shape = 0; shape < sqlite_page_shape_count (); shape++) {
         char sql [8192];
         snprintf (sql, sizeof sql, "EXPLAIN QUERY PLAN %s", sqlite_page_shape_sql (shape));

@@ -300,6 +300,31 @@ Test (render, ndjson_escapes_quotes_backslashes_and_control_characters)
     cr_assert_str_eq (line, expected);
 }
 
+//  Values are scanned eight bytes at a time: an escape in any position
+//  of a word, in the last partial word, and a plain 16 bytes, all come out
+Test (render, ndjson_escapes_in_every_position_of_a_long_value)
+{
+    audit_row_t row;
+    s_row (AUDIT_EVENT_MEMBER_REMOVED, &row);
+    for (int position = 0; position < 20; position++) {
+        char value [24], escaped [32];
+        memset (value, 'x', 20);
+        value [20] = 0;
+        value [position] = position % 2? '"': '\n';
+        snprintf (escaped, sizeof escaped, "%.*s\\%c%s", position, value,
+                  position % 2? '"': 'n', value + position + 1);
+        row.actor_id = value;
+        char line [AUDIT_RENDER_LINE_MAX], pair [64];
+        cr_assert_gt (audit_render_ndjson (&row, line, sizeof line), 0);
+        snprintf (pair, sizeof pair, "\"actor_id\":\"%s\",", escaped);
+        cr_assert_not_null (strstr (line, pair), "position %d: %s", position, line);
+    }
+    row.actor_id = "0123456789abcdef";
+    char line [AUDIT_RENDER_LINE_MAX];
+    cr_assert_gt (audit_render_ndjson (&row, line, sizeof line), 0);
+    cr_assert_not_null (strstr (line, "\"actor_id\":\"0123456789abcdef\","));
+}
+
 Test (render, ndjson_of_the_longest_event_fits_the_line_max)
 {
     char worst [AUDIT_IDENT_MAX + 1];

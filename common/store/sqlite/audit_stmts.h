@@ -18,8 +18,11 @@ extern "C" {
 #endif
 
 //  Shapes one connection keeps, at most; past that the least useful
-//  (all of them: the cache is simply emptied) are finalized
-#define AUDIT_STMTS_MAX 256
+//  (all of them: the cache is simply emptied) are finalized. Room for
+//  every page shape of today's filters (256, sqlite_page.c) and the
+//  store's other statements, so that a client that walks through the
+//  filters does not empty it.
+#define AUDIT_STMTS_MAX 512
 
 typedef struct _audit_stmts_t audit_stmts_t;
 

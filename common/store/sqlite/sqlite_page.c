@@ -1,15 +1,18 @@
 /*  =========================================================================
     audit_page - one page of an organisation's audit events, from a filter
 
-    One SQL shape per order, built once from the field table: a new filter
-    field is a row of audit_fields.def (filter 1), never a new parameter
-    number here. The parameters are named.
+    One SQL shape per order and set of filter terms, each built once (when
+    first needed) from the field table: a new filter field is a row of
+    audit_fields.def (filter 1), never a new parameter number here. The
+    parameters are named.
     ========================================================================= */
 
 #include "sqlite_store.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +21,35 @@
 #include "audit_idcache.h"
 #include "audit_store_sql.h"
 
-#define s_SQL_MAX       4096
+#define s_SQL_MAX       1024
 #define s_COL_FIELDS    5                   //  the first resource field's column
 #define s_COL_UUID      (s_COL_FIELDS + AUDIT_FIELD_COUNT)
 
-static char s_sql [2][s_SQL_MAX];           //  [asc]
+//  A shape is the set of terms a filter needs, so that a row is tested
+//  only for what the request asks: every "(:x IS NULL OR ...)" term costs
+//  each row of a scan its opcodes (measured: a subject page of a typical
+//  organisation, which reads its whole range). Bits, from the lowest:
+//  ascending, subject, actor, each filter field, event types, cursor.
+#define AUDIT_FIELD(NAME, key, kind, min, max, csv, column, stored, filter) + (filter)
+enum { s_FILTER_FIELDS = 0
+#include "audit_fields.def"
+};
+#undef AUDIT_FIELD
+#define s_BIT_ASC       (1u << 0)
+#define s_BIT_SUBJECT   (1u << 1)
+#define s_BIT_ACTOR     (1u << 2)
+#define s_BIT_FIELD0    3
+#define s_BIT_TYPES     (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS))
+#define s_BIT_AFTER     (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS + 1))
+#define s_SHAPES        (1 << (s_BIT_FIELD0 + s_FILTER_FIELDS + 2))
+_Static_assert (s_BIT_FIELD0 + s_FILTER_FIELDS + 2 <= 16, "a shape's bits fit the table");
+
+//  Each shape's text is built the first time a page needs it (a worker
+//  meets a few of them), under s_sql_lock, and kept for the process;
+//  its statement is prepared once per connection, as every other is
+static _Atomic (char *) s_sql [s_SHAPES];
+static pthread_mutex_t s_sql_lock = PTHREAD_MUTEX_INITIALIZER;
+static int s_field_bit [AUDIT_FIELD_COUNT];  //  0: not a filter
 
 static void
 s_append (char *sql, const char *format, ...)
@@ -30,8 +57,10 @@ s_append (char *sql, const char *format, ...)
     size_t used = strlen (sql);
     va_list args;
     va_start (args, format);
-    vsnprintf (sql + used, s_SQL_MAX - used, format, args);
+    int len = vsnprintf (sql + used, s_SQL_MAX - used, format, args);
     va_end (args);
+    assert (len >= 0 && (size_t) len < s_SQL_MAX - used);
+    (void) len;
 }
 
 //  The terms that reject most rows come first: SQLite tests the terms it
@@ -39,43 +68,89 @@ s_append (char *sql, const char *format, ...)
 //  fails (measured: the first DSAR page of a 500,000-event organisation
 //  took half the time it took with the range terms first)
 static void
-s_build_where (char *sql)
+s_build_where (char *sql, unsigned shape)
 {
     //  :subject is compared with actor and user in one parameter, so both
     //  columns must hold text, as actor always does
     assert (audit_proto_field_info (AUDIT_FIELD_USER_ID)->stored == AUDIT_STORED_TEXT);
     const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
-    s_append (sql, " FROM event AS e WHERE e.org = :org"
-              " AND (:subject IS NULL OR e.actor = :subject OR e.%s = :subject)"
-              " AND (:actor IS NULL OR e.actor = :actor)", user);
+    s_append (sql, " FROM event AS e WHERE e.org = :org");
+    if (shape & s_BIT_SUBJECT)
+        s_append (sql, " AND (e.actor = :subject OR e.%s = :subject)", user);
+    if (shape & s_BIT_ACTOR)
+        s_append (sql, " AND e.actor = :actor");
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
         const audit_field_info_t *info = audit_proto_field_info ((audit_field_t) field);
-        if (info->filter)
-            s_append (sql, " AND (:%s IS NULL OR e.%s = :%s)", info->key, info->column, info->key);
+        if (s_field_bit [field] && (shape & (1u << s_field_bit [field])))
+            s_append (sql, " AND e.%s = :%s", info->column, info->key);
     }
-    s_append (sql, " AND ((:types >> e.type) & 1) AND e.ts >= :from AND e.ts < :to");
+    if (shape & s_BIT_TYPES)
+        s_append (sql, " AND ((:types >> e.type) & 1)");
+    s_append (sql, " AND e.ts >= :from AND e.ts < :to");
 }
 
 static void
-s_build_shape (int asc)
+s_build_shape (unsigned shape, char *sql)
 {
-    char *sql = s_sql [asc];
+    bool asc = shape & s_BIT_ASC;
     strcpy (sql, "SELECT e.log_index, e.ts, e.received, e.type, e.actor");
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
         s_append (sql, ", e.%s", audit_proto_field_info ((audit_field_t) field)->column);
     s_append (sql, ", e.uuid");
-    s_build_where (sql);
+    s_build_where (sql, shape);
+    if (shape & s_BIT_AFTER)
+        s_append (sql, " AND (e.ts, e.log_index) %s (:after_ts, :after_index)", asc? ">": "<");
     const char *dir = asc? "ASC": "DESC";
-    s_append (sql, " AND (e.ts, e.log_index) %s (:after_ts, :after_index)"
-              " ORDER BY e.ts %s, e.log_index %s LIMIT :limit", asc? ">": "<", dir, dir);
+    s_append (sql, " ORDER BY e.ts %s, e.log_index %s LIMIT :limit", dir, dir);
 }
 
-//  Built once, before any worker thread runs
+//  The filter fields' bits, before any worker thread runs
 __attribute__ ((constructor)) static void
-s_build_sql (void)
+s_build_bits (void)
 {
-    s_build_shape (0);
-    s_build_shape (1);
+    int bit = s_BIT_FIELD0;
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (audit_proto_field_info ((audit_field_t) field)->filter)
+            s_field_bit [field] = bit++;
+}
+
+//  The SQL of shape, built when first asked for; NULL without memory
+static const char *
+s_shape_sql (unsigned shape)
+{
+    char *sql = atomic_load_explicit (&s_sql [shape], memory_order_acquire);
+    if (sql)
+        return sql;
+    pthread_mutex_lock (&s_sql_lock);
+    sql = atomic_load_explicit (&s_sql [shape], memory_order_relaxed);
+    if (!sql && (sql = (char *) calloc (1, s_SQL_MAX))) {
+        s_build_shape (shape, sql);
+        atomic_store_explicit (&s_sql [shape], sql, memory_order_release);
+    }
+    pthread_mutex_unlock (&s_sql_lock);
+    return sql;
+}
+
+static bool
+s_given (const char *text)
+{
+    return text && text [0];
+}
+
+//  The shape of filter's terms
+static unsigned
+s_shape_of (const audit_page_filter_t *filter)
+{
+    unsigned shape = filter->order == AUDIT_CURSOR_ASC? s_BIT_ASC: 0;
+    shape |= s_given (filter->subject)? s_BIT_SUBJECT: 0;
+    shape |= s_given (filter->actor_id)? s_BIT_ACTOR: 0;
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (s_field_bit [field] && s_given (filter->field [field]))
+            shape |= 1u << s_field_bit [field];
+    uint32_t every = (uint32_t) ((1ull << AUDIT_EVENT_COUNT) - 1);
+    shape |= (filter->type_mask & every) != every? s_BIT_TYPES: 0;
+    shape |= filter->has_after? s_BIT_AFTER: 0;
+    return shape;
 }
 
 typedef struct {
@@ -126,15 +201,15 @@ s_end (s_page_t *self)
 //  --------------------------------------------------------------------------
 //  Opening: names to ids, then the statement and its bindings
 
-//  Bind one identifier filter by name: NULL when absent, its ident id (or
-//  its text, for a column that holds text). -1 on a store error.
+//  Bind one identifier filter by name: its ident id (or its text, for a
+//  column that holds text); an absent one is no term. -1 on a store error.
 static int
 s_bind_ident (s_page_t *self, const char *param, const char *name,
               audit_field_stored_t stored)
 {
+    if (!s_given (name))
+        return 0;                       //  not a term of the shape
     int index = sqlite3_bind_parameter_index (self->stmt, param);
-    if (!name || !name [0])
-        return sqlite3_bind_null (self->stmt, index) == SQLITE_OK? 0: -1;
     if (stored == AUDIT_STORED_TEXT)
         return sqlite3_bind_text (self->stmt, index, name, -1, SQLITE_STATIC) == SQLITE_OK? 0: -1;
     int64_t id = 0;
@@ -163,7 +238,9 @@ s_bind_idents (s_page_t *self)
 static void
 s_bind_int (sqlite3_stmt *stmt, const char *param, int64_t value)
 {
-    sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, param), value);
+    int index = sqlite3_bind_parameter_index (stmt, param);
+    if (index > 0)                      //  0: not a term of the shape
+        sqlite3_bind_int64 (stmt, index, value);
 }
 
 //  The time range the search starts and ends at, narrowed by the cursor.
@@ -200,7 +277,8 @@ s_prepare (s_page_t *self)
     int rc = audit_idcache_find (self->idcache, AUDIT_IDCACHE_ORG, filter->org_id, &org);
     if (rc != 0 || filter->type_mask == 0)
         return rc < 0? -1: 0;           //  no such organisation, or no type: empty
-    self->stmt = audit_stmts_get (self->stmts, s_sql [filter->order == AUDIT_CURSOR_ASC]);
+    const char *sql = s_shape_sql (s_shape_of (filter));
+    self->stmt = sql? audit_stmts_get (self->stmts, sql): NULL;
     if (!self->stmt || s_bind_idents (self) != 0)
         return -1;
     s_bind_int (self->stmt, ":org", org);
@@ -239,17 +317,10 @@ sqlite_page_new (audit_store_t *store, const audit_page_filter_t *filter)
 //  --------------------------------------------------------------------------
 //  Rows
 
-//  The name behind an ident id column, through the cache. 0 or -1.
-static int
-s_name (s_page_t *self, int column, const char **name)
-{
-    *name = NULL;
-    if (sqlite3_column_type (self->stmt, column) == SQLITE_NULL)
-        return 0;
-    return audit_idcache_name (self->idcache, AUDIT_IDCACHE_IDENT,
-                               sqlite3_column_int64 (self->stmt, column), name);
-}
-
+//  One resource field of the row. A text column is read in one call (its
+//  NULL is a NULL pointer), any other through its value: each column call
+//  costs a lookup and a check of the statement's state, and an export
+//  makes fifteen of them a row.
 static int
 s_read_field (s_page_t *self, audit_field_t field, audit_row_t *row)
 {
@@ -257,16 +328,18 @@ s_read_field (s_page_t *self, audit_field_t field, audit_row_t *row)
     row->text [field] = NULL;
     row->has_number [field] = false;
     audit_field_stored_t stored = audit_proto_field_info (field)->stored;
-    if (stored == AUDIT_STORED_NAME)
-        return s_name (self, column, &row->text [field]);
-    if (sqlite3_column_type (self->stmt, column) == SQLITE_NULL)
-        return 0;
-    if (stored == AUDIT_STORED_TEXT)
+    if (stored == AUDIT_STORED_TEXT) {
         row->text [field] = (const char *) sqlite3_column_text (self->stmt, column);
-    else {
-        row->has_number [field] = true;
-        row->number [field] = (uint64_t) sqlite3_column_int64 (self->stmt, column);
+        return 0;
     }
+    sqlite3_value *value = sqlite3_column_value (self->stmt, column);
+    if (sqlite3_value_type (value) == SQLITE_NULL)
+        return 0;
+    if (stored == AUDIT_STORED_NAME)
+        return audit_idcache_name (self->idcache, AUDIT_IDCACHE_IDENT,
+                                   sqlite3_value_int64 (value), &row->text [field]);
+    row->has_number [field] = true;
+    row->number [field] = (uint64_t) sqlite3_value_int64 (value);
     return 0;
 }
 
@@ -284,8 +357,9 @@ s_read_row (s_page_t *self, audit_row_t *row)
     int rc = 0;
     for (int field = 0; rc == 0 && field < AUDIT_FIELD_COUNT; field++)
         rc = s_read_field (self, (audit_field_t) field, row);
-    const void *uuid = sqlite3_column_blob (stmt, s_COL_UUID);
-    if (uuid && sqlite3_column_bytes (stmt, s_COL_UUID) == AUDIT_UUID_SIZE)
+    sqlite3_value *value = sqlite3_column_value (stmt, s_COL_UUID);
+    const void *uuid = sqlite3_value_blob (value);
+    if (uuid && sqlite3_value_bytes (value) == AUDIT_UUID_SIZE)
         memcpy (row->event_id, uuid, AUDIT_UUID_SIZE);
     else
         memset (row->event_id, 0, AUDIT_UUID_SIZE);
@@ -345,11 +419,11 @@ sqlite_page_destroy (audit_page_t **self_p)
 int
 sqlite_page_shape_count (void)
 {
-    return 2;
+    return s_SHAPES;
 }
 
 const char *
 sqlite_page_shape_sql (int shape)
 {
-    return shape == 0 || shape == 1? s_sql [shape]: NULL;
+    return shape >= 0 && shape < s_SHAPES? s_shape_sql ((unsigned) shape): NULL;
 }

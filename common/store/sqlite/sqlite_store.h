@@ -81,8 +81,8 @@ void
 int
     audit_store_wal_pages (audit_store_t *self, audit_db_t db);
 
-//  The SQL of each page shape (one per order), so that a test can check
-//  its query plan.
+//  The SQL of each page shape (one per order and set of filter terms), so
+//  that a test can check its query plan.
 int
     sqlite_page_shape_count (void);
 const char *
