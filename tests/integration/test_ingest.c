@@ -72,6 +72,23 @@ s_events_with_id (const char *uuid_text)
     return s_count ("audit.db", sql);
 }
 
+//  ingest.stored less the ops probes stored: the probes that the start
+//  sent while it waited for the subscription may still land after the
+//  events, so both are read together until they agree with want
+static int64_t
+s_stored_besides_probes (int64_t want)
+{
+    int64_t besides = -1;
+    for (int waited = 0; waited < 5000; waited += 20) {
+        int64_t probes = s_count ("ops.db", "SELECT count(*) FROM ops");
+        besides = s_counter ("ingest.stored", 0) - probes;
+        if (besides == want)
+            break;
+        zclock_sleep (20);
+    }
+    return besides;
+}
+
 Test (ingest, every_catalogue_type_is_stored_exactly_once)
 {
     const int rounds = 150;
@@ -95,9 +112,7 @@ Test (ingest, every_catalogue_type_is_stored_exactly_once)
     cr_assert_eq (s_count ("audit.db", "SELECT count(DISTINCT type) FROM event"), 18);
     cr_assert_eq (s_count ("audit.db", "SELECT count(DISTINCT org) FROM event"), 7);
     cr_assert_eq (s_events_with_id (first_id), 1);
-    int64_t probes = s_count ("ops.db", "SELECT count(*) FROM ops");
-    cr_assert_eq (s_counter ("ingest.stored", published + probes), published + probes,
-                  "events and the probes");
+    cr_assert_eq (s_stored_besides_probes (published), published, "events besides the probes");
     cr_assert (s_still_running ());
 }
 
