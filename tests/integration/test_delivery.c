@@ -1,9 +1,9 @@
 /*  =========================================================================
     test_delivery - libaudit-producer against the real workers: audit-ingest
     SIGKILLed at random moments and stopped for 5 seconds while producers
-    publish, a producer process SIGKILLed mid-stream and restarted on its
-    outbox, and rejections the library cannot see at the call. Every event
-    is stored exactly once and the producer hears of every rejection.
+    publish, and a producer process SIGKILLed mid-stream and restarted on
+    its outbox. Every event is stored exactly once. (The rejections are in
+    test_rejections.c.)
 
     The sizes come from the environment, so that tests/soak/acks-soak.sh
     runs these very tests at full size (the defaults are CI's):
@@ -24,7 +24,6 @@
 #include <signal.h>
 
 #include "audit_producer.h"
-#include "audit_time.h"
 #include "test_feed.h"
 #include "test_service.h"
 
@@ -208,51 +207,49 @@ typedef struct {
     int64_t stored, distinct;
 } s_tally_t;
 
-//  Every event of every feeder stored exactly once; stats agree with what
-//  was published: each producer acknowledged to its last seq in one run,
-//  no rejection, gaps no more than the library resent, the counters
-//  consistent with each other and with the rows
-static s_tally_t
-s_check (s_feeder_t *feeders)
+//  One feeder's events stored exactly once, and its state in stats as
+//  published: acknowledged to its last seq in one run, no rejection, no
+//  more gaps than the library resent
+static void
+s_check_feeder (const s_feeder_t *self, const msgpack_object *stats, s_tally_t *tally)
 {
-    s_tally_t tally = { 0 };
-    msgpack_unpacked reply;
-    msgpack_unpacked_init (&reply);
-    const msgpack_object *stats = s_stats (&reply);
+    int64_t rows, distinct;
+    s_feed_rows (self->tag, &rows, &distinct);
+    cr_expect_eq (rows, (int64_t) self->count, "%s: %" PRId64 " rows of %" PRIu64,
+                  self->producer_id, rows, self->count);
+    cr_expect_eq (distinct, rows, "%s: nothing stored twice", self->producer_id);
+    cr_expect_eq (self->stats.acked, self->count);
+    cr_expect_eq (self->stats.rejected, 0);
+    cr_expect_eq (self->stats.held, 0);
+    const msgpack_object *producer = test_obj_get (test_obj_get (stats, "producers"),
+                                                   self->producer_id);
+    cr_assert_not_null (producer, "stats.producers.%s", self->producer_id);
+    cr_expect_eq (s_uint (producer, "acked_seq"), self->count, "%s", self->producer_id);
+    cr_expect_eq (s_uint (producer, "runs"), 0);
+    cr_expect_eq (s_sum (test_obj_get (producer, "rejected")), 0);
+    uint64_t gaps = s_uint (producer, "gaps");
+    cr_expect_leq (gaps, self->stats.resent, "%s: a seq missed was resent", self->producer_id);
+    const msgpack_object *ingest_gaps = test_obj_get (test_obj_get (test_obj_get (
+        stats, "ingest"), "gaps"), self->producer_id);
+    cr_expect_eq (ingest_gaps? ingest_gaps->via.u64: 0, gaps, "ingest.gaps = producers.gaps");
+    tally->published += self->stats.published;
+    tally->resent += self->stats.resent;
+    tally->gaps += gaps;
+    tally->stored += rows;
+    tally->distinct += distinct;
+}
+
+//  The ingest counters consistent with each other and with the rows
+static void
+s_check_counters (const msgpack_object *stats, s_tally_t *tally)
+{
     const msgpack_object *ingest = test_obj_get (stats, "ingest");
-    for (int index = 0; index < s_PRODUCERS; index++) {
-        s_feeder_t *self = &feeders [index];
-        int64_t rows, distinct;
-        s_feed_rows (self->tag, &rows, &distinct);
-        cr_expect_eq (rows, (int64_t) self->count, "%s: %" PRId64 " rows of %" PRIu64,
-                      self->producer_id, rows, self->count);
-        cr_expect_eq (distinct, rows, "%s: nothing stored twice", self->producer_id);
-        cr_expect_eq (self->stats.acked, self->count);
-        cr_expect_eq (self->stats.rejected, 0);
-        cr_expect_eq (self->stats.held, 0);
-        const msgpack_object *producer = test_obj_get (test_obj_get (stats, "producers"),
-                                                       self->producer_id);
-        cr_assert_not_null (producer, "stats.producers.%s", self->producer_id);
-        cr_expect_eq (s_uint (producer, "acked_seq"), self->count, "%s", self->producer_id);
-        cr_expect_eq (s_uint (producer, "runs"), 0);
-        cr_expect_eq (s_sum (test_obj_get (producer, "rejected")), 0);
-        uint64_t gaps = s_uint (producer, "gaps");
-        cr_expect_leq (gaps, self->stats.resent, "%s: a seq missed was resent", self->producer_id);
-        const msgpack_object *ingest_gaps = test_obj_get (test_obj_get (ingest, "gaps"),
-                                                          self->producer_id);
-        cr_expect_eq (ingest_gaps? ingest_gaps->via.u64: 0, gaps, "ingest.gaps = producers.gaps");
-        tally.published += self->stats.published;
-        tally.resent += self->stats.resent;
-        tally.gaps += gaps;
-        tally.stored += rows;
-        tally.distinct += distinct;
-    }
-    tally.duplicates = s_uint (ingest, "duplicate");
-    cr_expect_leq (tally.duplicates, tally.resent, "every duplicate is a resent event");
+    tally->duplicates = s_uint (ingest, "duplicate");
+    cr_expect_leq (tally->duplicates, tally->resent, "every duplicate is a resent event");
     uint64_t received = s_uint (ingest, "received"), stored = s_uint (ingest, "stored"),
              rejected = s_sum (test_obj_get (ingest, "rejected"));
     //  ingest.rejected counts the duplicates too, under its reason
-    cr_expect_eq (s_uint (test_obj_get (ingest, "rejected"), "duplicate"), tally.duplicates);
+    cr_expect_eq (s_uint (test_obj_get (ingest, "rejected"), "duplicate"), tally->duplicates);
     cr_expect_eq (received, stored + rejected, "received %" PRIu64 " = stored %" PRIu64
                   " + rejected %" PRIu64, received, stored, rejected);
     //  ingest.stored counts the ops probes too, whose ops.db commits come
@@ -264,6 +261,19 @@ s_check (s_feeder_t *feeders)
     cr_expect (events <= (int64_t) stored && (int64_t) stored <= events + probes,
                "ingest.stored %" PRIu64 " counts the %" PRId64 " events (and up to %" PRId64
                " probes)", stored, events, probes);
+}
+
+//  Every event of every feeder stored exactly once, and stats agree
+static s_tally_t
+s_check (s_feeder_t *feeders)
+{
+    s_tally_t tally = { 0 };
+    msgpack_unpacked reply;
+    msgpack_unpacked_init (&reply);
+    const msgpack_object *stats = s_stats (&reply);
+    for (int index = 0; index < s_PRODUCERS; index++)
+        s_check_feeder (&feeders [index], stats, &tally);
+    s_check_counters (stats, &tally);
     msgpack_unpacked_destroy (&reply);
     return tally;
 }
@@ -438,147 +448,5 @@ Test (delivery, producer_killed_mid_stream_and_restarted_on_its_outbox)
              PRIu64 " stored=%" PRId64 " distinct=%" PRId64 " duplicates=%" PRIu64
              " outbox_integrity_ok=%d/%d seconds=%.1f\n", count, kills, resumed, rows, distinct,
              duplicates, outbox_ok, kills, (double) (zclock_mono () - started) / 1000);
-    msgpack_unpacked_destroy (&reply);
-}
-
-//  --------------------------------------------------------------------------
-//  Rejections the library cannot see at the call.
-//
-//  The library checks an event with the service's own decoder, so nothing
-//  it lets through is malformed; what it cannot know is the service's
-//  clock. The ingest worker here runs two days ahead (libfaketime), as on
-//  a host whose clock differs from the producer's: an event 364 days old
-//  by the producer's clock passes the call and is 366 days old, too old
-//  (bad_timestamp), to the service. Every event still goes through the
-//  library with the library's own seqs, so the acks settle a real run.
-//  Duplicates (an event published twice) settle as stored, not rejected;
-//  events without actor_id are refused at the call and take no seq.
-
-#define s_MIX 300
-
-static struct {
-    pthread_mutex_t mutex;
-    int count;
-    audit_producer_rejection_t rejections [s_MIX];
-    char event_ids [s_MIX][TEST_FEED_ID_SIZE];
-    char reasons [s_MIX][32], fields [s_MIX][32];
-} s_heard = { .mutex = PTHREAD_MUTEX_INITIALIZER };
-
-static void
-s_on_rejected (void *arg, const audit_producer_rejection_t *rejection)
-{
-    (void) arg;
-    pthread_mutex_lock (&s_heard.mutex);
-    if (s_heard.count < s_MIX) {
-        int at = s_heard.count++;
-        s_heard.rejections [at] = *rejection;
-        snprintf (s_heard.event_ids [at], TEST_FEED_ID_SIZE, "%s", rejection->event_id);
-        snprintf (s_heard.reasons [at], 32, "%s", rejection->reason);
-        snprintf (s_heard.fields [at], 32, "%s", rejection->field);
-    }
-    pthread_mutex_unlock (&s_heard.mutex);
-}
-
-//  A user_login of event_id at ts_ms, without actor_id when not with_actor
-static test_pack_t *
-s_login (const char *event_id, int64_t ts_ms, bool with_actor)
-{
-    char timestamp [AUDIT_TIME_TEXT_SIZE];
-    audit_time_format (ts_ms, timestamp);
-    test_pack_t *pack = test_pack_new ();
-    test_pack_map (pack, 5 + with_actor);
-    test_pack_kv_uint (pack, "v", 1);
-    test_pack_kv_str (pack, "event_id", event_id);
-    test_pack_kv_str (pack, "event_type", "user_login");
-    test_pack_kv_str (pack, "timestamp", timestamp);
-    test_pack_kv_str (pack, "org_id", "org-mix");
-    if (with_actor)
-        test_pack_kv_str (pack, "actor_id", "actor-1");
-    return pack;
-}
-
-Test (delivery, rejections_come_back_with_reason_and_field_and_the_outbox_empties)
-{
-    const char *env [4];
-    if (!test_faketime_env ("+2d", env))
-        cr_skip_test ("libfaketime is not installed");
-    test_service_restart_ingest_env (s, env);
-    audit_producer_options_t options;
-    audit_producer_options_init (&options);
-    options.on_rejected = s_on_rejected;
-    char outbox [512];
-    snprintf (outbox, sizeof outbox, "%s/outbox-mix.db", s->dir);
-    audit_producer_t *producer = audit_producer_new_with (s->ingest_endpoint, s->ack_endpoint,
-                                                          "mixed-1", outbox, &options);
-    cr_assert_not_null (producer);
-    char ids [s_MIX + 1][TEST_FEED_ID_SIZE], previous [TEST_FEED_ID_SIZE] = "";
-    bool too_old [s_MIX + 1] = { false };
-    int64_t now = test_now_ms (), previous_ms = now;
-    uint64_t seq = 0, refused = 0, old = 0, duplicates = 0;
-    for (int index = 1; index <= s_MIX; index++) {
-        int kind = index % 10;          //  3: too old for the service, 7: a duplicate, 9: bad
-        char event_id [TEST_FEED_ID_SIZE];
-        test_uuid (event_id);
-        int64_t ts = kind == 3? now - 364 * 86400000LL: now;
-        if (kind == 7) {
-            snprintf (event_id, sizeof event_id, "%s", previous);
-            ts = previous_ms;
-        }
-        test_pack_t *pack = s_login (event_id, ts, kind != 9);
-        audit_producer_receipt_t receipt;
-        int rc = audit_producer_publish (producer, "audit", test_pack_data (pack),
-                                         test_pack_size (pack), &receipt);
-        test_pack_destroy (&pack);
-        if (kind == 9) {
-            cr_expect_eq (rc, -1, "an event without actor_id is refused at the call");
-            cr_expect_str_eq (receipt.reason, "missing_field");
-            cr_expect_str_eq (receipt.field, "actor_id");
-            refused++;
-            continue;
-        }
-        cr_assert_eq (rc, 0, "%d: %s %s", index, receipt.reason, receipt.field);
-        cr_assert_eq (receipt.seq, ++seq, "a refusal takes no seq");
-        snprintf (ids [seq], sizeof ids [seq], "%.36s", receipt.event_id);
-        too_old [seq] = kind == 3;
-        old += kind == 3;
-        duplicates += kind == 7;
-        snprintf (previous, sizeof previous, "%s", event_id);
-        previous_ms = ts;
-    }
-    cr_assert_eq (audit_producer_flush (producer, 30000), 0, "everything acknowledged");
-    audit_producer_stats_t stats;
-    audit_producer_stats (producer, &stats);
-    audit_producer_destroy (&producer);
-    cr_expect_eq (stats.refused, refused);
-    cr_expect_eq (stats.acked, seq);
-    cr_expect_eq (stats.rejected, old, "rejected: %" PRIu64, stats.rejected);
-    cr_expect_eq (stats.held, 0);
-
-    pthread_mutex_lock (&s_heard.mutex);
-    cr_expect_eq ((uint64_t) s_heard.count, old, "each rejection heard once");
-    for (int at = 0; at < s_heard.count; at++) {
-        uint64_t which = s_heard.rejections [at].seq;
-        cr_assert (which >= 1 && which <= seq);
-        cr_expect (too_old [which], "seq %" PRIu64 " is one of the old ones", which);
-        cr_expect_str_eq (s_heard.event_ids [at], ids [which]);
-        cr_expect_str_eq (s_heard.reasons [at], "bad_timestamp");
-        cr_expect_str_eq (s_heard.fields [at], "timestamp");
-    }
-    pthread_mutex_unlock (&s_heard.mutex);
-    cr_expect_eq (test_service_count (s, "outbox-mix.db", "SELECT count(*) FROM outbox_event"),
-                  0, "the outbox is empty afterwards");
-    int64_t stored = s_rows ("SELECT count(*) FROM event"
-                             " WHERE org = (SELECT id FROM org WHERE name = 'org-mix')");
-    cr_expect_eq (stored, (int64_t) (seq - old - duplicates));
-    msgpack_unpacked reply;
-    msgpack_unpacked_init (&reply);
-    const msgpack_object *service = s_stats (&reply);
-    const msgpack_object *mixed = test_obj_get (test_obj_get (service, "producers"), "mixed-1");
-    cr_expect_eq (s_uint (mixed, "acked_seq"), seq);
-    cr_expect_eq (s_uint (test_obj_get (mixed, "rejected"), "bad_timestamp"), old);
-    cr_expect_geq (s_uint (test_obj_get (service, "ingest"), "duplicate"), duplicates);
-    fprintf (stderr, "soak: test=rejections published=%" PRIu64 " refused_at_call=%" PRIu64
-             " rejected=%" PRIu64 " heard=%d duplicates=%" PRIu64 " stored=%" PRId64
-             " outbox_left=0\n", seq, refused, stats.rejected, s_heard.count, duplicates, stored);
     msgpack_unpacked_destroy (&reply);
 }

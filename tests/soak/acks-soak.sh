@@ -13,15 +13,15 @@
 #     at 2,000 events/s each (3 x 100,000 events);
 #   - producer killed: a producer process of 100,000 events SIGKILLed 10
 #     times mid-stream and restarted on its outbox;
-#   - rejections: as in CI.
+#   - rejections (test_rejections): as in CI.
 #   Any AUDIT_SOAK_* variable set in the environment wins (see the head of
 #   tests/integration/test_delivery.c). Exit status: the tests'.
 set -eu -o pipefail
 
 build=${1:-build}
 bin=$build/tests/test_delivery
-if [ ! -x "$bin" ] || [ ! -x "$build/tests/test_publisher" ]; then
-    echo "build first: cmake --build $build --target test_delivery" >&2
+if [ ! -x "$bin" ] || [ ! -x "$build/tests/test_publisher" ] || [ ! -x "$build/tests/test_rejections" ]; then
+    echo "build first: cmake --build $build --target test_delivery test_rejections" >&2
     exit 2
 fi
 export AUDIT_SOAK_EVENTS=${AUDIT_SOAK_EVENTS:-100000}
@@ -36,15 +36,16 @@ echo "acks-soak: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(uname -sr)"
 echo "load before: $(uptime)"
 started=$(date +%s)
 status=0
+#   run PROGRAM FILTER: one of the suites' tests, its output into the log
 run () {
-    "$bin" --jobs 1 --timeout 1800 --verbose --filter "$1" >>"$log" 2>&1 || status=$?
+    "$build/tests/$1" --jobs 1 --timeout 1800 --verbose --filter "$2" >>"$log" 2>&1 || status=$?
 }
 for rate in $rates; do
-    AUDIT_SOAK_RATE=$rate run 'delivery/ingest_killed*'
+    AUDIT_SOAK_RATE=$rate run test_delivery 'delivery/ingest_killed*'
 done
-run 'delivery/ingest_down*'
-run 'delivery/producer_killed*'
-run 'delivery/rejections*'
+run test_delivery 'delivery/ingest_down*'
+run test_delivery 'delivery/producer_killed*'
+run test_rejections 'rejections/*'
 elapsed=$(( $(date +%s) - started ))
 echo "load after:  $(uptime)"
 echo
