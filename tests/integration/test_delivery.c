@@ -9,6 +9,7 @@
     runs these very tests at full size (the defaults are CI's):
       AUDIT_SOAK_EVENTS           events per producer, ingest killed (20000)
       AUDIT_SOAK_KILLS            SIGKILLs of audit-ingest (3)
+      AUDIT_SOAK_RESTART_DELAY_MS how long it stays down after each (0)
       AUDIT_SOAK_RATE             events/s per producer meanwhile (3000)
       AUDIT_SOAK_OUTAGE_EVENTS    events per producer, 5-s outage (16000)
       AUDIT_SOAK_PRODUCER_EVENTS  events of the killed producer (20000)
@@ -288,10 +289,10 @@ s_compare (const void *left, const void *right)
 }
 
 //  SIGKILL audit-ingest at kills random moments within span_ms from now,
-//  check audit.db while it is down, and restart it; the count of checks
-//  that passed
+//  check audit.db while it is down, and restart it delay_ms later; the
+//  count of checks that passed, and when the last kill came
 static int
-s_kill_at_random (int kills, int64_t span_ms, unsigned seed)
+s_kill_at_random (int kills, int64_t span_ms, unsigned seed, int delay_ms, int64_t *last_ms)
 {
     int64_t moments [64];
     cr_assert_leq (kills, 64);
@@ -308,6 +309,8 @@ s_kill_at_random (int kills, int64_t span_ms, unsigned seed)
         bool intact = s_integrity_ok ("audit.db");
         cr_expect (intact, "integrity_check after kill %d", kill + 1);
         ok += intact;
+        *last_ms = zclock_mono () - started;
+        zclock_sleep (delay_ms);        //  an outage of that length
         test_service_restart_ingest (s);
     }
     return ok;
@@ -320,10 +323,12 @@ Test (delivery, ingest_killed_at_random_moments_loses_nothing_and_stores_nothing
     uint64_t count = s_env ("AUDIT_SOAK_EVENTS", 20000), rate = s_env ("AUDIT_SOAK_RATE", 3000);
     int kills = (int) s_env ("AUDIT_SOAK_KILLS", 3);
     unsigned seed = (unsigned) s_env ("AUDIT_SOAK_SEED", (uint64_t) time (NULL));
-    int64_t started = zclock_mono ();
+    int delay_ms = (int) s_env ("AUDIT_SOAK_RESTART_DELAY_MS", 0);
+    int64_t started = zclock_mono (), last_kill_ms = 0;
     s_feeder_t feeders [s_PRODUCERS];
     s_feeders_start (feeders, "killed", 0xa1000000, count, rate);
-    int intact = s_kill_at_random (kills, (int64_t) (count * 1000 / rate), seed);
+    int intact = s_kill_at_random (kills, (int64_t) (count * 1000 / rate), seed, delay_ms,
+                                   &last_kill_ms);
     s_feeders_finish (feeders, 60000 + (int) (count / 2));
     bool final_ok = s_integrity_ok ("audit.db");
     cr_expect (final_ok);
@@ -331,10 +336,11 @@ Test (delivery, ingest_killed_at_random_moments_loses_nothing_and_stores_nothing
     fprintf (stderr, "soak: test=ingest_killed producers=%d events_each=%" PRIu64
              " rate_each=%" PRIu64 " published=%" PRIu64 " stored=%" PRId64 " distinct=%" PRId64
              " duplicates=%" PRIu64 " resent=%" PRIu64 " gaps=%" PRIu64 " kills=%d"
-             " integrity_ok=%d/%d seed=%u seconds=%.1f\n", s_PRODUCERS, count, rate,
-             tally.published, tally.stored, tally.distinct, tally.duplicates, tally.resent,
-             tally.gaps, kills, intact + final_ok, kills + 1, seed,
-             (double) (zclock_mono () - started) / 1000);
+             " restart_delay_ms=%d last_kill_s=%.1f publishing_s=%.1f integrity_ok=%d/%d"
+             " seed=%u seconds=%.1f\n", s_PRODUCERS, count, rate, tally.published,
+             tally.stored, tally.distinct, tally.duplicates, tally.resent, tally.gaps, kills,
+             delay_ms, (double) last_kill_ms / 1000, (double) count / (double) rate,
+             intact + final_ok, kills + 1, seed, (double) (zclock_mono () - started) / 1000);
 }
 
 //  audit-ingest stopped (SIGTERM: not running) for 5 seconds while 3

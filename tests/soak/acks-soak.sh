@@ -8,7 +8,8 @@
 #   - ingest killed: 3 producers x 100,000 events, audit-ingest SIGKILLed
 #     10 times at random moments and restarted; once at 2,000 events/s per
 #     producer and once at 10,000 (6,000/s and 30,000/s in all, the rates
-#     of the adversarial run), AUDIT_SOAK_RATES;
+#     of the adversarial run), AUDIT_SOAK_RATES; and once at
+#     2,000/s each with audit-ingest left down 1 s after each kill;
 #   - ingest down: audit-ingest stopped for 5 s while 3 producers publish
 #     at 2,000 events/s each (3 x 100,000 events);
 #   - producer killed: a producer process of 100,000 events SIGKILLed 10
@@ -43,6 +44,7 @@ run () {
 for rate in $rates; do
     AUDIT_SOAK_RATE=$rate run test_delivery 'delivery/ingest_killed*'
 done
+AUDIT_SOAK_RATE=2000 AUDIT_SOAK_RESTART_DELAY_MS=1000 run test_delivery 'delivery/ingest_killed*'
 run test_delivery 'delivery/ingest_down*'
 run test_delivery 'delivery/producer_killed*'
 run test_rejections 'rejections/*'
