@@ -32,6 +32,7 @@ typedef struct {
     uint64_t sent_upto, highest_sent;
     bool sub_audit, sub_mq, ever_subscribed, answered, terminated, failing;
     int64_t heard_ms, hello_ms, progress_ms;
+    int64_t rewound_ms;             //  the retry timer's last rewind
     uint64_t *reported;             //  rejections above acked_seq already reported
     size_t reported_count, reported_size;
     audit_ackmsg_t *ack;
@@ -147,7 +148,12 @@ s_hello (s_sender_t *self)
 }
 
 //  Hello when connecting and after a second of silence while anything is
-//  unacknowledged; go back to the acknowledged seq after retry_ms
+//  unacknowledged; go back to the acknowledged seq after retry_ms, and
+//  again only once the service has said something since: while it is down
+//  the PUB's pipe to it keeps what is sent (no high-water mark) for the
+//  connection's return, so a rewind every retry_ms would queue copy after
+//  copy of everything unacknowledged, memory growing, and end in a storm
+//  of duplicates. The new connection's subscription rewinds anyway.
 static void
 s_timers (s_sender_t *self)
 {
@@ -157,9 +163,11 @@ s_timers (s_sender_t *self)
     if ((!self->answered || holding) && now - self->heard_ms >= options->hello_ms
     &&  now - self->hello_ms >= options->hello_ms)
         s_hello (self);
-    if (self->sent_upto > self->news.acked_seq && now - self->progress_ms >= options->retry_ms) {
+    if (self->sent_upto > self->news.acked_seq && now - self->progress_ms >= options->retry_ms
+    &&  self->heard_ms >= self->rewound_ms) {
         self->sent_upto = self->news.acked_seq;
         self->progress_ms = now;
+        self->rewound_ms = now;
     }
 }
 

@@ -42,7 +42,8 @@ s_wait_connected (test_service_t *self)
 }
 
 static pid_t
-s_start (test_service_t *self, const char *program, const char *flag, const char *endpoint)
+s_start_env (test_service_t *self, const char *program, const char *flag,
+             const char *endpoint, const char *const *extra)
 {
     char log_path [512];
     snprintf (log_path, sizeof log_path, "%s.%s.log", self->dir, program);
@@ -50,10 +51,18 @@ s_start (test_service_t *self, const char *program, const char *flag, const char
     const char *args [] = { flag, endpoint, "--data-dir", self->dir,
                             streq (program, "audit-ingest")? "--ack-endpoint": NULL,
                             self->ack_endpoint, NULL };
-    const char *env [] = { "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
+    const char *env [8] = { "AUDIT_JWT_SECRET=" TEST_SECRET };
+    for (int index = 0; extra && extra [index] && index < 6; index++)
+        env [index + 1] = extra [index];
     pid_t pid = test_worker_start (program, args, env, log_path);
     cr_assert_gt (pid, 0);
     return pid;
+}
+
+static pid_t
+s_start (test_service_t *self, const char *program, const char *flag, const char *endpoint)
+{
+    return s_start_env (self, program, flag, endpoint, NULL);
 }
 
 void
@@ -89,10 +98,24 @@ test_service_start (const char *tag, bool with_query)
 void
 test_service_restart_ingest (test_service_t *self)
 {
-    if (self->ingest_pid > 0)
-        test_worker_stop (self->ingest_pid, SIGKILL, 5000);
+    test_service_restart_ingest_env (self, NULL);
+}
+
+int
+test_service_kill_ingest (test_service_t *self, int sig)
+{
+    int status = self->ingest_pid > 0? test_worker_stop (self->ingest_pid, sig, 5000): -1;
+    self->ingest_pid = -1;
+    return status;
+}
+
+void
+test_service_restart_ingest_env (test_service_t *self, const char *const *env)
+{
+    test_service_kill_ingest (self, SIGKILL);
     int64_t probes = test_service_count (self, "ops.db", "SELECT count(*) FROM ops");
-    self->ingest_pid = s_start (self, "audit-ingest", "--ingest-endpoint", self->ingest_endpoint);
+    self->ingest_pid = s_start_env (self, "audit-ingest", "--ingest-endpoint",
+                                    self->ingest_endpoint, env);
     //  The PUB socket reconnects by itself; a probe stored says it has
     for (int attempt = 0; attempt < 200; attempt++) {
         s_send_ops_probe (self);

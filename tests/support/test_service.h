@@ -32,6 +32,15 @@ test_service_t *test_service_start (const char *tag, bool with_query);
 //  endpoints and data directory; waits until a probe is stored.
 void test_service_restart_ingest (test_service_t *self);
 
+//  The same, with extra "NAME=value" environment entries for the new
+//  worker (NULL-terminated, at most 6, may be NULL): e.g. test_faketime_env's.
+void test_service_restart_ingest_env (test_service_t *self, const char *const *env);
+
+//  Send sig to audit-ingest (when it runs) and wait until it has ended
+//  (SIGKILLed after 5 s); it is then not running until a restart. Returns
+//  its exit status as test_worker_stop does, -1 when it did not run.
+int test_service_kill_ingest (test_service_t *self, int sig);
+
 //  SIGKILL whatever still runs, remove the directory and the logs.
 void test_service_destroy (test_service_t **self_p);
 

@@ -448,3 +448,43 @@ Test (producer, resends_after_a_reconnection)
     audit_producer_destroy (&producer);
     s_fake_stop (&fake);
 }
+
+//  Events that arrive on the fake's SUB within ms, counted; none asserted
+static int
+s_fake_count (s_fake_t *fake, int ms)
+{
+    zsock_set_rcvtimeo (fake->sub, 50);
+    int count = 0;
+    for (int64_t until = zclock_mono () + ms; zclock_mono () < until; ) {
+        zmsg_t *msg = zmsg_recv (fake->sub);
+        count += msg != NULL;
+        zmsg_destroy (&msg);
+    }
+    zsock_set_rcvtimeo (fake->sub, 5000);
+    return count;
+}
+
+//  While the service says nothing (it is down, and the PUB's pipe keeps
+//  what is sent for the connection's return) the retry timer resends once,
+//  not every retry_ms; once the service speaks, it resends again
+Test (producer, resends_once_while_the_service_is_silent)
+{
+    s_fake_t fake;
+    s_fake_start (&fake);
+    audit_producer_t *producer = s_producer (100, 100, NULL, NULL);
+    audit_producer_receipt_t receipt;
+    cr_assert_eq (s_publish (producer, "u-1", NULL, &receipt), 0);
+    cr_assert_eq (s_publish (producer, "u-2", NULL, &receipt), 0);
+    s_fake_hello (&fake, 0);
+    cr_assert_eq (s_fake_event (&fake, NULL, 0, NULL), 1);
+    cr_assert_eq (s_fake_event (&fake, NULL, 0, NULL), 2);
+    int silent = s_fake_count (&fake, 900);     //  nine retry intervals, no word
+    cr_expect_eq (silent, 2, "one resend of both in the silence, not %d events", silent);
+    s_fake_hello (&fake, 0);            //  the hello after a second of silence, answered
+    uint64_t seq = s_fake_event (&fake, NULL, 0, NULL);
+    cr_expect_eq (seq, 1, "resent again once the service spoke");
+    s_fake_ack (&fake, 2, 0, NULL);
+    cr_assert_eq (audit_producer_flush (producer, 5000), 0);
+    audit_producer_destroy (&producer);
+    s_fake_stop (&fake);
+}
