@@ -120,17 +120,23 @@ s_fill (void)
 }
 
 static bool
-s_log_has (const char *text)
+s_file_has (const char *path, const char *text)
 {
     char *log = NULL;
     size_t size = 0;
-    FILE *file = fopen (s.log_path, "r");
+    FILE *file = fopen (path, "r");
     if (!file)
         return false;
     bool found = getdelim (&log, &size, '\0', file) > 0 && strstr (log, text);
     free (log);
     fclose (file);
     return found;
+}
+
+static bool
+s_log_has (const char *text)
+{
+    return s_file_has (s.log_path, text);
 }
 
 //  Wait for text in the ingest log, filling the disk meanwhile
@@ -243,4 +249,65 @@ Test (diskfull, sigterm_on_a_full_disk_exits_within_10_s_non_zero_and_loses_noth
     cr_assert_eq (unlink (s.filler), 0);
     s_start_ingest ();
     s_expect_all_stored (30000);
+}
+
+//  Run a worker on the data directory until it says line or ends; true
+//  when it said it, still runs, and said it is degraded
+static bool
+s_worker_says (const char *program, const char *const *args, const char *line)
+{
+    char log_path [600];
+    snprintf (log_path, sizeof log_path, "%s/%s.log", s.dir, program);
+    const char *env [] = { "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
+    pid_t pid = test_worker_start (program, args, env, log_path);
+    cr_assert_gt (pid, 0);
+    char saved [600];
+    snprintf (saved, sizeof saved, "%s", s.log_path);
+    snprintf (s.log_path, sizeof s.log_path, "%s", log_path);
+    bool said = s_wait_log (line, 5000, false) && waitpid (pid, NULL, WNOHANG) == 0
+             && s_log_has ("msg=degraded reason=disk_full");
+    snprintf (s.log_path, sizeof s.log_path, "%s", saved);
+    test_worker_stop (pid, SIGTERM, 10000);
+    return said;
+}
+
+Test (diskfull, workers_start_on_a_full_disk_and_say_they_are_degraded)
+{
+    s_need_root ();
+    s_producer_new ();
+    s_publish (1);
+    cr_assert_eq (audit_producer_flush (s.producer, 10000), 0, "ingest is up");
+    cr_assert_eq (test_worker_stop (s.ingest_pid, SIGTERM, 10000), 0);
+    s.ingest_pid = 0;
+    s_fill ();
+    const char *ingest [] = { "--ingest-endpoint", s.ingest_endpoint, "--data-dir", s.data,
+                              "--ack-endpoint", s.ack_endpoint, NULL };
+    cr_expect (s_worker_says ("audit-ingest", ingest, "msg=listening"), "ingest starts");
+    char query_endpoint [64];
+    snprintf (query_endpoint, sizeof query_endpoint, "tcp://127.0.0.1:%d", test_free_port ());
+    const char *query [] = { "--query-endpoint", query_endpoint, "--data-dir", s.data, NULL };
+    cr_expect (s_worker_says ("audit-query", query, "msg=listening"), "query starts");
+}
+
+Test (diskfull, a_janitor_pass_completes_on_a_full_disk)
+{
+    s_need_root ();
+    s_producer_new ();
+    s_publish (1);
+    cr_assert_eq (audit_producer_flush (s.producer, 10000), 0, "ingest is up");
+    s_fill ();
+    char log_path [600];
+    snprintf (log_path, sizeof log_path, "%s/janitor.log", s.dir);
+    const char *args [] = { "--once", "--data-dir", s.data, NULL };
+    pid_t pid = test_worker_start ("audit-janitor", args, NULL, log_path);
+    cr_assert_gt (pid, 0);
+    cr_expect_eq (test_worker_stop (pid, 0, 30000), 0, "the pass completes");
+    cr_expect (s_file_has (log_path, "msg=reserve_released"), "in the reserve");
+    char reserve [600];
+    snprintf (reserve, sizeof reserve, "%s/.reserve", s.data);
+    cr_expect_neq (access (reserve, F_OK), 0, "no room to make it again yet");
+    cr_assert_eq (unlink (s.filler), 0);
+    pid = test_worker_start ("audit-janitor", args, NULL, log_path);
+    cr_expect_eq (test_worker_stop (pid, 0, 30000), 0);
+    cr_expect_eq (access (reserve, F_OK), 0, "made again once space returned");
 }
