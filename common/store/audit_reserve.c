@@ -71,3 +71,13 @@ audit_reserve_relieve (const char *data_dir, const char *why)
                     why, AUDIT_RESERVE_BYTES, audit_reserve_free_bytes (data_dir));
     return true;
 }
+
+bool
+audit_reserve_degraded (const char *data_dir, const char **reason)
+{
+    char path [4096];
+    s_path (data_dir, path, sizeof path);
+    *reason = audit_reserve_pressed (data_dir)? "disk_full"
+            : access (path, F_OK) != 0? "reserve_released": NULL;
+    return *reason != NULL;
+}

@@ -41,6 +41,12 @@ int64_t
 bool
     audit_reserve_pressed (const char *data_dir);
 
+//  True when a worker on data_dir is degraded for space: the disk is short
+//  ("disk_full") or the reserve is not there ("reserve_released"); *reason
+//  is then that name, else NULL.
+bool
+    audit_reserve_degraded (const char *data_dir, const char **reason);
+
 //  Under pressure, release the reserve and log it (one line, why). True
 //  when it was released.
 bool

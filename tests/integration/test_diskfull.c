@@ -311,3 +311,64 @@ Test (diskfull, a_janitor_pass_completes_on_a_full_disk)
     cr_expect_eq (test_worker_stop (pid, 0, 30000), 0);
     cr_expect_eq (access (reserve, F_OK), 0, "made again once space returned");
 }
+
+//  {v: 1, op, token?} to query; the reply's map under key (the reply
+//  itself when key is NULL)
+static const msgpack_object *
+s_ask (zsock_t *req, const char *op, const char *token, msgpack_unpacked *reply)
+{
+    test_pack_t *pack = test_pack_new ();
+    test_pack_map (pack, token? 3: 2);
+    test_pack_kv_uint (pack, "v", 1);
+    test_pack_kv_str (pack, "op", op);
+    if (token)
+        test_pack_kv_str (pack, "token", token);
+    cr_assert_eq (test_request (zsock_resolve (req), pack, reply), 0, "%s answered", op);
+    test_pack_destroy (&pack);
+    const msgpack_object *ok = test_obj_get (&reply->data, "ok");
+    cr_assert (ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean, "%s: ok", op);
+    return &reply->data;
+}
+
+static bool
+s_degraded_is (const msgpack_object *map, const char *reason_key, const char *reason)
+{
+    const msgpack_object *degraded = test_obj_get (map, "degraded");
+    const msgpack_object *why = test_obj_get (map, reason_key);
+    return degraded && degraded->type == MSGPACK_OBJECT_BOOLEAN
+        && degraded->via.boolean == (reason != NULL) && why
+        && (reason? test_obj_str_eq (why, reason): why->type == MSGPACK_OBJECT_NIL);
+}
+
+Test (diskfull, health_and_stats_show_the_degraded_state)
+{
+    s_need_root ();
+    char endpoint [64], log_path [600];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", test_free_port ());
+    snprintf (log_path, sizeof log_path, "%s/query.log", s.dir);
+    const char *args [] = { "--query-endpoint", endpoint, "--data-dir", s.data, NULL };
+    const char *env [] = { "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
+    pid_t query = test_worker_start ("audit-query", args, env, log_path);
+    zsock_t *req = zsock_new_req (endpoint);
+    zsock_set_rcvtimeo (req, 10000);
+    char *token = test_token (TEST_SECRET, "platform_ops", NULL, NULL, 600);
+    msgpack_unpacked reply;
+    msgpack_unpacked_init (&reply);
+    cr_expect (s_degraded_is (s_ask (req, "health", NULL, &reply), "degraded_reason", NULL));
+    s_fill_and_publish ();
+    cr_expect (s_degraded_is (s_ask (req, "health", NULL, &reply), "degraded_reason",
+                              "disk_full"), "health: ok, and degraded for the disk");
+    const msgpack_object *stats = test_obj_get (s_ask (req, "stats", token, &reply), "stats");
+    cr_expect (s_degraded_is (test_obj_get (stats, "disk"), "reason", "disk_full"));
+    cr_assert_eq (unlink (s.filler), 0);
+    s_expect_all_stored (20000);
+    stats = test_obj_get (s_ask (req, "stats", token, &reply), "stats");
+    cr_expect (s_degraded_is (test_obj_get (stats, "disk"), "reason", NULL));
+    const msgpack_object *ingest = test_obj_get (stats, "ingest");
+    cr_expect_geq (test_obj_get (ingest, "degraded")->via.u64, 1, "counted with the batch");
+    cr_expect_geq (test_obj_get (ingest, "write_retried")->via.u64, 1);
+    msgpack_unpacked_destroy (&reply);
+    free (token);
+    zsock_destroy (&req);
+    test_worker_stop (query, SIGTERM, 10000);
+}
