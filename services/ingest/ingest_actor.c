@@ -380,7 +380,7 @@ s_recv_burst (self_t *self)
         s_hand_over (self);
 }
 
-//  On $TERM, every message libzmq already holds for us is taken in and
+//  On STOP, every message libzmq already holds for us is taken in and
 //  committed: an event it received is an event we received
 static void
 s_drain (self_t *self)
@@ -388,7 +388,9 @@ s_drain (self_t *self)
     if (!self->sub || !self->writer)
         return;                         //  never started: nothing to drain
     void *socket = zsock_resolve (self->sub);
-    while (!self->stop_sent && s_recv_one (self, socket) == 0)
+    //  Bounded, so that a producer still sending cannot hold up the stop
+    int64_t until = audit_time_now_ms () + INGEST_ACTOR_DRAIN_MS;
+    while (!self->stop_sent && audit_time_now_ms () < until && s_recv_one (self, socket) == 0)
         ;
     if (!self->stop_sent)
         s_hand_over (self);

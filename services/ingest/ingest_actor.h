@@ -30,6 +30,9 @@ extern "C" {
 //  Well above the largest valid body so oversized ones arrive and are
 //  counted as malformed instead of silently cutting the producer off
 #define INGEST_ACTOR_MAXMSGSIZE     (1024 * 1024)
+//  Longest the stop takes in what libzmq holds (more is not acknowledged,
+//  so its producers resend it)
+#define INGEST_ACTOR_DRAIN_MS       2000
 //  Longest wait for the writer to give back its batches at STOP
 #define INGEST_ACTOR_STOP_MS        5000
 //  Producers the ack socket follows; more are answered seq 0 (the writer

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit_producer.h"
@@ -221,12 +222,23 @@ s_expect_all_stored (int timeout_ms)
     cr_expect_eq (s_acked (), (uint64_t) s_EVENTS + 1);
 }
 
+//  Only 3 MiB of the 20 come back: enough, since the failed retries did not
+//  keep the WAL full
+static void
+s_free_3_mib (void)
+{
+    struct stat info;
+    cr_assert_eq (stat (s.filler, &info), 0);
+    cr_assert_gt (info.st_size, 3 << 20);
+    cr_assert_eq (truncate (s.filler, info.st_size - (3 << 20)), 0);
+}
+
 Test (diskfull, nothing_is_dropped_and_ingest_resumes_within_5_s_of_space_returning)
 {
     s_need_root ();
     s_fill_and_publish ();
     int64_t before = zclock_mono ();
-    cr_assert_eq (unlink (s.filler), 0);
+    s_free_3_mib ();
     cr_expect (s_wait_log ("msg=resumed", 5000, false), "resumed within 5 s");
     cr_expect_leq (zclock_mono () - before, 5000);
     s_expect_all_stored (20000);

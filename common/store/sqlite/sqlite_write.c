@@ -282,10 +282,15 @@ s_out_of_space (sqlite3 *handle)
         || ((code & 0xff) == SQLITE_IOERR && sqlite3_system_errno (handle) == ENOSPC);
 }
 
+//  Notes why a write failed, and logs it unless the write before failed
+//  too: a batch retried on a full disk logs its first failure, not each
 static void
-s_failed (sqlite_store_t *self, audit_db_t db)
+s_failed (sqlite_store_t *self, audit_db_t db, const char *what)
 {
     self->failed_full |= s_out_of_space (self->db [db]);
+    if (!self->failing)
+        audit_log_error ("msg=\"%s\" file=%s reason=\"%s\"", what, audit_schema_file (db),
+                         sqlite3_errmsg (self->db [db]));
 }
 
 static int
@@ -304,11 +309,8 @@ s_transaction_end (sqlite_store_t *self, const bool *touched, int rc,
             audit_conn_checkpoint_maybe (self->conn [db]);
         }
         else {
-            if (rc == 0) {
-                s_failed (self, db);
-                audit_log_error ("msg=\"commit failed\" file=%s reason=\"%s\"",
-                                 audit_schema_file (db), sqlite3_errmsg (self->db [db]));
-            }
+            if (rc == 0)
+                s_failed (self, db, "commit failed");
             s_rollback (self, (audit_db_t) db);
             rc = -1;
         }
@@ -323,9 +325,7 @@ s_transaction_begin (sqlite_store_t *self, const bool *touched)
 {
     for (int db = 0; db < AUDIT_DB_COUNT; db++)
         if (touched [db] && s_begin (self, (audit_db_t) db) != 0) {
-            s_failed (self, (audit_db_t) db);
-            audit_log_error ("msg=\"cannot begin transaction\" file=%s reason=\"%s\"",
-                             audit_schema_file (db), sqlite3_errmsg (self->db [db]));
+            s_failed (self, (audit_db_t) db, "cannot begin transaction");
             return -1;
         }
     return 0;
@@ -374,13 +374,11 @@ s_write (sqlite_store_t *self, audit_store_next_fn *next, void *arg, size_t coun
         rc = s_counters_write (self, counters, outcomes, count);
     if (rc == 0 && producers->count > 0 && touched [AUDIT_DB_AUDIT])
         rc = sqlite_producers_write (&self->base, producers->rows, producers->count);
-    if (rc != 0) {
-        s_failed (self, failed);
-        audit_log_error ("msg=\"write failed\" file=%s reason=\"%s\"",
-                         audit_schema_file (failed), sqlite3_errmsg (self->db [failed]));
-    }
+    if (rc != 0)
+        s_failed (self, failed, "write failed");
     bool audit_committed = false;
     rc = s_transaction_end (self, touched, rc, &audit_committed, committed);
+    self->failing = rc != 0;
     if (audit_committed && with_counters)
         audit_counters_clear (counters);
     return rc;
