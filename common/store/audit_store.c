@@ -27,6 +27,10 @@ audit_store_new (const char *data_dir, audit_store_mode_t mode)
     audit_store_t *store = audit_store_sqlite_new (data_dir, mode);
     if (!store && writes && audit_reserve_relieve (data_dir, "open"))
         store = audit_store_sqlite_new (data_dir, mode);
+    if (!store && writes && audit_reserve_pressed (data_dir))
+        audit_log_error ("msg=cannot_open reason=disk_full free_bytes=%" PRId64
+                         " hint=\"a migration or the WAL needs room: free some\"",
+                         audit_reserve_free_bytes (data_dir));
     if (store && writes && audit_reserve_make (data_dir) != 0)
         audit_log_warn ("msg=degraded reason=disk_full free_bytes=%" PRId64
                         " reserve=missing", audit_reserve_free_bytes (data_dir));

@@ -16,6 +16,7 @@
 #include "audit_actor.h"
 #include "audit_decode.h"
 #include "audit_log.h"
+#include "audit_reserve.h"
 #include "audit_socket.h"
 #include "audit_store.h"
 #include "audit_store_producers.h"
@@ -169,8 +170,10 @@ s_degraded (self_t *self, bool degraded)
     self->degraded = degraded;
     if (degraded)
         zpoller_remove (self->poller, self->sub);
-    else
+    else {
         zpoller_add (self->poller, self->sub);
+        audit_reserve_make (self->data_dir);    //  space came back: keep it again
+    }
     if (degraded && self->stopping)
         s_writer_stop (self);
 }

@@ -384,3 +384,23 @@ Test (diskfull, health_and_stats_show_the_degraded_state)
     zsock_destroy (&req);
     test_worker_stop (query, SIGTERM, 10000);
 }
+
+//  With no reserve left to release a worker cannot open; it says why
+Test (diskfull, without_a_reserve_a_worker_that_cannot_open_says_why)
+{
+    s_need_root ();
+    s_producer_new ();
+    s_publish (1);
+    cr_assert_eq (audit_producer_flush (s.producer, 10000), 0, "ingest is up");
+    cr_assert_eq (test_worker_stop (s.ingest_pid, SIGTERM, 10000), 0);
+    s.ingest_pid = 0;
+    char path [600];
+    snprintf (path, sizeof path, "%s/.reserve", s.data);
+    cr_assert_eq (unlink (path), 0, "ingest had made its reserve");
+    s_fill ();
+    const char *args [] = { "--ingest-endpoint", s.ingest_endpoint, "--data-dir", s.data,
+                            "--ack-endpoint", s.ack_endpoint, NULL };
+    pid_t pid = test_worker_start ("audit-ingest", args, NULL, s.log_path);
+    cr_expect_eq (test_worker_stop (pid, 0, 10000), 1, "it cannot start");
+    cr_expect (s_log_has ("msg=cannot_open reason=disk_full"), "and says why");
+}
