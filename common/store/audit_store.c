@@ -8,14 +8,33 @@
     ========================================================================= */
 
 #include "audit_store_engine.h"
+#include "audit_reserve.h"
+#include "audit_log.h"
 
 #include <assert.h>
+#include <inttypes.h>
 
+//  On a full disk (issue 12): the janitor (a MAINTAINER) takes the reserve
+//  to purge in; any worker that cannot open takes it to open, once; a
+//  worker that opened on a short disk says it is degraded
 audit_store_t *
 audit_store_new (const char *data_dir, audit_store_mode_t mode)
 {
     assert (data_dir);
-    return audit_store_sqlite_new (data_dir, mode);
+    bool writes = mode != AUDIT_STORE_READER;
+    if (mode == AUDIT_STORE_MAINTAINER)
+        audit_reserve_relieve (data_dir, "maintenance");
+    audit_store_t *store = audit_store_sqlite_new (data_dir, mode);
+    if (!store && writes && audit_reserve_relieve (data_dir, "open"))
+        store = audit_store_sqlite_new (data_dir, mode);
+    if (!store && writes && audit_reserve_pressed (data_dir))
+        audit_log_error ("msg=cannot_open reason=disk_full free_bytes=%" PRId64
+                         " hint=\"a migration or the WAL needs room: free some\"",
+                         audit_reserve_free_bytes (data_dir));
+    if (store && writes && audit_reserve_make (data_dir) != 0)
+        audit_log_warn ("msg=degraded reason=disk_full free_bytes=%" PRId64
+                        " reserve=missing", audit_reserve_free_bytes (data_dir));
+    return store;
 }
 
 #define AUDIT_STORE_OP(type, function, op, params, args) \

@@ -105,11 +105,24 @@ typedef const audit_record_t *audit_store_next_fn (void *arg, size_t index);
 //  that transaction too. audit.db commits last, after ops.db and
 //  queue.db: a crash between leaves rows that are not yet acknowledged
 //  (resent, they are duplicates), never an acknowledgement ahead of them.
+//  committed, when not NULL, has bit (1u << db) set for each store whose
+//  part of this same batch already committed in an earlier call: its
+//  records are skipped (their outcomes kept), so that a batch retried
+//  after a half commit is stored once; on return it has the bits of every
+//  store committed so far. Start a batch with *committed = 0.
 int
     audit_store_write_each (audit_store_t *self, audit_store_next_fn *next, void *arg,
                             size_t count, unsigned kinds, audit_store_outcome_t *outcomes,
                             audit_counters_t *counters,
-                            const audit_store_producer_t *producers, size_t producer_count);
+                            const audit_store_producer_t *producers, size_t producer_count,
+                            unsigned *committed);
+
+//  After a failed write: empty each store's WAL (a TRUNCATE checkpoint),
+//  so that the retries do not refill the disk, and set *full when the
+//  failure was for lack of space (SQLITE_FULL, or an I/O error of ENOSPC).
+//  0 when every checkpoint ran, else -1.
+int
+    audit_store_recover (audit_store_t *self, bool *full);
 
 //  Add counter deltas to the persistent totals on their own. 0 or -1.
 int

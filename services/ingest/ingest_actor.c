@@ -16,10 +16,13 @@
 #include "audit_actor.h"
 #include "audit_decode.h"
 #include "audit_log.h"
+#include "audit_reserve.h"
 #include "audit_socket.h"
 #include "audit_store.h"
 #include "audit_store_producers.h"
 #include "audit_time.h"
+
+#include <inttypes.h>
 
 typedef struct {
     zsock_t *pipe;
@@ -37,6 +40,11 @@ typedef struct {
     ingest_batch_t *current;        //  the batch being filled
     ingest_batch_t *spare;          //  the other one, when the writer gave it back
     bool terminated;
+    zpoller_t *waiter;              //  the pipe and the writer, while a batch waits
+    bool degraded;                  //  the writer cannot commit: the SUB is not read
+    bool stop_owed;                 //  STOP asked: reply with the records not stored
+    bool stopping, stop_sent, writer_stopped;
+    uint64_t unstored;              //  records held and not stored, at STOP
 } self_t;
 
 static void
@@ -46,6 +54,7 @@ s_self_destroy (self_t **self_p)
     if (self) {
         //  The writer goes first: it may still hold one of our batches
         zactor_destroy (&self->writer);
+        zpoller_destroy (&self->waiter);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->sub);
         ingest_acks_destroy (&self->acks);
@@ -134,25 +143,82 @@ s_start (self_t *self)
     }
     self->poller = zpoller_new (self->pipe, self->sub, self->writer,
                                 ingest_acks_socket (self->acks), NULL);
+    self->waiter = zpoller_new (self->pipe, self->writer, NULL);
     audit_log_info ("msg=listening endpoint=%s ack_endpoint=%s data_dir=%s hwm=%d batch=%zu"
                     " flush_ms=%d", self->endpoint, self->ack_endpoint, self->data_dir,
                     self->rcvhwm, self->batch_size, self->flush_ms);
-    return self->poller ? 0 : -1;
+    return self->poller && self->waiter ? 0 : -1;
 }
 
-//  Take back a batch the writer has finished with: acknowledge what it
-//  settled, then empty it for reuse
+//  Once: the writer gives up what it cannot commit now and says how much
+static void
+s_writer_stop (self_t *self)
+{
+    if (self->stop_sent)
+        return;
+    self->stop_sent = true;
+    zsock_send (self->writer, "sp", "STOP", NULL);
+}
+
+//  Backpressure (issue 12): while the writer cannot commit, the SUB is not
+//  read; what producers send waits in libzmq and then in their outboxes
+static void
+s_degraded (self_t *self, bool degraded)
+{
+    if (degraded == self->degraded)
+        return;
+    self->degraded = degraded;
+    if (degraded)
+        zpoller_remove (self->poller, self->sub);
+    else {
+        zpoller_add (self->poller, self->sub);
+        audit_reserve_make (self->data_dir);    //  space came back: keep it again
+    }
+    if (degraded && self->stopping)
+        s_writer_stop (self);
+}
+
+//  A message from the writer: a batch it has finished with (acknowledge
+//  what it settled, then empty it for reuse), or its state
 static void
 s_take_back (self_t *self)
 {
     char *command = NULL;
     void *batch = NULL;
-    if (zsock_recv (self->writer, "sp", &command, &batch) == 0 && batch) {
-        self->spare = (ingest_batch_t *) batch;
-        ingest_acks_batch (self->acks, self->spare);
-        ingest_batch_reset (self->spare);
+    uint64_t count = 0;                 //  the writer's own tally; ours is exact
+    if (zsock_recv (self->writer, "sp8", &command, &batch, &count) == 0 && command) {
+        if (streq (command, "BATCH") && batch) {
+            self->spare = (ingest_batch_t *) batch;
+            if (!self->spare->committed)
+                self->unstored += self->spare->count;   //  given up at STOP
+            ingest_acks_batch (self->acks, self->spare);
+            ingest_batch_reset (self->spare);
+        }
+        else
+        if (streq (command, "DEGRADED") || streq (command, "RESUMED"))
+            s_degraded (self, streq (command, "DEGRADED"));
+        else
+        if (streq (command, "STOPPED"))
+            self->writer_stopped = true;
     }
     zstr_free (&command);
+}
+
+static void s_handle_pipe (self_t *self, bool waiting);
+
+//  Until the writer gives a batch back, hearing the pipe too: on a full
+//  disk that can take until space returns, and STOP must not wait for it
+static void
+s_wait_spare (self_t *self)
+{
+    while (!self->spare) {
+        void *which = zpoller_wait (self->waiter, -1);
+        if (which == self->pipe)
+            s_handle_pipe (self, true);
+        else
+        if (which == self->writer || zpoller_terminated (self->waiter))
+            s_take_back (self);
+    }
 }
 
 //  Give the current batch to the writer and continue in the spare one,
@@ -164,8 +230,7 @@ s_hand_over (self_t *self)
         return;
     zsock_send (self->writer, "sp", "BATCH", self->current);
     self->current = NULL;
-    while (!self->spare)
-        s_take_back (self);
+    s_wait_spare (self);
     self->current = self->spare;
     self->spare = NULL;
 }
@@ -311,13 +376,14 @@ s_recv_burst (self_t *self)
 {
     void *socket = zsock_resolve (self->sub);
     for (int count = 0; count < INGEST_ACTOR_BURST; count++)
-        if (s_recv_one (self, socket) != 0)
+        if (self->degraded || self->stop_owed || self->terminated
+        ||  s_recv_one (self, socket) != 0)
             break;
     if (!ingest_batch_slot (self->current))
         s_hand_over (self);
 }
 
-//  On $TERM, every message libzmq already holds for us is taken in and
+//  On STOP, every message libzmq already holds for us is taken in and
 //  committed: an event it received is an event we received
 static void
 s_drain (self_t *self)
@@ -325,14 +391,45 @@ s_drain (self_t *self)
     if (!self->sub || !self->writer)
         return;                         //  never started: nothing to drain
     void *socket = zsock_resolve (self->sub);
-    while (s_recv_one (self, socket) == 0)
+    //  Bounded, so that a producer still sending cannot hold up the stop
+    int64_t until = audit_time_now_ms () + INGEST_ACTOR_DRAIN_MS;
+    while (!self->stop_sent && audit_time_now_ms () < until && s_recv_one (self, socket) == 0)
         ;
-    s_hand_over (self);
+    if (!self->stop_sent)
+        s_hand_over (self);
     audit_log_info ("msg=drained");
 }
 
+//  Stop the writer, after committing what libzmq holds unless the disk is
+//  full: then the batches held are given up (never acknowledged, so the
+//  producers resend them) and counted for the exit status
 static void
-s_handle_pipe (self_t *self)
+s_stop (self_t *self)
+{
+    if (!self->writer || self->writer_stopped)
+        return;
+    self->stopping = true;
+    if (!self->degraded && !self->stop_sent)
+        s_drain (self);
+    if (!self->degraded)
+        zpoller_remove (self->poller, self->sub);
+    s_writer_stop (self);
+    //  Every batch back, each acknowledged when it committed
+    zmq_pollitem_t item = { zsock_resolve (self->writer), 0, ZMQ_POLLIN, 0 };
+    while ((!self->writer_stopped || !self->spare || !self->current)
+       &&  zmq_poll (&item, 1, INGEST_ACTOR_STOP_MS) == 1)
+        s_take_back (self);
+    if (self->current)
+        self->unstored += self->current->count;
+    if (self->unstored > 0)
+        audit_log_error ("msg=records_not_stored records=%" PRIu64 " reason=disk_full",
+                         self->unstored);
+}
+
+//  waiting: called while a batch waits for the writer, which then must
+//  give up retrying for STOP or $TERM to be heard in time
+static void
+s_handle_pipe (self_t *self, bool waiting)
 {
     char *command = zstr_recv (self->pipe);
     if (!command || streq (command, "$TERM"))
@@ -341,16 +438,22 @@ s_handle_pipe (self_t *self)
     if (streq (command, "START"))
         zsock_send (self->pipe, "i", s_start (self));
     else
+    if (streq (command, "STOP"))
+        self->stop_owed = true;
+    else
         audit_log_error ("msg=unknown_command");
     zstr_free (&command);
+    if (waiting && (self->terminated || self->stop_owed))
+        s_writer_stop (self);
 }
 
 //  ms until the current batch must be committed, -1 when it is empty
 static int
 s_timeout (self_t *self)
 {
-    if (!self->current || !ingest_batch_has_work (self->current))
-        return -1;
+    if (!self->current || !ingest_batch_has_work (self->current)
+    ||  !self->spare || self->stopping)
+        return -1;                      //  nothing to hand over, or not now
     int64_t due = self->current->first_ms + self->flush_ms - audit_time_now_ms ();
     return due > 0 ? (int) due : 0;
 }
@@ -370,7 +473,7 @@ s_ingest_actor (zsock_t *pipe, void *args)
         zpoller_t *poller = self->poller ? self->poller : startup;
         void *which = zpoller_wait (poller, s_timeout (self));
         if (which == pipe)
-            s_handle_pipe (self);
+            s_handle_pipe (self, false);
         else
         if (self->sub && which == self->sub)
             s_recv_burst (self);
@@ -382,9 +485,14 @@ s_ingest_actor (zsock_t *pipe, void *args)
             ingest_acks_recv (self->acks, self->current->counters);
         if (self->current && s_timeout (self) == 0)
             s_hand_over (self);
+        if (self->stop_owed) {
+            s_stop (self);
+            zsock_send (pipe, "8", self->unstored);
+            self->stop_owed = false;
+        }
     }
     zpoller_destroy (&startup);
-    s_drain (self);
+    s_stop (self);
     s_self_destroy (&self);
 }
 

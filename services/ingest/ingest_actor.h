@@ -5,8 +5,11 @@
     Commands on its pipe:
       START        bind the SUB and ack sockets and open the stores; replies "i"
                    0 on success or -1 (a reason has been logged)
-      $TERM        take in every message already received, commit them,
-                   save the counters, stop
+      STOP         take in every message already received and commit them
+                   (unless the disk is full: then give up the batches held,
+                   unacknowledged, so their producers resend them); replies
+                   "8" the records held and not stored
+      $TERM        the same when no STOP came before, save the counters, stop
     ========================================================================= */
 
 #ifndef INGEST_ACTOR_H_INCLUDED
@@ -27,6 +30,11 @@ extern "C" {
 //  Well above the largest valid body so oversized ones arrive and are
 //  counted as malformed instead of silently cutting the producer off
 #define INGEST_ACTOR_MAXMSGSIZE     (1024 * 1024)
+//  Longest the stop takes in what libzmq holds (more is not acknowledged,
+//  so its producers resend it)
+#define INGEST_ACTOR_DRAIN_MS       2000
+//  Longest wait for the writer to give back its batches at STOP
+#define INGEST_ACTOR_STOP_MS        5000
 //  Producers the ack socket follows; more are answered seq 0 (the writer
 //  follows as many for their settled seq and gaps)
 #define INGEST_ACTOR_PRODUCERS_MAX  10000

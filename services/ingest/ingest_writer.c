@@ -17,6 +17,11 @@ typedef struct {
     audit_counters_t *pending;      //  deltas of lost batches, not yet in audit.db
     ingest_settle_t *settle;        //  each producer's settled seq, as committed
     int64_t flushed_ms;
+    ingest_batch_t *queued;         //  handed over while another was retried
+    bool degraded;                  //  a commit failed and is being retried
+    bool stopping;                  //  STOP heard: what cannot commit now is given up
+    uint64_t unstored;              //  records given up at STOP
+    bool terminated;                //  $TERM heard, maybe during a retry
 } self_t;
 
 static void
@@ -107,21 +112,90 @@ s_settled (self_t *self, ingest_batch_t *batch)
     batch->committed = true;
 }
 
-//  Write with retries: a busy or full disk should not lose a batch at once
+//  Tell the actor, so that it stops or starts reading its SUB socket
+static void
+s_tell (self_t *self, const char *command)
+{
+    zsock_send (self->pipe, "sp8", command, NULL, (uint64_t) 0);
+}
+
+//  A commit failed: empty the WAL so that the retries do not refill the
+//  disk; the first failure of a run logs one line and stops the intake
+static void
+s_degrade (self_t *self, ingest_batch_t *batch)
+{
+    bool full = false;
+    audit_store_recover (self->store, &full);
+    audit_counters_count (batch->counters, AUDIT_COUNTER_INGEST_WRITE_RETRIED, 1);
+    if (self->degraded)
+        return;
+    self->degraded = true;
+    audit_counters_count (batch->counters, AUDIT_COUNTER_INGEST_DEGRADED, 1);
+    audit_log_warn ("msg=degraded reason=%s records=%zu retry_max_ms=%d",
+                    full? "disk_full": "write_failed", batch->count,
+                    INGEST_WRITER_RETRY_MAX_MS);
+    s_tell (self, "DEGRADED");
+}
+
+static void
+s_resume (self_t *self)
+{
+    if (!self->degraded)
+        return;
+    self->degraded = false;
+    audit_log_info ("msg=resumed");
+    s_tell (self, "RESUMED");
+}
+
+//  Wait before the next attempt, hearing the pipe: a batch handed over in
+//  the meantime waits its turn; STOP or $TERM ends the retries
+static void
+s_backoff (self_t *self, int wait_ms)
+{
+    int64_t until = audit_time_now_ms () + wait_ms;
+    zmq_pollitem_t item = { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 };
+    while (!self->stopping) {
+        int64_t left = until - audit_time_now_ms ();
+        if (left <= 0 || zmq_poll (&item, 1, (long) left) != 1)
+            break;
+        char *command = NULL;
+        void *batch = NULL;
+        if (zsock_recv (self->pipe, "sp", &command, &batch) == 0) {
+            if (streq (command, "BATCH") && batch && !self->queued)
+                self->queued = (ingest_batch_t *) batch;
+            else
+            if (streq (command, "STOP") || streq (command, "$TERM"))
+                self->stopping = true;
+            self->terminated |= streq (command, "$TERM");
+        }
+        zstr_free (&command);
+    }
+}
+
+//  Write until it commits: a validated batch is never dropped. Each store
+//  commits once (committed), so a half-committed batch is not stored twice.
+//  -1 only when told to stop before it could commit.
 static int
 s_write_batch (self_t *self, ingest_batch_t *batch)
 {
     size_t changed;
     const audit_store_producer_t *producers = ingest_settle_changed (self->settle, &changed);
-    for (int attempt = 0; attempt <= INGEST_WRITER_RETRIES; attempt++) {
+    unsigned committed = 0;
+    int wait_ms = INGEST_WRITER_RETRY_MS;
+    while (true) {
         if (audit_store_write_each (self->store, s_batch_next, batch, batch->count,
                                     batch->kinds, batch->outcomes, batch->counters,
-                                    producers, changed) == 0)
+                                    producers, changed, &committed) == 0) {
+            s_resume (self);
             return 0;
-        audit_log_error ("msg=write_failed attempt=%d records=%zu", attempt + 1, batch->count);
-        zclock_sleep (INGEST_WRITER_RETRY_MS);
+        }
+        s_degrade (self, batch);
+        if (self->stopping)
+            return -1;
+        s_backoff (self, wait_ms);
+        wait_ms = wait_ms * 2 < INGEST_WRITER_RETRY_MAX_MS? wait_ms * 2
+                                                           : INGEST_WRITER_RETRY_MAX_MS;
     }
-    return -1;
 }
 
 //  Log the duplicates the store found; the store counted them
@@ -149,8 +223,9 @@ s_account (ingest_batch_t *batch)
 //  The batch's counter deltas go in its own transactions, with its rows
 //  and its producers' state, so that stats agrees with the rows after any
 //  crash (issue 10: counters flushed a second apart undercounted by up to
-//  a quarter after SIGKILLs). Only a batch given up for lost leaves its
-//  deltas to the periodic flush.
+//  a quarter after SIGKILLs). A batch is retried until it commits; only
+//  STOP on a disk that stays full gives it up, unsettled and unacknowledged
+//  (its producers resend it), and counted for the exit status.
 static void
 s_handle_batch (self_t *self, ingest_batch_t *batch)
 {
@@ -161,17 +236,30 @@ s_handle_batch (self_t *self, ingest_batch_t *batch)
         s_account (batch);
     }
     else {
-        //  Nothing of it settles: the producers resend it all
         ingest_settle_abort (self->settle);
-        audit_log_error ("msg=records_lost records=%zu", batch->count);
-        audit_counters_merge (self->pending, batch->counters);
-        audit_counters_count (self->pending, AUDIT_COUNTER_INGEST_WRITE_FAILED,
-                              (int64_t) batch->count);
+        self->unstored += batch->count;
     }
-    if (audit_time_now_ms () - self->flushed_ms >= INGEST_WRITER_FLUSH_MS)
+    if (!self->degraded && audit_time_now_ms () - self->flushed_ms >= INGEST_WRITER_FLUSH_MS)
         s_flush_counters (self);
     //  The actor acknowledges what it settled, then resets it for reuse
-    zsock_send (self->pipe, "sp", "BATCH", batch);
+    zsock_send (self->pipe, "sp8", "BATCH", batch, (uint64_t) 0);
+}
+
+//  Every batch handed over is written or, once stopping, given back
+static void
+s_handle_command (self_t *self, const char *command, ingest_batch_t *batch)
+{
+    if (streq (command, "BATCH") && batch)
+        s_handle_batch (self, batch);
+    while (self->queued) {
+        ingest_batch_t *next = self->queued;
+        self->queued = NULL;
+        s_handle_batch (self, next);
+    }
+    if (streq (command, "STOP"))
+        self->stopping = true;
+    if (self->stopping && !streq (command, "$TERM"))
+        zsock_send (self->pipe, "sp8", "STOPPED", NULL, self->unstored);
 }
 
 static void
@@ -185,8 +273,7 @@ s_writer_actor (zsock_t *pipe, void *args)
         return;
     //  Wake at least once a flush period so that idle counters still land
     zsock_set_rcvtimeo (pipe, INGEST_WRITER_FLUSH_MS);
-    bool terminated = false;
-    while (!terminated) {
+    while (!self->terminated) {
         char *command = NULL;
         void *batch = NULL;
         if (zsock_recv (pipe, "sp", &command, &batch) == -1) {
@@ -194,10 +281,9 @@ s_writer_actor (zsock_t *pipe, void *args)
             continue;
         }
         if (streq (command, "$TERM"))
-            terminated = true;
+            self->terminated = true;
         else
-        if (streq (command, "BATCH") && batch)
-            s_handle_batch (self, (ingest_batch_t *) batch);
+            s_handle_command (self, command, (ingest_batch_t *) batch);
         zstr_free (&command);
     }
     s_flush_counters (self);

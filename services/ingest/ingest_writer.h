@@ -8,11 +8,20 @@
     lost wait for the flush, at least once a second (INGEST_WRITER_FLUSH_MS).
 
     Commands on its pipe (zsock_send picture):
-      "BATCH" ingest_batch_t *  ("sp") settle and write the batch, then
-                                send the same message back, with what its
+      "BATCH" ingest_batch_t *  ("sp") settle and write the batch, retrying
+                                until it commits (never dropped), then send
+                                "BATCH" back ("sp8"), with what its
                                 producers settled when it committed, so
                                 that the actor acknowledges and reuses it
+      "STOP" NULL            ("sp") stop retrying: a batch that cannot
+                                commit now is given back unsettled; replies
+                                "STOPPED" NULL count ("sp8"), the records
+                                given up (the exit status says so)
       $TERM                  flush the counters, close the store, stop
+
+    And unasked, "DEGRADED" / "RESUMED" NULL 0 ("sp8") when a commit first
+    fails (the actor stops reading its SUB socket: backpressure; the
+    producers' outboxes hold the events) and when one commits again.
     ========================================================================= */
 
 #ifndef INGEST_WRITER_H_INCLUDED
@@ -31,10 +40,10 @@ extern "C" {
 #define INGEST_WRITER_PRODUCERS_MAX 10000
 //  Counters reach audit.db at least this often
 #define INGEST_WRITER_FLUSH_MS   1000
-//  A failed transaction is retried this many times, this far apart, before
-//  its records are counted as lost (ingest.write_failed) and dropped
-#define INGEST_WRITER_RETRIES    50
-#define INGEST_WRITER_RETRY_MS   100
+//  A failed transaction is retried after this long, doubled each time up
+//  to the most, so that ingest resumes within that of space returning
+#define INGEST_WRITER_RETRY_MS      100
+#define INGEST_WRITER_RETRY_MAX_MS  1000
 
 //  Start the writer; ownership of the store moves to it. NULL when its
 //  thread cannot set up (the reason is logged; the store is freed).

@@ -2,11 +2,15 @@
     audit-ingest - validates and stores every event published to it
 
     Thin, like Malamute's main: the settings it reads and how they make
-    its actor; audit_worker runs the rest.
+    its actor; audit_worker runs the rest. Its run asks the actor to stop
+    before it is destroyed, so that the exit status can say whether
+    anything held was not stored: 3 then (the disk stayed full), each
+    record of it unacknowledged, so that its producer resends it.
     ========================================================================= */
 
 #include "audit_worker.h"
 #include "ingest_actor.h"
+#include "audit_log.h"
 
 static const audit_setting_t s_settings [] = {
     AUDIT_SET_INGEST_ENDPOINT, AUDIT_SET_ACK_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_INGEST_HWM,
@@ -27,11 +31,31 @@ s_actor_new (const audit_config_t *config)
     return ingest_actor_new (&options);
 }
 
+//  Longer than the actor's own wait for the writer, within a container's
+//  10 s grace period
+#define s_STOP_WAIT_MS  8000
+#define s_EXIT_UNSTORED 3
+
+static int
+s_run (zactor_t *actor, int signal_fd, const audit_config_t *config)
+{
+    (void) config;
+    audit_worker_wait (actor, signal_fd);
+    uint64_t unstored = 0;
+    zstr_send (actor, "STOP");
+    zsock_set_rcvtimeo (actor, s_STOP_WAIT_MS);
+    if (zsock_recv (actor, "8", &unstored) != 0) {
+        audit_log_error ("msg=stop_timed_out wait_ms=%d", s_STOP_WAIT_MS);
+        return s_EXIT_UNSTORED;
+    }
+    return unstored > 0? s_EXIT_UNSTORED: 0;
+}
+
 static const audit_worker_t s_worker = {
     .program = "audit-ingest", .service = "ingest",
     .purpose = "Validates the audit, ops and mq events published to it and stores them.",
     AUDIT_WORKER_SETTINGS (s_settings),
-    .actor_new = s_actor_new
+    .actor_new = s_actor_new, .run = s_run
 };
 
 int

@@ -11,6 +11,7 @@
 
 #include "audit_actor.h"
 #include "audit_log.h"
+#include "audit_reserve.h"
 #include "audit_store.h"
 #include "audit_time.h"
 
@@ -84,13 +85,18 @@ s_start (self_t *self)
     return 0;
 }
 
+//  On a short disk a pass works in the reserve (audit_reserve.h), made
+//  again once the pass has freed room for it
 static int
 s_once (self_t *self)
 {
     if (!self->pass)
         return -1;
     janitor_report_t report;
-    return janitor_pass_full (self->pass, audit_time_now_ms (), &report);
+    audit_reserve_relieve (self->data_dir, "maintenance");
+    int rc = janitor_pass_full (self->pass, audit_time_now_ms (), &report);
+    audit_reserve_make (self->data_dir);
+    return rc;
 }
 
 static void
@@ -114,7 +120,9 @@ static void
 s_timer_pass (self_t *self)
 {
     janitor_report_t report;
+    audit_reserve_relieve (self->data_dir, "maintenance");
     int rc = janitor_pass_run (self->pass, audit_time_now_ms (), &report);
+    audit_reserve_make (self->data_dir);
     //  Expired rows left: soon again. A WAL that readers kept busy, or
     //  space still to give back, waits for the next interval.
     int64_t delay = rc == 1 && !report.purged && !report.stopped? JANITOR_ACTOR_BACKLOG_MS

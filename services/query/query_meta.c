@@ -4,6 +4,7 @@
 
 #include "query_meta.h"
 
+#include "audit_reserve.h"
 #include "audit_store_health.h"
 
 void
@@ -13,9 +14,15 @@ query_meta_health (query_call_t *call)
         query_reply_fail (call->reply, AUDIT_ERROR_UNAVAILABLE, "a store cannot be read");
         return;
     }
-    query_reply_ok (call->reply, 2);
+    //  A full disk is not a failure of the query side: ok, and said (issue 12)
+    const char *reason = NULL;
+    bool degraded = audit_reserve_degraded (call->shared->data_dir, &reason);
+    query_reply_ok (call->reply, 4);
     query_reply_kv_str (call->reply, "service", "query");
     query_reply_kv_str (call->reply, "version", call->shared->version);
+    query_reply_str (call->reply, "degraded");
+    (degraded? msgpack_pack_true: msgpack_pack_false) (&call->reply->packer);
+    query_reply_kv_str_or_nil (call->reply, "degraded_reason", reason);
 }
 
 //  A type's fields in the order the contract's catalogue lists them: the

@@ -4,6 +4,7 @@
     ========================================================================= */
 
 #include "query_stats.h"
+#include "audit_reserve.h"
 #include "query_producers.h"
 
 #include <stdlib.h>
@@ -108,12 +109,17 @@ static void
 s_pack_ingest (query_reply_t *reply, const s_totals_t *totals)
 {
     query_reply_str (reply, "ingest");
-    msgpack_pack_map (&reply->packer, 8);
+    msgpack_pack_map (&reply->packer, 10);
     query_reply_kv_uint (reply, "received", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_RECEIVED));
     query_reply_kv_uint (reply, "stored", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_STORED));
     query_reply_kv_uint (reply, "duplicate", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_DUPLICATE));
     query_reply_kv_uint (reply, "write_failed",
                          (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_WRITE_FAILED));
+    //  Runs of failed commits, and the retries in them (issue 12), counted
+    //  in the batch that finally committed
+    query_reply_kv_uint (reply, "degraded", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_DEGRADED));
+    query_reply_kv_uint (reply, "write_retried",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_WRITE_RETRIED));
     s_pack_rejected (reply, totals);
     s_pack_family (reply, totals, "dropped_keys", AUDIT_COUNTER_FAMILY_INGEST_DROPPED_KEYS);
     s_pack_family (reply, totals, "dropped_keys_by_producer",
@@ -157,6 +163,22 @@ s_pack_janitor (query_call_t *call, const s_totals_t *totals)
     query_reply_kv_str_or_nil (reply, "last_pass", known ? text : NULL);
 }
 
+//  The data directory's space now: degraded when short or without its reserve
+static void
+s_pack_disk (query_call_t *call)
+{
+    query_reply_t *reply = call->reply;
+    const char *reason = NULL;
+    bool degraded = audit_reserve_degraded (call->shared->data_dir, &reason);
+    int64_t free_bytes = audit_reserve_free_bytes (call->shared->data_dir);
+    query_reply_str (reply, "disk");
+    msgpack_pack_map (&reply->packer, 3);
+    query_reply_kv_uint (reply, "free_bytes", free_bytes > 0? (uint64_t) free_bytes: 0);
+    query_reply_str (reply, "degraded");
+    (degraded? msgpack_pack_true: msgpack_pack_false) (&reply->packer);
+    query_reply_kv_str_or_nil (reply, "reason", reason);
+}
+
 //  Every error code is listed, with 0 where no reply carried it
 static void
 s_pack_query (query_reply_t *reply, const s_totals_t *totals)
@@ -185,13 +207,14 @@ query_stats_run (query_call_t *call)
         qsort (totals.rows, totals.count, sizeof *totals.rows, s_compare);
     query_reply_ok (call->reply, 1);
     query_reply_str (call->reply, "stats");
-    msgpack_pack_map (&call->reply->packer, 5);
+    msgpack_pack_map (&call->reply->packer, 6);
     s_pack_ingest (call->reply, &totals);
     if (s_pack_store (call) != 0 || query_producers_pack (call) != 0)
         query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the stores could not be read");
     else {
         s_pack_janitor (call, &totals);
         s_pack_query (call->reply, &totals);
+        s_pack_disk (call);
     }
     free (totals.rows);
 }

@@ -81,12 +81,12 @@ Test (store_producers, written_with_the_batch_and_read_back)
     audit_store_producer_t producers [2] = { s_producer ("svc-b", 9), s_producer ("svc-a", 1ULL << 63) };
     cr_assert_eq (audit_store_write_each (store, s_next, &record, 1,
                                           1u << AUDIT_TOPIC_KIND_AUDIT, &outcome, counters,
-                                          producers, 2), 0);
+                                          producers, 2, NULL), 0);
     cr_expect_eq (test_store_counter (store, "ingest.stored"), 1, "counted in the same commit");
     //  A second write replaces the row, it does not add to it
     producers [0].acked_seq = 12;
     cr_assert_eq (audit_store_write_each (store, s_next, &record, 0, 0, NULL, NULL,
-                                          producers, 1), 0);
+                                          producers, 1, NULL), 0);
     audit_store_destroy (&store);
 
     audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_READER);
@@ -124,7 +124,7 @@ Test (store_producers, a_failed_batch_leaves_no_state)
     audit_counters_add (counters, "ingest.received", 1);
     audit_store_producer_t producer = s_producer ("svc-a", 4);
     cr_expect_eq (audit_store_write_each (store, s_next, &record, 1, 1u << AUDIT_TOPIC_KIND_AUDIT,
-                                          &outcome, counters, &producer, 1), -1);
+                                          &outcome, counters, &producer, 1, NULL), -1);
     cr_expect_eq (test_store_int (store, AUDIT_DB_AUDIT, "SELECT count(*) FROM producer"), 0);
     cr_expect_eq (test_store_int (store, AUDIT_DB_AUDIT, "SELECT count(*) FROM counter"), 0);
     cr_expect_eq (audit_counters_get (counters, "ingest.received"), 1, "kept for a retry");

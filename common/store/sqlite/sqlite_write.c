@@ -15,6 +15,7 @@
 #include "audit_log.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -271,9 +272,30 @@ static const audit_db_t s_commit_order [AUDIT_DB_COUNT] = {
     AUDIT_DB_OPS, AUDIT_DB_QUEUE, AUDIT_DB_AUDIT
 };
 
+//  True when the last failure on handle was for lack of space: SQLite
+//  says SQLITE_FULL, or an I/O error whose errno was ENOSPC
+static bool
+s_out_of_space (sqlite3 *handle)
+{
+    int code = sqlite3_extended_errcode (handle);
+    return (code & 0xff) == SQLITE_FULL
+        || ((code & 0xff) == SQLITE_IOERR && sqlite3_system_errno (handle) == ENOSPC);
+}
+
+//  Notes why a write failed, and logs it unless the write before failed
+//  too: a batch retried on a full disk logs its first failure, not each
+static void
+s_failed (sqlite_store_t *self, audit_db_t db, const char *what)
+{
+    self->failed_full |= s_out_of_space (self->db [db]);
+    if (!self->failing)
+        audit_log_error ("msg=\"%s\" file=%s reason=\"%s\"", what, audit_schema_file (db),
+                         sqlite3_errmsg (self->db [db]));
+}
+
 static int
 s_transaction_end (sqlite_store_t *self, const bool *touched, int rc,
-                   bool *audit_committed)
+                   bool *audit_committed, unsigned *committed)
 {
     for (int order = 0; order < AUDIT_DB_COUNT; order++) {
         audit_db_t db = s_commit_order [order];
@@ -283,12 +305,12 @@ s_transaction_end (sqlite_store_t *self, const bool *touched, int rc,
             rc = -1;
         if (rc == 0 && audit_store_sql_step (self->query [SQLITE_Q_COMMIT + db]) == 0) {
             *audit_committed |= db == AUDIT_DB_AUDIT;
+            *committed |= 1u << db;
             audit_conn_checkpoint_maybe (self->conn [db]);
         }
         else {
             if (rc == 0)
-                audit_log_error ("msg=\"commit failed\" file=%s reason=\"%s\"",
-                                 audit_schema_file (db), sqlite3_errmsg (self->db [db]));
+                s_failed (self, db, "commit failed");
             s_rollback (self, (audit_db_t) db);
             rc = -1;
         }
@@ -303,8 +325,7 @@ s_transaction_begin (sqlite_store_t *self, const bool *touched)
 {
     for (int db = 0; db < AUDIT_DB_COUNT; db++)
         if (touched [db] && s_begin (self, (audit_db_t) db) != 0) {
-            audit_log_error ("msg=\"cannot begin transaction\" file=%s reason=\"%s\"",
-                             audit_schema_file (db), sqlite3_errmsg (self->db [db]));
+            s_failed (self, (audit_db_t) db, "cannot begin transaction");
             return -1;
         }
     return 0;
@@ -317,30 +338,47 @@ typedef struct {
     size_t count;
 } s_producers_t;
 
+//  The records of stores not yet committed, in order; the index of the
+//  store of a failing one in *failed
+static int
+s_records_insert (sqlite_store_t *self, audit_store_next_fn *next, void *arg, size_t count,
+                  const bool *touched, audit_store_outcome_t *outcomes, audit_db_t *failed)
+{
+    for (size_t index = 0; index < count; index++) {
+        const audit_record_t *record = next (arg, index);
+        if (record->kind < AUDIT_TOPIC_KIND_UNKNOWN && !touched [s_kind_db [record->kind]])
+            continue;                   //  its store's part committed before
+        if (s_record_insert (self, record, &outcomes [index]) != 0) {
+            if (record->kind < AUDIT_TOPIC_KIND_UNKNOWN)
+                *failed = s_kind_db [record->kind];
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 s_write (sqlite_store_t *self, audit_store_next_fn *next, void *arg, size_t count,
          const bool *touched, audit_store_outcome_t *outcomes, audit_counters_t *counters,
-         const s_producers_t *producers)
+         const s_producers_t *producers, unsigned *committed)
 {
     assert (self->mode != AUDIT_STORE_READER);
-    bool with_counters = counters && (audit_counters_size (counters) > 0 || count > 0);
-    int rc = s_transaction_begin (self, touched);
+    bool with_counters = touched [AUDIT_DB_AUDIT] && counters
+                      && (audit_counters_size (counters) > 0 || count > 0);
+    self->failed_full = false;
     audit_db_t failed = AUDIT_DB_AUDIT;
-    for (size_t index = 0; rc == 0 && index < count; index++) {
-        const audit_record_t *record = next (arg, index);
-        rc = s_record_insert (self, record, &outcomes [index]);
-        if (rc != 0 && record->kind < AUDIT_TOPIC_KIND_UNKNOWN)
-            failed = s_kind_db [record->kind];
-    }
+    int rc = s_transaction_begin (self, touched);
+    if (rc == 0)
+        rc = s_records_insert (self, next, arg, count, touched, outcomes, &failed);
     if (rc == 0 && with_counters)
         rc = s_counters_write (self, counters, outcomes, count);
-    if (rc == 0 && producers->count > 0)
+    if (rc == 0 && producers->count > 0 && touched [AUDIT_DB_AUDIT])
         rc = sqlite_producers_write (&self->base, producers->rows, producers->count);
     if (rc != 0)
-        audit_log_error ("msg=\"write failed\" file=%s reason=\"%s\"",
-                         audit_schema_file (failed), sqlite3_errmsg (self->db [failed]));
+        s_failed (self, failed, "write failed");
     bool audit_committed = false;
-    rc = s_transaction_end (self, touched, rc, &audit_committed);
+    rc = s_transaction_end (self, touched, rc, &audit_committed, committed);
+    self->failing = rc != 0;
     if (audit_committed && with_counters)
         audit_counters_clear (counters);
     return rc;
@@ -362,25 +400,43 @@ sqlite_write (audit_store_t *store, const audit_record_t *records,
         if (records [index].kind < AUDIT_TOPIC_KIND_UNKNOWN)
             kinds |= 1u << records [index].kind;
     return sqlite_write_each (store, s_array_next, (void *) records, count, kinds,
-                              outcomes, counters, NULL, 0);
+                              outcomes, counters, NULL, 0, NULL);
 }
 
 int
 sqlite_write_each (audit_store_t *store, audit_store_next_fn *next, void *arg,
                    size_t count, unsigned kinds, audit_store_outcome_t *outcomes,
                    audit_counters_t *counters,
-                   const audit_store_producer_t *producers, size_t producer_count)
+                   const audit_store_producer_t *producers, size_t producer_count,
+                   unsigned *committed)
 {
     sqlite_store_t *self = sqlite_core_self (store);
     assert (self);
+    unsigned none = 0;
+    committed = committed? committed: &none;
     bool touched [AUDIT_DB_COUNT] = { false };
     for (int kind = 0; kind < AUDIT_TOPIC_KIND_UNKNOWN; kind++)
         if (kinds & (1u << kind))
             touched [s_kind_db [kind]] = true;
     touched [AUDIT_DB_AUDIT] |= (counters && (audit_counters_size (counters) > 0 || count > 0))
                              || producer_count > 0;
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        touched [db] &= !(*committed & (1u << db));
     s_producers_t rows = { producers, producer_count };
-    return s_write (self, next, arg, count, touched, outcomes, counters, &rows);
+    return s_write (self, next, arg, count, touched, outcomes, counters, &rows, committed);
+}
+
+int
+sqlite_recover (audit_store_t *store, bool *full)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    *full = self->failed_full;
+    int rc = 0;
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        if (audit_conn_checkpoint (self->conn [db]) != 0)
+            rc = -1;
+    return rc;
 }
 
 int
@@ -430,6 +486,7 @@ sqlite_retention_set (audit_store_t *store, const char *org_id, uint32_t days,
         sqlite3_bind_int64 (stmt, 2, days);
         rc = audit_store_sql_step (stmt) == 0 && sqlite3_changes (self->db [AUDIT_DB_AUDIT]) == 1? 0: -1;
     }
-    bool committed = false;
-    return s_transaction_end (self, touched, rc, &committed);
+    bool audit_committed = false;
+    unsigned committed = 0;
+    return s_transaction_end (self, touched, rc, &audit_committed, &committed);
 }
