@@ -284,7 +284,7 @@ s_phase_worker (const s_options_t *options, const char *base, s_results_t *resul
     snprintf (ack_endpoint, sizeof ack_endpoint, "tcp://127.0.0.1:%d", port + 1);
     monitor.latency_capacity = options->rate * options->seconds + 1000;
     monitor.latency = calloc ((size_t) monitor.latency_capacity, sizeof *monitor.latency);
-    monitor.worker = bench_worker_start (monitor.dir, endpoint, ack_endpoint, options->batch);
+    monitor.worker = bench_worker_start (monitor.dir, endpoint, ack_endpoint, options->batch, 0);
     zsock_t *pub = zsock_new (ZMQ_PUB);
     zsock_set_sndhwm (pub, 0);
     zsock_connect (pub, "%s", endpoint);

@@ -13,18 +13,26 @@
 #include "audit_time.h"
 
 pid_t
-bench_worker_start (const char *dir, const char *endpoint, const char *ack_endpoint, long batch)
+bench_worker_start (const char *dir, const char *endpoint, const char *ack_endpoint, long batch,
+                    int flush_ms)
 {
     pid_t pid = fork ();
     if (pid == 0) {
-        char log [700], size [32];
+        char log [700], size [32], flush [32];
         snprintf (log, sizeof log, "%s/ingest.log", dir);
         snprintf (size, sizeof size, "%ld", batch);
+        snprintf (flush, sizeof flush, "%d", flush_ms);
         if (!freopen (log, "a", stderr))
             _exit (127);
-        execl (AUDIT_BIN_DIR "/audit-ingest", "audit-ingest", "--data-dir", dir,
-               "--ingest-endpoint", endpoint, "--ack-endpoint", ack_endpoint,
-               "--ingest-batch", size, "--log-level", "warn", (char *) NULL);
+        if (flush_ms > 0)
+            execl (AUDIT_BIN_DIR "/audit-ingest", "audit-ingest", "--data-dir", dir,
+                   "--ingest-endpoint", endpoint, "--ack-endpoint", ack_endpoint,
+                   "--ingest-batch", size, "--ingest-flush-ms", flush, "--log-level", "warn",
+                   (char *) NULL);
+        else
+            execl (AUDIT_BIN_DIR "/audit-ingest", "audit-ingest", "--data-dir", dir,
+                   "--ingest-endpoint", endpoint, "--ack-endpoint", ack_endpoint,
+                   "--ingest-batch", size, "--log-level", "warn", (char *) NULL);
         _exit (127);
     }
     return pid;
@@ -37,6 +45,26 @@ bench_worker_stop (pid_t pid)
     if (pid <= 0 || kill (pid, SIGTERM) != 0 || waitpid (pid, &status, 0) != pid)
         return -1;
     return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+int64_t
+bench_worker_cpu_ms (pid_t pid)
+{
+    char path [64], text [1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    size_t size = file ? fread (text, 1, sizeof text - 1, file) : 0;
+    if (file)
+        fclose (file);
+    text [size] = 0;
+    //  utime and stime are fields 14 and 15, counted after the ")" that
+    //  closes field 2 (the command, which may hold spaces)
+    char *at = strrchr (text, ')');
+    unsigned long long user = 0, system = 0;
+    if (!at || sscanf (at + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                       &user, &system) != 2)
+        return -1;
+    return (int64_t) ((user + system) * 1000 / (unsigned long long) sysconf (_SC_CLK_TCK));
 }
 
 int64_t

@@ -20,15 +20,20 @@ extern "C" {
 #endif
 
 //  Start audit-ingest on dir (its log in dir/ingest.log) with the ingest
-//  SUB on endpoint, the ack ROUTER on ack_endpoint and --ingest-batch
-//  batch. Its pid, or -1.
+//  SUB on endpoint, the ack ROUTER on ack_endpoint, --ingest-batch batch
+//  and --ingest-flush-ms flush_ms (0: the worker's default). Its pid, or -1.
 pid_t
     bench_worker_start (const char *dir, const char *endpoint, const char *ack_endpoint,
-                        long batch);
+                        long batch, int flush_ms);
 
 //  SIGTERM the worker and reap it; its exit status, -1 when it did not exit.
 int
     bench_worker_stop (pid_t pid);
+
+//  CPU time the process has used (user and system, every thread), in ms;
+//  -1 when unknown.
+int64_t
+    bench_worker_cpu_ms (pid_t pid);
 
 //  Publish ops probes on pub until one is stored in dir/ops.db: the
 //  worker's subscription has then reached this publisher (10 s at most).
