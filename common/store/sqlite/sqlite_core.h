@@ -44,6 +44,7 @@ struct _sqlite_store_t {
     audit_idcache_t *idcache;           //  audit.db's org and ident rows, both ways
     audit_orglog_t *orglog;             //  not for a READER
     int64_t family_rows [AUDIT_COUNTERS_FAMILIES];  //  rows in counter, about
+    bool defer_housekeeping;            //  checkpoints wait for sqlite_housekeep
 };
 
 typedef struct _sqlite_store_t sqlite_store_t;
