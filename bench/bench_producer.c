@@ -2,39 +2,43 @@
     bench-producer - one producer through libaudit-producer against one
     real audit-ingest, and the raw PUB ceiling of the same worker, in one run
 
-    1. A fresh data directory (DIR/data) and the real audit-ingest on it
-       (bench_worker), with its SUB and its ack ROUTER on 127.0.0.1.
-    2. The ceiling: a child process publishes N events (bench_feed: random
-       version-4 ids over 1,000 organisations, producer_id and seq set) on
-       a plain PUB, no library and no acks, as fast as it can; time from its
-       first send until every one is stored (the sum of org.next_index,
-       bench_monitor). A child, so that the producer's peak RSS below is
-       the library's and not this publisher's.
-    3. The library, flat out: the same events without producer_id and seq
-       through audit_producer_publish (the library validates, stamps, writes
-       its SQLite outbox with one fsync per group, sends, trims); time from
-       the first publish until every one is durable in the outbox
-       (audit_producer_sync), stored (the store's rows) and acknowledged
-       (audit_producer_flush). An outbox_full refusal is retried after 1 ms
-       and counted.
-    4. Latency: RATE events/s (default 10,000) for SECONDS (default 10)
-       through the library, paced in 1 ms steps. Each publish is timed
-       (monotonic, us) just before the call. The library has no per-seq ack
-       notification, so a watcher thread reads audit_producer_stats every
-       250 us and notes, for each seq that acked_seq (and durable_seq) passed
-       since its last read, the time of that read. The figure is therefore
-       late by at most one poll interval plus the watcher's wake-up delay,
-       never early. The library raises acked_seq after the turn that read
-       the ack has also committed the trim (its outbox fsync), so this is
-       the time at which the application can see the ack. The store's own
-       rows give publish-to-stored alongside (bench_monitor, 2 ms polls,
-       ms timestamps).
+    1. A fresh data directory (DIR/data, DIR emptied first) and the real
+       audit-ingest on it (bench_worker), its SUB and its ack ROUTER on
+       127.0.0.1.
+    2. The ceiling: a child process (this program again, exec'd, so that it
+       shares no thread, lock or ZeroMQ context with us, and its memory is
+       not counted as the producer's) publishes N events (bench_feed:
+       random version-4 ids over 1,000 organisations, producer_id and seq
+       set) on a plain PUB, no library and no acks, as fast as it can; time
+       from its first send until every one is stored (the sum of
+       org.next_index, bench_monitor). Run once before the library's
+       phases and once after them, on a store that is N + RATE x SECONDS
+       and 2N + RATE x SECONDS events larger: the store slows as it grows,
+       and the library's burst sits between the two; their mean is the
+       ceiling.
+    3. Latency: RATE events/s (default 10,000) for SECONDS (default 10)
+       through audit_producer_publish, paced in 1 ms steps. Each publish is
+       timed (monotonic, us) just before the call. The library has no
+       per-seq ack notification, so a watcher thread reads
+       audit_producer_stats every 250 us and notes, for each seq that
+       acked_seq (and durable_seq) passed since its last read, the time of
+       that read: the figure is late by at most one poll interval plus the
+       watcher's wake-up delay, never early. It is when the application
+       can see the ack (flush and stats); the store's own rows give
+       publish-to-stored alongside (bench_monitor: 2 ms polls, ms stamps).
+    4. The library, flat out: N events without producer_id and seq (the
+       library validates, stamps, writes its SQLite outbox with one fsync
+       per group, sends, trims); time from the first publish until every
+       one is durable in the outbox (audit_producer_sync), stored (the
+       store's rows) and acknowledged (audit_producer_flush). An
+       outbox_full refusal is retried after 1 ms and counted. The CPU each
+       process and thread spent, per event (/proc/PID/stat, getrusage).
     5. The outbox's size (file and WAL) sampled every 5 ms throughout 3 and
        4, its size when everything is acknowledged and trimmed, and after
        close (pages in use, free pages, rows); the worker's peak RSS
        (VmHWM) and this process's (getrusage: the library, and the
-       benchmark's monitor thread, whose share is the figure before the
-       producer was made).
+       benchmark's monitor and watcher threads, whose share is the figure
+       before the producer was made), after the paced phase and at the end.
 
     Usage: bench-producer [-n N] [-r RATE] [-s SECONDS] [-b BATCH] [-w WINDOW] [-f MS] [-d DIR] [-h]
     ========================================================================= */
