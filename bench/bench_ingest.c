@@ -168,15 +168,6 @@ s_compare (const void *left, const void *right)
     return a < b ? -1 : a > b;
 }
 
-//  Wait until want rows are visible or nothing new came for 5 s
-static void
-s_wait_stored (bench_monitor_t *monitor, long want)
-{
-    while (atomic_load (&monitor->seen) < want
-       &&  audit_time_now_ms () - atomic_load (&monitor->last_seen_ms) < 5000)
-        zclock_sleep (5);
-}
-
 static int
 s_phase_ceiling (const s_options_t *options, const char *base, s_results_t *results)
 {
@@ -212,7 +203,7 @@ s_phase_throughput (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *o
     for (long index = 0; index < options->events; index++)
         s_publish (pub, (uint64_t) (options->preload + index), audit_time_now_ms (), &buffer);
     int64_t sent = audit_time_now_ms ();
-    s_wait_stored (monitor, first + options->events);
+    bench_monitor_wait (monitor, first + options->events);
     atomic_store (&monitor->windows_on, false);
     long stored = atomic_load (&monitor->seen) - first;
     double seconds = (double) (atomic_load (&monitor->last_seen_ms) - start) / 1000.0;
@@ -260,7 +251,7 @@ s_phase_latency (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *opti
             s_publish (pub, base + (uint64_t) index, audit_time_now_ms (), &buffer);
         zclock_sleep (1);
     }
-    s_wait_stored (monitor, first + total);
+    bench_monitor_wait (monitor, first + total);
     zclock_sleep (4 * BENCH_MONITOR_ROWS_MS);
     long stored = atomic_load (&monitor->seen) - first;
     results->latency_loss = total - stored;

@@ -57,21 +57,14 @@
 #include "audit_time.h"
 #include "bench_feed.h"
 #include "bench_monitor.h"
+#include "bench_raw.h"
 #include "bench_wal.h"
 #include "bench_worker.h"
 
 #define s_MIB           1048576.0
 #define s_WATCH_US      250         //  the ack watcher's poll while timing
 #define s_SIZE_MS       5           //  the outbox's size, sampled
-#define s_RAW_ID        "bench-raw"
 #define s_LIB_ID        "bench-lib"
-
-//  One raw PUB burst
-typedef struct {
-    double rate;
-    long loss, rss_kib;
-    double worker_us, publisher_us;     //  CPU per event
-} s_raw_t;
 
 typedef struct {
     long events, rate, seconds, batch, window, flush_ms;
@@ -80,7 +73,7 @@ typedef struct {
 } s_options_t;
 
 typedef struct {
-    s_raw_t raw [2];                //  before and after the library's burst
+    bench_raw_t raw [2];            //  before and after the library's burst
     double raw_rate;                //  their mean: the ceiling
     double ready_ms, call_rate, durable_rate, stored_rate, acked_rate;
     long full_waits, lib_loss;
@@ -140,15 +133,6 @@ s_percentiles (int64_t *values, long count, int64_t *out)
     out [0] = values [count / 2];
     out [1] = values [count * 99 / 100];
     out [2] = values [count - 1];
-}
-
-//  Wait until want rows are visible or nothing new came for 5 s
-static void
-s_wait_stored (bench_monitor_t *monitor, long want)
-{
-    while (atomic_load (&monitor->seen) < want
-       &&  audit_time_now_ms () - atomic_load (&monitor->last_seen_ms) < 5000)
-        zclock_sleep (2);
 }
 
 //  --------------------------------------------------------------------------
@@ -213,122 +197,6 @@ s_watch_run (void *arg)
 }
 
 //  --------------------------------------------------------------------------
-//  The ceiling: a plain PUB in a child process, this program run again as
-//  "bench-producer --raw-child ENDPOINT DATA FIRST COUNT SALT IN OUT" (an
-//  exec, so that it shares no thread, lock or ZeroMQ context with us)
-
-//  The child: connect, wait for the subscription, say so and wait for the
-//  go, say when the burst starts, publish, say when it was sent, then
-//  linger until it is out
-static int
-s_raw_child (char **argv)
-{
-    const char *endpoint = argv [2], *data = argv [3];
-    uint64_t first = strtoull (argv [4], NULL, 10), count = strtoull (argv [5], NULL, 10);
-    s_salt = strtoull (argv [6], NULL, 10);
-    int in = atoi (argv [7]), out = atoi (argv [8]);
-    zsock_t *pub = zsock_new (ZMQ_PUB);
-    if (!pub)
-        return 1;
-    zsock_set_sndhwm (pub, 0);
-    zsock_connect (pub, "%s", endpoint);
-    char go = 0;
-    if (bench_worker_wait_connected (pub, data) != 0
-    ||  write (out, &go, 1) != 1 || read (in, &go, 1) != 1)
-        return 1;
-    msgpack_sbuffer buffer;
-    msgpack_sbuffer_init (&buffer);
-    int64_t start = audit_time_now_ms ();
-    if (write (out, &start, sizeof start) != sizeof start)
-        return 1;
-    void *handle = zsock_resolve (pub);
-    for (uint64_t index = 0; index < count; index++) {
-        bench_feed_t event;
-        bench_feed_make (first + index, audit_time_now_ms (), s_salt, &event);
-        bench_feed_pack_as (&event, s_RAW_ID, first + index + 1, &buffer);
-        zmq_send (handle, "audit", 5, ZMQ_SNDMORE);
-        zmq_send (handle, buffer.data, buffer.size, 0);
-    }
-    int64_t sent = audit_time_now_ms ();
-    int rc = write (out, &sent, sizeof sent) == sizeof sent ? 0 : 1;
-    msgpack_sbuffer_destroy (&buffer);
-    zsock_set_linger (pub, -1);
-    zsock_destroy (&pub);
-    zsys_shutdown ();               //  returns when every message is sent
-    return rc;
-}
-
-//  Start the child on events first .. first + count - 1; its pid, or -1.
-//  up: what it says, down: the go
-static pid_t
-s_raw_start (const char *endpoint, const char *data, long first, long count, int *up, int *down)
-{
-    if (pipe (up) != 0 || pipe (down) != 0)
-        return -1;
-    pid_t child = fork ();
-    if (child == 0) {
-        char numbers [5][32];
-        snprintf (numbers [0], 32, "%ld", first);
-        snprintf (numbers [1], 32, "%ld", count);
-        snprintf (numbers [2], 32, "%llu", (unsigned long long) s_salt);
-        snprintf (numbers [3], 32, "%d", down [0]);
-        snprintf (numbers [4], 32, "%d", up [1]);
-        close (up [0]);
-        close (down [1]);
-        execl ("/proc/self/exe", "bench-producer", "--raw-child", endpoint, data, numbers [0],
-               numbers [1], numbers [2], numbers [3], numbers [4], (char *) NULL);
-        _exit (127);
-    }
-    close (up [1]);
-    close (down [0]);
-    return child;
-}
-
-//  One raw burst of N events from event number first: its stored rate
-static int
-s_phase_raw (const s_options_t *options, const char *endpoint, bench_monitor_t *monitor,
-             long first_event, s_raw_t *raw)
-{
-    int up [2], down [2];
-    pid_t child = s_raw_start (endpoint, monitor->dir, first_event, options->events, up, down);
-    int64_t start = 0, sent = 0;
-    char go = 0;
-    long first = atomic_load (&monitor->seen);
-    int64_t worker_ms = bench_worker_cpu_ms (monitor->worker);
-    bool started = child > 0 && read (up [0], &go, 1) == 1
-                && write (down [1], &go, 1) == 1
-                && read (up [0], &start, sizeof start) == sizeof start;
-    if (started) {
-        atomic_store (&monitor->last_seen_ms, start);
-        s_wait_stored (monitor, first + options->events);
-    }
-    long stored = atomic_load (&monitor->seen) - first;
-    double seconds = (double) (atomic_load (&monitor->last_seen_ms) - start) / 1000.0;
-    worker_ms = bench_worker_cpu_ms (monitor->worker) - worker_ms;
-    if (!started || read (up [0], &sent, sizeof sent) != sizeof sent)
-        sent = start;
-    close (up [0]);
-    close (down [1]);
-    int status = -1;
-    struct rusage usage = { 0 };
-    if (child > 0 && wait4 (child, &status, 0, &usage) != child)
-        status = -1;
-    raw->rate = started && seconds > 0 ? (double) stored / seconds : 0;
-    raw->loss = options->events - stored;
-    raw->rss_kib = usage.ru_maxrss;
-    raw->worker_us = stored > 0 ? (double) worker_ms * 1000.0 / (double) stored : 0;
-    raw->publisher_us = (double) (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6
-                      + (double) (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
-    raw->publisher_us /= (double) options->events;
-    printf ("raw PUB:    %ld published in %.2f s, %ld stored in %.2f s: %.0f events/s stored,"
-            " loss %ld (publisher peak RSS %.1f MiB); CPU per event: worker %.1f us,"
-            " publisher %.1f us\n", options->events, (double) (sent - start) / 1000.0, stored,
-            seconds, raw->rate, raw->loss, (double) raw->rss_kib / 1024.0, raw->worker_us,
-            raw->publisher_us);
-    return started && WIFEXITED (status) && WEXITSTATUS (status) == 0 ? 0 : -1;
-}
-
-//  --------------------------------------------------------------------------
 //  The library
 
 static long s_full_waits;
@@ -372,7 +240,7 @@ s_phase_flat (audit_producer_t *producer, bench_monitor_t *monitor,
     double durable = (double) (s_now_us () - start_us) / 1e6;
     rc = rc ? rc : audit_producer_flush (producer, 120000);
     double acked = (double) (s_now_us () - start_us) / 1e6;
-    s_wait_stored (monitor, first + options->events);
+    bench_monitor_wait (monitor, first + options->events);
     long stored = atomic_load (&monitor->seen) - first;
     double stored_s = (double) (atomic_load (&monitor->last_seen_ms) - start) / 1000.0;
     results->call_rate = (double) options->events / called;
@@ -430,7 +298,7 @@ s_phase_latency (audit_producer_t *producer, bench_monitor_t *monitor, s_watch_t
     rc = rc ? rc : audit_producer_flush (producer, 60000);
     zclock_sleep (10 * s_WATCH_US / 1000 + 2);
     atomic_store (&watch->timing, false);
-    s_wait_stored (monitor, first + total);
+    bench_monitor_wait (monitor, first + total);
     zclock_sleep (4 * BENCH_MONITOR_ROWS_MS);
     atomic_store (&monitor->mode, BENCH_MONITOR_COUNT);
     for (long index = 0; index < total; index++) {
@@ -519,7 +387,8 @@ s_phase_library (const s_options_t *options, const char *endpoint, const char *a
     results->self_paced_kib = s_self_rss_kib ();
     rc = rc ? rc : s_phase_flat (watch.producer, monitor, options, (uint64_t) (events + total),
                                  results);
-    rc = rc ? rc : s_phase_raw (options, endpoint, monitor, 2 * events + total, &results->raw [1]);
+    rc = rc ? rc : bench_raw_burst (endpoint, monitor, 2 * events + total, events, s_salt,
+                                    &results->raw [1]);
     atomic_store (&watch.stop, true);
     pthread_join (watch.thread, NULL);
     results->outbox_acked = s_outbox_size (watch.dir);
@@ -646,8 +515,8 @@ s_summary (const s_options_t *options, const s_results_t *results)
 int
 main (int argc, char **argv)
 {
-    if (argc == 9 && streq (argv [1], "--raw-child"))
-        return s_raw_child (argv);
+    if (bench_raw_is_child (argc, argv))
+        return bench_raw_child (argv);
     s_options_t options;
     s_options (argc, argv, &options);
     setvbuf (stdout, NULL, _IOLBF, 0);
@@ -676,7 +545,7 @@ main (int argc, char **argv)
             endpoint, ack_endpoint, monitor.dir);
     bench_monitor_start (&monitor);
     zclock_sleep (4 * BENCH_MONITOR_COUNT_MS);     //  the reader's baseline is now
-    int rc = s_phase_raw (&options, endpoint, &monitor, 0, &results.raw [0]);
+    int rc = bench_raw_burst (endpoint, &monitor, 0, options.events, s_salt, &results.raw [0]);
     rc = rc ? rc : s_phase_library (&options, endpoint, ack_endpoint, &monitor, &results);
     results.raw_rate = (results.raw [0].rate + results.raw [1].rate) / 2;
     results.worker_hwm_kib = bench_monitor_status_kib (monitor.worker, "VmHWM:");
