@@ -100,6 +100,13 @@ s_pack_fields (const bench_feed_t *event, audit_field_mask_t required, msgpack_p
 void
 bench_feed_pack (const bench_feed_t *event, uint64_t seq, msgpack_sbuffer *buffer)
 {
+    bench_feed_pack_as (event, "bench", seq, buffer);
+}
+
+void
+bench_feed_pack_as (const bench_feed_t *event, const char *producer_id, uint64_t seq,
+                    msgpack_sbuffer *buffer)
+{
     msgpack_sbuffer_clear (buffer);
     msgpack_packer packer;
     msgpack_packer_init (&packer, buffer, msgpack_sbuffer_write);
@@ -108,7 +115,8 @@ bench_feed_pack (const bench_feed_t *event, uint64_t seq, msgpack_sbuffer *buffe
     bench_feed_org_name (event->org, org);
     bench_feed_user_name (event->actor, actor);
     audit_ident_uuid_format (event->uuid, id);
-    msgpack_pack_map (&packer, 8 + (uint32_t) __builtin_popcountll (info->required));
+    uint32_t stamp = producer_id ? 2 : 0;
+    msgpack_pack_map (&packer, 6 + stamp + (uint32_t) __builtin_popcountll (info->required));
     msgpack_pack_str_with_body (&packer, "v", 1);
     msgpack_pack_uint8 (&packer, 1);
     s_pack_str (&packer, "event_id", id);
@@ -116,8 +124,10 @@ bench_feed_pack (const bench_feed_t *event, uint64_t seq, msgpack_sbuffer *buffe
     s_pack_ts (&packer, event->ts);
     s_pack_str (&packer, "org_id", org);
     s_pack_str (&packer, "actor_id", actor);
-    s_pack_str (&packer, "producer_id", "bench");
-    msgpack_pack_str_with_body (&packer, "seq", 3);
-    msgpack_pack_uint64 (&packer, seq);
+    if (producer_id) {
+        s_pack_str (&packer, "producer_id", producer_id);
+        msgpack_pack_str_with_body (&packer, "seq", 3);
+        msgpack_pack_uint64 (&packer, seq);
+    }
     s_pack_fields (event, info->required, &packer);
 }

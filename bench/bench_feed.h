@@ -55,6 +55,12 @@ void
 void
     bench_feed_pack (const bench_feed_t *event, uint64_t seq, msgpack_sbuffer *buffer);
 
+//  The same as producer_id; producer_id NULL: without producer_id and seq,
+//  as one hands an event to libaudit-producer, which stamps them.
+void
+    bench_feed_pack_as (const bench_feed_t *event, const char *producer_id, uint64_t seq,
+                        msgpack_sbuffer *buffer);
+
 #ifdef __cplusplus
 }
 #endif

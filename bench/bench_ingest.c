@@ -46,6 +46,7 @@
 #include "bench_feed.h"
 #include "bench_monitor.h"
 #include "bench_wal.h"
+#include "bench_worker.h"
 
 #define s_PRELOAD_BATCH 65536       //  ~160 MiB of records; fewer rewrites of each org's last pages
 #define s_PRELOAD_STEP  10          //  ms between preloaded events
@@ -78,32 +79,6 @@ s_copy_dir (const char *from, const char *to)
     char command [2048];
     snprintf (command, sizeof command, "rm -rf '%s' && cp -r '%s' '%s'", to, from, to);
     return system (command) == 0? 0: -1;
-}
-
-static int64_t
-s_scalar (const char *dir, const char *file, const char *sql)
-{
-    char path [600];
-    snprintf (path, sizeof path, "%s/%s", dir, file);
-    sqlite3 *db = NULL;
-    int64_t value = -1;
-    struct stat info;
-    if (stat (path, &info) == 0
-    &&  sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *stmt;
-        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
-            value = sqlite3_column_int64 (stmt, 0);
-        sqlite3_finalize (stmt);
-    }
-    sqlite3_close (db);
-    return value;
-}
-
-//  Events stored in dir, ever: every one took its organisation's next index
-static int64_t
-s_stored (const char *dir)
-{
-    return s_scalar (dir, "audit.db", "SELECT coalesce (sum (next_index), 0) FROM org");
 }
 
 //  Preload through the store itself: decode generated bodies, write batches
@@ -145,7 +120,7 @@ s_preload (const char *dir, long count)
 static int
 s_base_ready (const s_options_t *options, const char *base)
 {
-    int64_t have = s_stored (base);
+    int64_t have = bench_worker_stored (base);
     if (have == options->preload) {
         printf ("reusing %s: %lld events\n", base, (long long) have);
         return 0;
@@ -174,55 +149,6 @@ s_publish (zsock_t *pub, uint64_t n, int64_t ms, msgpack_sbuffer *buffer)
     zmq_send (zsock_resolve (pub), buffer->data, buffer->size, 0);
 }
 
-static pid_t
-s_start_worker (const char *dir, const char *endpoint, long batch)
-{
-    pid_t pid = fork ();
-    if (pid == 0) {
-        char log [700], size [32];
-        snprintf (log, sizeof log, "%s/ingest.log", dir);
-        snprintf (size, sizeof size, "%ld", batch);
-        if (!freopen (log, "a", stderr))
-            _exit (127);
-        execl (AUDIT_BIN_DIR "/audit-ingest", "audit-ingest", "--data-dir", dir,
-               "--ingest-endpoint", endpoint, "--ingest-batch", size,
-               "--log-level", "warn", (char *) NULL);
-        _exit (127);
-    }
-    return pid;
-}
-
-//  Wait until the subscription has reached the publisher: probe on ops
-static void
-s_wait_connected (zsock_t *pub, const char *dir)
-{
-    int64_t before = s_scalar (dir, "ops.db", "SELECT count(*) FROM ops");
-    char now [AUDIT_TIME_TEXT_SIZE];
-    msgpack_sbuffer buffer;
-    msgpack_sbuffer_init (&buffer);
-    for (int attempt = 0; attempt < 500; attempt++) {
-        audit_time_format (audit_time_now_ms (), now);
-        msgpack_sbuffer_clear (&buffer);
-        msgpack_packer packer;
-        msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
-        msgpack_pack_map (&packer, 6);
-        msgpack_pack_str_with_body (&packer, "v", 1);
-        msgpack_pack_uint8 (&packer, 1);
-        const char *pairs [] = { "timestamp", now, "client_ip", "127.0.0.1", "method", "GET",
-                                 "path", "/probe" };
-        for (int at = 0; at < 8; at++)
-            msgpack_pack_str_with_body (&packer, pairs [at], strlen (pairs [at]));
-        msgpack_pack_str_with_body (&packer, "status", 6);
-        msgpack_pack_uint16 (&packer, 200);
-        zmq_send (zsock_resolve (pub), "ops", 3, ZMQ_SNDMORE);
-        zmq_send (zsock_resolve (pub), buffer.data, buffer.size, 0);
-        zclock_sleep (20);
-        if (s_scalar (dir, "ops.db", "SELECT count(*) FROM ops") > before)
-            break;
-    }
-    msgpack_sbuffer_destroy (&buffer);
-}
-
 //  --------------------------------------------------------------------------
 //  The phases
 
@@ -240,15 +166,6 @@ s_compare (const void *left, const void *right)
 {
     int64_t a = *(const int64_t *) left, b = *(const int64_t *) right;
     return a < b ? -1 : a > b;
-}
-
-//  Wait until want rows are visible or nothing new came for 5 s
-static void
-s_wait_stored (bench_monitor_t *monitor, long want)
-{
-    while (atomic_load (&monitor->seen) < want
-       &&  audit_time_now_ms () - atomic_load (&monitor->last_seen_ms) < 5000)
-        zclock_sleep (5);
 }
 
 static int
@@ -286,7 +203,7 @@ s_phase_throughput (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *o
     for (long index = 0; index < options->events; index++)
         s_publish (pub, (uint64_t) (options->preload + index), audit_time_now_ms (), &buffer);
     int64_t sent = audit_time_now_ms ();
-    s_wait_stored (monitor, first + options->events);
+    bench_monitor_wait (monitor, first + options->events);
     atomic_store (&monitor->windows_on, false);
     long stored = atomic_load (&monitor->seen) - first;
     double seconds = (double) (atomic_load (&monitor->last_seen_ms) - start) / 1000.0;
@@ -334,7 +251,7 @@ s_phase_latency (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *opti
             s_publish (pub, base + (uint64_t) index, audit_time_now_ms (), &buffer);
         zclock_sleep (1);
     }
-    s_wait_stored (monitor, first + total);
+    bench_monitor_wait (monitor, first + total);
     zclock_sleep (4 * BENCH_MONITOR_ROWS_MS);
     long stored = atomic_load (&monitor->seen) - first;
     results->latency_loss = total - stored;
@@ -352,33 +269,33 @@ s_phase_worker (const s_options_t *options, const char *base, s_results_t *resul
     snprintf (monitor.dir, sizeof monitor.dir, "%s/run", options->dir);
     if (s_copy_dir (base, monitor.dir) != 0)
         return -1;
-    char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", 20000 + getpid () % 20000);
+    char endpoint [64], ack_endpoint [64];
+    int port = 20000 + 2 * (getpid () % 10000);
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    snprintf (ack_endpoint, sizeof ack_endpoint, "tcp://127.0.0.1:%d", port + 1);
     monitor.latency_capacity = options->rate * options->seconds + 1000;
     monitor.latency = calloc ((size_t) monitor.latency_capacity, sizeof *monitor.latency);
-    monitor.worker = s_start_worker (monitor.dir, endpoint, options->batch);
+    monitor.worker = bench_worker_start (monitor.dir, endpoint, ack_endpoint, options->batch, 0);
     zsock_t *pub = zsock_new (ZMQ_PUB);
     zsock_set_sndhwm (pub, 0);
     zsock_connect (pub, "%s", endpoint);
-    s_wait_connected (pub, monitor.dir);
+    bench_worker_wait_connected (pub, monitor.dir);
     bench_monitor_start (&monitor);
     zclock_sleep (50);
     printf ("worker:     audit-ingest pid %d on %s, store holds %lld events\n",
-            (int) monitor.worker, endpoint, (long long) s_stored (monitor.dir));
+            (int) monitor.worker, endpoint, (long long) bench_worker_stored (monitor.dir));
     s_phase_throughput (pub, &monitor, options, results);
     s_phase_latency (pub, &monitor, options, results);
     results->rss_hwm_kib = bench_monitor_status_kib (monitor.worker, "VmHWM:");
     results->wal_peak_mib = (double) atomic_load (&monitor.wal_peak) / s_MIB;
     bench_monitor_stop (&monitor);
-    kill (monitor.worker, SIGTERM);
-    int status;
-    waitpid (monitor.worker, &status, 0);
+    int status = bench_worker_stop (monitor.worker);
     printf ("worker:     peak RSS (VmHWM) %.1f MiB (largest sampled %.1f MiB), WAL peak %.1f MiB,"
             " gaps it counted %lld, exit %d\n", (double) results->rss_hwm_kib / 1024.0,
             (double) atomic_load (&monitor.rss_peak_kib) / 1024.0, results->wal_peak_mib,
-            (long long) s_scalar (monitor.dir, "audit.db", "SELECT coalesce (sum (value), 0)"
+            (long long) bench_worker_scalar (monitor.dir, "audit.db", "SELECT coalesce (sum (value), 0)"
                                   " FROM counter WHERE name LIKE 'ingest.gaps.%'"),
-            WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+            status);
     zsock_destroy (&pub);
     free (monitor.latency);
     free (monitor.last);

@@ -137,6 +137,14 @@ bench_monitor_slowest (bench_monitor_t *monitor, int64_t start)
 }
 
 void
+bench_monitor_wait (bench_monitor_t *self, long want)
+{
+    while (atomic_load (&self->seen) < want
+       &&  audit_time_now_ms () - atomic_load (&self->last_seen_ms) < 5000)
+        zclock_sleep (2);
+}
+
+void
 bench_monitor_start (bench_monitor_t *self)
 {
     pthread_create (&self->thread, NULL, s_monitor_run, self);

@@ -64,6 +64,11 @@ void
 double
     bench_monitor_slowest (bench_monitor_t *self, int64_t start);
 
+//  Wait until seen reaches want, or nothing new was seen for 5 s (from
+//  last_seen_ms, which the caller may set to the start of its phase).
+void
+    bench_monitor_wait (bench_monitor_t *self, long want);
+
 //  A "Vm...:" field of /proc/PID/status in KiB, -1 when unknown.
 long
     bench_monitor_status_kib (pid_t pid, const char *field);

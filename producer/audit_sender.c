@@ -326,10 +326,21 @@ s_report (s_sender_t *self)
     audit_handoff_report (self->args->handoff, &self->news);
 }
 
+//  Durable events not sent and room in the window to send them: a full
+//  window waits in the poll for the acks that open it, it does not spin
+static bool
+s_sendable (s_sender_t *self)
+{
+    uint64_t acked = self->news.acked_seq;
+    uint64_t sent = self->sent_upto > acked ? self->sent_upto : acked;
+    return s_ready (self) && sent < self->news.durable_seq
+        && sent - acked < self->args->options.window;
+}
+
 static void
 s_turn (s_sender_t *self)
 {
-    bool busy = s_ready (self) && self->sent_upto < self->news.durable_seq;
+    bool busy = s_sendable (self);
     zmq_pollitem_t items [] = {
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->args->pub), 0, ZMQ_POLLIN, 0 },

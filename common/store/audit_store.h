@@ -149,6 +149,17 @@ int64_t
 int64_t
     audit_store_checkpoint_waited_us (audit_store_t *self);
 
+//  From now on the WRITER's writes leave their housekeeping (for the SQLite
+//  engine: the WAL checkpoint after a commit) to audit_store_housekeep, so
+//  that the caller can answer for a commit (the ingest worker's acks)
+//  before it pays for that.
+void
+    audit_store_housekeeping_defer (audit_store_t *self);
+
+//  Run the housekeeping the writes since the last call left due. 0 or -1.
+int
+    audit_store_housekeep (audit_store_t *self);
+
 #ifdef __cplusplus
 }
 #endif

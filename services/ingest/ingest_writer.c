@@ -59,6 +59,9 @@ s_self_new (zsock_t *pipe, audit_store_t *store)
     self->pending = audit_counters_new ();
     self->settle = ingest_settle_new (INGEST_WRITER_PRODUCERS_MAX);
     self->flushed_ms = audit_time_now_ms ();
+    //  A commit's checkpoint comes after its acks (s_handle_batch): a
+    //  producer waits for its ack, not for our WAL housekeeping
+    audit_store_housekeeping_defer (store);
     if (!self->pending || !self->settle
     ||  audit_store_producers_read (store, s_load_producer, self->settle) != 0)
         s_self_destroy (&self);
@@ -243,6 +246,7 @@ s_handle_batch (self_t *self, ingest_batch_t *batch)
         s_flush_counters (self);
     //  The actor acknowledges what it settled, then resets it for reuse
     zsock_send (self->pipe, "sp8", "BATCH", batch, (uint64_t) 0);
+    audit_store_housekeep (self->store);
 }
 
 //  Every batch handed over is written or, once stopping, given back
@@ -278,6 +282,7 @@ s_writer_actor (zsock_t *pipe, void *args)
         void *batch = NULL;
         if (zsock_recv (pipe, "sp", &command, &batch) == -1) {
             s_flush_counters (self);        //  a quiet second
+            audit_store_housekeep (self->store);
             continue;
         }
         if (streq (command, "$TERM"))

@@ -1177,6 +1177,44 @@ Test (store, wal_is_bounded_once_readers_let_go)
     free (records);
 }
 
+static int64_t
+s_file_size (const char *file)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s", s_dir, file);
+    struct stat info = { 0 };
+    return stat (path, &info) == 0 ? (int64_t) info.st_size : -1;
+}
+
+//  The ingest writer defers its checkpoints until its acks are out: the
+//  WAL grows past the 24 MiB at which a commit would checkpoint, and its
+//  pages reach audit.db only at audit_store_housekeep
+Test (store, deferred_housekeeping_checkpoints_when_told)
+{
+    size_t count = 2048;
+    audit_record_t *records = s_records_new (count);
+    audit_store_outcome_t *outcomes = calloc (count, sizeof *outcomes);
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    audit_store_housekeeping_defer (store);
+    uint32_t id = 0;
+    for (int batch = 0; s_file_size ("audit.db-wal") < 30 * 1024 * 1024 && batch < 100; batch++) {
+        for (size_t index = 0; index < count; index++) {
+            s_event (&records [index], AUDIT_EVENT_FILE_TRANSFERRED, "org-a", "actor-a", ++id);
+            audit_event_t *event = &records [index].u.event;
+            snprintf (event->text [AUDIT_FIELD_FILE_REF], sizeof event->text [0],
+                      "%0120u", id);
+        }
+        cr_assert_eq (audit_store_write (store, records, count, outcomes, NULL), 0);
+    }
+    cr_expect_geq (s_file_size ("audit.db-wal"), 30 * 1024 * 1024, "no checkpoint in a commit");
+    int64_t before = s_file_size ("audit.db");
+    cr_expect_eq (audit_store_housekeep (store), 0);
+    cr_expect_gt (s_file_size ("audit.db"), before + 1024 * 1024, "the WAL's pages reached audit.db");
+    audit_store_destroy (&store);
+    free (outcomes);
+    free (records);
+}
+
 Test (store, retention_is_set_with_its_event)
 {
     audit_record_t *record = s_records_new (1);

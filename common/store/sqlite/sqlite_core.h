@@ -46,6 +46,7 @@ struct _sqlite_store_t {
     int64_t family_rows [AUDIT_COUNTERS_FAMILIES];  //  rows in counter, about
     bool failed_full;                   //  the last failed write ran out of space
     bool failing;                       //  the last write failed (logged once)
+    bool defer_housekeeping;            //  checkpoints wait for sqlite_housekeep
 };
 
 typedef struct _sqlite_store_t sqlite_store_t;

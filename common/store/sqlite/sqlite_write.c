@@ -306,7 +306,8 @@ s_transaction_end (sqlite_store_t *self, const bool *touched, int rc,
         if (rc == 0 && audit_store_sql_step (self->query [SQLITE_Q_COMMIT + db]) == 0) {
             *audit_committed |= db == AUDIT_DB_AUDIT;
             *committed |= 1u << db;
-            audit_conn_checkpoint_maybe (self->conn [db]);
+            if (!self->defer_housekeeping)
+                audit_conn_checkpoint_maybe (self->conn [db]);
         }
         else {
             if (rc == 0)
@@ -454,6 +455,26 @@ sqlite_lock_waited_us (audit_store_t *store)
     for (int db = 0; db < AUDIT_DB_COUNT; db++)
         waited += audit_conn_lock_waited_us (self->conn [db]);
     return waited;
+}
+
+void
+sqlite_housekeeping_defer (audit_store_t *store)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    self->defer_housekeeping = true;
+}
+
+//  Each store's checkpoint decides for itself whether its WAL is due
+int
+sqlite_housekeep (audit_store_t *store)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    for (int db = 0; db < AUDIT_DB_COUNT; db++)
+        if (self->conn [db])
+            audit_conn_checkpoint_maybe (self->conn [db]);
+    return 0;
 }
 
 int64_t
