@@ -5,33 +5,54 @@
     its actor; audit_worker runs the rest.
     ========================================================================= */
 
+#include "audit_log.h"
 #include "audit_worker.h"
 #include "ingest_actor.h"
 
 static const audit_setting_t s_settings [] = {
     AUDIT_SET_INGEST_ENDPOINT, AUDIT_SET_ACK_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_INGEST_HWM,
-    AUDIT_SET_INGEST_BATCH, AUDIT_SET_INGEST_FLUSH_MS, AUDIT_SET_LOG_LEVEL
+    AUDIT_SET_INGEST_BATCH, AUDIT_SET_INGEST_FLUSH_MS, AUDIT_SET_CURVE_SECRET_FILE,
+    AUDIT_SET_PRODUCER_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT, AUDIT_SET_LOG_LEVEL
 };
+
+static audit_curve_t *s_curve;
 
 static zactor_t *
 s_actor_new (const audit_config_t *config)
 {
+    if (audit_worker_curve (config, &s_curve) != 0)
+        return NULL;
+    const char *keys_dir = audit_config_str (config, AUDIT_SET_PRODUCER_KEYS_DIR);
+    if (s_curve && !*keys_dir) {
+        audit_log_error ("msg=cannot_start reason=\"CURVE needs AUDIT_PRODUCER_KEYS_DIR, the producers'"
+                         " certificates\"");
+        return NULL;
+    }
     ingest_options_t options = {
         .endpoint = audit_config_str (config, AUDIT_SET_INGEST_ENDPOINT),
         .ack_endpoint = audit_config_str (config, AUDIT_SET_ACK_ENDPOINT),
         .data_dir = audit_config_str (config, AUDIT_SET_DATA_DIR),
         .rcvhwm = (int) audit_config_uint (config, AUDIT_SET_INGEST_HWM),
         .batch_size = audit_config_uint (config, AUDIT_SET_INGEST_BATCH),
-        .flush_ms = (int) audit_config_uint (config, AUDIT_SET_INGEST_FLUSH_MS)
+        .flush_ms = (int) audit_config_uint (config, AUDIT_SET_INGEST_FLUSH_MS),
+        .curve = s_curve, .producer_keys_dir = keys_dir,
+        .allow_plaintext = audit_config_uint (config, AUDIT_SET_ALLOW_PLAINTEXT) == 1
     };
     return ingest_actor_new (&options);
+}
+
+//  After the actor, whose sockets hold the keys to the end
+static void
+s_release (void)
+{
+    audit_curve_destroy (&s_curve);
 }
 
 static const audit_worker_t s_worker = {
     .program = "audit-ingest", .service = "ingest",
     .purpose = "Validates the audit, ops and mq events published to it and stores them.",
     AUDIT_WORKER_SETTINGS (s_settings),
-    .actor_new = s_actor_new
+    .actor_new = s_actor_new, .release = s_release, .reloads = true
 };
 
 int

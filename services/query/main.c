@@ -19,8 +19,12 @@
 
 static const audit_setting_t s_settings [] = {
     AUDIT_SET_QUERY_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_JWT_SECRET_FILE,
-    AUDIT_SET_JWT_SECRET, AUDIT_SET_JWT_AUDIENCE, AUDIT_SET_QUERY_THREADS, AUDIT_SET_LOG_LEVEL
+    AUDIT_SET_JWT_SECRET, AUDIT_SET_JWT_AUDIENCE, AUDIT_SET_QUERY_THREADS,
+    AUDIT_SET_CURVE_SECRET_FILE, AUDIT_SET_QUERY_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT,
+    AUDIT_SET_LOG_LEVEL
 };
+
+static audit_curve_t *s_curve;
 
 //  Why a named secret file gave no secret: the system's reason, else
 //  what is wrong with its size (its content is never shown)
@@ -80,7 +84,7 @@ s_actor_new (const audit_config_t *config)
 {
     uint8_t *secret = NULL;
     size_t len = 0;
-    if (s_load_secret (config, &secret, &len) != 0)
+    if (audit_worker_curve (config, &s_curve) != 0 || s_load_secret (config, &secret, &len) != 0)
         return NULL;
     int rc = query_shared_open (&s_shared, audit_config_str (config, AUDIT_SET_DATA_DIR),
                                 S_VERSION, secret, len,
@@ -91,7 +95,9 @@ s_actor_new (const audit_config_t *config)
     query_server_options_t options = {
         .endpoint = audit_config_str (config, AUDIT_SET_QUERY_ENDPOINT),
         .workers = (int) audit_config_uint (config, AUDIT_SET_QUERY_THREADS),
-        .shared = &s_shared
+        .shared = &s_shared, .curve = s_curve,
+        .keys_dir = audit_config_str (config, AUDIT_SET_QUERY_KEYS_DIR),
+        .allow_plaintext = audit_config_uint (config, AUDIT_SET_ALLOW_PLAINTEXT) == 1
     };
     return query_server_new (&options);
 }
@@ -101,13 +107,14 @@ static void
 s_release (void)
 {
     query_shared_close (&s_shared);
+    audit_curve_destroy (&s_curve);
 }
 
 static const audit_worker_t s_worker = {
     .program = "audit-query", .service = "query",
     .purpose = "Answers list, export, retention, ops, stats and mq requests over ZeroMQ.",
     AUDIT_WORKER_SETTINGS (s_settings),
-    .actor_new = s_actor_new, .release = s_release
+    .actor_new = s_actor_new, .release = s_release, .reloads = true
 };
 
 int
