@@ -10,28 +10,34 @@
 
 #include <signal.h>
 
+int
+audit_worker_reload (zactor_t *actor, const audit_config_t *config)
+{
+    (void) config;
+    return audit_actor_ask (actor, "RELOAD");
+}
+
 //  SIGHUP: what the worker reads at start and may change while it runs
 static void
-s_reload (zactor_t *actor, bool reloads)
+s_reload (zactor_t *actor, audit_worker_reload_fn *reload, const audit_config_t *config)
 {
-    if (!reloads) {
+    if (!reload)
         audit_log_info ("msg=reload signal=%d note=\"nothing to re-read\"", SIGHUP);
-        return;
-    }
-    int rc = audit_actor_ask (actor, "RELOAD");
-    if (rc == 0)
+    else
+    if (reload (actor, config) == 0)
         audit_log_info ("msg=reloaded signal=%d", SIGHUP);
     else
-        audit_log_warn ("msg=reload_failed signal=%d note=\"the settings before stay\"", SIGHUP);
+        audit_log_warn ("msg=reload_failed signal=%d note=\"what was there before stays\"", SIGHUP);
 }
 
 //  Until a signal that stops, or until the actor says anything on its own
 int
-audit_worker_wait (zactor_t *actor, int signal_fd, bool reloads)
+audit_worker_wait (zactor_t *actor, int signal_fd, audit_worker_reload_fn *reload,
+                   const audit_config_t *config)
 {
     int signo;
     while ((signo = audit_signals_wait (signal_fd, actor, -1)) == SIGHUP)
-        s_reload (actor, reloads);
+        s_reload (actor, reload, config);
     audit_log_info ("msg=stopping signal=%d", signo);
     return 0;
 }
@@ -84,7 +90,8 @@ audit_worker_main (const audit_worker_t *worker, int argc, char **argv)
     bool started = actor != NULL;
     rc = 1;
     if (started)
-        rc = worker->run ? worker->run (actor, signal_fd, &config) : audit_worker_wait (actor, signal_fd, worker->reloads);
+        rc = worker->run ? worker->run (actor, signal_fd, &config)
+                         : audit_worker_wait (actor, signal_fd, worker->reload, &config);
     zactor_destroy (&actor);
     if (worker->release)
         worker->release ();

@@ -24,6 +24,11 @@
 extern "C" {
 #endif
 
+//  What SIGHUP does in a worker: re-read what it may change while it runs
+//  (key directories, the JWT secret) and log what changed; 0, or -1 when
+//  something could not be re-read (what was there before stays)
+typedef int (audit_worker_reload_fn) (zactor_t *actor, const audit_config_t *config);
+
 typedef struct {
     const char *program;            //  "audit-ingest": heads --help and refusals
     const char *service;            //  "ingest": the svc of every log line
@@ -39,9 +44,9 @@ typedef struct {
     //  Frees what actor_new made beside the actor, after the actor is
     //  destroyed, whether or not it started; may be NULL.
     void (*release) (void);
-    //  SIGHUP sends the actor RELOAD (it answers "i" 0 or -1); false: the
-    //  worker has nothing to re-read, SIGHUP is only logged
-    bool reloads;
+    //  SIGHUP; NULL: the worker has nothing to re-read, SIGHUP is only
+    //  logged. audit_worker_reload sends the actor RELOAD.
+    audit_worker_reload_fn *reload;
 } audit_worker_t;
 
 //  A descriptor's settings fields, from the array of the settings it reads
@@ -49,9 +54,14 @@ typedef struct {
     .settings = (array), .settings_count = sizeof (array) / sizeof (array) [0]
 
 //  The default run: wait for SIGTERM, SIGINT or the actor's end, log it;
-//  0. On each SIGHUP in between, ask the actor to RELOAD when reloads.
+//  0. On each SIGHUP in between, run reload (may be NULL) and go on.
 int
-    audit_worker_wait (zactor_t *actor, int signal_fd, bool reloads);
+    audit_worker_wait (zactor_t *actor, int signal_fd, audit_worker_reload_fn *reload,
+                       const audit_config_t *config);
+
+//  A reload: ask the actor to RELOAD; it answers "i" 0 or -1.
+int
+    audit_worker_reload (zactor_t *actor, const audit_config_t *config);
 
 //  The service's CURVE keys from AUDIT_CURVE_SECRET_FILE: 0 and *curve
 //  (NULL when it is not set), or -1 with the reason logged. Without

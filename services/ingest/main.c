@@ -52,7 +52,7 @@ static const audit_worker_t s_worker = {
     .program = "audit-ingest", .service = "ingest",
     .purpose = "Validates the audit, ops and mq events published to it and stores them.",
     AUDIT_WORKER_SETTINGS (s_settings),
-    .actor_new = s_actor_new, .release = s_release, .reloads = true
+    .actor_new = s_actor_new, .release = s_release, .reload = audit_worker_reload
 };
 
 int

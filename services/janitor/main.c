@@ -50,7 +50,7 @@ s_run (zactor_t *actor, int signal_fd, const audit_config_t *config)
 {
     if (audit_config_flag (config, AUDIT_SET_ONCE))
         return s_run_once (actor, signal_fd);
-    return audit_worker_wait (actor, signal_fd, false);
+    return audit_worker_wait (actor, signal_fd, NULL, config);
 }
 
 static const audit_worker_t s_worker = {
