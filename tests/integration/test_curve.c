@@ -196,6 +196,41 @@ Test (curve, a_key_removed_and_sighup_stops_working_the_worker_runs_on)
     s_service->ingest_pid = 0;
 }
 
+//  A hello for producer on dealer: true when it was answered within 2 s
+static bool
+s_hello (zsock_t *dealer, const char *producer)
+{
+    test_pack_t *hello = test_pack_new ();
+    test_pack_map (hello, 3);
+    test_pack_kv_uint (hello, "v", 1);
+    test_pack_kv_str (hello, "op", "hello");
+    test_pack_kv_str (hello, "producer_id", producer);
+    zframe_t *frame = zframe_new (test_pack_data (hello), test_pack_size (hello));
+    cr_assert_eq (zframe_send (&frame, dealer, 0), 0);
+    test_pack_destroy (&hello);
+    zframe_t *answer = zframe_recv (dealer);
+    bool answered = answer != NULL;
+    zframe_destroy (&answer);
+    return answered;
+}
+
+Test (curve, a_hello_must_name_the_certificates_producer)
+{
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    zsock_set_rcvtimeo (dealer, 2000);
+    zsock_set_linger (dealer, 0);
+    zcert_apply (s_producer, dealer);
+    zsock_set_curve_serverkey (dealer, zcert_public_txt (s_server));
+    cr_assert_eq (zsock_connect (dealer, "%s", s_service->ack_endpoint), 0);
+    bool answered = false;
+    for (int attempt = 0; attempt < 5 && !answered; attempt++)
+        answered = s_hello (dealer, "prod-a");
+    cr_expect (answered, "the certificate's own producer is answered");
+    cr_expect_not (s_hello (dealer, "prod-b"), "another producer's hello is not");
+    cr_expect_eq (test_service_counter (s_service, "ingest.ack_refused", 1), 1);
+    zsock_destroy (&dealer);
+}
+
 //  --- Without CURVE ------------------------------------------------------
 
 static int
