@@ -71,7 +71,9 @@ audit_curve_server_new (const char *secret_file, char *reason, size_t size)
 static int
 s_server_key (audit_curve_t *self, const char *server_key, char *reason, size_t size)
 {
-    if (audit_curve_key_check (server_key) == 0) {
+    //  A file first: a path can be 40 characters of the Z85 alphabet too
+    struct stat info;
+    if (stat (server_key, &info) != 0 && audit_curve_key_check (server_key) == 0) {
         snprintf (self->server_key, sizeof self->server_key, "%s", server_key);
         return 0;
     }
