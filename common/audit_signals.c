@@ -16,6 +16,8 @@ audit_signals_block (void)
     sigemptyset (&signals);
     sigaddset (&signals, SIGTERM);
     sigaddset (&signals, SIGINT);
+    //  Read, not taken: its default action would end the worker
+    sigaddset (&signals, SIGHUP);
     if (pthread_sigmask (SIG_BLOCK, &signals, NULL) != 0)
         return -1;
     return signalfd (-1, &signals, SFD_CLOEXEC);

@@ -1,5 +1,6 @@
 /*  =========================================================================
-    audit_signals - how a worker's main waits for SIGTERM and SIGINT
+    audit_signals - how a worker's main waits for SIGTERM, SIGINT and
+    SIGHUP
 
     The signals are blocked in every thread (call before starting any) and
     read from a signalfd by main alone, so no worker thread is ever
@@ -15,7 +16,7 @@
 extern "C" {
 #endif
 
-//  Block SIGTERM and SIGINT and return a descriptor that reads them, or -1.
+//  Block SIGTERM, SIGINT and SIGHUP and return a descriptor that reads them, or -1.
 int
     audit_signals_block (void);
 

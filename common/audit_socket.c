@@ -38,6 +38,32 @@ audit_socket_endpoint_check (const char *endpoint)
     return s_check_port (port + 1);
 }
 
+bool
+audit_socket_is_local (const char *endpoint)
+{
+    if (strncmp (endpoint, "ipc://", 6) == 0 || strncmp (endpoint, "inproc://", 9) == 0)
+        return true;
+    if (strncmp (endpoint, "tcp://", 6) != 0)
+        return false;
+    const char *host = endpoint + 6;
+    const char *port = strrchr (host, ':');
+    size_t len = port ? (size_t) (port - host) : strlen (host);
+    if (len == 9 && strncmp (host, "localhost", 9) == 0)
+        return true;
+    if (len == 5 && strncmp (host, "[::1]", 5) == 0)
+        return true;
+    //  127.d.d.d: the whole 127.0.0.0/8 is loopback
+    unsigned a, b, c, d;
+    char tail;
+    char text [64];
+    if (len >= sizeof text || strncmp (host, "127.", 4) != 0)
+        return false;
+    memcpy (text, host, len);
+    text [len] = 0;
+    return sscanf (text, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4
+        && b < 256 && c < 256 && d < 256;
+}
+
 static int
 s_hwm (int hwm)
 {
@@ -66,12 +92,19 @@ audit_socket_new (const audit_socket_options_t *options, char *reason, size_t si
     const char *verb = options->bind ? "bind" : "connect";
     const char *why = "not an endpoint (tcp port 1 to 65535)";
     zsock_t *socket = NULL;
+    bool refused = options->bind && !options->curve && !options->allow_plaintext
+                && !audit_socket_is_local (options->endpoint);
+    if (refused)
+        why = "plaintext beyond loopback: set AUDIT_CURVE_SECRET_FILE, or AUDIT_ALLOW_PLAINTEXT=1";
+    else
     if (audit_socket_endpoint_check (options->endpoint) == 0) {
         why = "cannot make the socket";
         socket = zsock_new (options->type);
     }
     if (socket) {
         s_set_limits (socket, options);
+        if (options->curve)
+            audit_curve_apply (options->curve, socket, options->zap_domain);
         int rc = options->bind ? zsock_bind (socket, "%s", options->endpoint)
                                : zsock_connect (socket, "%s", options->endpoint);
         if (rc != -1)

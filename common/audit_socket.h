@@ -2,9 +2,11 @@
     audit_socket - every socket that binds or connects to an endpoint is
     made here, from its settings
 
-    One place sets the limits and binds or connects, so that a security
-    mechanism (CURVE, a later issue) is added once for every worker and
-    auditctl. Inproc pipes between a worker's threads are not made here.
+    One place sets the limits, the CURVE keys (audit_curve) and binds or
+    connects, for every worker, auditctl and the producer library. Without
+    CURVE a bind takes only loopback and ipc:// endpoints unless the
+    options allow plaintext (contract: "Transport security"). Inproc
+    pipes between a worker's threads are not made here.
     ========================================================================= */
 
 #ifndef AUDIT_SOCKET_H_INCLUDED
@@ -12,6 +14,8 @@
 
 #include <czmq.h>
 #include <stdbool.h>
+
+#include "audit_curve.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,6 +35,9 @@ typedef struct {
     int linger_ms;                  //  what close waits for unsent messages
     int sndtimeo_ms;                //  0: a send waits as long as it must
     int rcvtimeo_ms;                //  0: a receive waits as long as it must
+    const audit_curve_t *curve;     //  NULL: plaintext; else CURVE server or client
+    const char *zap_domain;         //  a CURVE server's ZAP domain
+    bool allow_plaintext;           //  bind without CURVE beyond loopback
 } audit_socket_options_t;
 
 //  0 when endpoint can be bound or connected: a transport, and for tcp a
@@ -38,6 +45,11 @@ typedef struct {
 //  port without a word) or CZMQ's "*", "!" and ranges.
 int
     audit_socket_endpoint_check (const char *endpoint);
+
+//  true when endpoint stays on this host: ipc://, inproc://, or tcp on
+//  127.0.0.0/8, ::1 or localhost.
+bool
+    audit_socket_is_local (const char *endpoint);
 
 //  A socket made from options, bound or connected. NULL when it cannot be:
 //  the one-line reason is then written to reason (size bytes) when reason

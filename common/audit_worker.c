@@ -8,12 +8,56 @@
 #include "audit_log.h"
 #include "audit_signals.h"
 
-//  Until a signal, or until the actor says anything on its own (it ended)
+#include <signal.h>
+
 int
-audit_worker_wait (zactor_t *actor, int signal_fd)
+audit_worker_reload (zactor_t *actor, const audit_config_t *config)
 {
-    int signo = audit_signals_wait (signal_fd, actor, -1);
+    (void) config;
+    return audit_actor_ask (actor, "RELOAD");
+}
+
+//  SIGHUP: what the worker reads at start and may change while it runs
+static void
+s_reload (zactor_t *actor, audit_worker_reload_fn *reload, const audit_config_t *config)
+{
+    if (!reload)
+        audit_log_info ("msg=reload signal=%d note=\"nothing to re-read\"", SIGHUP);
+    else
+    if (reload (actor, config) == 0)
+        audit_log_info ("msg=reloaded signal=%d", SIGHUP);
+    else
+        audit_log_warn ("msg=reload_failed signal=%d note=\"what was there before stays\"", SIGHUP);
+}
+
+//  Until a signal that stops, or until the actor says anything on its own
+int
+audit_worker_wait (zactor_t *actor, int signal_fd, audit_worker_reload_fn *reload,
+                   const audit_config_t *config)
+{
+    int signo;
+    while ((signo = audit_signals_wait (signal_fd, actor, -1)) == SIGHUP)
+        s_reload (actor, reload, config);
     audit_log_info ("msg=stopping signal=%d", signo);
+    return 0;
+}
+
+int
+audit_worker_curve (const audit_config_t *config, audit_curve_t **curve)
+{
+    const char *path = audit_config_str (config, AUDIT_SET_CURVE_SECRET_FILE);
+    char reason [512];
+    *curve = NULL;
+    if (*path && !(*curve = audit_curve_server_new (path, reason, sizeof reason))) {
+        audit_log_error ("msg=cannot_start reason=\"%s\"", reason);
+        return -1;
+    }
+    if (*curve)
+        audit_log_info ("msg=curve server_key=%s", audit_curve_public_txt (*curve));
+    else
+    if (audit_config_uint (config, AUDIT_SET_ALLOW_PLAINTEXT))
+        audit_log_warn ("msg=plaintext reason=\"AUDIT_ALLOW_PLAINTEXT=1 without CURVE: events and"
+                        " tokens cross the network in clear\"");
     return 0;
 }
 
@@ -46,7 +90,8 @@ audit_worker_main (const audit_worker_t *worker, int argc, char **argv)
     bool started = actor != NULL;
     rc = 1;
     if (started)
-        rc = worker->run ? worker->run (actor, signal_fd, &config) : audit_worker_wait (actor, signal_fd);
+        rc = worker->run ? worker->run (actor, signal_fd, &config)
+                         : audit_worker_wait (actor, signal_fd, worker->reload, &config);
     zactor_destroy (&actor);
     if (worker->release)
         worker->release ();

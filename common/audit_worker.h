@@ -3,7 +3,8 @@
 
     Like Malamute's main, and written once: read the settings the worker
     names, start logging, block the signals, start its actor (new, then
-    START), wait for SIGTERM or SIGINT or the actor's end, destroy in
+    START), wait for SIGTERM or SIGINT or the actor's end (SIGHUP makes
+    the actor RELOAD and never stops it), destroy in
     reverse order, exit. A worker's main.c is its descriptor and a call.
 
     Exit status: 0 after a clean stop or --help, 2 after a bad setting, 1
@@ -17,10 +18,16 @@
 #include <czmq.h>
 
 #include "audit_config.h"
+#include "audit_curve.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+//  What SIGHUP does in a worker: re-read what it may change while it runs
+//  (key directories, the JWT secret) and log what changed; 0, or -1 when
+//  something could not be re-read (what was there before stays)
+typedef int (audit_worker_reload_fn) (zactor_t *actor, const audit_config_t *config);
 
 typedef struct {
     const char *program;            //  "audit-ingest": heads --help and refusals
@@ -37,15 +44,30 @@ typedef struct {
     //  Frees what actor_new made beside the actor, after the actor is
     //  destroyed, whether or not it started; may be NULL.
     void (*release) (void);
+    //  SIGHUP; NULL: the worker has nothing to re-read, SIGHUP is only
+    //  logged. audit_worker_reload sends the actor RELOAD.
+    audit_worker_reload_fn *reload;
 } audit_worker_t;
 
 //  A descriptor's settings fields, from the array of the settings it reads
 #define AUDIT_WORKER_SETTINGS(array) \
     .settings = (array), .settings_count = sizeof (array) / sizeof (array) [0]
 
-//  The default run: wait for a signal or the actor's end, log it; 0.
+//  The default run: wait for SIGTERM, SIGINT or the actor's end, log it;
+//  0. On each SIGHUP in between, run reload (may be NULL) and go on.
 int
-    audit_worker_wait (zactor_t *actor, int signal_fd);
+    audit_worker_wait (zactor_t *actor, int signal_fd, audit_worker_reload_fn *reload,
+                       const audit_config_t *config);
+
+//  A reload: ask the actor to RELOAD; it answers "i" 0 or -1.
+int
+    audit_worker_reload (zactor_t *actor, const audit_config_t *config);
+
+//  The service's CURVE keys from AUDIT_CURVE_SECRET_FILE: 0 and *curve
+//  (NULL when it is not set), or -1 with the reason logged. Without
+//  CURVE, AUDIT_ALLOW_PLAINTEXT=1 is warned of here, once at start.
+int
+    audit_worker_curve (const audit_config_t *config, audit_curve_t **curve);
 
 //  Run the worker described by worker: the process's exit status.
 int

@@ -14,6 +14,7 @@
 #include "audit_ident.h"
 #include "audit_log.h"
 #include "audit_sender.h"
+#include "audit_curve.h"
 #include "audit_socket.h"
 #include "audit_stamp.h"
 #include "audit_time.h"
@@ -42,18 +43,30 @@ audit_producer_new (const char *endpoint, const char *ack_endpoint,
     return audit_producer_new_with (endpoint, ack_endpoint, producer_id, outbox_path, NULL);
 }
 
-//  The two sockets, connected; the outbox holds events meanwhile
+//  The two sockets, connected, with CURVE when the options name the
+//  service's key (a socket keeps the keys: the curve goes at once); the
+//  outbox holds events meanwhile
 static int
 s_sockets (audit_sender_args_t *args, const char *endpoint, const char *ack_endpoint)
 {
+    const audit_producer_options_t *options = &args->options;
+    audit_curve_t *curve = NULL;
+    char reason [512];
+    if (options->curve_server_key && *options->curve_server_key
+    &&  !(curve = audit_curve_client_new (options->curve_server_key, options->curve_client_cert,
+                                          reason, sizeof reason))) {
+        audit_log_error ("msg=producer_not_started reason=curve detail=\"%s\"", reason);
+        return -1;
+    }
     audit_socket_options_t pub = {
-        .type = ZMQ_XPUB, .endpoint = endpoint, .sndhwm = AUDIT_SOCKET_HWM_NONE
+        .type = ZMQ_XPUB, .endpoint = endpoint, .sndhwm = AUDIT_SOCKET_HWM_NONE, .curve = curve
     };
     audit_socket_options_t dealer = {
-        .type = ZMQ_DEALER, .endpoint = ack_endpoint, .sndhwm = 16
+        .type = ZMQ_DEALER, .endpoint = ack_endpoint, .sndhwm = 16, .curve = curve
     };
     args->pub = audit_socket_new (&pub, NULL, 0);
     args->dealer = args->pub ? audit_socket_new (&dealer, NULL, 0) : NULL;
+    audit_curve_destroy (&curve);
     return args->dealer ? 0 : -1;
 }
 

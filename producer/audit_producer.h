@@ -108,6 +108,13 @@ typedef struct {
     uint64_t window;                //  events sent and not acknowledged at most (100,000)
     audit_producer_rejected_fn *on_rejected;    //  NULL: rejections are only counted
     void *on_rejected_arg;
+    //  CURVE (contract: "Transport security"), read by audit_producer_new_with
+    //  only: the service's public key, 40 Z85 characters or the path of its
+    //  public certificate (NULL: plaintext), and this producer's certificate,
+    //  the public file whose metadata names producer_id, its secret beside it
+    //  as "<file>_secret" (AUDIT_CURVE_SERVER_KEY, AUDIT_CURVE_CLIENT_CERT)
+    const char *curve_server_key;
+    const char *curve_client_cert;
 } audit_producer_options_t;
 
 //  Counters since audit_producer_new, and where the seqs stand

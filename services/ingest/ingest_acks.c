@@ -30,6 +30,7 @@ struct _ingest_acks_t {
     size_t producers_max;
     msgpack_sbuffer buffer;
     bool warned;                    //  a bad message was logged already
+    audit_zap_t *zap;               //  with CURVE: whose certificate is whose
 };
 
 static void
@@ -43,14 +44,17 @@ s_producer_destroy (void **item)
 }
 
 ingest_acks_t *
-ingest_acks_new (const char *endpoint, size_t producers_max)
+ingest_acks_new (const char *endpoint, size_t producers_max, const audit_curve_t *curve,
+                 bool allow_plaintext)
 {
     ingest_acks_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     audit_socket_options_t options = {
         .type = ZMQ_ROUTER, .endpoint = endpoint, .bind = true,
-        .sndhwm = INGEST_ACKS_SNDHWM, .maxmsgsize = 64 * 1024
+        .sndhwm = INGEST_ACKS_SNDHWM, .maxmsgsize = 64 * 1024,
+        .curve = curve, .zap_domain = AUDIT_CURVE_DOMAIN_PRODUCER,
+        .allow_plaintext = allow_plaintext
     };
     self->router = audit_socket_new (&options, NULL, 0);
     self->producers = zhashx_new ();
@@ -76,6 +80,12 @@ ingest_acks_destroy (ingest_acks_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+ingest_acks_guard (ingest_acks_t *self, audit_zap_t *zap)
+{
+    self->zap = zap;
 }
 
 zsock_t *
@@ -343,6 +353,24 @@ s_bad (ingest_acks_t *self, audit_counters_t *counters)
     self->warned = true;
 }
 
+//  With CURVE: true when the certificate of body's connection, still
+//  allowed, names producer_id; else counted and logged once a minute
+static bool
+s_allowed (ingest_acks_t *self, zframe_t *body, const char *producer_id,
+           audit_counters_t *counters)
+{
+    if (!self->zap)
+        return true;
+    const char *key = zframe_meta (body, AUDIT_CURVE_PROPERTY_KEY);
+    const audit_certs_entry_t *entry = audit_zap_lookup (self->zap, key);
+    if (entry && streq (entry->producer_id, producer_id))
+        return true;
+    audit_counters_count (counters, AUDIT_COUNTER_INGEST_ACK_REFUSED, 1);
+    audit_zap_note (self->zap, "ack_hello_refused", key ? key : "-",
+                    entry ? "bad_producer" : "key_removed");
+    return false;
+}
+
 void
 ingest_acks_recv (ingest_acks_t *self, audit_counters_t *counters)
 {
@@ -353,8 +381,10 @@ ingest_acks_recv (ingest_acks_t *self, audit_counters_t *counters)
         zframe_t *peer = zmsg_pop (msg);
         zframe_t *body = zmsg_size (msg) == 1? zmsg_first (msg): NULL;
         s_hello_t hello;
-        if (peer && body && s_hello_decode (zframe_data (body), zframe_size (body), &hello) == 0)
-            s_hello (self, &peer, hello.producer_id);
+        if (peer && body && s_hello_decode (zframe_data (body), zframe_size (body), &hello) == 0) {
+            if (s_allowed (self, body, hello.producer_id, counters))
+                s_hello (self, &peer, hello.producer_id);
+        }
         else
             s_bad (self, counters);
         zframe_destroy (&peer);

@@ -20,6 +20,7 @@
 #include <czmq.h>
 
 #include "audit_counters.h"
+#include "audit_zap.h"
 #include "ingest_batch.h"
 
 #ifdef __cplusplus
@@ -36,9 +37,18 @@ extern "C" {
 typedef struct _ingest_acks_t ingest_acks_t;
 
 //  Bind the ROUTER at endpoint, following at most producers_max
-//  producers. NULL when it cannot bind (the reason is logged).
+//  producers, a CURVE server with curve (else plaintext, beyond loopback
+//  only when allow_plaintext). NULL when it cannot bind (the reason is
+//  logged).
 ingest_acks_t *
-    ingest_acks_new (const char *endpoint, size_t producers_max);
+    ingest_acks_new (const char *endpoint, size_t producers_max, const audit_curve_t *curve,
+                     bool allow_plaintext);
+
+//  With CURVE: a hello is answered only when the certificate of its
+//  connection, in zap, names the producer it says hello for; any other
+//  is counted (ingest.ack_refused) and answered with nothing.
+void
+    ingest_acks_guard (ingest_acks_t *self, audit_zap_t *zap);
 
 //  Close the socket; safe on NULL and twice.
 void

@@ -21,6 +21,7 @@
 #include "audit_store.h"
 #include "audit_store_producers.h"
 #include "audit_time.h"
+#include "audit_zap.h"
 
 #include <inttypes.h>
 
@@ -29,6 +30,10 @@ typedef struct {
     zsock_t *sub;
     zactor_t *writer;
     ingest_acks_t *acks;            //  the acknowledgement ROUTER
+    audit_zap_t *zap;               //  with CURVE: the producers' certificates
+    const audit_curve_t *curve;     //  borrowed from main
+    char *keys_dir;
+    bool allow_plaintext;
     zpoller_t *poller;
     char *endpoint;
     char *ack_endpoint;
@@ -58,6 +63,9 @@ s_self_destroy (self_t **self_p)
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->sub);
         ingest_acks_destroy (&self->acks);
+        //  After every CURVE socket: none may run a handshake without it
+        audit_zap_destroy (&self->zap);
+        free (self->keys_dir);
         for (int index = 0; index < INGEST_ACTOR_BATCHES; index++)
             ingest_batch_destroy (&self->batches [index]);
         free (self->endpoint);
@@ -81,7 +89,10 @@ s_self_new (zsock_t *pipe, const ingest_options_t *options)
     self->rcvhwm = options->rcvhwm;
     self->batch_size = options->batch_size;
     self->flush_ms = options->flush_ms;
-    if (!self->endpoint || !self->ack_endpoint || !self->data_dir)
+    self->curve = options->curve;
+    self->allow_plaintext = options->allow_plaintext;
+    self->keys_dir = strdup (options->producer_keys_dir ? options->producer_keys_dir : "");
+    if (!self->endpoint || !self->ack_endpoint || !self->data_dir || !self->keys_dir)
         s_self_destroy (&self);
     return self;
 }
@@ -92,7 +103,9 @@ s_bind (self_t *self)
 {
     audit_socket_options_t options = {
         .type = ZMQ_SUB, .endpoint = self->endpoint, .bind = true,
-        .rcvhwm = self->rcvhwm, .maxmsgsize = INGEST_ACTOR_MAXMSGSIZE
+        .rcvhwm = self->rcvhwm, .maxmsgsize = INGEST_ACTOR_MAXMSGSIZE,
+        .curve = self->curve, .zap_domain = AUDIT_CURVE_DOMAIN_PRODUCER,
+        .allow_plaintext = self->allow_plaintext
     };
     self->sub = audit_socket_new (&options, NULL, 0);
     if (!self->sub)
@@ -113,9 +126,11 @@ s_load_acked (const audit_store_producer_t *producer, void *arg)
 static int
 s_bind_acks (self_t *self, audit_store_t *store)
 {
-    self->acks = ingest_acks_new (self->ack_endpoint, INGEST_ACTOR_PRODUCERS_MAX);
+    self->acks = ingest_acks_new (self->ack_endpoint, INGEST_ACTOR_PRODUCERS_MAX,
+                                  self->curve, self->allow_plaintext);
     if (!self->acks)
         return -1;
+    ingest_acks_guard (self->acks, self->zap);
     return audit_store_producers_read (store, s_load_acked, self->acks);
 }
 
@@ -129,6 +144,12 @@ s_start (self_t *self)
         }
     self->current = self->batches [0];
     self->spare = self->batches [1];
+    //  Before any CURVE socket binds: without a handler it would take any key
+    audit_zap_options_t zap = {
+        .domain = AUDIT_CURVE_DOMAIN_PRODUCER, .keys_dir = self->keys_dir, .producers = true
+    };
+    if (self->curve && !(self->zap = audit_zap_new (&zap)))
+        return -1;
     audit_store_t *store = audit_store_new (self->data_dir, AUDIT_STORE_WRITER);
     if (!store)
         return -1;
@@ -144,9 +165,11 @@ s_start (self_t *self)
     self->poller = zpoller_new (self->pipe, self->sub, self->writer,
                                 ingest_acks_socket (self->acks), NULL);
     self->waiter = zpoller_new (self->pipe, self->writer, NULL);
+    if (self->poller && self->zap)
+        zpoller_add (self->poller, audit_zap_socket (self->zap));
     audit_log_info ("msg=listening endpoint=%s ack_endpoint=%s data_dir=%s hwm=%d batch=%zu"
-                    " flush_ms=%d", self->endpoint, self->ack_endpoint, self->data_dir,
-                    self->rcvhwm, self->batch_size, self->flush_ms);
+                    " flush_ms=%d curve=%s", self->endpoint, self->ack_endpoint, self->data_dir,
+                    self->rcvhwm, self->batch_size, self->flush_ms, self->curve ? "on" : "off");
     return self->poller && self->waiter ? 0 : -1;
 }
 
@@ -310,9 +333,44 @@ s_keep (self_t *self, audit_record_t *record, int64_t now_ms)
         audit_log_error ("msg=payload_too_large_for_batch");
 }
 
+//  The certificate names the producer (contract: "Transport security"):
+//  bad_producer for another producer_id, which then settles nothing, so
+//  that no name but a certificate's enters the producers' state
+static int
+s_bad_producer (audit_decode_info_t *info, const char *field, bool settles)
+{
+    info->reason = AUDIT_REASON_BAD_PRODUCER;
+    info->field = field;
+    info->has_seq &= settles;
+    return -1;
+}
+
+//  With CURVE: -1 when the event claims a producer or an organisation its
+//  certificate does not allow; one that names no producer is the
+//  certificate's, in the record and in the counters
+static int
+s_check_producer (const audit_certs_entry_t *entry, audit_topic_kind_t kind, int rc,
+                  audit_record_t *record, audit_decode_info_t *info)
+{
+    if (kind == AUDIT_TOPIC_KIND_OPS)
+        return 0;                       //  no producer, no organisation
+    if (info->producer_id [0] && !streq (info->producer_id, entry->producer_id))
+        return s_bad_producer (info, "producer_id", false);
+    snprintf (info->producer_id, sizeof info->producer_id, "%s", entry->producer_id);
+    if (rc != 0)
+        return 0;
+    bool mq = kind == AUDIT_TOPIC_KIND_MQ;
+    char *producer = mq ? record->u.mq.producer_id : record->u.event.producer_id;
+    if (!audit_certs_allows_org (entry, mq ? record->u.mq.org_id : record->u.event.org_id))
+        return s_bad_producer (info, "org_id", true);
+    if (!*producer)
+        snprintf (producer, sizeof (audit_ident_t), "%s", entry->producer_id);
+    return 0;
+}
+
 static void
 s_handle_body (self_t *self, const char *topic, size_t topic_size,
-               const void *body, size_t body_size)
+               const void *body, size_t body_size, const audit_certs_entry_t *entry)
 {
     int64_t now_ms = audit_time_now_ms ();
     if (!self->current->first_ms)
@@ -326,6 +384,10 @@ s_handle_body (self_t *self, const char *topic, size_t topic_size,
     audit_decode_info_t info;
     audit_topic_kind_t kind = audit_proto_topic_kind (topic, topic_size);
     int rc = audit_decode_record (kind, body, body_size, now_ms, record, &info);
+    if (entry && s_check_producer (entry, kind, rc, record, &info) != 0) {
+        s_reject (self, &info, kind);
+        return;
+    }
     s_count_dropped (self, &info, rc == 0);
     if (rc != 0) {
         s_reject (self, &info, kind);
@@ -337,6 +399,23 @@ s_handle_body (self_t *self, const char *topic, size_t topic_size,
     if (kind != AUDIT_TOPIC_KIND_OPS && info.producer_id [0] && info.has_seq)
         ingest_batch_settle (self->current, info.producer_id, info.seq,
                              INGEST_SETTLE_ACCEPTED, info.event_id, NULL);
+}
+
+//  With CURVE, the certificate of the connection a message came on while
+//  it is allowed; NULL when its key was removed since the handshake (the
+//  message is then refused, counted, and settles nothing)
+static bool
+s_sender (self_t *self, zmq_msg_t *msg, const audit_certs_entry_t **entry)
+{
+    *entry = NULL;
+    if (!self->zap)
+        return true;
+    const char *key = zmq_msg_gets (msg, AUDIT_CURVE_PROPERTY_KEY);
+    if ((*entry = audit_zap_lookup (self->zap, key)))
+        return true;
+    audit_counters_count (self->current->counters, AUDIT_COUNTER_INGEST_CURVE_REVOKED, 1);
+    audit_zap_note (self->zap, "curve_revoked", key ? key : "-", "key_removed");
+    return false;
 }
 
 //  Receive one [topic, body] message without waiting. Returns 0 when one
@@ -354,9 +433,14 @@ s_recv_one (self_t *self, void *socket)
     bool two_frames = zmq_msg_more (&topic)
                    && zmq_msg_recv (&body, socket, 0) != -1
                    && !zmq_msg_more (&body);
+    const audit_certs_entry_t *entry;
+    if (!s_sender (self, &topic, &entry))
+        while (zmq_msg_more (&body) && zmq_msg_recv (&body, socket, 0) != -1)
+            ;
+    else
     if (two_frames)
         s_handle_body (self, (const char *) zmq_msg_data (&topic), zmq_msg_size (&topic),
-                       zmq_msg_data (&body), zmq_msg_size (&body));
+                       zmq_msg_data (&body), zmq_msg_size (&body), entry);
     else {
         //  Swallow the rest of a message of the wrong shape, then count it
         while (zmq_msg_more (&body) && zmq_msg_recv (&body, socket, 0) != -1)
@@ -441,10 +525,23 @@ s_handle_pipe (self_t *self, bool waiting)
     if (streq (command, "STOP"))
         self->stop_owed = true;
     else
+    if (streq (command, "RELOAD"))
+        zsock_send (self->pipe, "i", self->zap ? audit_zap_reload (self->zap) : 0);
+    else
         audit_log_error ("msg=unknown_command");
     zstr_free (&command);
     if (waiting && (self->terminated || self->stop_owed))
         s_writer_stop (self);
+}
+
+//  Handshakes: each refused one is counted with the next commit
+static void
+s_handle_zap (self_t *self)
+{
+    size_t refused = audit_zap_handle (self->zap);
+    if (refused)
+        audit_counters_count (self->current->counters, AUDIT_COUNTER_INGEST_CURVE_REFUSED,
+                              (int64_t) refused);
 }
 
 //  ms until the current batch must be committed, -1 when it is empty
@@ -483,6 +580,9 @@ s_ingest_actor (zsock_t *pipe, void *args)
         else
         if (self->acks && which == ingest_acks_socket (self->acks))
             ingest_acks_recv (self->acks, self->current->counters);
+        else
+        if (self->zap && which == audit_zap_socket (self->zap))
+            s_handle_zap (self);
         if (self->current && s_timeout (self) == 0)
             s_hand_over (self);
         if (self->stop_owed) {

@@ -3,8 +3,10 @@
     hands them in batches to the writer
 
     Commands on its pipe:
-      START        bind the SUB and ack sockets and open the stores; replies "i"
-                   0 on success or -1 (a reason has been logged)
+      START        start the ZAP handler (with CURVE), bind the SUB and ack
+                   sockets and open the stores; replies "i" 0 on success or
+                   -1 (a reason has been logged)
+      RELOAD       re-read the producers' certificates (SIGHUP)
       STOP         take in every message already received and commit them
                    (unless the disk is full: then give up the batches held,
                    unacknowledged, so their producers resend them); replies
@@ -16,6 +18,8 @@
 #define INGEST_ACTOR_H_INCLUDED
 
 #include <czmq.h>
+
+#include "audit_curve.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,6 +50,9 @@ typedef struct {
     int rcvhwm;                     //  receive high-water mark, messages
     size_t batch_size;              //  records per transaction, at most
     int flush_ms;                   //  longest wait before a partial commit
+    const audit_curve_t *curve;     //  the server's keys; NULL: plaintext
+    const char *producer_keys_dir;  //  with curve: the producers' certificates
+    bool allow_plaintext;           //  without curve: bind beyond loopback too
 } ingest_options_t;
 
 //  Create the actor; the options are copied before this returns. NULL

@@ -8,25 +8,39 @@
     record of it unacknowledged, so that its producer resends it.
     ========================================================================= */
 
+#include "audit_log.h"
 #include "audit_worker.h"
 #include "ingest_actor.h"
 #include "audit_log.h"
 
 static const audit_setting_t s_settings [] = {
     AUDIT_SET_INGEST_ENDPOINT, AUDIT_SET_ACK_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_INGEST_HWM,
-    AUDIT_SET_INGEST_BATCH, AUDIT_SET_INGEST_FLUSH_MS, AUDIT_SET_LOG_LEVEL
+    AUDIT_SET_INGEST_BATCH, AUDIT_SET_INGEST_FLUSH_MS, AUDIT_SET_CURVE_SECRET_FILE,
+    AUDIT_SET_PRODUCER_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT, AUDIT_SET_LOG_LEVEL
 };
+
+static audit_curve_t *s_curve;
 
 static zactor_t *
 s_actor_new (const audit_config_t *config)
 {
+    if (audit_worker_curve (config, &s_curve) != 0)
+        return NULL;
+    const char *keys_dir = audit_config_str (config, AUDIT_SET_PRODUCER_KEYS_DIR);
+    if (s_curve && !*keys_dir) {
+        audit_log_error ("msg=cannot_start reason=\"CURVE needs AUDIT_PRODUCER_KEYS_DIR, the producers'"
+                         " certificates\"");
+        return NULL;
+    }
     ingest_options_t options = {
         .endpoint = audit_config_str (config, AUDIT_SET_INGEST_ENDPOINT),
         .ack_endpoint = audit_config_str (config, AUDIT_SET_ACK_ENDPOINT),
         .data_dir = audit_config_str (config, AUDIT_SET_DATA_DIR),
         .rcvhwm = (int) audit_config_uint (config, AUDIT_SET_INGEST_HWM),
         .batch_size = audit_config_uint (config, AUDIT_SET_INGEST_BATCH),
-        .flush_ms = (int) audit_config_uint (config, AUDIT_SET_INGEST_FLUSH_MS)
+        .flush_ms = (int) audit_config_uint (config, AUDIT_SET_INGEST_FLUSH_MS),
+        .curve = s_curve, .producer_keys_dir = keys_dir,
+        .allow_plaintext = audit_config_uint (config, AUDIT_SET_ALLOW_PLAINTEXT) == 1
     };
     return ingest_actor_new (&options);
 }
@@ -39,8 +53,7 @@ s_actor_new (const audit_config_t *config)
 static int
 s_run (zactor_t *actor, int signal_fd, const audit_config_t *config)
 {
-    (void) config;
-    audit_worker_wait (actor, signal_fd);
+    audit_worker_wait (actor, signal_fd, audit_worker_reload, config);
     uint64_t unstored = 0;
     zstr_send (actor, "STOP");
     zsock_set_rcvtimeo (actor, s_STOP_WAIT_MS);
@@ -51,11 +64,19 @@ s_run (zactor_t *actor, int signal_fd, const audit_config_t *config)
     return unstored > 0? s_EXIT_UNSTORED: 0;
 }
 
+//  After the actor, whose sockets hold the keys to the end
+static void
+s_release (void)
+{
+    audit_curve_destroy (&s_curve);
+}
+
 static const audit_worker_t s_worker = {
     .program = "audit-ingest", .service = "ingest",
     .purpose = "Validates the audit, ops and mq events published to it and stores them.",
     AUDIT_WORKER_SETTINGS (s_settings),
-    .actor_new = s_actor_new, .run = s_run
+    .actor_new = s_actor_new, .run = s_run, .release = s_release,
+    .reload = audit_worker_reload
 };
 
 int

@@ -8,6 +8,8 @@
     exit status says whether it completed.
     ========================================================================= */
 
+#include <signal.h>
+
 #include "audit_log.h"
 #include "audit_signals.h"
 #include "audit_worker.h"
@@ -34,7 +36,9 @@ s_run_once (zactor_t *actor, int signal_fd)
 {
     int rc = -1;
     zstr_send (actor, "ONCE");
-    int signo = audit_signals_wait (signal_fd, actor, -1);
+    int signo;
+    while ((signo = audit_signals_wait (signal_fd, actor, -1)) == SIGHUP)
+        audit_log_info ("msg=reload signal=%d note=\"nothing to re-read\"", signo);
     if (signo == 0 && zsock_recv (actor, "i", &rc) == 0 && rc == 0)
         return 0;
     audit_log_error ("msg=\"pass not completed\" signal=%d outcome=%d", signo, rc);
@@ -46,7 +50,7 @@ s_run (zactor_t *actor, int signal_fd, const audit_config_t *config)
 {
     if (audit_config_flag (config, AUDIT_SET_ONCE))
         return s_run_once (actor, signal_fd);
-    return audit_worker_wait (actor, signal_fd);
+    return audit_worker_wait (actor, signal_fd, NULL, config);
 }
 
 static const audit_worker_t s_worker = {

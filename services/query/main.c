@@ -19,8 +19,12 @@
 
 static const audit_setting_t s_settings [] = {
     AUDIT_SET_QUERY_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_JWT_SECRET_FILE,
-    AUDIT_SET_JWT_SECRET, AUDIT_SET_JWT_AUDIENCE, AUDIT_SET_QUERY_THREADS, AUDIT_SET_LOG_LEVEL
+    AUDIT_SET_JWT_SECRET, AUDIT_SET_JWT_AUDIENCE, AUDIT_SET_QUERY_THREADS,
+    AUDIT_SET_CURVE_SECRET_FILE, AUDIT_SET_QUERY_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT,
+    AUDIT_SET_LOG_LEVEL
 };
+
+static audit_curve_t *s_curve;
 
 //  Why a named secret file gave no secret: the system's reason, else
 //  what is wrong with its size (its content is never shown)
@@ -53,7 +57,7 @@ s_secret_file_problem (const char *path, char *reason, size_t size)
 //  A named file that gives none is reported as itself: "no JWT secret"
 //  would hide the operator's mistake behind the one they did not make
 static int
-s_load_secret (const audit_config_t *config, uint8_t **secret, size_t *len)
+s_load_secret (const audit_config_t *config, const char *msg, uint8_t **secret, size_t *len)
 {
     const char *path = audit_config_str (config, AUDIT_SET_JWT_SECRET_FILE);
     const char *text = audit_config_str (config, AUDIT_SET_JWT_SECRET);
@@ -62,17 +66,30 @@ s_load_secret (const audit_config_t *config, uint8_t **secret, size_t *len)
         return 0;
     if (*path) {
         s_secret_file_problem (path, reason, sizeof reason);
-        audit_log_error ("msg=cannot_start reason=\"cannot use the JWT secret file %s: %s\"",
-                         path, reason);
+        audit_log_error ("msg=%s reason=\"cannot use the JWT secret file %s: %s\"",
+                         msg, path, reason);
         return -1;
     }
     if (*text && audit_token_secret_from_text (text, secret, len) == 0)
         return 0;
-    audit_log_error ("msg=cannot_start reason=\"no JWT secret: set AUDIT_JWT_SECRET_FILE or AUDIT_JWT_SECRET\"");
+    audit_log_error ("msg=%s reason=\"no JWT secret: set AUDIT_JWT_SECRET_FILE or AUDIT_JWT_SECRET\"",
+                     msg);
     return -1;
 }
 
 static query_shared_t s_shared;
+//  What the secret was, to tell whether a reload changed it (never logged)
+static char s_secret_digest [64];
+
+static void
+s_digest (const uint8_t *secret, size_t len, char *digest, size_t size)
+{
+    zdigest_t *hash = zdigest_new ();
+    if (hash)
+        zdigest_update (hash, secret, len);
+    snprintf (digest, size, "%s", hash ? zdigest_string (hash) : "");
+    zdigest_destroy (&hash);
+}
 
 //  The shared state, then the server on it; NULL when either cannot be
 static zactor_t *
@@ -80,8 +97,10 @@ s_actor_new (const audit_config_t *config)
 {
     uint8_t *secret = NULL;
     size_t len = 0;
-    if (s_load_secret (config, &secret, &len) != 0)
+    if (audit_worker_curve (config, &s_curve) != 0
+    ||  s_load_secret (config, "cannot_start", &secret, &len) != 0)
         return NULL;
+    s_digest (secret, len, s_secret_digest, sizeof s_secret_digest);
     int rc = query_shared_open (&s_shared, audit_config_str (config, AUDIT_SET_DATA_DIR),
                                 S_VERSION, secret, len,
                                 audit_config_str (config, AUDIT_SET_JWT_AUDIENCE));
@@ -91,7 +110,9 @@ s_actor_new (const audit_config_t *config)
     query_server_options_t options = {
         .endpoint = audit_config_str (config, AUDIT_SET_QUERY_ENDPOINT),
         .workers = (int) audit_config_uint (config, AUDIT_SET_QUERY_THREADS),
-        .shared = &s_shared
+        .shared = &s_shared, .curve = s_curve,
+        .keys_dir = audit_config_str (config, AUDIT_SET_QUERY_KEYS_DIR),
+        .allow_plaintext = audit_config_uint (config, AUDIT_SET_ALLOW_PLAINTEXT) == 1
     };
     return query_server_new (&options);
 }
@@ -101,13 +122,35 @@ static void
 s_release (void)
 {
     query_shared_close (&s_shared);
+    audit_curve_destroy (&s_curve);
+}
+
+//  SIGHUP: the JWT secret file again (the variable cannot change), then
+//  the client keys; a secret that cannot be read leaves the one before
+static int
+s_reload (zactor_t *actor, const audit_config_t *config)
+{
+    uint8_t *secret = NULL;
+    size_t len = 0;
+    int rc = s_load_secret (config, "jwt_secret_not_reloaded", &secret, &len);
+    if (rc == 0) {
+        char digest [sizeof s_secret_digest];
+        s_digest (secret, len, digest, sizeof digest);
+        bool changed = strcmp (digest, s_secret_digest) != 0;
+        rc = changed ? query_shared_rekey (&s_shared, secret, len) : 0;
+        if (rc == 0 && changed)
+            snprintf (s_secret_digest, sizeof s_secret_digest, "%s", digest);
+        audit_log_info ("msg=jwt_secret_reloaded changed=%s", changed && rc == 0 ? "yes" : "no");
+        audit_token_secret_free (&secret, len);
+    }
+    return audit_worker_reload (actor, config) == 0 ? rc : -1;
 }
 
 static const audit_worker_t s_worker = {
     .program = "audit-query", .service = "query",
     .purpose = "Answers list, export, retention, ops, stats and mq requests over ZeroMQ.",
     AUDIT_WORKER_SETTINGS (s_settings),
-    .actor_new = s_actor_new, .release = s_release
+    .actor_new = s_actor_new, .release = s_release, .reload = s_reload
 };
 
 int

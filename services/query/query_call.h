@@ -31,6 +31,7 @@ typedef struct {
     const audit_claims_t *claims;       //  zeroed for ops that need no token
     audit_store_t *store;               //  this thread's read-only connections
     query_shared_t *shared;
+    const query_keys_t *keys;           //  held for this request (token, cursors)
     query_reply_t *reply;
 } query_call_t;
 

@@ -29,7 +29,7 @@ s_position (query_filter_t *self, audit_page_filter_t *filter)
     uint8_t bytes [1024];
     audit_cursor_binding_t binding = s_binding (self, bytes, sizeof bytes);
     audit_cursor_pos_t pos;
-    if (audit_cursor_decode (self->call->shared->cursor_key, &binding, request->cursor,
+    if (audit_cursor_decode (self->call->keys->cursor_key, &binding, request->cursor,
                              strlen (request->cursor), &pos) != 0 || pos.row_id < 0) {
         query_reply_fail (self->call->reply, AUDIT_ERROR_BAD_REQUEST,
                           "cursor is not valid for this request");
@@ -98,5 +98,5 @@ query_filter_close (query_filter_t *self, char *text)
     audit_cursor_pos_t pos = {
         last.ts_ms, (int64_t) last.log_index, self->call->request->order
     };
-    return audit_cursor_encode (self->call->shared->cursor_key, &binding, &pos, text) == 0;
+    return audit_cursor_encode (self->call->keys->cursor_key, &binding, &pos, text) == 0;
 }

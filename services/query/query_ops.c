@@ -31,7 +31,7 @@ s_open (query_call_t *call)
     uint8_t bytes [1024];
     audit_cursor_binding_t binding = s_binding (request, bytes, sizeof bytes);
     if (request->cursor [0]
-    &&  audit_cursor_decode (call->shared->cursor_key, &binding, request->cursor,
+    &&  audit_cursor_decode (call->keys->cursor_key, &binding, request->cursor,
                              strlen (request->cursor), &after) != 0) {
         query_reply_fail (call->reply, AUDIT_ERROR_BAD_REQUEST, "cursor is not valid for this request");
         return NULL;
@@ -76,7 +76,7 @@ s_reply (query_call_t *call, const msgpack_sbuffer *records, uint32_t count, boo
     uint8_t bytes [1024];
     audit_cursor_binding_t binding = s_binding (call->request, bytes, sizeof bytes);
     audit_cursor_pos_t pos = { last->timestamp_ms, last->id, AUDIT_CURSOR_DESC };
-    more = more && audit_cursor_encode (call->shared->cursor_key, &binding, &pos, cursor) == 0;
+    more = more && audit_cursor_encode (call->keys->cursor_key, &binding, &pos, cursor) == 0;
     query_reply_ok (call->reply, 2);
     query_reply_str (call->reply, "records");
     msgpack_pack_array (&call->reply->packer, count);

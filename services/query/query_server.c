@@ -14,6 +14,7 @@
 #include "audit_actor.h"
 #include "audit_log.h"
 #include "audit_socket.h"
+#include "audit_zap.h"
 
 //  Largest request frame the socket accepts; past the contract's own
 //  limit so that a big request is answered too_large, not cut off
@@ -32,6 +33,10 @@ typedef struct {
     int idle_count;
     zlist_t *queue;                         //  requests waiting for a worker,
                                             //  each behind a frame of its arrival
+    const audit_curve_t *curve;             //  borrowed from main
+    char *keys_dir;
+    bool allow_plaintext;
+    audit_zap_t *zap;                       //  with CURVE
     bool terminated;
 } self_t;
 
@@ -49,6 +54,8 @@ s_self_destroy (self_t **self_p)
         zlist_destroy (&self->queue);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->router);
+        audit_zap_destroy (&self->zap);
+        free (self->keys_dir);
         free (self->endpoint);
         free (self);
         *self_p = NULL;
@@ -64,6 +71,9 @@ s_self_new (zsock_t *pipe, const query_server_options_t *options)
     self->pipe = pipe;
     self->endpoint = strdup (options->endpoint);
     self->shared = options->shared;
+    self->curve = options->curve;
+    self->allow_plaintext = options->allow_plaintext;
+    self->keys_dir = strdup (options->keys_dir ? options->keys_dir : "");
     self->queue_wait_max_ms = options->queue_wait_max_ms > 0
                             ? options->queue_wait_max_ms : QUERY_SERVER_QUEUE_WAIT_MAX_MS;
     int cores = (int) sysconf (_SC_NPROCESSORS_ONLN);
@@ -71,7 +81,7 @@ s_self_new (zsock_t *pipe, const query_server_options_t *options)
     if (self->worker_count > QUERY_SERVER_WORKERS_MAX)
         self->worker_count = QUERY_SERVER_WORKERS_MAX;
     self->queue = zlist_new ();
-    if (!self->endpoint || !self->queue)
+    if (!self->endpoint || !self->queue || !self->keys_dir)
         s_self_destroy (&self);
     return self;
 }
@@ -98,15 +108,23 @@ s_start (self_t *self)
 {
     audit_socket_options_t options = {
         .type = ZMQ_ROUTER, .endpoint = self->endpoint, .bind = true,
-        .maxmsgsize = S_MAXMSGSIZE
+        .maxmsgsize = S_MAXMSGSIZE, .curve = self->curve,
+        .zap_domain = AUDIT_CURVE_DOMAIN_QUERY, .allow_plaintext = self->allow_plaintext
     };
+    //  Before the CURVE socket binds: without a handler it would take any key
+    audit_zap_options_t zap = { .domain = AUDIT_CURVE_DOMAIN_QUERY, .keys_dir = self->keys_dir };
+    if (self->curve && !(self->zap = audit_zap_new (&zap)))
+        return -1;
     self->router = audit_socket_new (&options, NULL, 0);
     if (!self->router)
         return -1;
     self->poller = zpoller_new (self->pipe, self->router, NULL);
+    if (self->poller && self->zap)
+        zpoller_add (self->poller, audit_zap_socket (self->zap));
     if (!self->poller || s_start_workers (self))
         return -1;
-    audit_log_info ("msg=listening endpoint=%s workers=%d", self->endpoint, self->worker_count);
+    audit_log_info ("msg=listening endpoint=%s workers=%d curve=%s", self->endpoint,
+                    self->worker_count, self->curve ? "on" : "off");
     return 0;
 }
 
@@ -209,6 +227,21 @@ s_envelope_size (zmsg_t *msg)
     return 0;
 }
 
+//  With AUDIT_QUERY_KEYS_DIR: the key of the connection is still allowed
+//  (ZAP asked at the handshake; a key removed since is refused here)
+static bool
+s_sender_allowed (self_t *self, zmsg_t *msg)
+{
+    if (!self->zap || !*self->keys_dir)
+        return true;
+    const char *key = zframe_meta (zmsg_last (msg), AUDIT_CURVE_PROPERTY_KEY);
+    if (audit_zap_lookup (self->zap, key))
+        return true;
+    query_tally_count (self->shared->tally, AUDIT_COUNTER_QUERY_CURVE_REFUSED, 1);
+    audit_zap_note (self->zap, "curve_revoked", key ? key : "-", "key_removed");
+    return false;
+}
+
 //  A request is exactly one frame after the envelope; a message without a
 //  delimiter cannot be answered the REQ way, and is dropped as REP does
 static void
@@ -221,6 +254,11 @@ s_handle_client (self_t *self)
     if (envelope == 0) {
         audit_log_warn ("msg=bad_envelope frames=%zu", zmsg_size (msg));
         zmsg_destroy (&msg);
+        return;
+    }
+    if (!s_sender_allowed (self, msg)) {
+        s_reply_error (self, &msg, envelope, AUDIT_ERROR_UNAUTHENTICATED,
+                       "this client key is no longer allowed");
         return;
     }
     size_t frames = zmsg_size (msg) - envelope;
@@ -254,7 +292,19 @@ s_handle_pipe (self_t *self)
         int rc = s_start (self);
         zsock_send (self->pipe, "i", rc);
     }
+    else
+    if (streq (command, "RELOAD"))
+        zsock_send (self->pipe, "i", self->zap ? audit_zap_reload (self->zap) : 0);
     zstr_free (&command);
+}
+
+static void
+s_handle_zap (self_t *self)
+{
+    size_t refused = audit_zap_handle (self->zap);
+    if (refused)
+        query_tally_count (self->shared->tally, AUDIT_COUNTER_QUERY_CURVE_REFUSED,
+                           (int64_t) refused);
 }
 
 static void
@@ -274,6 +324,9 @@ s_server_actor (zsock_t *pipe, void *args)
         else
         if (self->router && which == self->router)
             s_handle_client (self);
+        else
+        if (self->zap && which == audit_zap_socket (self->zap))
+            s_handle_zap (self);
         else
             for (int index = 0; index < self->worker_count; index++)
                 if (which && which == self->workers [index])

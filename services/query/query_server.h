@@ -10,7 +10,9 @@
     One long export therefore holds up one worker, not everyone's list.
 
     Commands on its pipe:
-      START     bind, open the stores, start the workers; replies "i" 0 / -1
+      START     start the ZAP handler (with CURVE), bind, open the stores,
+                start the workers; replies "i" 0 / -1
+      RELOAD    re-read the client keys (SIGHUP); replies "i" 0 / -1
       $TERM     stop
     ========================================================================= */
 
@@ -19,6 +21,7 @@
 
 #include <czmq.h>
 
+#include "audit_curve.h"
 #include "query_call.h"
 
 #ifdef __cplusplus
@@ -41,6 +44,9 @@ typedef struct {
     int workers;                    //  threads; 0 means one per core
     query_shared_t *shared;         //  must outlive the server
     int queue_wait_max_ms;          //  0 means QUERY_SERVER_QUEUE_WAIT_MAX_MS
+    const audit_curve_t *curve;     //  the server's keys (borrowed); NULL: plaintext
+    const char *keys_dir;           //  with curve: the client keys allowed; "": any
+    bool allow_plaintext;           //  without curve: bind beyond loopback too
 } query_server_options_t;
 
 //  Create the server actor; the options are copied before this returns.

@@ -22,13 +22,22 @@
 extern "C" {
 #endif
 
-//  Read-only after open but for the writer, which is used under
-//  writer_lock, and the tally, which has its own
+//  What the JWT secret gives: a SIGHUP may swap them for new ones while
+//  requests run, so a request holds the pair it started with to its end
+typedef struct {
+    audit_token_t *verifier;
+    audit_cursor_key_t *cursor_key;
+    int holders;                    //  under keys_lock; the shared state is one
+} query_keys_t;
+
+//  Read-only after open but for the keys (under keys_lock), the writer,
+//  which is used under writer_lock, and the tally, which has its own
 typedef struct {
     const char *data_dir;
     const char *version;
-    audit_token_t *verifier;
-    audit_cursor_key_t *cursor_key;
+    const char *audience;
+    query_keys_t *keys;
+    pthread_mutex_t keys_lock;
     audit_store_t *writer;
     pthread_mutex_t writer_lock;
     query_tally_t *tally;
@@ -40,6 +49,19 @@ typedef struct {
 int
     query_shared_open (query_shared_t *self, const char *data_dir, const char *version,
                        const uint8_t *secret, size_t len, const char *audience);
+
+//  The keys now, held until query_shared_keys_release. Any thread.
+const query_keys_t *
+    query_shared_keys_hold (query_shared_t *self);
+
+//  Let go of keys (NULL after); freed when a newer pair replaced them.
+void
+    query_shared_keys_release (query_shared_t *self, const query_keys_t **keys_p);
+
+//  New keys from the JWT secret (copied); requests already running keep
+//  theirs. 0, or -1 (the reason is logged) with the keys as they were.
+int
+    query_shared_rekey (query_shared_t *self, const uint8_t *secret, size_t len);
 
 //  Write the last error counts, then free everything; safe twice.
 void

@@ -109,8 +109,15 @@ static void
 s_pack_ingest (query_reply_t *reply, const s_totals_t *totals)
 {
     query_reply_str (reply, "ingest");
-    msgpack_pack_map (&reply->packer, 10);
+    msgpack_pack_map (&reply->packer, 13);
     query_reply_kv_uint (reply, "received", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_RECEIVED));
+    //  CURVE: handshakes refused, messages of a key removed since, hellos refused
+    query_reply_kv_uint (reply, "curve_refused",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_CURVE_REFUSED));
+    query_reply_kv_uint (reply, "curve_revoked",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_CURVE_REVOKED));
+    query_reply_kv_uint (reply, "ack_refused",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_ACK_REFUSED));
     query_reply_kv_uint (reply, "stored", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_STORED));
     query_reply_kv_uint (reply, "duplicate", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_DUPLICATE));
     query_reply_kv_uint (reply, "write_failed",
@@ -184,7 +191,9 @@ static void
 s_pack_query (query_reply_t *reply, const s_totals_t *totals)
 {
     query_reply_str (reply, "query");
-    msgpack_pack_map (&reply->packer, 1);
+    msgpack_pack_map (&reply->packer, 2);
+    query_reply_kv_uint (reply, "curve_refused",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_QUERY_CURVE_REFUSED));
     query_reply_str (reply, "errors");
     msgpack_pack_map (&reply->packer, AUDIT_ERROR_COUNT);
     for (int error = 0; error < AUDIT_ERROR_COUNT; error++) {

@@ -54,6 +54,15 @@ query_tally_error (query_tally_t *self, audit_error_t error)
     pthread_mutex_unlock (&self->lock);
 }
 
+void
+query_tally_count (query_tally_t *self, audit_counter_t counter, int64_t n)
+{
+    assert (self);
+    pthread_mutex_lock (&self->lock);
+    audit_counters_count (self->counts, counter, n);
+    pthread_mutex_unlock (&self->lock);
+}
+
 //  Swap the counts out for writing when a flush is due and none runs
 static bool
 s_take (query_tally_t *self, int64_t now_ms, bool force)

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "audit_counters.h"
 #include "audit_proto.h"
 #include "audit_store.h"
 
@@ -42,6 +43,10 @@ void
 //  Count one error reply. Any thread.
 void
     query_tally_error (query_tally_t *self, audit_error_t error);
+
+//  Count n of a counter of its own (query.curve_refused). Any thread.
+void
+    query_tally_count (query_tally_t *self, audit_counter_t counter, int64_t n);
 
 //  Write the counts to store, under store_lock, when QUERY_TALLY_FLUSH_MS
 //  have passed since the last write (now_ms is monotonic), or at once when

@@ -43,7 +43,7 @@ s_authorise (query_call_t *call, const query_request_t *request, audit_claims_t 
         return 0;
     const char *reason = "missing";
     if (!request->has_token
-    ||  audit_token_verify (call->shared->verifier, request->token, claims, &reason) != AUDIT_TOKEN_OK) {
+    ||  audit_token_verify (call->keys->verifier, request->token, claims, &reason) != AUDIT_TOKEN_OK) {
         audit_log_warn ("msg=unauthenticated op=%s reason=%s", info->name, reason);
         query_reply_fail (call->reply, AUDIT_ERROR_UNAUTHENTICATED, "token missing or not valid");
         return -1;
@@ -77,9 +77,12 @@ query_worker_answer (query_call_t *call, query_request_t *request,
         audit_log_warn ("msg=bad_request code=%s detail=\"%s\"", audit_proto_error_code (error), message);
         query_reply_fail (call->reply, error, "%s", message);
     }
-    else
-    if (s_authorise (call, request, &claims) == 0)
-        s_handlers [request->op] (call);
+    else {
+        call->keys = query_shared_keys_hold (call->shared);
+        if (s_authorise (call, request, &claims) == 0)
+            s_handlers [request->op] (call);
+        query_shared_keys_release (call->shared, &call->keys);
+    }
     if (call->reply->failed)
         query_tally_error (call->shared->tally, call->reply->error);
     query_reply_finish (call->reply);

@@ -194,9 +194,11 @@ Test (counters, table_keeps_the_persistent_names)
     static const char *fixed [AUDIT_COUNTER_COUNT] = {
         "ingest.received", "ingest.stored", "ingest.duplicate", "ingest.write_failed",
         "janitor.deleted.audit", "janitor.deleted.ops", "janitor.deleted.queue",
-        "ingest.ack_malformed", "ingest.write_retried", "ingest.degraded"
+        "ingest.ack_malformed", "ingest.write_retried", "ingest.degraded",
+        "ingest.curve_refused", "ingest.curve_revoked", "ingest.ack_refused",
+        "query.curve_refused"
     };
-    cr_assert_eq (AUDIT_COUNTER_COUNT, 10);
+    cr_assert_eq (AUDIT_COUNTER_COUNT, 14);
     for (int counter = 0; counter < AUDIT_COUNTER_COUNT; counter++)
         cr_expect_str_eq (audit_counters_name ((audit_counter_t) counter), fixed [counter]);
     cr_expect_null (audit_counters_name (AUDIT_COUNTER_COUNT));

@@ -4,6 +4,8 @@
 
 #include "ctl_client.h"
 
+#include "audit_config.h"
+
 #include <czmq.h>
 
 #include "audit_socket.h"
@@ -14,6 +16,37 @@ struct _ctl_client_t {
     bool broken;                    //  a call timed out: REQ state is lost
 };
 
+int
+ctl_client_curve_settings (const char **server_key, const char **client_cert)
+{
+    static audit_config_t config;       //  large: not on the stack
+    static const audit_setting_t settings [] = {
+        AUDIT_SET_CURVE_SERVER_KEY, AUDIT_SET_CURVE_CLIENT_CERT
+    };
+    char *argv [] = { (char *) "auditctl", NULL };
+    if (audit_config_load (&config, 1, argv, "auditctl", "", settings, 2) != AUDIT_CONFIG_OK)
+        return -1;
+    *server_key = audit_config_str (&config, AUDIT_SET_CURVE_SERVER_KEY);
+    *client_cert = audit_config_str (&config, AUDIT_SET_CURVE_CLIENT_CERT);
+    return 0;
+}
+
+int
+ctl_client_curve (audit_curve_t **curve)
+{
+    const char *server_key, *client_cert;
+    char reason [512];
+    *curve = NULL;
+    if (ctl_client_curve_settings (&server_key, &client_cert) != 0)
+        return -1;
+    if (*server_key && !(*curve = audit_curve_client_new (server_key, client_cert,
+                                                          reason, sizeof reason))) {
+        fprintf (stderr, "auditctl: CURVE: %s\n", reason);
+        return -1;
+    }
+    return 0;
+}
+
 ctl_client_t *
 ctl_client_new (const char *endpoint, int timeout_ms)
 {
@@ -22,12 +55,18 @@ ctl_client_new (const char *endpoint, int timeout_ms)
         return NULL;
     self->timeout_ms = timeout_ms;
     //  Never hold the process at exit (linger 0) for a request nobody took
+    audit_curve_t *curve = NULL;
+    if (ctl_client_curve (&curve) != 0) {
+        ctl_client_destroy (&self);
+        return NULL;
+    }
     audit_socket_options_t options = {
         .type = ZMQ_REQ, .endpoint = endpoint,
-        .sndtimeo_ms = timeout_ms, .rcvtimeo_ms = timeout_ms
+        .sndtimeo_ms = timeout_ms, .rcvtimeo_ms = timeout_ms, .curve = curve
     };
     char reason [256];
     self->socket = audit_socket_new (&options, reason, sizeof reason);
+    audit_curve_destroy (&curve);
     if (!self->socket) {
         fprintf (stderr, "auditctl: %s\n", reason);
         ctl_client_destroy (&self);

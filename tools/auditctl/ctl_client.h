@@ -10,6 +10,7 @@
 #ifndef CTL_CLIENT_H_INCLUDED
 #define CTL_CLIENT_H_INCLUDED
 
+#include "audit_curve.h"
 #include "ctl_reply.h"
 #include "ctl_request.h"
 
@@ -25,7 +26,18 @@ extern "C" {
 
 typedef struct _ctl_client_t ctl_client_t;
 
-//  Connect a REQ socket to endpoint. NULL (with a line on stderr) when the
+//  The CURVE client settings from the environment (AUDIT_CURVE_SERVER_KEY,
+//  AUDIT_CURVE_CLIENT_CERT): "" when not set; the texts live to the end.
+//  0, or -1 with a line on stderr when a value is not usable.
+int
+    ctl_client_curve_settings (const char **server_key, const char **client_cert);
+
+//  The CURVE client keys those settings name: 0 with *curve, NULL when no
+//  server key is set; -1 with a line on stderr.
+int
+    ctl_client_curve (audit_curve_t **curve);
+
+//  Connect a REQ socket to endpoint (CURVE when the settings say so). NULL (with a line on stderr) when the
 //  endpoint is not valid.
 ctl_client_t *
     ctl_client_new (const char *endpoint, int timeout_ms);

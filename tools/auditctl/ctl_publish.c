@@ -218,12 +218,16 @@ static int
 s_ops_send (s_ops_t *ops, const ctl_args_t *args, const char *topic, const void *body, size_t size)
 {
     if (!ops->socket) {
+        audit_curve_t *curve = NULL;
+        if (ctl_client_curve (&curve) != 0)
+            return -1;
         audit_socket_options_t options = {
             .type = ZMQ_XPUB, .endpoint = args->endpoint, .sndhwm = AUDIT_SOCKET_HWM_NONE,
-            .linger_ms = args->timeout_ms
+            .linger_ms = args->timeout_ms, .curve = curve
         };
         char reason [256];
         ops->socket = audit_socket_new (&options, reason, sizeof reason);
+        audit_curve_destroy (&curve);
         if (!ops->socket || s_wait_subscribed (ops->socket, args->timeout_ms)) {
             fprintf (stderr, "error: no ingest service subscribed at %s within %d ms\n",
                      args->endpoint, args->timeout_ms);
@@ -394,6 +398,8 @@ s_producer_new (const ctl_args_t *args, s_run_t *run)
     audit_producer_options_init (&options);
     options.on_rejected = s_on_rejected;
     options.on_rejected_arg = run;
+    if (ctl_client_curve_settings (&options.curve_server_key, &options.curve_client_cert) != 0)
+        return NULL;
     audit_producer_t *producer = audit_producer_new_with (args->endpoint, ack_endpoint,
                                                           producer_id, outbox, &options);
     if (!producer)

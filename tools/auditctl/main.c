@@ -12,6 +12,7 @@
 #include "ctl_args.h"
 #include "ctl_client.h"
 #include "ctl_export.h"
+#include "ctl_keygen.h"
 #include "ctl_publish.h"
 #include "ctl_query.h"
 #include "ctl_token.h"
@@ -37,6 +38,8 @@ s_run (const ctl_args_t *args)
         return ctl_token_run (args);
     if (args->command == CTL_COMMAND_PUBLISH)
         return ctl_publish_run (args);
+    if (args->command == CTL_COMMAND_KEYGEN)
+        return ctl_keygen_run (args);
     ctl_client_t *client = ctl_client_new (args->endpoint, args->timeout_ms);
     if (!client)
         return CTL_EXIT_USAGE;
