@@ -121,11 +121,11 @@ static int
 s_take (audit_certs_t *self, zhashx_t *table, const char *path, const char **why)
 {
     struct stat info;
-    if (stat (path, &info) != 0 || !S_ISREG (info.st_mode) || info.st_size > AUDIT_CERTS_FILE_MAX) {
+    if (stat (path, &info) != 0 || !S_ISREG (info.st_mode) || info.st_size > AUDIT_CURVE_FILE_MAX) {
         *why = "not a file, or larger than 64 KiB";
         return -1;
     }
-    zconfig_t *root = zconfig_load (path);
+    zconfig_t *root = audit_curve_config_load (path);
     audit_certs_entry_t *entry = NULL;
     if (!root)
         *why = "not a certificate";

@@ -24,8 +24,6 @@
 extern "C" {
 #endif
 
-//  Largest certificate file read; a bigger one is bad
-#define AUDIT_CERTS_FILE_MAX    (64 * 1024)
 //  Most certificates of one directory; more are bad
 #define AUDIT_CERTS_MAX         100000
 

@@ -35,20 +35,71 @@ s_file_check (const char *path, char *reason, size_t size)
     return 0;
 }
 
-//  A certificate with a secret key that decodes, or NULL
+zconfig_t *
+audit_curve_config_load (const char *path)
+{
+    struct stat info;
+    if (stat (path, &info) != 0 || !S_ISREG (info.st_mode) || info.st_size > AUDIT_CURVE_FILE_MAX)
+        return NULL;
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return NULL;
+    zchunk_t *chunk = zchunk_read (file, AUDIT_CURVE_FILE_MAX + 1);
+    fclose (file);
+    zconfig_t *root = NULL;
+    if (chunk && zchunk_size (chunk) > 0 && zchunk_size (chunk) <= AUDIT_CURVE_FILE_MAX)
+        root = zconfig_chunk_load (chunk);
+    zchunk_destroy (&chunk);
+    return root;
+}
+
+//  The key at name (curve/public-key or curve/secret-key) of the
+//  certificate at path into out; -1 when it has none that decodes
+static int
+s_key_read (const char *path, const char *name, char *out)
+{
+    zconfig_t *root = audit_curve_config_load (path);
+    const char *key = root ? zconfig_get (root, name, NULL) : NULL;
+    int rc = audit_curve_key_check (key);
+    if (rc == 0)
+        memcpy (out, key, AUDIT_CURVE_KEY_TEXT_SIZE);
+    zconfig_destroy (&root);
+    return rc;
+}
+
+//  A certificate from two keys already checked (zcert_new_from_txt is draft)
+static zcert_t *
+s_cert_from_txt (const char *public_txt, const char *secret_txt)
+{
+    uint8_t public_key [32], secret_key [32];
+    zmq_z85_decode (public_key, public_txt);
+    zmq_z85_decode (secret_key, secret_txt);
+    zcert_t *cert = zcert_new_from (public_key, secret_key);
+    memset (secret_key, 0, sizeof secret_key);
+    return cert;
+}
+
+//  A certificate with a secret key that decodes, or NULL: the public file
+//  at path, the secret beside it as path "_secret", as zcert_save writes
 static zcert_t *
 s_load_keypair (const char *path, char *reason, size_t size)
 {
     if (s_file_check (path, reason, size) != 0)
         return NULL;
-    zcert_t *cert = zcert_load (path);
-    if (!cert || audit_curve_key_check (zcert_public_txt (cert)) != 0
-    ||  audit_curve_key_check (zcert_secret_txt (cert)) != 0
-    ||  streq (zcert_secret_txt (cert), "0000000000000000000000000000000000000000")) {
+    char public_txt [AUDIT_CURVE_KEY_TEXT_SIZE], secret_txt [AUDIT_CURVE_KEY_TEXT_SIZE];
+    char secret_path [4096];
+    zcert_t *cert = NULL;
+    if (snprintf (secret_path, sizeof secret_path, "%s_secret", path) < (int) sizeof secret_path
+    &&  s_key_read (path, "curve/public-key", public_txt) == 0
+    &&  s_key_read (secret_path, "curve/secret-key", secret_txt) == 0
+    &&  !streq (secret_txt, "0000000000000000000000000000000000000000"))
+        cert = s_cert_from_txt (public_txt, secret_txt);
+    //  a secret that is not the public key's own would fail every handshake
+    if (cert && !streq (zcert_public_txt (cert), public_txt))
+        zcert_destroy (&cert);
+    if (!cert)
         snprintf (reason, size, "cannot use the certificate %s: no keypair in it"
                   " (a zcert file, its secret key beside it as %s_secret)", path, path);
-        zcert_destroy (&cert);
-    }
     return cert;
 }
 
@@ -79,13 +130,9 @@ s_server_key (audit_curve_t *self, const char *server_key, char *reason, size_t 
     }
     if (s_file_check (server_key, reason, size) != 0)
         return -1;
-    zcert_t *cert = zcert_load (server_key);
-    int rc = cert && audit_curve_key_check (zcert_public_txt (cert)) == 0 ? 0 : -1;
-    if (rc == 0)
-        snprintf (self->server_key, sizeof self->server_key, "%s", zcert_public_txt (cert));
-    else
+    int rc = s_key_read (server_key, "curve/public-key", self->server_key);
+    if (rc != 0)
         snprintf (reason, size, "the server key is neither 40 Z85 characters nor a certificate");
-    zcert_destroy (&cert);
     return rc;
 }
 

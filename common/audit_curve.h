@@ -30,6 +30,8 @@ extern "C" {
 #define AUDIT_CURVE_DOMAIN_QUERY    "query"
 //  The connection property the ZAP handler sets to the client's public key
 #define AUDIT_CURVE_PROPERTY_KEY    "Key"
+//  The largest certificate file read: a zcert file is a few hundred bytes
+#define AUDIT_CURVE_FILE_MAX        (64 * 1024)
 
 typedef struct _audit_curve_t audit_curve_t;
 
@@ -67,6 +69,13 @@ void
 //  0 when text is a public key: 40 Z85 characters that decode.
 int
     audit_curve_key_check (const char *text);
+
+//  The ZPL text of the regular file at path, at most AUDIT_CURVE_FILE_MAX
+//  bytes, or NULL. Every certificate is read through here: CZMQ's
+//  zconfig_load and zcert_load leak the file they opened when its text is
+//  not ZPL, and certificates come from outside.
+zconfig_t *
+    audit_curve_config_load (const char *path);
 
 #ifdef __cplusplus
 }
