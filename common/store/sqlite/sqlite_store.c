@@ -189,7 +189,8 @@ audit_store_sqlite_new (const char *data_dir, audit_store_mode_t mode)
                                                           : AUDIT_IDCACHE_WRITER;
     ok = ok && (self->idcache = audit_idcache_new (self->db [AUDIT_DB_AUDIT], role)) != NULL;
     if (ok && mode != AUDIT_STORE_READER)
-        ok = (self->orglog = audit_orglog_new (self->db [AUDIT_DB_AUDIT])) != NULL;
+        ok = (self->orglog = audit_orglog_new (self->db [AUDIT_DB_AUDIT])) != NULL
+          && (self->tree = audit_tree_new (self->db [AUDIT_DB_AUDIT])) != NULL;
     if (ok && mode != AUDIT_STORE_READER)
         ok = s_count_family_rows (self) == 0;
     audit_store_t *store = &self->base;
@@ -206,6 +207,7 @@ sqlite_destroy (audit_store_t **self_p)
     sqlite_store_t *self = sqlite_core_self (*self_p);
     audit_idcache_destroy (&self->idcache);
     audit_orglog_destroy (&self->orglog);
+    audit_tree_destroy (&self->tree);
     for (int query = 0; query < SQLITE_Q_COUNT; query++)
         sqlite3_finalize (self->query [query]);
     for (int db = 0; db < AUDIT_DB_COUNT; db++) {
