@@ -67,9 +67,11 @@ int
 typedef int (audit_store_log_due_fn) (const char *org_id, uint64_t size, void *arg);
 
 //  Visit every organisation whose log holds more events than its newest
-//  checkpoint covers. 0 or -1.
+//  checkpoint covers, and whose newest checkpoint was signed before
+//  before_ms (or that has none). 0 or -1.
 int
-    audit_store_checkpoint_due (audit_store_t *self, audit_store_log_due_fn *fn, void *arg);
+    audit_store_checkpoint_due (audit_store_t *self, int64_t before_ms,
+                                audit_store_log_due_fn *fn, void *arg);
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,8 @@ typedef struct {
     ingest_acks_t *acks;            //  the acknowledgement ROUTER
     audit_zap_t *zap;               //  with CURVE: the producers' certificates
     const audit_curve_t *curve;     //  borrowed from main
+    const audit_signer_t *signer;   //  borrowed from main, for the writer
+    int checkpoint_interval_ms;
     char *keys_dir;
     bool allow_plaintext;
     zpoller_t *poller;
@@ -91,6 +93,8 @@ s_self_new (zsock_t *pipe, const ingest_options_t *options)
     self->flush_ms = options->flush_ms;
     self->curve = options->curve;
     self->allow_plaintext = options->allow_plaintext;
+    self->signer = options->signer;
+    self->checkpoint_interval_ms = options->checkpoint_interval_ms;
     self->keys_dir = strdup (options->producer_keys_dir ? options->producer_keys_dir : "");
     if (!self->endpoint || !self->ack_endpoint || !self->data_dir || !self->keys_dir)
         s_self_destroy (&self);
@@ -157,7 +161,7 @@ s_start (self_t *self)
         audit_store_destroy (&store);
         return -1;
     }
-    self->writer = ingest_writer_new (&store);
+    self->writer = ingest_writer_new (&store, self->signer, self->checkpoint_interval_ms);
     if (!self->writer) {
         audit_store_destroy (&store);
         return -1;

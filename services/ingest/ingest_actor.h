@@ -19,6 +19,8 @@
 
 #include <czmq.h>
 
+#include "audit_signer.h"
+
 #include "audit_curve.h"
 
 #ifdef __cplusplus
@@ -53,6 +55,8 @@ typedef struct {
     const audit_curve_t *curve;     //  the server's keys; NULL: plaintext
     const char *producer_keys_dir;  //  with curve: the producers' certificates
     bool allow_plaintext;           //  without curve: bind beyond loopback too
+    const audit_signer_t *signer;   //  signs the checkpoints; NULL: none signed
+    int checkpoint_interval_ms;     //  between two of a growing log
 } ingest_options_t;
 
 //  Create the actor; the options are copied before this returns. NULL

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "audit_log.h"
+#include "audit_logsign.h"
 #include "audit_worker.h"
 #include "query_server.h"
 
@@ -21,7 +22,7 @@ static const audit_setting_t s_settings [] = {
     AUDIT_SET_QUERY_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_JWT_SECRET_FILE,
     AUDIT_SET_JWT_SECRET, AUDIT_SET_JWT_AUDIENCE, AUDIT_SET_QUERY_THREADS,
     AUDIT_SET_CURVE_SECRET_FILE, AUDIT_SET_QUERY_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT,
-    AUDIT_SET_LOG_LEVEL
+    AUDIT_SET_SIGNING_KEY_FILE, AUDIT_SET_LOG_LEVEL
 };
 
 static audit_curve_t *s_curve;
@@ -106,6 +107,10 @@ s_actor_new (const audit_config_t *config)
                                 audit_config_str (config, AUDIT_SET_JWT_AUDIENCE));
     audit_token_secret_free (&secret, len);
     if (rc != 0)
+        return NULL;
+    //  export's checkpoint, checkpoint and log_key need it
+    s_shared.signer = audit_logsign_signer (audit_config_str (config, AUDIT_SET_SIGNING_KEY_FILE));
+    if (!s_shared.signer)
         return NULL;
     query_server_options_t options = {
         .endpoint = audit_config_str (config, AUDIT_SET_QUERY_ENDPOINT),

@@ -89,6 +89,7 @@ typedef struct {
     query_format_t format;          //  QUERY_FORMAT_CSV when absent
     uint32_t retention_days;
     uint32_t status;
+    uint64_t size, log_index, from_size;    //  the organisation's log: 0 when absent
     char client_ip [AUDIT_OPS_IP_MAX + 1];
     uint32_t message_id_count;
     uint8_t message_ids [QUERY_MESSAGE_IDS_MAX][AUDIT_UUID_SIZE];

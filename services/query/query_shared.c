@@ -106,6 +106,7 @@ query_shared_close (query_shared_t *self)
     self->keys = NULL;
     query_shared_keys_release (self, &keys);
     audit_store_destroy (&self->writer);
+    audit_signer_destroy (&self->signer);
     if (self->data_dir) {               //  open ran, so the mutexes exist
         pthread_mutex_destroy (&self->writer_lock);
         pthread_mutex_destroy (&self->keys_lock);

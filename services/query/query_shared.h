@@ -14,6 +14,7 @@
 #include <pthread.h>
 
 #include "audit_cursor.h"
+#include "audit_signer.h"
 #include "audit_store.h"
 #include "audit_token.h"
 #include "query_tally.h"
@@ -41,6 +42,7 @@ typedef struct {
     audit_store_t *writer;
     pthread_mutex_t writer_lock;
     query_tally_t *tally;
+    audit_signer_t *signer;         //  the log's checkpoint key, owned; set after open
 } query_shared_t;
 
 //  Open everything in data_dir (borrowed, like version) with the JWT

@@ -14,6 +14,7 @@
 #include "query_admin.h"
 #include "query_export.h"
 #include "query_list.h"
+#include "query_log.h"
 #include "query_meta.h"
 #include "query_mq.h"
 #include "query_ops.h"
@@ -28,6 +29,9 @@ static query_handler_fn *s_handlers [QUERY_OP_COUNT] = {
     [QUERY_OP_STATS]         = query_stats_run,
     [QUERY_OP_MQ_FETCH]      = query_mq_fetch,
     [QUERY_OP_MQ_ACK]        = query_mq_ack,
+    [QUERY_OP_CHECKPOINT]    = query_log_checkpoint,
+    [QUERY_OP_PROOF]         = query_log_proof,
+    [QUERY_OP_LOG_KEY]       = query_log_key,
     [QUERY_OP_HEALTH]        = query_meta_health,
     [QUERY_OP_CATALOG]       = query_meta_catalog,
 };

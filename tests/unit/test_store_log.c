@@ -263,8 +263,14 @@ Test (store_log, organisations_are_due_when_their_log_grew)
     cr_assert_eq (audit_store_checkpoint_put (s_writer, "org-b", 1, root, "b\n", kept,
                                               sizeof kept), 0);
     char seen [256] = "";
-    cr_assert_eq (audit_store_checkpoint_due (s_writer, s_due, seen), 0);
+    cr_assert_eq (audit_store_checkpoint_due (s_writer, INT64_MAX, s_due, seen), 0);
     cr_expect_str_eq (seen, "org-a=5;");
+    s_login (&record, "org-b", 100);
+    cr_assert_eq (audit_store_write (s_writer, &record, 1, &outcome, NULL), 0);
+    cr_assert_eq (outcome, AUDIT_STORE_STORED);
+    seen [0] = 0;
+    cr_assert_eq (audit_store_checkpoint_due (s_writer, test_now_ms () - 60000, s_due, seen), 0);
+    cr_expect_str_eq (seen, "org-a=5;", "org-b grew, but was signed just now");
 }
 
 Test (store_log, proofs_outside_the_log_are_not_found)

@@ -22,7 +22,8 @@
                             " ORDER BY size DESC LIMIT 1"
 #define s_SQL_DUE           "SELECT o.name, o.next_index FROM org o WHERE o.next_index >" \
                             " coalesce ((SELECT max (c.size) FROM checkpoint c" \
-                            " WHERE c.org = o.id), 0) ORDER BY o.id"
+                            " WHERE c.org = o.id), 0) AND coalesce ((SELECT max (c.signed)" \
+                            " FROM checkpoint c WHERE c.org = o.id), 0) < ?1 ORDER BY o.id"
 
 //  org_id's row id and log size: 0, 1 when it has none, -1
 static int
@@ -209,12 +210,14 @@ sqlite_checkpoint_put (audit_store_t *store, const char *org_id, uint64_t size,
 }
 
 int
-sqlite_checkpoint_due (audit_store_t *store, audit_store_log_due_fn *fn, void *arg)
+sqlite_checkpoint_due (audit_store_t *store, int64_t before_ms, audit_store_log_due_fn *fn,
+                       void *arg)
 {
     assert (store);
     sqlite3_stmt *stmt = audit_store_sql_prepare (store, AUDIT_DB_AUDIT, s_SQL_DUE);
     if (!stmt)
         return -1;
+    sqlite3_bind_int64 (stmt, 1, before_ms);
     int rc, stopped = 0;
     while (!stopped && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         char org_id [AUDIT_IDENT_MAX + 1];
