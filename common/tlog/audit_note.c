@@ -143,17 +143,21 @@ audit_note_key_text_split (const char *text, size_t len, const char **name, size
     size_t head = plus? (size_t) (plus - text): len;
     if (!plus || len - head < 1 + 8 + 1 || text [head + 9] != '+')
         return -1;
+    //  The key bytes may be a signer's seed: wiped once copied
     uint8_t bytes [1 + AUDIT_NOTE_PUBLIC_KEY_SIZE];
-    if (sodium_init () < 0
-    ||  !audit_note_name_is_valid (text, head)
-    ||  s_hex_id (text + head + 1, 8, key_id) != 0
-    ||  s_base64_decode (text + head + 10, len - head - 10, bytes, sizeof bytes) != (long) sizeof bytes
-    ||  bytes [0] != AUDIT_NOTE_ED25519)
-        return -1;
-    *name = text;
-    *name_len = head;
-    memcpy (key, bytes + 1, AUDIT_NOTE_PUBLIC_KEY_SIZE);
-    return 0;
+    int rc = -1;
+    if (sodium_init () >= 0
+    &&  audit_note_name_is_valid (text, head)
+    &&  s_hex_id (text + head + 1, 8, key_id) == 0
+    &&  s_base64_decode (text + head + 10, len - head - 10, bytes, sizeof bytes) == (long) sizeof bytes
+    &&  bytes [0] == AUDIT_NOTE_ED25519) {
+        *name = text;
+        *name_len = head;
+        memcpy (key, bytes + 1, AUDIT_NOTE_PUBLIC_KEY_SIZE);
+        rc = 0;
+    }
+    sodium_memzero (bytes, sizeof bytes);
+    return rc;
 }
 
 int
