@@ -80,8 +80,9 @@ audit_signer_text (const audit_signer_t *self, char *text)
     return len > 0? (size_t) len: 0;
 }
 
-audit_signer_t *
-audit_signer_from_text (const char *text, size_t len, const char *name)
+//  The signer of a signer key text, or NULL with why it is not one
+static audit_signer_t *
+s_from_text (const char *text, size_t len, const char *name, const char **why)
 {
     if (len && text [len - 1] == '\n')
         len--;
@@ -89,17 +90,32 @@ audit_signer_from_text (const char *text, size_t len, const char *name)
     size_t name_len;
     uint32_t stated_id;
     uint8_t seed [crypto_sign_SEEDBYTES];
+    *why = "it is not a signer key (one line: PRIVATE+KEY+<name>+<key id>+<key>)";
     if (len < S_PREFIX_LEN || memcmp (text, S_PREFIX, S_PREFIX_LEN) != 0
     ||  audit_note_key_text_split (text + S_PREFIX_LEN, len - S_PREFIX_LEN,
-                                   &stated_name, &name_len, &stated_id, seed) != 0
-    ||  name_len != strlen (name) || memcmp (stated_name, name, name_len) != 0)
+                                   &stated_name, &name_len, &stated_id, seed) != 0)
         return NULL;
-    audit_signer_t *self = audit_signer_new (name, seed);
-    sodium_memzero (seed, sizeof seed);
+    audit_signer_t *self = NULL;
+    if (name_len != strlen (name) || memcmp (stated_name, name, name_len) != 0)
+        *why = "it holds the key of another key name";
+    else
+    if (!(self = audit_signer_new (name, seed)))
+        *why = "cannot make the key";
+    else
     //  The id is checked, as a verifier key's is: a mangled seed shows here
-    if (self && self->verifier.key_id != stated_id)
+    if (self->verifier.key_id != stated_id) {
+        *why = "its key id is not its key's";
         audit_signer_destroy (&self);
+    }
+    sodium_memzero (seed, sizeof seed);
     return self;
+}
+
+audit_signer_t *
+audit_signer_from_text (const char *text, size_t len, const char *name)
+{
+    const char *why;
+    return s_from_text (text, len, name, &why);
 }
 
 long
@@ -126,6 +142,7 @@ s_file_read (int fd, const char *name, char *reason, size_t size)
     struct stat info;
     char text [AUDIT_SIGNER_TEXT_SIZE + 1];
     audit_signer_t *self = NULL;
+    const char *why;
     ssize_t got = -1;
     if (fstat (fd, &info) != 0)
         snprintf (reason, size, "cannot stat it: %s", strerror (errno));
@@ -140,9 +157,8 @@ s_file_read (int fd, const char *name, char *reason, size_t size)
     if ((got = read (fd, text, sizeof text)) < 0)
         snprintf (reason, size, "cannot read it: %s", strerror (errno));
     else
-    if (!(self = audit_signer_from_text (text, (size_t) got, name)))
-        snprintf (reason, size, "it is not a signer key of name %s"
-                  " (one line: PRIVATE+KEY+<name>+<key id>+<key>)", name);
+    if (!(self = s_from_text (text, (size_t) got, name, &why)))
+        snprintf (reason, size, "%s", why);
     sodium_memzero (text, sizeof text);
     close (fd);
     return self;

@@ -119,7 +119,7 @@ Test (signer, key_files_of_another_name_or_form_are_refused)
 {
     s_write (s_path, GO_SKEY "\n", 0600);
     cr_assert_null (audit_signer_load (s_path, NAME, s_reason, sizeof s_reason));
-    cr_assert (strstr (s_reason, "not a signer key of name " NAME), "%s", s_reason);
+    cr_assert (strstr (s_reason, "another key name"), "%s", s_reason);
     audit_signer_t *signer = audit_signer_load (s_path, "PeterNeumann", s_reason, sizeof s_reason);
     cr_assert_not_null (signer, "%s", s_reason);
     cr_assert_eq (audit_signer_verifier (signer)->key_id, 0xc74f20a3);
@@ -133,7 +133,7 @@ Test (signer, key_files_of_another_name_or_form_are_refused)
         s_write (s_path, wrong [at], 0600);
         cr_assert_null (audit_signer_load (s_path, "PeterNeumann", s_reason, sizeof s_reason),
                         "case %zu", at);
-        cr_assert (strstr (s_reason, "not a signer key"), "%s", s_reason);
+        cr_assert (strstr (s_reason, at == 3? "key id is not": "not a signer key"), "%s", s_reason);
     }
     cr_assert_null (audit_signer_load (s_dir, NAME, s_reason, sizeof s_reason));
     cr_assert (strstr (s_reason, "not a regular file"), "%s", s_reason);
