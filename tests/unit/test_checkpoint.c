@@ -4,6 +4,7 @@
     checkpoint note signed and verified end to end. */
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit_checkpoint.h"
@@ -127,4 +128,20 @@ Test (checkpoint, a_signed_checkpoint_verifies_end_to_end)
     cr_assert_eq (checkpoint.size, 1);
     cr_assert_arr_eq (checkpoint.root, root, sizeof root);
     audit_signer_destroy (&signer);
+}
+
+Test (checkpoint, every_prefix_is_refused_and_read_within)
+{
+    const char *text = "semafore-audit/acme\n42\n" ROOT_TEXT "\next\n";
+    size_t len = strlen (text);
+    for (size_t prefix = 0; prefix < len; prefix++) {
+        char *part = malloc (prefix? prefix: 1);
+        cr_assert_not_null (part);
+        memcpy (part, text, prefix);
+        audit_checkpoint_t checkpoint;
+        audit_checkpoint_result_t result = audit_checkpoint_parse (part, prefix, &checkpoint);
+        bool whole_line = prefix == len - 4;    //  the three lines without the extension
+        cr_assert_eq (result == AUDIT_CHECKPOINT_OK, whole_line, "prefix %zu", prefix);
+        free (part);
+    }
 }
