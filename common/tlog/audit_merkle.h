@@ -78,7 +78,8 @@ int
     audit_merkle_frontier_load (audit_merkle_frontier_t *self, uint64_t size,
                                 audit_merkle_subtree_fn *subtree, void *arg);
 
-//  Append the leaf whose hash is leaf_hash; completed may be NULL. 0 or -1.
+//  Append the leaf whose hash is leaf_hash; completed may be NULL. 0, or
+//  -1 when completed refuses or the tree already holds 2^64 - 1 leaves.
 int
     audit_merkle_frontier_append (audit_merkle_frontier_t *self, const audit_merkle_hash_t leaf_hash,
                                   audit_merkle_completed_fn *completed, void *arg);

@@ -2,7 +2,7 @@
     0600 and reloaded as the same key; a file others may read, of another
     name, or not a key is refused with a reason; workers racing to create
     it end with one key. Notes signed here verify with PyNaCl
-    (tests/unit/note_interop.py, from the C2SP text alone), and its notes
+    (tests/support/note_interop.py, from the C2SP text alone), and its notes
     verify here. Go's signer key text reads as Go reads it. */
 
 #include <criterion/criterion.h>
@@ -20,7 +20,7 @@
 
 #define NAME        "semafore-audit"
 #define GO_SKEY     "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
-#define INTEROP     "/usr/bin/python3 " AUDIT_SOURCE_DIR "/tests/unit/note_interop.py"
+#define INTEROP     "/usr/bin/python3 " AUDIT_SOURCE_DIR "/tests/support/note_interop.py"
 #define CHECKPOINT  "semafore-audit/acme\n42\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
 
 static char *s_dir;
