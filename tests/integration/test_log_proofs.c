@@ -33,7 +33,7 @@ s_teardown (void)
     free (s_admin);
 }
 
-TestSuite (checkpoint, .init = s_setup, .fini = s_teardown, .timeout = 120);
+TestSuite (log_proofs, .init = s_setup, .fini = s_teardown, .timeout = 120);
 
 static void
 s_publish_logins (int first, int count)
@@ -159,7 +159,7 @@ s_stored_leaf (uint64_t index, audit_merkle_hash_t hash)
     sqlite3_close (db);
 }
 
-Test (checkpoint, the_log_is_signed_and_every_event_proven)
+Test (log_proofs, the_log_is_signed_and_every_event_proven)
 {
     s_publish_logins (0, 40);
     audit_checkpoint_t checkpoint;
@@ -185,7 +185,7 @@ Test (checkpoint, the_log_is_signed_and_every_event_proven)
     }
 }
 
-Test (checkpoint, a_grown_log_is_consistent_with_its_older_checkpoint)
+Test (log_proofs, a_grown_log_is_consistent_with_its_older_checkpoint)
 {
     s_publish_logins (0, 10);
     audit_checkpoint_t before, after;
@@ -207,7 +207,7 @@ Test (checkpoint, a_grown_log_is_consistent_with_its_older_checkpoint)
                                                    after.root, proof, count), 0);
 }
 
-Test (checkpoint, the_last_export_chunk_carries_a_checkpoint_over_it)
+Test (log_proofs, the_last_export_chunk_carries_a_checkpoint_over_it)
 {
     s_publish_logins (0, 12);
     msgpack_unpacked reply;
@@ -222,7 +222,7 @@ Test (checkpoint, the_last_export_chunk_carries_a_checkpoint_over_it)
     cr_expect_geq (checkpoint.size, 13, "the 12 rows and the export's own record");
 }
 
-Test (checkpoint, sizes_never_signed_are_not_found)
+Test (log_proofs, sizes_never_signed_are_not_found)
 {
     s_publish_logins (0, 5);
     audit_checkpoint_t checkpoint;
