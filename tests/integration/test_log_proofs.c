@@ -72,7 +72,8 @@ s_verifier (audit_note_verifier_t *verifier)
 {
     msgpack_unpacked reply;
     msgpack_unpacked_init (&reply);
-    test_call_ok (s, "log_key", NULL, NULL, &reply);
+    test_args_t none = { { NULL } };
+    test_call_ok (s, "log_key", NULL, &none, &reply);
     char key [AUDIT_NOTE_VERIFIER_TEXT_SIZE];
     s_str (&reply, "key", key, sizeof key);
     msgpack_unpacked_destroy (&reply);
@@ -127,9 +128,10 @@ s_proof (s_proof_args_t *args, audit_merkle_hash_t *proof, size_t *count)
     static char code [32];
     msgpack_unpacked reply;
     msgpack_unpacked_init (&reply);
-    test_service_call (s, "proof", s_admin, args->second_key? 2: 1, s_fill_proof, args, &reply);
+    test_service_call (s, "proof", s_admin, args->second_key? 3: 2, s_fill_proof, args, &reply);
     const char *error = test_reply_code (&reply);
-    snprintf (code, sizeof code, "%s", error? error: "");
+    snprintf (code, sizeof code, "%s", error);
+    error = *code? code: NULL;
     *count = 0;
     const msgpack_object *hashes = error? NULL: test_obj_get (&reply.data, "hashes");
     for (uint32_t at = 0; hashes && at < hashes->via.array.size; at++) {
@@ -138,7 +140,7 @@ s_proof (s_proof_args_t *args, audit_merkle_hash_t *proof, size_t *count)
         memcpy (proof [(*count)++], hash->via.bin.ptr, 32);
     }
     msgpack_unpacked_destroy (&reply);
-    return error? code: NULL;
+    return error;
 }
 
 //  The leaf hash the service holds for index (read from audit.db)
@@ -146,7 +148,7 @@ static void
 s_stored_leaf (uint64_t index, audit_merkle_hash_t hash)
 {
     char path [600];
-    snprintf (path, sizeof path, "%s/audit.db", test_service_dir (s));
+    snprintf (path, sizeof path, "%s/audit.db", s->dir);
     sqlite3 *db = NULL;
     cr_assert_eq (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *stmt = NULL;
@@ -166,7 +168,7 @@ Test (log_proofs, the_log_is_signed_and_every_event_proven)
     s_newest (&checkpoint);
     cr_assert_geq (checkpoint.size, 1);
     //  The leaf of event 0, written by hand from the contract's rule
-    const char *leaf = "2026-11-18T08:26:40.000Z\x1fuser_login\x1forg-a\x1f" "actor-1"
+    const char *leaf = "2026-11-18T11:06:40.000Z\x1fuser_login\x1forg-a\x1f" "actor-1"
                        "\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x1f"
                        "0190a1b2-c3d4-7e5f-8a9b-000000000000\x1f\x1f" "0";
     audit_merkle_hash_t expected, stored;
