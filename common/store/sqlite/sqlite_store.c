@@ -263,6 +263,14 @@ audit_store_busy_limit (audit_store_t *store, audit_db_t db, int limit_ms)
 }
 
 void
+audit_store_tree_off (audit_store_t *store)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    self->tree_off = true;
+}
+
+void
 audit_store_wal_watch (audit_store_t *store, audit_db_t db)
 {
     sqlite_store_t *self = sqlite_core_self (store);
