@@ -4,6 +4,7 @@
     ========================================================================= */
 
 #include "query_stats.h"
+#include "query_workers.h"
 #include "audit_reserve.h"
 #include "query_producers.h"
 
@@ -216,7 +217,7 @@ query_stats_run (query_call_t *call)
         qsort (totals.rows, totals.count, sizeof *totals.rows, s_compare);
     query_reply_ok (call->reply, 1);
     query_reply_str (call->reply, "stats");
-    msgpack_pack_map (&call->reply->packer, 6);
+    msgpack_pack_map (&call->reply->packer, 7);
     s_pack_ingest (call->reply, &totals);
     if (s_pack_store (call) != 0 || query_producers_pack (call) != 0)
         query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the stores could not be read");
@@ -224,6 +225,7 @@ query_stats_run (query_call_t *call)
         s_pack_janitor (call, &totals);
         s_pack_query (call->reply, &totals);
         s_pack_disk (call);
+        query_workers_pack_stats (call);
     }
     free (totals.rows);
 }
