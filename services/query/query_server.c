@@ -13,6 +13,7 @@
 
 #include "audit_actor.h"
 #include "audit_log.h"
+#include "audit_store_log.h"
 #include "audit_socket.h"
 #include "audit_zap.h"
 
@@ -37,6 +38,9 @@ typedef struct {
     char *keys_dir;
     bool allow_plaintext;
     audit_zap_t *zap;                       //  with CURVE
+    zlist_t *parked;                        //  tails waiting: state, envelope, body
+    audit_store_t *store;                   //  read-only: whose logs grew
+    int64_t parked_checked_ms;              //  monotonic
     bool terminated;
 } self_t;
 
@@ -52,6 +56,12 @@ s_self_destroy (self_t **self_p)
             zmsg_destroy (&msg);
         }
         zlist_destroy (&self->queue);
+        while (self->parked && zlist_size (self->parked)) {
+            zmsg_t *msg = (zmsg_t *) zlist_pop (self->parked);
+            zmsg_destroy (&msg);
+        }
+        zlist_destroy (&self->parked);
+        audit_store_destroy (&self->store);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->router);
         audit_zap_destroy (&self->zap);
@@ -81,7 +91,8 @@ s_self_new (zsock_t *pipe, const query_server_options_t *options)
     if (self->worker_count > QUERY_SERVER_WORKERS_MAX)
         self->worker_count = QUERY_SERVER_WORKERS_MAX;
     self->queue = zlist_new ();
-    if (!self->endpoint || !self->queue || !self->keys_dir)
+    self->parked = zlist_new ();
+    if (!self->endpoint || !self->queue || !self->parked || !self->keys_dir)
         s_self_destroy (&self);
     return self;
 }
@@ -123,6 +134,8 @@ s_start (self_t *self)
         zpoller_add (self->poller, audit_zap_socket (self->zap));
     if (!self->poller || s_start_workers (self))
         return -1;
+    if (!(self->store = audit_store_new (self->shared->data_dir, AUDIT_STORE_READER)))
+        return -1;
     audit_log_info ("msg=listening endpoint=%s workers=%d curve=%s", self->endpoint,
                     self->worker_count, self->curve ? "on" : "off");
     return 0;
@@ -149,19 +162,33 @@ s_reply_error (self_t *self, zmsg_t **msg_p, size_t envelope, audit_error_t erro
     zmsg_send (msg_p, self->router);
 }
 
+//  Back to envelope and body: the command off, and a resumed tail's state
+static void
+s_strip_command (zmsg_t *msg)
+{
+    char *command = zmsg_popstr (msg);
+    if (command && streq (command, "RESUME")) {
+        zframe_t *state = zmsg_pop (msg);
+        zframe_destroy (&state);
+    }
+    zstr_free (&command);
+}
+
+//  msg starts with its command for the worker: REQUEST or RESUME
 static void
 s_send_to_worker (self_t *self, zmsg_t **msg_p)
 {
     int index = self->idle [--self->idle_count];
-    zmsg_pushstr (*msg_p, "REQUEST");
     zmsg_send (msg_p, self->workers [index]);
 }
 
-//  A new request goes to an idle worker, else waits in the queue with the
+//  A request (envelope, body) or a parked tail run again (its state, then
+//  those) goes to an idle worker, else waits in the queue with the
 //  (monotonic) time it arrived, else is answered at once
 static void
-s_dispatch (self_t *self, zmsg_t *msg)
+s_dispatch (self_t *self, zmsg_t *msg, const char *command)
 {
+    zmsg_pushstr (msg, command);
     if (self->idle_count > 0)
         s_send_to_worker (self, &msg);
     else
@@ -172,6 +199,7 @@ s_dispatch (self_t *self, zmsg_t *msg)
     }
     else {
         audit_log_warn ("msg=overloaded queued=%zu", zlist_size (self->queue));
+        s_strip_command (msg);
         s_reply_error (self, &msg, zmsg_size (msg) - 1, AUDIT_ERROR_UNAVAILABLE,
                        "too many requests waiting; try again");
     }
@@ -203,6 +231,7 @@ s_dispatch_queued (self_t *self)
             s_send_to_worker (self, &msg);
         else {
             late++;
+            s_strip_command (msg);
             s_reply_error (self, &msg, zmsg_size (msg) - 1, AUDIT_ERROR_UNAVAILABLE,
                            "waited too long in the queue; try again");
         }
@@ -268,17 +297,69 @@ s_handle_client (self_t *self)
                        "a request is one frame");
         return;
     }
-    s_dispatch (self, msg);
+    s_dispatch (self, msg, "REQUEST");
+}
+
+//  A tail the worker asked to park (empty frame, state, envelope, body):
+//  kept until its log grows or its wait ends; past the most that may
+//  wait, run again at once to answer what it has
+static void
+s_park (self_t *self, zmsg_t *msg)
+{
+    zframe_t *empty = zmsg_pop (msg);
+    zframe_destroy (&empty);
+    if (zlist_size (self->parked) < QUERY_SERVER_PARKED_MAX) {
+        zlist_append (self->parked, msg);
+        return;
+    }
+    query_tail_state_t *state = (query_tail_state_t *) zframe_data (zmsg_first (msg));
+    state->deadline_ms = 0;
+    s_dispatch (self, msg, "RESUME");
 }
 
 static void
 s_handle_worker (self_t *self, int index)
 {
     zmsg_t *msg = zmsg_recv (self->workers [index]);
+    self->idle [self->idle_count++] = index;
+    if (msg && zframe_size (zmsg_first (msg)) == 0)
+        s_park (self, msg);
+    else
     if (msg)
         zmsg_send (&msg, self->router);
-    self->idle [self->idle_count++] = index;
     s_dispatch_queued (self);
+}
+
+//  A parked tail is due when its wait is over or its organisation's log
+//  holds an event at or past where it reads from
+static bool
+s_tail_due (self_t *self, const query_tail_state_t *state, int64_t now)
+{
+    uint64_t size = 0;
+    return now >= state->deadline_ms
+        || audit_store_log_size (self->store, state->org_id, &size) != 0
+        || size > state->from_index;
+}
+
+//  Every QUERY_SERVER_PARKED_POLL_MS: run again the parked tails due
+static void
+s_wake_parked (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (zlist_size (self->parked) == 0 || now - self->parked_checked_ms < QUERY_SERVER_PARKED_POLL_MS)
+        return;
+    self->parked_checked_ms = now;
+    zlist_t *waiting = zlist_new ();
+    zmsg_t *msg;
+    while ((msg = (zmsg_t *) zlist_pop (self->parked))) {
+        const query_tail_state_t *state = (const query_tail_state_t *) zframe_data (zmsg_first (msg));
+        if (s_tail_due (self, state, now))
+            s_dispatch (self, msg, "RESUME");
+        else
+            zlist_append (waiting, msg);
+    }
+    zlist_destroy (&self->parked);
+    self->parked = waiting;
 }
 
 static void
@@ -318,7 +399,9 @@ s_server_actor (zsock_t *pipe, void *args)
         return;
     zpoller_t *startup = zpoller_new (pipe, NULL);
     while (!self->terminated) {
-        void *which = zpoller_wait (self->poller ? self->poller : startup, -1);
+        int timeout = self->parked && zlist_size (self->parked)? QUERY_SERVER_PARKED_POLL_MS: -1;
+        void *which = zpoller_wait (self->poller ? self->poller : startup, timeout);
+        s_wake_parked (self);
         if (which == pipe)
             s_handle_pipe (self);
         else
