@@ -152,6 +152,22 @@ Test (startup, a_secret_file_that_gives_no_secret_says_why)
     s_expect_secret_file_refused (path, "longer than 4096 bytes");
 }
 
+//  A value in a log line cannot forge a field or a line (issue 12): the
+//  data directory's name, which the error line repeats, holds a quote, a
+//  space and a line end
+Test (startup, a_logged_value_cannot_forge_a_field_or_a_line)
+{
+    char file [512], data_dir [700], expected [700];
+    snprintf (file, sizeof file, "%s/file", s_dir);
+    s_write_file (file, 'x', 1);
+    snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/x\" forged=1\nlevel=info", file);
+    snprintf (expected, sizeof expected, "dir=\"%s/x\\\" forged=1\\nlevel=info\" ", file);
+    char ingest [64];
+    snprintf (ingest, sizeof ingest, "AUDIT_INGEST_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    const char *env [] = { data_dir, ingest, NULL };
+    s_expect_one_line ("audit-ingest", NULL, env, expected, NULL);
+}
+
 //  The janitor on its timer (no --once) takes the same start-up path
 Test (startup, a_janitor_on_its_timer_that_cannot_start)
 {
