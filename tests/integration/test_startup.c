@@ -8,6 +8,7 @@
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "test_service.h"
 #include "test_support.h"
@@ -122,9 +123,10 @@ s_expect_secret_file_refused (const char *path, const char *reason)
     char data_dir [600], query [96];
     snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/data", s_dir);
     snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
-    const char *env [] = { data_dir, query, "AUDIT_JWT_SECRET=a-usable-secret", NULL };
+    const char *env [] = { data_dir, query, "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
     const char *args [] = { "--jwt-secret-file", path, NULL };
     s_expect_one_line ("audit-query", args, env, reason, "sssssss");
+    s_expect_one_line ("audit-query", args, env, reason, TEST_SECRET);
     s_expect_one_line ("audit-query", args, env, path, "no JWT secret");
 }
 
@@ -136,6 +138,7 @@ s_write_file (const char *path, char fill, int size)
     for (int index = 0; index < size; index++)
         fputc (fill, file);
     fclose (file);
+    cr_assert_eq (chmod (path, 0600), 0, "a secret file open to others is refused");
 }
 
 Test (startup, a_secret_file_that_gives_no_secret_says_why)
