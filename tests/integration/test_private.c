@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "query_throttle.h"
 #include "test_service.h"
 #include "test_support.h"
 
@@ -285,4 +286,48 @@ Test (private, a_reload_to_a_short_secret_keeps_the_old_one)
     zsock_destroy (&req);
     cr_expect_eq (kill (pid, 0), 0, "the worker still runs");
     test_worker_stop (pid, SIGTERM, 10000);
+}
+
+//  Issue 12: nothing throttled ~4,750 wrong-key attempts a second. Past
+//  its burst, a peer's unauthenticated replies are held (and counted);
+//  every one still arrives, and its good requests are not held
+Test (private, unauthenticated_replies_are_rate_limited_per_peer)
+{
+    test_service_t *service = test_service_start ("private-throttle", true);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    zsock_set_rcvtimeo (dealer, 10000);
+    cr_assert_eq (zsock_connect (dealer, "%s", service->query_endpoint), 0);
+    const int sent = 3 * QUERY_THROTTLE_BURST;
+    test_pack_t *request = test_pack_new ();
+    test_pack_map (request, 3);
+    test_pack_kv_uint (request, "v", 1);
+    test_pack_kv_str (request, "op", "stats");
+    test_pack_kv_str (request, "token", "a.wrong.token");
+    for (int index = 0; index < sent; index++) {
+        zmsg_t *msg = zmsg_new ();
+        zmsg_addmem (msg, "", 0);
+        zmsg_addmem (msg, test_pack_data (request), test_pack_size (request));
+        cr_assert_eq (zmsg_send (&msg, dealer), 0);
+    }
+    test_pack_destroy (&request);
+    //  A good request of the same peer (loopback) is answered meanwhile
+    char *token = test_token (TEST_SECRET, "platform_ops", NULL, NULL, 600);
+    cr_expect_str_eq (s_stats_code (service, token), "");
+    free (token);
+    int unauthenticated = 0;
+    for (int index = 0; index < sent; index++) {
+        zmsg_t *msg = zmsg_recv (dealer);
+        if (!msg)
+            break;
+        zframe_t *body = zmsg_last (msg);
+        unauthenticated += memmem (zframe_data (body), zframe_size (body), "unauthenticated",
+                                   15) != NULL;
+        zmsg_destroy (&msg);
+    }
+    cr_expect_eq (unauthenticated, sent, "every reply arrives, late");
+    int64_t delayed = test_service_counter (service, "query.unauthenticated_delayed",
+                                            sent - QUERY_THROTTLE_BURST);
+    cr_expect_eq (delayed, sent - QUERY_THROTTLE_BURST, "all past the burst were held");
+    zsock_destroy (&dealer);
+    test_service_destroy (&service);
 }
