@@ -475,10 +475,22 @@ s_drain (self_t *self)
     if (!self->sub || !self->writer)
         return;                         //  never started: nothing to drain
     void *socket = zsock_resolve (self->sub);
-    //  Bounded, so that a producer still sending cannot hold up the stop
+    //  Bounded, so that a producer still sending cannot hold up the stop.
+    //  An empty queue is not the end: libzmq's I/O thread may not have
+    //  read what TCP already delivered (2,000 events were lost so, issue
+    //  12), so the drain ends only once the socket stays quiet a while
+    zmq_pollitem_t item = { socket, 0, ZMQ_POLLIN, 0 };
     int64_t until = audit_time_now_ms () + INGEST_ACTOR_DRAIN_MS;
-    while (!self->stop_sent && audit_time_now_ms () < until && s_recv_one (self, socket) == 0)
-        ;
+    while (!self->stop_sent) {
+        int64_t left = until - audit_time_now_ms ();
+        if (left <= 0)
+            break;
+        if (s_recv_one (self, socket) == 0)
+            continue;
+        long quiet = left < INGEST_ACTOR_DRAIN_QUIET_MS? (long) left: INGEST_ACTOR_DRAIN_QUIET_MS;
+        if (zmq_poll (&item, 1, quiet) <= 0)
+            break;
+    }
     if (!self->stop_sent)
         s_hand_over (self);
     audit_log_info ("msg=drained");
