@@ -197,7 +197,7 @@ Test (counters, table_keeps_the_persistent_names)
         "ingest.ack_malformed", "ingest.write_retried", "ingest.degraded",
         "ingest.curve_refused", "ingest.curve_revoked", "ingest.ack_refused",
         "query.curve_refused", "query.unauthenticated_delayed",
-        "query.unauthenticated_dropped", "ingest.oversized"
+        "query.unauthenticated_dropped", "ingest.disconnected"
     };
     cr_assert_eq (AUDIT_COUNTER_COUNT, 17);
     for (int counter = 0; counter < AUDIT_COUNTER_COUNT; counter++)
