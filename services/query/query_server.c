@@ -7,13 +7,14 @@
     ========================================================================= */
 
 #include "query_server.h"
+#include "query_throttle.h"
 #include "query_worker.h"
+#include "query_park.h"
 
 #include <inttypes.h>
 
 #include "audit_actor.h"
 #include "audit_log.h"
-#include "audit_store_log.h"
 #include "audit_socket.h"
 #include "audit_zap.h"
 
@@ -38,9 +39,8 @@ typedef struct {
     char *keys_dir;
     bool allow_plaintext;
     audit_zap_t *zap;                       //  with CURVE
-    zlist_t *parked;                        //  tails waiting: state, envelope, body
-    audit_store_t *store;                   //  read-only: whose logs grew
-    int64_t parked_checked_ms;              //  monotonic
+    query_throttle_t *throttle;             //  unauthenticated replies per peer
+    query_park_t *park;                     //  tails waiting for their log to grow
     bool terminated;
 } self_t;
 
@@ -56,12 +56,8 @@ s_self_destroy (self_t **self_p)
             zmsg_destroy (&msg);
         }
         zlist_destroy (&self->queue);
-        while (self->parked && zlist_size (self->parked)) {
-            zmsg_t *msg = (zmsg_t *) zlist_pop (self->parked);
-            zmsg_destroy (&msg);
-        }
-        zlist_destroy (&self->parked);
-        audit_store_destroy (&self->store);
+        query_throttle_destroy (&self->throttle);
+        query_park_destroy (&self->park);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->router);
         audit_zap_destroy (&self->zap);
@@ -91,8 +87,8 @@ s_self_new (zsock_t *pipe, const query_server_options_t *options)
     if (self->worker_count > QUERY_SERVER_WORKERS_MAX)
         self->worker_count = QUERY_SERVER_WORKERS_MAX;
     self->queue = zlist_new ();
-    self->parked = zlist_new ();
-    if (!self->endpoint || !self->queue || !self->parked || !self->keys_dir)
+    self->throttle = query_throttle_new ();
+    if (!self->endpoint || !self->queue || !self->keys_dir || !self->throttle)
         s_self_destroy (&self);
     return self;
 }
@@ -134,7 +130,7 @@ s_start (self_t *self)
         zpoller_add (self->poller, audit_zap_socket (self->zap));
     if (!self->poller || s_start_workers (self))
         return -1;
-    if (!(self->store = audit_store_new (self->shared->data_dir, AUDIT_STORE_READER)))
+    if (!(self->park = query_park_new (self->shared->data_dir)))
         return -1;
     audit_log_info ("msg=listening endpoint=%s workers=%d curve=%s", self->endpoint,
                     self->worker_count, self->curve ? "on" : "off");
@@ -162,33 +158,45 @@ s_reply_error (self_t *self, zmsg_t **msg_p, size_t envelope, audit_error_t erro
     zmsg_send (msg_p, self->router);
 }
 
-//  Back to envelope and body: the command off, and a resumed tail's state
+//  Back to envelope and body, for an answer without a worker: the kind
+//  off, and a resumed tail's state and peer frames
 static void
-s_strip_command (zmsg_t *msg)
+s_strip_kind (zmsg_t *msg)
 {
-    char *command = zmsg_popstr (msg);
-    if (command && streq (command, "RESUME")) {
-        zframe_t *state = zmsg_pop (msg);
-        zframe_destroy (&state);
+    char *kind = zmsg_popstr (msg);
+    for (int frame = 0; kind && streq (kind, "RESUME") && frame < 2; frame++) {
+        zframe_t *extra = zmsg_pop (msg);
+        zframe_destroy (&extra);
     }
-    zstr_free (&command);
+    zstr_free (&kind);
 }
 
-//  msg starts with its command for the worker: REQUEST or RESUME
+//  msg starts with its kind: REQUEST (envelope, body) or RESUME (a parked
+//  tail: state, peer, envelope, body). A request's peer name goes in
+//  front of its envelope, for the throttle when the reply comes back
+//  (s_handle_worker); a resumed tail has it already.
 static void
 s_send_to_worker (self_t *self, zmsg_t **msg_p)
 {
     int index = self->idle [--self->idle_count];
+    char *kind = zmsg_popstr (*msg_p);
+    if (kind && streq (kind, "REQUEST")) {
+        char peer [QUERY_THROTTLE_PEER_MAX + 1];
+        query_throttle_peer_name (*msg_p, peer);
+        zmsg_pushstr (*msg_p, peer);
+    }
+    zmsg_pushstr (*msg_p, kind? kind: "REQUEST");
+    zstr_free (&kind);
     zmsg_send (msg_p, self->workers [index]);
 }
 
-//  A request (envelope, body) or a parked tail run again (its state, then
-//  those) goes to an idle worker, else waits in the queue with the
-//  (monotonic) time it arrived, else is answered at once
+//  A request, or a parked tail run again, goes to an idle worker, else
+//  waits in the queue with the (monotonic) time it arrived, else is
+//  answered at once
 static void
-s_dispatch (self_t *self, zmsg_t *msg, const char *command)
+s_dispatch (self_t *self, zmsg_t *msg, const char *kind)
 {
-    zmsg_pushstr (msg, command);
+    zmsg_pushstr (msg, kind);
     if (self->idle_count > 0)
         s_send_to_worker (self, &msg);
     else
@@ -199,7 +207,7 @@ s_dispatch (self_t *self, zmsg_t *msg, const char *command)
     }
     else {
         audit_log_warn ("msg=overloaded queued=%zu", zlist_size (self->queue));
-        s_strip_command (msg);
+        s_strip_kind (msg);
         s_reply_error (self, &msg, zmsg_size (msg) - 1, AUDIT_ERROR_UNAVAILABLE,
                        "too many requests waiting; try again");
     }
@@ -231,7 +239,7 @@ s_dispatch_queued (self_t *self)
             s_send_to_worker (self, &msg);
         else {
             late++;
-            s_strip_command (msg);
+            s_strip_kind (msg);
             s_reply_error (self, &msg, zmsg_size (msg) - 1, AUDIT_ERROR_UNAVAILABLE,
                            "waited too long in the queue; try again");
         }
@@ -300,66 +308,54 @@ s_handle_client (self_t *self)
     s_dispatch (self, msg, "REQUEST");
 }
 
-//  A tail the worker asked to park (empty frame, state, envelope, body):
-//  kept until its log grows or its wait ends; past the most that may
-//  wait, run again at once to answer what it has
-static void
-s_park (self_t *self, zmsg_t *msg)
-{
-    zframe_t *empty = zmsg_pop (msg);
-    zframe_destroy (&empty);
-    if (zlist_size (self->parked) < QUERY_SERVER_PARKED_MAX) {
-        zlist_append (self->parked, msg);
-        return;
-    }
-    query_tail_state_t *state = (query_tail_state_t *) zframe_data (zmsg_first (msg));
-    state->deadline_ms = 0;
-    s_dispatch (self, msg, "RESUME");
-}
-
+//  status, peer, then the reply; an unauthenticated one is charged to
+//  its peer, and goes now, later or never
 static void
 s_handle_worker (self_t *self, int index)
 {
     zmsg_t *msg = zmsg_recv (self->workers [index]);
+    char *status = msg? zmsg_popstr (msg): NULL;
     self->idle [self->idle_count++] = index;
-    if (msg && zframe_size (zmsg_first (msg)) == 0)
-        s_park (self, msg);
-    else
+    if (msg && status && streq (status, QUERY_WORKER_PARK)) {
+        //  state, peer, envelope, body: kept, or answered now when full
+        if (!query_park_add (self->park, &msg))
+            s_dispatch (self, msg, "RESUME");
+        zstr_free (&status);
+        s_dispatch_queued (self);
+        return;
+    }
+    char *peer = msg? zmsg_popstr (msg): NULL;
+    if (msg && status && peer && streq (status, QUERY_WORKER_UNAUTHENTICATED)) {
+        query_throttle_outcome_t outcome = query_throttle_charge (self->throttle, peer, &msg,
+                                                                  zclock_mono ());
+        if (outcome != QUERY_THROTTLE_SEND)
+            query_tally_count (self->shared->tally, outcome == QUERY_THROTTLE_HELD
+                               ? AUDIT_COUNTER_QUERY_UNAUTH_DELAYED
+                               : AUDIT_COUNTER_QUERY_UNAUTH_DROPPED, 1);
+    }
     if (msg)
         zmsg_send (&msg, self->router);
+    zstr_free (&status);
+    zstr_free (&peer);
     s_dispatch_queued (self);
 }
 
-//  A parked tail is due when its wait is over or its organisation's log
-//  holds an event at or past where it reads from
-static bool
-s_tail_due (self_t *self, const query_tail_state_t *state, int64_t now)
-{
-    uint64_t size = 0;
-    return now >= state->deadline_ms
-        || audit_store_log_size (self->store, state->org_id, &size) != 0
-        || size > state->from_index;
-}
-
-//  Every QUERY_SERVER_PARKED_POLL_MS: run again the parked tails due
+//  Parked tails whose log grew or whose wait is over, to the workers
 static void
 s_wake_parked (self_t *self)
 {
-    int64_t now = zclock_mono ();
-    if (zlist_size (self->parked) == 0 || now - self->parked_checked_ms < QUERY_SERVER_PARKED_POLL_MS)
-        return;
-    self->parked_checked_ms = now;
-    zlist_t *waiting = zlist_new ();
     zmsg_t *msg;
-    while ((msg = (zmsg_t *) zlist_pop (self->parked))) {
-        const query_tail_state_t *state = (const query_tail_state_t *) zframe_data (zmsg_first (msg));
-        if (s_tail_due (self, state, now))
-            s_dispatch (self, msg, "RESUME");
-        else
-            zlist_append (waiting, msg);
-    }
-    zlist_destroy (&self->parked);
-    self->parked = waiting;
+    while (self->park && (msg = query_park_due (self->park, zclock_mono ())))
+        s_dispatch (self, msg, "RESUME");
+}
+
+//  Held replies whose time has come
+static void
+s_send_due (self_t *self)
+{
+    zmsg_t *msg;
+    while ((msg = query_throttle_due (self->throttle, zclock_mono ())))
+        zmsg_send (&msg, self->router);
 }
 
 static void
@@ -399,8 +395,13 @@ s_server_actor (zsock_t *pipe, void *args)
         return;
     zpoller_t *startup = zpoller_new (pipe, NULL);
     while (!self->terminated) {
-        int timeout = self->parked && zlist_size (self->parked)? QUERY_SERVER_PARKED_POLL_MS: -1;
-        void *which = zpoller_wait (self->poller ? self->poller : startup, timeout);
+        int64_t now = zclock_mono ();
+        int wait_ms = query_throttle_wait_ms (self->throttle, now);
+        int park_ms = self->park? query_park_wait_ms (self->park, now): -1;
+        if (park_ms >= 0 && (wait_ms < 0 || park_ms < wait_ms))
+            wait_ms = park_ms;
+        void *which = zpoller_wait (self->poller ? self->poller : startup, wait_ms);
+        s_send_due (self);
         s_wake_parked (self);
         if (which == pipe)
             s_handle_pipe (self);

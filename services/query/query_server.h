@@ -9,12 +9,9 @@
     turn comes, instead of being run for a client that has given up.
     One long export therefore holds up one worker, not everyone's list.
 
-    A tail that waits is parked here, not in a worker: every
-    QUERY_SERVER_PARKED_POLL_MS the server looks at the log size of each
-    parked tail's organisation (one indexed read through its own
-    read-only store) and runs again those whose log grew or whose wait is
-    over; so a waiting tail holds up nothing, and a new event reaches it
-    within about that long after its commit.
+    A tail that waits is parked here (query_park), not in a worker, and
+    run again when its organisation's log grew or its wait is over: a
+    waiting tail holds up nothing.
 
     Commands on its pipe:
       START     start the ZAP handler (with CURVE), bind, open the stores,
@@ -43,10 +40,6 @@ extern "C" {
 //  behind it wait longer for an answer nobody reads (1000 abandoned
 //  exports once held health up for 17.5 s)
 #define QUERY_SERVER_QUEUE_WAIT_MAX_MS  5000
-//  Tails parked at most (more answer at once with what they have), and how
-//  often their organisations' logs are looked at
-#define QUERY_SERVER_PARKED_MAX     10000
-#define QUERY_SERVER_PARKED_POLL_MS 25
 //  Worker threads at most
 #define QUERY_SERVER_WORKERS_MAX 64
 

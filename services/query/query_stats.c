@@ -110,8 +110,12 @@ static void
 s_pack_ingest (query_reply_t *reply, const s_totals_t *totals)
 {
     query_reply_str (reply, "ingest");
-    msgpack_pack_map (&reply->packer, 13);
+    msgpack_pack_map (&reply->packer, 14);
     query_reply_kv_uint (reply, "received", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_RECEIVED));
+    //  Producer connections that ended, libzmq's drops of an oversized
+    //  frame among them (ingest_watch.h)
+    query_reply_kv_uint (reply, "disconnected",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_DISCONNECTED));
     //  CURVE: handshakes refused, messages of a key removed since, hellos refused
     query_reply_kv_uint (reply, "curve_refused",
                          (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_CURVE_REFUSED));
@@ -192,9 +196,14 @@ static void
 s_pack_query (query_reply_t *reply, const s_totals_t *totals)
 {
     query_reply_str (reply, "query");
-    msgpack_pack_map (&reply->packer, 2);
+    msgpack_pack_map (&reply->packer, 4);
     query_reply_kv_uint (reply, "curve_refused",
                          (uint64_t) s_total (totals, AUDIT_COUNTER_QUERY_CURVE_REFUSED));
+    //  unauthenticated replies past a peer's rate (query_throttle.h)
+    query_reply_kv_uint (reply, "unauthenticated_delayed",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_QUERY_UNAUTH_DELAYED));
+    query_reply_kv_uint (reply, "unauthenticated_dropped",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_QUERY_UNAUTH_DROPPED));
     query_reply_str (reply, "errors");
     msgpack_pack_map (&reply->packer, AUDIT_ERROR_COUNT);
     for (int error = 0; error < AUDIT_ERROR_COUNT; error++) {

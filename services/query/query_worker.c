@@ -165,9 +165,9 @@ s_self_new (zsock_t *pipe, s_args_t *args)
     return self;
 }
 
-//  envelope... body in, envelope... reply out; the message is sent on. A
-//  tail that asks to park goes back instead as an empty frame, its state,
-//  the envelope and its body, for the server to run again later.
+//  envelope... body in, status envelope... reply out; the message is sent
+//  on. A tail that asks to park goes back instead as QUERY_WORKER_PARK,
+//  its state, the envelope and its body, for the server to run again.
 static void
 s_handle_request (self_t *self, zmsg_t **msg_p, const query_tail_state_t *resumed)
 {
@@ -182,12 +182,15 @@ s_handle_request (self_t *self, zmsg_t **msg_p, const query_tail_state_t *resume
     if (self->call.park) {
         zmsg_append (msg, &body);
         zmsg_pushmem (msg, &self->call.tail_state, sizeof self->call.tail_state);
-        zmsg_pushmem (msg, NULL, 0);
+        zmsg_pushstr (msg, QUERY_WORKER_PARK);
+        zmsg_send (msg_p, self->pipe);
+        return;
     }
-    else {
-        zframe_destroy (&body);
-        zmsg_addmem (msg, self->reply.buffer.data, self->reply.buffer.size);
-    }
+    zframe_destroy (&body);
+    zmsg_addmem (msg, self->reply.buffer.data, self->reply.buffer.size);
+    //  The server rate-limits unauthenticated replies per peer
+    bool unauthenticated = self->reply.failed && self->reply.error == AUDIT_ERROR_UNAUTHENTICATED;
+    zmsg_pushstr (msg, unauthenticated? QUERY_WORKER_UNAUTHENTICATED: QUERY_WORKER_ANSWERED);
     zmsg_send (msg_p, self->pipe);
 }
 
