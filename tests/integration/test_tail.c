@@ -232,3 +232,39 @@ Test (tail, wait_ms_past_the_contract_is_refused)
     cr_expect_str_eq (test_reply_code (&reply), "bad_request");
     msgpack_unpacked_destroy (&reply);
 }
+
+//  auditctl tail --json --state FILE, run as a forwarder would run it:
+//  its JSON lines, and the next run going on from the state file
+static int
+s_auditctl_tail (const char *state)
+{
+    char command [2048];
+    snprintf (command, sizeof command, "AUDIT_TOKEN='%s' %s/auditctl tail --json --org org-a"
+              " --from-index 0 --state '%s' --endpoint %s", s_admin, AUDIT_BIN_DIR, state,
+              s->query_endpoint);
+    FILE *pipe = popen (command, "r");
+    cr_assert_not_null (pipe);
+    char line [4096];
+    int lines = 0;
+    while (fgets (line, sizeof line, pipe)) {
+        cr_expect_eq (line [0], '{', "a JSON object a line: %s", line);
+        lines++;
+    }
+    cr_expect_eq (pclose (pipe), 0, "auditctl tail exits 0");
+    return lines;
+}
+
+Test (tail, auditctl_tail_resumes_from_its_state_file)
+{
+    for (int at = 0; at < 5; at++)
+        s_publish ("actor-1", 1795000000000LL + at);
+    s_stored (5);
+    char state [600];
+    snprintf (state, sizeof state, "%s.tail-state", s->dir);
+    cr_expect_eq (s_auditctl_tail (state), 5);
+    cr_expect_eq (s_auditctl_tail (state), 0, "nothing repeated");
+    s_publish ("actor-1", 1795000000100LL);
+    s_publish ("actor-1", 1795000000000LL - 86400000LL);   //  a day late
+    s_stored (7);
+    cr_expect_eq (s_auditctl_tail (state), 2, "nothing lost");
+}
