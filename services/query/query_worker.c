@@ -40,6 +40,24 @@ static query_handler_fn *s_handlers [QUERY_OP_COUNT] = {
     [QUERY_OP_CATALOG]       = query_meta_catalog,
 };
 
+//  What a good token lacks for the request, for the forbidden message (the
+//  role it needs is added to s_ROLE), or NULL when it fits
+static const char s_ROLE [] = "a token of the role ";
+static const char *
+s_misfit (const query_op_info_t *info, const query_request_t *request,
+          const audit_claims_t *claims)
+{
+    if ((int) claims->role != info->role)
+        return s_ROLE;
+    if ((request->present & QUERY_ARG_BIT (QUERY_ARG_ORG_ID))
+    &&  strcmp (claims->org, request->org_id) != 0)
+        return "a token of that organisation (this one is another's)";
+    if (claims->role == AUDIT_ROLE_DEVICE
+    &&  strcmp (claims->device, request->field [AUDIT_FIELD_DEVICE_ID]) != 0)
+        return "a token of that device (this one is another's)";
+    return NULL;
+}
+
 //  unauthenticated for a token that is not good, forbidden for a good one
 //  that does not fit: the op's role, then the organisation and device
 static int
@@ -53,19 +71,17 @@ s_authorise (query_call_t *call, const query_request_t *request, audit_claims_t 
     if (!request->has_token
     ||  audit_token_verify (call->keys->verifier, request->token, claims, &reason) != AUDIT_TOKEN_OK) {
         audit_log_warn ("msg=unauthenticated op=%s reason=%s", info->name, reason);
-        query_reply_fail (call->reply, AUDIT_ERROR_UNAUTHENTICATED, "token missing or not valid");
+        //  The reason is one of audit_token's own words, never the token
+        query_reply_fail (call->reply, AUDIT_ERROR_UNAUTHENTICATED,
+                          "token missing or not valid: %s", reason);
         return -1;
     }
-    bool fits = (int) claims->role == info->role;
-    if (fits && (request->present & QUERY_ARG_BIT (QUERY_ARG_ORG_ID)))
-        fits = strcmp (claims->org, request->org_id) == 0;
-    if (fits && claims->role == AUDIT_ROLE_DEVICE)
-        fits = strcmp (claims->device, request->field [AUDIT_FIELD_DEVICE_ID]) == 0;
-    if (!fits) {
+    const char *misfit = s_misfit (info, request, claims);
+    if (misfit) {
         audit_log_warn ("msg=forbidden op=%s sub=%s role=%s", info->name, claims->sub,
                         audit_token_role_name (claims->role));
-        query_reply_fail (call->reply, AUDIT_ERROR_FORBIDDEN,
-                          "this token may not run %s for that scope", info->name);
+        query_reply_fail (call->reply, AUDIT_ERROR_FORBIDDEN, "%s needs %s%s", info->name,
+                          misfit, misfit == s_ROLE? audit_token_role_name ((audit_role_t) info->role): "");
         return -1;
     }
     return 0;
