@@ -5,6 +5,7 @@
     query worker. */
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,25 @@ s_capture_end (s_capture_t *self)
 
 //  ---------------------------------------------------------------------
 //  Command lines into requests
+
+Test (args, version_and_a_group_s_help_are_not_errors, .init = cr_redirect_stdout)
+{
+    ctl_args_t args;
+    cr_expect_eq (s_parse (&args, "--version"), CTL_ARGS_HELP);
+    ctl_args_destroy (&args);
+    cr_expect_eq (s_parse (&args, "retention --help"), CTL_ARGS_HELP);
+    ctl_args_destroy (&args);
+    cr_expect_eq (s_parse (&args, "mq -h"), CTL_ARGS_HELP);
+    ctl_args_destroy (&args);
+    fflush (stdout);
+    static char text [65536];
+    size_t got = fread (text, 1, sizeof text - 1, cr_get_redirected_stdout ());
+    text [got] = 0;
+    cr_expect (strstr (text, "auditctl " AUDIT_VERSION) != NULL);
+    cr_expect (strstr (text, "auditctl retention get") && strstr (text, "auditctl retention set"),
+               "retention --help lists both");
+    cr_expect (strstr (text, "auditctl mq fetch") && strstr (text, "auditctl mq ack"));
+}
 
 Test (args, list_with_every_filter)
 {
