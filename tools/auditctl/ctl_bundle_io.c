@@ -1,0 +1,293 @@
+/*  =========================================================================
+    ctl_bundle - the proof bundle's JSON (jansson), read and written
+
+    {"bundle": "semafore-audit-proof-bundle/1", "org_id", "size",
+     "checkpoint": the signed note, "key": the verifier key text,
+     "leaves": [[first log_index, count], ...] (ascending runs),
+     "leaf_hashes": base64 of the 32-byte leaf hashes, in log_index order,
+     "subtrees": [[first, end, base64 hash], ...] in walk order,
+     "consistency": [{"from_size", "hashes": [base64, ...]}, ...]}
+    ========================================================================= */
+
+#include "ctl_bundle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit_ident.h"
+
+//  --------------------------------------------------------------------------
+//  Writing
+
+static json_t *
+s_hash_text (const audit_merkle_hash_t hash)
+{
+    char text [sodium_base64_ENCODED_LEN (AUDIT_MERKLE_HASH_SIZE, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64 (text, sizeof text, hash, AUDIT_MERKLE_HASH_SIZE,
+                       sodium_base64_VARIANT_ORIGINAL);
+    return json_string (text);
+}
+
+//  The exported indices as runs [first, count]
+static json_t *
+s_runs (const ctl_bundle_t *self)
+{
+    json_t *runs = json_array ();
+    for (size_t at = 0; runs && at < self->count; ) {
+        size_t end = at + 1;
+        while (end < self->count && self->indices [end] == self->indices [end - 1] + 1)
+            end++;
+        if (json_array_append_new (runs, json_pack ("[II]", (json_int_t) self->indices [at],
+                                                    (json_int_t) (end - at))) != 0)
+            json_decref (runs), runs = NULL;
+        at = end;
+    }
+    return runs;
+}
+
+static json_t *
+s_leaf_hashes (const ctl_bundle_t *self)
+{
+    size_t bytes = self->count * AUDIT_MERKLE_HASH_SIZE;
+    size_t size = sodium_base64_ENCODED_LEN (bytes, sodium_base64_VARIANT_ORIGINAL);
+    char *text = (char *) malloc (size);
+    if (!text)
+        return NULL;
+    sodium_bin2base64 (text, size, (const unsigned char *) self->leaves, bytes,
+                       sodium_base64_VARIANT_ORIGINAL);
+    json_t *value = json_stringn_nocheck (text, strlen (text));
+    free (text);
+    return value;
+}
+
+static json_t *
+s_subtrees (const ctl_bundle_t *self)
+{
+    json_t *list = json_array ();
+    for (size_t at = 0; list && at < self->subtree_count; at++) {
+        const ctl_bundle_subtree_t *subtree = &self->subtrees [at];
+        if (json_array_append_new (list, json_pack ("[IIo]", (json_int_t) subtree->first,
+                                                    (json_int_t) subtree->end,
+                                                    s_hash_text (subtree->hash))) != 0)
+            json_decref (list), list = NULL;
+    }
+    return list;
+}
+
+static json_t *
+s_consistency (const ctl_bundle_t *self)
+{
+    json_t *list = json_array ();
+    for (size_t at = 0; list && at < self->consistency_count; at++) {
+        const ctl_bundle_consistency_t *proof = &self->consistency [at];
+        json_t *hashes = json_array ();
+        for (size_t index = 0; hashes && index < proof->count; index++)
+            json_array_append_new (hashes, s_hash_text (proof->hashes [index]));
+        if (json_array_append_new (list, json_pack ("{sIso}", "from_size",
+                                                    (json_int_t) proof->from_size,
+                                                    "hashes", hashes)) != 0)
+            json_decref (list), list = NULL;
+    }
+    return list;
+}
+
+static json_t *
+s_document (const ctl_bundle_t *self)
+{
+    return json_pack ("{sssssIsssssosososo}", "bundle", CTL_BUNDLE_FORMAT,
+                      "org_id", self->org_id, "size", (json_int_t) self->size,
+                      "checkpoint", self->note? self->note: "",
+                      "key", self->key? self->key: "",
+                      "leaves", s_runs (self), "leaf_hashes", s_leaf_hashes (self),
+                      "subtrees", s_subtrees (self), "consistency", s_consistency (self));
+}
+
+int
+ctl_bundle_write (const ctl_bundle_t *self, const char *path)
+{
+    json_t *document = s_document (self);
+    char tmp [4096];
+    if (!document || snprintf (tmp, sizeof tmp, "%s.tmp", path) >= (int) sizeof tmp) {
+        fprintf (stderr, "auditctl: cannot build the proof bundle\n");
+        json_decref (document);
+        return -1;
+    }
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *file = fd >= 0? fdopen (fd, "w"): NULL;
+    int rc = file && json_dumpf (document, file, JSON_INDENT (1)) == 0
+          && fputc ('\n', file) != EOF && fflush (file) == 0 && fsync (fd) == 0? 0: -1;
+    if (file? fclose (file) != 0: fd >= 0 && close (fd) != 0)
+        rc = -1;
+    json_decref (document);
+    if (rc == 0 && rename (tmp, path) != 0)
+        rc = -1;
+    if (rc != 0) {
+        fprintf (stderr, "error: io: cannot write %s: %s\n", path, strerror (errno));
+        unlink (tmp);
+    }
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Reading: every member checked before use
+
+static int
+s_bad (char *error, size_t size, const char *what)
+{
+    snprintf (error, size, "%s", what);
+    return -1;
+}
+
+static int
+s_hash_of (const json_t *value, audit_merkle_hash_t hash)
+{
+    size_t decoded = 0;
+    return json_is_string (value)
+        && sodium_base642bin (hash, AUDIT_MERKLE_HASH_SIZE, json_string_value (value),
+                              json_string_length (value), NULL, &decoded, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) == 0
+        && decoded == AUDIT_MERKLE_HASH_SIZE? 0: -1;
+}
+
+static int
+s_uint_of (const json_t *value, uint64_t *number)
+{
+    if (!json_is_integer (value) || json_integer_value (value) < 0)
+        return -1;
+    *number = (uint64_t) json_integer_value (value);
+    return 0;
+}
+
+static int
+s_read_runs (ctl_bundle_t *self, const json_t *runs, char *error, size_t size)
+{
+    size_t total = 0, at;
+    json_t *run;
+    uint64_t first = 0, count = 0;
+    json_array_foreach (runs, at, run)
+        if (!json_is_array (run) || json_array_size (run) != 2
+        ||  s_uint_of (json_array_get (run, 0), &first) || s_uint_of (json_array_get (run, 1), &count)
+        ||  count == 0 || count > self->size || first > self->size - count)
+            return s_bad (error, size, "leaves: each run is [first, count] within the size");
+        else
+        if ((total += (size_t) count) > self->size)
+            return s_bad (error, size, "leaves: more than the size");
+    if (ctl_bundle_reserve (self, total) != 0)
+        return s_bad (error, size, "out of memory");
+    size_t next = 0;
+    json_array_foreach (runs, at, run) {
+        s_uint_of (json_array_get (run, 0), &first);
+        s_uint_of (json_array_get (run, 1), &count);
+        for (uint64_t index = 0; index < count; index++)
+            self->indices [next++] = first + index;
+    }
+    return 0;
+}
+
+static int
+s_read_leaf_hashes (ctl_bundle_t *self, const json_t *text, char *error, size_t size)
+{
+    size_t bytes = self->count * AUDIT_MERKLE_HASH_SIZE, decoded = 0;
+    if (!json_is_string (text)
+    ||  (bytes && sodium_base642bin ((unsigned char *) self->leaves, bytes,
+                                     json_string_value (text), json_string_length (text),
+                                     NULL, &decoded, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+    ||  decoded != bytes)
+        return s_bad (error, size, "leaf_hashes: not the base64 of 32 bytes per exported index");
+    return 0;
+}
+
+static int
+s_read_subtrees (ctl_bundle_t *self, const json_t *list, char *error, size_t size)
+{
+    size_t at;
+    json_t *item;
+    json_array_foreach (list, at, item) {
+        uint64_t first, end;
+        audit_merkle_hash_t hash;
+        if (!json_is_array (item) || json_array_size (item) != 3
+        ||  s_uint_of (json_array_get (item, 0), &first) || s_uint_of (json_array_get (item, 1), &end)
+        ||  s_hash_of (json_array_get (item, 2), hash))
+            return s_bad (error, size, "subtrees: each is [first, end, base64 hash]");
+        if (ctl_bundle_add_subtree (self, first, end, hash) != 0)
+            return s_bad (error, size, "out of memory");
+    }
+    return 0;
+}
+
+static int
+s_read_consistency (ctl_bundle_t *self, const json_t *list, char *error, size_t size)
+{
+    size_t at;
+    json_t *item;
+    json_array_foreach (list, at, item) {
+        uint64_t from_size;
+        const json_t *hashes = json_object_get (item, "hashes");
+        audit_merkle_hash_t proof [AUDIT_MERKLE_PROOF_MAX];
+        size_t count = json_array_size (hashes), index;
+        json_t *hash;
+        if (s_uint_of (json_object_get (item, "from_size"), &from_size) || !json_is_array (hashes)
+        ||  count > AUDIT_MERKLE_PROOF_MAX)
+            return s_bad (error, size, "consistency: each is {from_size, hashes}");
+        json_array_foreach (hashes, index, hash)
+            if (s_hash_of (hash, proof [index]) != 0)
+                return s_bad (error, size, "consistency: a hash is not base64 of 32 bytes");
+        if (ctl_bundle_add_consistency (self, from_size, proof, count) != 0)
+            return s_bad (error, size, "out of memory");
+    }
+    return 0;
+}
+
+static int
+s_read_document (ctl_bundle_t *self, json_t *document, char *error, size_t size)
+{
+    const char *format, *org, *note, *key = "";
+    json_int_t tree_size;
+    json_t *runs, *leaf_hashes, *subtrees, *consistency = NULL;
+    json_error_t json_error;
+    if (json_unpack_ex (document, &json_error, 0, "{s:s, s:s, s:I, s:s, s?s, s:o, s:o, s:o, s?o}",
+                        "bundle", &format, "org_id", &org, "size", &tree_size,
+                        "checkpoint", &note, "key", &key, "leaves", &runs,
+                        "leaf_hashes", &leaf_hashes, "subtrees", &subtrees,
+                        "consistency", &consistency) != 0) {
+        snprintf (error, size, "not a proof bundle: %s", json_error.text);
+        return -1;
+    }
+    if (strcmp (format, CTL_BUNDLE_FORMAT) != 0)
+        return s_bad (error, size, "bundle: not " CTL_BUNDLE_FORMAT);
+    if (!audit_ident_is_valid (org, strlen (org)) || tree_size <= 0)
+        return s_bad (error, size, "org_id or size: not an identifier and a size");
+    snprintf (self->org_id, sizeof self->org_id, "%s", org);
+    self->size = (uint64_t) tree_size;
+    self->note = strdup (note);
+    self->key = strdup (key);
+    if (!self->note || !self->key || !json_is_array (runs) || !json_is_array (subtrees)
+    ||  (consistency && !json_is_array (consistency)))
+        return s_bad (error, size, "leaves, subtrees and consistency are arrays");
+    return s_read_runs (self, runs, error, size)
+        || s_read_leaf_hashes (self, leaf_hashes, error, size)
+        || s_read_subtrees (self, subtrees, error, size)
+        || (consistency && s_read_consistency (self, consistency, error, size))? -1: 0;
+}
+
+ctl_bundle_t *
+ctl_bundle_read (const char *path, char *error, size_t error_size)
+{
+    json_error_t json_error;
+    json_t *document = json_load_file (path, JSON_REJECT_DUPLICATES, &json_error);
+    if (!document) {
+        snprintf (error, error_size, "%s: line %d: %s", path, json_error.line, json_error.text);
+        return NULL;
+    }
+    ctl_bundle_t *self = ctl_bundle_new ();
+    if (!self || s_read_document (self, document, error, error_size) != 0)
+        ctl_bundle_destroy (&self);
+    json_decref (document);
+    return self;
+}
