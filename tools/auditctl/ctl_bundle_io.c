@@ -190,15 +190,24 @@ s_read_runs (ctl_bundle_t *self, const json_t *runs, char *error, size_t size)
     return 0;
 }
 
+//  The leaf hashes' base64 text: len bytes at text
+typedef struct {
+    const char *text;
+    size_t len;
+} s_blob_t;
+
 static int
-s_read_leaf_hashes (ctl_bundle_t *self, const json_t *text, char *error, size_t size)
+s_read_leaf_hashes (ctl_bundle_t *self, const json_t *value, const s_blob_t *blob, char *error,
+                    size_t size)
 {
     size_t bytes = self->count * AUDIT_MERKLE_HASH_SIZE, decoded = 0;
-    if (!json_is_string (text)
-    ||  (bytes && sodium_base642bin ((unsigned char *) self->leaves, bytes,
-                                     json_string_value (text), json_string_length (text),
+    if (!json_is_string (value))
+        return s_bad (error, size, "leaf_hashes: not a string");
+    s_blob_t text = blob->text? *blob
+                  : (s_blob_t) { json_string_value (value), json_string_length (value) };
+    if ((bytes && sodium_base642bin ((unsigned char *) self->leaves, bytes, text.text, text.len,
                                      NULL, &decoded, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
-    ||  decoded != bytes)
+    ||  decoded != bytes || (bytes == 0 && text.len != 0))
         return s_bad (error, size, "leaf_hashes: not the base64 of 32 bytes per exported index");
     return 0;
 }
@@ -245,7 +254,8 @@ s_read_consistency (ctl_bundle_t *self, const json_t *list, char *error, size_t 
 }
 
 static int
-s_read_document (ctl_bundle_t *self, json_t *document, char *error, size_t size)
+s_read_document (ctl_bundle_t *self, json_t *document, const s_blob_t *blob, char *error,
+                 size_t size)
 {
     const char *format, *org, *note, *key = "";
     json_int_t tree_size;
@@ -271,23 +281,102 @@ s_read_document (ctl_bundle_t *self, json_t *document, char *error, size_t size)
     ||  (consistency && !json_is_array (consistency)))
         return s_bad (error, size, "leaves, subtrees and consistency are arrays");
     return s_read_runs (self, runs, error, size)
-        || s_read_leaf_hashes (self, leaf_hashes, error, size)
+        || s_read_leaf_hashes (self, leaf_hashes, blob, error, size)
         || s_read_subtrees (self, subtrees, error, size)
         || (consistency && s_read_consistency (self, consistency, error, size))? -1: 0;
+}
+
+//  Past the JSON whitespace at at
+static size_t
+s_skip_space (const char *text, size_t len, size_t at)
+{
+    while (at < len && (text [at] == ' ' || text [at] == '\t' || text [at] == '\n'
+                    ||  text [at] == '\r'))
+        at++;
+    return at;
+}
+
+//  Where the text of the top-level member leaf_hashes lies, when it is a
+//  string without escapes: a scan of the document's structure (strings,
+//  nesting), not a parse; anything else is left to jansson. Why: jansson
+//  reads strings at about 45 MB/s (bench-verify: 0.47 s of a 0.6 s check
+//  of 500,000 rows), and these 43 bytes a row are nearly all of a bundle.
+static bool
+s_find_blob (const char *text, size_t len, size_t *start, size_t *end)
+{
+    int depth = 0;
+    for (size_t at = 0; at < len; at++) {
+        char c = text [at];
+        if (c == '{' || c == '[')
+            depth++;
+        else
+        if (c == '}' || c == ']')
+            depth--;
+        if (c != '"')
+            continue;
+        size_t first = at + 1, close = first;
+        while (close < len && text [close] != '"')
+            close += text [close] == '\\'? 2: 1;
+        if (close >= len)
+            return false;
+        at = close;
+        size_t colon = s_skip_space (text, len, close + 1);
+        if (depth != 1 || close - first != 11 || memcmp (text + first, "leaf_hashes", 11) != 0
+        ||  colon >= len || text [colon] != ':')
+            continue;
+        size_t value = s_skip_space (text, len, colon + 1);
+        const char *quote = value < len && text [value] == '"'
+                          ? memchr (text + value + 1, '"', len - value - 1): NULL;
+        if (!quote || memchr (text + value + 1, '\\', (size_t) (quote - text) - value - 1))
+            return false;
+        *start = value + 1;
+        *end = (size_t) (quote - text);
+        return true;
+    }
+    return false;
+}
+
+//  The document without the leaf hashes' text, parsed; the text into blob
+static json_t *
+s_parse (const char *text, size_t len, s_blob_t *blob, json_error_t *json_error)
+{
+    size_t start, end;
+    if (!s_find_blob (text, len, &start, &end))
+        return json_loadb (text, len, JSON_REJECT_DUPLICATES, json_error);
+    char *rest = (char *) malloc (len - (end - start) + 1);
+    if (!rest)
+        return NULL;
+    memcpy (rest, text, start);
+    memcpy (rest + start, text + end, len - end);
+    json_t *document = json_loadb (rest, len - (end - start), JSON_REJECT_DUPLICATES, json_error);
+    free (rest);
+    *blob = (s_blob_t) { text + start, end - start };
+    return document;
 }
 
 ctl_bundle_t *
 ctl_bundle_read (const char *path, char *error, size_t error_size)
 {
-    json_error_t json_error;
-    json_t *document = json_load_file (path, JSON_REJECT_DUPLICATES, &json_error);
-    if (!document) {
-        snprintf (error, error_size, "%s: line %d: %s", path, json_error.line, json_error.text);
+    FILE *file = fopen (path, "rb");
+    long len = file && fseek (file, 0, SEEK_END) == 0? ftell (file): -1;
+    char *text = len >= 0 && fseek (file, 0, SEEK_SET) == 0? (char *) malloc ((size_t) len + 1): NULL;
+    bool read = text && fread (text, 1, (size_t) len, file) == (size_t) len;
+    if (file)
+        fclose (file);
+    if (!read) {
+        snprintf (error, error_size, "cannot read %s", path);
+        free (text);
         return NULL;
     }
-    ctl_bundle_t *self = ctl_bundle_new ();
-    if (!self || s_read_document (self, document, error, error_size) != 0)
+    json_error_t json_error;
+    s_blob_t blob = { NULL, 0 };
+    json_t *document = s_parse (text, (size_t) len, &blob, &json_error);
+    ctl_bundle_t *self = document? ctl_bundle_new (): NULL;
+    if (!document)
+        snprintf (error, error_size, "%s: line %d: %s", path, json_error.line, json_error.text);
+    if (self && s_read_document (self, document, &blob, error, error_size) != 0)
         ctl_bundle_destroy (&self);
     json_decref (document);
+    free (text);
     return self;
 }
