@@ -76,6 +76,26 @@ Test (rows, an_ndjson_line_is_the_same_leaf)
     cr_expect_eq (row.log_index, 5);
 }
 
+Test (rows, ndjson_escapes_are_undone)
+{
+    const char *data = "{\"org_id\":\"org-a\",\"log_index\":7,\"actor_id\":"
+        "\"a\\\"b\\u00e9\\ud83d\\ude00\\/\"}\n";
+    const char *leaf = "\x1f\x1f" "org-a\x1f" "a\"b\xc3\xa9\xf0\x9f\x98\x80/"
+                       "\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x1f" "7";
+    char error [200] = "";
+    ctl_rows_row_t row;
+    cr_assert_eq (s_read_one (data, &row, error), 1, "%s", error);
+    audit_merkle_hash_t expected;
+    audit_merkle_leaf_hash (leaf, strlen (leaf), expected);
+    cr_expect_arr_eq (row.hash, expected, 32);
+    cr_expect_eq (s_read_one ("{\"org_id\":\"o\",\"log_index\":1,\"x\":\"\\ud800\"}\n", &row,
+                              error), -1, "a lone surrogate");
+    cr_expect_eq (s_read_one ("{\"org_id\":\"o\",\"log_index\":1,\"org_id\":\"p\"}\n", &row,
+                              error), -1, "a key twice");
+    cr_expect_eq (s_read_one ("{\"org_id\":\"o\",\"log_index\":1} x\n", &row, error), -1,
+                  "text after the object");
+}
+
 Test (rows, malformed_files_are_errors_with_their_line)
 {
     static const char *rows [] = {

@@ -77,8 +77,10 @@ s_lower (const uint64_t *indices, size_t from, size_t to, uint64_t value)
 }
 
 long
-ctl_bundle_find (const ctl_bundle_t *self, uint64_t log_index)
+ctl_bundle_find (const ctl_bundle_t *self, uint64_t log_index, size_t hint)
 {
+    if (hint < self->count && self->indices [hint] == log_index)
+        return (long) hint;
     size_t at = s_lower (self->indices, 0, self->count, log_index);
     return at < self->count && self->indices [at] == log_index? (long) at: -1;
 }

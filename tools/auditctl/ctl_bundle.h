@@ -85,9 +85,11 @@ int
     ctl_bundle_add_subtree (ctl_bundle_t *self, uint64_t first, uint64_t end,
                             const audit_merkle_hash_t hash);
 
-//  The index of log_index in indices, or -1 when the export lacks it.
+//  The index of log_index in indices, or -1 when the export lacks it;
+//  hint, a position where it may be (the one after the last found), is
+//  tried first: an export's rows mostly come in log_index order.
 long
-    ctl_bundle_find (const ctl_bundle_t *self, uint64_t log_index);
+    ctl_bundle_find (const ctl_bundle_t *self, uint64_t log_index, size_t hint);
 
 //  The root of the tree of size leaves whose exported leaves are the
 //  bundle's, the others covered by what gap supplies, into root. With

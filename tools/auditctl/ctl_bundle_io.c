@@ -196,18 +196,52 @@ typedef struct {
     size_t len;
 } s_blob_t;
 
+//  Strict standard base64 (padded, no whitespace) of exactly size bytes
+//  into bytes. 0 or -1. Why not libsodium's: it decodes a character at a
+//  time, a quarter of a 500,000-row check (perf, bench-verify).
+static int
+s_base64_decode (const char *text, size_t len, uint8_t *bytes, size_t size)
+{
+    static int8_t table [256];
+    static const char alphabet [] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (!table [0]) {
+        memset (table, -1, sizeof table);
+        for (int at = 0; at < 64; at++)
+            table [(unsigned char) alphabet [at]] = (int8_t) at;
+    }
+    if (len != (size + 2) / 3 * 4)
+        return -1;
+    size_t out = 0;
+    for (size_t at = 0; at < len; at += 4) {
+        const unsigned char *group = (const unsigned char *) text + at;
+        int pad = at + 4 == len? (group [3] == '=') + (group [2] == '=' && group [3] == '='): 0;
+        int8_t a = table [group [0]], b = table [group [1]];
+        int8_t c = pad == 2? 0: table [group [2]], d = pad >= 1? 0: table [group [3]];
+        if ((a | b | c | d) < 0 || out + 3 - (size_t) pad > size)
+            return -1;
+        uint32_t word = (uint32_t) a << 18 | (uint32_t) b << 12 | (uint32_t) c << 6 | (uint32_t) d;
+        bytes [out++] = (uint8_t) (word >> 16);
+        if (pad < 2)
+            bytes [out++] = (uint8_t) (word >> 8);
+        if (pad < 1)
+            bytes [out++] = (uint8_t) word;
+        if (pad && (word & (pad == 2? 0xffff: 0xff)))
+            return -1;                  //  bits past the end: not the canonical text
+    }
+    return out == size? 0: -1;
+}
+
 static int
 s_read_leaf_hashes (ctl_bundle_t *self, const json_t *value, const s_blob_t *blob, char *error,
                     size_t size)
 {
-    size_t bytes = self->count * AUDIT_MERKLE_HASH_SIZE, decoded = 0;
+    size_t bytes = self->count * AUDIT_MERKLE_HASH_SIZE;
     if (!json_is_string (value))
         return s_bad (error, size, "leaf_hashes: not a string");
     s_blob_t text = blob->text? *blob
                   : (s_blob_t) { json_string_value (value), json_string_length (value) };
-    if ((bytes && sodium_base642bin ((unsigned char *) self->leaves, bytes, text.text, text.len,
-                                     NULL, &decoded, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
-    ||  decoded != bytes || (bytes == 0 && text.len != 0))
+    if (s_base64_decode (text.text, text.len, (uint8_t *) self->leaves, bytes) != 0)
         return s_bad (error, size, "leaf_hashes: not the base64 of 32 bytes per exported index");
     return 0;
 }

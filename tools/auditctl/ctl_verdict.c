@@ -96,7 +96,9 @@ s_problem (ctl_verdict_t *self, size_t at, bool *seen, int *rc)
         return "its org_id is not the organisation of the checkpoint";
     if (row->log_index >= self->checkpoint.size)
         return "its log_index is past the checkpoint's size (a row added?)";
-    long position = ctl_bundle_find (self->bundle, row->log_index);
+    long position = ctl_bundle_find (self->bundle, row->log_index, self->hint);
+    if (position >= 0)
+        self->hint = (size_t) position + 1;
     if (position < 0)
         return "the bundle does not hold its log_index (a row added?)";
     if (seen [position])

@@ -48,6 +48,7 @@ typedef struct {
     bool keep_consistency;              //  fetched consistency proofs go in the bundle
     const ctl_logfetch_t *fetch;
     uint64_t old_size;                  //  consistent with this size (0: not checked)
+    size_t hint;                        //  where the next row's log_index may be
 } ctl_verdict_t;
 
 //  A verification that prints to out. NULL without memory.
