@@ -153,11 +153,13 @@ s_take (void *arg, uint64_t first, uint64_t end, uint64_t leaf, audit_merkle_has
     (void) leaf;
     s_taken_t *taken = (s_taken_t *) arg;
     const ctl_bundle_t *bundle = taken->bundle;
-    if (taken->next == bundle->subtree_count
-    ||  bundle->subtrees [taken->next].first != first || bundle->subtrees [taken->next].end != end) {
-        snprintf (taken->error, taken->error_size, "subtrees: number %zu should cover"
-                  " [%llu, %llu)", taken->next + 1, (unsigned long long) first,
-                  (unsigned long long) end);
+    const ctl_bundle_subtree_t *subtree = taken->next < bundle->subtree_count
+                                        ? &bundle->subtrees [taken->next]: NULL;
+    //  A subtree read from a file knows no range (0, 0): the walk gives it
+    if (!subtree || (subtree->end && (subtree->first != first || subtree->end != end))) {
+        snprintf (taken->error, taken->error_size, "subtree_hashes: hash %zu should be of"
+                  " [%llu, %llu), and there %s", taken->next + 1, (unsigned long long) first,
+                  (unsigned long long) end, subtree? "is another": "is none");
         return -1;
     }
     memcpy (hash, bundle->subtrees [taken->next++].hash, AUDIT_MERKLE_HASH_SIZE);
@@ -173,7 +175,7 @@ ctl_bundle_root (const ctl_bundle_t *self, audit_merkle_hash_t root, char *error
     if (ctl_bundle_walk (self, s_take, &taken, root) != 0)
         return -1;
     if (taken.next != self->subtree_count) {
-        snprintf (error, error_size, "subtrees: %zu more than the tree needs",
+        snprintf (error, error_size, "subtree_hashes: %zu more than the tree needs",
                   self->subtree_count - taken.next);
         return -1;
     }

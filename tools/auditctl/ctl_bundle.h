@@ -35,7 +35,8 @@ extern "C" {
 //  The bundle's format name and version, its "bundle" member
 #define CTL_BUNDLE_FORMAT   "semafore-audit-proof-bundle/1"
 
-//  A subtree of the tree: leaves [first, end), and its hash
+//  A subtree of the tree: leaves [first, end), and its hash (a bundle read
+//  from a file holds hashes only, first and end 0: the walk says which)
 typedef struct {
     uint64_t first, end;
     audit_merkle_hash_t hash;
@@ -99,8 +100,8 @@ int
     ctl_bundle_walk (const ctl_bundle_t *self, ctl_bundle_gap_fn *gap, void *arg,
                      audit_merkle_hash_t root);
 
-//  The root from the bundle's own subtrees (which must be exactly those
-//  the walk meets). 0, or -1 with a reason when they are not.
+//  The root from the bundle's own subtrees, taken in walk order (one for
+//  each the walk meets, no more). 0, or -1 with a reason when they are not.
 int
     ctl_bundle_root (const ctl_bundle_t *self, audit_merkle_hash_t root, char *error,
                      size_t error_size);
