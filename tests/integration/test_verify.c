@@ -1,6 +1,8 @@
 /*  auditctl verify against the real workers, as an auditor and an operator
     use it: an export and its proof bundle (auditctl export --proof)
-    verify offline, in CSV and ndjson, and online; an edited export names
+    verify offline, in CSV and ndjson, and online, and an independent
+    verifier written from PROTOCOL.md (examples/verify_bundle.py, Python
+    with PyNaCl) agrees with auditctl on them; an edited export names
     its row; a data directory changed with the workers stopped (a flipped
     identifier, a deleted row, two rows swapped, an inserted row) is named
     by verify --db, and the export made after it fails against the bundle
@@ -47,16 +49,8 @@ TestSuite (verify, .init = s_setup, .fini = s_teardown, .timeout = 240);
 //  Run auditctl with the arguments (NULL-terminated); its output (stdout
 //  and stderr) into s_out; its exit status
 static int
-s_auditctl (const char *first, ...)
+s_run (const char *const *argv)
 {
-    const char *argv [40] = { AUDIT_BIN_DIR "/auditctl", first };
-    int count = 2;
-    va_list args;
-    va_start (args, first);
-    while (count < 39 && (argv [count] = va_arg (args, const char *)))
-        count++;
-    va_end (args);
-    argv [count] = NULL;
     int pipe_fds [2];
     cr_assert_eq (pipe (pipe_fds), 0);
     pid_t pid = fork ();
@@ -77,6 +71,31 @@ s_auditctl (const char *first, ...)
     int status = 0;
     waitpid (pid, &status, 0);
     return WIFEXITED (status)? WEXITSTATUS (status): -1;
+}
+
+//  argv of program and the arguments after it (NULL-terminated)
+#define s_ARGV(program, first) \
+    const char *argv [40] = { program, first }; \
+    int count = 2; \
+    va_list args; \
+    va_start (args, first); \
+    while (count < 39 && (argv [count] = va_arg (args, const char *))) \
+        count++; \
+    va_end (args); \
+    argv [count] = NULL
+
+static int
+s_auditctl (const char *first, ...)
+{
+    s_ARGV (AUDIT_BIN_DIR "/auditctl", first);
+    return s_run (argv);
+}
+
+static int
+s_auditctl_program (const char *program, const char *first, ...)
+{
+    s_ARGV (program, first);
+    return s_run (argv);
 }
 
 //  A path in the service's directory's parent, unique to this test
@@ -182,6 +201,15 @@ s_verify_offline (const char *path, const char *bundle)
     return s_auditctl ("verify", "--export", path, "--key", s_key, "--bundle", bundle, NULL);
 }
 
+//  The independent verifier (examples/verify_bundle.py, Python and
+//  PyNaCl, written from PROTOCOL.md alone) on the same files
+static int
+s_verify_python (const char *path, const char *bundle)
+{
+    return s_auditctl_program ("/usr/bin/python3", AUDIT_SOURCE_DIR "/examples/verify_bundle.py",
+                               path, bundle, s_key, NULL);
+}
+
 static int
 s_verify_db (void)
 {
@@ -214,6 +242,8 @@ Test (verify, an_export_verifies_offline_in_both_formats_and_online)
     s_export ("ndjson", s_path ("ndjson"), s_path ("nd.bundle"), NULL);
     cr_expect_eq (s_verify_offline (s_path ("ndjson"), s_path ("nd.bundle")), 0, "%s", s_out);
     cr_expect (strstr (s_out, "verified: 30 rows of org-v"), "%s", s_out);
+    cr_expect_eq (s_verify_python (s_path ("csv"), s_path ("csv.bundle")), 0, "%s", s_out);
+    cr_expect_eq (s_verify_python (s_path ("ndjson"), s_path ("nd.bundle")), 0, "%s", s_out);
     cr_expect_eq (s_auditctl ("verify", "--export", s_path ("csv"), "--key", s_key, "--org", "org-v",
                               "--endpoint", s->query_endpoint, "--token", s_admin, NULL), 0,
                   "online: %s", s_out);
@@ -237,6 +267,8 @@ Test (verify, an_edited_export_names_its_row_and_bad_input_is_a_usage_error)
     snprintf (command, sizeof command, "sed 's/,actor-11,/,actor-71,/' '%s' > '%s'", csv, edited);
     cr_assert_eq (system (command), 0);
     cr_expect_eq (s_verify_offline (edited, bundle), 1, "%s", s_out);
+    cr_expect (strstr (s_out, "row 12 (line 13, log_index 11): its leaf does not match"), "%s", s_out);
+    cr_expect_eq (s_verify_python (edited, bundle), 1, "%s", s_out);
     cr_expect (strstr (s_out, "row 12 (line 13, log_index 11): its leaf does not match"), "%s", s_out);
     //  Another key (the same public key under another name, so another
     //  key id): the checkpoint is not signed by it
