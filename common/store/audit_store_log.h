@@ -96,6 +96,18 @@ int
     audit_store_log_leaves (audit_store_t *self, const char *org_id,
                             audit_store_log_leaf_fn *fn, void *arg);
 
+//  Receives a stored subtree hash: the complete subtree (level, index)
+//  over leaves [index << level, (index + 1) << level), as audit_merkle
+//  names them. Which subtrees an engine keeps is its own business.
+typedef int (audit_store_log_node_fn) (unsigned level, uint64_t index,
+                                       const audit_merkle_hash_t hash, void *arg);
+
+//  Visit the subtree hashes the store keeps of org_id's tree (what its
+//  proofs are made from). 0 or -1.
+int
+    audit_store_log_nodes (audit_store_t *self, const char *org_id,
+                           audit_store_log_node_fn *fn, void *arg);
+
 //  Receives a signed checkpoint: its size, the root it was signed for, its note.
 typedef int (audit_store_checkpoint_fn) (uint64_t size, const audit_merkle_hash_t root,
                                          const char *note, void *arg);

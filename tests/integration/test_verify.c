@@ -4,7 +4,8 @@
     verifier written from PROTOCOL.md (examples/verify_bundle.py, Python
     with PyNaCl) agrees with auditctl on them; an edited export names
     its row; a data directory changed with the workers stopped (a flipped
-    identifier, a deleted row, two rows swapped, an inserted row) is named
+    identifier, a deleted row, two rows swapped, an inserted row, a stored
+    subtree hash that proofs are made from) is named
     by verify --db, and the export made after it fails against the bundle
     made before it, naming the row; an export after a retention purge
     verifies and is consistent with a checkpoint signed before the purge. */
@@ -345,6 +346,21 @@ Test (verify, an_inserted_row_is_named)
               " retention_days, randomblob (16) FROM event WHERE log_index = 14",
               "org org-v log_index 900: an event past the log's size",
               "row 16 (line 17, log_index 900): its log_index is past the checkpoint's size", 1);
+}
+
+Test (verify, a_changed_subtree_hash_of_the_proofs_is_named)
+{
+    //  300 events: the store keeps the subtree of the first 256, proofs use it
+    s_publish_logins (0, 300, 1795000000000LL);
+    s_log_key ();
+    s_export ("csv", s_path ("before"), s_path ("bundle"), NULL);
+    test_service_stop (s);
+    s_sql ("UPDATE tree_node SET hash = zeroblob (32) WHERE level = 8 AND idx = 0");
+    cr_expect_eq (s_verify_db (), 1, "--db: %s", s_out);
+    cr_expect (strstr (s_out, "org org-v log_index 0-255: the stored subtree hash over them"
+                              " does not match their leaves"), "%s", s_out);
+    //  the rows themselves are intact: the bundle made before still proves them
+    cr_expect_eq (s_verify_offline (s_path ("before"), s_path ("bundle")), 0, "%s", s_out);
 }
 
 //  --------------------------------------------------------------------------

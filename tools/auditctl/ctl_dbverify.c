@@ -213,6 +213,8 @@ s_leaf (uint64_t index, const audit_merkle_hash_t hash, bool kept, void *arg)
                        " not delete it (deleted)", index);
     if (audit_merkle_frontier_append (&self->frontier, hash, NULL, NULL) != 0)
         return -1;
+    //  From here on the tree's leaf: the stored subtrees are checked against these
+    memcpy (self->computed [index], hash, AUDIT_MERKLE_HASH_SIZE);
     while (self->checkpoint_next < self->checkpoint_count
        &&  self->checkpoints [self->checkpoint_next].size <= self->frontier.size) {
         audit_merkle_hash_t root;
@@ -220,6 +222,37 @@ s_leaf (uint64_t index, const audit_merkle_hash_t hash, bool kept, void *arg)
         if (s_check_checkpoint (self, &self->checkpoints [self->checkpoint_next++], root))
             return 1;
     }
+    return 0;
+}
+
+//  RFC 9162's hash of the complete subtree over leaves [first, first + 2^level)
+static void
+s_fold (const s_check_t *self, uint64_t first, unsigned level, audit_merkle_hash_t hash)
+{
+    if (level == 0) {
+        memcpy (hash, self->computed [first], AUDIT_MERKLE_HASH_SIZE);
+        return;
+    }
+    audit_merkle_hash_t left, right;
+    s_fold (self, first, level - 1, left);
+    s_fold (self, first + (1ull << (level - 1)), level - 1, right);
+    audit_merkle_node_hash (left, right, hash);
+}
+
+//  A stored subtree hash, which the proofs are made from, against the leaves
+static int
+s_node (unsigned level, uint64_t index, const audit_merkle_hash_t hash, void *arg)
+{
+    s_check_t *self = (s_check_t *) arg;
+    if (level >= AUDIT_MERKLE_LEVELS || index >= (self->size >> level))
+        return s_fail (self, "a stored subtree (level %u, index %" PRIu64 ") past the log's"
+                       " size %" PRIu64, level, index, self->size);
+    audit_merkle_hash_t expected;
+    s_fold (self, index << level, level, expected);
+    if (memcmp (expected, hash, AUDIT_MERKLE_HASH_SIZE) != 0)
+        return s_fail (self, "log_index %" PRIu64 "-%" PRIu64 ": the stored subtree hash over"
+                       " them does not match their leaves (proofs made from it fail)",
+                       index << level, ((index + 1) << level) - 1);
     return 0;
 }
 
@@ -259,6 +292,8 @@ s_org (const char *org_id, uint64_t size, void *arg)
         rc = audit_store_log_leaves (self->store, org_id, s_leaf, self);
     if (rc == 0 && !self->failed)
         s_after_leaves (self);
+    if (rc == 0 && !self->failed)
+        rc = audit_store_log_nodes (self->store, org_id, s_node, self);
     free (self->computed);
     free (self->have);
     self->computed = NULL, self->have = NULL;

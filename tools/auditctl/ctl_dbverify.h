@@ -8,7 +8,8 @@
     one retention deleted (its leaf says so). The stored leaves, in
     log_index order, are then folded into the tree, and at each signed
     checkpoint's size its root must be the one signed, and the note's
-    signature must verify with the key. The first organisation and
+    signature must verify with the key; every subtree hash the store keeps
+    (what proofs are made from) must be that of its leaves. The first organisation and
     log_index (or checkpoint) that differs is named.
     ========================================================================= */
 

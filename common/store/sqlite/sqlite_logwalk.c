@@ -15,6 +15,8 @@
 #define s_SQL_ORG           "SELECT id FROM org WHERE name = ?1"
 #define s_SQL_LEAVES        "SELECT log_index, hash, ts IS NOT NULL FROM leaf WHERE org = ?1" \
                             " ORDER BY log_index"
+#define s_SQL_NODES         "SELECT level, idx, hash FROM tree_node WHERE org = ?1" \
+                            " ORDER BY level, idx"
 #define s_SQL_CHECKPOINTS   "SELECT size, root, note FROM checkpoint WHERE org = ?1 ORDER BY size"
 
 //  Step stmt through its rows, each to visit; 0 (also when visit stops it) or -1
@@ -54,6 +56,7 @@ s_org_stmt (audit_store_t *store, const char *org_id, const char *sql, bool *non
 typedef struct {
     audit_store_log_org_fn *org;
     audit_store_log_leaf_fn *leaf;
+    audit_store_log_node_fn *node;
     audit_store_checkpoint_fn *checkpoint;
     void *arg;
 } s_visit_t;
@@ -106,6 +109,28 @@ sqlite_log_leaves (audit_store_t *store, const char *org_id, audit_store_log_lea
     sqlite3_stmt *stmt = s_org_stmt (store, org_id, s_SQL_LEAVES, &none);
     s_visit_t visit = { .leaf = fn, .arg = arg };
     return stmt? s_each (store, stmt, s_leaf_row, &visit, "leaves"): none? 0: -1;
+}
+
+static int
+s_node_row (sqlite3_stmt *stmt, void *arg)
+{
+    static const audit_merkle_hash_t zero = { 0 };
+    s_visit_t *visit = (s_visit_t *) arg;
+    const uint8_t *hash = s_hash (stmt, 2);
+    int level = sqlite3_column_int (stmt, 0);
+    return visit->node (level < 0 || level >= AUDIT_MERKLE_LEVELS? AUDIT_MERKLE_LEVELS: (unsigned) level,
+                        (uint64_t) sqlite3_column_int64 (stmt, 1), hash? hash: zero, visit->arg);
+}
+
+int
+sqlite_log_nodes (audit_store_t *store, const char *org_id, audit_store_log_node_fn *fn,
+                  void *arg)
+{
+    assert (store);
+    bool none;
+    sqlite3_stmt *stmt = s_org_stmt (store, org_id, s_SQL_NODES, &none);
+    s_visit_t visit = { .node = fn, .arg = arg };
+    return stmt? s_each (store, stmt, s_node_row, &visit, "tree nodes"): none? 0: -1;
 }
 
 static int
