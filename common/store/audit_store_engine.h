@@ -25,6 +25,7 @@
 #include "audit_store_producers.h"
 #include "audit_store_stats.h"
 #include "audit_store_sweep.h"
+#include "audit_store_workers.h"
 
 #ifdef __cplusplus
 extern "C" {

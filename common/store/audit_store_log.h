@@ -68,7 +68,8 @@ typedef int (audit_store_log_due_fn) (const char *org_id, uint64_t size, void *a
 
 //  Visit every organisation whose log holds more events than its newest
 //  checkpoint covers, and whose newest checkpoint was signed before
-//  before_ms (or that has none). 0 or -1.
+//  before_ms (or that has none), in one write transaction that fn's
+//  audit_store_checkpoint_put calls join. 0 or -1.
 int
     audit_store_checkpoint_due (audit_store_t *self, int64_t before_ms,
                                 audit_store_log_due_fn *fn, void *arg);

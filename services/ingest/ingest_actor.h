@@ -39,6 +39,9 @@ extern "C" {
 //  Longest the stop takes in what libzmq holds (more is not acknowledged,
 //  so its producers resend it)
 #define INGEST_ACTOR_DRAIN_MS       2000
+//  The stop takes in messages until none came for this long (or the drain
+//  time is up): what TCP delivered reaches the socket a little later
+#define INGEST_ACTOR_DRAIN_QUIET_MS 100
 //  Longest wait for the writer to give back its batches at STOP
 #define INGEST_ACTOR_STOP_MS        5000
 //  Producers the ack socket follows; more are answered seq 0 (the writer

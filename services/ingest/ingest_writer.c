@@ -10,6 +10,7 @@
 #include "audit_ident.h"
 #include "audit_log.h"
 #include "audit_logsign.h"
+#include "audit_store_workers.h"
 #include "audit_time.h"
 
 typedef struct {
@@ -26,6 +27,7 @@ typedef struct {
     const audit_signer_t *signer;   //  NULL: no checkpoints signed
     int interval_ms;                //  between two checkpoints of a log
     int64_t sign_round_ms;          //  when due checkpoints were last looked for
+    int64_t beat_ms;                //  when the last heartbeat was written
 } self_t;
 
 static void
@@ -90,6 +92,19 @@ s_sign_due (self_t *self)
     if (audit_logsign_due (self->store, self->signer, now - self->interval_ms,
                            INGEST_WRITER_SIGN_MAX, &count) != 0)
         audit_log_error ("msg=checkpoints_not_signed signed=%zu", count);
+}
+
+//  The heartbeat the query worker's health reads; not while degraded (a
+//  full disk takes no write), which health says on its own
+static void
+s_beat (self_t *self)
+{
+    int64_t now = audit_time_now_ms ();
+    if (self->degraded || now - self->beat_ms < INGEST_WRITER_BEAT_MS)
+        return;
+    self->beat_ms = now;
+    if (audit_store_heartbeat (self->store, AUDIT_WORKER_INGEST, now, INGEST_WRITER_BEAT_MS) != 0)
+        audit_log_warn ("msg=heartbeat_not_written");
 }
 
 static void
@@ -272,6 +287,7 @@ s_handle_batch (self_t *self, ingest_batch_t *batch)
     zsock_send (self->pipe, "sp8", "BATCH", batch, (uint64_t) 0);
     audit_store_housekeep (self->store);
     s_sign_due (self);
+    s_beat (self);
 }
 
 //  Every batch handed over is written or, once stopping, given back
@@ -305,6 +321,7 @@ s_writer_actor (zsock_t *pipe, void *arg)
     audit_actor_ready (pipe, self ? 0 : -1);
     if (!self)
         return;
+    s_beat (self);                      //  up from the start
     //  Wake at least once a flush period so that idle counters still land
     zsock_set_rcvtimeo (pipe, INGEST_WRITER_FLUSH_MS);
     while (!self->terminated) {
@@ -314,6 +331,7 @@ s_writer_actor (zsock_t *pipe, void *arg)
             s_flush_counters (self);        //  a quiet second
             audit_store_housekeep (self->store);
             s_sign_due (self);
+            s_beat (self);
             continue;
         }
         if (streq (command, "$TERM"))

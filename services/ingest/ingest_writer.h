@@ -24,7 +24,8 @@
     producers' outboxes hold the events) and when one commits again.
 
     Once a second it signs the checkpoints that are due (audit_logsign):
-    a growing log is signed at least once a checkpoint interval.
+    a growing log is signed at least once a checkpoint interval; every
+    INGEST_WRITER_BEAT_MS it writes its heartbeat (audit_store_workers).
     ========================================================================= */
 
 #ifndef INGEST_WRITER_H_INCLUDED
@@ -53,6 +54,8 @@ extern "C" {
 //  and how many it signs at a time (the rest wait a round: a batch waits
 //  for no more than that)
 #define INGEST_WRITER_SIGN_MS       1000
+//  How often the writer writes its heartbeat (health says "up" for 10 s)
+#define INGEST_WRITER_BEAT_MS       2000
 #define INGEST_WRITER_SIGN_MAX      64
 
 //  Start the writer; ownership of the store moves to it. With signer

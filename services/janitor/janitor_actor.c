@@ -13,6 +13,7 @@
 #include "audit_log.h"
 #include "audit_reserve.h"
 #include "audit_logsign.h"
+#include "audit_store_workers.h"
 #include "audit_store.h"
 #include "audit_time.h"
 
@@ -71,6 +72,16 @@ s_pipe_waiting (void *arg)
     return (zsock_events (self->pipe) & ZMQ_POLLIN) != 0;
 }
 
+//  The heartbeat the query worker's health reads: "up" while the next one
+//  is due within two intervals
+static void
+s_beat (self_t *self)
+{
+    if (audit_store_heartbeat (self->store, AUDIT_WORKER_JANITOR, audit_time_now_ms (),
+                               (int64_t) self->interval_s * 1000) != 0)
+        audit_log_warn ("msg=heartbeat_not_written");
+}
+
 static int
 s_start (self_t *self)
 {
@@ -87,8 +98,10 @@ s_start (self_t *self)
     //  Retention runs without the key: deleting on time comes first
     if (*self->signing_key_file && !(self->signer = audit_logsign_signer (self->signing_key_file)))
         audit_log_warn ("msg=\"purges are not followed by checkpoints\" reason=no_signing_key");
-    if (!self->once)
+    if (!self->once) {
         self->next_pass_ms = zclock_mono ();
+        s_beat (self);
+    }
     audit_log_info ("msg=started data_dir=%s interval_s=%d once=%s", self->data_dir,
                     self->interval_s, self->once? "yes": "no");
     return 0;
@@ -146,6 +159,7 @@ s_timer_pass (self_t *self)
     int rc = janitor_pass_run (self->pass, audit_time_now_ms (), &report);
     audit_reserve_make (self->data_dir);
     s_sign_after (self, &report);
+    s_beat (self);
     //  Expired rows left: soon again. A WAL that readers kept busy, or
     //  space still to give back, waits for the next interval.
     int64_t delay = rc == 1 && !report.purged && !report.stopped? JANITOR_ACTOR_BACKLOG_MS

@@ -7,6 +7,7 @@
     ========================================================================= */
 
 #include "query_server.h"
+#include "query_throttle.h"
 #include "query_worker.h"
 
 #include <inttypes.h>
@@ -37,6 +38,7 @@ typedef struct {
     char *keys_dir;
     bool allow_plaintext;
     audit_zap_t *zap;                       //  with CURVE
+    query_throttle_t *throttle;             //  unauthenticated replies per peer
     bool terminated;
 } self_t;
 
@@ -52,6 +54,7 @@ s_self_destroy (self_t **self_p)
             zmsg_destroy (&msg);
         }
         zlist_destroy (&self->queue);
+        query_throttle_destroy (&self->throttle);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->router);
         audit_zap_destroy (&self->zap);
@@ -81,7 +84,8 @@ s_self_new (zsock_t *pipe, const query_server_options_t *options)
     if (self->worker_count > QUERY_SERVER_WORKERS_MAX)
         self->worker_count = QUERY_SERVER_WORKERS_MAX;
     self->queue = zlist_new ();
-    if (!self->endpoint || !self->queue || !self->keys_dir)
+    self->throttle = query_throttle_new ();
+    if (!self->endpoint || !self->queue || !self->keys_dir || !self->throttle)
         s_self_destroy (&self);
     return self;
 }
@@ -149,10 +153,15 @@ s_reply_error (self_t *self, zmsg_t **msg_p, size_t envelope, audit_error_t erro
     zmsg_send (msg_p, self->router);
 }
 
+//  The peer's name goes with the request, in front of its envelope, for
+//  the throttle when the reply comes back (s_handle_worker)
 static void
 s_send_to_worker (self_t *self, zmsg_t **msg_p)
 {
     int index = self->idle [--self->idle_count];
+    char peer [QUERY_THROTTLE_PEER_MAX + 1];
+    query_throttle_peer_name (*msg_p, peer);
+    zmsg_pushstr (*msg_p, peer);
     zmsg_pushstr (*msg_p, "REQUEST");
     zmsg_send (msg_p, self->workers [index]);
 }
@@ -271,14 +280,37 @@ s_handle_client (self_t *self)
     s_dispatch (self, msg);
 }
 
+//  status, peer, then the reply; an unauthenticated one is charged to
+//  its peer, and goes now, later or never
 static void
 s_handle_worker (self_t *self, int index)
 {
     zmsg_t *msg = zmsg_recv (self->workers [index]);
+    char *status = msg? zmsg_popstr (msg): NULL;
+    char *peer = msg? zmsg_popstr (msg): NULL;
+    if (msg && status && peer && streq (status, QUERY_WORKER_UNAUTHENTICATED)) {
+        query_throttle_outcome_t outcome = query_throttle_charge (self->throttle, peer, &msg,
+                                                                  zclock_mono ());
+        if (outcome != QUERY_THROTTLE_SEND)
+            query_tally_count (self->shared->tally, outcome == QUERY_THROTTLE_HELD
+                               ? AUDIT_COUNTER_QUERY_UNAUTH_DELAYED
+                               : AUDIT_COUNTER_QUERY_UNAUTH_DROPPED, 1);
+    }
     if (msg)
         zmsg_send (&msg, self->router);
+    zstr_free (&status);
+    zstr_free (&peer);
     self->idle [self->idle_count++] = index;
     s_dispatch_queued (self);
+}
+
+//  Held replies whose time has come
+static void
+s_send_due (self_t *self)
+{
+    zmsg_t *msg;
+    while ((msg = query_throttle_due (self->throttle, zclock_mono ())))
+        zmsg_send (&msg, self->router);
 }
 
 static void
@@ -318,7 +350,9 @@ s_server_actor (zsock_t *pipe, void *args)
         return;
     zpoller_t *startup = zpoller_new (pipe, NULL);
     while (!self->terminated) {
-        void *which = zpoller_wait (self->poller ? self->poller : startup, -1);
+        int wait_ms = query_throttle_wait_ms (self->throttle, zclock_mono ());
+        void *which = zpoller_wait (self->poller ? self->poller : startup, wait_ms);
+        s_send_due (self);
         if (which == pipe)
             s_handle_pipe (self);
         else

@@ -37,6 +37,7 @@ typedef struct {
     const char *data_dir;
     const char *version;
     const char *audience;
+    int64_t max_age_s;              //  of a token (AUDIT_JWT_MAX_AGE)
     query_keys_t *keys;
     pthread_mutex_t keys_lock;
     audit_store_t *writer;
@@ -51,6 +52,11 @@ typedef struct {
 int
     query_shared_open (query_shared_t *self, const char *data_dir, const char *version,
                        const uint8_t *secret, size_t len, const char *audience);
+
+//  Set the longest token lifetime, in seconds, for the keys now and those
+//  a SIGHUP makes; call before the server starts. 0, or -1 when out of range.
+int
+    query_shared_set_max_age (query_shared_t *self, int64_t max_age_s);
 
 //  The keys now, held until query_shared_keys_release. Any thread.
 const query_keys_t *

@@ -171,6 +171,9 @@ s_handle_request (self_t *self, zmsg_t **msg_p)
     query_worker_answer (&self->call, self->request, zframe_data (body), zframe_size (body));
     zframe_destroy (&body);
     zmsg_addmem (msg, self->reply.buffer.data, self->reply.buffer.size);
+    //  The server rate-limits unauthenticated replies per peer
+    bool unauthenticated = self->reply.failed && self->reply.error == AUDIT_ERROR_UNAUTHENTICATED;
+    zmsg_pushstr (msg, unauthenticated? QUERY_WORKER_UNAUTHENTICATED: QUERY_WORKER_ANSWERED);
     zmsg_send (msg_p, self->pipe);
 }
 

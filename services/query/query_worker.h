@@ -4,7 +4,10 @@
 
     Commands on its pipe:
       "REQUEST" envelope... body    answer the body; the reply goes back
-                                    as envelope... reply
+                                    as status envelope... reply, status
+                                    QUERY_WORKER_UNAUTHENTICATED when the
+                                    reply is unauthenticated, else
+                                    QUERY_WORKER_ANSWERED
       $TERM                         stop
     ========================================================================= */
 
@@ -18,6 +21,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#define QUERY_WORKER_ANSWERED         "A"
+#define QUERY_WORKER_UNAUTHENTICATED  "U"
 
 //  Start a worker on its own read-only store, whose ownership moves to
 //  it; shared must outlive the worker. NULL when the worker cannot

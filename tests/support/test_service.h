@@ -11,7 +11,7 @@
 
 #include "test_support.h"
 
-#define TEST_SECRET "integration-test-secret"
+#define TEST_SECRET "integration-test-secret-0123456789abcdef"
 
 typedef struct {
     char *dir;

@@ -287,3 +287,32 @@ Test (store_log, proofs_outside_the_log_are_not_found)
     cr_expect_eq (audit_store_log_size (s_writer, "nobody", &size), 0);
     cr_expect_eq (size, 0);
 }
+
+//  A file of version 4 (before the tree): the step to 5 computes the same
+//  leaves and nodes as the writer, and an index whose event retention had
+//  deleted gets the leaf of the empty text
+Test (store_log, the_migration_builds_the_writers_tree)
+{
+    s_append (s_writer, 700);
+    audit_merkle_hash_t root;
+    cr_assert_eq (audit_store_log_root (s_writer, "org-a", 700, root), 0);
+    audit_store_destroy (&s_writer);
+    char path [512];
+    snprintf (path, sizeof path, "%s/audit.db", s_dir);
+    sqlite3 *db = NULL;
+    cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
+    cr_assert_eq (sqlite3_exec (db, "DROP TABLE leaf; DROP TABLE tree_node; DROP TABLE checkpoint;"
+                                " CREATE UNIQUE INDEX event_org_index ON event (org, log_index);"
+                                " DELETE FROM event WHERE log_index = 5;"
+                                " PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+    s_writer = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_not_null (s_writer);
+    audit_merkle_leaf_hash ("", 0, s_leaves [5]);
+    s_expect_root (s_writer, 700);
+    s_expect_inclusion (s_writer, 699, 700);
+    cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT,
+                                  "SELECT count(*) FROM tree_node WHERE level = 8"), 2);
+    s_append (s_writer, 10);            //  and the writer goes on from it
+    s_expect_root (s_writer, 710);
+}

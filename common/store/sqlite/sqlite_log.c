@@ -209,11 +209,10 @@ sqlite_checkpoint_put (audit_store_t *store, const char *org_id, uint64_t size,
     return -1;
 }
 
-int
-sqlite_checkpoint_due (audit_store_t *store, int64_t before_ms, audit_store_log_due_fn *fn,
-                       void *arg)
+//  The walk, inside the transaction sqlite_checkpoint_due opened
+static int
+s_due_walk (audit_store_t *store, int64_t before_ms, audit_store_log_due_fn *fn, void *arg)
 {
-    assert (store);
     sqlite3_stmt *stmt = audit_store_sql_prepare (store, AUDIT_DB_AUDIT, s_SQL_DUE);
     if (!stmt)
         return -1;
@@ -228,4 +227,21 @@ sqlite_checkpoint_due (audit_store_t *store, int64_t before_ms, audit_store_log_
         audit_store_sql_log (store, AUDIT_DB_AUDIT, "checkpoints due");
     audit_store_sql_free (stmt);
     return stopped || rc == SQLITE_DONE? 0: -1;
+}
+
+//  One transaction for the walk and what fn keeps: a commit (an fsync)
+//  per checkpoint would cost the writer its batches' latency
+int
+sqlite_checkpoint_due (audit_store_t *store, int64_t before_ms, audit_store_log_due_fn *fn,
+                       void *arg)
+{
+    assert (store);
+    if (audit_store_sql_exec (store, AUDIT_DB_AUDIT, "BEGIN IMMEDIATE", NULL) != 0)
+        return -1;
+    int rc = s_due_walk (store, before_ms, fn, arg);
+    if (rc == 0 && audit_store_sql_exec (store, AUDIT_DB_AUDIT, "COMMIT", NULL) == 0)
+        return 0;
+    if (!sqlite3_get_autocommit (audit_store_db (store, AUDIT_DB_AUDIT)))
+        audit_store_sql_exec (store, AUDIT_DB_AUDIT, "ROLLBACK", NULL);
+    return -1;
 }

@@ -127,10 +127,12 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
                        SQLITE_STATIC);
     if (audit_store_sql_step (stmt) != 0)
         return -1;
-    audit_row_t row;
-    s_event_row (event, log_index, received_ms, &row);
-    if (audit_tree_append (self->tree, org, &row) != 0)
-        return -1;
+    if (!self->tree_off) {
+        audit_row_t row;
+        s_event_row (event, log_index, received_ms, &row);
+        if (audit_tree_append (self->tree, org, &row) != 0)
+            return -1;
+    }
     *outcome = AUDIT_STORE_STORED;
     return 0;
 }
