@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "audit_checkpoint.h"
+#include "audit_config.h"
 #include "audit_logsign.h"
 #include "audit_page.h"
 #include "audit_render.h"
@@ -84,12 +85,17 @@ s_key (const char *key, audit_note_verifier_t *verifier)
 {
     if (key)
         return ctl_verify_load_key (key, verifier);
-    const char *path = getenv ("AUDIT_SIGNING_KEY_FILE");
+    //  The workers' setting: AUDIT_SIGNING_KEY_FILE, else its default
+    static audit_config_t config;       //  13 KiB: not on the stack
+    audit_setting_t setting = AUDIT_SET_SIGNING_KEY_FILE;
+    char *argv [] = { (char *) "auditctl", NULL };
+    const char *path = audit_config_load (&config, 1, argv, "auditctl", "", &setting, 1)
+                       == AUDIT_CONFIG_OK? audit_config_str (&config, setting): NULL;
     char *text = NULL;
     size_t len = 0;
     if (!path || !*path || ctl_verify_read_file (path, AUDIT_SIGNER_TEXT_SIZE + 2, &text, &len)) {
-        fprintf (stderr, "auditctl: verify --db needs --key KEY, or AUDIT_SIGNING_KEY_FILE"
-                 " naming a readable signer key file\n");
+        fprintf (stderr, "auditctl: verify --db needs --key KEY, or a readable signer key"
+                 " file (AUDIT_SIGNING_KEY_FILE%s%s)\n", path? ": ": "", path? path: "");
         return -1;
     }
     audit_signer_t *signer = audit_signer_from_text (text, len, AUDIT_LOGSIGN_KEY_NAME);
