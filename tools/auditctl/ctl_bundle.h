@@ -120,6 +120,11 @@ int
 int
     ctl_bundle_write (const ctl_bundle_t *self, const char *path);
 
+//  A bundle from its JSON text (len bytes, borrowed during the call). NULL
+//  with a reason in error when it is not a bundle of this format.
+ctl_bundle_t *
+    ctl_bundle_parse (const char *text, size_t len, char *error, size_t error_size);
+
 //  Read a bundle from path. NULL with a reason in error when it cannot be
 //  read or is not a bundle of this format.
 ctl_bundle_t *

@@ -434,6 +434,21 @@ s_parse (const char *text, size_t len, s_blob_t *found, json_error_t *json_error
 }
 
 ctl_bundle_t *
+ctl_bundle_parse (const char *text, size_t len, char *error, size_t error_size)
+{
+    json_error_t json_error;
+    s_blob_t found [S_BIG_COUNT] = { { NULL, 0 } };
+    json_t *document = s_parse (text, len, found, &json_error);
+    ctl_bundle_t *self = document? ctl_bundle_new (): NULL;
+    if (!document)
+        snprintf (error, error_size, "line %d: %s", json_error.line, json_error.text);
+    if (self && s_read_document (self, document, found, error, error_size) != 0)
+        ctl_bundle_destroy (&self);
+    json_decref (document);
+    return self;
+}
+
+ctl_bundle_t *
 ctl_bundle_read (const char *path, char *error, size_t error_size)
 {
     FILE *file = fopen (path, "rb");
@@ -447,15 +462,10 @@ ctl_bundle_read (const char *path, char *error, size_t error_size)
         free (text);
         return NULL;
     }
-    json_error_t json_error;
-    s_blob_t found [S_BIG_COUNT] = { { NULL, 0 } };
-    json_t *document = s_parse (text, (size_t) len, found, &json_error);
-    ctl_bundle_t *self = document? ctl_bundle_new (): NULL;
-    if (!document)
-        snprintf (error, error_size, "%s: line %d: %s", path, json_error.line, json_error.text);
-    if (self && s_read_document (self, document, found, error, error_size) != 0)
-        ctl_bundle_destroy (&self);
-    json_decref (document);
+    char reason [300] = "";
+    ctl_bundle_t *self = ctl_bundle_parse (text, (size_t) len, reason, sizeof reason);
+    if (!self)
+        snprintf (error, error_size, "%s: %s", path, reason);
     free (text);
     return self;
 }
