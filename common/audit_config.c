@@ -131,7 +131,8 @@ s_print_help (const char *program, const char *purpose,
         if (row->env && row->kind != S_KIND_ENV)
             printf ("  %-20s   env %s, default \"%s\"\n", "", row->env, row->fallback);
     }
-    printf ("  --%-18s %s\n", "help", "print this help and exit");
+    printf ("  -h, --%-14s %s\n", "help", "print this help and exit");
+    printf ("  --%-18s %s\n", "version", "print the version and exit");
 }
 
 //  Defaults then environment, for the settings in use
@@ -157,20 +158,25 @@ static audit_config_result_t
 s_load_flags (audit_config_t *self, int argc, char **argv, const char *program,
               const char *purpose, const audit_setting_t *used, size_t used_count)
 {
-    struct option options [AUDIT_SET_COUNT + 2];
+    struct option options [AUDIT_SET_COUNT + 3];
     size_t count = 0;
     for (; count < used_count; count++) {
         const s_setting_t *row = &s_settings [used [count]];
         int has_arg = row->kind == S_KIND_FLAG ? no_argument : required_argument;
         options [count] = (struct option) { row->flag, has_arg, NULL, (int) count };
     }
-    options [count] = (struct option) { "help", no_argument, NULL, 'h' + 1000 };
-    options [count + 1] = (struct option) { NULL, 0, NULL, 0 };
+    options [count] = (struct option) { "help", no_argument, NULL, 'h' };
+    options [count + 1] = (struct option) { "version", no_argument, NULL, 'v' + 1000 };
+    options [count + 2] = (struct option) { NULL, 0, NULL, 0 };
     optind = 1;
     int opt;
-    while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        if (opt == 'h' + 1000) {
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        if (opt == 'h') {
             s_print_help (program, purpose, used, used_count);
+            return AUDIT_CONFIG_HELP;
+        }
+        if (opt == 'v' + 1000) {
+            printf ("%s %s\n", program, AUDIT_VERSION);
             return AUDIT_CONFIG_HELP;
         }
         if (opt < 0 || (size_t) opt >= used_count)

@@ -14,7 +14,6 @@
 #include "audit_worker.h"
 #include "query_server.h"
 
-#define S_VERSION "1.0.0"
 
 static const audit_setting_t s_settings [] = {
     AUDIT_SET_QUERY_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_JWT_SECRET_FILE,
@@ -80,7 +79,7 @@ s_actor_new (const audit_config_t *config)
         return NULL;
     s_digest (secret, len, s_secret_digest, sizeof s_secret_digest);
     int rc = query_shared_open (&s_shared, audit_config_str (config, AUDIT_SET_DATA_DIR),
-                                S_VERSION, secret, len,
+                                AUDIT_VERSION, secret, len,
                                 audit_config_str (config, AUDIT_SET_JWT_AUDIENCE));
     audit_token_secret_free (&secret, len);
     if (rc == 0)

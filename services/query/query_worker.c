@@ -8,6 +8,8 @@
 
 #include "query_worker.h"
 
+#include <assert.h>
+
 #include "audit_actor.h"
 #include "audit_log.h"
 #include "audit_time.h"
@@ -19,10 +21,12 @@
 #include "query_mq.h"
 #include "query_ops.h"
 #include "query_stats.h"
+#include "query_tail.h"
 
 static query_handler_fn *s_handlers [QUERY_OP_COUNT] = {
     [QUERY_OP_LIST]          = query_list_run,
     [QUERY_OP_EXPORT]        = query_export_run,
+    [QUERY_OP_TAIL]          = query_tail_run,
     [QUERY_OP_RETENTION_GET] = query_admin_retention_get,
     [QUERY_OP_RETENTION_SET] = query_admin_retention_set,
     [QUERY_OP_OPS_LIST]      = query_ops_list,
@@ -35,6 +39,24 @@ static query_handler_fn *s_handlers [QUERY_OP_COUNT] = {
     [QUERY_OP_HEALTH]        = query_meta_health,
     [QUERY_OP_CATALOG]       = query_meta_catalog,
 };
+
+//  What a good token lacks for the request, for the forbidden message (the
+//  role it needs is added to s_ROLE), or NULL when it fits
+static const char s_ROLE [] = "a token of the role ";
+static const char *
+s_misfit (const query_op_info_t *info, const query_request_t *request,
+          const audit_claims_t *claims)
+{
+    if ((int) claims->role != info->role)
+        return s_ROLE;
+    if ((request->present & QUERY_ARG_BIT (QUERY_ARG_ORG_ID))
+    &&  strcmp (claims->org, request->org_id) != 0)
+        return "a token of that organisation (this one is another's)";
+    if (claims->role == AUDIT_ROLE_DEVICE
+    &&  strcmp (claims->device, request->field [AUDIT_FIELD_DEVICE_ID]) != 0)
+        return "a token of that device (this one is another's)";
+    return NULL;
+}
 
 //  unauthenticated for a token that is not good, forbidden for a good one
 //  that does not fit: the op's role, then the organisation and device
@@ -49,19 +71,17 @@ s_authorise (query_call_t *call, const query_request_t *request, audit_claims_t 
     if (!request->has_token
     ||  audit_token_verify (call->keys->verifier, request->token, claims, &reason) != AUDIT_TOKEN_OK) {
         audit_log_warn ("msg=unauthenticated op=%s reason=%s", info->name, reason);
-        query_reply_fail (call->reply, AUDIT_ERROR_UNAUTHENTICATED, "token missing or not valid");
+        //  The reason is one of audit_token's own words, never the token
+        query_reply_fail (call->reply, AUDIT_ERROR_UNAUTHENTICATED,
+                          "token missing or not valid: %s", reason);
         return -1;
     }
-    bool fits = (int) claims->role == info->role;
-    if (fits && (request->present & QUERY_ARG_BIT (QUERY_ARG_ORG_ID)))
-        fits = strcmp (claims->org, request->org_id) == 0;
-    if (fits && claims->role == AUDIT_ROLE_DEVICE)
-        fits = strcmp (claims->device, request->field [AUDIT_FIELD_DEVICE_ID]) == 0;
-    if (!fits) {
+    const char *misfit = s_misfit (info, request, claims);
+    if (misfit) {
         audit_log_warn ("msg=forbidden op=%s sub=%s role=%s", info->name, claims->sub,
                         audit_token_role_name (claims->role));
-        query_reply_fail (call->reply, AUDIT_ERROR_FORBIDDEN,
-                          "this token may not run %s for that scope", info->name);
+        query_reply_fail (call->reply, AUDIT_ERROR_FORBIDDEN, "%s needs %s%s", info->name,
+                          misfit, misfit == s_ROLE? audit_token_role_name ((audit_role_t) info->role): "");
         return -1;
     }
     return 0;
@@ -161,20 +181,46 @@ s_self_new (zsock_t *pipe, s_args_t *args)
     return self;
 }
 
-//  envelope... body in, envelope... reply out; the message is sent on
+//  envelope... body in, status envelope... reply out; the message is sent
+//  on. A tail that asks to park goes back instead as QUERY_WORKER_PARK,
+//  its state, the envelope and its body, for the server to run again.
 static void
-s_handle_request (self_t *self, zmsg_t **msg_p)
+s_handle_request (self_t *self, zmsg_t **msg_p, const query_tail_state_t *resumed)
 {
     zmsg_t *msg = *msg_p;
     zframe_t *body = zmsg_last (msg);
     zmsg_remove (msg, body);
+    self->call.resumed = resumed != NULL;
+    self->call.park = false;
+    if (resumed)
+        self->call.tail_state = *resumed;
     query_worker_answer (&self->call, self->request, zframe_data (body), zframe_size (body));
+    if (self->call.park) {
+        zmsg_append (msg, &body);
+        zmsg_pushmem (msg, &self->call.tail_state, sizeof self->call.tail_state);
+        zmsg_pushstr (msg, QUERY_WORKER_PARK);
+        zmsg_send (msg_p, self->pipe);
+        return;
+    }
     zframe_destroy (&body);
     zmsg_addmem (msg, self->reply.buffer.data, self->reply.buffer.size);
     //  The server rate-limits unauthenticated replies per peer
     bool unauthenticated = self->reply.failed && self->reply.error == AUDIT_ERROR_UNAUTHENTICATED;
     zmsg_pushstr (msg, unauthenticated? QUERY_WORKER_UNAUTHENTICATED: QUERY_WORKER_ANSWERED);
     zmsg_send (msg_p, self->pipe);
+}
+
+//  A parked tail again: its state first, then what a request has
+static void
+s_handle_resume (self_t *self, zmsg_t **msg_p)
+{
+    zframe_t *state = zmsg_pop (*msg_p);
+    query_tail_state_t resumed;
+    //  Our own server's frames: anything else is a programming error
+    assert (state && zframe_size (state) == sizeof resumed && zmsg_size (*msg_p) >= 1);
+    memcpy (&resumed, zframe_data (state), sizeof resumed);
+    zframe_destroy (&state);
+    s_handle_request (self, msg_p, &resumed);
 }
 
 static void
@@ -203,7 +249,10 @@ s_worker_actor (zsock_t *pipe, void *args)
         char *command = zmsg_popstr (msg);
         bool terminated = !command || streq (command, "$TERM");
         if (!terminated && streq (command, "REQUEST") && zmsg_size (msg) >= 1)
-            s_handle_request (self, &msg);
+            s_handle_request (self, &msg, NULL);
+        else
+        if (!terminated && streq (command, "RESUME"))
+            s_handle_resume (self, &msg);
         zstr_free (&command);
         zmsg_destroy (&msg);
         if (terminated)

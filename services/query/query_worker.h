@@ -7,7 +7,11 @@
                                     as status envelope... reply, status
                                     QUERY_WORKER_UNAUTHENTICATED when the
                                     reply is unauthenticated, else
-                                    QUERY_WORKER_ANSWERED
+                                    QUERY_WORKER_ANSWERED; a tail that
+                                    waits goes back instead as
+                                    QUERY_WORKER_PARK state envelope... body
+      "RESUME" state envelope...    run a parked tail again from its state
+               body                 (query_tail_state_t), answering the same
       $TERM                         stop
     ========================================================================= */
 
@@ -24,6 +28,7 @@ extern "C" {
 
 #define QUERY_WORKER_ANSWERED         "A"
 #define QUERY_WORKER_UNAUTHENTICATED  "U"
+#define QUERY_WORKER_PARK             "P"
 
 //  Start a worker on its own read-only store, whose ownership moves to
 //  it; shared must outlive the worker. NULL when the worker cannot

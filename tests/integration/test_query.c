@@ -154,6 +154,40 @@ s_list_code (const char *token, const char *org)
     return code;
 }
 
+//  The error message of a list of org with token
+static const char *
+s_list_message (const char *token, const char *org)
+{
+    msgpack_unpacked reply;
+    msgpack_unpacked_init (&reply);
+    s_args_t args = { { "org_id" }, { org } };
+    s_call ("list", token, &args, &reply);
+    static char text [256];
+    const msgpack_object *message = test_obj_get (test_obj_get (&reply.data, "error"), "message");
+    snprintf (text, sizeof text, "%.*s", message? (int) message->via.str.size: 0,
+              message? message->via.str.ptr: "");
+    msgpack_unpacked_destroy (&reply);
+    return text;
+}
+
+Test (query, a_refused_token_is_told_why)
+{
+    char *wrong_secret = s_token_with ("another-secret-of-32-bytes-at-least", NULL, 0, 600);
+    char *wrong_audience = s_token_with (TEST_SECRET, "someone-else", 0, 600);
+    char *expired = s_token_with (TEST_SECRET, NULL, 1000, 300);
+    cr_expect (strstr (s_list_message (expired, "org-a"), "expired"), "%s", s_list_message (expired, "org-a"));
+    cr_expect (strstr (s_list_message (wrong_secret, "org-a"), "bad_signature"));
+    cr_expect (strstr (s_list_message (wrong_audience, "org-a"), "bad_aud"));
+    cr_expect (strstr (s_list_message (NULL, "org-a"), "missing"));
+    cr_expect (strstr (s_list_message (s_ops, "org-a"), "org_admin"), "the role it needs");
+    cr_expect (strstr (s_list_message (s_admin_b, "org-a"), "organisation"), "%s",
+               s_list_message (s_admin_b, "org-a"));
+    cr_expect_null (strstr (s_list_message (expired, "org-a"), expired), "never the token");
+    free (wrong_secret);
+    free (wrong_audience);
+    free (expired);
+}
+
 Test (query, every_bad_token_gets_the_contract_code)
 {
     char *wrong_secret = s_token_with ("another-secret", NULL, 0, 600);

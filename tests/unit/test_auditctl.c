@@ -5,6 +5,7 @@
     query worker. */
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "ctl_print.h"
 #include "ctl_publish.h"
 #include "ctl_query.h"
+#include "ctl_tail.h"
 #include "ctl_token.h"
 #include "test_support.h"
 
@@ -170,6 +172,25 @@ s_capture_end (s_capture_t *self)
 
 //  ---------------------------------------------------------------------
 //  Command lines into requests
+
+Test (args, version_and_a_group_s_help_are_not_errors, .init = cr_redirect_stdout)
+{
+    ctl_args_t args;
+    cr_expect_eq (s_parse (&args, "--version"), CTL_ARGS_HELP);
+    ctl_args_destroy (&args);
+    cr_expect_eq (s_parse (&args, "retention --help"), CTL_ARGS_HELP);
+    ctl_args_destroy (&args);
+    cr_expect_eq (s_parse (&args, "mq -h"), CTL_ARGS_HELP);
+    ctl_args_destroy (&args);
+    fflush (stdout);
+    static char text [65536];
+    size_t got = fread (text, 1, sizeof text - 1, cr_get_redirected_stdout ());
+    text [got] = 0;
+    cr_expect (strstr (text, "auditctl " AUDIT_VERSION) != NULL);
+    cr_expect (strstr (text, "auditctl retention get") && strstr (text, "auditctl retention set"),
+               "retention --help lists both");
+    cr_expect (strstr (text, "auditctl mq fetch") && strstr (text, "auditctl mq ack"));
+}
 
 Test (args, list_with_every_filter)
 {
@@ -1369,4 +1390,95 @@ Test (words, publish_wait_says_rejected_with_reasons_and_fails)
     snprintf (expected, sizeof expected, "published 2 events to inproc://auditctl-publish-%d:"
               " 2 acknowledged (1 stored or duplicate, 1 rejected: bad_field 1)\n", getpid ());
     cr_expect_str_eq (said, expected);
+}
+
+//  --------------------------------------------------------------------------
+//  tail: pages followed by next_index, kept in --state
+
+static void
+s_pack_tail_reply (msgpack_sbuffer *buffer, int events, uint64_t next)
+{
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, buffer, msgpack_sbuffer_write);
+    msgpack_pack_map (&packer, 3);
+    s_pk_str (&packer, "ok");
+    msgpack_pack_true (&packer);
+    s_pk_str (&packer, "events");
+    msgpack_pack_array (&packer, (size_t) events);
+    const char *const *all [] = { s_event_1, s_event_2, s_event_3 };
+    for (int index = 0; index < events; index++)
+        s_pk_event (&packer, all [index]);
+    s_pk_str (&packer, "next_index");
+    msgpack_pack_uint64 (&packer, next);
+}
+
+//  Run one tail command line against server; its standard output lines
+static size_t
+s_tail_lines (const char *line)
+{
+    ctl_args_t args;
+    cr_assert_eq (s_parse (&args, line), CTL_ARGS_OK);
+    ctl_client_t *client = ctl_client_new (args.endpoint, 2000);
+    char *text = NULL;
+    size_t size = 0, lines = 0;
+    FILE *out = open_memstream (&text, &size);
+    cr_expect_eq (ctl_tail_run (&args, client, out), CTL_EXIT_OK);
+    fclose (out);
+    for (const char *at = text; (at = strchr (at, '\n')); at++)
+        lines++;
+    free (text);
+    ctl_client_destroy (&client);
+    ctl_args_destroy (&args);
+    return lines;
+}
+
+Test (query, tail_follows_next_index_and_keeps_it_in_the_state_file)
+{
+    char *dir = test_tmpdir_new ("auditctl-tail");
+    char state [600], line [1024];
+    snprintf (state, sizeof state, "%s/tail.state", dir);
+    s_server_t *server = s_server_new ();
+    s_pack_tail_reply (&server->replies [0], 2, 2);
+    s_pack_tail_reply (&server->replies [1], 1, 5);     //  3 and 4 skipped by a filter
+    s_pack_tail_reply (&server->replies [2], 0, 5);
+    s_pack_tail_reply (&server->replies [3], 0, 5);
+    server->reply_count = 4;
+    zactor_t *actor = zactor_new (s_server_actor, server);
+    snprintf (line, sizeof line, "tail --json --token T --org acme --from-index 0 --state %s"
+              " --endpoint %s", state, server->endpoint);
+    cr_expect_eq (s_tail_lines (line), 3, "one JSON line per event");
+    uint64_t kept = 0;
+    cr_expect_eq (ctl_tail_state_read (state, &kept), 0);
+    cr_expect_eq (kept, 5);
+    //  A second run starts where the state file says, not at --from-index
+    cr_expect_eq (s_tail_lines (line), 0);
+    zactor_destroy (&actor);
+    cr_assert_eq (server->request_count, 4u);
+    s_expect_uint (&server->requests [0].data, "from_index", 0);
+    s_expect_uint (&server->requests [0].data, "wait_ms", 0);
+    s_expect_uint (&server->requests [1].data, "from_index", 2);
+    s_expect_uint (&server->requests [2].data, "from_index", 5);
+    s_expect_uint (&server->requests [3].data, "from_index", 5);
+    s_server_destroy (&server);
+    test_tmpdir_destroy (&dir);
+}
+
+Test (query, a_state_file_must_hold_one_number)
+{
+    char *dir = test_tmpdir_new ("auditctl-tail-state");
+    char path [600];
+    snprintf (path, sizeof path, "%s/state", dir);
+    uint64_t index = 7;
+    cr_expect_eq (ctl_tail_state_read (path, &index), 1, "no file: start as asked");
+    cr_assert_eq (ctl_tail_state_write (path, 123456789012ULL), 0);
+    cr_expect_eq (ctl_tail_state_read (path, &index), 0);
+    cr_expect_eq (index, 123456789012ULL);
+    const char *bad [] = { "", "-1\n", "12x\n", "1 2\n", "\n" };
+    for (size_t at = 0; at < sizeof bad / sizeof *bad; at++) {
+        FILE *file = fopen (path, "w");
+        fputs (bad [at], file);
+        fclose (file);
+        cr_expect_eq (ctl_tail_state_read (path, &index), -1, "'%s' is refused", bad [at]);
+    }
+    test_tmpdir_destroy (&dir);
 }

@@ -188,6 +188,16 @@ Test (config, help_is_not_an_error, .init = cr_redirect_stdout)
     audit_config_t config;
     char *argv [] = { "test", "--help", NULL };
     cr_assert_eq (s_load (&config, 2, argv), AUDIT_CONFIG_HELP);
+    char *h [] = { "test", "-h", NULL };
+    cr_assert_eq (s_load (&config, 2, h), AUDIT_CONFIG_HELP, "-h too (issue 14)");
+    char *version [] = { "test", "--version", NULL };
+    cr_assert_eq (s_load (&config, 2, version), AUDIT_CONFIG_HELP);
+    fflush (stdout);
+    static char text [65536];
+    FILE *out = cr_get_redirected_stdout ();
+    size_t got = fread (text, 1, sizeof text - 1, out);
+    text [got] = 0;
+    cr_expect (strstr (text, "test " AUDIT_VERSION "\n") != NULL, "the version line: %s", text);
 }
 
 //  A secret on a command line shows in /proc/PID/cmdline and ps (issue

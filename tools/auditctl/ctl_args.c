@@ -386,7 +386,7 @@ s_command_index (int argc, char **argv)
 {
     int at = 1;
     while (at < argc && argv [at][0] == '-' && strcmp (argv [at], "--help") != 0
-    &&     strcmp (argv [at], "-h") != 0) {
+    &&     strcmp (argv [at], "-h") != 0 && strcmp (argv [at], "--version") != 0) {
         bool takes_value = strcmp (argv [at], "--endpoint") == 0
                         || strcmp (argv [at], "--token") == 0
                         || strcmp (argv [at], "--timeout") == 0;
@@ -420,7 +420,33 @@ s_needs_subcommand (const char *word, const char *given)
     return true;
 }
 
-//  No command, "help", "--help", or an unknown word
+//  "retention --help": the help of each of word's subcommands; false
+//  when word takes none
+static bool
+s_group_help (const char *word)
+{
+    size_t len = strlen (word);
+    bool any = false;
+    for (int index = 0; index < CTL_COMMAND_COUNT; index++) {
+        const char *words = s_commands [index].words;
+        const char *space = strchr (words, ' ');
+        if (space && (size_t) (space - words) == len && strncmp (words, word, len) == 0) {
+            if (any)
+                fputc ('\n', stdout);
+            s_print_help (stdout, (ctl_command_t) index);
+            any = true;
+        }
+    }
+    return any;
+}
+
+static bool
+s_is_help (const char *word)
+{
+    return strcmp (word, "--help") == 0 || strcmp (word, "-h") == 0;
+}
+
+//  No command, "help", "--help", "--version", or an unknown word
 static ctl_args_result_t
 s_no_command (int argc, char **argv, int at)
 {
@@ -429,6 +455,12 @@ s_no_command (int argc, char **argv, int at)
         ctl_args_usage (stderr);
         return CTL_ARGS_USAGE;
     }
+    if (strcmp (argv [at], "--version") == 0 || strcmp (argv [at], "version") == 0) {
+        printf ("auditctl %s\n", AUDIT_VERSION);
+        return CTL_ARGS_HELP;
+    }
+    if (at + 1 < argc && s_is_help (argv [at + 1]) && s_group_help (argv [at]))
+        return CTL_ARGS_HELP;
     if (strcmp (argv [at], "help") == 0 && at + 1 < argc
     &&  s_match_command (argc, argv, at + 1, &command)) {
         s_print_help (stdout, command);

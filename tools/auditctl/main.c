@@ -15,6 +15,7 @@
 #include "ctl_keygen.h"
 #include "ctl_publish.h"
 #include "ctl_query.h"
+#include "ctl_tail.h"
 #include "ctl_token.h"
 #include "ctl_verify.h"
 
@@ -75,7 +76,8 @@ s_run (const ctl_args_t *args)
     if (!client)
         return CTL_EXIT_USAGE;
     int rc = args->command == CTL_COMMAND_EXPORT ? s_export (args, client)
-                                                  : ctl_query_run (args, client, stdout, stderr);
+           : args->command == CTL_COMMAND_TAIL ? ctl_tail_run (args, client, stdout)
+           : ctl_query_run (args, client, stdout, stderr);
     ctl_client_destroy (&client);
     return rc;
 }
