@@ -74,6 +74,50 @@ int
     audit_store_checkpoint_due (audit_store_t *self, int64_t before_ms,
                                 audit_store_log_due_fn *fn, void *arg);
 
+//  ---------------------------------------------------------------------
+//  Walks for an operator's check of the whole store (auditctl verify --db,
+//  with the workers stopped): every organisation, every stored leaf, every
+//  signed checkpoint. A non-zero return of fn stops a walk (which then
+//  returns 0).
+
+//  Receives an organisation and the size of its log.
+typedef int (audit_store_log_org_fn) (const char *org_id, uint64_t size, void *arg);
+
+//  Visit every organisation, in the order they were first seen. 0 or -1.
+int
+    audit_store_log_orgs (audit_store_t *self, audit_store_log_org_fn *fn, void *arg);
+
+//  Receives a stored leaf: its index, its hash, and whether its event is
+//  kept (false once retention deleted it: the hash stays).
+typedef int (audit_store_log_leaf_fn) (uint64_t index, const audit_merkle_hash_t hash,
+                                       bool kept, void *arg);
+
+//  Visit org_id's stored leaves in log_index order. 0 or -1.
+int
+    audit_store_log_leaves (audit_store_t *self, const char *org_id,
+                            audit_store_log_leaf_fn *fn, void *arg);
+
+//  Receives a stored subtree hash: the complete subtree (level, index)
+//  over leaves [index << level, (index + 1) << level), as audit_merkle
+//  names them. Which subtrees an engine keeps is its own business.
+typedef int (audit_store_log_node_fn) (unsigned level, uint64_t index,
+                                       const audit_merkle_hash_t hash, void *arg);
+
+//  Visit the subtree hashes the store keeps of org_id's tree (what its
+//  proofs are made from). 0 or -1.
+int
+    audit_store_log_nodes (audit_store_t *self, const char *org_id,
+                           audit_store_log_node_fn *fn, void *arg);
+
+//  Receives a signed checkpoint: its size, the root it was signed for, its note.
+typedef int (audit_store_checkpoint_fn) (uint64_t size, const audit_merkle_hash_t root,
+                                         const char *note, void *arg);
+
+//  Visit org_id's signed checkpoints, smallest size first. 0 or -1.
+int
+    audit_store_checkpoint_each (audit_store_t *self, const char *org_id,
+                                 audit_store_checkpoint_fn *fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

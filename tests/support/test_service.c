@@ -136,6 +136,23 @@ test_service_restart_ingest_env (test_service_t *self, const char *const *env)
 }
 
 void
+test_service_stop (test_service_t *self)
+{
+    test_service_kill_ingest (self, SIGTERM);
+    if (self->query_pid > 0)
+        test_worker_stop (self->query_pid, SIGTERM, 5000);
+    self->query_pid = -1;
+}
+
+void
+test_service_resume (test_service_t *self)
+{
+    test_service_restart_ingest (self);
+    self->query_pid = s_start (self, "audit-query", "--query-endpoint", self->query_endpoint);
+    test_service_reconnect (self);
+}
+
+void
 test_service_destroy (test_service_t **self_p)
 {
     test_service_t *self = *self_p;

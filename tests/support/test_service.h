@@ -45,6 +45,14 @@ void test_service_restart_query (test_service_t *self);
 //  its exit status as test_worker_stop does, -1 when it did not run.
 int test_service_kill_ingest (test_service_t *self, int sig);
 
+//  Stop audit-ingest and audit-query with SIGTERM and wait until they
+//  ended: the data directory is then at rest, for a test to change it.
+void test_service_stop (test_service_t *self);
+
+//  Start both again on the same endpoints and data directory (after
+//  test_service_stop); waits until ingest stores a probe.
+void test_service_resume (test_service_t *self);
+
 //  SIGKILL whatever still runs, remove the directory and the logs.
 void test_service_destroy (test_service_t **self_p);
 

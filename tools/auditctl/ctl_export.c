@@ -26,6 +26,7 @@ typedef struct {
     uint64_t rows;
     uint64_t bytes;
     uint64_t chunks;
+    char *checkpoint;               //  the final chunk's signed note, or NULL
 } s_file_t;
 
 static int
@@ -141,6 +142,11 @@ s_chunk (s_file_t *file, const ctl_reply_t *reply)
         return CTL_EXIT_REFUSED;
     file->rows += rows;
     file->chunks++;
+    const msgpack_object *note = ctl_reply_get (reply, "checkpoint");
+    if (note && note->type == MSGPACK_OBJECT_STR) {
+        free (file->checkpoint);
+        file->checkpoint = strndup (note->via.str.ptr, note->via.str.size);
+    }
     return CTL_EXIT_OK;
 }
 
@@ -188,8 +194,17 @@ int
 ctl_export_run (ctl_client_t *client, ctl_request_t *request, const char *path,
                 FILE *progress, uint64_t *rows_p)
 {
+    return ctl_export_run_signed (client, request, path, progress, rows_p, NULL);
+}
+
+int
+ctl_export_run_signed (ctl_client_t *client, ctl_request_t *request, const char *path,
+                       FILE *progress, uint64_t *rows_p, char **checkpoint)
+{
     s_file_t file;
     *rows_p = 0;
+    if (checkpoint)
+        *checkpoint = NULL;
     //  An export starts at its beginning: only the first chunk has the header
     ctl_request_remove (request, "cursor");
     bool csv = !ctl_request_has (request, "format");
@@ -201,6 +216,9 @@ ctl_export_run (ctl_client_t *client, ctl_request_t *request, const char *path,
     if (rc == CTL_EXIT_OK && s_file_commit (&file))
         rc = CTL_EXIT_REFUSED;
     *rows_p = file.rows;
+    if (checkpoint && rc == CTL_EXIT_OK)
+        *checkpoint = file.checkpoint, file.checkpoint = NULL;
+    free (file.checkpoint);
     s_file_abort (&file);               //  after a commit: only frees the name
     return rc;
 }

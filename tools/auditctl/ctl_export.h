@@ -39,6 +39,12 @@ int
     ctl_export_run (ctl_client_t *client, ctl_request_t *request, const char *path,
                     FILE *progress, uint64_t *rows_p);
 
+//  The same, and the signed checkpoint the final chunk carried (heap, the
+//  caller frees; NULL when it carried none) into *checkpoint.
+int
+    ctl_export_run_signed (ctl_client_t *client, ctl_request_t *request, const char *path,
+                           FILE *progress, uint64_t *rows_p, char **checkpoint);
+
 //  The line that ends a successful export: "N rows written to FILE" (or
 //  to standard output), or a JSON object {rows, file} when json.
 void

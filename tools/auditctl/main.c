@@ -17,6 +17,25 @@
 #include "ctl_query.h"
 #include "ctl_tail.h"
 #include "ctl_token.h"
+#include "ctl_verify.h"
+
+//  export --proof: the bundle of the export just written, whose final
+//  chunk carried note
+static int
+s_export_proof (const ctl_args_t *args, ctl_client_t *client, const char *note)
+{
+    if (!note) {
+        fprintf (stderr, "error: bad_reply: the final export chunk carries no checkpoint\n");
+        return CTL_EXIT_REFUSED;
+    }
+    ctl_logfetch_t fetch = { client, args->token, args->text [CTL_OPT_ORG] };
+    const char *old = args->given [CTL_OPT_CHECKPOINT]? args->text [CTL_OPT_CHECKPOINT]: NULL;
+    int rc = ctl_verify_make_bundle (&fetch, args->text [CTL_OPT_OUTPUT], note, old,
+                                     args->text [CTL_OPT_PROOF], stdout);
+    if (rc == CTL_EXIT_OK && !args->json)
+        printf ("proof bundle written to %s\n", args->text [CTL_OPT_PROOF]);
+    return rc;
+}
 
 static int
 s_export (const ctl_args_t *args, ctl_client_t *client)
@@ -25,10 +44,20 @@ s_export (const ctl_args_t *args, ctl_client_t *client)
     const char *path = args->text [CTL_OPT_OUTPUT];
     //  A progress line is for a person watching, not for a log file
     FILE *progress = isatty (STDERR_FILENO) ? stderr : NULL;
-    int rc = ctl_export_run (client, args->request, path, progress, &rows);
+    bool proof = args->given [CTL_OPT_PROOF];
+    if ((proof && strcmp (path, "-") == 0) || (!proof && args->given [CTL_OPT_CHECKPOINT])) {
+        fprintf (stderr, "auditctl: export --proof needs a file (-o FILE), not standard output;"
+                 " --checkpoint goes with --proof\n");
+        return CTL_EXIT_USAGE;
+    }
+    char *note = NULL;
+    int rc = ctl_export_run_signed (client, args->request, path, progress, &rows, &note);
     //  With -o - standard output is the CSV itself: the summary goes beside it
     if (rc == CTL_EXIT_OK)
         ctl_export_summary (strcmp (path, "-") == 0 ? stderr : stdout, path, rows, args->json);
+    if (rc == CTL_EXIT_OK && proof)
+        rc = s_export_proof (args, client, note);
+    free (note);
     return rc;
 }
 
@@ -41,6 +70,8 @@ s_run (const ctl_args_t *args)
         return ctl_publish_run (args);
     if (args->command == CTL_COMMAND_KEYGEN)
         return ctl_keygen_run (args);
+    if (args->command == CTL_COMMAND_VERIFY)
+        return ctl_verify_run (args);
     ctl_client_t *client = ctl_client_new (args->endpoint, args->timeout_ms);
     if (!client)
         return CTL_EXIT_USAGE;
