@@ -103,8 +103,11 @@ s_monitor_run (void *arg)
     sqlite3_busy_timeout (db, 1000);
     sqlite3_stmt *orgs, *rows;
     sqlite3_prepare_v2 (db, "SELECT id, next_index FROM org", -1, &orgs, NULL);
-    sqlite3_prepare_v2 (db, "SELECT ts FROM event WHERE org = ?1 AND log_index >= ?2"
-                        " AND log_index < ?3", -1, &rows, NULL);
+    //  In log order through the leaf table's key (schema 6: event has no
+    //  index on log_index); the event of a leaf is its (org, ts, log_index)
+    sqlite3_prepare_v2 (db, "SELECT l.ts FROM leaf l JOIN event e ON e.org = l.org"
+                        " AND e.ts = l.ts AND e.log_index = l.log_index WHERE l.org = ?1"
+                        " AND l.log_index >= ?2 AND l.log_index < ?3", -1, &rows, NULL);
     self->base_total = s_monitor_orgs (self, orgs);
     s_monitor_rows (self, rows, 0);
     while (!atomic_load (&self->stop)) {

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { S_KIND_STR, S_KIND_UINT, S_KIND_FLAG } s_kind_t;
+typedef enum { S_KIND_STR, S_KIND_UINT, S_KIND_FLAG, S_KIND_ENV } s_kind_t;
 
 typedef struct {
     const char *flag;
@@ -124,8 +124,11 @@ s_print_help (const char *program, const char *purpose,
             program, purpose);
     for (size_t index = 0; index < used_count; index++) {
         const s_setting_t *row = &s_settings [used [index]];
-        printf ("  --%-18s %s\n", row->flag, row->help);
-        if (row->env)
+        if (row->kind == S_KIND_ENV)
+            printf ("  %-20s %s\n", row->env, row->help);
+        else
+            printf ("  --%-18s %s\n", row->flag, row->help);
+        if (row->env && row->kind != S_KIND_ENV)
             printf ("  %-20s   env %s, default \"%s\"\n", "", row->env, row->fallback);
     }
     printf ("  --%-18s %s\n", "help", "print this help and exit");
@@ -173,6 +176,12 @@ s_load_flags (audit_config_t *self, int argc, char **argv, const char *program,
         if (opt < 0 || (size_t) opt >= used_count)
             return AUDIT_CONFIG_ERROR;      //  getopt printed the reason
         audit_setting_t setting = used [opt];
+        if (s_settings [setting].kind == S_KIND_ENV) {
+            fprintf (stderr, "%s: --%s is refused: a command line shows in /proc/PID/cmdline"
+                     " and ps; set %s instead\n", program, s_settings [setting].flag,
+                     s_settings [setting].env);
+            return AUDIT_CONFIG_ERROR;
+        }
         const char *text = s_settings [setting].kind == S_KIND_FLAG ? "1" : optarg;
         if (audit_config_set (self, setting, text)) {
             s_refuse (program, setting, false, text);

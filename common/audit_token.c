@@ -12,22 +12,28 @@
 #include "audit_token.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <jwt.h>
 #include <openssl/crypto.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LEEWAY_MAX_S  3600
+#define MAX_AGE_MAX_S (10 * 366 * 86400LL)
 
 struct _audit_token_t {
     uint8_t *secret;
     size_t secret_len;
     char audience [AUDIT_TOKEN_CLAIM_MAX + 1];
     int64_t leeway_s;
+    int64_t max_age_s;
     audit_token_clock_fn *clock;
     void *clock_arg;
 };
@@ -73,6 +79,7 @@ audit_token_new (const uint8_t *secret, size_t secret_len, const char *audience)
     self->secret_len = secret_len;
     strcpy (self->audience, audience);
     self->leeway_s = AUDIT_TOKEN_LEEWAY_DEFAULT_S;
+    self->max_age_s = AUDIT_TOKEN_MAX_AGE_DEFAULT_S;
     self->clock = s_wall_clock;
     return self;
 }
@@ -95,6 +102,15 @@ audit_token_set_leeway (audit_token_t *self, int64_t leeway_s)
     if (!self || leeway_s < 0 || leeway_s > LEEWAY_MAX_S)
         return -1;
     self->leeway_s = leeway_s;
+    return 0;
+}
+
+int
+audit_token_set_max_age (audit_token_t *self, int64_t max_age_s)
+{
+    if (!self || max_age_s < 1 || max_age_s > MAX_AGE_MAX_S)
+        return -1;
+    self->max_age_s = max_age_s;
     return 0;
 }
 
@@ -225,6 +241,10 @@ s_check_times (const audit_token_t *self, jwt_t *jwt, audit_claims_t *claims)
         return "bad_iat";
     if (have > 0 && iat > now + self->leeway_s)
         return "issued_in_future";
+    //  iat is at most now + leeway here, so neither sum can overflow
+    int64_t born = have > 0? iat: now + self->leeway_s;
+    if (claims->exp > born + self->max_age_s)
+        return "too_long_lived";
     return NULL;
 }
 
@@ -426,53 +446,97 @@ audit_token_mint (const uint8_t *secret, size_t secret_len,
     return *token_out? 0: -1;
 }
 
-//  Own a copy of bytes less one trailing line end; refuse empty
 static int
-s_secret_take (const char *bytes, size_t len, uint8_t **secret_p, size_t *len_p)
+s_refuse (char *reason, const char *format, ...)
+{
+    if (reason) {
+        va_list args;
+        va_start (args, format);
+        vsnprintf (reason, AUDIT_TOKEN_REASON_MAX, format, args);
+        va_end (args);
+    }
+    return -1;
+}
+
+//  Own a copy of bytes less one trailing line end; refuse a weak secret
+static int
+s_secret_take (const char *bytes, size_t len, uint8_t **secret_p, size_t *len_p, char *reason)
 {
     if (len > 0 && bytes [len - 1] == '\n')
         len--;
     if (len > 0 && bytes [len - 1] == '\r')
         len--;
-    if (len == 0 || len > AUDIT_TOKEN_SECRET_MAX)
-        return -1;
+    if (len == 0)
+        return s_refuse (reason, "it is empty (or only a line end)");
+    if (len < AUDIT_TOKEN_SECRET_MIN)
+        return s_refuse (reason, "it is shorter than %d bytes (%zu): an HS256 secret needs"
+                         " 32 random bytes (openssl rand -hex 32)",
+                         AUDIT_TOKEN_SECRET_MIN, len);
+    if (len > AUDIT_TOKEN_SECRET_MAX)
+        return s_refuse (reason, "it is longer than %d bytes", AUDIT_TOKEN_SECRET_MAX);
     uint8_t *secret = malloc (len);
     if (!secret)
-        return -1;
+        return s_refuse (reason, "out of memory");
     memcpy (secret, bytes, len);
     *secret_p = secret;
     *len_p = len;
     return 0;
 }
 
+//  Only its owner may read a secret file, or root's group when root owns
+//  it (how a host gives it to the container user); nobody else may write
+static int
+s_secret_file_private (int fd, char *reason)
+{
+    struct stat info;
+    if (fstat (fd, &info) != 0)
+        return s_refuse (reason, "%s", strerror (errno));
+    if (S_ISDIR (info.st_mode))
+        return s_refuse (reason, "%s", strerror (EISDIR));
+    mode_t mode = info.st_mode & 07777;
+    if ((mode & 0037) || ((mode & 0040) && info.st_uid != 0))
+        return s_refuse (reason, "it is open to %s (mode 0%o): chmod 0600 it",
+                         mode & 0007? "others": "its group", (unsigned) mode);
+    return 0;
+}
+
 int
-audit_token_secret_from_file (const char *path, uint8_t **secret_p, size_t *len_p)
+audit_token_secret_from_file (const char *path, uint8_t **secret_p, size_t *len_p, char *reason)
 {
     if (!path || !secret_p || !len_p)
+        return s_refuse (reason, "no file");
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return s_refuse (reason, "%s", strerror (errno));
+    if (s_secret_file_private (fd, reason) != 0) {
+        close (fd);
         return -1;
-    FILE *file = fopen (path, "rb");
-    if (!file)
-        return -1;
+    }
     //  Room for the largest secret, its line end and one byte more to
     //  tell an oversized file from a full one
     char buffer [AUDIT_TOKEN_SECRET_MAX + 3];
-    size_t len = fread (buffer, 1, sizeof buffer, file);
-    bool failed = ferror (file) || len == sizeof buffer;
-    fclose (file);
-    int rc = failed? -1: s_secret_take (buffer, len, secret_p, len_p);
+    size_t len = 0;
+    ssize_t got = 0;
+    while (len < sizeof buffer
+       &&  ((got = read (fd, buffer + len, sizeof buffer - len)) > 0 || (got < 0 && errno == EINTR)))
+        len += got > 0? (size_t) got: 0;
+    close (fd);
+    int rc = got < 0? s_refuse (reason, "it cannot be read")
+           : len == sizeof buffer? s_refuse (reason, "it is longer than %d bytes", AUDIT_TOKEN_SECRET_MAX)
+           : s_secret_take (buffer, len, secret_p, len_p, reason);
     OPENSSL_cleanse (buffer, sizeof buffer);
     return rc;
 }
 
 int
-audit_token_secret_from_text (const char *text, uint8_t **secret_p, size_t *len_p)
+audit_token_secret_from_text (const char *text, uint8_t **secret_p, size_t *len_p, char *reason)
 {
     if (!text || !secret_p || !len_p)
-        return -1;
+        return s_refuse (reason, "it is empty (or only a line end)");
     size_t len = strnlen (text, AUDIT_TOKEN_SECRET_MAX + 3);
     if (len == AUDIT_TOKEN_SECRET_MAX + 3)
-        return -1;
-    return s_secret_take (text, len, secret_p, len_p);
+        return s_refuse (reason, "it is longer than %d bytes", AUDIT_TOKEN_SECRET_MAX);
+    return s_secret_take (text, len, secret_p, len_p, reason);
 }
 
 void

@@ -19,6 +19,11 @@
       seconds, a fraction allowed: cut from exp, rounded up in nbf and
       iat); nbf and iat, when present, likewise. exp/nbf/iat are checked
       with the leeway; an iat in the future beyond the leeway is refused.
+    - A token lives at most max_age seconds (AUDIT_JWT_MAX_AGE): exp may
+      be at most that after iat, or, without iat, after now (plus the
+      leeway, for the issuer's clock). A longer-lived one is
+      unauthenticated (too_long_lived): a leaked token of exp 100 years
+      ahead must not be good for 100 years.
     - aud is a string equal to the audience or an array holding it.
     - A header with a crit member is refused: its extensions are none this
       verifier understands (RFC 7515, 4.1.11).
@@ -36,9 +41,14 @@ extern "C" {
 
 #define AUDIT_TOKEN_AUDIENCE_DEFAULT  "semafore-audit"
 #define AUDIT_TOKEN_LEEWAY_DEFAULT_S  60
+#define AUDIT_TOKEN_MAX_AGE_DEFAULT_S 86400     //  AUDIT_JWT_MAX_AGE's default
 #define AUDIT_TOKEN_CLAIM_MAX         128       //  bytes of sub/role/org/device
 #define AUDIT_TOKEN_TEXT_MAX          8192      //  longer tokens are refused unread
 #define AUDIT_TOKEN_SECRET_MAX        4096      //  bytes of a secret (file or text)
+//  Fewest bytes of a loaded secret: HS256's key is as strong as its
+//  256-bit hash only when it is that long (RFC 7518, 3.2)
+#define AUDIT_TOKEN_SECRET_MIN        32
+#define AUDIT_TOKEN_REASON_MAX        160       //  of a loader's reason, NUL included
 
 typedef enum {
     AUDIT_ROLE_ORG_ADMIN,
@@ -81,6 +91,11 @@ void
 int
     audit_token_set_leeway (audit_token_t *self, int64_t leeway_s);
 
+//  Set the longest lifetime of a token in seconds (1 .. 10 years;
+//  default AUDIT_TOKEN_MAX_AGE_DEFAULT_S). 0 or -1.
+int
+    audit_token_set_max_age (audit_token_t *self, int64_t max_age_s);
+
 //  Replace the wall clock (tests). fn NULL restores the wall clock.
 void
     audit_token_set_clock (audit_token_t *self, audit_token_clock_fn *fn, void *arg);
@@ -106,14 +121,20 @@ int
                       int64_t ttl_s, int64_t now, char **token_out);
 
 //  Load a secret from a file: its bytes less one trailing "\n" or "\r\n".
-//  Refuses an empty, unreadable or oversized file. *secret_p is heap
-//  memory for audit_token_secret_free. 0 or -1.
+//  Refuses an unreadable file, one that group or others may read or write
+//  (group read is allowed when root owns the file: root:service 0640),
+//  and a secret shorter than AUDIT_TOKEN_SECRET_MIN or longer than
+//  AUDIT_TOKEN_SECRET_MAX. *secret_p is heap memory for
+//  audit_token_secret_free. 0, or -1 with why in reason (when not NULL,
+//  AUDIT_TOKEN_REASON_MAX bytes; never the secret).
 int
-    audit_token_secret_from_file (const char *path, uint8_t **secret_p, size_t *len_p);
+    audit_token_secret_from_file (const char *path, uint8_t **secret_p, size_t *len_p,
+                                  char *reason);
 
 //  Take a secret from text (e.g. an environment variable), as for a file.
 int
-    audit_token_secret_from_text (const char *text, uint8_t **secret_p, size_t *len_p);
+    audit_token_secret_from_text (const char *text, uint8_t **secret_p, size_t *len_p,
+                                  char *reason);
 
 //  Wipe and free a loaded secret; safe on NULL and twice.
 void

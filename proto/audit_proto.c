@@ -58,6 +58,15 @@ static const char *s_reasons [AUDIT_REASON_COUNT] = {
 #undef AUDIT_REASON
 };
 
+static const struct {
+    const char *name;
+    int64_t up_ms;
+} s_workers [AUDIT_WORKER_COUNT] = {
+#define AUDIT_WORKER(NAME, name, up_ms) [AUDIT_WORKER_##NAME] = { name, up_ms },
+#include "audit_workers.def"
+#undef AUDIT_WORKER
+};
+
 static const char *s_errors [AUDIT_ERROR_COUNT] = {
 #define AUDIT_ERROR(NAME, code) [AUDIT_ERROR_##NAME] = code,
 #include "audit_errors.def"
@@ -183,6 +192,18 @@ audit_proto_reason_name (audit_reason_t reason)
     if ((int) reason < 0 || reason >= AUDIT_REASON_COUNT)
         return "?";
     return s_reasons [reason];
+}
+
+const char *
+audit_proto_worker_name (audit_worker_id_t worker)
+{
+    return (int) worker >= 0 && worker < AUDIT_WORKER_COUNT? s_workers [worker].name: "?";
+}
+
+int64_t
+audit_proto_worker_up_ms (audit_worker_id_t worker)
+{
+    return (int) worker >= 0 && worker < AUDIT_WORKER_COUNT? s_workers [worker].up_ms: 0;
 }
 
 const char *

@@ -184,6 +184,14 @@ typedef enum {
     AUDIT_REASON_COUNT
 } audit_reason_t;
 
+//  Workers that send heartbeats (audit_workers.def)
+typedef enum {
+#define AUDIT_WORKER(NAME, name, up_ms) AUDIT_WORKER_##NAME,
+#include "audit_workers.def"
+#undef AUDIT_WORKER
+    AUDIT_WORKER_COUNT
+} audit_worker_id_t;
+
 //  Keys and ops of the acknowledgement channel (audit_ack.def)
 typedef enum {
 #define AUDIT_ACK_KEY(NAME, key) AUDIT_ACK_KEY_##NAME,
@@ -273,6 +281,15 @@ int
 //  Wire name of a rejection reason.
 const char *
     audit_proto_reason_name (audit_reason_t reason);
+
+//  Key of a worker in health.workers and stats.workers, "?" out of range.
+const char *
+    audit_proto_worker_name (audit_worker_id_t worker);
+
+//  How recent a worker's heartbeat must be for "up", ms; 0: two of its
+//  own intervals.
+int64_t
+    audit_proto_worker_up_ms (audit_worker_id_t worker);
 
 //  Wire name of a key of the acknowledgement channel.
 const char *

@@ -75,9 +75,11 @@ audit_apt_install ()
 
 #   audit_make_secret FILE: create FILE with a random 256-bit HS256 secret
 #   (64 hex digits) unless it exists.  The directory is private to its owner
-#   (0700); the file itself is readable by the container user: group 10001 and
-#   mode 0640 when we are root, else mode 0644 (the 0700 directory still keeps
-#   other local users out, and a bind mount of the file ignores the directory).
+#   (0700), and so is the file, as the query worker demands (it refuses a
+#   secret file group or others can read, but for root's 0640): root-owned,
+#   group 10001 and mode 0640 when we are root, so that the container user
+#   reads it; else mode 0600, for workers run as ourselves (for compose, give
+#   it to uid 10001: secrets/README.md).
 audit_make_secret ()
 {
     local file="$1" dir tmp
@@ -90,7 +92,7 @@ audit_make_secret ()
     if [[ $(id -u) -eq 0 ]]; then
         chgrp 10001 "$tmp" && chmod 0640 "$tmp"
     else
-        chmod 0644 "$tmp"
+        chmod 0600 "$tmp"
     fi
     mv -f "$tmp" "$file"
     audit_say "created a new random JWT secret in $file"

@@ -12,6 +12,12 @@
     page reads one row past its limit, to tell whether there is a next one,
     and audit_page_more gives the position the next page starts after.
 
+    Log order (tail): the rows with log_index >= from_index, in log_index
+    order, through the leaf table's key; the time range and the cursor do
+    not apply. audit_page_log_next then says where the next page starts,
+    so that a follower misses nothing and sees nothing twice, however late
+    an event's timestamp and whatever the filter skipped.
+
     Every filter is tested on the row itself, in the table's primary key
     order (org, ts, log_index): an organisation's rows are stored together,
     so a page of 100 reads a few database pages, and a filter on a rare
@@ -49,6 +55,8 @@ typedef struct {
     bool has_after;                         //  start after `after`, not at an end
     audit_page_pos_t after;
     uint32_t limit;                         //  rows, at least 1
+    bool log_order;                         //  tail: log_index order from from_index
+    uint64_t from_index;
 } audit_page_filter_t;
 
 typedef struct _audit_page_t audit_page_t;
@@ -68,6 +76,11 @@ int
 //  row, when a row exists past the page.
 bool
     audit_page_more (audit_page_t *self, audit_page_pos_t *last);
+
+//  In log order, after the last row: the log_index the next page starts
+//  at (past every row this page read or skipped, in its snapshot).
+uint64_t
+    audit_page_log_next (audit_page_t *self);
 
 //  End the read transaction and free; safe on NULL and twice.
 void

@@ -16,6 +16,7 @@
 #include "audit_page.h"
 #include "audit_store.h"
 #include "audit_store_health.h"
+#include "audit_store_log.h"
 #include "audit_store_mq.h"
 #include "audit_store_opslog.h"
 #include "audit_store_org.h"
@@ -24,6 +25,7 @@
 #include "audit_store_producers.h"
 #include "audit_store_stats.h"
 #include "audit_store_sweep.h"
+#include "audit_store_workers.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -10,6 +10,11 @@
 
     Indices and sizes are uint64_t. A complete subtree is named by
     (level, index): it covers leaves [index << level, (index + 1) << level).
+    A proof or a root of a tree of size leaves asks only for subtrees
+    within those leaves, at most 64 per hash it returns.
+
+    Nothing here allocates, and verification calls nothing but SHA-256:
+    a verifier checks hundreds of thousands of proofs a second.
     ========================================================================= */
 
 #ifndef AUDIT_MERKLE_H_INCLUDED
@@ -73,7 +78,8 @@ int
     audit_merkle_frontier_load (audit_merkle_frontier_t *self, uint64_t size,
                                 audit_merkle_subtree_fn *subtree, void *arg);
 
-//  Append the leaf whose hash is leaf_hash; completed may be NULL. 0 or -1.
+//  Append the leaf whose hash is leaf_hash; completed may be NULL. 0, or
+//  -1 when completed refuses or the tree already holds 2^64 - 1 leaves.
 int
     audit_merkle_frontier_append (audit_merkle_frontier_t *self, const audit_merkle_hash_t leaf_hash,
                                   audit_merkle_completed_fn *completed, void *arg);
@@ -104,13 +110,18 @@ int
     audit_merkle_consistency (uint64_t from_size, uint64_t size, audit_merkle_subtree_fn *subtree,
                               void *arg, audit_merkle_hash_t *proof, size_t *count);
 
-//  0 when proof shows leaf_hash at index in the tree of size with root.
+//  0 when proof shows leaf_hash at index in the tree of size with root
+//  (RFC 9162 2.1.3.2); -1 otherwise, and when index >= size. A proof binds
+//  size only as far as its shape does: a signed checkpoint binds it.
 int
     audit_merkle_inclusion_verify (uint64_t index, uint64_t size, const audit_merkle_hash_t leaf_hash,
                                    const audit_merkle_hash_t *proof, size_t count,
                                    const audit_merkle_hash_t root);
 
-//  0 when proof shows the tree (from_size, from_root) is a prefix of (size, root).
+//  0 when proof shows the tree (from_size, from_root) is a prefix of
+//  (size, root) (RFC 9162 2.1.4.2); for from_size == size the proof is
+//  empty and the roots equal. -1 otherwise, and when from_size is 0 or
+//  past size.
 int
     audit_merkle_consistency_verify (uint64_t from_size, uint64_t size,
                                      const audit_merkle_hash_t from_root, const audit_merkle_hash_t root,

@@ -11,6 +11,7 @@
 #include "ingest_acks.h"
 #include "ingest_batch.h"
 #include "ingest_settle.h"
+#include "ingest_watch.h"
 #include "ingest_writer.h"
 
 #include "audit_actor.h"
@@ -28,10 +29,13 @@
 typedef struct {
     zsock_t *pipe;
     zsock_t *sub;
+    ingest_watch_t *watch;          //  the producers libzmq drops from sub
     zactor_t *writer;
     ingest_acks_t *acks;            //  the acknowledgement ROUTER
     audit_zap_t *zap;               //  with CURVE: the producers' certificates
     const audit_curve_t *curve;     //  borrowed from main
+    const audit_signer_t *signer;   //  borrowed from main, for the writer
+    int checkpoint_interval_ms;
     char *keys_dir;
     bool allow_plaintext;
     zpoller_t *poller;
@@ -61,6 +65,7 @@ s_self_destroy (self_t **self_p)
         zactor_destroy (&self->writer);
         zpoller_destroy (&self->waiter);
         zpoller_destroy (&self->poller);
+        ingest_watch_destroy (&self->watch);
         zsock_destroy (&self->sub);
         ingest_acks_destroy (&self->acks);
         //  After every CURVE socket: none may run a handshake without it
@@ -91,6 +96,8 @@ s_self_new (zsock_t *pipe, const ingest_options_t *options)
     self->flush_ms = options->flush_ms;
     self->curve = options->curve;
     self->allow_plaintext = options->allow_plaintext;
+    self->signer = options->signer;
+    self->checkpoint_interval_ms = options->checkpoint_interval_ms;
     self->keys_dir = strdup (options->producer_keys_dir ? options->producer_keys_dir : "");
     if (!self->endpoint || !self->ack_endpoint || !self->data_dir || !self->keys_dir)
         s_self_destroy (&self);
@@ -113,7 +120,8 @@ s_bind (self_t *self)
     zsock_set_subscribe (self->sub, AUDIT_TOPIC_AUDIT);
     zsock_set_subscribe (self->sub, AUDIT_TOPIC_OPS);
     zsock_set_subscribe (self->sub, AUDIT_TOPIC_MQ);
-    return 0;
+    self->watch = ingest_watch_new (self->sub);
+    return self->watch? 0: -1;
 }
 
 static void
@@ -157,7 +165,7 @@ s_start (self_t *self)
         audit_store_destroy (&store);
         return -1;
     }
-    self->writer = ingest_writer_new (&store);
+    self->writer = ingest_writer_new (&store, self->signer, self->checkpoint_interval_ms);
     if (!self->writer) {
         audit_store_destroy (&store);
         return -1;
@@ -167,6 +175,8 @@ s_start (self_t *self)
     self->waiter = zpoller_new (self->pipe, self->writer, NULL);
     if (self->poller && self->zap)
         zpoller_add (self->poller, audit_zap_socket (self->zap));
+    if (self->poller)
+        zpoller_add (self->poller, ingest_watch_socket (self->watch));
     audit_log_info ("msg=listening endpoint=%s ack_endpoint=%s data_dir=%s hwm=%d batch=%zu"
                     " flush_ms=%d curve=%s", self->endpoint, self->ack_endpoint, self->data_dir,
                     self->rcvhwm, self->batch_size, self->flush_ms, self->curve ? "on" : "off");
@@ -475,10 +485,22 @@ s_drain (self_t *self)
     if (!self->sub || !self->writer)
         return;                         //  never started: nothing to drain
     void *socket = zsock_resolve (self->sub);
-    //  Bounded, so that a producer still sending cannot hold up the stop
+    //  Bounded, so that a producer still sending cannot hold up the stop.
+    //  An empty queue is not the end: libzmq's I/O thread may not have
+    //  read what TCP already delivered (2,000 events were lost so, issue
+    //  12), so the drain ends only once the socket stays quiet a while
+    zmq_pollitem_t item = { socket, 0, ZMQ_POLLIN, 0 };
     int64_t until = audit_time_now_ms () + INGEST_ACTOR_DRAIN_MS;
-    while (!self->stop_sent && audit_time_now_ms () < until && s_recv_one (self, socket) == 0)
-        ;
+    while (!self->stop_sent) {
+        int64_t left = until - audit_time_now_ms ();
+        if (left <= 0)
+            break;
+        if (s_recv_one (self, socket) == 0)
+            continue;
+        long quiet = left < INGEST_ACTOR_DRAIN_QUIET_MS? (long) left: INGEST_ACTOR_DRAIN_QUIET_MS;
+        if (zmq_poll (&item, 1, quiet) <= 0)
+            break;
+    }
     if (!self->stop_sent)
         s_hand_over (self);
     audit_log_info ("msg=drained");
@@ -583,6 +605,10 @@ s_ingest_actor (zsock_t *pipe, void *args)
         else
         if (self->zap && which == audit_zap_socket (self->zap))
             s_handle_zap (self);
+        else
+        if (self->watch && self->current && which == ingest_watch_socket (self->watch))
+            audit_counters_count (self->current->counters, AUDIT_COUNTER_INGEST_DISCONNECTED,
+                                  ingest_watch_recv (self->watch));
         if (self->current && s_timeout (self) == 0)
             s_hand_over (self);
         if (self->stop_owed) {

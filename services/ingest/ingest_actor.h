@@ -19,6 +19,8 @@
 
 #include <czmq.h>
 
+#include "audit_signer.h"
+
 #include "audit_curve.h"
 
 #ifdef __cplusplus
@@ -37,6 +39,9 @@ extern "C" {
 //  Longest the stop takes in what libzmq holds (more is not acknowledged,
 //  so its producers resend it)
 #define INGEST_ACTOR_DRAIN_MS       2000
+//  The stop takes in messages until none came for this long (or the drain
+//  time is up): what TCP delivered reaches the socket a little later
+#define INGEST_ACTOR_DRAIN_QUIET_MS 100
 //  Longest wait for the writer to give back its batches at STOP
 #define INGEST_ACTOR_STOP_MS        5000
 //  Producers the ack socket follows; more are answered seq 0 (the writer
@@ -53,6 +58,8 @@ typedef struct {
     const audit_curve_t *curve;     //  the server's keys; NULL: plaintext
     const char *producer_keys_dir;  //  with curve: the producers' certificates
     bool allow_plaintext;           //  without curve: bind beyond loopback too
+    const audit_signer_t *signer;   //  signs the checkpoints; NULL: none signed
+    int checkpoint_interval_ms;     //  between two of a growing log
 } ingest_options_t;
 
 //  Create the actor; the options are copied before this returns. NULL

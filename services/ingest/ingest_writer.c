@@ -9,6 +9,8 @@
 #include "audit_actor.h"
 #include "audit_ident.h"
 #include "audit_log.h"
+#include "audit_logsign.h"
+#include "audit_store_workers.h"
 #include "audit_time.h"
 
 typedef struct {
@@ -22,6 +24,10 @@ typedef struct {
     bool stopping;                  //  STOP heard: what cannot commit now is given up
     uint64_t unstored;              //  records given up at STOP
     bool terminated;                //  $TERM heard, maybe during a retry
+    const audit_signer_t *signer;   //  NULL: no checkpoints signed
+    int interval_ms;                //  between two checkpoints of a log
+    int64_t sign_round_ms;          //  when due checkpoints were last looked for
+    int64_t beat_ms;                //  when the last heartbeat was written
 } self_t;
 
 static void
@@ -46,6 +52,12 @@ s_load_producer (const audit_store_producer_t *producer, void *arg)
                         producer->producer_id);
 }
 
+typedef struct {
+    audit_store_t *store;
+    const audit_signer_t *signer;
+    int interval_ms;
+} s_args_t;
+
 static self_t *
 s_self_new (zsock_t *pipe, audit_store_t *store)
 {
@@ -66,6 +78,33 @@ s_self_new (zsock_t *pipe, audit_store_t *store)
     ||  audit_store_producers_read (store, s_load_producer, self->settle) != 0)
         s_self_destroy (&self);
     return self;
+}
+
+//  The checkpoints due, a bounded round of them, at most once a second
+static void
+s_sign_due (self_t *self)
+{
+    int64_t now = audit_time_now_ms ();
+    if (!self->signer || self->degraded || now - self->sign_round_ms < INGEST_WRITER_SIGN_MS)
+        return;
+    self->sign_round_ms = now;
+    size_t count = 0;
+    if (audit_logsign_due (self->store, self->signer, now - self->interval_ms,
+                           INGEST_WRITER_SIGN_MAX, &count) != 0)
+        audit_log_error ("msg=checkpoints_not_signed signed=%zu", count);
+}
+
+//  The heartbeat the query worker's health reads; not while degraded (a
+//  full disk takes no write), which health says on its own
+static void
+s_beat (self_t *self)
+{
+    int64_t now = audit_time_now_ms ();
+    if (self->degraded || now - self->beat_ms < INGEST_WRITER_BEAT_MS)
+        return;
+    self->beat_ms = now;
+    if (audit_store_heartbeat (self->store, AUDIT_WORKER_INGEST, now, INGEST_WRITER_BEAT_MS) != 0)
+        audit_log_warn ("msg=heartbeat_not_written");
 }
 
 static void
@@ -247,6 +286,8 @@ s_handle_batch (self_t *self, ingest_batch_t *batch)
     //  The actor acknowledges what it settled, then resets it for reuse
     zsock_send (self->pipe, "sp8", "BATCH", batch, (uint64_t) 0);
     audit_store_housekeep (self->store);
+    s_sign_due (self);
+    s_beat (self);
 }
 
 //  Every batch handed over is written or, once stopping, given back
@@ -267,14 +308,20 @@ s_handle_command (self_t *self, const char *command, ingest_batch_t *batch)
 }
 
 static void
-s_writer_actor (zsock_t *pipe, void *args)
+s_writer_actor (zsock_t *pipe, void *arg)
 {
-    self_t *self = s_self_new (pipe, (audit_store_t *) args);
+    s_args_t *args = (s_args_t *) arg;
+    self_t *self = s_self_new (pipe, args->store);
+    if (self) {
+        self->signer = args->signer;
+        self->interval_ms = args->interval_ms;
+    }
     if (!self)
         audit_log_error ("msg=cannot_start reason=out_of_memory");
     audit_actor_ready (pipe, self ? 0 : -1);
     if (!self)
         return;
+    s_beat (self);                      //  up from the start
     //  Wake at least once a flush period so that idle counters still land
     zsock_set_rcvtimeo (pipe, INGEST_WRITER_FLUSH_MS);
     while (!self->terminated) {
@@ -283,6 +330,8 @@ s_writer_actor (zsock_t *pipe, void *args)
         if (zsock_recv (pipe, "sp", &command, &batch) == -1) {
             s_flush_counters (self);        //  a quiet second
             audit_store_housekeep (self->store);
+            s_sign_due (self);
+            s_beat (self);
             continue;
         }
         if (streq (command, "$TERM"))
@@ -296,10 +345,12 @@ s_writer_actor (zsock_t *pipe, void *args)
 }
 
 zactor_t *
-ingest_writer_new (audit_store_t **store_p)
+ingest_writer_new (audit_store_t **store_p, const audit_signer_t *signer, int interval_ms)
 {
-    //  The store is the actor's from here, whether or not it starts
-    zactor_t *actor = audit_actor_new (s_writer_actor, *store_p);
+    //  The store is the actor's from here, whether or not it starts; the
+    //  arguments are read before audit_actor_new returns
+    s_args_t args = { *store_p, signer, interval_ms };
+    zactor_t *actor = audit_actor_new (s_writer_actor, &args);
     *store_p = NULL;
     return actor;
 }

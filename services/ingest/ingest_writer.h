@@ -22,6 +22,10 @@
     And unasked, "DEGRADED" / "RESUMED" NULL 0 ("sp8") when a commit first
     fails (the actor stops reading its SUB socket: backpressure; the
     producers' outboxes hold the events) and when one commits again.
+
+    Once a second it signs the checkpoints that are due (audit_logsign):
+    a growing log is signed at least once a checkpoint interval; every
+    INGEST_WRITER_BEAT_MS it writes its heartbeat (audit_store_workers).
     ========================================================================= */
 
 #ifndef INGEST_WRITER_H_INCLUDED
@@ -29,6 +33,7 @@
 
 #include <czmq.h>
 
+#include "audit_signer.h"
 #include "audit_store.h"
 
 #ifdef __cplusplus
@@ -45,10 +50,21 @@ extern "C" {
 #define INGEST_WRITER_RETRY_MS      100
 #define INGEST_WRITER_RETRY_MAX_MS  1000
 
-//  Start the writer; ownership of the store moves to it. NULL when its
-//  thread cannot set up (the reason is logged; the store is freed).
+//  How often the writer looks for organisations whose checkpoint is due,
+//  and how many it signs at a time (the rest wait a round: a batch waits
+//  for no more than that)
+#define INGEST_WRITER_SIGN_MS       1000
+//  How often the writer writes its heartbeat (health says "up" for 10 s)
+#define INGEST_WRITER_BEAT_MS       2000
+#define INGEST_WRITER_SIGN_MAX      64
+
+//  Start the writer; ownership of the store moves to it. With signer
+//  (borrowed; it must outlive the writer), it signs the checkpoint of
+//  every organisation whose log grew, at most once per interval_ms each.
+//  NULL when its thread cannot set up (the reason is logged; the store is
+//  freed).
 zactor_t *
-    ingest_writer_new (audit_store_t **store_p);
+    ingest_writer_new (audit_store_t **store_p, const audit_signer_t *signer, int interval_ms);
 
 #ifdef __cplusplus
 }

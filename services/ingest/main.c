@@ -9,6 +9,7 @@
     ========================================================================= */
 
 #include "audit_log.h"
+#include "audit_logsign.h"
 #include "audit_worker.h"
 #include "ingest_actor.h"
 #include "audit_log.h"
@@ -16,10 +17,12 @@
 static const audit_setting_t s_settings [] = {
     AUDIT_SET_INGEST_ENDPOINT, AUDIT_SET_ACK_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_INGEST_HWM,
     AUDIT_SET_INGEST_BATCH, AUDIT_SET_INGEST_FLUSH_MS, AUDIT_SET_CURVE_SECRET_FILE,
-    AUDIT_SET_PRODUCER_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT, AUDIT_SET_LOG_LEVEL
+    AUDIT_SET_PRODUCER_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT, AUDIT_SET_SIGNING_KEY_FILE,
+    AUDIT_SET_CHECKPOINT_INTERVAL, AUDIT_SET_LOG_LEVEL
 };
 
 static audit_curve_t *s_curve;
+static audit_signer_t *s_signer;
 
 static zactor_t *
 s_actor_new (const audit_config_t *config)
@@ -32,6 +35,10 @@ s_actor_new (const audit_config_t *config)
                          " certificates\"");
         return NULL;
     }
+    //  Created here on first start, so that the query worker and the
+    //  janitor find it (whichever starts first creates it)
+    if (!(s_signer = audit_logsign_signer (audit_config_str (config, AUDIT_SET_SIGNING_KEY_FILE))))
+        return NULL;
     ingest_options_t options = {
         .endpoint = audit_config_str (config, AUDIT_SET_INGEST_ENDPOINT),
         .ack_endpoint = audit_config_str (config, AUDIT_SET_ACK_ENDPOINT),
@@ -40,7 +47,9 @@ s_actor_new (const audit_config_t *config)
         .batch_size = audit_config_uint (config, AUDIT_SET_INGEST_BATCH),
         .flush_ms = (int) audit_config_uint (config, AUDIT_SET_INGEST_FLUSH_MS),
         .curve = s_curve, .producer_keys_dir = keys_dir,
-        .allow_plaintext = audit_config_uint (config, AUDIT_SET_ALLOW_PLAINTEXT) == 1
+        .allow_plaintext = audit_config_uint (config, AUDIT_SET_ALLOW_PLAINTEXT) == 1,
+        .signer = s_signer,
+        .checkpoint_interval_ms = (int) audit_config_uint (config, AUDIT_SET_CHECKPOINT_INTERVAL) * 1000
     };
     return ingest_actor_new (&options);
 }
@@ -69,6 +78,7 @@ static void
 s_release (void)
 {
     audit_curve_destroy (&s_curve);
+    audit_signer_destroy (&s_signer);
 }
 
 static const audit_worker_t s_worker = {

@@ -12,6 +12,8 @@
 #include "audit_actor.h"
 #include "audit_log.h"
 #include "audit_reserve.h"
+#include "audit_logsign.h"
+#include "audit_store_workers.h"
 #include "audit_store.h"
 #include "audit_time.h"
 
@@ -25,6 +27,8 @@ typedef struct {
     janitor_pass_t *pass;
     int64_t next_pass_ms;           //  monotonic; 0 while there is no timer
     bool terminated;
+    char *signing_key_file;
+    audit_signer_t *signer;         //  NULL: purges are not followed by checkpoints
 } self_t;
 
 static void
@@ -34,6 +38,8 @@ s_self_destroy (self_t **self_p)
     if (self) {
         janitor_pass_destroy (&self->pass);
         audit_store_destroy (&self->store);
+        audit_signer_destroy (&self->signer);
+        free (self->signing_key_file);
         zpoller_destroy (&self->poller);
         free (self->data_dir);
         free (self);
@@ -51,8 +57,9 @@ s_self_new (zsock_t *pipe, const janitor_options_t *options)
     self->data_dir = strdup (options->data_dir);
     self->interval_s = options->interval_s;
     self->once = options->once;
+    self->signing_key_file = strdup (options->signing_key_file? options->signing_key_file: "");
     self->poller = zpoller_new (pipe, NULL);
-    if (!self->data_dir || !self->poller)
+    if (!self->data_dir || !self->signing_key_file || !self->poller)
         s_self_destroy (&self);
     return self;
 }
@@ -63,6 +70,16 @@ s_pipe_waiting (void *arg)
 {
     self_t *self = (self_t *) arg;
     return (zsock_events (self->pipe) & ZMQ_POLLIN) != 0;
+}
+
+//  The heartbeat the query worker's health reads: "up" while the next one
+//  is due within two intervals
+static void
+s_beat (self_t *self)
+{
+    if (audit_store_heartbeat (self->store, AUDIT_WORKER_JANITOR, audit_time_now_ms (),
+                               (int64_t) self->interval_s * 1000) != 0)
+        audit_log_warn ("msg=heartbeat_not_written");
 }
 
 static int
@@ -78,11 +95,28 @@ s_start (self_t *self)
         return -1;
     }
     janitor_pass_set_stop (self->pass, s_pipe_waiting, self);
-    if (!self->once)
+    //  Retention runs without the key: deleting on time comes first
+    if (*self->signing_key_file && !(self->signer = audit_logsign_signer (self->signing_key_file)))
+        audit_log_warn ("msg=\"purges are not followed by checkpoints\" reason=no_signing_key");
+    if (!self->once) {
         self->next_pass_ms = zclock_mono ();
+        s_beat (self);
+    }
     audit_log_info ("msg=started data_dir=%s interval_s=%d once=%s", self->data_dir,
                     self->interval_s, self->once? "yes": "no");
     return 0;
+}
+
+//  After a pass that deleted events: a checkpoint of every log that grew
+//  since its newest, so that the organisation can show the purge took
+//  nothing its checkpoints cover (the hashes stay: the roots do not move)
+static void
+s_sign_after (self_t *self, const janitor_report_t *report)
+{
+    size_t count = 0;
+    if (self->signer && report->deleted [AUDIT_DB_AUDIT] > 0
+    &&  audit_logsign_due (self->store, self->signer, INT64_MAX, SIZE_MAX, &count) != 0)
+        audit_log_error ("msg=checkpoints_not_signed signed=%zu", count);
 }
 
 //  On a short disk a pass works in the reserve (audit_reserve.h), made
@@ -96,6 +130,7 @@ s_once (self_t *self)
     audit_reserve_relieve (self->data_dir, "maintenance");
     int rc = janitor_pass_full (self->pass, audit_time_now_ms (), &report);
     audit_reserve_make (self->data_dir);
+    s_sign_after (self, &report);
     return rc;
 }
 
@@ -123,6 +158,8 @@ s_timer_pass (self_t *self)
     audit_reserve_relieve (self->data_dir, "maintenance");
     int rc = janitor_pass_run (self->pass, audit_time_now_ms (), &report);
     audit_reserve_make (self->data_dir);
+    s_sign_after (self, &report);
+    s_beat (self);
     //  Expired rows left: soon again. A WAL that readers kept busy, or
     //  space still to give back, waits for the next interval.
     int64_t delay = rc == 1 && !report.purged && !report.stopped? JANITOR_ACTOR_BACKLOG_MS

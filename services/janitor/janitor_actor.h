@@ -33,6 +33,7 @@ typedef struct {
     const char *data_dir;           //  where the stores live
     int interval_s;                 //  seconds between two passes
     bool once;                      //  no timer: the caller sends ONCE
+    const char *signing_key_file;   //  signs checkpoints after a purge; NULL or "": none
 } janitor_options_t;
 
 //  Create the actor; the options are copied before this returns. NULL

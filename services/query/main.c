@@ -8,10 +8,9 @@
     ========================================================================= */
 
 #include <czmq.h>
-#include <errno.h>
-#include <sys/stat.h>
 
 #include "audit_log.h"
+#include "audit_logsign.h"
 #include "audit_worker.h"
 #include "query_server.h"
 
@@ -19,61 +18,40 @@
 
 static const audit_setting_t s_settings [] = {
     AUDIT_SET_QUERY_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_JWT_SECRET_FILE,
-    AUDIT_SET_JWT_SECRET, AUDIT_SET_JWT_AUDIENCE, AUDIT_SET_QUERY_THREADS,
+    AUDIT_SET_JWT_SECRET, AUDIT_SET_JWT_AUDIENCE, AUDIT_SET_JWT_MAX_AGE, AUDIT_SET_QUERY_THREADS,
     AUDIT_SET_CURVE_SECRET_FILE, AUDIT_SET_QUERY_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT,
-    AUDIT_SET_LOG_LEVEL
+    AUDIT_SET_SIGNING_KEY_FILE, AUDIT_SET_LOG_LEVEL
 };
 
 static audit_curve_t *s_curve;
 
-//  Why a named secret file gave no secret: the system's reason, else
-//  what is wrong with its size (its content is never shown)
-static void
-s_secret_file_problem (const char *path, char *reason, size_t size)
-{
-    struct stat info;
-    FILE *file = NULL;
-    if (stat (path, &info) != 0)
-        snprintf (reason, size, "%s", strerror (errno));
-    else
-    if (S_ISDIR (info.st_mode))
-        snprintf (reason, size, "%s", strerror (EISDIR));
-    else
-    if (!(file = fopen (path, "rb")))
-        snprintf (reason, size, "%s", strerror (errno));
-    else
-    if (info.st_size <= 2)
-        snprintf (reason, size, "it is empty (or only a line end)");
-    else
-    if (info.st_size > AUDIT_TOKEN_SECRET_MAX)
-        snprintf (reason, size, "it is longer than %d bytes", AUDIT_TOKEN_SECRET_MAX);
-    else
-        snprintf (reason, size, "it cannot be read");
-    if (file)
-        fclose (file);
-}
-
 //  The secret: from the file when one is named, else from the variable.
 //  A named file that gives none is reported as itself: "no JWT secret"
-//  would hide the operator's mistake behind the one they did not make
+//  would hide the operator's mistake behind the one they did not make.
+//  At start a refusal is an error; at a reload a warning, as the secret
+//  before stays in use
 static int
-s_load_secret (const audit_config_t *config, const char *msg, uint8_t **secret, size_t *len)
+s_load_secret (const audit_config_t *config, audit_log_level_t level, const char *msg,
+               uint8_t **secret, size_t *len)
 {
     const char *path = audit_config_str (config, AUDIT_SET_JWT_SECRET_FILE);
     const char *text = audit_config_str (config, AUDIT_SET_JWT_SECRET);
-    char reason [128];
-    if (*path && audit_token_secret_from_file (path, secret, len) == 0)
-        return 0;
+    char reason [AUDIT_TOKEN_REASON_MAX];
     if (*path) {
-        s_secret_file_problem (path, reason, sizeof reason);
-        audit_log_error ("msg=%s reason=\"cannot use the JWT secret file %s: %s\"",
-                         msg, path, reason);
+        if (audit_token_secret_from_file (path, secret, len, reason) == 0)
+            return 0;
+        audit_log (level, "msg=%s reason=\"cannot use the JWT secret file %s: %s\"",
+                   msg, path, reason);
         return -1;
     }
-    if (*text && audit_token_secret_from_text (text, secret, len) == 0)
-        return 0;
-    audit_log_error ("msg=%s reason=\"no JWT secret: set AUDIT_JWT_SECRET_FILE or AUDIT_JWT_SECRET\"",
-                     msg);
+    if (*text) {
+        if (audit_token_secret_from_text (text, secret, len, reason) == 0)
+            return 0;
+        audit_log (level, "msg=%s reason=\"cannot use AUDIT_JWT_SECRET: %s\"", msg, reason);
+        return -1;
+    }
+    audit_log (level, "msg=%s reason=\"no JWT secret: set AUDIT_JWT_SECRET_FILE or AUDIT_JWT_SECRET\"",
+               msg);
     return -1;
 }
 
@@ -98,14 +76,21 @@ s_actor_new (const audit_config_t *config)
     uint8_t *secret = NULL;
     size_t len = 0;
     if (audit_worker_curve (config, &s_curve) != 0
-    ||  s_load_secret (config, "cannot_start", &secret, &len) != 0)
+    ||  s_load_secret (config, AUDIT_LOG_ERROR, "cannot_start", &secret, &len) != 0)
         return NULL;
     s_digest (secret, len, s_secret_digest, sizeof s_secret_digest);
     int rc = query_shared_open (&s_shared, audit_config_str (config, AUDIT_SET_DATA_DIR),
                                 S_VERSION, secret, len,
                                 audit_config_str (config, AUDIT_SET_JWT_AUDIENCE));
     audit_token_secret_free (&secret, len);
+    if (rc == 0)
+        rc = query_shared_set_max_age (&s_shared, (int64_t) audit_config_uint (config,
+                                                                 AUDIT_SET_JWT_MAX_AGE));
     if (rc != 0)
+        return NULL;
+    //  export's checkpoint, checkpoint and log_key need it
+    s_shared.signer = audit_logsign_signer (audit_config_str (config, AUDIT_SET_SIGNING_KEY_FILE));
+    if (!s_shared.signer)
         return NULL;
     query_server_options_t options = {
         .endpoint = audit_config_str (config, AUDIT_SET_QUERY_ENDPOINT),
@@ -132,7 +117,7 @@ s_reload (zactor_t *actor, const audit_config_t *config)
 {
     uint8_t *secret = NULL;
     size_t len = 0;
-    int rc = s_load_secret (config, "jwt_secret_not_reloaded", &secret, &len);
+    int rc = s_load_secret (config, AUDIT_LOG_WARN, "jwt_secret_not_reloaded", &secret, &len);
     if (rc == 0) {
         char digest [sizeof s_secret_digest];
         s_digest (secret, len, digest, sizeof digest);

@@ -26,6 +26,16 @@
 extern "C" {
 #endif
 
+//  A tail that waits (contract: "tail") is parked by the server, not held
+//  by a worker: the handler asks to park it, the server runs it again when
+//  its organisation's log grew or its wait is over. The state travels with
+//  it between the two threads of one process (query_server, query_worker).
+typedef struct {
+    uint64_t from_index;            //  where it reads from, resolved on its first run
+    int64_t deadline_ms;            //  monotonic; past it, it answers what it has
+    char org_id [AUDIT_IDENT_MAX + 1];
+} query_tail_state_t;
+
 typedef struct {
     const query_request_t *request;
     const audit_claims_t *claims;       //  zeroed for ops that need no token
@@ -33,6 +43,9 @@ typedef struct {
     query_shared_t *shared;
     const query_keys_t *keys;           //  held for this request (token, cursors)
     query_reply_t *reply;
+    bool resumed;                       //  tail: run again from tail_state
+    bool park;                          //  tail: out: park it with tail_state, no reply
+    query_tail_state_t tail_state;
 } query_call_t;
 
 //  A handler answers one op into call->reply

@@ -7,6 +7,8 @@
     ========================================================================= */
 
 #include "query_export.h"
+#include "query_log.h"
+#include "audit_store_log.h"
 #include "query_admin.h"
 #include "query_filter.h"
 
@@ -59,11 +61,17 @@ query_export_run (query_call_t *call)
     int rc = s_write_chunk (call, &filter, chunk);
     char cursor [AUDIT_CURSOR_TEXT_SIZE];
     bool more = query_filter_close (&filter, cursor);
-    //  The export is complete when this chunk is the last: record it
+    //  The export is complete when this chunk is the last: record it, and
+    //  sign the log with that record in it, so the size covers every row
+    char note [AUDIT_STORE_NOTE_MAX] = "";
     if (rc == 0 && !more)
         rc = query_admin_record (call, AUDIT_EVENT_AUDIT_LOG_EXPORTED);
+    if (rc == 0 && !more)
+        rc = query_log_sign (call, note, sizeof note) < 0? -1: 0;
     if (rc == 0) {
-        query_reply_ok (call->reply, 4);
+        query_reply_ok (call->reply, more? 4: 5);
+        if (!more)
+            query_reply_kv_str (call->reply, "checkpoint", note);
         query_reply_kv_str (call->reply, "format",
                             query_request_format_name (call->request->format));
         query_reply_str (call->reply, "data");

@@ -3,6 +3,7 @@
     ========================================================================= */
 
 #include "query_meta.h"
+#include "query_workers.h"
 
 #include "audit_reserve.h"
 #include "audit_store_health.h"
@@ -17,12 +18,13 @@ query_meta_health (query_call_t *call)
     //  A full disk is not a failure of the query side: ok, and said (issue 12)
     const char *reason = NULL;
     bool degraded = audit_reserve_degraded (call->shared->data_dir, &reason);
-    query_reply_ok (call->reply, 4);
+    query_reply_ok (call->reply, 5);
     query_reply_kv_str (call->reply, "service", "query");
     query_reply_kv_str (call->reply, "version", call->shared->version);
     query_reply_str (call->reply, "degraded");
     (degraded? msgpack_pack_true: msgpack_pack_false) (&call->reply->packer);
     query_reply_kv_str_or_nil (call->reply, "degraded_reason", reason);
+    query_workers_pack_health (call);
 }
 
 //  A type's fields in the order the contract's catalogue lists them: the

@@ -305,7 +305,9 @@ s_slot (query_request_t *request, query_arg_t arg)
         case QUERY_ARG_EVENT_TYPES: case QUERY_ARG_CATEGORIES: case QUERY_ARG_ORDER:
         case QUERY_ARG_LIMIT: case QUERY_ARG_CURSOR: case QUERY_ARG_FORMAT:
         case QUERY_ARG_RETENTION_DAYS: case QUERY_ARG_STATUS: case QUERY_ARG_CLIENT_IP:
-        case QUERY_ARG_MESSAGE_IDS: case QUERY_ARG_FIELD: case QUERY_ARG_COUNT:
+        case QUERY_ARG_MESSAGE_IDS: case QUERY_ARG_SIZE: case QUERY_ARG_LOG_INDEX:
+        case QUERY_ARG_FROM_SIZE: case QUERY_ARG_FROM_INDEX: case QUERY_ARG_WAIT_MS:
+        case QUERY_ARG_FIELD: case QUERY_ARG_COUNT:
             return none;
     }
     return none;
@@ -503,6 +505,17 @@ s_check_ranges (s_state_t *state)
             return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "status must be 100 to 599");
         request->status = (uint32_t) status;
     }
+    if (request->present & A (WAIT_MS)) {
+        uint64_t wait = state->number [QUERY_ARG_WAIT_MS];
+        if (wait > QUERY_TAIL_WAIT_MAX_MS)
+            return s_fail (state, AUDIT_ERROR_BAD_REQUEST, "wait_ms must be 0 to %d",
+                           QUERY_TAIL_WAIT_MAX_MS);
+        request->wait_ms = (uint32_t) wait;
+    }
+    request->from_index = state->number [QUERY_ARG_FROM_INDEX];
+    request->size = state->number [QUERY_ARG_SIZE];
+    request->log_index = state->number [QUERY_ARG_LOG_INDEX];
+    request->from_size = state->number [QUERY_ARG_FROM_SIZE];
     request->type_mask = state->types_mask & s_types_of_categories (state->categories_mask);
     return 0;
 }
@@ -526,6 +539,9 @@ s_state_init (s_state_t *state, const void *data, size_t size, query_request_t *
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
         request->field [field][0] = 0;
     request->retention_days = request->status = 0;
+    request->size = request->log_index = request->from_size = 0;
+    request->from_index = 0;
+    request->wait_ms = 0;
     request->format = QUERY_FORMAT_CSV;
     request->from_ms = INT64_MIN;
     request->to_ms = INT64_MAX;

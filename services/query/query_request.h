@@ -73,6 +73,9 @@ typedef struct {
     audit_cursor_order_t default_order;
 } query_op_info_t;
 
+//  The longest a tail may wait for its first event (contract: "tail")
+#define QUERY_TAIL_WAIT_MAX_MS  30000
+
 typedef struct {
     query_op_t op;
     bool has_token;
@@ -89,6 +92,9 @@ typedef struct {
     query_format_t format;          //  QUERY_FORMAT_CSV when absent
     uint32_t retention_days;
     uint32_t status;
+    uint64_t size, log_index, from_size;    //  the organisation's log: 0 when absent
+    uint64_t from_index;            //  tail: 0 when absent (see present)
+    uint32_t wait_ms;               //  tail: 0 .. QUERY_TAIL_WAIT_MAX_MS
     char client_ip [AUDIT_OPS_IP_MAX + 1];
     uint32_t message_id_count;
     uint8_t message_ids [QUERY_MESSAGE_IDS_MAX][AUDIT_UUID_SIZE];

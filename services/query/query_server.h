@@ -9,6 +9,10 @@
     turn comes, instead of being run for a client that has given up.
     One long export therefore holds up one worker, not everyone's list.
 
+    A tail that waits is parked here (query_park), not in a worker, and
+    run again when its organisation's log grew or its wait is over: a
+    waiting tail holds up nothing.
+
     Commands on its pipe:
       START     start the ZAP handler (with CURVE), bind, open the stores,
                 start the workers; replies "i" 0 / -1

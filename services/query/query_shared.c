@@ -21,7 +21,7 @@ s_keys_destroy (query_keys_t **keys_p)
 }
 
 static query_keys_t *
-s_keys_new (const uint8_t *secret, size_t len, const char *audience)
+s_keys_new (const uint8_t *secret, size_t len, const char *audience, int64_t max_age_s)
 {
     query_keys_t *keys = calloc (1, sizeof *keys);
     if (!keys)
@@ -29,7 +29,8 @@ s_keys_new (const uint8_t *secret, size_t len, const char *audience)
     keys->verifier = audit_token_new (secret, len, audience);
     keys->cursor_key = audit_cursor_key_new_from_bytes (secret, len);
     keys->holders = 1;
-    if (!keys->verifier || !keys->cursor_key)
+    if (!keys->verifier || !keys->cursor_key
+    ||  audit_token_set_max_age (keys->verifier, max_age_s) != 0)
         s_keys_destroy (&keys);
     return keys;
 }
@@ -44,7 +45,8 @@ query_shared_open (query_shared_t *self, const char *data_dir, const char *versi
     self->data_dir = data_dir;
     self->version = version;
     self->audience = audience;
-    self->keys = s_keys_new (secret, len, audience);
+    self->max_age_s = AUDIT_TOKEN_MAX_AGE_DEFAULT_S;
+    self->keys = s_keys_new (secret, len, audience, self->max_age_s);
     if (!self->keys) {
         audit_log_error ("msg=cannot_start reason=\"JWT secret or audience not usable\"");
         return -1;
@@ -53,6 +55,15 @@ query_shared_open (query_shared_t *self, const char *data_dir, const char *versi
     self->tally = query_tally_new ();
     if (!self->writer || !self->tally)
         return -1;
+    return 0;
+}
+
+int
+query_shared_set_max_age (query_shared_t *self, int64_t max_age_s)
+{
+    if (audit_token_set_max_age (self->keys->verifier, max_age_s) != 0)
+        return -1;
+    self->max_age_s = max_age_s;
     return 0;
 }
 
@@ -83,7 +94,7 @@ query_shared_keys_release (query_shared_t *self, const query_keys_t **keys_p)
 int
 query_shared_rekey (query_shared_t *self, const uint8_t *secret, size_t len)
 {
-    query_keys_t *keys = s_keys_new (secret, len, self->audience);
+    query_keys_t *keys = s_keys_new (secret, len, self->audience, self->max_age_s);
     if (!keys) {
         audit_log_error ("msg=rekey_failed reason=\"JWT secret or audience not usable\"");
         return -1;
@@ -106,6 +117,7 @@ query_shared_close (query_shared_t *self)
     self->keys = NULL;
     query_shared_keys_release (self, &keys);
     audit_store_destroy (&self->writer);
+    audit_signer_destroy (&self->signer);
     if (self->data_dir) {               //  open ran, so the mutexes exist
         pthread_mutex_destroy (&self->writer_lock);
         pthread_mutex_destroy (&self->keys_lock);

@@ -14,6 +14,7 @@
 #include <pthread.h>
 
 #include "audit_cursor.h"
+#include "audit_signer.h"
 #include "audit_store.h"
 #include "audit_token.h"
 #include "query_tally.h"
@@ -36,11 +37,13 @@ typedef struct {
     const char *data_dir;
     const char *version;
     const char *audience;
+    int64_t max_age_s;              //  of a token (AUDIT_JWT_MAX_AGE)
     query_keys_t *keys;
     pthread_mutex_t keys_lock;
     audit_store_t *writer;
     pthread_mutex_t writer_lock;
     query_tally_t *tally;
+    audit_signer_t *signer;         //  the log's checkpoint key, owned; set after open
 } query_shared_t;
 
 //  Open everything in data_dir (borrowed, like version) with the JWT
@@ -49,6 +52,11 @@ typedef struct {
 int
     query_shared_open (query_shared_t *self, const char *data_dir, const char *version,
                        const uint8_t *secret, size_t len, const char *audience);
+
+//  Set the longest token lifetime, in seconds, for the keys now and those
+//  a SIGHUP makes; call before the server starts. 0, or -1 when out of range.
+int
+    query_shared_set_max_age (query_shared_t *self, int64_t max_age_s);
 
 //  The keys now, held until query_shared_keys_release. Any thread.
 const query_keys_t *

@@ -4,6 +4,7 @@
     ========================================================================= */
 
 #include "query_stats.h"
+#include "query_workers.h"
 #include "audit_reserve.h"
 #include "query_producers.h"
 
@@ -109,8 +110,12 @@ static void
 s_pack_ingest (query_reply_t *reply, const s_totals_t *totals)
 {
     query_reply_str (reply, "ingest");
-    msgpack_pack_map (&reply->packer, 13);
+    msgpack_pack_map (&reply->packer, 14);
     query_reply_kv_uint (reply, "received", (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_RECEIVED));
+    //  Producer connections that ended, libzmq's drops of an oversized
+    //  frame among them (ingest_watch.h)
+    query_reply_kv_uint (reply, "disconnected",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_DISCONNECTED));
     //  CURVE: handshakes refused, messages of a key removed since, hellos refused
     query_reply_kv_uint (reply, "curve_refused",
                          (uint64_t) s_total (totals, AUDIT_COUNTER_INGEST_CURVE_REFUSED));
@@ -191,9 +196,14 @@ static void
 s_pack_query (query_reply_t *reply, const s_totals_t *totals)
 {
     query_reply_str (reply, "query");
-    msgpack_pack_map (&reply->packer, 2);
+    msgpack_pack_map (&reply->packer, 4);
     query_reply_kv_uint (reply, "curve_refused",
                          (uint64_t) s_total (totals, AUDIT_COUNTER_QUERY_CURVE_REFUSED));
+    //  unauthenticated replies past a peer's rate (query_throttle.h)
+    query_reply_kv_uint (reply, "unauthenticated_delayed",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_QUERY_UNAUTH_DELAYED));
+    query_reply_kv_uint (reply, "unauthenticated_dropped",
+                         (uint64_t) s_total (totals, AUDIT_COUNTER_QUERY_UNAUTH_DROPPED));
     query_reply_str (reply, "errors");
     msgpack_pack_map (&reply->packer, AUDIT_ERROR_COUNT);
     for (int error = 0; error < AUDIT_ERROR_COUNT; error++) {
@@ -216,7 +226,7 @@ query_stats_run (query_call_t *call)
         qsort (totals.rows, totals.count, sizeof *totals.rows, s_compare);
     query_reply_ok (call->reply, 1);
     query_reply_str (call->reply, "stats");
-    msgpack_pack_map (&call->reply->packer, 6);
+    msgpack_pack_map (&call->reply->packer, 7);
     s_pack_ingest (call->reply, &totals);
     if (s_pack_store (call) != 0 || query_producers_pack (call) != 0)
         query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the stores could not be read");
@@ -224,6 +234,7 @@ query_stats_run (query_call_t *call)
         s_pack_janitor (call, &totals);
         s_pack_query (call->reply, &totals);
         s_pack_disk (call);
+        query_workers_pack_stats (call);
     }
     free (totals.rows);
 }

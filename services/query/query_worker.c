@@ -8,26 +8,34 @@
 
 #include "query_worker.h"
 
+#include <assert.h>
+
 #include "audit_actor.h"
 #include "audit_log.h"
 #include "audit_time.h"
 #include "query_admin.h"
 #include "query_export.h"
 #include "query_list.h"
+#include "query_log.h"
 #include "query_meta.h"
 #include "query_mq.h"
 #include "query_ops.h"
 #include "query_stats.h"
+#include "query_tail.h"
 
 static query_handler_fn *s_handlers [QUERY_OP_COUNT] = {
     [QUERY_OP_LIST]          = query_list_run,
     [QUERY_OP_EXPORT]        = query_export_run,
+    [QUERY_OP_TAIL]          = query_tail_run,
     [QUERY_OP_RETENTION_GET] = query_admin_retention_get,
     [QUERY_OP_RETENTION_SET] = query_admin_retention_set,
     [QUERY_OP_OPS_LIST]      = query_ops_list,
     [QUERY_OP_STATS]         = query_stats_run,
     [QUERY_OP_MQ_FETCH]      = query_mq_fetch,
     [QUERY_OP_MQ_ACK]        = query_mq_ack,
+    [QUERY_OP_CHECKPOINT]    = query_log_checkpoint,
+    [QUERY_OP_PROOF]         = query_log_proof,
+    [QUERY_OP_LOG_KEY]       = query_log_key,
     [QUERY_OP_HEALTH]        = query_meta_health,
     [QUERY_OP_CATALOG]       = query_meta_catalog,
 };
@@ -157,17 +165,46 @@ s_self_new (zsock_t *pipe, s_args_t *args)
     return self;
 }
 
-//  envelope... body in, envelope... reply out; the message is sent on
+//  envelope... body in, status envelope... reply out; the message is sent
+//  on. A tail that asks to park goes back instead as QUERY_WORKER_PARK,
+//  its state, the envelope and its body, for the server to run again.
 static void
-s_handle_request (self_t *self, zmsg_t **msg_p)
+s_handle_request (self_t *self, zmsg_t **msg_p, const query_tail_state_t *resumed)
 {
     zmsg_t *msg = *msg_p;
     zframe_t *body = zmsg_last (msg);
     zmsg_remove (msg, body);
+    self->call.resumed = resumed != NULL;
+    self->call.park = false;
+    if (resumed)
+        self->call.tail_state = *resumed;
     query_worker_answer (&self->call, self->request, zframe_data (body), zframe_size (body));
+    if (self->call.park) {
+        zmsg_append (msg, &body);
+        zmsg_pushmem (msg, &self->call.tail_state, sizeof self->call.tail_state);
+        zmsg_pushstr (msg, QUERY_WORKER_PARK);
+        zmsg_send (msg_p, self->pipe);
+        return;
+    }
     zframe_destroy (&body);
     zmsg_addmem (msg, self->reply.buffer.data, self->reply.buffer.size);
+    //  The server rate-limits unauthenticated replies per peer
+    bool unauthenticated = self->reply.failed && self->reply.error == AUDIT_ERROR_UNAUTHENTICATED;
+    zmsg_pushstr (msg, unauthenticated? QUERY_WORKER_UNAUTHENTICATED: QUERY_WORKER_ANSWERED);
     zmsg_send (msg_p, self->pipe);
+}
+
+//  A parked tail again: its state first, then what a request has
+static void
+s_handle_resume (self_t *self, zmsg_t **msg_p)
+{
+    zframe_t *state = zmsg_pop (*msg_p);
+    query_tail_state_t resumed;
+    //  Our own server's frames: anything else is a programming error
+    assert (state && zframe_size (state) == sizeof resumed && zmsg_size (*msg_p) >= 1);
+    memcpy (&resumed, zframe_data (state), sizeof resumed);
+    zframe_destroy (&state);
+    s_handle_request (self, msg_p, &resumed);
 }
 
 static void
@@ -196,7 +233,10 @@ s_worker_actor (zsock_t *pipe, void *args)
         char *command = zmsg_popstr (msg);
         bool terminated = !command || streq (command, "$TERM");
         if (!terminated && streq (command, "REQUEST") && zmsg_size (msg) >= 1)
-            s_handle_request (self, &msg);
+            s_handle_request (self, &msg, NULL);
+        else
+        if (!terminated && streq (command, "RESUME"))
+            s_handle_resume (self, &msg);
         zstr_free (&command);
         zmsg_destroy (&msg);
         if (terminated)

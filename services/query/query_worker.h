@@ -4,7 +4,14 @@
 
     Commands on its pipe:
       "REQUEST" envelope... body    answer the body; the reply goes back
-                                    as envelope... reply
+                                    as status envelope... reply, status
+                                    QUERY_WORKER_UNAUTHENTICATED when the
+                                    reply is unauthenticated, else
+                                    QUERY_WORKER_ANSWERED; a tail that
+                                    waits goes back instead as
+                                    QUERY_WORKER_PARK state envelope... body
+      "RESUME" state envelope...    run a parked tail again from its state
+               body                 (query_tail_state_t), answering the same
       $TERM                         stop
     ========================================================================= */
 
@@ -18,6 +25,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#define QUERY_WORKER_ANSWERED         "A"
+#define QUERY_WORKER_UNAUTHENTICATED  "U"
+#define QUERY_WORKER_PARK             "P"
 
 //  Start a worker on its own read-only store, whose ownership moves to
 //  it; shared must outlive the worker. NULL when the worker cannot

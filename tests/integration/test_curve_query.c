@@ -6,6 +6,7 @@
     hello on the ack socket must name the certificate's producer. */
 
 #include <criterion/criterion.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -32,6 +33,7 @@ s_write_secret (const char *secret)
     cr_assert_not_null (file);
     fputs (secret, file);
     fclose (file);
+    cr_assert_eq (chmod (s_secret_file, 0600), 0, "a secret file open to others is refused");
 }
 
 static void
@@ -269,13 +271,13 @@ Test (curve_query, sighup_rereads_the_jwt_secret)
     s_start_query (false);
     s_wait_up (s_client);
     char *old_token = test_token (TEST_SECRET, "platform_ops", NULL, NULL, 600);
-    char *new_token = test_token ("a-rotated-secret-for-the-test", "platform_ops", NULL, NULL, 600);
+    char *new_token = test_token ("a-rotated-secret-for-the-test-0123456789", "platform_ops", NULL, NULL, 600);
     zsock_t *req = s_req (s_query, s_client, 5000);
     msgpack_unpacked reply;
     msgpack_unpacked_init (&reply);
     cr_assert_eq (s_call (req, "stats", old_token, &reply), 0);
     cr_expect_str_eq (test_reply_code (&reply), "");
-    s_write_secret ("a-rotated-secret-for-the-test");
+    s_write_secret ("a-rotated-secret-for-the-test-0123456789");
     cr_assert_eq (kill (s_pid, SIGHUP), 0);
     zclock_sleep (500);
     cr_assert_eq (s_call (req, "stats", old_token, &reply), 0);

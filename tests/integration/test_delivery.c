@@ -11,7 +11,7 @@
       AUDIT_SOAK_KILLS            SIGKILLs of audit-ingest (3)
       AUDIT_SOAK_RESTART_DELAY_MS how long it stays down after each (0)
       AUDIT_SOAK_RATE             events/s per producer meanwhile (3000)
-      AUDIT_SOAK_OUTAGE_EVENTS    events per producer, 5-s outage (16000)
+      AUDIT_SOAK_OUTAGE_EVENTS    events per producer, 5-s outage (20000)
       AUDIT_SOAK_PRODUCER_EVENTS  events of the killed producer (20000)
       AUDIT_SOAK_PRODUCER_KILLS   its SIGKILLs (2)
       AUDIT_SOAK_SEED             the seed of the random moments (the time)
@@ -353,7 +353,9 @@ Test (delivery, ingest_killed_at_random_moments_loses_nothing_and_stores_nothing
 Test (delivery, ingest_down_for_five_seconds_loses_nothing)
 {
     const uint64_t rate = 2000;
-    uint64_t count = s_env ("AUDIT_SOAK_OUTAGE_EVENTS", 16000);
+    //  10 s of traffic: 2 s before the stop, up to 2 s of the stop's drain
+    //  (producers still sending keep the socket busy to its end), 5 s down
+    uint64_t count = s_env ("AUDIT_SOAK_OUTAGE_EVENTS", 20000);
     int64_t started = zclock_mono ();
     s_feeder_t feeders [s_PRODUCERS];
     s_feeders_start (feeders, "outage", 0xa2000000, count, rate);

@@ -8,6 +8,7 @@
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "test_keys.h"
 #include "test_service.h"
@@ -129,9 +130,10 @@ s_expect_secret_file_refused (const char *path, const char *reason)
     char data_dir [600], query [96];
     snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/data", s_dir);
     snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
-    const char *env [] = { data_dir, query, "AUDIT_JWT_SECRET=a-usable-secret", NULL };
+    const char *env [] = { data_dir, query, "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
     const char *args [] = { "--jwt-secret-file", path, NULL };
     s_expect_one_line ("audit-query", args, env, reason, "sssssss");
+    s_expect_one_line ("audit-query", args, env, reason, TEST_SECRET);
     s_expect_one_line ("audit-query", args, env, path, "no JWT secret");
 }
 
@@ -143,6 +145,7 @@ s_write_file (const char *path, char fill, int size)
     for (int index = 0; index < size; index++)
         fputc (fill, file);
     fclose (file);
+    cr_assert_eq (chmod (path, 0600), 0, "a secret file open to others is refused");
 }
 
 Test (startup, a_secret_file_that_gives_no_secret_says_why)
@@ -157,6 +160,22 @@ Test (startup, a_secret_file_that_gives_no_secret_says_why)
     snprintf (path, sizeof path, "%s/long", s_dir);
     s_write_file (path, 's', 5000);
     s_expect_secret_file_refused (path, "longer than 4096 bytes");
+}
+
+//  A value in a log line cannot forge a field or a line (issue 12): the
+//  data directory's name, which the error line repeats, holds a quote, a
+//  space and a line end
+Test (startup, a_logged_value_cannot_forge_a_field_or_a_line)
+{
+    char file [512], data_dir [700], expected [700];
+    snprintf (file, sizeof file, "%s/file", s_dir);
+    s_write_file (file, 'x', 1);
+    snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/x\" forged=1\nlevel=info", file);
+    snprintf (expected, sizeof expected, "dir=\"%s/x\\\" forged=1\\nlevel=info\" ", file);
+    char ingest [64];
+    snprintf (ingest, sizeof ingest, "AUDIT_INGEST_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    const char *env [] = { data_dir, ingest, NULL };
+    s_expect_one_line ("audit-ingest", NULL, env, expected, NULL);
 }
 
 //  The janitor on its timer (no --once) takes the same start-up path

@@ -107,6 +107,15 @@ test_service_start (const char *tag, bool with_query)
 }
 
 void
+test_service_restart_query (test_service_t *self)
+{
+    if (self->query_pid > 0)
+        test_worker_stop (self->query_pid, SIGTERM, 5000);
+    self->query_pid = s_start (self, "audit-query", "--query-endpoint", self->query_endpoint);
+    test_service_reconnect (self);
+}
+
+void
 test_service_restart_ingest (test_service_t *self)
 {
     test_service_restart_ingest_env (self, NULL);

@@ -11,7 +11,7 @@
 
 #include "test_support.h"
 
-#define TEST_SECRET "integration-test-secret"
+#define TEST_SECRET "integration-test-secret-0123456789abcdef"
 
 typedef struct {
     char *dir;
@@ -42,6 +42,10 @@ void test_service_restart_ingest (test_service_t *self);
 //  The same, with extra "NAME=value" environment entries for the new
 //  worker (NULL-terminated, at most 6, may be NULL): e.g. test_faketime_env's.
 void test_service_restart_ingest_env (test_service_t *self, const char *const *env);
+
+//  Stop audit-query (SIGTERM), start it again on the same endpoint and
+//  connect a fresh REQ socket to it.
+void test_service_restart_query (test_service_t *self);
 
 //  Send sig to audit-ingest (when it runs) and wait until it has ended
 //  (SIGKILLed after 5 s); it is then not running until a restart. Returns

@@ -174,7 +174,8 @@ test_tmpdir_destroy (char **path_p)
 {
     if (*path_p) {
         char *command = NULL;
-        if (asprintf (&command, "rm -rf '%s'", *path_p) >= 0) {
+        //  and what tests keep beside it: worker logs, a signing key
+        if (asprintf (&command, "rm -rf '%s' '%s'.*", *path_p, *path_p) >= 0) {
             if (system (command) != 0)
                 fprintf (stderr, "could not remove %s\n", *path_p);
             free (command);
@@ -230,6 +231,22 @@ test_dir_contains (const char *dir, const void *needle, size_t size)
     return found;
 }
 
+//  A worker's log signing key, unless the test names one: beside its data
+//  directory (outside it, as the service wants), else one per test process
+static void
+s_default_signing_key (const char *const *args)
+{
+    char key [4200];
+    snprintf (key, sizeof key, "%s/audit-test-signing-%d.key",
+              getenv ("TMPDIR")? getenv ("TMPDIR"): "/tmp", (int) getppid ());
+    for (const char *const *arg = args; arg && *arg; arg++)
+        if (streq (*arg, "--data-dir") && arg [1]) {
+            snprintf (key, sizeof key, "%s.signing.key", arg [1]);
+            break;
+        }
+    setenv ("AUDIT_SIGNING_KEY_FILE", key, 0);
+}
+
 pid_t
 test_worker_start (const char *program, const char *const *args,
                    const char *const *env, const char *log_path)
@@ -248,6 +265,7 @@ test_worker_start (const char *program, const char *const *args,
     snprintf (path, sizeof path, "%s/%s", AUDIT_BIN_DIR, program);
     for (const char **entry = keys; *entry; entry++)
         putenv ((char *) *entry);
+    s_default_signing_key (args);
     for (const char *const *entry = env; entry && *entry; entry++)
         putenv ((char *) *entry);
     if (log_path) {

@@ -189,3 +189,26 @@ Test (config, help_is_not_an_error, .init = cr_redirect_stdout)
     char *argv [] = { "test", "--help", NULL };
     cr_assert_eq (s_load (&config, 2, argv), AUDIT_CONFIG_HELP);
 }
+
+//  A secret on a command line shows in /proc/PID/cmdline and ps (issue
+//  12): --jwt-secret is refused, naming the variable to use instead; the
+//  variable still gives the secret
+Test (config, a_secret_flag_is_refused_and_its_variable_stays)
+{
+    static const audit_setting_t used [] = { AUDIT_SET_JWT_SECRET, AUDIT_SET_JWT_MAX_AGE };
+    audit_config_t config;
+    char line [256];
+    char *argv [] = { "test", "--jwt-secret", "0123456789abcdef0123456789abcdef", NULL };
+    s_capture_start ();
+    audit_config_result_t rc = audit_config_load (&config, 3, argv, "test", "purpose", used, 2);
+    s_capture_end (line, sizeof line);
+    cr_expect_eq (rc, AUDIT_CONFIG_ERROR);
+    cr_expect_str_eq (line, "test: --jwt-secret is refused: a command line shows in"
+                            " /proc/PID/cmdline and ps; set AUDIT_JWT_SECRET instead");
+    setenv ("AUDIT_JWT_SECRET", "from-the-environment", 1);
+    char *plain [] = { "test", NULL };
+    cr_expect_eq (audit_config_load (&config, 1, plain, "test", "purpose", used, 2), AUDIT_CONFIG_OK);
+    cr_expect_str_eq (audit_config_str (&config, AUDIT_SET_JWT_SECRET), "from-the-environment");
+    cr_expect_eq (audit_config_uint (&config, AUDIT_SET_JWT_MAX_AGE), 86400, "a day by default");
+    unsetenv ("AUDIT_JWT_SECRET");
+}

@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -179,5 +180,55 @@ Test (log, threads_share_the_rate)
     snprintf (notice, sizeof notice, "msg=log_suppressed lines=%d\n",
               S_THREADS * S_PER_THREAD - AUDIT_LOG_WARN_PER_SECOND);
     cr_expect_eq (s_lines_with (output, notice), 1);
+    free (output);
+}
+
+//  A value cannot close its quotes, start a field or start a line
+Test (log, a_quoted_value_is_escaped)
+{
+    audit_log_info ("msg=test reason=\"cannot read %s: %s\" after=1",
+                    "x\" forged=1", "a\\b\nlevel=error\tz");
+    char *output = s_output ();
+    cr_expect_eq (s_lines_with (output, "\n"), 1, "one line: %s", output);
+    cr_expect (strstr (output, "reason=\"cannot read x\\\" forged=1: a\\\\b\\nlevel=error\\tz\" after=1\n"),
+               "escaped: %s", output);
+    free (output);
+}
+
+Test (log, a_bare_value_that_needs_quotes_gets_them)
+{
+    audit_log_info ("msg=test dir=%s empty=%s plain=%s ctl=%s", "/tmp/my dir x=1", "",
+                    "a-b_c:d=e", "\x01\x7f");
+    char *output = s_output ();
+    cr_expect (strstr (output, "dir=\"/tmp/my dir x=1\" empty=\"\" plain=a-b_c:d=e"
+                               " ctl=\"\\x01\\x7F\"\n"), "quoted: %s", output);
+    free (output);
+}
+
+Test (log, numbers_and_precision_format_as_printf_does)
+{
+    int64_t big = -1234567890123LL;
+    audit_log_info ("msg=test d=%d u=%u zu=%zu lld=%lld i64=%" PRId64 " u64=%" PRIu64
+                    " pad=%05d x=%x cut=%.*s pct=100%% g=%.2f c=%c",
+                    -7, 7u, (size_t) 42, 99LL, big, (uint64_t) UINT64_MAX, 42, 255, 3, "abcdef",
+                    1.5, 'q');
+    char *output = s_output ();
+    cr_expect (strstr (output, "msg=test d=-7 u=7 zu=42 lld=99 i64=-1234567890123"
+                               " u64=18446744073709551615 pad=00042 x=ff cut=abc pct=100%"
+                               " g=1.50 c=q\n"), "formatted: %s", output);
+    free (output);
+}
+
+Test (log, a_long_line_is_cut_and_still_ends_in_a_line_end)
+{
+    char value [3000];
+    memset (value, 'v', sizeof value - 1);
+    value [sizeof value - 1] = 0;
+    audit_log_info ("msg=test value=%s", value);
+    audit_log_info ("msg=next");
+    char *output = s_output ();
+    cr_expect_eq (s_lines_with (output, "\n"), 2);
+    char *end = strchr (output, '\n');
+    cr_expect_eq ((size_t) (end - output), 1022, "cut at the line limit");
     free (output);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit_token.h"
@@ -469,6 +470,7 @@ Test (token, exponent_times_are_read_as_their_value)
     const char *header = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
     char token [4096];
     audit_claims_t claims;
+    s_now = 10000000000LL - 1000;           //  within the longest lifetime of exp
     s_by_hand (header, "{\"aud\":\"" AUD "\",\"exp\":1e10,"
                "\"sub\":\"u\",\"role\":\"platform_ops\"}", true, NULL, token);
     cr_assert_eq (s_verify (token, &claims, NULL), AUDIT_TOKEN_OK);
@@ -499,14 +501,65 @@ Test (token, nbf_and_iat)
     s_expect_claims_ok (s_claims (extra), &claims);
     s_expect_claims_unauthenticated (s_claims ("\"sub\":\"u\",\"role\":\"platform_ops\","
                                                "\"nbf\":\"soon\""));
-    //  Extremes must neither overflow (UBSan) nor wrap into acceptance
+    //  Extremes must neither overflow (UBSan) nor wrap into acceptance; an
+    //  iat of the far past makes a token too long-lived
     s_expect_claims_ok (s_claims ("\"sub\":\"u\",\"role\":\"platform_ops\","
-                                  "\"nbf\":-9223372036854775808,\"iat\":-9223372036854775808"),
-                        &claims);
+                                  "\"nbf\":-9223372036854775808"), &claims);
+    char *token = s_hs256 (s_claims ("\"sub\":\"u\",\"role\":\"platform_ops\","
+                                     "\"iat\":-9223372036854775808"));
+    s_expect_reason (token, "too_long_lived");
+    free (token);
     s_expect_claims_unauthenticated (s_claims ("\"sub\":\"u\",\"role\":\"platform_ops\","
                                                "\"nbf\":9223372036854775807"));
-    s_expect_exp (9223372036854775807LL, AUDIT_TOKEN_OK);
+    s_expect_exp (9223372036854775807LL, AUDIT_TOKEN_UNAUTHENTICATED);
     s_expect_exp (-9223372036854775807LL - 1, AUDIT_TOKEN_UNAUTHENTICATED);
+}
+
+//  A token lives at most max age (AUDIT_JWT_MAX_AGE, default 24 h): exp
+//  from iat when the token has one, else from now (with the leeway)
+static void
+s_expect_lifetime (const char *iat, int64_t exp, const char *expected)
+{
+    char json [512];
+    snprintf (json, sizeof json, "{\"aud\":\"" AUD "\",\"sub\":\"u\",\"role\":\"platform_ops\","
+              "\"exp\":%lld%s%s}", (long long) exp, iat? ",\"iat\":": "", iat? iat: "");
+    char *token = s_hs256 (json);
+    audit_claims_t claims;
+    const char *reason = NULL;
+    audit_token_result_t result = s_verify (token, &claims, &reason);
+    cr_expect_str_eq (reason, expected, "%s", json);
+    cr_expect_eq (result, strcmp (expected, "ok") == 0? AUDIT_TOKEN_OK: AUDIT_TOKEN_UNAUTHENTICATED);
+    free (token);
+}
+
+Test (token, a_token_lives_at_most_the_max_age)
+{
+    const int64_t day = AUDIT_TOKEN_MAX_AGE_DEFAULT_S;
+    cr_assert_eq (day, 86400);
+    char iat [32];
+    snprintf (iat, sizeof iat, "%lld", NOW - 3600);
+    s_expect_lifetime (iat, NOW - 3600 + day, "ok");
+    s_expect_lifetime (iat, NOW - 3600 + day + 1, "too_long_lived");
+    s_expect_lifetime (NULL, NOW + day + AUDIT_TOKEN_LEEWAY_DEFAULT_S, "ok");
+    s_expect_lifetime (NULL, NOW + day + AUDIT_TOKEN_LEEWAY_DEFAULT_S + 1, "too_long_lived");
+    //  exp 100 years ahead (issue 12): accepted before
+    int64_t century = NOW + 100LL * 365 * 86400;
+    snprintf (iat, sizeof iat, "%lld", NOW);
+    s_expect_lifetime (iat, century, "too_long_lived");
+    s_expect_lifetime (NULL, century, "too_long_lived");
+}
+
+Test (token, max_age_is_configurable)
+{
+    cr_assert_eq (audit_token_set_max_age (s_verifier, 600), 0);
+    char iat [32];
+    snprintf (iat, sizeof iat, "%lld", NOW);
+    s_expect_lifetime (iat, NOW + 600, "ok");
+    s_expect_lifetime (iat, NOW + 601, "too_long_lived");
+    cr_assert_eq (audit_token_set_max_age (s_verifier, 0), -1);
+    cr_assert_eq (audit_token_set_max_age (s_verifier, -5), -1);
+    cr_assert_eq (audit_token_set_max_age (s_verifier, 11LL * 366 * 86400), -1);
+    cr_assert_eq (audit_token_set_max_age (NULL, 600), -1);
 }
 
 Test (token, audience)
@@ -654,52 +707,109 @@ s_write_file (const char *content, size_t len)
     return path;
 }
 
+//  A secret of 32 bytes and more
+#define S_GOOD "0123456789abcdef0123456789abcdef"
+
 static void
-s_expect_file_secret (const char *content, const char *expected)
+s_expect_file_secret_mode (const char *content, mode_t mode, const char *expected,
+                           const char *why)
 {
     char *path = s_write_file (content, strlen (content));
+    cr_assert_eq (chmod (path, mode), 0);
     uint8_t *secret = NULL;
     size_t len = 0;
-    int rc = audit_token_secret_from_file (path, &secret, &len);
+    char reason [AUDIT_TOKEN_REASON_MAX] = "";
+    int rc = audit_token_secret_from_file (path, &secret, &len, reason);
     if (expected) {
-        cr_expect_eq (rc, 0, "file %s", content);
+        cr_expect_eq (rc, 0, "file %s: %s", content, reason);
         cr_expect_eq (len, strlen (expected));
         cr_expect (rc || memcmp (secret, expected, len) == 0);
     }
-    else
+    else {
         cr_expect_eq (rc, -1, "file %s", content);
+        cr_expect (strstr (reason, why), "%s lacks %s", reason, why);
+        cr_expect (!strstr (reason, S_GOOD), "the secret never shows");
+    }
     audit_token_secret_free (&secret, len);
     audit_token_secret_free (&secret, len);
     unlink (path);
     free (path);
 }
 
+static void
+s_expect_file_secret (const char *content, const char *expected, const char *why)
+{
+    s_expect_file_secret_mode (content, 0600, expected, why);
+}
+
 Test (token, secret_from_file)
 {
-    s_expect_file_secret ("s3cret\n", "s3cret");
-    s_expect_file_secret ("s3cret\r\n", "s3cret");
-    s_expect_file_secret ("s3cret", "s3cret");
-    s_expect_file_secret ("s3cret\n\n", "s3cret\n");    //  one newline only
-    s_expect_file_secret ("", NULL);
-    s_expect_file_secret ("\n", NULL);
+    s_expect_file_secret (S_GOOD "\n", S_GOOD, NULL);
+    s_expect_file_secret (S_GOOD "\r\n", S_GOOD, NULL);
+    s_expect_file_secret (S_GOOD, S_GOOD, NULL);
+    s_expect_file_secret (S_GOOD "\n\n", S_GOOD "\n", NULL);  //  one newline only
+    s_expect_file_secret ("", NULL, "empty");
+    s_expect_file_secret ("\n", NULL, "empty");
     uint8_t *secret = NULL;
     size_t len = 0;
-    cr_assert_eq (audit_token_secret_from_file ("/nonexistent/secret", &secret, &len), -1);
+    char reason [AUDIT_TOKEN_REASON_MAX] = "";
+    cr_assert_eq (audit_token_secret_from_file ("/nonexistent/secret", &secret, &len, reason), -1);
+    cr_expect_str_eq (reason, "No such file or directory");
+    cr_assert_eq (audit_token_secret_from_file ("/tmp", &secret, &len, NULL), -1);
     char big [AUDIT_TOKEN_SECRET_MAX + 10];
     memset (big, 'k', sizeof big - 1);
     big [sizeof big - 1] = '\0';
-    s_expect_file_secret (big, NULL);
+    s_expect_file_secret (big, NULL, "longer than 4096 bytes");
+}
+
+//  Issue 12: 1 byte, 8 bytes and one space were accepted
+Test (token, a_short_secret_is_refused)
+{
+    s_expect_file_secret ("k", NULL, "shorter than 32 bytes");
+    s_expect_file_secret ("8 bytes!\n", NULL, "shorter than 32 bytes");
+    s_expect_file_secret (" ", NULL, "shorter than 32 bytes");
+    s_expect_file_secret ("0123456789abcdef0123456789abcde\n", NULL, "shorter than 32 bytes");
+    uint8_t *secret = NULL;
+    size_t len = 0;
+    char reason [AUDIT_TOKEN_REASON_MAX] = "";
+    cr_expect_eq (audit_token_secret_from_text ("k", &secret, &len, reason), -1);
+    cr_expect (strstr (reason, "shorter than 32 bytes"), "%s", reason);
+}
+
+//  Issue 12: a secret file of mode 0644 was accepted
+Test (token, a_secret_file_open_to_others_is_refused)
+{
+    s_expect_file_secret_mode (S_GOOD, 0644, NULL, "open to others (mode 0644)");
+    s_expect_file_secret_mode (S_GOOD, 0604, NULL, "open to others");
+    s_expect_file_secret_mode (S_GOOD, 0620, NULL, "open to its group");
+    s_expect_file_secret_mode (S_GOOD, 0400, S_GOOD, NULL);
+    //  Group read: only when root owns the file (root:service 0640)
+    bool root = geteuid () == 0;
+    s_expect_file_secret_mode (S_GOOD, 0640, root? S_GOOD: NULL, "open to its group");
+    if (root) {
+        char *path = s_write_file (S_GOOD, strlen (S_GOOD));
+        cr_assert_eq (chmod (path, 0640), 0);
+        cr_assert_eq (chown (path, 12345, 12345), 0);
+        uint8_t *secret = NULL;
+        size_t len = 0;
+        char reason [AUDIT_TOKEN_REASON_MAX] = "";
+        cr_expect_eq (audit_token_secret_from_file (path, &secret, &len, reason), -1,
+                      "group read of a file root does not own");
+        cr_expect (strstr (reason, "open to its group"), "%s", reason);
+        unlink (path);
+        free (path);
+    }
 }
 
 Test (token, secret_from_text)
 {
     uint8_t *secret = NULL;
     size_t len = 0;
-    cr_assert_eq (audit_token_secret_from_text ("abc\n", &secret, &len), 0);
-    cr_assert_eq (len, 3);
-    cr_assert (memcmp (secret, "abc", 3) == 0);
+    cr_assert_eq (audit_token_secret_from_text (S_GOOD "\n", &secret, &len, NULL), 0);
+    cr_assert_eq (len, 32);
+    cr_assert (memcmp (secret, S_GOOD, 32) == 0);
     audit_token_secret_free (&secret, len);
     cr_assert_null (secret);
-    cr_assert_eq (audit_token_secret_from_text ("", &secret, &len), -1);
-    cr_assert_eq (audit_token_secret_from_text (NULL, &secret, &len), -1);
+    cr_assert_eq (audit_token_secret_from_text ("", &secret, &len, NULL), -1);
+    cr_assert_eq (audit_token_secret_from_text (NULL, &secret, &len, NULL), -1);
 }

@@ -25,14 +25,19 @@ s_load_secret (const audit_config_t *config, const char *secret_file,
 {
     const char *file = secret_file ? secret_file : audit_config_str (config, AUDIT_SET_JWT_SECRET_FILE);
     const char *text = audit_config_str (config, AUDIT_SET_JWT_SECRET);
+    char reason [AUDIT_TOKEN_REASON_MAX];
     if (*file) {
-        if (audit_token_secret_from_file (file, secret, len) == 0)
+        if (audit_token_secret_from_file (file, secret, len, reason) == 0)
             return 0;
-        fprintf (stderr, "auditctl: cannot read a secret from %s\n", file);
+        fprintf (stderr, "auditctl: cannot use the secret file %s: %s\n", file, reason);
         return -1;
     }
-    if (*text && audit_token_secret_from_text (text, secret, len) == 0)
-        return 0;
+    if (*text) {
+        if (audit_token_secret_from_text (text, secret, len, reason) == 0)
+            return 0;
+        fprintf (stderr, "auditctl: cannot use AUDIT_JWT_SECRET: %s\n", reason);
+        return -1;
+    }
     fprintf (stderr, "auditctl: no secret: --secret-file F, AUDIT_JWT_SECRET_FILE or AUDIT_JWT_SECRET\n");
     return -1;
 }

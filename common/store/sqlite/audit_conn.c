@@ -13,7 +13,10 @@
 #include "audit_log.h"
 
 #include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 //  Page size of a new file: SQLite's default. Measured with 1M events
@@ -78,6 +81,75 @@ s_busy (void *arg, int count)
     return 1;
 }
 
+//  Run sql, and again while it fails on a lock. The first write of a
+//  fresh file and the switch to WAL take their locks without calling the
+//  busy handler (SQLite returns SQLITE_BUSY at once where waiting could
+//  deadlock), so workers started together on a fresh directory failed
+//  with "database is locked"; they wait here as they would for a
+//  migration. The pragmas are the same whoever runs them first.
+static int
+s_exec_waiting (audit_conn_t *self, const char *sql, char *text, size_t size)
+{
+    int64_t deadline = zclock_mono () + AUDIT_STORE_MIGRATION_WAIT_MS;
+    while (audit_schema_exec (self->handle, sql, text, size) != 0) {
+        int code = sqlite3_errcode (self->handle) & 0xFF;
+        if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || zclock_mono () >= deadline)
+            return -1;
+        int64_t before = zclock_usecs ();
+        usleep (AUDIT_STORE_BUSY_POLL_US);
+        self->waited_us += zclock_usecs () - before;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The files are the owner's only (0600), whatever the umask: the main file
+//  is made here before SQLite opens it, and SQLite gives its -wal and -shm
+//  the main file's mode. Files an older version left open to others are
+//  made private, and the line says so; one that cannot be is refused.
+
+static const char *s_companions [] = { "", "-wal", "-shm", "-journal" };
+
+//  0 when path is absent or private (made so if need be), -1 otherwise
+static int
+s_make_private (const char *path, const char *name)
+{
+    struct stat info;
+    if (stat (path, &info) != 0)
+        return errno == ENOENT? 0: -1;
+    mode_t mode = info.st_mode & 07777;
+    if (mode == 0600)
+        return 0;
+    if (chmod (path, 0600) != 0 && errno != ENOENT) {
+        audit_log_error ("msg=\"file open to others\" file=%s mode=0%o reason=\"%s\"",
+                         name, (unsigned) mode, strerror (errno));
+        return -1;
+    }
+    //  Less than 0600 (a umask of 0277, say) is only put right, not told
+    if (mode & 077)
+        audit_log_warn ("msg=file_made_private file=%s was=0%o now=0600", name, (unsigned) mode);
+    return 0;
+}
+
+static int
+s_files_private (const char *path, audit_db_t db, bool create)
+{
+    if (create) {
+        int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return -1;
+        close (fd);
+    }
+    for (size_t index = 0; index < sizeof s_companions / sizeof s_companions [0]; index++) {
+        char companion [4096], name [64];
+        snprintf (companion, sizeof companion, "%s%s", path, s_companions [index]);
+        snprintf (name, sizeof name, "%s%s", audit_schema_file (db), s_companions [index]);
+        if (s_make_private (companion, name) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int
 s_configure (audit_conn_t *self)
 {
@@ -101,10 +173,8 @@ s_configure (audit_conn_t *self)
               self->mode == AUDIT_STORE_WRITER? s_WRITER_CACHE_KIB: s_OTHER_CACHE_KIB,
               s_JOURNAL_LIMIT_BYTES, writable? "OFF": "ON");
     char journal [16] = "";
-    if (sqlite3_busy_handler (self->handle, s_busy, self) != SQLITE_OK
-    ||  audit_schema_exec (self->handle, sql, NULL, 0) != 0
-    ||  audit_schema_exec (self->handle, "PRAGMA journal_mode = WAL",
-                           journal, sizeof journal) != 0)
+    if (s_exec_waiting (self, sql, NULL, 0) != 0
+    ||  s_exec_waiting (self, "PRAGMA journal_mode = WAL", journal, sizeof journal) != 0)
         return -1;
     if (strcmp (journal, "wal") != 0) {
         audit_log_error ("msg=\"store not in WAL mode\" file=%s", audit_schema_file (self->db));
@@ -133,8 +203,11 @@ audit_conn_new (const char *data_dir, audit_db_t db, audit_store_mode_t mode)
     self->busy_limit_us = AUDIT_STORE_BUSY_TIMEOUT_MS * 1000LL;
     int flags = (mode == AUDIT_STORE_READER? SQLITE_OPEN_READONLY
                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2 (path, &self->handle, flags, NULL);
+    int rc = s_files_private (path, db, mode != AUDIT_STORE_READER) == 0
+           ? sqlite3_open_v2 (path, &self->handle, flags, NULL): SQLITE_CANTOPEN;
     zstr_free (&path);
+    if (rc == SQLITE_OK && sqlite3_busy_handler (self->handle, s_busy, self) != SQLITE_OK)
+        rc = SQLITE_MISUSE;
     if (rc != SQLITE_OK || s_configure (self) != 0) {
         audit_log_error ("msg=\"cannot open store\" file=%s reason=\"%s\"",
                          audit_schema_file (db), self->handle? sqlite3_errmsg (self->handle)

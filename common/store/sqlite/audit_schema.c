@@ -8,6 +8,7 @@
 
 #include "audit_schema.h"
 #include "audit_log.h"
+#include "audit_tree.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 #include <time.h>
 
 static const char *s_file_names [AUDIT_DB_COUNT] = { "audit.db", "ops.db", "queue.db" };
+
+#define s_COUNT(array) ((int) (sizeof array / sizeof *array))
 
 //  audit.db: step i takes a file from user_version i to i + 1
 static const char *const s_audit_steps [] = {
@@ -107,7 +110,28 @@ static const char *const s_audit_steps [] = {
     "  last_seq INT NOT NULL, runs INT NOT NULL, gaps INT NOT NULL,"
     "  last_seen INT NOT NULL, run_first TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
     "CREATE TABLE producer_rejected (producer TEXT NOT NULL, reason TEXT NOT NULL,"
-    "  count INT NOT NULL, PRIMARY KEY (producer, reason)) WITHOUT ROWID;"
+    "  count INT NOT NULL, PRIMARY KEY (producer, reason)) WITHOUT ROWID;",
+    //  5: contract revision 2's Merkle tree per organisation (audit_tree).
+    //  leaf holds each log_index's leaf hash and the ts that finds its
+    //  event (NULL once retention deleted it: the hash stays, the proofs
+    //  of the other events need it); tree_node the root of every complete
+    //  tile of 256 leaves or nodes; checkpoint every signed note, one per
+    //  size, so that no two roots are ever signed for one size. The
+    //  hashes of the events already stored are computed by
+    //  audit_tree_backfill, in this step's transaction.
+    "CREATE TABLE leaf (org INT NOT NULL, log_index INT NOT NULL, ts INT,"
+    "  hash BLOB NOT NULL, PRIMARY KEY (org, log_index)) WITHOUT ROWID;"
+    "CREATE TABLE tree_node (org INT NOT NULL, level INT NOT NULL, idx INT NOT NULL,"
+    "  hash BLOB NOT NULL, PRIMARY KEY (org, level, idx)) WITHOUT ROWID;"
+    "CREATE TABLE checkpoint (org INT NOT NULL, size INT NOT NULL, root BLOB NOT NULL,"
+    "  note TEXT NOT NULL, signed INT NOT NULL, PRIMARY KEY (org, size)) WITHOUT ROWID;",
+    //  6: leaf (org, log_index) is unique and serves reads in log order:
+    //  event_org_index was a second B-tree written per event for the same
+    "DROP INDEX event_org_index;"
+};
+//  What a step of audit.db runs after its SQL, in its transaction
+static int (*const s_audit_hooks [s_COUNT (s_audit_steps)]) (sqlite3 *conn) = {
+    [4] = audit_tree_backfill
 };
 static const char *const s_ops_steps [] = {
     //  1: the first layout
@@ -131,12 +155,12 @@ static const char *const s_queue_steps [] = {
     "CREATE INDEX message_org_device_ts ON message (org, device, ts);"
 };
 
-#define s_COUNT(array) ((int) (sizeof array / sizeof *array))
 static const struct {
     const char *const *steps;
     int count;
+    int (*const *hooks) (sqlite3 *conn);
 } s_stores [AUDIT_DB_COUNT] = {
-    [AUDIT_DB_AUDIT] = { s_audit_steps, s_COUNT (s_audit_steps) },
+    [AUDIT_DB_AUDIT] = { s_audit_steps, s_COUNT (s_audit_steps), s_audit_hooks },
     [AUDIT_DB_OPS] = { s_ops_steps, s_COUNT (s_ops_steps) },
     [AUDIT_DB_QUEUE] = { s_queue_steps, s_COUNT (s_queue_steps) }
 };
@@ -187,7 +211,7 @@ audit_schema_exec_int (sqlite3 *conn, const char *sql, int64_t *value)
 //  lock, so that a step another process has just run is not run twice.
 //  0 when it ran, 1 when another process had run it, -1 on failure.
 static int
-s_step (sqlite3 *conn, int64_t version, const char *step)
+s_step (sqlite3 *conn, int64_t version, const char *step, int (*hook) (sqlite3 *conn))
 {
     int64_t current;
     if (audit_schema_exec (conn, "BEGIN IMMEDIATE", NULL, 0) != 0)
@@ -198,6 +222,7 @@ s_step (sqlite3 *conn, int64_t version, const char *step)
         char bump [64];
         snprintf (bump, sizeof bump, "PRAGMA user_version = %" PRId64, version + 1);
         rc = audit_schema_exec (conn, step, NULL, 0)
+          || (hook && hook (conn) != 0)
           || audit_schema_exec (conn, bump, NULL, 0)? -1: 0;
     }
     if (rc == 0 && audit_schema_exec (conn, "COMMIT", NULL, 0) == 0)
@@ -221,7 +246,8 @@ s_run_steps (sqlite3 *conn, audit_db_t db, int64_t version, int wanted)
                         version, wanted);
     int ran = 0;
     for (int64_t step = version; step < wanted; step++) {
-        int rc = s_step (conn, step, s_stores [db].steps [step]);
+        int (*hook) (sqlite3 *) = s_stores [db].hooks? s_stores [db].hooks [step]: NULL;
+        int rc = s_step (conn, step, s_stores [db].steps [step], hook);
         ran += rc == 0;
         if (rc < 0) {
             bool busy = sqlite3_errcode (conn) == SQLITE_BUSY;

@@ -10,6 +10,7 @@
 #include "audit_conn.h"
 #include "audit_idcache.h"
 #include "audit_orglog.h"
+#include "audit_tree.h"
 #include "audit_store_sql.h"
 #include "sqlite_store.h"
 
@@ -43,6 +44,8 @@ struct _sqlite_store_t {
     audit_stmts_t *stmts [AUDIT_DB_COUNT];  //  the typed operations' statements
     audit_idcache_t *idcache;           //  audit.db's org and ident rows, both ways
     audit_orglog_t *orglog;             //  not for a READER
+    audit_tree_t *tree;                 //  nor this
+    bool tree_off;                      //  bench-log's "log off" (audit_store_tree_off)
     int64_t family_rows [AUDIT_COUNTERS_FAMILIES];  //  rows in counter, about
     bool failed_full;                   //  the last failed write ran out of space
     bool failing;                       //  the last write failed (logged once)

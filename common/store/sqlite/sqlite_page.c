@@ -41,8 +41,9 @@ enum { s_FILTER_FIELDS = 0
 #define s_BIT_FIELD0    3
 #define s_BIT_TYPES     (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS))
 #define s_BIT_AFTER     (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS + 1))
-#define s_SHAPES        (1 << (s_BIT_FIELD0 + s_FILTER_FIELDS + 2))
-_Static_assert (s_BIT_FIELD0 + s_FILTER_FIELDS + 2 <= 16, "a shape's bits fit the table");
+#define s_BIT_LOG       (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS + 2))
+#define s_SHAPES        (1 << (s_BIT_FIELD0 + s_FILTER_FIELDS + 3))
+_Static_assert (s_BIT_FIELD0 + s_FILTER_FIELDS + 3 <= 16, "a shape's bits fit the table");
 
 //  Each shape's text is built the first time a page needs it (a worker
 //  meets a few of them), under s_sql_lock, and kept for the process;
@@ -74,7 +75,14 @@ s_build_where (char *sql, unsigned shape)
     //  columns must hold text, as actor always does
     assert (audit_proto_field_info (AUDIT_FIELD_USER_ID)->stored == AUDIT_STORED_TEXT);
     const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
-    s_append (sql, " FROM event AS e WHERE e.org = :org");
+    //  In log order the leaf table's key walks the log; its ts finds the
+    //  event (a deleted one's is NULL: no row)
+    if (shape & s_BIT_LOG)
+        s_append (sql, " FROM leaf AS l JOIN event AS e ON e.org = l.org AND e.ts = l.ts"
+                  " AND e.log_index = l.log_index WHERE l.org = :org"
+                  " AND l.log_index >= :from_index");
+    else
+        s_append (sql, " FROM event AS e WHERE e.org = :org");
     if (shape & s_BIT_SUBJECT)
         s_append (sql, " AND (e.actor = :subject OR e.%s = :subject)", user);
     if (shape & s_BIT_ACTOR)
@@ -86,7 +94,8 @@ s_build_where (char *sql, unsigned shape)
     }
     if (shape & s_BIT_TYPES)
         s_append (sql, " AND ((:types >> e.type) & 1)");
-    s_append (sql, " AND e.ts >= :from AND e.ts < :to");
+    if (!(shape & s_BIT_LOG))
+        s_append (sql, " AND e.ts >= :from AND e.ts < :to");
 }
 
 static void
@@ -98,6 +107,10 @@ s_build_shape (unsigned shape, char *sql)
         s_append (sql, ", e.%s", audit_proto_field_info ((audit_field_t) field)->column);
     s_append (sql, ", e.uuid");
     s_build_where (sql, shape);
+    if (shape & s_BIT_LOG) {
+        s_append (sql, " ORDER BY l.log_index LIMIT :limit");
+        return;
+    }
     if (shape & s_BIT_AFTER)
         s_append (sql, " AND (e.ts, e.log_index) %s (:after_ts, :after_index)", asc? ">": "<");
     const char *dir = asc? "ASC": "DESC";
@@ -137,18 +150,28 @@ s_given (const char *text)
     return text && text [0];
 }
 
-//  The shape of filter's terms
+//  The bits of filter's match terms
 static unsigned
-s_shape_of (const audit_page_filter_t *filter)
+s_shape_filters (const audit_page_filter_t *filter)
 {
-    unsigned shape = filter->order == AUDIT_CURSOR_ASC? s_BIT_ASC: 0;
-    shape |= s_given (filter->subject)? s_BIT_SUBJECT: 0;
+    unsigned shape = s_given (filter->subject)? s_BIT_SUBJECT: 0;
     shape |= s_given (filter->actor_id)? s_BIT_ACTOR: 0;
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
         if (s_field_bit [field] && s_given (filter->field [field]))
             shape |= 1u << s_field_bit [field];
     uint32_t every = (uint32_t) ((1ull << AUDIT_EVENT_COUNT) - 1);
     shape |= (filter->type_mask & every) != every? s_BIT_TYPES: 0;
+    return shape;
+}
+
+//  The shape of filter's terms
+static unsigned
+s_shape_of (const audit_page_filter_t *filter)
+{
+    if (filter->log_order)              //  one order, no time range, no cursor
+        return s_BIT_LOG | s_shape_filters (filter);
+    unsigned shape = filter->order == AUDIT_CURSOR_ASC? s_BIT_ASC: 0;
+    shape |= s_shape_filters (filter);
     shape |= filter->has_after? s_BIT_AFTER: 0;
     return shape;
 }
@@ -166,6 +189,7 @@ typedef struct {
     uint32_t returned;
     bool more;                          //  a row exists past the page
     audit_page_pos_t last;              //  of the last row returned
+    uint64_t log_size;                  //  log order: org.next_index in this snapshot
 } s_page_t;
 
 //  --------------------------------------------------------------------------
@@ -269,6 +293,21 @@ s_bind_range (s_page_t *self)
     s_bind_int (self->stmt, ":after_index", after_index);
 }
 
+//  In log order: where the log ends in this page's snapshot, so that the
+//  next page starts past every index this one skipped
+static int
+s_log_size (s_page_t *self, int64_t org)
+{
+    sqlite3_stmt *stmt = audit_stmts_get (self->stmts, "SELECT next_index FROM org WHERE id = ?1");
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, org);
+    int64_t size = 0;
+    int rc = audit_stmts_int (stmt, &size);
+    self->log_size = rc == 0 && size > 0? (uint64_t) size: 0;
+    return rc < 0? -1: 0;
+}
+
 static int
 s_prepare (s_page_t *self)
 {
@@ -283,6 +322,10 @@ s_prepare (s_page_t *self)
         return -1;
     s_bind_int (self->stmt, ":org", org);
     s_bind_int (self->stmt, ":types", filter->type_mask);
+    if (filter->log_order && s_log_size (self, org) != 0)
+        return -1;
+    s_bind_int (self->stmt, ":from_index", (int64_t) (filter->from_index > INT64_MAX
+                                                      ? INT64_MAX: filter->from_index));
     s_bind_range (self);
     //  One row past the page tells whether there is a next page
     s_bind_int (self->stmt, ":limit", (int64_t) filter->limit + 1);
@@ -401,6 +444,17 @@ sqlite_page_more (audit_page_t *handle, audit_page_pos_t *last)
     if (self->more && last)
         *last = self->last;
     return self->more;
+}
+
+uint64_t
+sqlite_page_log_next (audit_page_t *handle)
+{
+    s_page_t *self = (s_page_t *) handle;
+    assert (self);
+    uint64_t from = self->filter.from_index;
+    if (self->more)
+        return self->last.log_index + 1;
+    return self->log_size > from? self->log_size: from;
 }
 
 void

@@ -17,6 +17,13 @@
 #define s_SQL_RANGE         "DELETE FROM event WHERE org = ?1" \
                             " AND (ts, log_index) <= (?2, ?3)"
 #define s_SQL_ALL           "DELETE FROM event WHERE org = ?1 AND ts < ?2"
+//  Before each: the leaves of those events forget their time (their hash
+//  stays: the proofs of the events kept need it, and it tells nothing)
+#define s_SQL_LEAF_RANGE    "UPDATE leaf SET ts = NULL WHERE org = ?1 AND log_index IN" \
+                            " (SELECT log_index FROM event WHERE org = ?1" \
+                            " AND (ts, log_index) <= (?2, ?3))"
+#define s_SQL_LEAF_ALL      "UPDATE leaf SET ts = NULL WHERE org = ?1 AND log_index IN" \
+                            " (SELECT log_index FROM event WHERE org = ?1 AND ts < ?2)"
 #define s_SQL_OPS           "DELETE FROM ops WHERE id IN (SELECT id FROM ops" \
                             " WHERE ts < ?1 ORDER BY ts LIMIT ?2)"
 #define s_SQL_QUEUE         "DELETE FROM message WHERE id IN (SELECT id FROM message" \
@@ -99,9 +106,12 @@ sqlite_purge_events (audit_store_t *store, int64_t org, int64_t cut_ms,
     int rc = s_probe (store, org, cut_ms, max_rows, &ts, &index, more);
     if (rc < 0)
         return -1;
+    int64_t forgotten = 0;
     if (rc == 1)                        //  all of them fit
-        return s_delete (store, s_SQL_ALL, org, cut_ms, NULL, deleted);
-    return s_delete (store, s_SQL_RANGE, org, ts, &index, deleted);
+        return s_delete (store, s_SQL_LEAF_ALL, org, cut_ms, NULL, &forgotten)
+            || s_delete (store, s_SQL_ALL, org, cut_ms, NULL, deleted)? -1: 0;
+    return s_delete (store, s_SQL_LEAF_RANGE, org, ts, &index, &forgotten)
+        || s_delete (store, s_SQL_RANGE, org, ts, &index, deleted)? -1: 0;
 }
 
 static int

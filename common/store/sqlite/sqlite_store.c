@@ -85,6 +85,26 @@ static const audit_store_ops_t s_sqlite_ops = {
 //  --------------------------------------------------------------------------
 //  Opening: directory, connections, pragmas, migrations, statements
 
+//  The directory is the owner's only (0700): mkdir's mode passes through
+//  the umask, and an older scripts/run made it 0755. One that others can
+//  read or enter is made private, and the line says so; a worker that
+//  cannot (not its owner) refuses it rather than serve files others read.
+static int
+s_dir_private (const char *data_dir, mode_t mode)
+{
+    if (mode == 0700)
+        return 0;
+    if (chmod (data_dir, 0700) != 0) {
+        audit_log_error ("msg=\"data directory open to others\" dir=%s mode=0%o reason=\"%s\"",
+                         data_dir, (unsigned) mode, strerror (errno));
+        return -1;
+    }
+    if (mode & 077)
+        audit_log_warn ("msg=data_directory_made_private dir=%s was=0%o now=0700",
+                        data_dir, (unsigned) mode);
+    return 0;
+}
+
 static int
 s_dir_prepare (const char *data_dir, audit_store_mode_t mode)
 {
@@ -100,6 +120,8 @@ s_dir_prepare (const char *data_dir, audit_store_mode_t mode)
                          data_dir, found? strerror (errno): "not a directory");
         return -1;
     }
+    if (s_dir_private (data_dir, info.st_mode & 07777) != 0)
+        return -1;
     int access_mode = mode == AUDIT_STORE_READER? R_OK | X_OK: R_OK | W_OK | X_OK;
     if (access (data_dir, access_mode) != 0) {
         audit_log_error ("msg=\"data directory not %s\" dir=%s reason=\"%s\"",
@@ -189,7 +211,8 @@ audit_store_sqlite_new (const char *data_dir, audit_store_mode_t mode)
                                                           : AUDIT_IDCACHE_WRITER;
     ok = ok && (self->idcache = audit_idcache_new (self->db [AUDIT_DB_AUDIT], role)) != NULL;
     if (ok && mode != AUDIT_STORE_READER)
-        ok = (self->orglog = audit_orglog_new (self->db [AUDIT_DB_AUDIT])) != NULL;
+        ok = (self->orglog = audit_orglog_new (self->db [AUDIT_DB_AUDIT])) != NULL
+          && (self->tree = audit_tree_new (self->db [AUDIT_DB_AUDIT])) != NULL;
     if (ok && mode != AUDIT_STORE_READER)
         ok = s_count_family_rows (self) == 0;
     audit_store_t *store = &self->base;
@@ -206,6 +229,7 @@ sqlite_destroy (audit_store_t **self_p)
     sqlite_store_t *self = sqlite_core_self (*self_p);
     audit_idcache_destroy (&self->idcache);
     audit_orglog_destroy (&self->orglog);
+    audit_tree_destroy (&self->tree);
     for (int query = 0; query < SQLITE_Q_COUNT; query++)
         sqlite3_finalize (self->query [query]);
     for (int db = 0; db < AUDIT_DB_COUNT; db++) {
@@ -258,6 +282,14 @@ audit_store_busy_limit (audit_store_t *store, audit_db_t db, int limit_ms)
     assert (self);
     assert (db < AUDIT_DB_COUNT);
     audit_conn_busy_limit (self->conn [db], limit_ms);
+}
+
+void
+audit_store_tree_off (audit_store_t *store)
+{
+    sqlite_store_t *self = sqlite_core_self (store);
+    assert (self);
+    self->tree_off = true;
 }
 
 void

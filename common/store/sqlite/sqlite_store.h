@@ -68,6 +68,13 @@ int
 void
     audit_store_busy_limit (audit_store_t *self, audit_db_t db, int limit_ms);
 
+//  For bench-log only: from now on this WRITER stores its events without
+//  their leaves and nodes (the organisation's log off), so that the cost
+//  of the log is measured in the same run as the store without it. A
+//  store written so has no tree: never use it for anything else.
+void
+    audit_store_tree_off (audit_store_t *self);
+
 //  Take SQLite's automatic checkpoint out of the commits of store db's
 //  connection, and remember instead the WAL's size after each commit, for
 //  a writer that checkpoints by itself, outside its commits. A WRITER's

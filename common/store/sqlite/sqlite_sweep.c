@@ -17,8 +17,10 @@
                             " FROM event WHERE (org, ts, log_index) > (?1, ?2, ?3)" \
                             " ORDER BY org, ts, log_index LIMIT ?4"
 #define s_SCAN_IDENT_FIRST  3
-#define s_SQL_SINCE         "SELECT actor, user, device, grp, role FROM event" \
-                            " WHERE org = ?1 AND log_index >= ?2"
+#define s_SQL_SINCE         "SELECT e.actor, e.user, e.device, e.grp, e.role FROM leaf l" \
+                            " JOIN event e ON e.org = l.org AND e.ts = l.ts" \
+                            " AND e.log_index = l.log_index" \
+                            " WHERE l.org = ?1 AND l.log_index >= ?2"
 #define s_IDENT_COLUMNS     5
 #define s_SQL_IDENTS        "SELECT id FROM ident WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3"
 #define s_SQL_IDENT_DELETE  "DELETE FROM ident WHERE id = ?1"

@@ -71,6 +71,32 @@ s_event_seen (sqlite_store_t *self, int64_t org, const audit_event_t *event)
     return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: -1;
 }
 
+//  The row of event as stored at log_index, for its leaf: the texts are
+//  the event's own
+static void
+s_event_row (const audit_event_t *event, uint64_t log_index, int64_t received_ms,
+             audit_row_t *row)
+{
+    memset (row, 0, sizeof *row);
+    row->log_index = log_index;
+    row->timestamp_ms = event->timestamp_ms;
+    row->received_ms = received_ms;
+    row->type = event->type;
+    row->org_id = event->org_id;
+    row->actor_id = event->actor_id;
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
+        if (!(event->present & AUDIT_FIELD_BIT (field)))
+            continue;
+        if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_UINT) {
+            row->has_number [field] = true;
+            row->number [field] = event->number [field];
+        }
+        else
+            row->text [field] = event->text [field];
+    }
+    memcpy (row->event_id, event->event_id, AUDIT_UUID_SIZE);
+}
+
 //  The duplicate check first: a duplicate costs no interning but its org's
 static int
 s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t received_ms,
@@ -101,6 +127,12 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
                        SQLITE_STATIC);
     if (audit_store_sql_step (stmt) != 0)
         return -1;
+    if (!self->tree_off) {
+        audit_row_t row;
+        s_event_row (event, log_index, received_ms, &row);
+        if (audit_tree_append (self->tree, org, &row) != 0)
+            return -1;
+    }
     *outcome = AUDIT_STORE_STORED;
     return 0;
 }
@@ -256,6 +288,7 @@ s_rollback (sqlite_store_t *self, audit_db_t db)
     if (db == AUDIT_DB_AUDIT) {
         audit_idcache_rollback (self->idcache);
         audit_orglog_forget (self->orglog);
+        audit_tree_rollback (self->tree);
     }
 }
 
@@ -306,6 +339,8 @@ s_transaction_end (sqlite_store_t *self, const bool *touched, int rc,
         if (rc == 0 && audit_store_sql_step (self->query [SQLITE_Q_COMMIT + db]) == 0) {
             *audit_committed |= db == AUDIT_DB_AUDIT;
             *committed |= 1u << db;
+            if (db == AUDIT_DB_AUDIT)
+                audit_tree_commit (self->tree);
             if (!self->defer_housekeeping)
                 audit_conn_checkpoint_maybe (self->conn [db]);
         }

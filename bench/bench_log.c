@@ -1,0 +1,212 @@
+/*  =========================================================================
+    bench-log - what does the organisation's log cost the writer, and how
+    fast are its proofs?
+
+    1. A base of N0 events (default 5,000,000; bench_events over 1,000
+       organisations) in DIR/base, kept between runs (bench_preload).
+    2. Two copies of it, "on" and "off" (audit_store_tree_off: no leaves,
+       no nodes). M more events (default 1,000,000) go into each through
+       the store's batch writer (audit_store_write, 32,768 a transaction,
+       as the ingest writer commits them), in 8 alternating rounds so that
+       both see the same machine: events/s of each, and on / off.
+    3. On the "on" copy, through a read-only store as the query worker
+       reads: PROOFS (default 20,000) inclusion proofs of random events of
+       random organisations at their log's size, and as many consistency
+       proofs from a random earlier size: p50, p99, max in microseconds;
+       the same for the one large organisation (-w, its share per mille).
+
+    Usage: bench-log [-n N0] [-m M] [-p PROOFS] [-w PER_MILLE] [-d DIR]
+    ========================================================================= */
+
+#include <czmq.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "audit_store.h"
+#include "audit_store_log.h"
+#include "bench_events.h"
+#include "bench_preload.h"
+#include "sqlite_store.h"
+
+#define S_BATCH     32768
+#define S_ROUNDS    8
+#define S_EPOCH_MS  1795000000000LL
+
+typedef struct {
+    long preload, more, proofs;
+    int heavy;
+    char dir [512];
+} s_options_t;
+
+static bench_events_t s_events = { 1000, 0, S_EPOCH_MS, 1 };
+
+static int
+s_shell (const char *format, const char *a, const char *b)
+{
+    char command [2048];
+    snprintf (command, sizeof command, format, a, b, a);
+    return system (command) == 0? 0: -1;
+}
+
+//  Events first .. first + count - 1 into store, in batches: seconds taken
+static double
+s_write (audit_store_t *store, long first, long count, audit_record_t *records,
+         audit_store_outcome_t *outcomes)
+{
+    int64_t start = zclock_usecs ();
+    for (long at = 0; at < count; at += S_BATCH) {
+        long batch = count - at < S_BATCH? count - at: S_BATCH;
+        for (long index = 0; index < batch; index++)
+            bench_events_record (&s_events, first + at + index, &records [index]);
+        if (audit_store_write (store, records, (size_t) batch, outcomes, NULL) != 0) {
+            fprintf (stderr, "bench-log: a batch failed\n");
+            exit (1);
+        }
+    }
+    return (double) (zclock_usecs () - start) / 1e6;
+}
+
+static int
+s_compare (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return x < y? -1: x > y;
+}
+
+//  p50 / p99 / max of count timings (us), printed as one line
+static void
+s_print_timings (const char *what, int64_t *us, long count)
+{
+    qsort (us, (size_t) count, sizeof *us, s_compare);
+    printf ("| %s | p50 %lld us, **p99 %lld us**, max %lld us (%ld) | p99 <= 1 ms |\n", what,
+            (long long) us [count / 2], (long long) us [count * 99 / 100],
+            (long long) us [count - 1], count);
+}
+
+//  count proofs of organisation org (-1: a random one each), inclusion or
+//  consistency, timed one by one
+static void
+s_proofs (audit_store_t *reader, long count, int org, bool consistency, const char *what)
+{
+    int64_t *us = calloc ((size_t) count, sizeof *us);
+    audit_merkle_hash_t proof [AUDIT_MERKLE_PROOF_MAX];
+    uint64_t seed = 42;
+    for (long at = 0; at < count; at++) {
+        seed = bench_events_mix (seed);
+        char name [BENCH_EVENTS_NAME_SIZE];
+        bench_events_org_name (org >= 0? org: (int) (seed % (uint64_t) s_events.orgs), name);
+        uint64_t size = 0;
+        audit_store_log_size (reader, name, &size);
+        uint64_t pick = bench_events_mix (seed) % (size? size: 1);
+        size_t hashes = 0;
+        int64_t start = zclock_usecs ();
+        int rc = consistency
+               ? audit_store_log_consistency (reader, name, pick + 1, size, proof, &hashes)
+               : audit_store_log_inclusion (reader, name, pick, size, proof, &hashes);
+        us [at] = zclock_usecs () - start;
+        if (rc != 0) {
+            fprintf (stderr, "bench-log: no proof of %s at %llu\n", name, (unsigned long long) pick);
+            exit (1);
+        }
+    }
+    s_print_timings (what, us, count);
+    free (us);
+}
+
+static void
+s_usage (void)
+{
+    fprintf (stderr, "usage: bench-log [-n N0] [-m M] [-p PROOFS] [-w PER_MILLE] [-d DIR]\n");
+    exit (2);
+}
+
+static void
+s_options (int argc, char **argv, s_options_t *options)
+{
+    *options = (s_options_t) { 5000000, 1000000, 20000, 0, "/tmp/bench-log" };
+    int c;
+    while ((c = getopt (argc, argv, "n:m:p:w:d:")) != -1) {
+        if (c == 'n') options->preload = atol (optarg);
+        else if (c == 'm') options->more = atol (optarg);
+        else if (c == 'p') options->proofs = atol (optarg);
+        else if (c == 'w') options->heavy = atoi (optarg);
+        else if (c == 'd') snprintf (options->dir, sizeof options->dir, "%s", optarg);
+        else s_usage ();
+    }
+    if (options->preload < 0 || options->more < S_ROUNDS || options->proofs < 100)
+        s_usage ();
+    s_events.heavy_per_mille = options->heavy;
+}
+
+//  The two copies written in alternating rounds: seconds of each
+static void
+s_phase_write (const s_options_t *options, const char *on_dir, const char *off_dir,
+               double *on_s, double *off_s)
+{
+    audit_store_t *on = audit_store_new (on_dir, AUDIT_STORE_WRITER);
+    audit_store_t *off = audit_store_new (off_dir, AUDIT_STORE_WRITER);
+    if (!on || !off)
+        exit (1);
+    audit_store_tree_off (off);
+    audit_record_t *records = calloc (S_BATCH, sizeof *records);
+    audit_store_outcome_t *outcomes = calloc (S_BATCH, sizeof *outcomes);
+    long round_size = options->more / S_ROUNDS;
+    *on_s = *off_s = 0;
+    for (int round = 0; round < S_ROUNDS; round++) {
+        long first = options->preload + round * round_size;
+        if (round % 2) {
+            *off_s += s_write (off, first, round_size, records, outcomes);
+            *on_s += s_write (on, first, round_size, records, outcomes);
+        }
+        else {
+            *on_s += s_write (on, first, round_size, records, outcomes);
+            *off_s += s_write (off, first, round_size, records, outcomes);
+        }
+    }
+    free (records);
+    free (outcomes);
+    audit_store_destroy (&on);
+    audit_store_destroy (&off);
+}
+
+int
+main (int argc, char **argv)
+{
+    s_options_t options;
+    s_options (argc, argv, &options);
+    char base [600], on_dir [600], off_dir [600];
+    snprintf (base, sizeof base, "%s/base", options.dir);
+    snprintf (on_dir, sizeof on_dir, "%s/on", options.dir);
+    snprintf (off_dir, sizeof off_dir, "%s/off", options.dir);
+    if (s_shell ("mkdir -p '%s'%s", base, "") != 0
+    ||  bench_preload_ready (base, &s_events, options.preload, S_EPOCH_MS) != 0
+    ||  s_shell ("rm -rf '%s' && cp -r '%s' '%s'", on_dir, base) != 0
+    ||  s_shell ("rm -rf '%s' && cp -r '%s' '%s'", off_dir, base) != 0)
+        return 1;
+    double on_s, off_s;
+    s_phase_write (&options, on_dir, off_dir, &on_s, &off_s);
+    long written = options.more / S_ROUNDS * S_ROUNDS;
+    double on_rate = (double) written / on_s, off_rate = (double) written / off_s;
+    double load [3] = { 0 };
+    getloadavg (load, 3);
+    printf ("\n----- summary (bench-log) -----\n");
+    printf ("machine: 2 cores; load average at the end %.2f %.2f %.2f\n", load [0], load [1], load [2]);
+    printf ("store: %ld events preloaded over %d organisations (org_000 %d per mille),"
+            " %ld more into each copy in %d alternating rounds of batches of %d\n\n",
+            options.preload, s_events.orgs, options.heavy, written, S_ROUNDS, S_BATCH);
+    printf ("| figure | measured | issue 13 target |\n|---|---|---|\n");
+    printf ("| writer, log on | %.0f events/s | |\n", on_rate);
+    printf ("| writer, log off, same run | %.0f events/s | the ceiling |\n", off_rate);
+    printf ("| on / off | **%.1f %%** | >= 90 %% |\n", 100.0 * on_rate / off_rate);
+    audit_store_t *reader = audit_store_new (on_dir, AUDIT_STORE_READER);
+    if (!reader)
+        return 1;
+    s_proofs (reader, options.proofs, -1, false, "inclusion proof, random organisation");
+    s_proofs (reader, options.proofs, -1, true, "consistency proof, random organisation");
+    if (options.heavy)
+        s_proofs (reader, options.proofs, 0, false, "inclusion proof, org_000");
+    audit_store_destroy (&reader);
+    s_shell ("rm -rf '%s' '%s'", on_dir, off_dir);
+    return 0;
+}

@@ -1,0 +1,318 @@
+/*  =========================================================================
+    test_store_log - the organisation's Merkle tree in the store: the
+    writer extends it with every event, and its roots and proofs agree
+    with a tree computed here from leaves written by hand from the
+    contract's rule; two writers take turns; retention keeps every proof;
+    a size is signed once
+    ========================================================================= */
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit_merkle.h"
+#include "audit_store.h"
+#include "audit_store_log.h"
+#include "audit_store_purge.h"
+#include "audit_store_space.h"
+#include "audit_time.h"
+#include "sqlite_store.h"
+#include "test_support.h"
+
+#define s_NOW       1795000000000LL
+#define s_MAX       70000               //  past 2^16: a node of the second tile level
+
+static char *s_dir;
+static audit_store_t *s_writer;
+static audit_merkle_hash_t *s_leaves;   //  the leaf hashes of org-a, by log_index
+static uint64_t s_size;
+
+static void
+s_setup (void)
+{
+    s_dir = test_tmpdir_new ("store-log");
+    s_writer = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_not_null (s_writer);
+    s_leaves = calloc (s_MAX, sizeof *s_leaves);
+    s_size = 0;
+}
+
+static void
+s_teardown (void)
+{
+    audit_store_destroy (&s_writer);
+    test_tmpdir_destroy (&s_dir);
+    free (s_leaves);
+}
+
+TestSuite (store_log, .init = s_setup, .fini = s_teardown);
+
+//  The contract's leaf of a user_login with only an actor, by hand: the
+//  15 columns in header order, 0x1F between, absent ones empty
+static void
+s_expected_leaf (const audit_event_t *event, uint64_t index, audit_merkle_hash_t hash)
+{
+    time_t seconds = (time_t) (event->timestamp_ms / 1000);
+    struct tm tm;
+    gmtime_r (&seconds, &tm);
+    char when [32], uuid [40], leaf [512];
+    strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    const uint8_t *u = event->event_id;
+    snprintf (uuid, sizeof uuid, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+              "%02x%02x%02x%02x%02x%02x", u [0], u [1], u [2], u [3], u [4], u [5], u [6],
+              u [7], u [8], u [9], u [10], u [11], u [12], u [13], u [14], u [15]);
+    int len = snprintf (leaf, sizeof leaf, "%s.%03dZ\x1fuser_login\x1f%s\x1f%s"
+                        "\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x1f%s\x1f\x1f%llu", when,
+                        (int) (event->timestamp_ms % 1000), event->org_id, event->actor_id,
+                        uuid, (unsigned long long) index);
+    audit_merkle_leaf_hash (leaf, (size_t) len, hash);
+}
+
+static void
+s_login (audit_record_t *record, const char *org, uint32_t serial)
+{
+    memset (record, 0, sizeof *record);
+    record->kind = AUDIT_TOPIC_KIND_AUDIT;
+    record->received_ms = s_NOW;
+    audit_event_t *event = &record->u.event;
+    memset (event->event_id, 0x5a, AUDIT_UUID_SIZE);
+    memcpy (event->event_id + 8, &serial, sizeof serial);
+    event->type = AUDIT_EVENT_USER_LOGIN;
+    event->timestamp_ms = s_NOW - 1000000 + (serial * 7919) % 1000000;   //  out of order
+    snprintf (event->org_id, sizeof event->org_id, "%s", org);
+    snprintf (event->actor_id, sizeof event->actor_id, "actor-%u", serial % 13);
+}
+
+//  count events of org-a through store, in batches of up to 1,000
+static void
+s_append (audit_store_t *store, uint64_t count)
+{
+    static audit_record_t records [1000];
+    static audit_store_outcome_t outcomes [1000];
+    while (count > 0) {
+        size_t batch = count < 1000? (size_t) count: 1000;
+        for (size_t at = 0; at < batch; at++) {
+            s_login (&records [at], "org-a", (uint32_t) (s_size + at));
+            s_expected_leaf (&records [at].u.event, s_size + at, s_leaves [s_size + at]);
+        }
+        cr_assert_eq (audit_store_write (store, records, batch, outcomes, NULL), 0);
+        s_size += batch;
+        count -= batch;
+    }
+}
+
+//  RFC 9162's MTH over s_leaves [from, to), the slow way
+static void
+s_mth (uint64_t from, uint64_t to, audit_merkle_hash_t hash)
+{
+    if (to - from == 1) {
+        memcpy (hash, s_leaves [from], AUDIT_MERKLE_HASH_SIZE);
+        return;
+    }
+    uint64_t split = 1;
+    while (split * 2 < to - from)
+        split *= 2;
+    audit_merkle_hash_t left, right;
+    s_mth (from, from + split, left);
+    s_mth (from + split, to, right);
+    audit_merkle_node_hash (left, right, hash);
+}
+
+static void
+s_expect_root (audit_store_t *store, uint64_t size)
+{
+    audit_merkle_hash_t root, expected;
+    cr_assert_eq (audit_store_log_root (store, "org-a", size, root), 0, "size %llu",
+                  (unsigned long long) size);
+    s_mth (0, size, expected);
+    cr_expect_arr_eq (root, expected, AUDIT_MERKLE_HASH_SIZE, "root of size %llu",
+                      (unsigned long long) size);
+}
+
+static void
+s_expect_inclusion (audit_store_t *store, uint64_t index, uint64_t size)
+{
+    audit_merkle_hash_t proof [AUDIT_MERKLE_PROOF_MAX], root;
+    size_t count = 0;
+    cr_assert_eq (audit_store_log_inclusion (store, "org-a", index, size, proof, &count), 0);
+    s_mth (0, size, root);
+    cr_expect_eq (audit_merkle_inclusion_verify (index, size, s_leaves [index], proof, count,
+                                                 root), 0, "index %llu of %llu",
+                  (unsigned long long) index, (unsigned long long) size);
+}
+
+Test (store_log, roots_and_proofs_agree_with_the_contracts_tree)
+{
+    uint64_t sizes [] = { 1, 2, 3, 255, 256, 257, 511, 1000, 4097 };
+    for (size_t at = 0; at < sizeof sizes / sizeof *sizes; at++) {
+        s_append (s_writer, sizes [at] - s_size);
+        s_expect_root (s_writer, s_size);
+    }
+    s_expect_root (s_writer, 300);      //  an older size, too
+    for (uint64_t index = 0; index < s_size; index += 97)
+        s_expect_inclusion (s_writer, index, s_size);
+    s_expect_inclusion (s_writer, 4096, 4097);
+    audit_merkle_hash_t proof [AUDIT_MERKLE_PROOF_MAX], old_root, root;
+    size_t count;
+    cr_assert_eq (audit_store_log_consistency (s_writer, "org-a", 257, 4097, proof, &count), 0);
+    s_mth (0, 257, old_root);
+    s_mth (0, 4097, root);
+    cr_expect_eq (audit_merkle_consistency_verify (257, 4097, old_root, root, proof, count), 0);
+    cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT,
+                                  "SELECT count(*) FROM tree_node WHERE level = 8"), 16);
+}
+
+Test (store_log, a_tree_past_two_tile_levels, .timeout = 60)
+{
+    s_append (s_writer, s_MAX);
+    s_expect_root (s_writer, s_MAX);
+    s_expect_root (s_writer, 65536);
+    s_expect_inclusion (s_writer, 0, s_MAX);
+    s_expect_inclusion (s_writer, 65535, s_MAX);
+    s_expect_inclusion (s_writer, s_MAX - 1, s_MAX);
+    cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT,
+                                  "SELECT count(*) FROM tree_node WHERE level = 16"), 1);
+}
+
+Test (store_log, two_writers_take_turns)
+{
+    //  the query worker writes its own audit_access events into the log too
+    audit_store_t *other = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    cr_assert_not_null (other);
+    for (int turn = 0; turn < 6; turn++)
+        s_append (turn % 2? other: s_writer, 100 + turn * 37);
+    s_expect_root (s_writer, s_size);
+    s_expect_root (other, s_size);
+    for (uint64_t index = 0; index < s_size; index += 41)
+        s_expect_inclusion (other, index, s_size);
+    audit_store_destroy (&other);
+}
+
+Test (store_log, retention_keeps_the_proofs_of_the_events_kept)
+{
+    s_append (s_writer, 600);
+    audit_merkle_hash_t before;
+    cr_assert_eq (audit_store_log_root (s_writer, "org-a", 600, before), 0);
+    audit_store_t *janitor = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    int64_t org = test_store_int (janitor, AUDIT_DB_AUDIT, "SELECT id FROM org WHERE name = 'org-a'");
+    int64_t deleted = 0;
+    bool more = false;
+    cr_assert_eq (audit_store_space_begin (janitor, AUDIT_DB_AUDIT), 0);
+    int rc = audit_store_purge_events (janitor, org, s_NOW - 500000, 100000, &deleted, &more);
+    cr_assert_eq (audit_store_space_end (janitor, AUDIT_DB_AUDIT, rc), 0);
+    cr_assert_gt (deleted, 200);
+    cr_expect_eq (test_store_int (janitor, AUDIT_DB_AUDIT,
+                                  "SELECT count(*) FROM leaf WHERE ts IS NOT NULL"), 600 - deleted,
+                  "a deleted event's leaf keeps its hash, not its time");
+    s_expect_root (janitor, 600);
+    for (uint64_t index = 0; index < 600; index += 7)
+        s_expect_inclusion (janitor, index, 600);
+    s_append (s_writer, 10);            //  and the log goes on
+    s_expect_root (janitor, 610);
+    audit_store_destroy (&janitor);
+}
+
+Test (store_log, a_size_is_signed_once)
+{
+    s_append (s_writer, 10);
+    audit_merkle_hash_t root, other;
+    cr_assert_eq (audit_store_log_root (s_writer, "org-a", 10, root), 0);
+    memcpy (other, root, sizeof other);
+    other [0] ^= 1;
+    char kept [AUDIT_STORE_NOTE_MAX] = "", note [AUDIT_STORE_NOTE_MAX];
+    uint64_t size = 0;
+    cr_expect_eq (audit_store_checkpoint_get (s_writer, "org-a", 0, note, sizeof note, &size), 1);
+    cr_expect_eq (audit_store_checkpoint_put (s_writer, "org-a", 10, root, "note one\n",
+                                              kept, sizeof kept), 0);
+    cr_expect_eq (audit_store_checkpoint_put (s_writer, "org-a", 10, root, "note two\n",
+                                              kept, sizeof kept), 1);
+    cr_expect_str_eq (kept, "note one\n", "the first note of a size stays");
+    cr_expect_eq (audit_store_checkpoint_put (s_writer, "org-a", 10, other, "forged\n",
+                                              kept, sizeof kept), -1);
+    cr_expect_eq (audit_store_checkpoint_put (s_writer, "org-a", 11, root, "too far\n",
+                                              kept, sizeof kept), -1, "past the log");
+    cr_expect_eq (audit_store_checkpoint_get (s_writer, "org-a", 0, note, sizeof note, &size), 0);
+    cr_expect_str_eq (note, "note one\n");
+    cr_expect_eq (size, 10);
+    cr_expect_eq (audit_store_checkpoint_get (s_writer, "org-a", 9, note, sizeof note, &size), 1);
+    cr_expect_eq (audit_store_checkpoint_get (s_writer, "org-b", 0, note, sizeof note, &size), 1);
+}
+
+static int
+s_due (const char *org_id, uint64_t size, void *arg)
+{
+    char *seen = (char *) arg;
+    char line [64];
+    snprintf (line, sizeof line, "%s=%llu;", org_id, (unsigned long long) size);
+    strcat (seen, line);
+    return 0;
+}
+
+Test (store_log, organisations_are_due_when_their_log_grew)
+{
+    s_append (s_writer, 5);
+    audit_record_t record;
+    s_login (&record, "org-b", 99);
+    audit_store_outcome_t outcome;
+    cr_assert_eq (audit_store_write (s_writer, &record, 1, &outcome, NULL), 0);
+    audit_merkle_hash_t root;
+    cr_assert_eq (audit_store_log_root (s_writer, "org-b", 1, root), 0);
+    char kept [AUDIT_STORE_NOTE_MAX];
+    cr_assert_eq (audit_store_checkpoint_put (s_writer, "org-b", 1, root, "b\n", kept,
+                                              sizeof kept), 0);
+    char seen [256] = "";
+    cr_assert_eq (audit_store_checkpoint_due (s_writer, INT64_MAX, s_due, seen), 0);
+    cr_expect_str_eq (seen, "org-a=5;");
+    s_login (&record, "org-b", 100);
+    cr_assert_eq (audit_store_write (s_writer, &record, 1, &outcome, NULL), 0);
+    cr_assert_eq (outcome, AUDIT_STORE_STORED);
+    seen [0] = 0;
+    cr_assert_eq (audit_store_checkpoint_due (s_writer, test_now_ms () - 60000, s_due, seen), 0);
+    cr_expect_str_eq (seen, "org-a=5;", "org-b grew, but was signed just now");
+}
+
+Test (store_log, proofs_outside_the_log_are_not_found)
+{
+    s_append (s_writer, 8);
+    audit_merkle_hash_t proof [AUDIT_MERKLE_PROOF_MAX], root;
+    size_t count;
+    cr_expect_eq (audit_store_log_inclusion (s_writer, "org-a", 8, 8, proof, &count), 1);
+    cr_expect_eq (audit_store_log_inclusion (s_writer, "org-a", 0, 9, proof, &count), 1);
+    cr_expect_eq (audit_store_log_consistency (s_writer, "org-a", 9, 8, proof, &count), 1);
+    cr_expect_eq (audit_store_log_consistency (s_writer, "org-a", 0, 8, proof, &count), 1);
+    cr_expect_eq (audit_store_log_root (s_writer, "nobody", 1, root), 1);
+    uint64_t size = 99;
+    cr_expect_eq (audit_store_log_size (s_writer, "nobody", &size), 0);
+    cr_expect_eq (size, 0);
+}
+
+//  A file of version 4 (before the tree): the step to 5 computes the same
+//  leaves and nodes as the writer, and an index whose event retention had
+//  deleted gets the leaf of the empty text
+Test (store_log, the_migration_builds_the_writers_tree)
+{
+    s_append (s_writer, 700);
+    audit_merkle_hash_t root;
+    cr_assert_eq (audit_store_log_root (s_writer, "org-a", 700, root), 0);
+    audit_store_destroy (&s_writer);
+    char path [512];
+    snprintf (path, sizeof path, "%s/audit.db", s_dir);
+    sqlite3 *db = NULL;
+    cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
+    cr_assert_eq (sqlite3_exec (db, "DROP TABLE leaf; DROP TABLE tree_node; DROP TABLE checkpoint;"
+                                " CREATE UNIQUE INDEX event_org_index ON event (org, log_index);"
+                                " DELETE FROM event WHERE log_index = 5;"
+                                " PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+    s_writer = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_not_null (s_writer);
+    audit_merkle_leaf_hash ("", 0, s_leaves [5]);
+    s_expect_root (s_writer, 700);
+    s_expect_inclusion (s_writer, 699, 700);
+    cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT,
+                                  "SELECT count(*) FROM tree_node WHERE level = 8"), 2);
+    s_append (s_writer, 10);            //  and the writer goes on from it
+    s_expect_root (s_writer, 710);
+}
