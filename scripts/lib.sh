@@ -98,15 +98,16 @@ audit_make_secret ()
     audit_say "created a new random JWT secret in $file"
 }
 
-#   audit_container_readable FILE: let the container user read FILE, as
-#   audit_make_secret does for the JWT secret: group 10001 and mode 0640 when
-#   we are root, else 0644 (the 0700 directory above keeps other users out).
+#   audit_container_readable FILE: the modes audit_make_secret gives the JWT
+#   secret, for a secret key file: root-owned, group 10001 and mode 0640 when
+#   we are root (the container user reads it), else 0600 as keygen made it
+#   (for compose, give it to uid 10001: secrets/README.md).
 audit_container_readable ()
 {
     if [[ $(id -u) -eq 0 ]]; then
         chgrp 10001 "$1" && chmod 0640 "$1"
     else
-        chmod 0644 "$1"
+        chmod 0600 "$1"
     fi
 }
 
