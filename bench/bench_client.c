@@ -3,6 +3,7 @@
     ========================================================================= */
 
 #include "bench_client.h"
+#include "bench_keys.h"
 
 #include <czmq.h>
 #include <signal.h>
@@ -111,8 +112,10 @@ int
 bench_client_start (bench_client_t *self, const char *bin_dir, const char *endpoint)
 {
     self->worker = s_spawn (self, bin_dir, endpoint);
-    self->req = zsock_new_req (endpoint);
-    if (self->worker <= 0 || !self->req)
+    //  CURVE when the benchmark turned it on (bench_keys_use)
+    self->req = zsock_new (ZMQ_REQ);
+    if (self->worker <= 0 || !self->req || bench_keys_apply (self->req) != 0
+    ||  zsock_connect (self->req, "%s", endpoint) != 0)
         return -1;
     //  The REQ socket holds the request until the worker has bound
     zsock_set_rcvtimeo (self->req, s_START_TIMEOUT_MS);

@@ -11,6 +11,7 @@
 
 #include "audit_time.h"
 #include "bench_feed.h"
+#include "bench_keys.h"
 #include "bench_worker.h"
 
 #define s_FLAG  "--raw-child"
@@ -36,6 +37,9 @@ bench_raw_child (char **argv)
     if (!pub)
         return 1;
     zsock_set_sndhwm (pub, 0);
+    //  CURVE when the benchmark turned it on (bench_keys_use)
+    if (bench_keys_apply (pub) != 0)
+        return 1;
     zsock_connect (pub, "%s", endpoint);
     char go = 0;
     if (bench_worker_wait_connected (pub, data) != 0

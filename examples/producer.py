@@ -44,7 +44,12 @@ def event(producer, org, seq, bad):
 
 
 def hello(dealer, producer):
-    dealer.send(msgpack.packb({"v": 1, "op": "hello", "producer_id": producer}))
+    # Never block: a DEALER with no connection (the service down, or our key
+    # refused at the handshake) would wait forever; the loop says hello again
+    try:
+        dealer.send(msgpack.packb({"v": 1, "op": "hello", "producer_id": producer}), zmq.NOBLOCK)
+    except zmq.Again:
+        pass
 
 
 def curve(sockets, server_key, cert):

@@ -98,6 +98,51 @@ audit_make_secret ()
     audit_say "created a new random JWT secret in $file"
 }
 
+#   audit_container_readable FILE: the modes audit_make_secret gives the JWT
+#   secret, for a secret key file: root-owned, group 10001 and mode 0640 when
+#   we are root (the container user reads it), else 0600 as keygen made it
+#   (for compose, give it to uid 10001: secrets/README.md).
+audit_container_readable ()
+{
+    if [[ $(id -u) -eq 0 ]]; then
+        chgrp 10001 "$1" && chmod 0640 "$1"
+    else
+        chmod 0600 "$1"
+    fi
+}
+
+#   audit_make_keys DIR AUDITCTL: development CURVE keys under DIR (0700),
+#   each made by `AUDITCTL keygen` unless it exists (keygen never replaces
+#   a key):
+#     DIR/server.cert (+ _secret)            the service's: AUDIT_CURVE_SECRET_FILE
+#     DIR/clients/auditctl-demo.cert (+ _secret)
+#                                            the demo producer's and auditctl's:
+#                                            AUDIT_CURVE_CLIENT_CERT
+#     DIR/producers/auditctl-demo.cert       its public half: AUDIT_PRODUCER_KEYS_DIR
+#   The secret files are readable by the container user (compose mounts them
+#   with their host owner and mode); the public ones by anyone.
+audit_make_keys ()
+{
+    local dir="$1" ctl="$2" producer=auditctl-demo
+    mkdir -p "$dir/clients" "$dir/producers"
+    chmod 0700 "$dir" "$dir/clients"
+    chmod 0755 "$dir/producers"
+    if [[ ! -s "$dir/server.cert" ]]; then
+        "$ctl" keygen --output "$dir/server.cert" >/dev/null
+        audit_container_readable "$dir/server.cert_secret"
+        audit_say "created the service's CURVE certificate $dir/server.cert"
+    fi
+    if [[ ! -s "$dir/clients/$producer.cert" ]]; then
+        "$ctl" keygen --output "$dir/clients/$producer.cert" --producer "$producer" >/dev/null
+        audit_container_readable "$dir/clients/$producer.cert_secret"
+        rm -f "$dir/producers/$producer.cert"
+        audit_say "created the producer certificate $dir/clients/$producer.cert (producer_id $producer)"
+    fi
+    #   Only the public half goes to the service
+    [[ -s "$dir/producers/$producer.cert" ]] \
+        || install -m 0644 "$dir/clients/$producer.cert" "$dir/producers/$producer.cert"
+}
+
 #   audit_wait_until SECONDS COMMAND...: poll COMMAND every 0.1 s until it
 #   succeeds (return 0) or SECONDS pass (return 1).
 audit_wait_until ()

@@ -54,6 +54,7 @@ s_client_new (const char *producer)
     self->dealer = zsock_new (ZMQ_DEALER);
     zsock_set_rcvtimeo (self->dealer, 200);
     zsock_set_linger (self->dealer, 0);
+    test_service_keys (s, self->dealer, producer);
     cr_assert_eq (zsock_connect (self->dealer, "%s", s->ack_endpoint), 0);
     return self;
 }

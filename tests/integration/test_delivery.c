@@ -26,6 +26,7 @@
 
 #include "audit_producer.h"
 #include "test_feed.h"
+#include "test_keys.h"
 #include "test_service.h"
 
 static test_service_t *s;
@@ -164,8 +165,12 @@ s_feeders_start (s_feeder_t *feeders, const char *name, uint32_t tag, uint64_t c
         snprintf (self->producer_id, sizeof self->producer_id, "%s-%d", name, index + 1);
         char outbox [512];
         snprintf (outbox, sizeof outbox, "%s/outbox-%s.db", s->dir, self->producer_id);
-        self->producer = audit_producer_new (s->ingest_endpoint, s->ack_endpoint,
-                                             self->producer_id, outbox);
+        audit_producer_options_t options;
+        audit_producer_options_init (&options);
+        options.curve_server_key = test_keys_server_key ();
+        options.curve_client_cert = test_service_client_cert (s, self->producer_id);
+        self->producer = audit_producer_new_with (s->ingest_endpoint, s->ack_endpoint,
+                                                  self->producer_id, outbox, &options);
         cr_assert_not_null (self->producer);
         cr_assert_eq (pthread_create (&self->thread, NULL, s_feed, self), 0);
     }
@@ -392,7 +397,12 @@ s_publisher_start (const char *outbox, const char *log, uint64_t count, int64_t 
     snprintf (base_text, sizeof base_text, "%" PRId64, base_ms);
     const char *args [] = { s->ingest_endpoint, s->ack_endpoint, "publisher-1", outbox,
                             "a3000000", count_text, "4000", base_text, NULL };
-    pid_t pid = test_worker_start ("../tests/test_publisher", args, NULL, log);
+    //  CURVE mode: publisher-1's certificate, not the default producer's
+    static char cert [800];
+    const char *client_cert = test_service_client_cert (s, "publisher-1");
+    snprintf (cert, sizeof cert, "AUDIT_CURVE_CLIENT_CERT=%s", client_cert ? client_cert : "");
+    const char *env [] = { cert, NULL };
+    pid_t pid = test_worker_start ("../tests/test_publisher", args, env, log);
     cr_assert_gt (pid, 0);
     return pid;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "audit_producer.h"
+#include "test_keys.h"
 #include "test_service.h"
 
 #define s_EVENTS    3000
@@ -60,6 +61,9 @@ s_setup (void)
     cr_assert (s.mounted, "mount tmpfs: %s", strerror (errno));
     snprintf (s.ingest_endpoint, sizeof s.ingest_endpoint, "tcp://127.0.0.1:%d", test_free_port ());
     snprintf (s.ack_endpoint, sizeof s.ack_endpoint, "tcp://127.0.0.1:%d", test_free_port ());
+    //  CURVE mode: the producer's certificate is in before ingest starts
+    if (test_keys_on ())
+        test_keys_client ("svc-disk", NULL);
     s_start_ingest ();
 }
 
@@ -81,6 +85,16 @@ s_need_root (void)
 {
     if (geteuid () != 0)
         cr_skip_test ("needs root to mount a tmpfs (mount -t tmpfs -o size=20m)");
+}
+
+//  A REQ to the query worker at endpoint (CURVE mode: with keys)
+static zsock_t *
+s_req (const char *endpoint)
+{
+    zsock_t *req = zsock_new (ZMQ_REQ);
+    test_keys_apply (req, NULL);
+    cr_assert_eq (zsock_connect (req, "%s", endpoint), 0);
+    return req;
 }
 
 //  Events of audit.db, and of them distinct ones; -1 when unreadable
@@ -162,6 +176,8 @@ s_producer_new (void)
     audit_producer_options_t options;
     audit_producer_options_init (&options);
     options.retry_ms = 500;
+    options.curve_server_key = test_keys_server_key ();
+    options.curve_client_cert = test_keys_on () ? test_keys_client ("svc-disk", NULL) : NULL;
     s.producer = audit_producer_new_with (s.ingest_endpoint, s.ack_endpoint, "svc-disk",
                                           outbox, &options);
     cr_assert_not_null (s.producer);
@@ -361,7 +377,7 @@ Test (diskfull, health_and_stats_show_the_degraded_state)
     const char *args [] = { "--query-endpoint", endpoint, "--data-dir", s.data, NULL };
     const char *env [] = { "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
     pid_t query = test_worker_start ("audit-query", args, env, log_path);
-    zsock_t *req = zsock_new_req (endpoint);
+    zsock_t *req = s_req (endpoint);
     zsock_set_rcvtimeo (req, 10000);
     char *token = test_token (TEST_SECRET, "platform_ops", NULL, NULL, 600);
     msgpack_unpacked reply;

@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include "audit_time.h"
+#include "test_keys.h"
 #include "test_service.h"
 #include "test_support.h"
 
@@ -56,6 +57,7 @@ Test (drain, sigterm_stores_what_tcp_delivered)
     int unbounded = 0, linger = 0;
     zmq_setsockopt (pub, ZMQ_SNDHWM, &unbounded, sizeof unbounded);
     zmq_setsockopt (pub, ZMQ_LINGER, &linger, sizeof linger);
+    test_keys_apply (pub, NULL);        //  CZMQ's setters take a raw socket too
     cr_assert_eq (zmq_connect (pub, service->ingest_endpoint), 0);
     const char *probes_sql = "SELECT count(*) FROM ops WHERE path = '/drain-probe'";
     bool joined = false;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "test_keys.h"
 #include "test_service.h"
 
 static test_service_t *s;
@@ -22,11 +23,16 @@ Test (example, the_python_producer_is_acknowledged_for_every_event)
 {
     //  Debian's python3-zmq and python3-msgpack: /usr/bin/python3, not
     //  whatever python3 comes first on PATH
-    char command [1024];
+    //  CURVE mode: the service's key and example-ci's certificate
+    char curve [1700] = "";
+    const char *cert = test_service_client_cert (s, "example-ci");
+    if (cert)
+        snprintf (curve, sizeof curve, " --server-key %s --cert %s", test_keys_server (), cert);
+    char command [3000];
     snprintf (command, sizeof command,
               "/usr/bin/python3 %s/examples/producer.py --endpoint %s --ack-endpoint %s"
-              " --producer example-ci --count 50 --bad-every 10 --timeout 60 2>&1",
-              AUDIT_SOURCE_DIR, s->ingest_endpoint, s->ack_endpoint);
+              " --producer example-ci --count 50 --bad-every 10 --timeout 60%s 2>&1",
+              AUDIT_SOURCE_DIR, s->ingest_endpoint, s->ack_endpoint, curve);
     FILE *out = popen (command, "r");
     cr_assert_not_null (out);
     char line [512], last [512] = "";

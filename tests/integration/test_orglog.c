@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "audit_time.h"
+#include "test_keys.h"
 #include "test_log_view.h"
 
 static test_service_t *s;
@@ -180,6 +181,7 @@ s_exporter (void *arg)
     zsock_t *req = zsock_new (ZMQ_REQ);
     zsock_set_rcvtimeo (req, 10000);
     zsock_set_linger (req, 0);
+    test_keys_apply (req, NULL);
     if (zsock_connect (req, "%s", s->query_endpoint) != 0)
         self->failures++;
     for (int round = 0; !self->failures && round < S_EXPORTER_ROUNDS; round++) {

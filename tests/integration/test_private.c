@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "query_throttle.h"
+#include "test_keys.h"
 #include "test_service.h"
 #include "test_support.h"
 
@@ -269,6 +270,7 @@ Test (private, a_reload_to_a_short_secret_keeps_the_old_one)
     cr_expect (s_log_holds (log, "shorter than 32 bytes", 0));
     zsock_t *req = zsock_new (ZMQ_REQ);
     zsock_set_rcvtimeo (req, 10000);
+    test_keys_apply (req, NULL);
     cr_assert_eq (zsock_connect (req, "%s", strchr (endpoint, '=') + 1), 0);
     char *token = test_token (TEST_SECRET, "platform_ops", NULL, NULL, 600);
     test_pack_t *request = test_pack_new ();
@@ -296,6 +298,7 @@ Test (private, unauthenticated_replies_are_rate_limited_per_peer)
     test_service_t *service = test_service_start ("private-throttle", true);
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
     zsock_set_rcvtimeo (dealer, 10000);
+    test_keys_apply (dealer, NULL);
     cr_assert_eq (zsock_connect (dealer, "%s", service->query_endpoint), 0);
     const int sent = 3 * QUERY_THROTTLE_BURST;
     test_pack_t *request = test_pack_new ();

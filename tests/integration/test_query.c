@@ -7,6 +7,7 @@
 
 #include "audit_time.h"
 #include "audit_token.h"
+#include "test_keys.h"
 #include "test_service.h"
 #include "ctl_json.h"
 
@@ -404,6 +405,7 @@ s_keep_publishing (void *arg)
 {
     volatile bool *stop = (volatile bool *) arg;
     zsock_t *pub = zsock_new (ZMQ_PUB);
+    test_keys_apply (pub, NULL);
     zsock_connect (pub, "%s", s->ingest_endpoint);
     zclock_sleep (200);
     while (!*stop) {

@@ -13,6 +13,7 @@
 #include "audit_producer.h"
 #include "audit_time.h"
 #include "test_feed.h"
+#include "test_keys.h"
 #include "test_service.h"
 
 static test_service_t *s;
@@ -164,6 +165,8 @@ Test (rejections, come_back_with_reason_and_field_and_the_outbox_empties)
     audit_producer_options_t options;
     audit_producer_options_init (&options);
     options.on_rejected = s_on_rejected;
+    options.curve_server_key = test_keys_server_key ();
+    options.curve_client_cert = test_service_client_cert (s, "mixed-1");
     char outbox [512];
     snprintf (outbox, sizeof outbox, "%s/outbox-mix.db", s->dir);
     audit_producer_t *producer = audit_producer_new_with (s->ingest_endpoint, s->ack_endpoint,

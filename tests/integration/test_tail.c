@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 
+#include "test_keys.h"
 #include "test_log_view.h"
 
 static test_service_t *s;
@@ -167,6 +168,7 @@ s_tail_send (uint64_t from, uint32_t wait_ms)
     zsock_t *req = zsock_new (ZMQ_REQ);
     zsock_set_rcvtimeo (req, 20000);
     zsock_set_linger (req, 0);
+    test_keys_apply (req, NULL);
     cr_assert_eq (zsock_connect (req, "%s", s->query_endpoint), 0);
     test_pack_t *request = test_pack_new ();
     s_tail_args_t args = { from, true, 10, wait_ms, NULL };

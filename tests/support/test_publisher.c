@@ -4,6 +4,9 @@
 
     test_publisher ENDPOINT ACK_ENDPOINT PRODUCER_ID OUTBOX TAG COUNT RATE BASE_MS
 
+    With AUDIT_CURVE_SERVER_KEY set it publishes over CURVE, with the
+    certificate AUDIT_CURVE_CLIENT_CERT (which must name PRODUCER_ID).
+
     Event index is the event of seq index (test_feed), so a run restarted
     on the same outbox after a SIGKILL continues from the library's resumed
     seq with exactly the events the killed run would have published next.
@@ -55,7 +58,13 @@ main (int argc, char **argv)
     uint32_t tag = (uint32_t) strtoul (argv [5], NULL, 16);
     uint64_t count = strtoull (argv [6], NULL, 10), rate = strtoull (argv [7], NULL, 10);
     int64_t base_ms = strtoll (argv [8], NULL, 10);
-    audit_producer_t *producer = audit_producer_new (argv [1], argv [2], argv [3], argv [4]);
+    //  CURVE as the tests' CURVE mode gives it: from the client settings
+    audit_producer_options_t options;
+    audit_producer_options_init (&options);
+    options.curve_server_key = getenv ("AUDIT_CURVE_SERVER_KEY");
+    options.curve_client_cert = getenv ("AUDIT_CURVE_CLIENT_CERT");
+    audit_producer_t *producer = audit_producer_new_with (argv [1], argv [2], argv [3], argv [4],
+                                                          &options);
     if (!producer)
         return 1;
     audit_producer_stats_t stats;

@@ -3,13 +3,17 @@
     ========================================================================= */
 
 #include "sqlite_store.h"
+#include "test_keys.h"
 #include "test_service.h"
 
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <sqlite3.h>
 
+#include "audit_ident.h"
 #include "audit_time.h"
+
+static int s_file_count (const char *path, const char *text);
 
 static void
 s_send_ops_probe (test_service_t *self)
@@ -70,6 +74,7 @@ test_service_reconnect (test_service_t *self)
 {
     zsock_destroy (&self->req);
     self->req = zsock_new (ZMQ_REQ);
+    test_keys_apply (self->req, NULL);
     zsock_set_rcvtimeo (self->req, 10000);
     zsock_set_linger (self->req, 0);
     cr_assert_eq (zsock_connect (self->req, "%s", self->query_endpoint), 0);
@@ -86,12 +91,18 @@ test_service_start (const char *tag, bool with_query)
     self->ingest_pid = s_start (self, "audit-ingest", "--ingest-endpoint", self->ingest_endpoint);
     self->pub = zsock_new (ZMQ_PUB);
     zsock_set_sndhwm (self->pub, 0);
+    test_keys_apply (self->pub, NULL);
     cr_assert_eq (zsock_connect (self->pub, "%s", self->ingest_endpoint), 0);
     s_wait_connected (self);
     if (with_query) {
         self->query_pid = s_start (self, "audit-query", "--query-endpoint", self->query_endpoint);
         test_service_reconnect (self);
     }
+    //  The CURVE mode is what ran: the listening line says so
+    char log [512];
+    snprintf (log, sizeof log, "%s.audit-ingest.log", self->dir);
+    cr_assert_eq (s_file_count (log, " curve=on") > 0, test_keys_on (),
+                  "ingest runs with CURVE %s", test_keys_on () ? "on" : "off");
     return self;
 }
 
@@ -118,10 +129,21 @@ test_service_kill_ingest (test_service_t *self, int sig)
     return status;
 }
 
+//  The routes' PUBs go with the worker: a new one waits for the new
+//  worker's subscriptions before it sends
+static void
+s_routes_close (test_service_t *self)
+{
+    for (int index = 0; index < self->route_count; index++)
+        zsock_destroy (&self->routes [index].pub);
+    self->route_count = 0;
+}
+
 void
 test_service_restart_ingest_env (test_service_t *self, const char *const *env)
 {
     test_service_kill_ingest (self, SIGKILL);
+    s_routes_close (self);
     int64_t probes = test_service_count (self, "ops.db", "SELECT count(*) FROM ops");
     self->ingest_pid = s_start_env (self, "audit-ingest", "--ingest-endpoint",
                                     self->ingest_endpoint, env);
@@ -158,6 +180,7 @@ test_service_destroy (test_service_t **self_p)
     test_service_t *self = *self_p;
     if (!self)
         return;
+    s_routes_close (self);
     zsock_destroy (&self->pub);
     zsock_destroy (&self->req);
     if (self->ingest_pid > 0)
@@ -175,13 +198,123 @@ test_service_destroy (test_service_t **self_p)
     *self_p = NULL;
 }
 
+//  --------------------------------------------------------------------------
+//  CURVE mode: producers by certificate
+
+//  Occurrences of text in the file at path
+static int
+s_file_count (const char *path, const char *text)
+{
+    int count = 0;
+    FILE *file = fopen (path, "r");
+    char line [4096];
+    while (file && fgets (line, sizeof line, file))
+        if (strstr (line, text))
+            count++;
+    if (file)
+        fclose (file);
+    return count;
+}
+
+//  SIGHUP the ingest worker and wait until it has read its keys again
+static void
+s_reload_ingest (test_service_t *self)
+{
+    char log [512];
+    snprintf (log, sizeof log, "%s.audit-ingest.log", self->dir);
+    int loads = s_file_count (log, "msg=keys_loaded");
+    cr_assert_eq (kill (self->ingest_pid, SIGHUP), 0);
+    for (int waited = 0; waited < 10000; waited += 20) {
+        if (s_file_count (log, "msg=keys_loaded") > loads)
+            return;
+        zclock_sleep (20);
+    }
+    cr_assert_fail ("the ingest worker did not reload its keys on SIGHUP");
+}
+
+void
+test_service_allow_producer (test_service_t *self, const char *producer_id)
+{
+    if (!test_keys_on ())
+        return;
+    bool made = false;
+    test_keys_client (producer_id, &made);
+    if (made && self->ingest_pid > 0)
+        s_reload_ingest (self);
+}
+
+void
+test_service_keys (test_service_t *self, zsock_t *socket, const char *producer_id)
+{
+    test_service_allow_producer (self, producer_id);
+    test_keys_apply (socket, producer_id);
+}
+
+const char *
+test_service_client_cert (test_service_t *self, const char *producer_id)
+{
+    if (!test_keys_on ())
+        return NULL;
+    test_service_allow_producer (self, producer_id);
+    return test_keys_client (producer_id, NULL);
+}
+
+//  An XPUB with producer's certificate, once the worker has subscribed:
+//  the subscription says the handshake passed, so nothing sent is lost
+static zsock_t *
+s_route_pub (test_service_t *self, const char *producer)
+{
+    zsock_t *pub = zsock_new (ZMQ_XPUB);
+    zsock_set_sndhwm (pub, 0);
+    zsock_set_linger (pub, 0);
+    zsock_set_rcvtimeo (pub, 10000);
+    test_service_keys (self, pub, producer);
+    cr_assert_eq (zsock_connect (pub, "%s", self->ingest_endpoint), 0);
+    //  ingest subscribes to audit, ops and mq
+    for (int subscriptions = 0; subscriptions < 3; subscriptions++) {
+        zframe_t *frame = zframe_recv (pub);
+        cr_assert_not_null (frame, "ingest never subscribed through %s's certificate", producer);
+        zframe_destroy (&frame);
+    }
+    return pub;
+}
+
+//  The socket for a body: the route of the producer_id it names, in CURVE
+//  mode; else the one PUB
+static zsock_t *
+s_route (test_service_t *self, const void *data, size_t size)
+{
+    if (!test_keys_on ())
+        return self->pub;
+    msgpack_unpacked body;
+    msgpack_unpacked_init (&body);
+    char producer [132] = "";
+    if (msgpack_unpack_next (&body, data, size, NULL) == MSGPACK_UNPACK_SUCCESS) {
+        const msgpack_object *id = test_obj_get (&body.data, "producer_id");
+        if (id && id->type == MSGPACK_OBJECT_STR && id->via.str.size < sizeof producer
+        &&  audit_ident_is_valid (id->via.str.ptr, id->via.str.size))
+            snprintf (producer, sizeof producer, "%.*s", (int) id->via.str.size, id->via.str.ptr);
+    }
+    msgpack_unpacked_destroy (&body);
+    if (!*producer || streq (producer, TEST_KEYS_PRODUCER))
+        return self->pub;
+    for (int index = 0; index < self->route_count; index++)
+        if (streq (self->routes [index].producer, producer))
+            return self->routes [index].pub;
+    cr_assert_lt (self->route_count, 16, "at most 16 producers per test");
+    snprintf (self->routes [self->route_count].producer, sizeof producer, "%s", producer);
+    self->routes [self->route_count].pub = s_route_pub (self, producer);
+    return self->routes [self->route_count++].pub;
+}
+
 void
 test_service_publish_raw (test_service_t *self, const char *topic, const void *data, size_t size)
 {
+    zsock_t *pub = s_route (self, data, size);
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, topic);
     zmsg_addmem (msg, data, size);
-    cr_assert_eq (zmsg_send (&msg, self->pub), 0);
+    cr_assert_eq (zmsg_send (&msg, pub), 0);
 }
 
 void

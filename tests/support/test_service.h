@@ -22,6 +22,13 @@ typedef struct {
     pid_t query_pid;
     zsock_t *pub;
     zsock_t *req;
+    //  CURVE mode: one PUB per producer_id events name (the service takes
+    //  the producer from the connection's certificate)
+    struct {
+        char producer [132];
+        zsock_t *pub;
+    } routes [16];
+    int route_count;
 } test_service_t;
 
 //  Start audit-ingest (and audit-query when with_query), connect, and wait
@@ -56,7 +63,20 @@ void test_service_resume (test_service_t *self);
 //  SIGKILL whatever still runs, remove the directory and the logs.
 void test_service_destroy (test_service_t **self_p);
 
-//  Publish [topic, packed body].
+//  CURVE mode (test_keys): let producer_id's certificate in, SIGHUPing a
+//  running ingest worker when it is new and waiting until it has reloaded.
+//  Nothing when the mode is off.
+void test_service_allow_producer (test_service_t *self, const char *producer_id);
+
+//  CURVE mode: make socket (before it connects) a client with
+//  producer_id's certificate, let in (NULL: the default producer's).
+void test_service_keys (test_service_t *self, zsock_t *socket, const char *producer_id);
+
+//  CURVE mode: producer_id's certificate file, let in; NULL when off.
+const char *test_service_client_cert (test_service_t *self, const char *producer_id);
+
+//  Publish [topic, packed body]. In CURVE mode a body that names a
+//  producer_id goes out on a PUB with that producer's certificate.
 void test_service_publish (test_service_t *self, const char *topic, test_pack_t *body);
 
 //  Publish [topic, raw bytes].

@@ -3,6 +3,7 @@
     ========================================================================= */
 
 #include "test_support.h"
+#include "test_keys.h"
 #include "audit_counters.h"
 #include "sqlite_store.h"
 
@@ -250,6 +251,10 @@ pid_t
 test_worker_start (const char *program, const char *const *args,
                    const char *const *env, const char *log_path)
 {
+    //  The CURVE mode's settings first, so that the caller's override them;
+    //  made here, before the fork, so that the keys are this process's
+    const char *keys [3] = { NULL };
+    test_keys_env (program, keys);
     pid_t pid = fork ();
     if (pid != 0)
         return pid;
@@ -258,6 +263,8 @@ test_worker_start (const char *program, const char *const *args,
     prctl (PR_SET_PDEATHSIG, SIGKILL);
     char path [4096];
     snprintf (path, sizeof path, "%s/%s", AUDIT_BIN_DIR, program);
+    for (const char **entry = keys; *entry; entry++)
+        putenv ((char *) *entry);
     s_default_signing_key (args);
     for (const char *const *entry = env; entry && *entry; entry++)
         putenv ((char *) *entry);

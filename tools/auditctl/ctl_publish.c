@@ -11,8 +11,10 @@
 #include <sys/stat.h>
 
 #include "audit_config.h"
+#include "audit_curve.h"
 #include "audit_producer.h"
 #include "audit_proto.h"
+#include "audit_record.h"
 #include "audit_socket.h"
 #include "audit_time.h"
 #include "ctl_client.h"
@@ -383,10 +385,33 @@ s_ack_endpoint (const ctl_args_t *args, char *out, size_t size)
     return ctl_args_connectable (audit_config_str (&config, setting), out, size);
 }
 
+//  The producer_id a client certificate names into out, "" when none: with
+//  CURVE the service takes the producer from the certificate, so that is
+//  the one default that is never bad_producer
+static void
+s_cert_producer (const char *cert_file, char *out, size_t size)
+{
+    *out = 0;
+    zconfig_t *root = cert_file && *cert_file ? audit_curve_config_load (cert_file) : NULL;
+    const char *name = root ? zconfig_get (root, "metadata/" AUDIT_CURVE_META_PRODUCER, "") : "";
+    if (strlen (name) < size)
+        snprintf (out, size, "%s", name);
+    zconfig_destroy (&root);
+}
+
 static audit_producer_t *
 s_producer_new (const ctl_args_t *args, s_run_t *run)
 {
+    audit_producer_options_t options;
+    audit_producer_options_init (&options);
+    options.on_rejected = s_on_rejected;
+    options.on_rejected_arg = run;
+    if (ctl_client_curve_settings (&options.curve_server_key, &options.curve_client_cert) != 0)
+        return NULL;
+    audit_ident_t from_cert;
+    s_cert_producer (options.curve_client_cert, from_cert, sizeof from_cert);
     const char *producer_id = args->text [CTL_OPT_PRODUCER] ? args->text [CTL_OPT_PRODUCER]
+                            : *from_cert ? from_cert
                             : args->given [CTL_OPT_DEMO] ? CTL_DEMO_PRODUCER : "auditctl";
     char outbox [2048], ack_endpoint [CTL_ENDPOINT_MAX];
     if (s_outbox_path (args, producer_id, outbox, sizeof outbox)
@@ -394,12 +419,6 @@ s_producer_new (const ctl_args_t *args, s_run_t *run)
         fprintf (stderr, "auditctl: no usable outbox path or ack endpoint\n");
         return NULL;
     }
-    audit_producer_options_t options;
-    audit_producer_options_init (&options);
-    options.on_rejected = s_on_rejected;
-    options.on_rejected_arg = run;
-    if (ctl_client_curve_settings (&options.curve_server_key, &options.curve_client_cert) != 0)
-        return NULL;
     audit_producer_t *producer = audit_producer_new_with (args->endpoint, ack_endpoint,
                                                           producer_id, outbox, &options);
     if (!producer)
