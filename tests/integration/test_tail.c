@@ -240,9 +240,15 @@ Test (tail, wait_ms_past_the_contract_is_refused)
 static int
 s_auditctl_tail (const char *state)
 {
-    char command [2048];
-    snprintf (command, sizeof command, "AUDIT_TOKEN='%s' %s/auditctl tail --json --org org-a"
-              " --from-index 0 --state '%s' --endpoint %s", s_admin, AUDIT_BIN_DIR, state,
+    //  In the CURVE pass: the client settings auditctl connects with
+    const char *env [3] = { NULL };
+    char keys [1200] = "";
+    int count = test_keys_env ("auditctl", env);
+    for (int at = 0; at < count; at++)
+        snprintf (keys + strlen (keys), sizeof keys - strlen (keys), "'%s' ", env [at]);
+    char command [4096];
+    snprintf (command, sizeof command, "env %sAUDIT_TOKEN='%s' %s/auditctl tail --json --org org-a"
+              " --from-index 0 --state '%s' --endpoint %s", keys, s_admin, AUDIT_BIN_DIR, state,
               s->query_endpoint);
     FILE *pipe = popen (command, "r");
     cr_assert_not_null (pipe);

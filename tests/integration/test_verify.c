@@ -18,6 +18,7 @@
 
 #include "audit_note.h"
 #include "audit_time.h"
+#include "test_keys.h"
 #include "test_service.h"
 
 #define s_DAY   AUDIT_MS_PER_DAY
@@ -59,6 +60,11 @@ s_run (const char *const *argv)
         dup2 (pipe_fds [1], 1);
         dup2 (pipe_fds [1], 2);
         close (pipe_fds [0]);
+        //  In the CURVE pass: the client settings auditctl connects with
+        const char *env [3] = { NULL };
+        int count = test_keys_env ("auditctl", env);
+        for (int at = 0; at < count; at++)
+            putenv ((char *) env [at]);
         execv (argv [0], (char *const *) argv);
         _exit (127);
     }
