@@ -1208,6 +1208,46 @@ Test (query, one_page_notes_the_cursor_and_errors_exit_1)
     s_server_destroy (&server);
 }
 
+//  With --json the cursor is the output's last line, and a refusal is a
+//  JSON line too (issue 14)
+Test (query, json_carries_the_cursor_and_the_error, .init = cr_redirect_stderr)
+{
+    s_server_t *server = s_server_new ();
+    s_pack_list_reply (&server->replies [0], "k1", 1);
+    s_pack_error_reply (&server->replies [1], "forbidden", "list needs \"org_admin\"");
+    server->reply_count = 2;
+    zactor_t *actor = zactor_new (s_server_actor, server);
+    ctl_args_t args;
+    char line [256];
+    snprintf (line, sizeof line, "list --json --token T --org acme --endpoint %s", server->endpoint);
+    cr_assert_eq (s_parse (&args, line), CTL_ARGS_OK);
+    ctl_client_t *client = ctl_client_new (args.endpoint, 2000);
+    ctl_client_set_json (client, true);
+    char *text = NULL, *notes = NULL;
+    size_t size = 0, notes_size = 0;
+    FILE *out = open_memstream (&text, &size), *err = open_memstream (&notes, &notes_size);
+    cr_expect_eq (ctl_query_run (&args, client, out, err), CTL_EXIT_OK);
+    cr_expect_eq (ctl_query_run (&args, client, out, err), CTL_EXIT_REFUSED);
+    fclose (out);
+    fclose (err);
+    cr_expect_str_eq (notes, "", "nothing beside the JSON");
+    const char *last = strstr (text, "{\"next_cursor\":\"k1\"}\n");
+    cr_expect (last && last [strlen (last) - 1] == '\n' && strchr (last, '\n') [1] == 0,
+               "the cursor is the last line: %s", text);
+    fflush (stderr);
+    static char errors [4096];
+    size_t got = fread (errors, 1, sizeof errors - 1, cr_get_redirected_stderr ());
+    errors [got] = 0;
+    cr_expect_str_eq (errors, "{\"error\":{\"code\":\"forbidden\",\"message\":"
+                              "\"list needs \\\"org_admin\\\"\"}}\n");
+    ctl_client_destroy (&client);
+    ctl_args_destroy (&args);
+    zactor_destroy (&actor);
+    free (text);
+    free (notes);
+    s_server_destroy (&server);
+}
+
 //  ---------------------------------------------------------------------
 //  Words: one or many, a or an
 

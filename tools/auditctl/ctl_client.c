@@ -3,6 +3,7 @@
     ========================================================================= */
 
 #include "ctl_client.h"
+#include "ctl_json.h"
 
 #include "audit_config.h"
 
@@ -14,6 +15,7 @@ struct _ctl_client_t {
     zsock_t *socket;
     int timeout_ms;
     bool broken;                    //  a call timed out: REQ state is lost
+    bool json;                      //  refusals as a JSON line
 };
 
 int
@@ -97,9 +99,29 @@ s_send (ctl_client_t *self, const ctl_request_t *request)
     return rc;
 }
 
+void
+ctl_client_set_json (ctl_client_t *self, bool json)
+{
+    self->json = json;
+}
+
+static void
+s_print_error (bool json, const char *code, const char *message)
+{
+    if (!json) {
+        fprintf (stderr, "error: %s: %s\n", code, message);
+        return;
+    }
+    fputs ("{\"error\":{\"code\":", stderr);
+    ctl_json_write_str (stderr, code, strlen (code));
+    fputs (",\"message\":", stderr);
+    ctl_json_write_str (stderr, message, strlen (message));
+    fputs ("}}\n", stderr);
+}
+
 //  Print a refused or malformed reply and say REFUSED
 static int
-s_refused (const ctl_reply_t *reply)
+s_refused (const ctl_client_t *self, const ctl_reply_t *reply)
 {
     char code [64], message [512];
     if (reply)
@@ -108,7 +130,7 @@ s_refused (const ctl_reply_t *reply)
         snprintf (code, sizeof code, "bad_reply");
         snprintf (message, sizeof message, "the reply is not a MessagePack map");
     }
-    fprintf (stderr, "error: %s: %s\n", code, message);
+    s_print_error (self->json, code, message);
     return CTL_EXIT_REFUSED;
 }
 
@@ -116,11 +138,16 @@ static int
 s_no_answer (ctl_client_t *self)
 {
     self->broken = true;
+    char message [128];
     if (zsys_interrupted)               //  CZMQ's handler caught Ctrl-C
-        fprintf (stderr, "error: interrupted\n");
+        snprintf (message, sizeof message, "interrupted");
     else
-        fprintf (stderr, "error: no answer from the query service within %d ms\n",
-                 self->timeout_ms);
+        snprintf (message, sizeof message, "no answer from the query service within %d ms",
+                  self->timeout_ms);
+    if (self->json)
+        s_print_error (true, "no_answer", message);
+    else
+        fprintf (stderr, "error: %s\n", message);
     return CTL_EXIT_NO_ANSWER;
 }
 
@@ -144,7 +171,7 @@ ctl_client_call (ctl_client_t *self, const ctl_request_t *request, ctl_reply_t *
             zframe_destroy (&extra);
         }
     if (!reply || !ctl_reply_ok (reply)) {
-        int rc = s_refused (reply);
+        int rc = s_refused (self, reply);
         ctl_reply_destroy (&reply);
         return rc;
     }

@@ -42,6 +42,11 @@ int
 ctl_client_t *
     ctl_client_new (const char *endpoint, int timeout_ms);
 
+//  From now on print a refusal as one JSON line on stderr,
+//  {"error":{"code":...,"message":...}}, for a program reading --json.
+void
+    ctl_client_set_json (ctl_client_t *self, bool json);
+
 //  Destroy; safe on NULL and twice.
 void
     ctl_client_destroy (ctl_client_t **self_p);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_json.h"
 #include "ctl_print.h"
 
 typedef void (s_header_fn) (FILE *out);
@@ -78,7 +79,14 @@ s_pages (const ctl_args_t *args, ctl_client_t *client, const s_pager_t *pager,
         if (rc != CTL_EXIT_OK || !cursor)
             break;
         if (!args->given [CTL_OPT_ALL]) {
-            fprintf (err, "next cursor: %s\n", cursor);
+            //  With --json, in the output a program reads, as the last line
+            if (args->json) {
+                fputs ("{\"next_cursor\":", out);
+                ctl_json_write_str (out, cursor, strlen (cursor));
+                fputs ("}\n", out);
+            }
+            else
+                fprintf (err, "next cursor: %s\n", cursor);
             break;
         }
         if (ctl_request_set_str (args->request, "cursor", cursor))

@@ -75,6 +75,7 @@ s_run (const ctl_args_t *args)
     ctl_client_t *client = ctl_client_new (args->endpoint, args->timeout_ms);
     if (!client)
         return CTL_EXIT_USAGE;
+    ctl_client_set_json (client, args->json);
     int rc = args->command == CTL_COMMAND_EXPORT ? s_export (args, client)
            : args->command == CTL_COMMAND_TAIL ? ctl_tail_run (args, client, stdout)
            : ctl_query_run (args, client, stdout, stderr);
