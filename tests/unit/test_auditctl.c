@@ -20,6 +20,7 @@
 #include "ctl_publish.h"
 #include "ctl_query.h"
 #include "ctl_tail.h"
+#include "ctl_whoami.h"
 #include "ctl_token.h"
 #include "test_support.h"
 
@@ -1521,4 +1522,35 @@ Test (query, a_state_file_must_hold_one_number)
         cr_expect_eq (ctl_tail_state_read (path, &index), -1, "'%s' is refused", bad [at]);
     }
     test_tmpdir_destroy (&dir);
+}
+
+//  --------------------------------------------------------------------------
+//  whoami: the claims, read from the token
+
+Test (query, whoami_reads_the_claims_and_says_they_are_not_verified, .init = cr_redirect_stderr)
+{
+    char *token = test_token ("a-secret-of-at-least-thirty-two-bytes", "device", "acme", "phone-7", 600);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    int64_t now = test_now_ms ();
+    cr_assert_eq (ctl_whoami_print (token, false, now, out), CTL_EXIT_OK);
+    fclose (out);
+    cr_expect (strstr (text, "role      device\n"), "%s", text);
+    cr_expect (strstr (text, "org       acme\n"));
+    cr_expect (strstr (text, "device    phone-7\n"));
+    cr_expect (strstr (text, "(in 6"), "about 600 s left: %s", text);
+    cr_expect (strstr (text, "not verified"));
+    free (text);
+    out = open_memstream (&text, &size);
+    cr_assert_eq (ctl_whoami_print (token, true, now, out), CTL_EXIT_OK);
+    fclose (out);
+    cr_expect (text [0] == '{' && strstr (text, "\"device\":\"phone-7\""), "%s", text);
+    free (text);
+    out = open_memstream (&text, &size);
+    cr_expect_eq (ctl_whoami_print ("not-a-token", false, now, out), CTL_EXIT_USAGE);
+    cr_expect_eq (ctl_whoami_print ("a.!!!.b", false, now, out), CTL_EXIT_USAGE);
+    fclose (out);
+    free (text);
+    free (token);
 }

@@ -17,6 +17,7 @@
 #include "ctl_query.h"
 #include "ctl_tail.h"
 #include "ctl_token.h"
+#include "ctl_whoami.h"
 #include "ctl_verify.h"
 
 //  export --proof: the bundle of the export just written, whose final
@@ -70,6 +71,8 @@ s_run (const ctl_args_t *args)
         return ctl_publish_run (args);
     if (args->command == CTL_COMMAND_KEYGEN)
         return ctl_keygen_run (args);
+    if (args->command == CTL_COMMAND_WHOAMI)
+        return ctl_whoami_run (args);
     if (args->command == CTL_COMMAND_VERIFY)
         return ctl_verify_run (args);
     ctl_client_t *client = ctl_client_new (args->endpoint, args->timeout_ms);
