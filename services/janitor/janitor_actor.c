@@ -107,15 +107,18 @@ s_start (self_t *self)
     return 0;
 }
 
-//  After a pass that deleted events: a checkpoint of every log that grew
-//  since its newest, so that the organisation can show the purge took
-//  nothing its checkpoints cover (the hashes stay: the roots do not move)
+//  After a pass that deleted events: a checkpoint of the logs that grew
+//  since their newest, so that the organisation can show the purge took
+//  nothing its checkpoints cover (the hashes stay: the roots do not move).
+//  At most JANITOR_ACTOR_SIGN_MAX, in one transaction that holds the write
+//  lock: the ingest worker signs the rest within its interval anyway.
 static void
 s_sign_after (self_t *self, const janitor_report_t *report)
 {
     size_t count = 0;
     if (self->signer && report->deleted [AUDIT_DB_AUDIT] > 0
-    &&  audit_logsign_due (self->store, self->signer, INT64_MAX, SIZE_MAX, &count) != 0)
+    &&  audit_logsign_due (self->store, self->signer, INT64_MAX, JANITOR_ACTOR_SIGN_MAX,
+                           &count) != 0)
         audit_log_error ("msg=checkpoints_not_signed signed=%zu", count);
 }
 

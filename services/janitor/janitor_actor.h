@@ -29,6 +29,9 @@ extern "C" {
 //  left: the backlog is taken in time boxes, with the lock free between
 #define JANITOR_ACTOR_BACKLOG_MS    1000
 
+//  Checkpoints signed after a purge, at most (one write transaction)
+#define JANITOR_ACTOR_SIGN_MAX  64
+
 typedef struct {
     const char *data_dir;           //  where the stores live
     int interval_s;                 //  seconds between two passes
