@@ -40,8 +40,8 @@ s_position (query_filter_t *self, audit_page_filter_t *filter)
     return 0;
 }
 
-static void
-s_filter (const query_request_t *request, audit_page_filter_t *filter)
+void
+query_filter_of_request (const query_request_t *request, audit_page_filter_t *filter)
 {
     memset (filter, 0, sizeof *filter);
     filter->org_id = request->org_id;
@@ -65,7 +65,7 @@ query_filter_open (query_filter_t *self, query_call_t *call, const char *op)
     self->call = call;
     self->op = op;
     audit_page_filter_t filter;
-    s_filter (call->request, &filter);
+    query_filter_of_request (call->request, &filter);
     if (s_position (self, &filter) != 0)
         return -1;
     self->page = audit_page_new (call->store, &filter);

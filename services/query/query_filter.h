@@ -24,6 +24,12 @@ typedef struct {
     audit_page_t *page;
 } query_filter_t;
 
+//  The request's organisation, time range, filters, order and limit as the
+//  store's page filter (no cursor: query_filter_open adds it). tail starts
+//  from this too.
+void
+    query_filter_of_request (const query_request_t *request, audit_page_filter_t *filter);
+
 //  Check the cursor and open the page. Returns 0 (query_filter_close must
 //  follow), or -1 with the reply failed (bad_request for a bad cursor,
 //  internal for a store error) and nothing left open.

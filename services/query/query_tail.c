@@ -9,22 +9,14 @@
 #include "audit_page.h"
 #include "audit_render.h"
 #include "audit_store_log.h"
+#include "query_filter.h"
 
-//  The request's filters as a page in log order from from_index
+//  The request's filters as a page in log order from from_index (tail
+//  takes neither a time range nor an order: the request holds none)
 static void
 s_filter (const query_request_t *request, uint64_t from_index, audit_page_filter_t *filter)
 {
-    memset (filter, 0, sizeof *filter);
-    filter->org_id = request->org_id;
-    filter->from_ms = INT64_MIN;
-    filter->to_ms = INT64_MAX;
-    filter->type_mask = request->type_mask;
-    filter->actor_id = request->actor_id;
-    filter->subject = request->subject;
-    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
-        filter->field [field] = request->present & QUERY_ARG_FIELD_BIT (field)
-                              ? request->field [field] : NULL;
-    filter->limit = request->limit;
+    query_filter_of_request (request, filter);
     filter->log_order = true;
     filter->from_index = from_index;
 }

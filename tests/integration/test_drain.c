@@ -32,16 +32,7 @@ s_send (void *pub, const char *topic, test_pack_t *pack)
 static void
 s_send_probe (void *pub)
 {
-    test_pack_t *pack = test_pack_new ();
-    char now [AUDIT_TIME_TEXT_SIZE];
-    audit_time_format (test_now_ms (), now);
-    test_pack_map (pack, 6);
-    test_pack_kv_uint (pack, "v", 1);
-    test_pack_kv_str (pack, "timestamp", now);
-    test_pack_kv_str (pack, "client_ip", "127.0.0.1");
-    test_pack_kv_str (pack, "method", "GET");
-    test_pack_kv_str (pack, "path", "/drain-probe");
-    test_pack_kv_uint (pack, "status", 200);
+    test_pack_t *pack = test_pack_ops_probe ("/drain-probe");
     s_send (pub, "ops", pack);
     test_pack_destroy (&pack);
 }

@@ -381,16 +381,7 @@ Test (ingest, a_body_libzmq_drops_is_counted)
     cr_expect_geq (s_counter ("ingest.disconnected", before + 1), before + 1);
     cr_expect (s_still_running ());
     int64_t probes = s_count ("ops.db", "SELECT count(*) FROM ops");
-    test_pack_t *pack = test_pack_new ();
-    char now [AUDIT_TIME_TEXT_SIZE];
-    audit_time_format (test_now_ms (), now);
-    test_pack_map (pack, 6);
-    test_pack_kv_uint (pack, "v", 1);
-    test_pack_kv_str (pack, "timestamp", now);
-    test_pack_kv_str (pack, "client_ip", "127.0.0.1");
-    test_pack_kv_str (pack, "method", "GET");
-    test_pack_kv_str (pack, "path", "/after-the-drop");
-    test_pack_kv_uint (pack, "status", 200);
+    test_pack_t *pack = test_pack_ops_probe ("/after-the-drop");
     int64_t stored = probes;
     for (int attempt = 0; attempt < 100 && stored <= probes; attempt++) {
         s_send ("ops", pack);

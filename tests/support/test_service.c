@@ -18,16 +18,7 @@ static int s_file_count (const char *path, const char *text);
 static void
 s_send_ops_probe (test_service_t *self)
 {
-    test_pack_t *pack = test_pack_new ();
-    char now [AUDIT_TIME_TEXT_SIZE];
-    audit_time_format (test_now_ms (), now);
-    test_pack_map (pack, 6);
-    test_pack_kv_uint (pack, "v", 1);
-    test_pack_kv_str (pack, "timestamp", now);
-    test_pack_kv_str (pack, "client_ip", "127.0.0.1");
-    test_pack_kv_str (pack, "method", "GET");
-    test_pack_kv_str (pack, "path", "/probe");
-    test_pack_kv_uint (pack, "status", 200);
+    test_pack_t *pack = test_pack_ops_probe ("/probe");
     test_service_publish (self, "ops", pack);
     test_pack_destroy (&pack);
 }

@@ -133,6 +133,22 @@ s_pack_field (test_pack_t *self, audit_field_t field)
 }
 
 test_pack_t *
+test_pack_ops_probe (const char *path)
+{
+    test_pack_t *pack = test_pack_new ();
+    char now [AUDIT_TIME_TEXT_SIZE];
+    audit_time_format (test_now_ms (), now);
+    test_pack_map (pack, 6);
+    test_pack_kv_uint (pack, "v", 1);
+    test_pack_kv_str (pack, "timestamp", now);
+    test_pack_kv_str (pack, "client_ip", "127.0.0.1");
+    test_pack_kv_str (pack, "method", "GET");
+    test_pack_kv_str (pack, "path", path);
+    test_pack_kv_uint (pack, "status", 200);
+    return pack;
+}
+
+test_pack_t *
 test_pack_event (audit_event_type_t type, const char *org_id,
                  const char *actor_id, uint32_t extra_pairs, char *event_id)
 {

@@ -39,6 +39,10 @@ size_t test_pack_size (test_pack_t *self);
 //  timestamp now as RFC 3339, org and actor as given, and extra_pairs
 //  more key/value pairs for the caller to append (the map header counts
 //  them). Returns the pack; the caller appends extras then sends.
+//  An ops record of now (GET path, status 200), the probe a test publishes
+//  to see that the ingest worker hears it and stores.
+test_pack_t *test_pack_ops_probe (const char *path);
+
 test_pack_t *test_pack_event (audit_event_type_t type, const char *org_id,
                               const char *actor_id, uint32_t extra_pairs,
                               char *event_id);
