@@ -15,7 +15,9 @@
        proofs from a random earlier size: p50, p99, max in microseconds;
        the same for the one large organisation (-w, its share per mille).
 
-    Usage: bench-log [-n N0] [-m M] [-p PROOFS] [-w PER_MILLE] [-d DIR]
+    -o on / -o off writes one copy only (no ratio), for a profiler.
+
+    Usage: bench-log [-n N0] [-m M] [-p PROOFS] [-w PER_MILLE] [-o on|off] [-d DIR]
     ========================================================================= */
 
 #include <czmq.h>
@@ -36,6 +38,7 @@
 typedef struct {
     long preload, more, proofs;
     int heavy;
+    int only;                           //  -o: 0 both, 1 only on, 2 only off
     char dir [512];
 } s_options_t;
 
@@ -117,24 +120,27 @@ s_proofs (audit_store_t *reader, long count, int org, bool consistency, const ch
 static void
 s_usage (void)
 {
-    fprintf (stderr, "usage: bench-log [-n N0] [-m M] [-p PROOFS] [-w PER_MILLE] [-d DIR]\n");
+    fprintf (stderr, "usage: bench-log [-n N0] [-m M] [-p PROOFS] [-w PER_MILLE] [-o on|off]"
+             " [-d DIR]\n");
     exit (2);
 }
 
 static void
 s_options (int argc, char **argv, s_options_t *options)
 {
-    *options = (s_options_t) { 5000000, 1000000, 20000, 0, "/tmp/bench-log" };
+    *options = (s_options_t) { 5000000, 1000000, 20000, 0, 0, "/tmp/bench-log" };
     int c;
-    while ((c = getopt (argc, argv, "n:m:p:w:d:")) != -1) {
+    while ((c = getopt (argc, argv, "n:m:p:w:o:d:")) != -1) {
         if (c == 'n') options->preload = atol (optarg);
         else if (c == 'm') options->more = atol (optarg);
         else if (c == 'p') options->proofs = atol (optarg);
         else if (c == 'w') options->heavy = atoi (optarg);
+        else if (c == 'o') options->only = streq (optarg, "on")? 1: streq (optarg, "off")? 2: -1;
         else if (c == 'd') snprintf (options->dir, sizeof options->dir, "%s", optarg);
         else s_usage ();
     }
-    if (options->preload < 0 || options->more < S_ROUNDS || options->proofs < 100)
+    if (options->preload < 0 || options->more < S_ROUNDS || options->proofs < 100
+    ||  options->only < 0)
         s_usage ();
     s_events.heavy_per_mille = options->heavy;
 }
@@ -152,16 +158,15 @@ s_phase_write (const s_options_t *options, const char *on_dir, const char *off_d
     audit_record_t *records = calloc (S_BATCH, sizeof *records);
     audit_store_outcome_t *outcomes = calloc (S_BATCH, sizeof *outcomes);
     long round_size = options->more / S_ROUNDS;
-    *on_s = *off_s = 0;
+    *on_s = *off_s = 1e-9;
     for (int round = 0; round < S_ROUNDS; round++) {
         long first = options->preload + round * round_size;
-        if (round % 2) {
-            *off_s += s_write (off, first, round_size, records, outcomes);
-            *on_s += s_write (on, first, round_size, records, outcomes);
-        }
-        else {
-            *on_s += s_write (on, first, round_size, records, outcomes);
-            *off_s += s_write (off, first, round_size, records, outcomes);
+        for (int turn = 0; turn < 2; turn++) {
+            bool is_on = (turn + round) % 2 == 0;
+            if (options->only == (is_on? 2: 1))
+                continue;
+            *(is_on? on_s: off_s) += s_write (is_on? on: off, first, round_size, records,
+                                              outcomes);
         }
     }
     free (records);
