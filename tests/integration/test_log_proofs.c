@@ -12,6 +12,7 @@
 #include "audit_checkpoint.h"
 #include "audit_merkle.h"
 #include "audit_note.h"
+#include "audit_store_log.h"
 #include "audit_time.h"
 #include "test_log_view.h"
 
@@ -143,20 +144,45 @@ s_proof (s_proof_args_t *args, audit_merkle_hash_t *proof, size_t *count)
     return error;
 }
 
-//  The leaf hash the service holds for index (read from audit.db)
+typedef struct {
+    uint64_t index;
+    audit_merkle_hash_t *hash;
+    bool found;
+} s_wanted_leaf_t;
+
+static int
+s_keep_leaf (uint64_t index, const audit_merkle_hash_t hash, bool kept, void *arg)
+{
+    s_wanted_leaf_t *wanted = (s_wanted_leaf_t *) arg;
+    if (index != wanted->index || !kept)
+        return 0;
+    memcpy (*wanted->hash, hash, 32);
+    wanted->found = true;
+    return 1;
+}
+
+//  The leaf hash the service holds for index (read from audit.db through
+//  a store of its own), and the tag its event row keeps is that hash's
 static void
 s_stored_leaf (uint64_t index, audit_merkle_hash_t hash)
 {
+    audit_store_t *store = audit_store_new (s->dir, AUDIT_STORE_READER);
+    cr_assert_not_null (store);
+    s_wanted_leaf_t wanted = { index, (audit_merkle_hash_t *) hash, false };
+    cr_assert_eq (audit_store_log_leaves (store, "org-a", s_keep_leaf, &wanted), 0);
+    cr_assert (wanted.found, "leaf %llu", (unsigned long long) index);
+    audit_store_destroy (&store);
     char path [600];
     snprintf (path, sizeof path, "%s/audit.db", s->dir);
     sqlite3 *db = NULL;
     cr_assert_eq (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *stmt = NULL;
-    sqlite3_prepare_v2 (db, "SELECT hash FROM leaf l JOIN org o ON o.id = l.org"
-                        " WHERE o.name = 'org-a' AND l.log_index = ?1", -1, &stmt, NULL);
+    sqlite3_prepare_v2 (db, "SELECT leaf_tag FROM event e JOIN org o ON o.id = e.org"
+                        " WHERE o.name = 'org-a' AND e.log_index = ?1", -1, &stmt, NULL);
     sqlite3_bind_int64 (stmt, 1, (int64_t) index);
     cr_assert_eq (sqlite3_step (stmt), SQLITE_ROW);
-    memcpy (hash, sqlite3_column_blob (stmt, 0), 32);
+    cr_expect_eq (sqlite3_column_bytes (stmt, 0), 4);
+    cr_expect_arr_eq (sqlite3_column_blob (stmt, 0), hash, 4, "the row's tag is its leaf's");
     sqlite3_finalize (stmt);
     sqlite3_close (db);
 }

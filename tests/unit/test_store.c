@@ -341,10 +341,10 @@ Test (store, a_version_1_file_is_migrated_with_its_event_ids)
     cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event WHERE broadcast IS NULL"), 1);
     cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM sqlite_master"
                                     " WHERE name = 'event_org_index'"), 0,
-                  "the log index is the leaf table's key now");
-    //  Every event has its leaf, with the time that finds it
-    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM leaf l JOIN event e ON e.org = l.org"
-                                    " AND e.ts = l.ts AND e.log_index = l.log_index"), 2);
+                  "no index of log_index: a tile's range of ts finds its events");
+    //  Every event keeps the tag of its leaf, and the leaf table is gone
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM event WHERE length (leaf_tag) = 4"), 2);
+    cr_expect_eq (s_sql_int (audit, "SELECT count(*) FROM sqlite_master WHERE name = 'leaf'"), 0);
     //  The first event's id (16 zero bytes) at its timestamp is still known
     audit_record_t record;
     s_event (&record, AUDIT_EVENT_DEVICE_REGISTERED, "org-a", "admin", 1);
@@ -1073,12 +1073,15 @@ Test (store, janitor_and_other_stores_use_their_indexes)
 {
     audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
     sqlite3 *db = audit_store_db (reader, AUDIT_DB_AUDIT);
-    //  The duplicate check of the writer, and reads in log order
+    //  The duplicate check of the writer; the tree's reads of a tile's
+    //  events and of the tiles' ranges of ts
     s_expect_plan (db, "SELECT 1 FROM event WHERE org = ?1 AND ts = ?2 AND uuid = ?3",
                    "PRIMARY KEY (org=? AND ts=?)");
-    s_expect_plan (db, "SELECT e.ts FROM leaf l JOIN event e ON e.org = l.org AND e.ts = l.ts"
-                   " AND e.log_index = l.log_index WHERE l.org = ?1 AND l.log_index >= ?2"
-                   " ORDER BY l.log_index LIMIT 100", "PRIMARY KEY (org=? AND log_index>?)");
+    s_expect_plan (db, audit_tree_sql [AUDIT_TREE_Q_LEAVES], "PRIMARY KEY (org=? AND ts>? AND ts<?)");
+    s_expect_plan (db, audit_tree_sql [AUDIT_TREE_Q_SPAN],
+                   "PRIMARY KEY (org=? AND level=? AND idx>? AND idx<?)");
+    s_expect_plan (db, audit_tree_sql [AUDIT_TREE_Q_RANGE],
+                   "PRIMARY KEY (org=? AND level=? AND idx=?)");
     //  The janitor's purge (audit_store_purge.c): a probe along the
     //  primary key, then one range of it; the sweep's keyset scan
     s_expect_plan (db, "SELECT ts, log_index FROM event WHERE org = ?1 AND ts < ?2"
@@ -1088,10 +1091,9 @@ Test (store, janitor_and_other_stores_use_their_indexes)
     s_expect_plan (db, "SELECT org, ts, log_index, actor, user, device, grp, role FROM event"
                    " WHERE (org, ts, log_index) > (?1, ?2, ?3) ORDER BY org, ts, log_index"
                    " LIMIT ?4", "PRIMARY KEY ((org,ts,log_index)>(?,?,?))");
-    s_expect_plan (db, "SELECT e.actor, e.user, e.device, e.grp, e.role FROM leaf l"
-                   " JOIN event e ON e.org = l.org AND e.ts = l.ts AND e.log_index = l.log_index"
-                   " WHERE l.org = ?1 AND l.log_index >= ?2",
-                   "PRIMARY KEY (org=? AND ts=? AND log_index=?)");
+    s_expect_plan (db, "SELECT e.actor, e.user, e.device, e.grp, e.role FROM event e"
+                   " WHERE e.org = ?1 AND e.ts >= ?3 AND e.ts <= ?4 AND e.log_index >= ?2",
+                   "PRIMARY KEY (org=? AND ts>? AND ts<?)");
     s_expect_plan (audit_store_db (reader, AUDIT_DB_OPS),
                    "SELECT id FROM ops WHERE ts < ?1 ORDER BY ts DESC, id DESC LIMIT 100",
                    "ops_ts");

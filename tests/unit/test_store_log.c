@@ -203,9 +203,12 @@ Test (store_log, retention_keeps_the_proofs_of_the_events_kept)
     int rc = audit_store_purge_events (janitor, org, s_NOW - 500000, 100000, &deleted, &more);
     cr_assert_eq (audit_store_space_end (janitor, AUDIT_DB_AUDIT, rc), 0);
     cr_assert_gt (deleted, 200);
+    cr_expect_eq (test_store_int (janitor, AUDIT_DB_AUDIT, "SELECT count(*) FROM event"),
+                  600 - deleted);
+    //  The tiles of the deleted events keep their leaves' hashes, up to the log's size
     cr_expect_eq (test_store_int (janitor, AUDIT_DB_AUDIT,
-                                  "SELECT count(*) FROM leaf WHERE ts IS NOT NULL"), 600 - deleted,
-                  "a deleted event's leaf keeps its hash, not its time");
+                                  "SELECT sum (length (hashes)) FROM leaf_tile"), 600 * 32,
+                  "a deleted event's tile keeps its leaves");
     s_expect_root (janitor, 600);
     for (uint64_t index = 0; index < 600; index += 7)
         s_expect_inclusion (janitor, index, 600);
@@ -301,7 +304,11 @@ Test (store_log, the_migration_builds_the_writers_tree)
     snprintf (path, sizeof path, "%s/audit.db", s_dir);
     sqlite3 *db = NULL;
     cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
-    cr_assert_eq (sqlite3_exec (db, "DROP TABLE leaf; DROP TABLE tree_node; DROP TABLE checkpoint;"
+    cr_assert_eq (sqlite3_exec (db, "DROP TABLE leaf_tile; DROP TABLE tree_node;"
+                                " DROP TABLE checkpoint; ALTER TABLE event DROP COLUMN leaf_tag;"
+                                " ALTER TABLE org DROP COLUMN tail_min_ts;"
+                                " ALTER TABLE org DROP COLUMN tail_max_ts;"
+                                " ALTER TABLE org DROP COLUMN tail_nodes;"
                                 " CREATE UNIQUE INDEX event_org_index ON event (org, log_index);"
                                 " DELETE FROM event WHERE log_index = 5;"
                                 " PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
@@ -313,6 +320,77 @@ Test (store_log, the_migration_builds_the_writers_tree)
     s_expect_inclusion (s_writer, 699, 700);
     cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT,
                                   "SELECT count(*) FROM tree_node WHERE level = 8"), 2);
+    //  through step 7: the tile of the deleted event keeps its leaves
+    cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT,
+                                  "SELECT group_concat (tile) FROM leaf_tile"), 0);
     s_append (s_writer, 10);            //  and the writer goes on from it
     s_expect_root (s_writer, 710);
+}
+
+//  Counts the walk's leaves, and those whose event retention deleted
+static int
+s_count_leaf (uint64_t index, const audit_merkle_hash_t hash, bool kept, void *arg)
+{
+    uint64_t *counts = (uint64_t *) arg;
+    counts [0]++;
+    counts [1] += !kept;
+    cr_expect_arr_eq (hash, s_leaves [index], AUDIT_MERKLE_HASH_SIZE, "leaf %llu",
+                      (unsigned long long) index);
+    return 0;
+}
+
+//  A file of version 6 (a leaf row per event, the hash of a deleted event
+//  kept with a NULL ts): the step to 7 moves the hashes out of table leaf,
+//  a tag into each event and the deleted events' tiles into leaf_tile;
+//  roots, proofs and the walk are the same, and the writer goes on
+Test (store_log, a_version_6_file_keeps_its_tree_through_step_7)
+{
+    s_append (s_writer, 600);
+    audit_store_destroy (&s_writer);
+    char path [512];
+    snprintf (path, sizeof path, "%s/audit.db", s_dir);
+    sqlite3 *db = NULL;
+    cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
+    cr_assert_eq (sqlite3_exec (db, "CREATE TABLE leaf (org INT NOT NULL, log_index INT NOT NULL,"
+                                " ts INT, hash BLOB NOT NULL, PRIMARY KEY (org, log_index))"
+                                " WITHOUT ROWID; INSERT INTO leaf SELECT org, log_index, ts,"
+                                " zeroblob (32) FROM event;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    cr_assert_eq (sqlite3_prepare_v2 (db, "UPDATE leaf SET hash = ?1 WHERE log_index = ?2", -1,
+                                      &stmt, NULL), SQLITE_OK);
+    for (uint64_t index = 0; index < 600; index++) {
+        sqlite3_bind_blob (stmt, 1, s_leaves [index], AUDIT_MERKLE_HASH_SIZE, SQLITE_STATIC);
+        sqlite3_bind_int64 (stmt, 2, (int64_t) index);
+        cr_assert_eq (sqlite3_step (stmt), SQLITE_DONE);
+        sqlite3_reset (stmt);
+    }
+    sqlite3_finalize (stmt);
+    cr_assert_eq (sqlite3_exec (db, "DELETE FROM event WHERE log_index IN (3, 300);"
+                                " UPDATE leaf SET ts = NULL WHERE log_index IN (3, 300);"
+                                " DROP TABLE leaf_tile; ALTER TABLE event DROP COLUMN leaf_tag;"
+                                " ALTER TABLE org DROP COLUMN tail_min_ts;"
+                                " ALTER TABLE org DROP COLUMN tail_max_ts;"
+                                " ALTER TABLE org DROP COLUMN tail_nodes;"
+                                " ALTER TABLE tree_node DROP COLUMN min_ts;"
+                                " ALTER TABLE tree_node DROP COLUMN max_ts;"
+                                " PRAGMA user_version = 6;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+    s_writer = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_not_null (s_writer);
+    cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT, "PRAGMA user_version"), 7);
+    cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT,
+                                  "SELECT count(*) FROM event WHERE length (leaf_tag) = 4"), 598);
+    cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT,
+                                  "SELECT sum (length (hashes)) FROM leaf_tile"), 512 * 32,
+                  "tiles 0 and 1 keep their leaves");
+    s_expect_root (s_writer, 600);
+    for (uint64_t index = 0; index < 600; index += 13)
+        s_expect_inclusion (s_writer, index, 600);
+    uint64_t counts [2] = { 0, 0 };
+    cr_expect_eq (audit_store_log_leaves (s_writer, "org-a", s_count_leaf, counts), 0);
+    cr_expect_eq (counts [0], 600);
+    cr_expect_eq (counts [1], 2, "the two deleted events' leaves are not kept");
+    s_append (s_writer, 10);            //  and the writer goes on from it
+    s_expect_root (s_writer, 610);
+    s_expect_inclusion (s_writer, 605, 610);
 }

@@ -8,7 +8,7 @@
 
 #include "audit_schema.h"
 #include "audit_log.h"
-#include "audit_tree.h"
+#include "audit_migrate.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -118,7 +118,7 @@ static const char *const s_audit_steps [] = {
     //  tile of 256 leaves or nodes; checkpoint every signed note, one per
     //  size, so that no two roots are ever signed for one size. The
     //  hashes of the events already stored are computed by
-    //  audit_tree_backfill, in this step's transaction.
+    //  audit_migrate_tree_v5, in this step's transaction.
     "CREATE TABLE leaf (org INT NOT NULL, log_index INT NOT NULL, ts INT,"
     "  hash BLOB NOT NULL, PRIMARY KEY (org, log_index)) WITHOUT ROWID;"
     "CREATE TABLE tree_node (org INT NOT NULL, level INT NOT NULL, idx INT NOT NULL,"
@@ -127,11 +127,43 @@ static const char *const s_audit_steps [] = {
     "  note TEXT NOT NULL, signed INT NOT NULL, PRIMARY KEY (org, size)) WITHOUT ROWID;",
     //  6: leaf (org, log_index) is unique and serves reads in log order:
     //  event_org_index was a second B-tree written per event for the same
-    "DROP INDEX event_org_index;"
+    "DROP INDEX event_org_index;",
+    //  7: table leaf goes: a row per event cost each event one more B-tree
+    //  insert and each batch a tail page per organisation, half the
+    //  writer's rate (bench/RESULTS.md). A kept event's leaf is made again
+    //  from its row when a proof needs it; the row keeps the first bytes of
+    //  it (leaf_tag), which tell a changed row. A tile's events are found
+    //  by the range of their ts, kept in its level-8 tree_node row once
+    //  complete, in the org row while it is the last, with the complete
+    //  subtrees of that tile at the log's size (tail_nodes, written by the
+    //  writer at each commit: NULL until then); leaf_tile keeps the
+    //  hashes of a tile whose events retention deleted (a prefix of the
+    //  tile). audit_migrate_leaves_v7 fills it from leaf, for the tiles
+    //  with a deleted event, and drops leaf.
+    "ALTER TABLE event ADD COLUMN leaf_tag BLOB;"
+    "UPDATE event SET leaf_tag = (SELECT substr (l.hash, 1, 4) FROM leaf l"
+    "  WHERE l.org = event.org AND l.log_index = event.log_index);"
+    "ALTER TABLE tree_node ADD COLUMN min_ts INT;"
+    "ALTER TABLE tree_node ADD COLUMN max_ts INT;"
+    "UPDATE tree_node SET min_ts = (SELECT min (l.ts) FROM leaf l WHERE l.org = tree_node.org"
+    "  AND l.log_index >= tree_node.idx * 256 AND l.log_index < tree_node.idx * 256 + 256),"
+    "  max_ts = (SELECT max (l.ts) FROM leaf l WHERE l.org = tree_node.org"
+    "  AND l.log_index >= tree_node.idx * 256 AND l.log_index < tree_node.idx * 256 + 256)"
+    "  WHERE level = 8;"
+    "ALTER TABLE org ADD COLUMN tail_min_ts INT;"
+    "ALTER TABLE org ADD COLUMN tail_max_ts INT;"
+    "ALTER TABLE org ADD COLUMN tail_nodes BLOB;"
+    "UPDATE org SET tail_min_ts = (SELECT min (l.ts) FROM leaf l WHERE l.org = org.id"
+    "  AND l.log_index >= org.next_index / 256 * 256),"
+    "  tail_max_ts = (SELECT max (l.ts) FROM leaf l WHERE l.org = org.id"
+    "  AND l.log_index >= org.next_index / 256 * 256);"
+    "CREATE TABLE leaf_tile (org INT NOT NULL, tile INT NOT NULL, hashes BLOB NOT NULL,"
+    "  PRIMARY KEY (org, tile)) WITHOUT ROWID;"
 };
 //  What a step of audit.db runs after its SQL, in its transaction
 static int (*const s_audit_hooks [s_COUNT (s_audit_steps)]) (sqlite3 *conn) = {
-    [4] = audit_tree_backfill
+    [4] = audit_migrate_tree_v5,
+    [6] = audit_migrate_leaves_v7
 };
 static const char *const s_ops_steps [] = {
     //  1: the first layout

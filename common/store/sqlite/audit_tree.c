@@ -4,78 +4,126 @@
 
 #include "audit_tree.h"
 #include "audit_log.h"
+#include "audit_proto.h"
 #include "audit_render.h"
 
 #include <assert.h>
-#include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
 
-//  One organisation's frontier, and the one it had when this transaction
-//  first touched it
+//  The columns of the leaves' statement: the key and the tag, the
+//  envelope, the resource fields in audit_field_t order, the uuid
+#define s_COL_TAG       1
+#define s_COL_FIELDS    6
+#define s_COL_UUID      (s_COL_FIELDS + AUDIT_FIELD_COUNT)
+
+static char s_leaves_sql [1024];
+
+const char *audit_tree_sql [AUDIT_TREE_Q_COUNT] = {
+    [AUDIT_TREE_Q_LEAVES] = s_leaves_sql, [AUDIT_TREE_Q_SAVED] = AUDIT_TREE_SQL_SAVED,
+    [AUDIT_TREE_Q_RANGE] = AUDIT_TREE_SQL_RANGE, [AUDIT_TREE_Q_TAIL] = AUDIT_TREE_SQL_TAIL,
+    [AUDIT_TREE_Q_NODES] = AUDIT_TREE_SQL_NODES, [AUDIT_TREE_Q_SPAN] = AUDIT_TREE_SQL_SPAN
+};
+
+//  A field held as the id of its ident row is read as its name: the
+//  leaf is made of the text (a handful of names, a page that stays hot)
+__attribute__ ((constructor)) static void
+s_leaves_sql_build (void)
+{
+    char columns [768] = "";
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
+        const audit_field_info_t *info = audit_proto_field_info ((audit_field_t) field);
+        size_t at = strlen (columns);
+        if (info->stored == AUDIT_STORED_NAME)
+            snprintf (columns + at, sizeof columns - at,
+                      " (SELECT name FROM ident WHERE id = e.%s),", info->column);
+        else
+            snprintf (columns + at, sizeof columns - at, " e.%s,", info->column);
+    }
+    snprintf (s_leaves_sql, sizeof s_leaves_sql,
+              "SELECT e.log_index, e.leaf_tag, e.ts, e.received, e.type, e.actor,%s e.uuid"
+              " FROM event e WHERE e.org = ?1 AND e.ts >= ?2 AND e.ts <= ?3"
+              " AND e.log_index >= ?4 AND e.log_index < ?5", columns);
+}
+
+//  The ts range of a tile's events; empty when min > max
 typedef struct {
+    int64_t min, max;
+} s_range_t;
+
+static const s_range_t s_EMPTY = { INT64_MAX, INT64_MIN };
+
+//  One organisation's frontier and last tile's range, and what they were
+//  when this transaction first touched them. What every append reads
+//  comes first: a batch meets its organisations in random order, and
+//  each entry is a cache miss (measured: a third of the log's CPU when
+//  the flag sat behind the two frontiers, 4 KiB away)
+typedef struct {
+    int64_t org;
+    bool touched;
+    s_range_t tail, tail_saved;
     audit_merkle_frontier_t live;
     audit_merkle_frontier_t saved;
-    bool touched;
 } s_entry_t;
+
+//  The cache: open addressing from org row id (> 0; 0 is a free slot) to
+//  its entry, kept at most half full; it grows past AUDIT_TREE_CACHED_MAX
+//  only within a transaction that touches more organisations than that
+typedef struct {
+    int64_t org;
+    s_entry_t *entry;
+} s_slot_t;
+
+#define s_SLOTS_MIN (2 * AUDIT_TREE_CACHED_MAX)     //  a power of two
 
 struct _audit_tree_t {
     sqlite3 *conn;
-    sqlite3_stmt *leaf_insert;
     sqlite3_stmt *node_insert;
-    sqlite3_stmt *leaves;
-    sqlite3_stmt *nodes;
-    zhashx_t *cache;                    //  org row id -> s_entry_t
+    sqlite3_stmt *tail_update;
+    audit_tree_reader_t reader;         //  its org set per use
+    s_slot_t *slots;                    //  the cache of entries
+    size_t capacity, cached;
     s_entry_t **touched;                //  the entries this transaction touched
     size_t touched_count, touched_max;
 };
 
-//  --------------------------------------------------------------------------
-//  The cache is keyed by the org row id itself (> 0), not a string
-
-static size_t
-s_key_hash (const void *key)
+//  The slot of org in slots, or the free slot where it belongs
+static s_slot_t *
+s_find (s_slot_t *slots, size_t capacity, int64_t org)
 {
-    return (size_t) (((uint64_t) (uintptr_t) key) * 0x9E3779B97F4A7C15ULL >> 17);
+    size_t at = (size_t) (((uint64_t) org * 0x9E3779B97F4A7C15ULL) >> 32) & (capacity - 1);
+    while (slots [at].org != 0 && slots [at].org != org)
+        at = (at + 1) & (capacity - 1);
+    return &slots [at];
 }
 
+//  Room for one more entry: twice the slots when half full. 0 or -1.
 static int
-s_key_compare (const void *a, const void *b)
+s_cache_grow (audit_tree_t *self)
 {
-    return (uintptr_t) a < (uintptr_t) b? -1: (uintptr_t) a > (uintptr_t) b;
-}
-
-static void *
-s_key_keep (const void *key)
-{
-    return (void *) key;
+    if (self->slots && 2 * (self->cached + 1) <= self->capacity)
+        return 0;
+    size_t capacity = self->slots? 2 * self->capacity: s_SLOTS_MIN;
+    s_slot_t *slots = (s_slot_t *) calloc (capacity, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t at = 0; self->slots && at < self->capacity; at++)
+        if (self->slots [at].org)
+            *s_find (slots, capacity, self->slots [at].org) = self->slots [at];
+    free (self->slots);
+    self->slots = slots;
+    self->capacity = capacity;
+    return 0;
 }
 
 static void
-s_key_drop (void **key)
+s_cache_purge (audit_tree_t *self)
 {
-    *key = NULL;
-}
-
-static void
-s_entry_free (void **item)
-{
-    free (*item);
-    *item = NULL;
-}
-
-static zhashx_t *
-s_cache_new (void)
-{
-    zhashx_t *cache = zhashx_new ();
-    if (cache) {
-        zhashx_set_key_hasher (cache, s_key_hash);
-        zhashx_set_key_comparator (cache, s_key_compare);
-        zhashx_set_key_duplicator (cache, s_key_keep);
-        zhashx_set_key_destructor (cache, s_key_drop);
-        zhashx_set_destructor (cache, s_entry_free);
-    }
-    return cache;
+    for (size_t at = 0; self->slots && at < self->capacity; at++)
+        free (self->slots [at].entry);
+    free (self->slots);
+    self->slots = NULL;
+    self->capacity = self->cached = 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -98,14 +146,13 @@ audit_tree_new (sqlite3 *conn)
     if (!self)
         return NULL;
     self->conn = conn;
-    self->cache = s_cache_new ();
-    if (!self->cache
-    ||  s_prepare (conn, "INSERT INTO leaf (org, log_index, ts, hash) VALUES (?1, ?2, ?3, ?4)",
-                   &self->leaf_insert)
-    ||  s_prepare (conn, "INSERT INTO tree_node (org, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
-                   &self->node_insert)
-    ||  s_prepare (conn, AUDIT_TREE_SQL_LEAVES, &self->leaves)
-    ||  s_prepare (conn, AUDIT_TREE_SQL_NODES, &self->nodes))
+    int rc = s_prepare (conn, "INSERT INTO tree_node (org, level, idx, hash, min_ts, max_ts)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &self->node_insert)
+          || s_prepare (conn, "UPDATE org SET tail_min_ts = ?2, tail_max_ts = ?3,"
+                              " tail_nodes = ?4 WHERE id = ?1", &self->tail_update);
+    for (int query = 0; rc == 0 && query < AUDIT_TREE_Q_COUNT; query++)
+        rc = s_prepare (conn, audit_tree_sql [query], &self->reader.stmt [query]);
+    if (rc)
         audit_tree_destroy (&self);
     return self;
 }
@@ -116,11 +163,11 @@ audit_tree_destroy (audit_tree_t **self_p)
     if (!self_p || !*self_p)
         return;
     audit_tree_t *self = *self_p;
-    sqlite3_finalize (self->leaf_insert);
     sqlite3_finalize (self->node_insert);
-    sqlite3_finalize (self->leaves);
-    sqlite3_finalize (self->nodes);
-    zhashx_destroy (&self->cache);
+    sqlite3_finalize (self->tail_update);
+    for (int query = 0; query < AUDIT_TREE_Q_COUNT; query++)
+        sqlite3_finalize (self->reader.stmt [query]);
+    s_cache_purge (self);
     free (self->touched);
     free (self);
     *self_p = NULL;
@@ -129,10 +176,10 @@ audit_tree_destroy (audit_tree_t **self_p)
 //  --------------------------------------------------------------------------
 //  Reading subtrees
 
-//  The hashes of rows first .. first + count - 1 of the tile that stmt
-//  reads, into hashes; -1 unless exactly count rows of 32 bytes came
+//  The hashes of rows first .. first + count - 1 of the nodes stmt reads,
+//  into hashes; -1 unless exactly count rows of 32 bytes came
 static int
-s_read_tile (sqlite3_stmt *stmt, uint64_t count, audit_merkle_hash_t *hashes)
+s_read_nodes (sqlite3_stmt *stmt, uint64_t count, audit_merkle_hash_t *hashes)
 {
     uint64_t got = 0;
     int rc;
@@ -144,6 +191,188 @@ s_read_tile (sqlite3_stmt *stmt, uint64_t count, audit_merkle_hash_t *hashes)
     }
     sqlite3_reset (stmt);
     return rc == SQLITE_DONE && got == count? 0: -1;
+}
+
+//  Step stmt (its parameters bound) to its one row, if any: 1 a row, 0 none, -1
+static int
+s_row (sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step (stmt);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: -1;
+}
+
+//  The saved hashes of tile, those in [first, end), into hashes and found
+static int
+s_saved (audit_tree_reader_t *reader, uint64_t tile, uint64_t first, uint64_t end,
+         audit_merkle_hash_t *hashes, uint8_t *found)
+{
+    sqlite3_stmt *stmt = reader->stmt [AUDIT_TREE_Q_SAVED];
+    sqlite3_bind_int64 (stmt, 1, reader->org);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) tile);
+    int rc = s_row (stmt);
+    if (rc == 1) {
+        const uint8_t *blob = (const uint8_t *) sqlite3_column_blob (stmt, 0);
+        uint64_t base = tile * AUDIT_TREE_TILE_LEAVES;
+        uint64_t held = base + (uint64_t) sqlite3_column_bytes (stmt, 0) / AUDIT_MERKLE_HASH_SIZE;
+        for (uint64_t index = first; blob && index < end && index < held; index++) {
+            memcpy (hashes [index - first], blob + (index - base) * AUDIT_MERKLE_HASH_SIZE,
+                    AUDIT_MERKLE_HASH_SIZE);
+            found [index - first] = AUDIT_TREE_FROM_SAVED;
+        }
+    }
+    sqlite3_reset (stmt);
+    return rc < 0? -1: 0;
+}
+
+//  The ts range of tile's events: a complete tile's node row has it, the
+//  last tile's is in the org row. NULL (no events left) is empty.
+static int
+s_tile_range (audit_tree_reader_t *reader, uint64_t tile, s_range_t *range)
+{
+    *range = s_EMPTY;
+    sqlite3_stmt *stmt = reader->stmt [AUDIT_TREE_Q_RANGE];
+    sqlite3_bind_int64 (stmt, 1, reader->org);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) tile);
+    int rc = s_row (stmt);
+    if (rc == 0) {
+        sqlite3_reset (stmt);
+        stmt = reader->stmt [AUDIT_TREE_Q_TAIL];
+        sqlite3_bind_int64 (stmt, 1, reader->org);
+        rc = s_row (stmt);
+    }
+    if (rc == 1 && sqlite3_column_type (stmt, 0) != SQLITE_NULL
+    &&  sqlite3_column_type (stmt, 1) != SQLITE_NULL)
+        *range = (s_range_t) { sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 1) };
+    sqlite3_reset (stmt);
+    return rc < 0? -1: 0;
+}
+
+//  The event stmt is on, as the leaf reads it
+static void
+s_event_row (sqlite3_stmt *stmt, const char *org_id, audit_row_t *row)
+{
+    row->log_index = (uint64_t) sqlite3_column_int64 (stmt, 0);
+    row->timestamp_ms = sqlite3_column_int64 (stmt, 2);
+    row->received_ms = sqlite3_column_int64 (stmt, 3);
+    row->type = (audit_event_type_t) sqlite3_column_int (stmt, 4);
+    row->org_id = org_id;
+    row->actor_id = (const char *) sqlite3_column_text (stmt, 5);
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
+        sqlite3_value *value = sqlite3_column_value (stmt, s_COL_FIELDS + field);
+        bool number = audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_UINT;
+        bool null = sqlite3_value_type (value) == SQLITE_NULL;
+        row->has_number [field] = number && !null;
+        row->number [field] = number && !null? (uint64_t) sqlite3_value_int64 (value): 0;
+        row->text [field] = number || null? NULL: (const char *) sqlite3_value_text (value);
+    }
+    const void *uuid = sqlite3_column_blob (stmt, s_COL_UUID);
+    if (uuid && sqlite3_column_bytes (stmt, s_COL_UUID) == AUDIT_UUID_SIZE)
+        memcpy (row->event_id, uuid, AUDIT_UUID_SIZE);
+    else
+        memset (row->event_id, 0, AUDIT_UUID_SIZE);
+    if (!row->actor_id)
+        row->actor_id = "";
+}
+
+//  The leaf of the event stmt is on, into hash; CHANGED when its tag is
+//  not that leaf's, else 0
+static int
+s_event_leaf (sqlite3_stmt *stmt, const char *org_id, audit_merkle_hash_t hash)
+{
+    audit_row_t row;
+    s_event_row (stmt, org_id, &row);
+    if (audit_tree_leaf_hash (&row, hash) != 0)
+        return AUDIT_TREE_CHANGED;
+    const void *tag = sqlite3_column_blob (stmt, s_COL_TAG);
+    return tag && sqlite3_column_bytes (stmt, s_COL_TAG) == AUDIT_TREE_TAG_SIZE
+        && memcmp (tag, hash, AUDIT_TREE_TAG_SIZE) == 0? 0: AUDIT_TREE_CHANGED;
+}
+
+//  The leaves of the events in range with an index in [first, end)
+static int
+s_events (audit_tree_reader_t *reader, s_range_t range, uint64_t first, uint64_t end,
+          audit_merkle_hash_t *hashes, uint8_t *found)
+{
+    sqlite3_stmt *stmt = reader->stmt [AUDIT_TREE_Q_LEAVES];
+    sqlite3_bind_int64 (stmt, 1, reader->org);
+    sqlite3_bind_int64 (stmt, 2, range.min);
+    sqlite3_bind_int64 (stmt, 3, range.max);
+    sqlite3_bind_int64 (stmt, 4, (int64_t) first);
+    sqlite3_bind_int64 (stmt, 5, (int64_t) end);
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        uint64_t at = (uint64_t) sqlite3_column_int64 (stmt, 0) - first;
+        if (at >= end - first || (found [at] & AUDIT_TREE_FROM_EVENT))
+            continue;                   //  a second event at one index: changed
+        if (found [at] & AUDIT_TREE_FROM_SAVED) {
+            found [at] |= AUDIT_TREE_FROM_EVENT;
+            continue;                   //  the saved hash is the tree's
+        }
+        found [at] = AUDIT_TREE_FROM_EVENT
+                   | (uint8_t) s_event_leaf (stmt, reader->org_id, hashes [at]);
+    }
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE? 0: -1;
+}
+
+//  Widen range by the org row's last tile's
+static int
+s_tail_widen (audit_tree_reader_t *reader, s_range_t *range)
+{
+    sqlite3_stmt *stmt = reader->stmt [AUDIT_TREE_Q_TAIL];
+    sqlite3_bind_int64 (stmt, 1, reader->org);
+    int rc = s_row (stmt);
+    if (rc == 1 && sqlite3_column_type (stmt, 0) != SQLITE_NULL
+    &&  sqlite3_column_type (stmt, 1) != SQLITE_NULL) {
+        int64_t min = sqlite3_column_int64 (stmt, 0), max = sqlite3_column_int64 (stmt, 1);
+        range->min = min < range->min? min: range->min;
+        range->max = max > range->max? max: range->max;
+    }
+    sqlite3_reset (stmt);
+    return rc < 0? -1: 0;
+}
+
+int
+audit_tree_span (audit_tree_reader_t *reader, uint64_t first, uint64_t end,
+                 int64_t *min, int64_t *max)
+{
+    assert (reader);
+    s_range_t range = s_EMPTY;
+    uint64_t from = first / AUDIT_TREE_TILE_LEAVES;
+    uint64_t to = end / AUDIT_TREE_TILE_LEAVES + (end % AUDIT_TREE_TILE_LEAVES != 0);
+    sqlite3_stmt *stmt = reader->stmt [AUDIT_TREE_Q_SPAN];
+    sqlite3_bind_int64 (stmt, 1, reader->org);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) from);
+    sqlite3_bind_int64 (stmt, 3, (int64_t) to);
+    int rc = s_row (stmt);
+    int64_t complete = rc == 1? sqlite3_column_int64 (stmt, 0): 0;
+    if (rc == 1 && sqlite3_column_type (stmt, 1) != SQLITE_NULL)
+        range = (s_range_t) { sqlite3_column_int64 (stmt, 1), sqlite3_column_int64 (stmt, 2) };
+    sqlite3_reset (stmt);
+    //  A tile without its node row is the last one (or past the log)
+    if (rc == 1 && (uint64_t) complete < to - from)
+        rc = s_tail_widen (reader, &range) == 0? 1: -1;
+    *min = range.min;
+    *max = range.max;
+    return rc < 0? -1: 0;
+}
+
+int
+audit_tree_leaves (audit_tree_reader_t *reader, uint64_t first, uint64_t count,
+                   audit_merkle_hash_t *hashes, uint8_t *found)
+{
+    assert (reader);
+    uint64_t tile = first / AUDIT_TREE_TILE_LEAVES;
+    assert (count <= AUDIT_TREE_TILE_LEAVES
+         && (first + count - 1) / AUDIT_TREE_TILE_LEAVES == tile);
+    memset (found, 0, count);
+    s_range_t range;
+    if (s_saved (reader, tile, first, first + count, hashes, found) != 0
+    ||  s_tile_range (reader, tile, &range) != 0)
+        return -1;
+    if (range.min > range.max)
+        return 0;
+    return s_events (reader, range, first, first + count, hashes, found);
 }
 
 //  Fold count (a power of two) adjacent subtree roots into their parent's
@@ -158,6 +387,51 @@ s_fold (audit_merkle_hash_t *hashes, uint64_t count)
         }
 }
 
+//  The org row's tail nodes into the reader, once
+static void
+s_tail_read (audit_tree_reader_t *reader)
+{
+    reader->has_tail = true;
+    reader->tail_size = 0;
+    sqlite3_stmt *stmt = reader->stmt [AUDIT_TREE_Q_TAIL];
+    sqlite3_bind_int64 (stmt, 1, reader->org);
+    if (s_row (stmt) == 1 && sqlite3_column_type (stmt, 3) == SQLITE_BLOB) {
+        uint64_t size = (uint64_t) sqlite3_column_int64 (stmt, 2);
+        int count = __builtin_popcountll (size % AUDIT_TREE_TILE_LEAVES);
+        const void *blob = sqlite3_column_blob (stmt, 3);
+        if (size > 0 && sqlite3_column_bytes (stmt, 3) == count * AUDIT_MERKLE_HASH_SIZE) {
+            if (count)
+                memcpy (reader->tail_nodes, blob, (size_t) count * AUDIT_MERKLE_HASH_SIZE);
+            reader->tail_size = size;
+        }
+    }
+    sqlite3_reset (stmt);
+}
+
+//  1 and the hash when the subtree (level < 8, index) is one of the last
+//  tile's complete subtrees at the log's size, else 0
+static int
+s_tail_node (audit_tree_reader_t *reader, unsigned level, uint64_t index,
+             audit_merkle_hash_t hash)
+{
+    if (!reader->has_tail)
+        s_tail_read (reader);
+    uint64_t size = reader->tail_size;
+    uint64_t start = size - size % AUDIT_TREE_TILE_LEAVES;
+    int at = 0;
+    for (int bit = AUDIT_TREE_TILE_LEVELS - 1; size && bit >= 0; bit--) {
+        if (!(size & (1ull << bit)))
+            continue;
+        if ((unsigned) bit == level && start >> bit == index) {
+            memcpy (hash, reader->tail_nodes [at], AUDIT_MERKLE_HASH_SIZE);
+            return 1;
+        }
+        start += 1ull << bit;
+        at++;
+    }
+    return 0;
+}
+
 int
 audit_tree_subtree (void *arg, unsigned level, uint64_t index, audit_merkle_hash_t hash)
 {
@@ -167,16 +441,36 @@ audit_tree_subtree (void *arg, unsigned level, uint64_t index, audit_merkle_hash
     if (level >= AUDIT_MERKLE_LEVELS || index > (UINT64_MAX >> width) >> 1)
         return -1;
     uint64_t count = 1ull << width, first = index << width;
-    sqlite3_stmt *stmt = base == 0? reader->leaves: reader->nodes;
-    int param = 1;
-    sqlite3_bind_int64 (stmt, param++, reader->org);
-    if (base > 0)
-        sqlite3_bind_int (stmt, param++, (int) base);
-    sqlite3_bind_int64 (stmt, param++, (int64_t) first);
-    sqlite3_bind_int64 (stmt, param, (int64_t) (first + count));
     audit_merkle_hash_t tile [1u << (AUDIT_TREE_TILE_LEVELS - 1)];
-    if (s_read_tile (stmt, count, tile) != 0)
-        return -1;
+    if (base == 0 && s_tail_node (reader, level, index, hash) != 0)
+        return 0;
+    if (base == 0) {
+        uint64_t number = first / AUDIT_TREE_TILE_LEAVES, start = first % AUDIT_TREE_TILE_LEAVES;
+        if (!reader->has_tile || reader->tile != number) {
+            reader->has_tile = false;
+            if (audit_tree_leaves (reader, number * AUDIT_TREE_TILE_LEAVES, AUDIT_TREE_TILE_LEAVES,
+                                   reader->tile_hashes, reader->tile_found) != 0)
+                return -1;
+            reader->has_tile = true;
+            reader->tile = number;
+        }
+        //  A changed row's leaf is its own: the proofs made with it fail,
+        //  as they should
+        for (uint64_t at = 0; at < count; at++)
+            if (!reader->tile_found [start + at]
+            ||  (reader->strict && (reader->tile_found [start + at] & AUDIT_TREE_CHANGED)))
+                return -1;              //  a leaf the store lost: changed
+        memcpy (tile, reader->tile_hashes [start], count * AUDIT_MERKLE_HASH_SIZE);
+    }
+    else {
+        sqlite3_stmt *stmt = reader->stmt [AUDIT_TREE_Q_NODES];
+        sqlite3_bind_int64 (stmt, 1, reader->org);
+        sqlite3_bind_int (stmt, 2, (int) base);
+        sqlite3_bind_int64 (stmt, 3, (int64_t) first);
+        sqlite3_bind_int64 (stmt, 4, (int64_t) (first + count));
+        if (s_read_nodes (stmt, count, tile) != 0)
+            return -1;
+    }
     s_fold (tile, count);
     memcpy (hash, tile [0], AUDIT_MERKLE_HASH_SIZE);
     return 0;
@@ -211,6 +505,7 @@ s_touch (audit_tree_t *self, s_entry_t *entry)
         self->touched_max = max;
     }
     entry->saved = entry->live;
+    entry->tail_saved = entry->tail;
     entry->touched = true;
     self->touched [self->touched_count++] = entry;
     return 0;
@@ -221,98 +516,133 @@ s_touch (audit_tree_t *self, s_entry_t *entry)
 static s_entry_t *
 s_entry (audit_tree_t *self, int64_t org)
 {
-    void *key = (void *) (uintptr_t) org;
-    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->cache, key);
-    if (entry)
-        return entry;
-    if (self->touched_count == 0 && zhashx_size (self->cache) >= AUDIT_TREE_CACHED_MAX)
-        zhashx_purge (self->cache);
-    entry = (s_entry_t *) calloc (1, sizeof *entry);
+    if (self->slots) {
+        s_slot_t *slot = s_find (self->slots, self->capacity, org);
+        if (slot->org)
+            return slot->entry;
+    }
+    if (self->touched_count == 0 && self->cached >= AUDIT_TREE_CACHED_MAX)
+        s_cache_purge (self);
+    if (s_cache_grow (self) != 0)
+        return NULL;
+    s_entry_t *entry = (s_entry_t *) calloc (1, sizeof *entry);
     if (!entry)
         return NULL;
     entry->live.size = UINT64_MAX;      //  read on first use
-    if (zhashx_insert (self->cache, key, entry) != 0) {
-        free (entry);
-        return NULL;
-    }
+    entry->org = org;
+    *s_find (self->slots, self->capacity, org) = (s_slot_t) { org, entry };
+    self->cached++;
     return entry;
 }
 
-//  The frontier of org at size index, touched by this transaction
-static audit_merkle_frontier_t *
-s_frontier (audit_tree_t *self, int64_t org, uint64_t index)
+//  Read org's frontier at size index, and its last tile's range, into entry
+static int
+s_load (audit_tree_t *self, s_entry_t *entry, int64_t org, const char *org_id, uint64_t index)
+{
+    self->reader.org = org;
+    self->reader.org_id = org_id;
+    self->reader.strict = true;
+    self->reader.has_tile = self->reader.has_tail = false;
+    entry->tail = s_EMPTY;
+    int rc = audit_merkle_frontier_load (&entry->live, index, audit_tree_subtree, &self->reader);
+    if (rc == 0 && index % AUDIT_TREE_TILE_LEAVES)
+        rc = s_tile_range (&self->reader, index / AUDIT_TREE_TILE_LEAVES, &entry->tail);
+    if (rc == 0)
+        return 0;
+    audit_log_error ("msg=\"cannot read the organisation's tree\" org=%lld size=%llu",
+                     (long long) org, (unsigned long long) index);
+    entry->live.size = UINT64_MAX;
+    return -1;
+}
+
+//  The entry of org at size index, touched by this transaction
+static s_entry_t *
+s_frontier (audit_tree_t *self, int64_t org, const char *org_id, uint64_t index)
 {
     s_entry_t *entry = s_entry (self, org);
     if (!entry || s_touch (self, entry) != 0)
         return NULL;
-    if (entry->live.size != index) {
-        //  new here, or another process appended since: read it again
-        audit_tree_reader_t reader = { self->leaves, self->nodes, org };
-        if (audit_merkle_frontier_load (&entry->live, index, audit_tree_subtree, &reader) != 0) {
-            audit_log_error ("msg=\"cannot read the organisation's tree\" org=%lld size=%llu",
-                             (long long) org, (unsigned long long) index);
-            entry->live.size = UINT64_MAX;
-            return NULL;
-        }
-    }
-    return &entry->live;
+    //  new here, or another process appended since: read it again
+    if (entry->live.size != index && s_load (self, entry, org, org_id, index) != 0)
+        return NULL;
+    return entry;
 }
 
 typedef struct {
     audit_tree_t *self;
-    int64_t org;
+    s_entry_t *entry;
 } s_completed_t;
 
-//  Keep a completed subtree when it is a tile's root (the leaves are kept
-//  as they come)
+//  Keep a completed subtree when it is a tile's root, with the range of
+//  its events when it is a tile of leaves (the leaves are in their rows)
 static int
 s_completed (void *arg, unsigned level, uint64_t index, const audit_merkle_hash_t hash)
 {
-    s_completed_t *at = (s_completed_t *) arg;
+    audit_tree_t *self = ((s_completed_t *) arg)->self;
+    s_entry_t *entry = ((s_completed_t *) arg)->entry;
     if (level == 0 || level % AUDIT_TREE_TILE_LEVELS)
         return 0;
-    sqlite3_stmt *stmt = at->self->node_insert;
-    sqlite3_bind_int64 (stmt, 1, at->org);
+    sqlite3_stmt *stmt = self->node_insert;
+    sqlite3_bind_int64 (stmt, 1, entry->org);
     sqlite3_bind_int (stmt, 2, (int) level);
     sqlite3_bind_int64 (stmt, 3, (int64_t) index);
     sqlite3_bind_blob (stmt, 4, hash, AUDIT_MERKLE_HASH_SIZE, SQLITE_STATIC);
+    bool leaves = level == AUDIT_TREE_TILE_LEVELS && entry->tail.min <= entry->tail.max;
+    if (leaves) {
+        sqlite3_bind_int64 (stmt, 5, entry->tail.min);
+        sqlite3_bind_int64 (stmt, 6, entry->tail.max);
+    }
+    else {
+        sqlite3_bind_null (stmt, 5);
+        sqlite3_bind_null (stmt, 6);
+    }
     int rc = sqlite3_step (stmt);
     sqlite3_reset (stmt);
+    if (level == AUDIT_TREE_TILE_LEVELS)
+        entry->tail = s_EMPTY;          //  the next leaf starts a tile
     return rc == SQLITE_DONE? 0: -1;
 }
 
-//  Append leaf hash at index of org; ts finds its event, NULL for none
-static int
-s_append (audit_tree_t *self, int64_t org, uint64_t index, const int64_t *ts,
-          const audit_merkle_hash_t hash)
+int
+audit_tree_append (audit_tree_t *self, int64_t org, const char *org_id, uint64_t index,
+                   int64_t ts, const audit_merkle_hash_t hash)
 {
-    audit_merkle_frontier_t *frontier = s_frontier (self, org, index);
-    if (!frontier)
+    assert (self);
+    s_entry_t *entry = s_frontier (self, org, org_id, index);
+    if (!entry)
         return -1;
-    sqlite3_stmt *stmt = self->leaf_insert;
-    sqlite3_bind_int64 (stmt, 1, org);
-    sqlite3_bind_int64 (stmt, 2, (int64_t) index);
-    if (ts)
-        sqlite3_bind_int64 (stmt, 3, *ts);
-    else
-        sqlite3_bind_null (stmt, 3);
-    sqlite3_bind_blob (stmt, 4, hash, AUDIT_MERKLE_HASH_SIZE, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt);
-    sqlite3_reset (stmt);
-    if (rc != SQLITE_DONE)
-        return -1;
-    s_completed_t at = { self, org };
-    return audit_merkle_frontier_append (frontier, hash, s_completed, &at);
+    entry->tail.min = ts < entry->tail.min? ts: entry->tail.min;
+    entry->tail.max = ts > entry->tail.max? ts: entry->tail.max;
+    s_completed_t at = { self, entry };
+    return audit_merkle_frontier_append (&entry->live, hash, s_completed, &at);
 }
 
 int
-audit_tree_append (audit_tree_t *self, int64_t org, const audit_row_t *row)
+audit_tree_flush (audit_tree_t *self)
 {
     assert (self);
-    audit_merkle_hash_t hash;
-    if (audit_tree_leaf_hash (row, hash) != 0)
-        return -1;
-    return s_append (self, org, row->log_index, &row->timestamp_ms, hash);
+    sqlite3_stmt *stmt = self->tail_update;
+    int rc = 0;
+    for (size_t at = 0; rc == 0 && at < self->touched_count; at++) {
+        const s_entry_t *entry = self->touched [at];
+        sqlite3_bind_int64 (stmt, 1, entry->org);
+        if (entry->tail.min <= entry->tail.max) {
+            sqlite3_bind_int64 (stmt, 2, entry->tail.min);
+            sqlite3_bind_int64 (stmt, 3, entry->tail.max);
+        }
+        else {
+            sqlite3_bind_null (stmt, 2);
+            sqlite3_bind_null (stmt, 3);
+        }
+        //  The frontier's subtrees below a tile: its last hashes
+        int count = __builtin_popcountll (entry->live.size);
+        int low = __builtin_popcountll (entry->live.size % AUDIT_TREE_TILE_LEAVES);
+        sqlite3_bind_blob (stmt, 4, entry->live.hashes [count - low],
+                           low * AUDIT_MERKLE_HASH_SIZE, SQLITE_STATIC);
+        rc = sqlite3_step (stmt) == SQLITE_DONE && sqlite3_changes (self->conn) == 1? 0: -1;
+        sqlite3_reset (stmt);
+    }
+    return rc;
 }
 
 void
@@ -330,101 +660,8 @@ audit_tree_rollback (audit_tree_t *self)
     assert (self);
     for (size_t at = 0; at < self->touched_count; at++) {
         self->touched [at]->live = self->touched [at]->saved;
+        self->touched [at]->tail = self->touched [at]->tail_saved;
         self->touched [at]->touched = false;
     }
     self->touched_count = 0;
-}
-
-//  --------------------------------------------------------------------------
-//  Schema step 5: the tree of the events stored before it
-
-//  The columns of event at version 4, the resource fields in the
-//  audit_field_t order of that version (nine, role by its name)
-#define s_V4_FIELDS 9
-#define s_SQL_V4_EVENTS "SELECT e.log_index, e.ts, e.type, e.actor, e.user, e.device, e.grp," \
-                        " r.name, e.broadcast, e.recipient_count, e.file_ref, e.file_size," \
-                        " e.retention_days, e.uuid FROM event e LEFT JOIN ident r" \
-                        " ON r.id = e.role WHERE e.org = ?1 ORDER BY e.log_index"
-#define s_COL_V4_UUID   (4 + s_V4_FIELDS)
-
-//  The row stmt (s_SQL_V4_EVENTS) is on, of organisation org_id
-static void
-s_v4_row (sqlite3_stmt *stmt, const char *org_id, audit_row_t *row)
-{
-    memset (row, 0, sizeof *row);
-    row->log_index = (uint64_t) sqlite3_column_int64 (stmt, 0);
-    row->timestamp_ms = sqlite3_column_int64 (stmt, 1);
-    row->type = (audit_event_type_t) sqlite3_column_int (stmt, 2);
-    row->org_id = org_id;
-    row->actor_id = (const char *) sqlite3_column_text (stmt, 3);
-    for (int field = 0; field < s_V4_FIELDS && field < AUDIT_FIELD_COUNT; field++) {
-        int column = 4 + field;
-        if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
-            continue;
-        if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_UINT) {
-            row->has_number [field] = true;
-            row->number [field] = (uint64_t) sqlite3_column_int64 (stmt, column);
-        }
-        else
-            row->text [field] = (const char *) sqlite3_column_text (stmt, column);
-    }
-    if (sqlite3_column_bytes (stmt, s_COL_V4_UUID) == AUDIT_UUID_SIZE)
-        memcpy (row->event_id, sqlite3_column_blob (stmt, s_COL_V4_UUID), AUDIT_UUID_SIZE);
-    if (!row->actor_id)
-        row->actor_id = "";
-}
-
-//  Leaves of the empty text for the indices from *next up to end
-static int
-s_fill (audit_tree_t *self, int64_t org, uint64_t *next, uint64_t end)
-{
-    audit_merkle_hash_t empty;
-    audit_merkle_leaf_hash ("", 0, empty);
-    for (; *next < end; (*next)++)
-        if (s_append (self, org, *next, NULL, empty) != 0)
-            return -1;
-    return 0;
-}
-
-static int
-s_backfill_org (audit_tree_t *self, sqlite3_stmt *events, int64_t org, const char *name,
-                uint64_t size)
-{
-    sqlite3_bind_int64 (events, 1, org);
-    uint64_t next = 0;
-    int rc = 0, step;
-    while (rc == 0 && (step = sqlite3_step (events)) == SQLITE_ROW) {
-        audit_row_t row;
-        s_v4_row (events, name, &row);
-        rc = row.log_index < next? -1: s_fill (self, org, &next, row.log_index);
-        if (rc == 0)
-            rc = audit_tree_append (self, org, &row);
-        next++;
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = -1;
-    sqlite3_reset (events);
-    return rc == 0? s_fill (self, org, &next, size): -1;
-}
-
-int
-audit_tree_backfill (sqlite3 *conn)
-{
-    audit_tree_t *self = audit_tree_new (conn);
-    sqlite3_stmt *orgs = NULL, *events = NULL;
-    int rc = self && s_prepare (conn, "SELECT id, name, next_index FROM org ORDER BY id", &orgs) == 0
-          && s_prepare (conn, s_SQL_V4_EVENTS, &events) == 0? 0: -1;
-    int step = SQLITE_DONE;
-    while (rc == 0 && (step = sqlite3_step (orgs)) == SQLITE_ROW) {
-        char name [AUDIT_IDENT_MAX + 1];
-        snprintf (name, sizeof name, "%s", (const char *) sqlite3_column_text (orgs, 1));
-        rc = s_backfill_org (self, events, sqlite3_column_int64 (orgs, 0), name,
-                             (uint64_t) sqlite3_column_int64 (orgs, 2));
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = -1;
-    sqlite3_finalize (orgs);
-    sqlite3_finalize (events);
-    audit_tree_destroy (&self);
-    return rc;
 }

@@ -1,19 +1,29 @@
 /*  =========================================================================
     audit_tree - the organisation's Merkle tree in audit.db
 
-    Every stored event's leaf hash goes in table leaf (org, log_index),
-    beside the time that finds its event row; every complete subtree of
-    2^8, 2^16, ... leaves goes in table tree_node once, when its last leaf
-    is appended (audit_merkle's frontier says when). Any complete subtree
-    is then at most 128 rows away: a tile of 256 leaf hashes or of 256
-    stored nodes, folded. Proofs and roots are computed from those, never
-    by rehashing the log.
+    Each event's leaf hash is a column of its own row (event.leaf), written
+    by the same insert: a separate table of leaves cost every event one
+    more B-tree insert and every batch a tail page per organisation
+    (bench/RESULTS.md, "Issue 13: the cost of the log"). Every complete
+    subtree of 2^8, 2^16, ... leaves goes in table tree_node once, when its
+    last leaf is appended (audit_merkle's frontier says when); a tile of
+    256 leaves (level 8) also keeps the range of its events' ts, and the
+    organisation's row the range of its last, incomplete tile's. That range
+    and the primary key (org, ts, log_index) find a tile's events: a tile's
+    leaves are the rows of that range whose log_index is in the tile.
+    When retention deletes events of a tile, the janitor first copies the
+    tile's leaf hashes into leaf_tile (a prefix of the tile, one blob), so
+    the proofs of the others, and the roots, never change.
 
-    The writer keeps each organisation's frontier in memory across
-    transactions, checked against the log_index it is given: a mismatch
-    means another process (the query worker's own audit_access events)
-    appended, and the frontier is read again from the tables. A rollback
-    restores the frontiers of the transaction.
+    Any complete subtree is then at most 128 rows away: a tile of 256 leaf
+    hashes or of 256 stored nodes, folded. Proofs and roots are computed
+    from those, never by rehashing the events.
+
+    The writer keeps each organisation's frontier (and its last tile's ts
+    range) in memory across transactions, checked against the log_index it
+    is given: a mismatch means another process (the query worker's own
+    audit_access events) appended, and the frontier is read again from the
+    tables. A rollback restores the frontiers of the transaction.
     ========================================================================= */
 
 #ifndef AUDIT_TREE_H_INCLUDED
@@ -36,19 +46,71 @@ extern "C" {
 //  frontier is read again on its organisation's next event, ~1 ms)
 #define AUDIT_TREE_CACHED_MAX   4096
 
+//  Leaves in a tile
+#define AUDIT_TREE_TILE_LEAVES  (1u << AUDIT_TREE_TILE_LEVELS)
+
+//  Bytes of its leaf hash an event row keeps (event.leaf_tag): enough to
+//  tell a changed row from its leaf, at a few bytes a row, where the hash
+//  itself cost a third more bytes in the hot tail pages (bench/RESULTS.md)
+#define AUDIT_TREE_TAG_SIZE     4
+
 //  The statements a reader of the tree uses (cached by whoever owns the
-//  connection): the hashes of a range of leaves, of a range of nodes
-#define AUDIT_TREE_SQL_LEAVES   "SELECT hash FROM leaf WHERE org = ?1 AND log_index >= ?2" \
-                                " AND log_index < ?3 ORDER BY log_index"
+//  connection), in the order of audit_tree_reader_t's stmt array: the
+//  events of a range of a tile (every column the leaf is made of, built
+//  from audit_fields.def), the saved leaves of a tile, a tile's ts
+//  range, the last tile's, and a range of nodes
+#define AUDIT_TREE_SQL_SAVED    "SELECT hashes FROM leaf_tile WHERE org = ?1 AND tile = ?2"
+#define AUDIT_TREE_SQL_RANGE    "SELECT min_ts, max_ts FROM tree_node WHERE org = ?1" \
+                                " AND level = 8 AND idx = ?2"
+#define AUDIT_TREE_SQL_TAIL     "SELECT tail_min_ts, tail_max_ts, next_index, tail_nodes" \
+                                " FROM org WHERE id = ?1"
 #define AUDIT_TREE_SQL_NODES    "SELECT hash FROM tree_node WHERE org = ?1 AND level = ?2" \
                                 " AND idx >= ?3 AND idx < ?4 ORDER BY idx"
+#define AUDIT_TREE_SQL_SPAN     "SELECT count (*), min (min_ts), max (max_ts) FROM tree_node" \
+                                " WHERE org = ?1 AND level = 8 AND idx >= ?2 AND idx < ?3"
 
-//  One organisation's tree, as audit_merkle's subtree function reads it
+typedef enum {
+    AUDIT_TREE_Q_LEAVES, AUDIT_TREE_Q_SAVED, AUDIT_TREE_Q_RANGE, AUDIT_TREE_Q_TAIL,
+    AUDIT_TREE_Q_NODES, AUDIT_TREE_Q_SPAN, AUDIT_TREE_Q_COUNT
+} audit_tree_query_t;
+
+//  The SQL of each audit_tree_query_t (set before main runs)
+extern const char *audit_tree_sql [AUDIT_TREE_Q_COUNT];
+
+//  One organisation's tree, as audit_merkle's subtree function reads it.
+//  The tile of leaves read last is kept: a proof asks for up to eight
+//  subtrees of one tile, and each read of it scans its events. So are the
+//  org row's tail nodes: the complete subtrees of its last tile at the
+//  log's size, which the writer keeps there at each commit, so that the
+//  root of the log and a writer's frontier need no leaf.
 typedef struct {
-    sqlite3_stmt *leaves;               //  AUDIT_TREE_SQL_LEAVES
-    sqlite3_stmt *nodes;                //  AUDIT_TREE_SQL_NODES
+    sqlite3_stmt *stmt [AUDIT_TREE_Q_COUNT];    //  audit_tree_sql's, prepared
     int64_t org;                        //  its row id in org
+    const char *org_id;                 //  its name, the leaves' org_id
+    bool strict;                        //  a changed row's leaf fails (the writer's)
+    bool has_tile;                      //  false: tile_* hold nothing (yet)
+    uint64_t tile;
+    audit_merkle_hash_t tile_hashes [1u << 8];
+    uint8_t tile_found [1u << 8];
+    bool has_tail;                      //  false: tail_* not read (yet)
+    uint64_t tail_size;                 //  the log's size they are of; 0: none
+    audit_merkle_hash_t tail_nodes [8];
 } audit_tree_reader_t;
+
+//  How a leaf was found by audit_tree_leaves: made from its event's row,
+//  from the tile's saved hashes (retention deleted its event, or may), or
+//  both (the saved hash is the tree's); CHANGED: its event's row no
+//  longer makes the leaf its tag was cut from (the hash is the row's)
+#define AUDIT_TREE_FROM_EVENT   1
+#define AUDIT_TREE_FROM_SAVED   2
+#define AUDIT_TREE_CHANGED      4
+
+//  The leaf hashes first .. first + count - 1, all in one tile, into
+//  hashes, and how each was found into found (0: not at all, a changed
+//  store). 0 or -1 on a store error.
+int
+    audit_tree_leaves (audit_tree_reader_t *reader, uint64_t first, uint64_t count,
+                       audit_merkle_hash_t *hashes, uint8_t *found);
 
 typedef struct _audit_tree_t audit_tree_t;
 
@@ -61,11 +123,17 @@ audit_tree_t *
 void
     audit_tree_destroy (audit_tree_t **self_p);
 
-//  Append row, the event just stored at row->log_index of organisation
-//  org, inside the write transaction: its leaf, and the nodes it
-//  completes. 0 or -1.
+//  Append hash, the leaf of the event just stored at index of
+//  organisation org (named org_id) with time ts, inside the write
+//  transaction: the nodes it completes, and its tile's range. 0 or -1.
 int
-    audit_tree_append (audit_tree_t *self, int64_t org, const audit_row_t *row);
+    audit_tree_append (audit_tree_t *self, int64_t org, const char *org_id, uint64_t index,
+                       int64_t ts, const audit_merkle_hash_t hash);
+
+//  Before the commit: each organisation this transaction appended to
+//  keeps its last tile's ts range in its row. 0 or -1.
+int
+    audit_tree_flush (audit_tree_t *self);
 
 //  The transaction committed: the frontiers stand.
 void
@@ -79,15 +147,16 @@ void
 int
     audit_tree_leaf_hash (const audit_row_t *row, audit_merkle_hash_t hash);
 
+//  The range of ts of the events of the tiles that hold indices first ..
+//  end - 1 (their rows are among the organisation's with a ts in it), into
+//  *min and *max; none when *min > *max. 0 or -1.
+int
+    audit_tree_span (audit_tree_reader_t *reader, uint64_t first, uint64_t end,
+                     int64_t *min, int64_t *max);
+
 //  audit_merkle_subtree_fn over an audit_tree_reader_t.
 int
     audit_tree_subtree (void *reader, unsigned level, uint64_t index, audit_merkle_hash_t hash);
-
-//  Schema step 5: the leaves and nodes of every event already stored,
-//  inside the migration's transaction. An index whose event retention
-//  deleted before the tree existed gets the leaf of the empty text. 0 or -1.
-int
-    audit_tree_backfill (sqlite3 *conn);
 
 #ifdef __cplusplus
 }

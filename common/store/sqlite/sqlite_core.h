@@ -19,9 +19,10 @@ extern "C" {
 #endif
 
 //  The event INSERT's parameters: the envelope ?1..?6, then one per
-//  resource field in audit_field_t order, then the uuid
+//  resource field in audit_field_t order, then the uuid and the leaf's tag
 #define SQLITE_EVENT_FIELD_PARAM 7
 #define SQLITE_EVENT_UUID_PARAM  (SQLITE_EVENT_FIELD_PARAM + AUDIT_FIELD_COUNT)
+#define SQLITE_EVENT_LEAF_PARAM  (SQLITE_EVENT_UUID_PARAM + 1)
 
 //  The statements the core prepares at open (sqlite_store.c has their SQL)
 typedef enum {

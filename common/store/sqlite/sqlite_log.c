@@ -1,6 +1,6 @@
 /*  =========================================================================
     audit_store_log - the organisation's tree, its proofs and checkpoints,
-    in the SQLite engine (tables leaf, tree_node, checkpoint: audit_tree)
+    in the SQLite engine (event.leaf and tables tree_node, leaf_tile, checkpoint: audit_tree)
     ========================================================================= */
 
 #include "sqlite_store.h"
@@ -55,9 +55,23 @@ s_reader (audit_store_t *store, const char *org_id, uint64_t need, audit_tree_re
         return rc;
     if (size < need)
         return 1;
-    reader->leaves = audit_store_sql_cached (store, AUDIT_DB_AUDIT, AUDIT_TREE_SQL_LEAVES);
-    reader->nodes = audit_store_sql_cached (store, AUDIT_DB_AUDIT, AUDIT_TREE_SQL_NODES);
-    return reader->leaves && reader->nodes? 0: -1;
+    return sqlite_tree_reader (store, reader->org, org_id, reader);
+}
+
+int
+sqlite_tree_reader (audit_store_t *store, int64_t org, const char *org_id,
+                    audit_tree_reader_t *reader)
+{
+    assert (store);
+    reader->org = org;
+    reader->org_id = org_id;
+    reader->strict = false;
+    reader->has_tile = reader->has_tail = false;
+    for (int query = 0; query < AUDIT_TREE_Q_COUNT; query++)
+        if (!(reader->stmt [query] = audit_store_sql_cached (store, AUDIT_DB_AUDIT,
+                                                             audit_tree_sql [query])))
+            return -1;
+    return 0;
 }
 
 //  A tree that should be there and is not: the store was changed

@@ -13,8 +13,7 @@
 
 #define s_SQL_ORGS          "SELECT name, next_index FROM org ORDER BY id"
 #define s_SQL_ORG           "SELECT id FROM org WHERE name = ?1"
-#define s_SQL_LEAVES        "SELECT log_index, hash, ts IS NOT NULL FROM leaf WHERE org = ?1" \
-                            " ORDER BY log_index"
+#define s_SQL_ORG_SIZE      "SELECT id, next_index FROM org WHERE name = ?1"
 #define s_SQL_NODES         "SELECT level, idx, hash FROM tree_node WHERE org = ?1" \
                             " ORDER BY level, idx"
 #define s_SQL_CHECKPOINTS   "SELECT size, root, note FROM checkpoint WHERE org = ?1 ORDER BY size"
@@ -88,16 +87,23 @@ s_hash (sqlite3_stmt *stmt, int column)
          ? (const uint8_t *) sqlite3_column_blob (stmt, column): NULL;
 }
 
+//  One tile's leaves to fn: a leaf the store lost (no event, no saved
+//  hash), or whose event was changed, is a zero hash that matches nothing
 static int
-s_leaf_row (sqlite3_stmt *stmt, void *arg)
+s_leaf_tile (audit_tree_reader_t *reader, uint64_t first, uint64_t count,
+             audit_store_log_leaf_fn *fn, void *arg, int *stopped)
 {
     static const audit_merkle_hash_t zero = { 0 };
-    s_visit_t *visit = (s_visit_t *) arg;
-    const uint8_t *hash = s_hash (stmt, 1);
-    //  A hash not 32 bytes long is a changed store: it matches nothing
-    return visit->leaf ((uint64_t) sqlite3_column_int64 (stmt, 0),
-                                                    hash? hash: zero,
-                                                    sqlite3_column_int (stmt, 2) != 0, visit->arg);
+    audit_merkle_hash_t hashes [AUDIT_TREE_TILE_LEAVES];
+    uint8_t found [AUDIT_TREE_TILE_LEAVES];
+    if (audit_tree_leaves (reader, first, count, hashes, found) != 0)
+        return -1;
+    for (uint64_t at = 0; !*stopped && at < count; at++) {
+        bool lost = !found [at] || (found [at] & AUDIT_TREE_CHANGED);
+        bool kept = !found [at] || (found [at] & AUDIT_TREE_FROM_EVENT);
+        *stopped = fn (first + at, lost? zero: hashes [at], kept, arg);
+    }
+    return 0;
 }
 
 int
@@ -105,10 +111,28 @@ sqlite_log_leaves (audit_store_t *store, const char *org_id, audit_store_log_lea
                    void *arg)
 {
     assert (store);
-    bool none;
-    sqlite3_stmt *stmt = s_org_stmt (store, org_id, s_SQL_LEAVES, &none);
-    s_visit_t visit = { .leaf = fn, .arg = arg };
-    return stmt? s_each (store, stmt, s_leaf_row, &visit, "leaves"): none? 0: -1;
+    sqlite3_stmt *find = audit_store_sql_cached (store, AUDIT_DB_AUDIT, s_SQL_ORG_SIZE);
+    if (!find)
+        return -1;
+    sqlite3_bind_text (find, 1, org_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (find);
+    int64_t org = rc == SQLITE_ROW? sqlite3_column_int64 (find, 0): 0;
+    uint64_t size = rc == SQLITE_ROW? (uint64_t) sqlite3_column_int64 (find, 1): 0;
+    sqlite3_reset (find);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE? 0: -1;
+    audit_tree_reader_t reader;
+    if (sqlite_tree_reader (store, org, org_id, &reader) != 0)
+        return -1;
+    int stopped = 0;
+    for (uint64_t first = 0; !stopped && first < size; first += AUDIT_TREE_TILE_LEAVES) {
+        uint64_t count = size - first < AUDIT_TREE_TILE_LEAVES? size - first: AUDIT_TREE_TILE_LEAVES;
+        if (s_leaf_tile (&reader, first, count, fn, arg, &stopped) != 0) {
+            audit_store_sql_log (store, AUDIT_DB_AUDIT, "leaves");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int

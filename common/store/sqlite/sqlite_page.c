@@ -75,12 +75,12 @@ s_build_where (char *sql, unsigned shape)
     //  columns must hold text, as actor always does
     assert (audit_proto_field_info (AUDIT_FIELD_USER_ID)->stored == AUDIT_STORED_TEXT);
     const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
-    //  In log order the leaf table's key walks the log; its ts finds the
-    //  event (a deleted one's is NULL: no row)
+    //  In log order a window of tiles at a time: their events are the
+    //  organisation's rows in the tiles' range of ts (audit_tree), sorted
     if (shape & s_BIT_LOG)
-        s_append (sql, " FROM leaf AS l JOIN event AS e ON e.org = l.org AND e.ts = l.ts"
-                  " AND e.log_index = l.log_index WHERE l.org = :org"
-                  " AND l.log_index >= :from_index");
+        s_append (sql, " FROM event AS e WHERE e.org = :org AND e.ts >= :span_min"
+                  " AND e.ts <= :span_max AND e.log_index >= :from_index"
+                  " AND e.log_index < :to_index");
     else
         s_append (sql, " FROM event AS e WHERE e.org = :org");
     if (shape & s_BIT_SUBJECT)
@@ -108,7 +108,7 @@ s_build_shape (unsigned shape, char *sql)
     s_append (sql, ", e.uuid");
     s_build_where (sql, shape);
     if (shape & s_BIT_LOG) {
-        s_append (sql, " ORDER BY l.log_index LIMIT :limit");
+        s_append (sql, " ORDER BY e.log_index LIMIT :limit");
         return;
     }
     if (shape & s_BIT_AFTER)
@@ -190,7 +190,13 @@ typedef struct {
     bool more;                          //  a row exists past the page
     audit_page_pos_t last;              //  of the last row returned
     uint64_t log_size;                  //  log order: org.next_index in this snapshot
+    uint64_t window_end;                //  log order: the indices read so far end here
+    audit_tree_reader_t *tree;          //  log order: the tiles' ranges of ts
 } s_page_t;
+
+//  Tiles a window of log order reads at most: enough for a page without
+//  filters, and small enough that the sort of its rows stays short
+#define s_WINDOW_TILES  4
 
 //  --------------------------------------------------------------------------
 //  The read transaction
@@ -308,6 +314,49 @@ s_log_size (s_page_t *self, int64_t org)
     return rc < 0? -1: 0;
 }
 
+//  Bind the next window of log order, from index first: its tiles'
+//  range of ts and their indices (none left: the statement is done)
+static int
+s_window (s_page_t *self, uint64_t first)
+{
+    uint64_t tile = first / AUDIT_TREE_TILE_LEAVES;
+    uint64_t end = (tile + s_WINDOW_TILES) * AUDIT_TREE_TILE_LEAVES;
+    end = end < self->log_size? end: self->log_size;
+    end = end > first? end: first;
+    int64_t min = INT64_MAX, max = INT64_MIN;
+    if (end > first && audit_tree_span (self->tree, first, end, &min, &max) != 0)
+        return -1;
+    self->window_end = end;
+    s_bind_int (self->stmt, ":span_min", min);
+    s_bind_int (self->stmt, ":span_max", max);
+    s_bind_int (self->stmt, ":from_index", (int64_t) (first > INT64_MAX? INT64_MAX: first));
+    s_bind_int (self->stmt, ":to_index", (int64_t) (end > INT64_MAX? INT64_MAX: end));
+    return 0;
+}
+
+//  In log order: where the log ends, and the first window
+static int
+s_log_window (s_page_t *self, int64_t org, uint64_t from)
+{
+    if (s_log_size (self, org) != 0)
+        return -1;
+    self->tree = (audit_tree_reader_t *) calloc (1, sizeof *self->tree);
+    if (!self->tree || sqlite_tree_reader (self->store, org, self->filter.org_id, self->tree))
+        return -1;
+    return s_window (self, from);
+}
+
+//  Log order: the statement went past its window; the next one, while
+//  the log goes on. 1 when a window is bound, 0 at the end, -1.
+static int
+s_window_next (s_page_t *self)
+{
+    if (!self->filter.log_order || self->window_end >= self->log_size)
+        return 0;
+    sqlite3_reset (self->stmt);
+    return s_window (self, self->window_end) == 0? 1: -1;
+}
+
 static int
 s_prepare (s_page_t *self)
 {
@@ -322,10 +371,8 @@ s_prepare (s_page_t *self)
         return -1;
     s_bind_int (self->stmt, ":org", org);
     s_bind_int (self->stmt, ":types", filter->type_mask);
-    if (filter->log_order && s_log_size (self, org) != 0)
+    if (filter->log_order && s_log_window (self, org, filter->from_index) != 0)
         return -1;
-    s_bind_int (self->stmt, ":from_index", (int64_t) (filter->from_index > INT64_MAX
-                                                      ? INT64_MAX: filter->from_index));
     s_bind_range (self);
     //  One row past the page tells whether there is a next page
     s_bind_int (self->stmt, ":limit", (int64_t) filter->limit + 1);
@@ -419,6 +466,9 @@ sqlite_page_next (audit_page_t *handle, audit_row_t *row)
     if (!self->stmt)
         return 0;
     int rc = sqlite3_step (self->stmt);
+    int next;
+    while (rc == SQLITE_DONE && (next = s_window_next (self)) != 0)
+        rc = next > 0? sqlite3_step (self->stmt): SQLITE_ERROR;
     if (rc == SQLITE_ROW && self->returned == self->filter.limit) {
         self->more = true;              //  the probe row: it belongs to the next page
         rc = SQLITE_DONE;
@@ -466,6 +516,7 @@ sqlite_page_destroy (audit_page_t **self_p)
     if (self->stmt)
         sqlite3_reset (self->stmt);
     s_end (self);
+    free (self->tree);
     free (self);
     *self_p = NULL;
 }

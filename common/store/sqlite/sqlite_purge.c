@@ -7,6 +7,11 @@
 #include "audit_store_sql.h"
 
 #include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_log.h"
 
 //  From where the last pass stopped (?1) to the end, then from the start
 #define s_SQL_ORGS          "SELECT id, retention_days FROM org ORDER BY id < ?1, id"
@@ -17,13 +22,16 @@
 #define s_SQL_RANGE         "DELETE FROM event WHERE org = ?1" \
                             " AND (ts, log_index) <= (?2, ?3)"
 #define s_SQL_ALL           "DELETE FROM event WHERE org = ?1 AND ts < ?2"
-//  Before each: the leaves of those events forget their time (their hash
-//  stays: the proofs of the events kept need it, and it tells nothing)
-#define s_SQL_LEAF_RANGE    "UPDATE leaf SET ts = NULL WHERE org = ?1 AND log_index IN" \
-                            " (SELECT log_index FROM event WHERE org = ?1" \
-                            " AND (ts, log_index) <= (?2, ?3))"
-#define s_SQL_LEAF_ALL      "UPDATE leaf SET ts = NULL WHERE org = ?1 AND log_index IN" \
-                            " (SELECT log_index FROM event WHERE org = ?1 AND ts < ?2)"
+//  Before each: the tiles of those events keep their leaf hashes in
+//  leaf_tile (the proofs of the events kept need them, and they tell
+//  nothing), up to the log's size; a tile saved before is saved again
+#define s_SQL_TILES_RANGE   "SELECT DISTINCT log_index / 256 FROM event WHERE org = ?1" \
+                            " AND (ts, log_index) <= (?2, ?3)"
+#define s_SQL_TILES_ALL     "SELECT DISTINCT log_index / 256 FROM event WHERE org = ?1" \
+                            " AND ts < ?2"
+#define s_SQL_ORG           "SELECT name, next_index FROM org WHERE id = ?1"
+#define s_SQL_TILE_SAVE     "INSERT INTO leaf_tile (org, tile, hashes) VALUES (?1, ?2, ?3)" \
+                            " ON CONFLICT (org, tile) DO UPDATE SET hashes = excluded.hashes"
 #define s_SQL_OPS           "DELETE FROM ops WHERE id IN (SELECT id FROM ops" \
                             " WHERE ts < ?1 ORDER BY ts LIMIT ?2)"
 #define s_SQL_QUEUE         "DELETE FROM message WHERE id IN (SELECT id FROM message" \
@@ -93,6 +101,91 @@ s_delete (audit_store_t *store, const char *sql, int64_t org, int64_t second,
     return rc;
 }
 
+typedef struct {
+    audit_store_t *store;
+    audit_tree_reader_t reader;
+    char org_id [AUDIT_IDENT_MAX + 1];
+    uint64_t size;
+} s_saver_t;
+
+//  The leaves of tile, as the tree has them, into leaf_tile. A leaf the
+//  store lost or whose row was changed is saved as a zero hash: the
+//  changed row is never made the tree's, and the check names it.
+static int
+s_tile_save (s_saver_t *self, uint64_t tile)
+{
+    static audit_merkle_hash_t hashes [AUDIT_TREE_TILE_LEAVES];
+    uint8_t found [AUDIT_TREE_TILE_LEAVES];
+    uint64_t first = tile * AUDIT_TREE_TILE_LEAVES;
+    if (first >= self->size)
+        return 0;                       //  an event past the log: not the tree's
+    uint64_t count = self->size - first < AUDIT_TREE_TILE_LEAVES? self->size - first
+                                                                : AUDIT_TREE_TILE_LEAVES;
+    if (audit_tree_leaves (&self->reader, first, count, hashes, found) != 0)
+        return -1;
+    for (uint64_t at = 0; at < count; at++)
+        if (!found [at] || (found [at] & AUDIT_TREE_CHANGED)) {
+            audit_log_warn ("msg=\"a leaf saved for retention is not the tree's\" org=%s"
+                            " log_index=%llu", self->org_id, (unsigned long long) (first + at));
+            memset (hashes [at], 0, AUDIT_MERKLE_HASH_SIZE);
+        }
+    sqlite3_stmt *stmt = audit_store_sql_prepare (self->store, AUDIT_DB_AUDIT, s_SQL_TILE_SAVE);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, self->reader.org);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) tile);
+    sqlite3_bind_blob (stmt, 3, hashes, (int) (count * AUDIT_MERKLE_HASH_SIZE), SQLITE_STATIC);
+    int rc = audit_store_sql_run (self->store, AUDIT_DB_AUDIT, stmt, NULL);
+    audit_store_sql_free (stmt);
+    return rc;
+}
+
+//  The organisation's name and log size, and its tree's reader
+static int
+s_saver_open (s_saver_t *self, audit_store_t *store, int64_t org)
+{
+    self->store = store;
+    sqlite3_stmt *stmt = audit_store_sql_cached (store, AUDIT_DB_AUDIT, s_SQL_ORG);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, org);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW) {
+        snprintf (self->org_id, sizeof self->org_id, "%s",
+                  (const char *) sqlite3_column_text (stmt, 0));
+        self->size = (uint64_t) sqlite3_column_int64 (stmt, 1);
+    }
+    sqlite3_reset (stmt);
+    return rc == SQLITE_ROW? sqlite_tree_reader (store, org, self->org_id, &self->reader): -1;
+}
+
+//  Save every tile of the events sql (org ?1, then second, then *third)
+//  selects
+static int
+s_tiles_save (audit_store_t *store, const char *sql, int64_t org, int64_t second,
+              const int64_t *third)
+{
+    s_saver_t *saver = (s_saver_t *) calloc (1, sizeof *saver);
+    sqlite3_stmt *stmt = saver && s_saver_open (saver, store, org) == 0
+                       ? audit_store_sql_prepare (store, AUDIT_DB_AUDIT, sql): NULL;
+    int rc = stmt? 0: -1, step = SQLITE_DONE;
+    if (stmt) {
+        sqlite3_bind_int64 (stmt, 1, org);
+        sqlite3_bind_int64 (stmt, 2, second);
+        if (third)
+            sqlite3_bind_int64 (stmt, 3, *third);
+    }
+    while (rc == 0 && (step = sqlite3_step (stmt)) == SQLITE_ROW)
+        rc = s_tile_save (saver, (uint64_t) sqlite3_column_int64 (stmt, 0));
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = -1;
+    if (rc != 0)
+        audit_store_sql_log (store, AUDIT_DB_AUDIT, "tiles kept for retention");
+    audit_store_sql_free (stmt);
+    free (saver);
+    return rc;
+}
+
 int
 sqlite_purge_events (audit_store_t *store, int64_t org, int64_t cut_ms,
                           int64_t max_rows, int64_t *deleted, bool *more)
@@ -106,11 +199,10 @@ sqlite_purge_events (audit_store_t *store, int64_t org, int64_t cut_ms,
     int rc = s_probe (store, org, cut_ms, max_rows, &ts, &index, more);
     if (rc < 0)
         return -1;
-    int64_t forgotten = 0;
     if (rc == 1)                        //  all of them fit
-        return s_delete (store, s_SQL_LEAF_ALL, org, cut_ms, NULL, &forgotten)
+        return s_tiles_save (store, s_SQL_TILES_ALL, org, cut_ms, NULL)
             || s_delete (store, s_SQL_ALL, org, cut_ms, NULL, deleted)? -1: 0;
-    return s_delete (store, s_SQL_LEAF_RANGE, org, ts, &index, &forgotten)
+    return s_tiles_save (store, s_SQL_TILES_RANGE, org, ts, &index)
         || s_delete (store, s_SQL_RANGE, org, ts, &index, deleted)? -1: 0;
 }
 

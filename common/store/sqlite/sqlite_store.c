@@ -22,7 +22,8 @@
 
 //  The event INSERT: the envelope, then one parameter per resource field
 //  in audit_field_t order, with its column from audit_fields.def, then the
-//  uuid. A new field is a row there and a migration adding its column.
+//  uuid and the tag of its leaf (audit_tree). A new field is a row there and a
+//  migration adding its column.
 static char s_event_insert_sql [1024];
 
 __attribute__ ((constructor)) static void
@@ -36,8 +37,9 @@ s_event_insert_build (void)
         snprintf (values + vat, sizeof values - vat, "?%d, ", SQLITE_EVENT_FIELD_PARAM + field);
     }
     snprintf (s_event_insert_sql, sizeof s_event_insert_sql,
-              "INSERT INTO event (org, ts, log_index, received, type, actor, %suuid)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, %s?%d)", columns, values, SQLITE_EVENT_UUID_PARAM);
+              "INSERT INTO event (org, ts, log_index, received, type, actor, %suuid, leaf_tag)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, %s?%d, ?%d)", columns, values,
+              SQLITE_EVENT_UUID_PARAM, SQLITE_EVENT_LEAF_PARAM);
 }
 
 

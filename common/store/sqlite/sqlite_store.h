@@ -27,6 +27,7 @@
 #include "audit_idcache.h"
 #include "audit_schema.h"
 #include "audit_stmts.h"
+#include "audit_tree.h"
 #include "audit_store_engine.h"
 
 #ifdef __cplusplus
@@ -87,6 +88,13 @@ void
 //  watched (audit_store_wal_watch).
 int
     audit_store_wal_pages (audit_store_t *self, audit_db_t db);
+
+//  The reader of organisation org's tree (audit_tree; org_id its name,
+//  borrowed) on the store's audit.db connection, its statements from the
+//  store's cache. 0 or -1.
+int
+    sqlite_tree_reader (audit_store_t *self, int64_t org, const char *org_id,
+                        audit_tree_reader_t *reader);
 
 //  The SQL of each page shape (one per order and set of filter terms), so
 //  that a test can check its query plan.

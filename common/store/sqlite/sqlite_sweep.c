@@ -17,10 +17,11 @@
                             " FROM event WHERE (org, ts, log_index) > (?1, ?2, ?3)" \
                             " ORDER BY org, ts, log_index LIMIT ?4"
 #define s_SCAN_IDENT_FIRST  3
-#define s_SQL_SINCE         "SELECT e.actor, e.user, e.device, e.grp, e.role FROM leaf l" \
-                            " JOIN event e ON e.org = l.org AND e.ts = l.ts" \
-                            " AND e.log_index = l.log_index" \
-                            " WHERE l.org = ?1 AND l.log_index >= ?2"
+//  The events from a log_index on are among the rows in the range of ts
+//  of the tiles from its own on (audit_tree_span)
+#define s_SQL_SINCE         "SELECT e.actor, e.user, e.device, e.grp, e.role FROM event e" \
+                            " WHERE e.org = ?1 AND e.ts >= ?3 AND e.ts <= ?4" \
+                            " AND e.log_index >= ?2"
 #define s_IDENT_COLUMNS     5
 #define s_SQL_IDENTS        "SELECT id FROM ident WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3"
 #define s_SQL_IDENT_DELETE  "DELETE FROM ident WHERE id = ?1"
@@ -98,11 +99,19 @@ sqlite_sweep_since (audit_store_t *store, int64_t org, int64_t from_index,
                          audit_store_ident_fn *fn, void *arg, int64_t *rows)
 {
     assert (store);
+    audit_tree_reader_t reader;
+    int64_t min, max;
+    if (sqlite_tree_reader (store, org, NULL, &reader) != 0
+    ||  audit_tree_span (&reader, from_index < 0? 0: (uint64_t) from_index, INT64_MAX,
+                         &min, &max) != 0)
+        return -1;
     sqlite3_stmt *stmt = audit_store_sql_prepare (store, AUDIT_DB_AUDIT, s_SQL_SINCE);
     if (!stmt)
         return -1;
     sqlite3_bind_int64 (stmt, 1, org);
     sqlite3_bind_int64 (stmt, 2, from_index);
+    sqlite3_bind_int64 (stmt, 3, min);
+    sqlite3_bind_int64 (stmt, 4, max);
     int64_t count = 0;
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {

@@ -113,6 +113,13 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
     uint64_t log_index;
     if (audit_orglog_take (self->orglog, org, &log_index) != 0)
         return -1;
+    audit_merkle_hash_t leaf;
+    if (!self->tree_off) {
+        audit_row_t row;
+        s_event_row (event, log_index, received_ms, &row);
+        if (audit_tree_leaf_hash (&row, leaf) != 0)
+            return -1;
+    }
     sqlite3_stmt *stmt = self->query [SQLITE_Q_EVENT_INSERT];
     sqlite3_bind_int64 (stmt, 1, org);
     sqlite3_bind_int64 (stmt, 2, event->timestamp_ms);
@@ -125,14 +132,17 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
             return -1;
     sqlite3_bind_blob (stmt, SQLITE_EVENT_UUID_PARAM, event->event_id, AUDIT_UUID_SIZE,
                        SQLITE_STATIC);
+    if (self->tree_off)
+        sqlite3_bind_null (stmt, SQLITE_EVENT_LEAF_PARAM);
+    else
+        sqlite3_bind_blob (stmt, SQLITE_EVENT_LEAF_PARAM, leaf, AUDIT_TREE_TAG_SIZE,
+                           SQLITE_STATIC);
     if (audit_store_sql_step (stmt) != 0)
         return -1;
-    if (!self->tree_off) {
-        audit_row_t row;
-        s_event_row (event, log_index, received_ms, &row);
-        if (audit_tree_append (self->tree, org, &row) != 0)
-            return -1;
-    }
+    if (!self->tree_off
+    &&  audit_tree_append (self->tree, org, event->org_id, log_index, event->timestamp_ms,
+                           leaf) != 0)
+        return -1;
     *outcome = AUDIT_STORE_STORED;
     return 0;
 }
@@ -335,6 +345,9 @@ s_transaction_end (sqlite_store_t *self, const bool *touched, int rc,
         if (!touched [db])
             continue;
         if (rc == 0 && db == AUDIT_DB_AUDIT && audit_orglog_flush (self->orglog) != 0)
+            rc = -1;
+        if (rc == 0 && db == AUDIT_DB_AUDIT && !self->tree_off
+        &&  audit_tree_flush (self->tree) != 0)
             rc = -1;
         if (rc == 0 && audit_store_sql_step (self->query [SQLITE_Q_COMMIT + db]) == 0) {
             *audit_committed |= db == AUDIT_DB_AUDIT;
