@@ -151,6 +151,10 @@ Test (store_log, roots_and_proofs_agree_with_the_contracts_tree)
         s_expect_root (s_writer, s_size);
     }
     s_expect_root (s_writer, 300);      //  an older size, too
+    //  Each complete tile keeps its 16 subtrees of level 4, which the
+    //  proofs below read in place of 240 of its leaves
+    cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT, "SELECT count(*) FROM tree_node"
+                                  " WHERE level = 8 AND length (subtrees) = 16 * 32"), 16);
     for (uint64_t index = 0; index < s_size; index += 97)
         s_expect_inclusion (s_writer, index, s_size);
     s_expect_inclusion (s_writer, 4096, 4097);
@@ -373,6 +377,7 @@ Test (store_log, a_version_6_file_keeps_its_tree_through_step_7)
                                 " ALTER TABLE org DROP COLUMN tail_nodes;"
                                 " ALTER TABLE tree_node DROP COLUMN min_ts;"
                                 " ALTER TABLE tree_node DROP COLUMN max_ts;"
+                                " ALTER TABLE tree_node DROP COLUMN subtrees;"
                                 " PRAGMA user_version = 6;", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close (db);
     s_writer = audit_store_new (s_dir, AUDIT_STORE_WRITER);
@@ -383,6 +388,9 @@ Test (store_log, a_version_6_file_keeps_its_tree_through_step_7)
     cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT,
                                   "SELECT sum (length (hashes)) FROM leaf_tile"), 512 * 32,
                   "tiles 0 and 1 keep their leaves");
+    cr_expect_eq (test_store_int (s_writer, AUDIT_DB_AUDIT, "SELECT count(*) FROM tree_node"
+                                  " WHERE level = 8 AND length (subtrees) = 16 * 32"), 2,
+                  "the complete tiles get their inner subtrees");
     s_expect_root (s_writer, 600);
     for (uint64_t index = 0; index < 600; index += 13)
         s_expect_inclusion (s_writer, index, 600);

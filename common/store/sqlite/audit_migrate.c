@@ -182,6 +182,26 @@ audit_migrate_tree_v5 (sqlite3 *conn)
 #define s_SQL_V7_LEAVES "SELECT hash FROM leaf WHERE org = ?1 AND log_index >= ?2" \
                         " AND log_index < ?3 ORDER BY log_index"
 #define s_SQL_V7_SAVE   "INSERT INTO leaf_tile (org, tile, hashes) VALUES (?1, ?2, ?3)"
+#define s_SQL_V7_NODES  "SELECT org, idx FROM tree_node WHERE level = 8"
+#define s_SQL_V7_INNER  "UPDATE tree_node SET subtrees = ?3 WHERE org = ?1 AND level = 8 AND idx = ?2"
+#define s_INNER_LEVEL   4
+
+//  The hashes of leaves [first, first + count) of org into hashes
+static int
+s_v7_read (sqlite3_stmt *leaves, int64_t org, int64_t first, int64_t count,
+           audit_merkle_hash_t *hashes)
+{
+    sqlite3_bind_int64 (leaves, 1, org);
+    sqlite3_bind_int64 (leaves, 2, first);
+    sqlite3_bind_int64 (leaves, 3, first + count);
+    int64_t got = 0;
+    int rc;
+    while ((rc = sqlite3_step (leaves)) == SQLITE_ROW && got < count
+       &&  sqlite3_column_bytes (leaves, 0) == AUDIT_MERKLE_HASH_SIZE)
+        memcpy (hashes [got++], sqlite3_column_blob (leaves, 0), AUDIT_MERKLE_HASH_SIZE);
+    sqlite3_reset (leaves);
+    return rc == SQLITE_DONE && got == count? 0: -1;
+}
 
 //  The hashes of tile of org, up to the log's size, into leaf_tile
 static int
@@ -191,21 +211,52 @@ s_v7_tile (sqlite3_stmt *leaves, sqlite3_stmt *save, int64_t org, int64_t tile,
     static audit_merkle_hash_t hashes [s_TILE_LEAVES];
     int64_t first = tile * s_TILE_LEAVES;
     int64_t end = size < first + s_TILE_LEAVES? size: first + s_TILE_LEAVES;
-    sqlite3_bind_int64 (leaves, 1, org);
-    sqlite3_bind_int64 (leaves, 2, first);
-    sqlite3_bind_int64 (leaves, 3, end);
-    int64_t got = 0;
-    int rc;
-    while ((rc = sqlite3_step (leaves)) == SQLITE_ROW && got < end - first
-       &&  sqlite3_column_bytes (leaves, 0) == AUDIT_MERKLE_HASH_SIZE)
-        memcpy (hashes [got++], sqlite3_column_blob (leaves, 0), AUDIT_MERKLE_HASH_SIZE);
-    sqlite3_reset (leaves);
-    if (rc != SQLITE_DONE || got != end - first)
+    if (s_v7_read (leaves, org, first, end - first, hashes) != 0)
         return -1;                      //  a hole: schema 5 filled every index
     sqlite3_bind_int64 (save, 1, org);
     sqlite3_bind_int64 (save, 2, tile);
-    sqlite3_bind_blob (save, 3, hashes, (int) (got * AUDIT_MERKLE_HASH_SIZE), SQLITE_STATIC);
+    sqlite3_bind_blob (save, 3, hashes, (int) ((end - first) * AUDIT_MERKLE_HASH_SIZE),
+                       SQLITE_STATIC);
     return s_step_done (save);
+}
+
+//  A complete tile's 16 subtrees of level 4, folded from its leaves
+static int
+s_v7_inner (sqlite3_stmt *leaves, sqlite3_stmt *update, int64_t org, int64_t tile)
+{
+    static audit_merkle_hash_t hashes [s_TILE_LEAVES];
+    audit_merkle_hash_t inner [s_TILE_LEAVES >> s_INNER_LEVEL];
+    if (s_v7_read (leaves, org, tile * s_TILE_LEAVES, s_TILE_LEAVES, hashes) != 0)
+        return -1;
+    for (unsigned group = 0; group < s_TILE_LEAVES >> s_INNER_LEVEL; group++) {
+        audit_merkle_hash_t *at = &hashes [group << s_INNER_LEVEL];
+        for (unsigned width = 1u << s_INNER_LEVEL; width > 1; width /= 2)
+            for (unsigned pair = 0; pair < width / 2; pair++)
+                audit_merkle_node_hash (at [2 * pair], at [2 * pair + 1], at [pair]);
+        memcpy (inner [group], at [0], AUDIT_MERKLE_HASH_SIZE);
+    }
+    sqlite3_bind_int64 (update, 1, org);
+    sqlite3_bind_int64 (update, 2, tile);
+    sqlite3_bind_blob (update, 3, inner, sizeof inner, SQLITE_STATIC);
+    return s_step_done (update);
+}
+
+//  Every complete tile's inner subtrees
+static int
+s_v7_inners (sqlite3 *conn, sqlite3_stmt *leaves)
+{
+    sqlite3_stmt *nodes = NULL, *update = NULL;
+    int rc = s_prepare (conn, s_SQL_V7_NODES, &nodes) || s_prepare (conn, s_SQL_V7_INNER, &update)
+           ? -1: 0;
+    int step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step (nodes)) == SQLITE_ROW)
+        rc = s_v7_inner (leaves, update, sqlite3_column_int64 (nodes, 0),
+                         sqlite3_column_int64 (nodes, 1));
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize (nodes);
+    sqlite3_finalize (update);
+    return rc;
 }
 
 int
@@ -220,6 +271,8 @@ audit_migrate_leaves_v7 (sqlite3 *conn)
                         sqlite3_column_int64 (tiles, 1), sqlite3_column_int64 (tiles, 2));
     if (rc == 0 && step != SQLITE_DONE)
         rc = -1;
+    if (rc == 0)
+        rc = s_v7_inners (conn, leaves);
     sqlite3_finalize (tiles);
     sqlite3_finalize (leaves);
     sqlite3_finalize (save);

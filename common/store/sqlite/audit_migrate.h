@@ -21,8 +21,8 @@ int
     audit_migrate_tree_v5 (sqlite3 *conn);
 
 //  Step 7: the tiles with a deleted leaf keep their hashes in leaf_tile
-//  (the rest moved into event.leaf by the step's SQL), then table leaf
-//  goes. 0 or -1.
+//  (the step's SQL cut the tags of the others into event.leaf_tag), the
+//  complete tiles get their inner subtrees, then table leaf goes. 0 or -1.
 int
     audit_migrate_leaves_v7 (sqlite3 *conn);
 

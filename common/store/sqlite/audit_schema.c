@@ -134,7 +134,9 @@ static const char *const s_audit_steps [] = {
     //  from its row when a proof needs it; the row keeps the first bytes of
     //  it (leaf_tag), which tell a changed row. A tile's events are found
     //  by the range of their ts, kept in its level-8 tree_node row once
-    //  complete, in the org row while it is the last, with the complete
+    //  complete (with its 16 subtrees of level 4, subtrees: NULL for the
+    //  tiles of before, whose proofs make all 256 leaves), and in the org
+    //  row while it is the last, with the complete
     //  subtrees of that tile at the log's size (tail_nodes, written by the
     //  writer at each commit: NULL until then); leaf_tile keeps the
     //  hashes of a tile whose events retention deleted (a prefix of the
@@ -145,6 +147,7 @@ static const char *const s_audit_steps [] = {
     "  WHERE l.org = event.org AND l.log_index = event.log_index);"
     "ALTER TABLE tree_node ADD COLUMN min_ts INT;"
     "ALTER TABLE tree_node ADD COLUMN max_ts INT;"
+    "ALTER TABLE tree_node ADD COLUMN subtrees BLOB;"
     "UPDATE tree_node SET min_ts = (SELECT min (l.ts) FROM leaf l WHERE l.org = tree_node.org"
     "  AND l.log_index >= tree_node.idx * 256 AND l.log_index < tree_node.idx * 256 + 256),"
     "  max_ts = (SELECT max (l.ts) FROM leaf l WHERE l.org = tree_node.org"

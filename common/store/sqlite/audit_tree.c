@@ -58,12 +58,21 @@ static const s_range_t s_EMPTY = { INT64_MAX, INT64_MIN };
 //  comes first: a batch meets its organisations in random order, and
 //  each entry is a cache miss (measured: a third of the log's CPU when
 //  the flag sat behind the two frontiers, 4 KiB away)
+//  The last tile's subtrees of level 4 so far, for its row once complete;
+//  ok false when one of them could not be made (the row then has none)
+typedef struct {
+    audit_merkle_hash_t node [AUDIT_TREE_INNER_COUNT];
+    bool ok;
+} s_inner_t;
+
 typedef struct {
     int64_t org;
     bool touched;
     s_range_t tail, tail_saved;
     audit_merkle_frontier_t live;
+    s_inner_t inner;
     audit_merkle_frontier_t saved;
+    s_inner_t inner_saved;
 } s_entry_t;
 
 //  The cache: open addressing from org row id (> 0; 0 is a free slot) to
@@ -74,7 +83,7 @@ typedef struct {
     s_entry_t *entry;
 } s_slot_t;
 
-#define s_SLOTS_MIN (2 * AUDIT_TREE_CACHED_MAX)     //  a power of two
+#define s_SLOTS_MIN 1024                //  a power of two: 16 KiB, a core's cache
 
 struct _audit_tree_t {
     sqlite3 *conn;
@@ -146,8 +155,9 @@ audit_tree_new (sqlite3 *conn)
     if (!self)
         return NULL;
     self->conn = conn;
-    int rc = s_prepare (conn, "INSERT INTO tree_node (org, level, idx, hash, min_ts, max_ts)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &self->node_insert)
+    int rc = s_prepare (conn, "INSERT INTO tree_node (org, level, idx, hash, min_ts, max_ts,"
+                              " subtrees) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        &self->node_insert)
           || s_prepare (conn, "UPDATE org SET tail_min_ts = ?2, tail_max_ts = ?3,"
                               " tail_nodes = ?4 WHERE id = ?1", &self->tail_update);
     for (int query = 0; rc == 0 && query < AUDIT_TREE_Q_COUNT; query++)
@@ -387,6 +397,56 @@ s_fold (audit_merkle_hash_t *hashes, uint64_t count)
         }
 }
 
+//  The stored subtrees of level 4 of tile into the reader, once a tile
+static int
+s_inner_read (audit_tree_reader_t *reader, uint64_t tile)
+{
+    if (reader->has_inner && reader->inner_tile == tile)
+        return 0;
+    reader->has_inner = reader->inner_ok = false;
+    sqlite3_stmt *stmt = reader->stmt [AUDIT_TREE_Q_RANGE];
+    sqlite3_bind_int64 (stmt, 1, reader->org);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) tile);
+    int rc = s_row (stmt);
+    if (rc == 1 && sqlite3_column_bytes (stmt, 2) == sizeof reader->inner) {
+        memcpy (reader->inner, sqlite3_column_blob (stmt, 2), sizeof reader->inner);
+        reader->inner_ok = true;
+    }
+    sqlite3_reset (stmt);
+    reader->has_inner = rc >= 0;
+    reader->inner_tile = tile;
+    return rc < 0? -1: 0;
+}
+
+//  The leaves first .. first + count - 1 (in one tile) into hashes: read
+//  with the rest of their 16 when the tile keeps its subtrees of level 4, else
+//  with the whole tile, and kept for the next call
+static int
+s_leaves_read (audit_tree_reader_t *reader, uint64_t first, uint64_t count,
+               audit_merkle_hash_t *hashes)
+{
+    uint64_t unit = reader->inner_ok? AUDIT_TREE_INNER_COUNT: AUDIT_TREE_TILE_LEAVES;
+    uint64_t from = first - first % unit;
+    if (!reader->has_leaves || first < reader->leaf_first
+    ||  first + count > reader->leaf_first + reader->leaf_count) {
+        reader->has_leaves = false;
+        if (audit_tree_leaves (reader, from, unit, reader->leaf_hashes, reader->leaf_found) != 0)
+            return -1;
+        reader->has_leaves = true;
+        reader->leaf_first = from;
+        reader->leaf_count = unit;
+    }
+    //  A changed row's leaf is its own: the proofs made with it fail, as
+    //  they should; the writer's reader refuses it
+    uint64_t start = first - reader->leaf_first;
+    for (uint64_t at = start; at < start + count; at++)
+        if (!reader->leaf_found [at]
+        ||  (reader->strict && (reader->leaf_found [at] & AUDIT_TREE_CHANGED)))
+            return -1;                  //  a leaf the store lost: changed
+    memcpy (hashes, reader->leaf_hashes [start], count * AUDIT_MERKLE_HASH_SIZE);
+    return 0;
+}
+
 //  The org row's tail nodes into the reader, once
 static void
 s_tail_read (audit_tree_reader_t *reader)
@@ -444,23 +504,17 @@ audit_tree_subtree (void *arg, unsigned level, uint64_t index, audit_merkle_hash
     audit_merkle_hash_t tile [1u << (AUDIT_TREE_TILE_LEVELS - 1)];
     if (base == 0 && s_tail_node (reader, level, index, hash) != 0)
         return 0;
+    if (base == 0 && s_inner_read (reader, first / AUDIT_TREE_TILE_LEAVES) != 0)
+        return -1;
+    if (base == 0 && reader->inner_ok && level >= AUDIT_TREE_INNER_LEVEL) {
+        count >>= AUDIT_TREE_INNER_LEVEL;
+        uint64_t at = (first % AUDIT_TREE_TILE_LEAVES) >> AUDIT_TREE_INNER_LEVEL;
+        memcpy (tile, reader->inner [at], count * AUDIT_MERKLE_HASH_SIZE);
+    }
+    else
     if (base == 0) {
-        uint64_t number = first / AUDIT_TREE_TILE_LEAVES, start = first % AUDIT_TREE_TILE_LEAVES;
-        if (!reader->has_tile || reader->tile != number) {
-            reader->has_tile = false;
-            if (audit_tree_leaves (reader, number * AUDIT_TREE_TILE_LEAVES, AUDIT_TREE_TILE_LEAVES,
-                                   reader->tile_hashes, reader->tile_found) != 0)
-                return -1;
-            reader->has_tile = true;
-            reader->tile = number;
-        }
-        //  A changed row's leaf is its own: the proofs made with it fail,
-        //  as they should
-        for (uint64_t at = 0; at < count; at++)
-            if (!reader->tile_found [start + at]
-            ||  (reader->strict && (reader->tile_found [start + at] & AUDIT_TREE_CHANGED)))
-                return -1;              //  a leaf the store lost: changed
-        memcpy (tile, reader->tile_hashes [start], count * AUDIT_MERKLE_HASH_SIZE);
+        if (s_leaves_read (reader, first, count, tile) != 0)
+            return -1;
     }
     else {
         sqlite3_stmt *stmt = reader->stmt [AUDIT_TREE_Q_NODES];
@@ -506,6 +560,7 @@ s_touch (audit_tree_t *self, s_entry_t *entry)
     }
     entry->saved = entry->live;
     entry->tail_saved = entry->tail;
+    entry->inner_saved = entry->inner;
     entry->touched = true;
     self->touched [self->touched_count++] = entry;
     return 0;
@@ -535,6 +590,22 @@ s_entry (audit_tree_t *self, int64_t org)
     return entry;
 }
 
+//  The last tile's subtrees of level 4 below index, made from its leaves;
+//  a tile whose leaves cannot all be made gets none (its proofs make them)
+static void
+s_inner_load (audit_tree_t *self, s_entry_t *entry, uint64_t index)
+{
+    entry->inner.ok = true;
+    uint64_t first = index - index % AUDIT_TREE_TILE_LEAVES;
+    for (uint64_t group = first; entry->inner.ok && group + AUDIT_TREE_INNER_COUNT <= index;
+         group += AUDIT_TREE_INNER_COUNT) {
+        uint64_t at = (group % AUDIT_TREE_TILE_LEAVES) / AUDIT_TREE_INNER_COUNT;
+        entry->inner.ok = audit_tree_subtree (&self->reader, AUDIT_TREE_INNER_LEVEL,
+                                              group >> AUDIT_TREE_INNER_LEVEL,
+                                              entry->inner.node [at]) == 0;
+    }
+}
+
 //  Read org's frontier at size index, and its last tile's range, into entry
 static int
 s_load (audit_tree_t *self, s_entry_t *entry, int64_t org, const char *org_id, uint64_t index)
@@ -542,11 +613,13 @@ s_load (audit_tree_t *self, s_entry_t *entry, int64_t org, const char *org_id, u
     self->reader.org = org;
     self->reader.org_id = org_id;
     self->reader.strict = true;
-    self->reader.has_tile = self->reader.has_tail = false;
+    self->reader.has_leaves = self->reader.has_tail = self->reader.has_inner = false;
     entry->tail = s_EMPTY;
     int rc = audit_merkle_frontier_load (&entry->live, index, audit_tree_subtree, &self->reader);
     if (rc == 0 && index % AUDIT_TREE_TILE_LEAVES)
         rc = s_tile_range (&self->reader, index / AUDIT_TREE_TILE_LEAVES, &entry->tail);
+    if (rc == 0)
+        s_inner_load (self, entry, index);
     if (rc == 0)
         return 0;
     audit_log_error ("msg=\"cannot read the organisation's tree\" org=%lld size=%llu",
@@ -580,6 +653,8 @@ s_completed (void *arg, unsigned level, uint64_t index, const audit_merkle_hash_
 {
     audit_tree_t *self = ((s_completed_t *) arg)->self;
     s_entry_t *entry = ((s_completed_t *) arg)->entry;
+    if (level == AUDIT_TREE_INNER_LEVEL)
+        memcpy (entry->inner.node [index % AUDIT_TREE_INNER_COUNT], hash, AUDIT_MERKLE_HASH_SIZE);
     if (level == 0 || level % AUDIT_TREE_TILE_LEVELS)
         return 0;
     sqlite3_stmt *stmt = self->node_insert;
@@ -596,11 +671,30 @@ s_completed (void *arg, unsigned level, uint64_t index, const audit_merkle_hash_
         sqlite3_bind_null (stmt, 5);
         sqlite3_bind_null (stmt, 6);
     }
+    if (leaves && entry->inner.ok)
+        sqlite3_bind_blob (stmt, 7, entry->inner.node, sizeof entry->inner.node, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (stmt, 7);
     int rc = sqlite3_step (stmt);
     sqlite3_reset (stmt);
-    if (level == AUDIT_TREE_TILE_LEVELS)
+    if (level == AUDIT_TREE_TILE_LEVELS) {
         entry->tail = s_EMPTY;          //  the next leaf starts a tile
+        entry->inner.ok = true;
+    }
     return rc == SQLITE_DONE? 0: -1;
+}
+
+void
+audit_tree_prefetch (audit_tree_t *self, int64_t org)
+{
+    assert (self);
+    if (!self->slots)
+        return;
+    s_slot_t *slot = s_find (self->slots, self->capacity, org);
+    //  The entry's head and the frontier's first hashes, which an append
+    //  of a log up to 2^20 reads and writes
+    for (size_t line = 0; slot->org && line < 12; line++)
+        __builtin_prefetch ((const char *) slot->entry + 64 * line, 1);
 }
 
 int
@@ -661,6 +755,7 @@ audit_tree_rollback (audit_tree_t *self)
     for (size_t at = 0; at < self->touched_count; at++) {
         self->touched [at]->live = self->touched [at]->saved;
         self->touched [at]->tail = self->touched [at]->tail_saved;
+        self->touched [at]->inner = self->touched [at]->inner_saved;
         self->touched [at]->touched = false;
     }
     self->touched_count = 0;

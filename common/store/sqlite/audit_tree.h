@@ -48,6 +48,10 @@ extern "C" {
 
 //  Leaves in a tile
 #define AUDIT_TREE_TILE_LEAVES  (1u << AUDIT_TREE_TILE_LEVELS)
+//  A complete tile's row keeps its subtrees of this level (subtrees, 16 of
+//  them, 2 bytes an event): a proof then makes 16 leaves, not 256
+#define AUDIT_TREE_INNER_LEVEL  4
+#define AUDIT_TREE_INNER_COUNT  (1u << (AUDIT_TREE_TILE_LEVELS - AUDIT_TREE_INNER_LEVEL))
 
 //  Bytes of its leaf hash an event row keeps (event.leaf_tag): enough to
 //  tell a changed row from its leaf, at a few bytes a row, where the hash
@@ -60,7 +64,7 @@ extern "C" {
 //  from audit_fields.def), the saved leaves of a tile, a tile's ts
 //  range, the last tile's, and a range of nodes
 #define AUDIT_TREE_SQL_SAVED    "SELECT hashes FROM leaf_tile WHERE org = ?1 AND tile = ?2"
-#define AUDIT_TREE_SQL_RANGE    "SELECT min_ts, max_ts FROM tree_node WHERE org = ?1" \
+#define AUDIT_TREE_SQL_RANGE    "SELECT min_ts, max_ts, subtrees FROM tree_node WHERE org = ?1" \
                                 " AND level = 8 AND idx = ?2"
 #define AUDIT_TREE_SQL_TAIL     "SELECT tail_min_ts, tail_max_ts, next_index, tail_nodes" \
                                 " FROM org WHERE id = ?1"
@@ -88,10 +92,14 @@ typedef struct {
     int64_t org;                        //  its row id in org
     const char *org_id;                 //  its name, the leaves' org_id
     bool strict;                        //  a changed row's leaf fails (the writer's)
-    bool has_tile;                      //  false: tile_* hold nothing (yet)
-    uint64_t tile;
-    audit_merkle_hash_t tile_hashes [1u << 8];
-    uint8_t tile_found [1u << 8];
+    bool has_leaves;                    //  false: leaf_* hold nothing (yet)
+    uint64_t leaf_first, leaf_count;    //  the leaves read last: a tile, or 16 of it
+    audit_merkle_hash_t leaf_hashes [1u << 8];
+    uint8_t leaf_found [1u << 8];
+    bool has_inner;                     //  false: inner_* not read (yet)
+    uint64_t inner_tile;
+    bool inner_ok;                      //  the tile is complete and its row has them
+    audit_merkle_hash_t inner [16];
     bool has_tail;                      //  false: tail_* not read (yet)
     uint64_t tail_size;                 //  the log's size they are of; 0: none
     audit_merkle_hash_t tail_nodes [8];
@@ -129,6 +137,12 @@ void
 int
     audit_tree_append (audit_tree_t *self, int64_t org, const char *org_id, uint64_t index,
                        int64_t ts, const audit_merkle_hash_t hash);
+
+//  An event of org is coming: its cached frontier is brought toward the
+//  CPU while the store does other work (an append otherwise waits for
+//  memory: a batch meets its organisations in random order).
+void
+    audit_tree_prefetch (audit_tree_t *self, int64_t org);
 
 //  Before the commit: each organisation this transaction appended to
 //  keeps its last tile's ts range in its row. 0 or -1.

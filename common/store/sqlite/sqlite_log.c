@@ -66,7 +66,7 @@ sqlite_tree_reader (audit_store_t *store, int64_t org, const char *org_id,
     reader->org = org;
     reader->org_id = org_id;
     reader->strict = false;
-    reader->has_tile = reader->has_tail = false;
+    reader->has_leaves = reader->has_tail = reader->has_inner = false;
     for (int query = 0; query < AUDIT_TREE_Q_COUNT; query++)
         if (!(reader->stmt [query] = audit_store_sql_cached (store, AUDIT_DB_AUDIT,
                                                              audit_tree_sql [query])))

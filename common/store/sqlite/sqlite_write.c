@@ -105,6 +105,8 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
     int64_t org;
     if (audit_idcache_intern (self->idcache, AUDIT_IDCACHE_ORG, event->org_id, &org) != 0)
         return -1;
+    if (!self->tree_off)
+        audit_tree_prefetch (self->tree, org);
     int seen = s_event_seen (self, org, event);
     if (seen != 0) {
         *outcome = AUDIT_STORE_DUPLICATE;
