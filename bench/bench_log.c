@@ -7,7 +7,7 @@
     2. Two copies of it, "on" and "off" (audit_store_tree_off: no leaves,
        no nodes). M more events (default 1,000,000) go into each through
        the store's batch writer (audit_store_write, 32,768 a transaction,
-       as the ingest writer commits them), in 8 alternating rounds so that
+       as the ingest writer commits them), in alternating rounds so that
        both see the same machine: events/s of each, and on / off.
     3. On the "on" copy, through a read-only store as the query worker
        reads: PROOFS (default 20,000) inclusion proofs of random events of
@@ -15,15 +15,18 @@
        proofs from a random earlier size: p50, p99, max in microseconds;
        the same for the one large organisation (-w, its share per mille).
 
-    -o on / -o off writes one copy only (no ratio), for a profiler.
+    -r ROUNDS (default 8, at most 64): the alternating rounds; each round's
+    on / off is printed too, and their median. -o on / -o off writes one
+    copy only (no ratio), for a profiler.
 
-    Usage: bench-log [-n N0] [-m M] [-p PROOFS] [-w PER_MILLE] [-o on|off] [-d DIR]
+    Usage: bench-log [-n N0] [-m M] [-p PROOFS] [-w PER_MILLE] [-r ROUNDS] [-o on|off] [-d DIR]
     ========================================================================= */
 
 #include <czmq.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "audit_store.h"
 #include "audit_store_log.h"
@@ -32,13 +35,14 @@
 #include "sqlite_store.h"
 
 #define S_BATCH     32768
-#define S_ROUNDS    8
+#define S_ROUNDS_MAX 64
 #define S_EPOCH_MS  1795000000000LL
 
 typedef struct {
     long preload, more, proofs;
     int heavy;
     int only;                           //  -o: 0 both, 1 only on, 2 only off
+    int rounds;                         //  -r
     char dir [512];
 } s_options_t;
 
@@ -117,38 +121,64 @@ s_proofs (audit_store_t *reader, long count, int org, bool consistency, const ch
     free (us);
 }
 
+static int
+s_compare_double (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y? -1: x > y;
+}
+
+//  Each round's on / off (the same events into each copy, one after the
+//  other): a burst of another process's work moves one round, not the median
+static void
+s_print_ratios (double *ratios, int count)
+{
+    printf ("| on / off of each round, median (min - max) | ");
+    double sorted [S_ROUNDS_MAX];
+    memcpy (sorted, ratios, (size_t) count * sizeof *sorted);
+    qsort (sorted, (size_t) count, sizeof *sorted, s_compare_double);
+    double median = count % 2? sorted [count / 2]: (sorted [count / 2 - 1] + sorted [count / 2]) / 2;
+    printf ("**%.1f %%** (%.1f - %.1f %%):", 100 * median, 100 * sorted [0], 100 * sorted [count - 1]);
+    for (int round = 0; round < count; round++)
+        printf (" %.0f", 100 * ratios [round]);
+    printf (" | |\n");
+}
+
 static void
 s_usage (void)
 {
-    fprintf (stderr, "usage: bench-log [-n N0] [-m M] [-p PROOFS] [-w PER_MILLE] [-o on|off]"
-             " [-d DIR]\n");
+    fprintf (stderr, "usage: bench-log [-n N0] [-m M] [-p PROOFS] [-w PER_MILLE] [-r ROUNDS]"
+             " [-o on|off] [-d DIR]\n");
     exit (2);
 }
 
 static void
 s_options (int argc, char **argv, s_options_t *options)
 {
-    *options = (s_options_t) { 5000000, 1000000, 20000, 0, 0, "/tmp/bench-log" };
+    *options = (s_options_t) { 5000000, 1000000, 20000, 0, 0, 8, "/tmp/bench-log" };
     int c;
-    while ((c = getopt (argc, argv, "n:m:p:w:o:d:")) != -1) {
+    while ((c = getopt (argc, argv, "n:m:p:w:o:r:d:")) != -1) {
         if (c == 'n') options->preload = atol (optarg);
         else if (c == 'm') options->more = atol (optarg);
         else if (c == 'p') options->proofs = atol (optarg);
         else if (c == 'w') options->heavy = atoi (optarg);
+        else if (c == 'r') options->rounds = atoi (optarg);
         else if (c == 'o') options->only = streq (optarg, "on")? 1: streq (optarg, "off")? 2: -1;
         else if (c == 'd') snprintf (options->dir, sizeof options->dir, "%s", optarg);
         else s_usage ();
     }
-    if (options->preload < 0 || options->more < S_ROUNDS || options->proofs < 100
+    if (options->preload < 0 || options->rounds < 2 || options->rounds > S_ROUNDS_MAX
+    ||  options->more < options->rounds || options->proofs < 100
     ||  options->only < 0)
         s_usage ();
     s_events.heavy_per_mille = options->heavy;
 }
 
-//  The two copies written in alternating rounds: seconds of each
+//  The two copies written in alternating rounds: seconds of each in all,
+//  and on / off of each round into ratios
 static void
 s_phase_write (const s_options_t *options, const char *on_dir, const char *off_dir,
-               double *on_s, double *off_s)
+               double *on_s, double *off_s, double *ratios)
 {
     audit_store_t *on = audit_store_new (on_dir, AUDIT_STORE_WRITER);
     audit_store_t *off = audit_store_new (off_dir, AUDIT_STORE_WRITER);
@@ -157,17 +187,19 @@ s_phase_write (const s_options_t *options, const char *on_dir, const char *off_d
     audit_store_tree_off (off);
     audit_record_t *records = calloc (S_BATCH, sizeof *records);
     audit_store_outcome_t *outcomes = calloc (S_BATCH, sizeof *outcomes);
-    long round_size = options->more / S_ROUNDS;
+    long round_size = options->more / options->rounds;
     *on_s = *off_s = 1e-9;
-    for (int round = 0; round < S_ROUNDS; round++) {
+    for (int round = 0; round < options->rounds; round++) {
+        double seconds [2] = { 1e-9, 1e-9 };      //  on, off
         long first = options->preload + round * round_size;
         for (int turn = 0; turn < 2; turn++) {
             bool is_on = (turn + round) % 2 == 0;
             if (options->only == (is_on? 2: 1))
                 continue;
-            *(is_on? on_s: off_s) += s_write (is_on? on: off, first, round_size, records,
-                                              outcomes);
+            seconds [!is_on] = s_write (is_on? on: off, first, round_size, records, outcomes);
+            *(is_on? on_s: off_s) += seconds [!is_on];
         }
+        ratios [round] = seconds [1] / seconds [0];
     }
     free (records);
     free (outcomes);
@@ -189,9 +221,9 @@ main (int argc, char **argv)
     ||  s_shell ("rm -rf '%s' && cp -r '%s' '%s'", on_dir, base) != 0
     ||  s_shell ("rm -rf '%s' && cp -r '%s' '%s'", off_dir, base) != 0)
         return 1;
-    double on_s, off_s;
-    s_phase_write (&options, on_dir, off_dir, &on_s, &off_s);
-    long written = options.more / S_ROUNDS * S_ROUNDS;
+    double on_s, off_s, ratios [S_ROUNDS_MAX];
+    s_phase_write (&options, on_dir, off_dir, &on_s, &off_s, ratios);
+    long written = options.more / options.rounds * options.rounds;
     double on_rate = (double) written / on_s, off_rate = (double) written / off_s;
     double load [3] = { 0 };
     getloadavg (load, 3);
@@ -199,11 +231,12 @@ main (int argc, char **argv)
     printf ("machine: 2 cores; load average at the end %.2f %.2f %.2f\n", load [0], load [1], load [2]);
     printf ("store: %ld events preloaded over %d organisations (org_000 %d per mille),"
             " %ld more into each copy in %d alternating rounds of batches of %d\n\n",
-            options.preload, s_events.orgs, options.heavy, written, S_ROUNDS, S_BATCH);
+            options.preload, s_events.orgs, options.heavy, written, options.rounds, S_BATCH);
     printf ("| figure | measured | issue 13 target |\n|---|---|---|\n");
     printf ("| writer, log on | %.0f events/s | |\n", on_rate);
     printf ("| writer, log off, same run | %.0f events/s | the ceiling |\n", off_rate);
     printf ("| on / off | **%.1f %%** | >= 90 %% |\n", 100.0 * on_rate / off_rate);
+    s_print_ratios (ratios, options.rounds);
     audit_store_t *reader = audit_store_new (on_dir, AUDIT_STORE_READER);
     if (!reader)
         return 1;

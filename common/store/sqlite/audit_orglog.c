@@ -20,6 +20,7 @@
 typedef struct {
     int64_t org;                        //  0: a free slot (row ids start at 1)
     uint64_t next;
+    void *user;                         //  the caller's, for this transaction
 } s_slot_t;
 
 struct _audit_orglog_t {
@@ -117,7 +118,7 @@ s_read (audit_orglog_t *self, int64_t org, uint64_t *next)
 }
 
 int
-audit_orglog_take (audit_orglog_t *self, int64_t org, uint64_t *index)
+audit_orglog_take (audit_orglog_t *self, int64_t org, uint64_t *index, void ***user)
 {
     assert (self);
     assert (org > 0);
@@ -128,10 +129,12 @@ audit_orglog_take (audit_orglog_t *self, int64_t org, uint64_t *index)
         uint64_t next;
         if (s_read (self, org, &next) != 0)
             return -1;
-        *slot = (s_slot_t) { org, next };
+        *slot = (s_slot_t) { org, next, NULL };
         self->used++;
     }
     *index = slot->next++;
+    if (user)
+        *user = &slot->user;
     return 0;
 }
 

@@ -8,8 +8,8 @@
     an organisation's org.next_index the first time it stores an event of
     it, under the write lock, counts up in memory, and writes every touched
     organisation's value back before it commits. A rollback forgets it all.
-    The unique index event_org_index (org, log_index) makes a mistake here
-    a failed write, never a reused index.
+    Since schema 6 no unique index backs this up: the writer's tree
+    (audit_tree) checks that each index is its organisation's log size.
     ========================================================================= */
 
 #ifndef AUDIT_ORGLOG_H_INCLUDED
@@ -34,9 +34,12 @@ void
     audit_orglog_destroy (audit_orglog_t **self_p);
 
 //  The log_index of the next event of organisation org (its row id in
-//  org), read from the store on first use in this transaction. 0 or -1.
+//  org), read from the store on first use in this transaction, and in
+//  *user (when not NULL) the organisation's pointer for the caller in this
+//  transaction: NULL at first, valid until the next take (the tree keeps
+//  its frontier there, one lookup of memory an event fewer). 0 or -1.
 int
-    audit_orglog_take (audit_orglog_t *self, int64_t org, uint64_t *index);
+    audit_orglog_take (audit_orglog_t *self, int64_t org, uint64_t *index, void ***user);
 
 //  Write every touched organisation's next index back, inside the
 //  transaction, and start over. 0 or -1.

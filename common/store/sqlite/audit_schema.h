@@ -23,6 +23,13 @@
         ident (audit_fields.def says which, and why). A duplicate (same org, ts and uuid) is found through the
         primary key. event_org_index (org, log_index) UNIQUE keeps every
         index used once and serves reads in log order
+      version 7, the organisation's tree (audit_tree.h): event.leaf_tag
+        (4 bytes of the event's leaf hash), tree_node (org, level, idx,
+        hash; a tile of leaves also min_ts, max_ts, subtrees), leaf_tile
+        (org, tile, hashes) for the tiles retention deleted events of,
+        checkpoint (org, size, root, note, signed), and in org the last
+        tile's tail_min_ts, tail_max_ts and tail_nodes; event_org_index
+        and table leaf are gone (steps 6 and 7)
       counter (name, value), meta (key, value): created_at,
         ident_generation, janitor_last_pass, janitor_last_sweep
     ops.db, version 1:

@@ -159,7 +159,8 @@ audit_tree_new (sqlite3 *conn)
                               " subtrees) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                         &self->node_insert)
           || s_prepare (conn, "UPDATE org SET tail_min_ts = ?2, tail_max_ts = ?3,"
-                              " tail_nodes = ?4 WHERE id = ?1", &self->tail_update);
+                              " tail_nodes = ?4, next_index = ?5 WHERE id = ?1",
+                        &self->tail_update);
     for (int query = 0; rc == 0 && query < AUDIT_TREE_Q_COUNT; query++)
         rc = s_prepare (conn, audit_tree_sql [query], &self->reader.stmt [query]);
     if (rc)
@@ -685,26 +686,27 @@ s_completed (void *arg, unsigned level, uint64_t index, const audit_merkle_hash_
 }
 
 void
-audit_tree_prefetch (audit_tree_t *self, int64_t org)
+audit_tree_prefetch (void **handle)
 {
-    assert (self);
-    if (!self->slots)
-        return;
-    s_slot_t *slot = s_find (self->slots, self->capacity, org);
+    assert (handle);
     //  The entry's head and the frontier's first hashes, which an append
     //  of a log up to 2^20 reads and writes
-    for (size_t line = 0; slot->org && line < 12; line++)
-        __builtin_prefetch ((const char *) slot->entry + 64 * line, 1);
+    for (size_t line = 0; *handle && line < 12; line++)
+        __builtin_prefetch ((const char *) *handle + 64 * line, 1);
 }
 
 int
-audit_tree_append (audit_tree_t *self, int64_t org, const char *org_id, uint64_t index,
-                   int64_t ts, const audit_merkle_hash_t hash)
+audit_tree_append (audit_tree_t *self, void **handle, int64_t org, const char *org_id,
+                   uint64_t index, int64_t ts, const audit_merkle_hash_t hash)
 {
     assert (self);
-    s_entry_t *entry = s_frontier (self, org, org_id, index);
+    assert (handle);
+    s_entry_t *entry = (s_entry_t *) *handle;
+    if (!entry || entry->live.size != index)
+        entry = s_frontier (self, org, org_id, index);
     if (!entry)
         return -1;
+    *handle = entry;                    //  touched in this transaction
     entry->tail.min = ts < entry->tail.min? ts: entry->tail.min;
     entry->tail.max = ts > entry->tail.max? ts: entry->tail.max;
     s_completed_t at = { self, entry };
@@ -733,6 +735,7 @@ audit_tree_flush (audit_tree_t *self)
         int low = __builtin_popcountll (entry->live.size % AUDIT_TREE_TILE_LEAVES);
         sqlite3_bind_blob (stmt, 4, entry->live.hashes [count - low],
                            low * AUDIT_MERKLE_HASH_SIZE, SQLITE_STATIC);
+        sqlite3_bind_int64 (stmt, 5, (int64_t) entry->live.size);
         rc = sqlite3_step (stmt) == SQLITE_DONE && sqlite3_changes (self->conn) == 1? 0: -1;
         sqlite3_reset (stmt);
     }

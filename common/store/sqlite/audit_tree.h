@@ -134,18 +134,23 @@ void
 //  Append hash, the leaf of the event just stored at index of
 //  organisation org (named org_id) with time ts, inside the write
 //  transaction: the nodes it completes, and its tile's range. 0 or -1.
+//  *handle is the organisation's for this transaction (audit_orglog's):
+//  NULL the first time, then the tree's, so that it is found in one step.
 int
-    audit_tree_append (audit_tree_t *self, int64_t org, const char *org_id, uint64_t index,
-                       int64_t ts, const audit_merkle_hash_t hash);
+    audit_tree_append (audit_tree_t *self, void **handle, int64_t org, const char *org_id,
+                       uint64_t index, int64_t ts, const audit_merkle_hash_t hash);
 
-//  An event of org is coming: its cached frontier is brought toward the
-//  CPU while the store does other work (an append otherwise waits for
-//  memory: a batch meets its organisations in random order).
+//  An event of the organisation of *handle (audit_tree_append's) is
+//  coming: its frontier is brought toward the CPU while the store does
+//  other work (an append otherwise waits for memory: a batch meets its
+//  organisations in random order).
 void
-    audit_tree_prefetch (audit_tree_t *self, int64_t org);
+    audit_tree_prefetch (void **handle);
 
 //  Before the commit: each organisation this transaction appended to
-//  keeps its last tile's ts range in its row. 0 or -1.
+//  keeps its last tile's ts range and subtrees in its row, and its log's
+//  size as next_index (in the same UPDATE: the writer's one of that row;
+//  every index audit_orglog gave out was appended). 0 or -1.
 int
     audit_tree_flush (audit_tree_t *self);
 

@@ -105,18 +105,18 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
     int64_t org;
     if (audit_idcache_intern (self->idcache, AUDIT_IDCACHE_ORG, event->org_id, &org) != 0)
         return -1;
-    if (!self->tree_off)
-        audit_tree_prefetch (self->tree, org);
     int seen = s_event_seen (self, org, event);
     if (seen != 0) {
         *outcome = AUDIT_STORE_DUPLICATE;
         return seen < 0? -1: 0;
     }
     uint64_t log_index;
-    if (audit_orglog_take (self->orglog, org, &log_index) != 0)
+    void **handle;
+    if (audit_orglog_take (self->orglog, org, &log_index, &handle) != 0)
         return -1;
     audit_merkle_hash_t leaf;
     if (!self->tree_off) {
+        audit_tree_prefetch (handle);
         audit_row_t row;
         s_event_row (event, log_index, received_ms, &row);
         if (audit_tree_leaf_hash (&row, leaf) != 0)
@@ -142,8 +142,8 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
     if (audit_store_sql_step (stmt) != 0)
         return -1;
     if (!self->tree_off
-    &&  audit_tree_append (self->tree, org, event->org_id, log_index, event->timestamp_ms,
-                           leaf) != 0)
+    &&  audit_tree_append (self->tree, handle, org, event->org_id, log_index,
+                           event->timestamp_ms, leaf) != 0)
         return -1;
     *outcome = AUDIT_STORE_STORED;
     return 0;
@@ -338,6 +338,18 @@ s_failed (sqlite_store_t *self, audit_db_t db, const char *what)
                          sqlite3_errmsg (self->db [db]));
 }
 
+//  Each organisation's next_index, and with the log its tree's last tile:
+//  one UPDATE of its row either way
+static int
+s_orgs_flush (sqlite_store_t *self)
+{
+    if (self->tree_off)
+        return audit_orglog_flush (self->orglog);
+    int rc = audit_tree_flush (self->tree);
+    audit_orglog_forget (self->orglog);
+    return rc;
+}
+
 static int
 s_transaction_end (sqlite_store_t *self, const bool *touched, int rc,
                    bool *audit_committed, unsigned *committed)
@@ -346,10 +358,7 @@ s_transaction_end (sqlite_store_t *self, const bool *touched, int rc,
         audit_db_t db = s_commit_order [order];
         if (!touched [db])
             continue;
-        if (rc == 0 && db == AUDIT_DB_AUDIT && audit_orglog_flush (self->orglog) != 0)
-            rc = -1;
-        if (rc == 0 && db == AUDIT_DB_AUDIT && !self->tree_off
-        &&  audit_tree_flush (self->tree) != 0)
+        if (rc == 0 && db == AUDIT_DB_AUDIT && s_orgs_flush (self) != 0)
             rc = -1;
         if (rc == 0 && audit_store_sql_step (self->query [SQLITE_Q_COMMIT + db]) == 0) {
             *audit_committed |= db == AUDIT_DB_AUDIT;
