@@ -1,29 +1,35 @@
 /*  =========================================================================
     audit_tree - the organisation's Merkle tree in audit.db
 
-    Each event's leaf hash is a column of its own row (event.leaf), written
-    by the same insert: a separate table of leaves cost every event one
-    more B-tree insert and every batch a tail page per organisation
-    (bench/RESULTS.md, "Issue 13: the cost of the log"). Every complete
-    subtree of 2^8, 2^16, ... leaves goes in table tree_node once, when its
-    last leaf is appended (audit_merkle's frontier says when); a tile of
-    256 leaves (level 8) also keeps the range of its events' ts, and the
-    organisation's row the range of its last, incomplete tile's. That range
-    and the primary key (org, ts, log_index) find a tile's events: a tile's
-    leaves are the rows of that range whose log_index is in the tile.
-    When retention deletes events of a tile, the janitor first copies the
-    tile's leaf hashes into leaf_tile (a prefix of the tile, one blob), so
-    the proofs of the others, and the roots, never change.
+    A kept event's leaf is made again from its row (audit_render's leaf
+    text, SHA-256) when it is read; the row keeps the first bytes of its
+    leaf hash (event.leaf_tag), so that a changed row is told from its leaf.
+    A table of leaves, a row per event, cost every event one more B-tree
+    insert and every batch a tail page per organisation: half the writer's
+    rate (bench/RESULTS.md, "Issue 13: the cost of the log, schema 7").
 
-    Any complete subtree is then at most 128 rows away: a tile of 256 leaf
-    hashes or of 256 stored nodes, folded. Proofs and roots are computed
-    from those, never by rehashing the events.
+    Every complete subtree of 2^8, 2^16, ... leaves goes in table tree_node
+    once, when its last leaf is appended (audit_merkle's frontier says
+    when). A tile of 256 leaves (level 8) also keeps the range of its
+    events' ts and its 16 subtrees of level 4; the organisation's row keeps
+    the range of its last, incomplete tile and that tile's complete
+    subtrees at the log's size (tail_nodes). A range and the primary key
+    (org, ts, log_index) find a tile's events: its leaves are the rows of
+    that range whose log_index is in the tile. When retention deletes
+    events of a tile, the janitor first copies the tile's leaf hashes into
+    leaf_tile (a prefix of the tile, one blob), so the proofs of the
+    others, and the roots, never change.
 
-    The writer keeps each organisation's frontier (and its last tile's ts
-    range) in memory across transactions, checked against the log_index it
-    is given: a mismatch means another process (the query worker's own
-    audit_access events) appended, and the frontier is read again from the
-    tables. A rollback restores the frontiers of the transaction.
+    A proof then makes at most 16 leaves of a complete tile (256 of the last
+    one), and reads a few rows of tree_node: roots and proofs come from
+    those, never from rehashing the log.
+
+    The writer keeps each organisation's frontier (and its last tile's
+    range and subtrees) in memory across transactions, checked against the
+    log_index it is given: a mismatch means another process (the query
+    worker's own audit_access events) appended, and the frontier is read
+    again from the tables (tail_nodes and tree_node: no leaf). A rollback
+    restores the frontiers of the transaction.
     ========================================================================= */
 
 #ifndef AUDIT_TREE_H_INCLUDED
