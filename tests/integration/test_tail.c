@@ -147,6 +147,45 @@ Test (tail, every_event_once_in_log_order_however_late_and_across_a_restart)
     cr_expect_eq (next, 40);
 }
 
+//  Follow as a forwarder does (wait_ms 10,000) until want events are seen;
+//  a wait that brings nothing twice in a row fails
+static uint64_t
+s_follow_waiting (uint64_t from, uint64_t *seen, size_t *count, size_t want)
+{
+    for (int empty = 0; *count < want && empty < 2; ) {
+        size_t before = *count;
+        s_tail_args_t args = { from, true, 100, 10000, NULL };
+        from = s_tail (&args, seen, count, want);
+        empty = *count == before? empty + 1: 0;
+    }
+    cr_assert_eq (*count, want, "every event came");
+    return from;
+}
+
+//  Issue 14's acceptance: a forwarder that knows only the contract follows
+//  the log through a restart of each worker, every event once, in order
+Test (tail, a_forwarder_follows_through_a_restart_of_each_worker)
+{
+    int64_t now = 1795000000000LL;
+    uint64_t seen [64], next = 0;
+    size_t count = 0;
+    for (int round = 0; round < 4; round++) {
+        if (round == 1)
+            test_service_restart_ingest (s);
+        if (round == 2)
+            test_service_restart_query (s);
+        if (round == 3)
+            cr_assert_eq (test_service_janitor_once (s, NULL, 30000), 0);
+        for (int at = 0; at < 10; at++)
+            s_publish ("actor-1", now + round * 1000 - at);    //  late ones among them
+        s_stored (10 * (round + 1));
+        next = s_follow_waiting (next, seen, &count, 10 * (round + 1));
+    }
+    for (size_t at = 0; at < count; at++)
+        cr_expect_eq (seen [at], at, "log_index %zu once, in its place", at);
+    cr_expect_eq (next, 40);
+}
+
 Test (tail, a_filter_skips_what_does_not_match_and_loses_nothing)
 {
     for (int at = 0; at < 21; at++)
