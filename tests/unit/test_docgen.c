@@ -142,6 +142,15 @@ Test (docgen, completes_commands_and_their_second_words)
     cr_assert_str_eq (out, "retention\n");
     s_complete ("--timeout 5 li", out, sizeof out);
     cr_assert_str_eq (out, "list\n", "a global option and its value before the command");
+    s_complete ("--", out, sizeof out);
+    cr_assert (s_has_line (out, "--version"), "no --version before a command:\n%s", out);
+    for (int option = 0; option < CTL_OPT_COUNT; option++) {
+        char flag [64];
+        snprintf (flag, sizeof flag, "--%s", s_options [option].flag);
+        cr_assert_eq (s_has_line (out, flag), (s_globals () >> option) & 1,
+                      "before a command, '--' %s %s:\n%s",
+                      (s_globals () >> option) & 1 ? "does not offer" : "offers", flag, out);
+    }
     for (int command = 0; command < CTL_COMMAND_COUNT; command++) {
         const char *words = s_commands [command].words;
         char first [64], line [128];

@@ -56,7 +56,8 @@ s_header (FILE *out)
     for (int command = 0; command < CTL_COMMAND_COUNT; command++)
         if (ctl_doctab_command ((ctl_command_t) command)->rest)
             fprintf (out, " %s,", ctl_doctab_command ((ctl_command_t) command)->words);
-    fprintf (out, "'\n\n");
+    //  main takes --version before any command, outside the table (until a row names it)
+    fprintf (out, "'\n_auditctl_version='%s'\n\n", ctl_doctab_has_flag ("version") ? "" : "--version");
 }
 
 //  The second words of each two-word command's first word
@@ -163,7 +164,7 @@ static const char s_function [] =
     "    elif [[ -n \"$first\" ]]; then\n"
     "        _auditctl_subcommands \"$first\"\n"
     "    elif [[ \"$cur\" == -* ]]; then\n"
-    "        _auditctl_reply=\"$_auditctl_globals --version\"\n"
+    "        _auditctl_reply=\"$_auditctl_globals $_auditctl_version\"\n"
     "    else\n"
     "        _auditctl_reply=\"$_auditctl_commands\"\n"
     "    fi\n"

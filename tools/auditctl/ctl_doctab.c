@@ -57,6 +57,15 @@ ctl_doctab_globals (void)
 }
 
 bool
+ctl_doctab_has_flag (const char *flag)
+{
+    for (int option = 0; option < CTL_OPT_COUNT; option++)
+        if (strcmp (s_options [option].flag, flag) == 0)
+            return true;
+    return false;
+}
+
+bool
 ctl_doctab_takes_value (ctl_option_t option)
 {
     return strcmp (s_options [option].kind, "FLAG") != 0;

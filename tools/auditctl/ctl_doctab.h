@@ -56,6 +56,10 @@ bool
 uint64_t
     ctl_doctab_globals (void);
 
+//  True when a row of ctl_options.def is --flag.
+bool
+    ctl_doctab_has_flag (const char *flag);
+
 //  True when an option takes a value.
 bool
     ctl_doctab_takes_value (ctl_option_t option);

@@ -211,7 +211,9 @@ ctl_manpage_auditctl (FILE *out, const char *version)
         s_command (out, (ctl_command_t) command);
     fputs (".SH GLOBAL OPTIONS\n", out);
     s_options (out, ctl_doctab_globals ());
-    fputs (".TP\n\\fB\\-\\-version\\fR\nprint the version and exit (before any command).\n", out);
+    //  main takes --version before any command, outside the table (until a row names it)
+    if (!ctl_doctab_has_flag ("version"))
+        fputs (".TP\n\\fB\\-\\-version\\fR\nprint the version and exit (before any command).\n", out);
     s_auditctl_environment (out);
     fputs (".SH EXIT STATUS\n0 done; 1 the service refused (error: code: message); 2 a usage"
            " error; 3 no answer within the timeout.\n"
