@@ -186,6 +186,15 @@ test_tmpdir_new (const char *tag)
 }
 
 void
+test_store_make (const char *data_dir)
+{
+    audit_store_t *store = audit_store_new (data_dir, AUDIT_STORE_WRITER);
+    if (!store)
+        abort ();
+    audit_store_destroy (&store);
+}
+
+void
 test_tmpdir_destroy (char **path_p)
 {
     if (*path_p) {

@@ -54,6 +54,9 @@ void test_uuid (char *text);
 char *test_tmpdir_new (const char *tag);
 //  rm -rf the directory and free the path; safe on NULL.
 void test_tmpdir_destroy (char **path_p);
+//  Create (as the ingest worker does) the stores in data_dir, which may
+//  not exist yet: a query worker or janitor starts only on them.
+void test_store_make (const char *data_dir);
 
 //  True when needle occurs in any regular file under dir (recursively),
 //  WAL and SHM files included.
