@@ -225,6 +225,11 @@ s_expect_clean_stop (const char *program, const char *ready, const char *const *
     pid_t pid = test_worker_start (program, NULL, env, log);
     cr_assert_gt (pid, 0);
     cr_expect (s_log_holds (log, ready, 15000), "%s never logged %s", program, ready);
+    //  Issue 14: SIGHUP killed the workers; now it re-reads, and they go on
+    cr_assert_eq (kill (pid, SIGHUP), 0);
+    cr_expect (s_log_holds (log, "msg=reload", 5000), "%s logs the SIGHUP", program);
+    zclock_sleep (100);
+    cr_expect_eq (kill (pid, 0), 0, "%s lives on after SIGHUP", program);
     cr_expect_eq (test_worker_stop (pid, SIGTERM, 15000), 0, "%s exits 0 on SIGTERM", program);
     cr_expect (s_log_holds (log, "msg=stopped", 0), "%s did not log msg=stopped", program);
 }
