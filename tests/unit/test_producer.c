@@ -488,3 +488,31 @@ Test (producer, resends_once_while_the_service_is_silent)
     audit_producer_destroy (&producer);
     s_fake_stop (&fake);
 }
+
+//  A service that answers (an ack every 50 ms) but does not get further
+//  is busy, not losing events: each retry that brings no ack doubles the
+//  interval, so that the same window is not sent again every retry_ms
+Test (producer, a_busy_service_is_resent_to_less_and_less)
+{
+    s_fake_t fake;
+    s_fake_start (&fake);
+    audit_producer_t *producer = s_producer (100, 100, NULL, NULL);
+    audit_producer_receipt_t receipt;
+    cr_assert_eq (s_publish (producer, "u-1", NULL, &receipt), 0);
+    cr_assert_eq (s_publish (producer, "u-2", NULL, &receipt), 0);
+    s_fake_hello (&fake, 0);
+    cr_assert_eq (s_fake_event (&fake, NULL, 0, NULL), 1);
+    cr_assert_eq (s_fake_event (&fake, NULL, 0, NULL), 2);
+    int resent = 0;
+    for (int64_t until = zclock_mono () + 3000; zclock_mono () < until; ) {
+        s_fake_ack (&fake, 0, 0, NULL);
+        resent += s_fake_count (&fake, 50);
+    }
+    //  100 + 200 + 400 + 800 + 1600 ms: at most 5 rewinds of 2 events in
+    //  3 s (30 of them every 100 ms before)
+    cr_expect (resent >= 2 && resent <= 10, "%d events resent in 3 s", resent);
+    s_fake_ack (&fake, 2, 0, NULL);
+    cr_assert_eq (audit_producer_flush (producer, 5000), 0);
+    audit_producer_destroy (&producer);
+    s_fake_stop (&fake);
+}
