@@ -256,14 +256,30 @@ test_dir_contains (const char *dir, const void *needle, size_t size)
     return found;
 }
 
+//  The signing key the workers of test process pid share
+static void
+s_process_key (char *key, size_t size, pid_t pid)
+{
+    snprintf (key, size, "%s/audit-test-signing-%d.key",
+              getenv ("TMPDIR")? getenv ("TMPDIR"): "/tmp", (int) pid);
+}
+
+//  At the test process's exit: its shared key goes too
+static void
+s_remove_process_key (void)
+{
+    char key [4200];
+    s_process_key (key, sizeof key, getpid ());
+    unlink (key);
+}
+
 //  A worker's log signing key, unless the test names one: beside its data
 //  directory (outside it, as the service wants), else one per test process
 static void
 s_default_signing_key (const char *const *args)
 {
     char key [4200];
-    snprintf (key, sizeof key, "%s/audit-test-signing-%d.key",
-              getenv ("TMPDIR")? getenv ("TMPDIR"): "/tmp", (int) getppid ());
+    s_process_key (key, sizeof key, getppid ());
     for (const char *const *arg = args; arg && *arg; arg++)
         if (streq (*arg, "--data-dir") && arg [1]) {
             snprintf (key, sizeof key, "%s.signing.key", arg [1]);
@@ -280,6 +296,9 @@ test_worker_start (const char *program, const char *const *args,
     //  made here, before the fork, so that the keys are this process's
     const char *keys [3] = { NULL };
     test_keys_env (program, keys);
+    static pid_t s_cleaner;             //  the process that removes its key at exit
+    if (s_cleaner != getpid () && atexit (s_remove_process_key) == 0)
+        s_cleaner = getpid ();
     pid_t pid = fork ();
     if (pid != 0)
         return pid;
