@@ -45,14 +45,7 @@ s_publish (int count, int64_t days_ago)
     for (int at = 0; at < count; at++) {
         char id [40];
         snprintf (id, sizeof id, "0190a1b2-c3d4-7e5f-8a9b-%012d", s_published++);
-        test_pack_t *pack = test_pack_new ();
-        test_pack_map (pack, 6);
-        test_pack_kv_uint (pack, "v", 1);
-        test_pack_kv_str (pack, "event_id", id);
-        test_pack_kv_str (pack, "event_type", "user_login");
-        test_pack_kv_ts_ext (pack, "timestamp", ms + at, 12);
-        test_pack_kv_str (pack, "org_id", "org-a");
-        test_pack_kv_str (pack, "actor_id", "actor-1");
+        test_pack_t *pack = test_pack_login (id, "org-a", "actor-1", ms + at);
         test_service_publish (s, "audit", pack);
         test_pack_destroy (&pack);
     }

@@ -37,14 +37,7 @@ s_publish (const char *actor, int64_t ms)
 {
     char id [40];
     snprintf (id, sizeof id, "0190a1b2-c3d4-7e5f-8a9b-%012d", s_published++);
-    test_pack_t *pack = test_pack_new ();
-    test_pack_map (pack, 6);
-    test_pack_kv_uint (pack, "v", 1);
-    test_pack_kv_str (pack, "event_id", id);
-    test_pack_kv_str (pack, "event_type", "user_login");
-    test_pack_kv_ts_ext (pack, "timestamp", ms, 12);
-    test_pack_kv_str (pack, "org_id", "org-a");
-    test_pack_kv_str (pack, "actor_id", actor);
+    test_pack_t *pack = test_pack_login (id, "org-a", actor, ms);
     test_service_publish (s, "audit", pack);
     test_pack_destroy (&pack);
 }
@@ -193,14 +186,7 @@ s_publisher (zsock_t *pipe, void *arg)
         char id [40];
         snprintf (id, sizeof id, "0190a1b2-c3d4-7e5f-8a9b-%012d", 500000 + at);
         int64_t ms = 1795000000000LL + at - (at % 3 == 0? 86400000LL: 0);
-        test_pack_t *pack = test_pack_new ();
-        test_pack_map (pack, 6);
-        test_pack_kv_uint (pack, "v", 1);
-        test_pack_kv_str (pack, "event_id", id);
-        test_pack_kv_str (pack, "event_type", "user_login");
-        test_pack_kv_ts_ext (pack, "timestamp", ms, 12);
-        test_pack_kv_str (pack, "org_id", "org-a");
-        test_pack_kv_str (pack, "actor_id", "actor-1");
+        test_pack_t *pack = test_pack_login (id, "org-a", "actor-1", ms);
         zstr_sendm (pub, "audit");
         zmq_send (zsock_resolve (pub), test_pack_data (pack), test_pack_size (pack), 0);
         test_pack_destroy (&pack);

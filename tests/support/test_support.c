@@ -80,6 +80,20 @@ s_put_be (uint8_t *out, uint64_t value, int bytes)
         out [index] = (uint8_t) value;
 }
 
+test_pack_t *
+test_pack_login (const char *event_id, const char *org, const char *actor, int64_t ms)
+{
+    test_pack_t *pack = test_pack_new ();
+    test_pack_map (pack, 6);
+    test_pack_kv_uint (pack, "v", 1);
+    test_pack_kv_str (pack, "event_id", event_id);
+    test_pack_kv_str (pack, "event_type", "user_login");
+    test_pack_kv_ts_ext (pack, "timestamp", ms, 12);
+    test_pack_kv_str (pack, "org_id", org);
+    test_pack_kv_str (pack, "actor_id", actor);
+    return pack;
+}
+
 void
 test_pack_kv_ts_ext (test_pack_t *self, const char *key, int64_t ms, int size)
 {
