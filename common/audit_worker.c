@@ -7,8 +7,10 @@
 #include "audit_actor.h"
 #include "audit_log.h"
 #include "audit_signals.h"
+#include "audit_store.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 int
 audit_worker_reload (zactor_t *actor, const audit_config_t *config)
@@ -61,10 +63,37 @@ audit_worker_curve (const audit_config_t *config, audit_curve_t **curve)
     return 0;
 }
 
+//  A query worker or janitor on a directory with no store would serve an
+//  empty log and the default retention as if all were well. Workers
+//  started together (compose, scripts/run) give the ingest worker
+//  AUDIT_WORKER_STORE_WAIT_MS to create it. A directory that is not one
+//  is left to the store's own, more precise, refusal.
+static bool
+s_store_present (const audit_worker_t *worker, const audit_config_t *config)
+{
+    const char *data_dir = audit_config_str (config, AUDIT_SET_DATA_DIR);
+    struct stat info;
+    if (!worker->needs_store || (stat (data_dir, &info) == 0 && !S_ISDIR (info.st_mode)))
+        return true;
+    int64_t deadline = zclock_mono () + AUDIT_WORKER_STORE_WAIT_MS;
+    while (!audit_store_exists (data_dir)) {
+        if (zclock_mono () >= deadline) {
+            audit_log_error ("msg=cannot_start reason=\"no audit store in the data directory\""
+                             " data_dir=%s hint=\"start audit-ingest first (it creates the"
+                             " store), or correct AUDIT_DATA_DIR\"", data_dir);
+            return false;
+        }
+        zclock_sleep (50);
+    }
+    return true;
+}
+
 //  The started actor, or NULL when it did not start (the reason is logged)
 static zactor_t *
 s_start (const audit_worker_t *worker, const audit_config_t *config)
 {
+    if (!s_store_present (worker, config))
+        return NULL;
     zactor_t *actor = worker->actor_new (config);
     if (actor && audit_actor_ask (actor, "START") != 0)
         zactor_destroy (&actor);

@@ -24,6 +24,10 @@
 extern "C" {
 #endif
 
+//  How long a worker that needs the store waits for the ingest worker to
+//  create it before it refuses to start
+#define AUDIT_WORKER_STORE_WAIT_MS  5000
+
 //  What SIGHUP does in a worker: re-read what it may change while it runs
 //  (key directories, the JWT secret) and log what changed; 0, or -1 when
 //  something could not be re-read (what was there before stays)
@@ -35,6 +39,10 @@ typedef struct {
     const char *purpose;            //  one line of --help
     const audit_setting_t *settings;    //  what it reads; LOG_LEVEL among them
     size_t settings_count;
+    //  true: start only on a data directory that holds the store, which
+    //  the ingest worker creates (the query worker and the janitor); one
+    //  started with it waits up to AUDIT_WORKER_STORE_WAIT_MS for it
+    bool needs_store;
     //  The actor, made from the settings but not yet started, or NULL
     //  with the reason logged. config outlives the actor.
     zactor_t *(*actor_new) (const audit_config_t *config);

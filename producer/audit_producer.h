@@ -39,8 +39,9 @@
     producer resends everything above the acknowledged seq that is not
     acknowledged within retry_ms (once: again only after the service has
     said something since, so that an outage does not pile copies up in the
-    PUB's queue), and says hello again whenever it holds unacknowledged
-    events and heard nothing for a second.
+    PUB's queue; a service that answers but acks nothing new doubles the
+    interval each time, to 16 x retry_ms), and says hello again whenever
+    it holds unacknowledged events and heard nothing for a second.
 
     What an ack tells, and what not. An ack settles seqs: each event up to
     its seq was stored, was a duplicate, or was rejected, and is on the

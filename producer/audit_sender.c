@@ -21,6 +21,8 @@
 
 //  Events sent in one turn of the loop at most, so that acks are read
 #define S_SEND_BATCH    4096
+//  The retry interval grows to at most this many times the option's
+#define S_RETRY_MAX_FACTOR  16
 
 typedef struct {
     audit_sender_args_t *args;
@@ -33,6 +35,8 @@ typedef struct {
     bool sub_audit, sub_mq, ever_subscribed, answered, terminated, failing;
     int64_t heard_ms, hello_ms, progress_ms;
     int64_t rewound_ms;             //  the retry timer's last rewind
+    int64_t retry_ms;               //  the retry interval now: doubled by each rewind
+                                    //  that brought no ack, back to the option's on one
     uint64_t *reported;             //  rejections above acked_seq already reported
     size_t reported_count, reported_size;
     audit_ackmsg_t *ack;
@@ -68,6 +72,8 @@ s_entries (s_sender_t *self, audit_handoff_item_t *items, size_t count)
     return 0;
 }
 
+static void s_send_fresh (s_sender_t *self, uint64_t durable_before, size_t count);
+
 //  What is queued, and the trim of what is acknowledged, in one write
 static void
 s_commit (s_sender_t *self)
@@ -86,7 +92,9 @@ s_commit (s_sender_t *self)
         return;
     }
     self->failing = false;
+    uint64_t durable_before = self->news.durable_seq;
     self->news.durable_seq = audit_outbox_last_seq (outbox);
+    s_send_fresh (self, durable_before, count);
     audit_handoff_free (self->unwritten);
     self->unwritten = NULL;
 }
@@ -136,6 +144,27 @@ s_send (s_sender_t *self)
     audit_outbox_each (self->args->outbox, self->sent_upto, (size_t) limit, s_send_one, self);
 }
 
+//  The events just committed, sent from memory within the window when
+//  every durable event before them is sent: reading them back from the
+//  outbox would be a second pass over the same bytes. What the window
+//  leaves is sent from the outbox by s_send, as after a rewind.
+static void
+s_send_fresh (s_sender_t *self, uint64_t durable_before, size_t count)
+{
+    uint64_t acked = self->news.acked_seq;
+    uint64_t window = self->args->options.window;
+    if (!s_ready (self) || (self->sent_upto > acked? self->sent_upto: acked) != durable_before)
+        return;
+    if (self->sent_upto <= acked) {
+        self->sent_upto = acked;
+        self->progress_ms = zclock_mono ();     //  as s_send: the first send starts it
+    }
+    for (size_t at = 0; at < count && self->sent_upto - acked < window; at++)
+        if (self->entries [at].seq != self->sent_upto + 1
+        ||  s_send_one (self, &self->entries [at]) != 0)
+            break;
+}
+
 static void
 s_hello (s_sender_t *self)
 {
@@ -163,11 +192,16 @@ s_timers (s_sender_t *self)
     if ((!self->answered || holding) && now - self->heard_ms >= options->hello_ms
     &&  now - self->hello_ms >= options->hello_ms)
         s_hello (self);
-    if (self->sent_upto > self->news.acked_seq && now - self->progress_ms >= options->retry_ms
+    if (self->sent_upto > self->news.acked_seq && now - self->progress_ms >= self->retry_ms
     &&  self->heard_ms >= self->rewound_ms) {
         self->sent_upto = self->news.acked_seq;
         self->progress_ms = now;
         self->rewound_ms = now;
+        //  A service that answers but has not acked in retry_ms is busy,
+        //  not losing events: resending its whole window again and again
+        //  would only add to its work
+        if (self->retry_ms < S_RETRY_MAX_FACTOR * options->retry_ms)
+            self->retry_ms *= 2;
     }
 }
 
@@ -233,6 +267,7 @@ s_apply (s_sender_t *self, const audit_ackmsg_t *ack)
         self->news.acked += ack->seq - self->news.acked_seq;
         self->news.acked_seq = ack->seq;
         self->progress_ms = now;
+        self->retry_ms = self->args->options.retry_ms;
     }
     self->answered = true;
     self->heard_ms = now;
@@ -372,6 +407,7 @@ audit_sender_actor (zsock_t *pipe, void *arg)
     self.news = args->handoff->stats;   //  as new() set it, before any publish
     self.sent_upto = self.news.acked_seq;
     self.highest_sent = self.news.durable_seq;  //  all of those were sent, maybe
+    self.retry_ms = args->options.retry_ms;
     zsock_set_xpub_verbose (args->pub, 1);
     zsock_signal (pipe, 0);
     while (self.ack && !self.terminated)

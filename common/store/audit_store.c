@@ -22,6 +22,7 @@ audit_store_new (const char *data_dir, audit_store_mode_t mode)
 {
     assert (data_dir);
     bool writes = mode != AUDIT_STORE_READER;
+    bool existed = audit_store_exists (data_dir);
     if (mode == AUDIT_STORE_MAINTAINER)
         audit_reserve_relieve (data_dir, "maintenance");
     audit_store_t *store = audit_store_sqlite_new (data_dir, mode);
@@ -34,7 +35,18 @@ audit_store_new (const char *data_dir, audit_store_mode_t mode)
     if (store && writes && audit_reserve_make (data_dir) != 0)
         audit_log_warn ("msg=degraded reason=disk_full free_bytes=%" PRId64
                         " reserve=missing", audit_reserve_free_bytes (data_dir));
+    //  Said once, by whoever made it: a new store where one was expected
+    //  is how a wrong AUDIT_DATA_DIR shows itself
+    if (store && !existed)
+        audit_log_info ("msg=\"store created\" data_dir=%s", data_dir);
     return store;
+}
+
+bool
+audit_store_exists (const char *data_dir)
+{
+    assert (data_dir);
+    return audit_store_sqlite_exists (data_dir);
 }
 
 #define AUDIT_STORE_OP(type, function, op, params, args) \

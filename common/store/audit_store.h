@@ -71,6 +71,12 @@ typedef struct _audit_store_producer_t audit_store_producer_t;
 audit_store_t *
     audit_store_new (const char *data_dir, audit_store_mode_t mode);
 
+//  Whether data_dir already holds the audit store (what the ingest worker
+//  creates): the query worker and the janitor start only on one that
+//  does, so that a typo in AUDIT_DATA_DIR is not an empty, healthy service.
+bool
+    audit_store_exists (const char *data_dir);
+
 //  Close the stores; safe on NULL and twice.
 void
     audit_store_destroy (audit_store_t **self_p);

@@ -52,6 +52,8 @@ struct _audit_store_ops_t {
 //  Open the SQLite engine's stores in data_dir (common/store/sqlite/).
 audit_store_t *
     audit_store_sqlite_new (const char *data_dir, audit_store_mode_t mode);
+bool
+    audit_store_sqlite_exists (const char *data_dir);
 
 #ifdef __cplusplus
 }

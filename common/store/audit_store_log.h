@@ -30,6 +30,12 @@ extern "C" {
 int
     audit_store_log_size (audit_store_t *self, const char *org_id, uint64_t *size);
 
+//  A number that changes whenever another connection has committed to the
+//  audit store since the last call: the same number, and no log grew. The
+//  waiting tails look at their logs only when it moves. 0, or -1.
+int
+    audit_store_log_version (audit_store_t *self, uint64_t *version);
+
 //  The root of org_id's tree of its first size events (size <= its log's).
 int
     audit_store_log_root (audit_store_t *self, const char *org_id, uint64_t size,

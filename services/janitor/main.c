@@ -59,6 +59,7 @@ static const audit_worker_t s_worker = {
     .program = "audit-janitor", .service = "janitor",
     .purpose = "Deletes what retention says must go, in short batches, and gives the space back.",
     AUDIT_WORKER_SETTINGS (s_settings),
+    .needs_store = true,
     .actor_new = s_actor_new, .run = s_run
 };
 

@@ -134,6 +134,7 @@ static const audit_worker_t s_worker = {
     .program = "audit-query", .service = "query",
     .purpose = "Answers list, export, retention, ops, stats and mq requests over ZeroMQ.",
     AUDIT_WORKER_SETTINGS (s_settings),
+    .needs_store = true,
     .actor_new = s_actor_new, .release = s_release, .reload = s_reload
 };
 

@@ -6,7 +6,9 @@
     body. It is parked here, and handed back to be run again once its
     organisation's log holds an event at or past its from_index, or its
     wait is over. The log sizes are read through a read-only store of its
-    own, at most every QUERY_PARK_POLL_MS, one indexed read per parked tail.
+    own, at most every QUERY_PARK_POLL_MS, and only when the store's version
+    says something was committed: then one indexed read per organisation
+    waited on, however many tails wait on it.
     ========================================================================= */
 
 #ifndef QUERY_PARK_H_INCLUDED

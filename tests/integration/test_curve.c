@@ -285,8 +285,12 @@ s_run_plain (const char *endpoint, const char *allow, char *line, size_t size)
     int status = test_worker_stop (pid, allow ? SIGTERM : 0, allow ? 5000 : 10000);
     FILE *file = fopen (log, "r");
     cr_assert_not_null (file);
+    //  The line that says why: the first above info (info lines, such as
+    //  the store's creation, may come first)
     line [0] = 0;
-    char *got = fgets (line, (int) size, file);
+    char *got;
+    while ((got = fgets (line, (int) size, file)) && strstr (line, "level=info"))
+        ;
     fclose (file);
     unlink (log);
     return got ? status : -2;

@@ -74,7 +74,7 @@ s_start_query (bool with_keys)
     char log [700], secret [700], curve [700], keys [700], data [700];
     snprintf (log, sizeof log, "%s/query.log", s_dir);
     snprintf (data, sizeof data, "%s/data", s_dir);
-    cr_assert_eq (zsys_dir_create ("%s", data), 0);
+    test_store_make (data);
     snprintf (secret, sizeof secret, "AUDIT_JWT_SECRET_FILE=%s", s_secret_file);
     snprintf (curve, sizeof curve, "AUDIT_CURVE_SECRET_FILE=%s/server.cert", s_dir);
     snprintf (keys, sizeof keys, "AUDIT_QUERY_KEYS_DIR=%s", with_keys ? s_keys : "");

@@ -135,6 +135,7 @@ Test (private, older_files_open_to_others_are_made_private_and_logged)
     snprintf (data_env, sizeof data_env, "AUDIT_DATA_DIR=%s", data);
     const char *once [] = { "--once", NULL };
     const char *env [] = { data_env, NULL };
+    test_store_make (data);
     cr_assert_eq (s_run ("audit-janitor", once, env, log, sizeof log), 0);
     cr_assert_eq (chmod (data, 0755), 0);
     char path [700];
@@ -151,6 +152,7 @@ s_query_env (char *data, char *endpoint, size_t size)
 {
     snprintf (data, size, "AUDIT_DATA_DIR=%s/data", s_dir);
     snprintf (endpoint, size, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    test_store_make (data + strlen ("AUDIT_DATA_DIR="));
 }
 
 //  Issue 12: secrets of 1 byte, 8 bytes or one space were accepted

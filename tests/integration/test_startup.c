@@ -20,6 +20,11 @@ static void
 s_setup (void)
 {
     s_dir = test_tmpdir_new ("startup");
+    //  The store the ingest worker would have made: the query worker and
+    //  the janitor start only on one
+    char data [512];
+    snprintf (data, sizeof data, "%s/data", s_dir);
+    test_store_make (data);
 }
 
 static void
@@ -220,8 +225,34 @@ s_expect_clean_stop (const char *program, const char *ready, const char *const *
     pid_t pid = test_worker_start (program, NULL, env, log);
     cr_assert_gt (pid, 0);
     cr_expect (s_log_holds (log, ready, 15000), "%s never logged %s", program, ready);
+    //  Issue 14: SIGHUP killed the workers; now it re-reads, and they go on
+    cr_assert_eq (kill (pid, SIGHUP), 0);
+    cr_expect (s_log_holds (log, "msg=reload", 5000), "%s logs the SIGHUP", program);
+    zclock_sleep (100);
+    cr_expect_eq (kill (pid, 0), 0, "%s lives on after SIGHUP", program);
     cr_expect_eq (test_worker_stop (pid, SIGTERM, 15000), 0, "%s exits 0 on SIGTERM", program);
     cr_expect (s_log_holds (log, "msg=stopped", 0), "%s did not log msg=stopped", program);
+}
+
+//  Issue 14: a typo in AUDIT_DATA_DIR gave a healthy service with an empty
+//  log and the default retention; the ingest worker says it made a store
+Test (startup, only_the_ingest_worker_starts_on_a_directory_without_a_store)
+{
+    char data_dir [600], query [96], once [] = "--once";
+    snprintf (data_dir, sizeof data_dir, "AUDIT_DATA_DIR=%s/typo", s_dir);
+    snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    const char *env [] = { data_dir, query, "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
+    const char *args [] = { once, NULL };
+    s_expect_one_line ("audit-query", NULL, env, "no audit store in the data directory", NULL);
+    s_expect_one_line ("audit-janitor", args, env, "start audit-ingest first", NULL);
+    char ingest [96], ack [96], log [512];
+    snprintf (ingest, sizeof ingest, "AUDIT_INGEST_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    snprintf (ack, sizeof ack, "AUDIT_ACK_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
+    const char *ingest_env [] = { data_dir, ingest, ack, NULL };
+    s_expect_clean_stop ("audit-ingest", "msg=listening", ingest_env);
+    snprintf (log, sizeof log, "%s/audit-ingest.log", s_dir);
+    cr_expect (s_log_holds (log, "msg=\"store created\"", 0), "ingest says it made the store");
+    s_expect_clean_stop ("audit-query", "msg=listening", env);
 }
 
 Test (startup, a_worker_that_started_stops_on_sigterm_with_status_0)

@@ -60,8 +60,6 @@ s_next_cursor (const msgpack_unpacked *reply, char *cursor, size_t size)
         snprintf (cursor, size, "%.*s", (int) next->via.str.size, next->via.str.ptr);
 }
 
-//  An audit event of type user_login, with the timestamp ms in one of the
-//  contract's forms: 0 RFC 3339 UTC, 1 MessagePack ext, 2 RFC 3339 +01:00
 //  --------------------------------------------------------------------------
 //  An organisation's log as list returns it, by log_index
 

@@ -80,6 +80,20 @@ s_put_be (uint8_t *out, uint64_t value, int bytes)
         out [index] = (uint8_t) value;
 }
 
+test_pack_t *
+test_pack_login (const char *event_id, const char *org, const char *actor, int64_t ms)
+{
+    test_pack_t *pack = test_pack_new ();
+    test_pack_map (pack, 6);
+    test_pack_kv_uint (pack, "v", 1);
+    test_pack_kv_str (pack, "event_id", event_id);
+    test_pack_kv_str (pack, "event_type", "user_login");
+    test_pack_kv_ts_ext (pack, "timestamp", ms, 12);
+    test_pack_kv_str (pack, "org_id", org);
+    test_pack_kv_str (pack, "actor_id", actor);
+    return pack;
+}
+
 void
 test_pack_kv_ts_ext (test_pack_t *self, const char *key, int64_t ms, int size)
 {
@@ -186,6 +200,15 @@ test_tmpdir_new (const char *tag)
 }
 
 void
+test_store_make (const char *data_dir)
+{
+    audit_store_t *store = audit_store_new (data_dir, AUDIT_STORE_WRITER);
+    if (!store)
+        abort ();
+    audit_store_destroy (&store);
+}
+
+void
 test_tmpdir_destroy (char **path_p)
 {
     if (*path_p) {
@@ -247,14 +270,30 @@ test_dir_contains (const char *dir, const void *needle, size_t size)
     return found;
 }
 
+//  The signing key the workers of test process pid share
+static void
+s_process_key (char *key, size_t size, pid_t pid)
+{
+    snprintf (key, size, "%s/audit-test-signing-%d.key",
+              getenv ("TMPDIR")? getenv ("TMPDIR"): "/tmp", (int) pid);
+}
+
+//  At the test process's exit: its shared key goes too
+static void
+s_remove_process_key (void)
+{
+    char key [4200];
+    s_process_key (key, sizeof key, getpid ());
+    unlink (key);
+}
+
 //  A worker's log signing key, unless the test names one: beside its data
 //  directory (outside it, as the service wants), else one per test process
 static void
 s_default_signing_key (const char *const *args)
 {
     char key [4200];
-    snprintf (key, sizeof key, "%s/audit-test-signing-%d.key",
-              getenv ("TMPDIR")? getenv ("TMPDIR"): "/tmp", (int) getppid ());
+    s_process_key (key, sizeof key, getppid ());
     for (const char *const *arg = args; arg && *arg; arg++)
         if (streq (*arg, "--data-dir") && arg [1]) {
             snprintf (key, sizeof key, "%s.signing.key", arg [1]);
@@ -271,6 +310,9 @@ test_worker_start (const char *program, const char *const *args,
     //  made here, before the fork, so that the keys are this process's
     const char *keys [3] = { NULL };
     test_keys_env (program, keys);
+    static pid_t s_cleaner;             //  the process that removes its key at exit
+    if (s_cleaner != getpid () && atexit (s_remove_process_key) == 0)
+        s_cleaner = getpid ();
     pid_t pid = fork ();
     if (pid != 0)
         return pid;

@@ -34,6 +34,11 @@ void test_pack_kv_ts_ext (test_pack_t *self, const char *key, int64_t ms, int si
 const void *test_pack_data (test_pack_t *self);
 size_t test_pack_size (test_pack_t *self);
 
+//  A user_login of org by actor with event_id, at ms (a 12-byte timestamp
+//  ext), as a producer without producer_id publishes it; to destroy.
+test_pack_t *test_pack_login (const char *event_id, const char *org, const char *actor,
+                              int64_t ms);
+
 //  Pack a valid audit event of type with every required field set, a
 //  random event_id (written into event_id when not NULL, 37 bytes), the
 //  timestamp now as RFC 3339, org and actor as given, and extra_pairs
@@ -54,6 +59,9 @@ void test_uuid (char *text);
 char *test_tmpdir_new (const char *tag);
 //  rm -rf the directory and free the path; safe on NULL.
 void test_tmpdir_destroy (char **path_p);
+//  Create (as the ingest worker does) the stores in data_dir, which may
+//  not exist yet: a query worker or janitor starts only on them.
+void test_store_make (const char *data_dir);
 
 //  True when needle occurs in any regular file under dir (recursively),
 //  WAL and SHM files included.

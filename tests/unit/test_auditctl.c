@@ -14,6 +14,7 @@
 #include "audit_decode.h"
 #include "audit_time.h"
 #include "ctl_args.h"
+#include "ctl_time.h"
 #include "ctl_demo.h"
 #include "ctl_export.h"
 #include "ctl_print.h"
@@ -333,7 +334,9 @@ Test (args, usage_errors)
         "", "list --token T", "list --token T --org", "list --token T --org a --type nope",
         "list --token T --org a --order up", "list --token T --org a --limit 0",
         "list --token T --org a --limit 1001", "list --token T --org \xc3\xa9",
-        "list --token T --org a --from yesterday", "list --token T --org a --bogus",
+        "list --token T --org a --from lastweek", "list --token T --org a --bogus",
+        "list --token T --org a --since 1d --from 2d", "list --token T --org a --max 0",
+        "tail --token T --org a --since 1d", "retention get --token T --org a --yes",
         "list --token T --org a extra", "retention --token T --org a", "frobnicate",
         "export --token T --org a", "export --token T --org a -o f --chunk 50001",
         "list --token T --org a --format csv",
@@ -368,16 +371,33 @@ Test (args, endpoints_and_times)
     cr_assert_eq (ctl_args_connectable ("ipc:///tmp/*", out, sizeof out), 0);
     cr_expect_str_eq (out, "ipc:///tmp/*");
 
-    int64_t ms, now = 1795690000000LL;
-    cr_assert_eq (ctl_args_parse_time ("7d", now, &ms), 0);
+}
+
+//  Issue 14: --since 1w, --since yesterday and --since 2026-11-01
+Test (auditctl, times_a_person_types)
+{
+    int64_t ms, now, midnight;
+    cr_assert_eq (audit_time_parse_rfc3339 ("2026-11-26T15:27:31.500Z", 24, &now), 0);
+    cr_assert_eq (audit_time_parse_rfc3339 ("2026-11-26T00:00:00Z", 20, &midnight), 0);
+    cr_assert_eq (ctl_time_parse ("7d", now, &ms), 0);
     cr_expect_eq (ms, now - 7 * AUDIT_MS_PER_DAY);
-    cr_assert_eq (ctl_args_parse_time ("90s", now, &ms), 0);
+    cr_assert_eq (ctl_time_parse ("90s", now, &ms), 0);
     cr_expect_eq (ms, now - 90000);
-    cr_assert_eq (ctl_args_parse_time ("now", now, &ms), 0);
+    cr_assert_eq (ctl_time_parse ("1w", now, &ms), 0);
+    cr_expect_eq (ms, now - 7 * AUDIT_MS_PER_DAY);
+    cr_assert_eq (ctl_time_parse ("now", now, &ms), 0);
     cr_expect_eq (ms, now);
-    cr_expect_eq (ctl_args_parse_time ("7w", now, &ms), -1);
-    cr_expect_eq (ctl_args_parse_time ("d", now, &ms), -1);
-    cr_expect_eq (ctl_args_parse_time ("-7d", now, &ms), -1);
+    cr_assert_eq (ctl_time_parse ("today", now, &ms), 0);
+    cr_expect_eq (ms, midnight);
+    cr_assert_eq (ctl_time_parse ("yesterday", now, &ms), 0);
+    cr_expect_eq (ms, midnight - AUDIT_MS_PER_DAY);
+    cr_assert_eq (ctl_time_parse ("2026-11-26", now, &ms), 0);
+    cr_expect_eq (ms, midnight);
+    cr_assert_eq (ctl_time_parse ("2026-11-26T15:27:31.500Z", 0, &ms), 0);
+    cr_expect_eq (ms, now);
+    const char *bad [] = { "7y", "d", "-7d", "2026-13-01", "2026-11-1", "Yesterday", "" };
+    for (size_t at = 0; at < sizeof bad / sizeof bad [0]; at++)
+        cr_expect_eq (ctl_time_parse (bad [at], now, &ms), -1, "%s is refused", bad [at]);
 }
 
 //  The line auditctl prints on stderr for argv, which it must refuse
@@ -430,8 +450,11 @@ Test (args, a_refused_value_says_what_is_allowed)
         " optionally followed by /s\n");
     char *from [] = { "auditctl", "list", "--token", "T", "--org", "a", "--from", "15m ago", NULL };
     s_expect_refusal_argv (8, from,
-        "auditctl: invalid value for --from (15m ago): RFC 3339 (2026-11-01T00:00:00Z), now,"
-        " or NNs, NNm, NNh or NNd meaning that long ago (15m, 24h, 7d)\n");
+        "auditctl: invalid value for --from (15m ago): RFC 3339 (2026-11-01T00:00:00Z), a date"
+        " (2026-11-01: its midnight UTC), now, today, yesterday (their midnight UTC), or NNs,"
+        " NNm, NNh, NNd or NNw meaning that long ago (15m, 24h, 7d, 1w)\n");
+    s_expect_refusal ("list --token T --org a --from 1d --since 2d",
+        "auditctl: --from and --since say the same thing; give one\n");
 }
 
 Test (args, a_first_word_alone_lists_its_subcommands)

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +79,24 @@ Test (outbox, new_is_empty)
     audit_outbox_destroy (&outbox);
     audit_outbox_destroy (&outbox);
     cr_assert_null (outbox);
+}
+
+//  It holds events the service has not filtered yet: the owner's alone,
+//  whatever the umask, its WAL too
+Test (outbox, a_new_outbox_is_private)
+{
+    mode_t was = umask (022);
+    audit_outbox_t *outbox = s_open ();
+    umask (was);
+    s_append (outbox, 1, 2, 0);
+    char wal [600];
+    snprintf (wal, sizeof wal, "%s-wal", s_path);
+    struct stat info;
+    cr_assert_eq (stat (s_path, &info), 0);
+    cr_expect_eq (info.st_mode & 0777, 0600, "the outbox is 0%o", info.st_mode & 0777);
+    cr_assert_eq (stat (wal, &info), 0);
+    cr_expect_eq (info.st_mode & 0777, 0600, "its WAL is 0%o", info.st_mode & 0777);
+    audit_outbox_destroy (&outbox);
 }
 
 //  The process dies after the commit, before anything was sent: a child

@@ -423,19 +423,28 @@ Test (producer, resumes_on_the_same_outbox)
     s_fake_stop (&fake);
 }
 
+//  A fake started, and a producer (retry_ms) that has published u-1 and
+//  u-2, been answered, and sent both to it
+static audit_producer_t *
+s_two_sent (s_fake_t *fake, int retry_ms)
+{
+    s_fake_start (fake);
+    audit_producer_t *producer = s_producer (retry_ms, 100, NULL, NULL);
+    audit_producer_receipt_t receipt;
+    cr_assert_eq (s_publish (producer, "u-1", NULL, &receipt), 0);
+    cr_assert_eq (s_publish (producer, "u-2", NULL, &receipt), 0);
+    s_fake_hello (fake, 0);
+    cr_assert_eq (s_fake_event (fake, NULL, 0, NULL), 1);
+    cr_assert_eq (s_fake_event (fake, NULL, 0, NULL), 2);
+    return producer;
+}
+
 //  The ingest side restarts: its new subscription is a new connection, so
 //  the producer says hello and resends everything above the answer
 Test (producer, resends_after_a_reconnection)
 {
     s_fake_t fake;
-    s_fake_start (&fake);
-    audit_producer_t *producer = s_producer (60000, 100, NULL, NULL);
-    audit_producer_receipt_t receipt;
-    cr_assert_eq (s_publish (producer, "u-1", NULL, &receipt), 0);
-    cr_assert_eq (s_publish (producer, "u-2", NULL, &receipt), 0);
-    s_fake_hello (&fake, 0);
-    cr_assert_eq (s_fake_event (&fake, NULL, 0, NULL), 1);
-    cr_assert_eq (s_fake_event (&fake, NULL, 0, NULL), 2);
+    audit_producer_t *producer = s_two_sent (&fake, 60000);
     s_fake_stop (&fake);                //  died with 2 unsettled
     s_fake_start (&fake);
     s_fake_hello (&fake, 1);            //  it had stored 1 before it died
@@ -470,19 +479,33 @@ s_fake_count (s_fake_t *fake, int ms)
 Test (producer, resends_once_while_the_service_is_silent)
 {
     s_fake_t fake;
-    s_fake_start (&fake);
-    audit_producer_t *producer = s_producer (100, 100, NULL, NULL);
-    audit_producer_receipt_t receipt;
-    cr_assert_eq (s_publish (producer, "u-1", NULL, &receipt), 0);
-    cr_assert_eq (s_publish (producer, "u-2", NULL, &receipt), 0);
-    s_fake_hello (&fake, 0);
-    cr_assert_eq (s_fake_event (&fake, NULL, 0, NULL), 1);
-    cr_assert_eq (s_fake_event (&fake, NULL, 0, NULL), 2);
+    audit_producer_t *producer = s_two_sent (&fake, 100);
     int silent = s_fake_count (&fake, 900);     //  nine retry intervals, no word
     cr_expect_eq (silent, 2, "one resend of both in the silence, not %d events", silent);
     s_fake_hello (&fake, 0);            //  the hello after a second of silence, answered
     uint64_t seq = s_fake_event (&fake, NULL, 0, NULL);
     cr_expect_eq (seq, 1, "resent again once the service spoke");
+    s_fake_ack (&fake, 2, 0, NULL);
+    cr_assert_eq (audit_producer_flush (producer, 5000), 0);
+    audit_producer_destroy (&producer);
+    s_fake_stop (&fake);
+}
+
+//  A service that answers (an ack every 50 ms) but does not get further
+//  is busy, not losing events: each retry that brings no ack doubles the
+//  interval, so that the same window is not sent again every retry_ms
+Test (producer, a_busy_service_is_resent_to_less_and_less)
+{
+    s_fake_t fake;
+    audit_producer_t *producer = s_two_sent (&fake, 100);
+    int resent = 0;
+    for (int64_t until = zclock_mono () + 3000; zclock_mono () < until; ) {
+        s_fake_ack (&fake, 0, 0, NULL);
+        resent += s_fake_count (&fake, 50);
+    }
+    //  100 + 200 + 400 + 800 + 1600 ms: at most 5 rewinds of 2 events in
+    //  3 s (30 of them every 100 ms before)
+    cr_expect (resent >= 2 && resent <= 10, "%d events resent in 3 s", resent);
     s_fake_ack (&fake, 2, 0, NULL);
     cr_assert_eq (audit_producer_flush (producer, 5000), 0);
     audit_producer_destroy (&producer);

@@ -194,6 +194,21 @@ Test (store_log, two_writers_take_turns)
     audit_store_destroy (&other);
 }
 
+//  What the waiting tails look at before they read any log
+Test (store_log, the_log_version_moves_with_another_connections_commit)
+{
+    audit_store_t *reader = audit_store_new (s_dir, AUDIT_STORE_READER);
+    cr_assert_not_null (reader);
+    uint64_t before = 0, same = 0, after = 0;
+    cr_assert_eq (audit_store_log_version (reader, &before), 0);
+    cr_assert_eq (audit_store_log_version (reader, &same), 0);
+    cr_expect_eq (same, before, "no commit, no move");
+    s_append (s_writer, 3);
+    cr_assert_eq (audit_store_log_version (reader, &after), 0);
+    cr_expect_neq (after, before, "a commit of the writer moves it");
+    audit_store_destroy (&reader);
+}
+
 Test (store_log, retention_keeps_the_proofs_of_the_events_kept)
 {
     s_append (s_writer, 600);

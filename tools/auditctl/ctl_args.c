@@ -16,6 +16,7 @@
 #include "audit_proto.h"
 #include "audit_time.h"
 #include "audit_token.h"
+#include "ctl_time.h"
 
 typedef enum {
     S_FLAG, S_UINT, S_IDENT, S_TIME, S_TYPE, S_CATEGORY, S_ORDER, S_FORMAT, S_ROLE, S_RATE,
@@ -140,24 +141,6 @@ ctl_args_connectable (const char *bind, char *out, size_t size)
     return written < 0 || (size_t) written >= size ? -1 : 0;
 }
 
-int
-ctl_args_parse_time (const char *text, int64_t now_ms, int64_t *ms)
-{
-    static const char units [] = "smhd";
-    static const int64_t unit_ms [] = { 1000, 60000, 3600000, 86400000 };
-    size_t len = strlen (text);
-    if (audit_time_parse_rfc3339 (text, len, ms) == 0)
-        return 0;
-    if (strcmp (text, "now") == 0)
-        return *ms = now_ms, 0;
-    if (len < 2 || len > 10 || strspn (text, "0123456789") != len - 1
-    ||  !strchr (units, text [len - 1]))
-        return -1;
-    int64_t count = strtoll (text, NULL, 10);
-    *ms = now_ms - count * unit_ms [strchr (units, text [len - 1]) - units];
-    return 0;
-}
-
 static int
 s_check_uint (const char *text, const s_option_t *row, uint64_t *value)
 {
@@ -214,7 +197,7 @@ s_check_value (const s_option_t *row, const char *value, uint64_t *number,
             return strcmp (value, "org_admin") && strcmp (value, "platform_ops")
                 && strcmp (value, "device") ? -1 : 0;
         case S_TIME:
-            if (ctl_args_parse_time (value, audit_time_now_ms (), &ms))
+            if (ctl_time_parse (value, audit_time_now_ms (), &ms))
                 return -1;
             audit_time_format (ms, normal);
             return 0;
@@ -255,8 +238,7 @@ s_allowed (const s_option_t *row, char *text, size_t size)
                       AUDIT_IDENT_MAX);
             return;
         case S_TIME:
-            snprintf (text, size, "RFC 3339 (2026-11-01T00:00:00Z), now, or NNs, NNm, NNh or NNd"
-                                  " meaning that long ago (15m, 24h, 7d)");
+            snprintf (text, size, "%s", CTL_TIME_FORMS);
             return;
         case S_TYPE: snprintf (text, size, "an event type (auditctl catalog lists them)"); return;
         case S_ORDER: snprintf (text, size, "asc or desc"); return;
@@ -521,6 +503,23 @@ s_defaults (ctl_args_t *self)
     return ctl_request_set_token (self->request, self->token) ? CTL_ARGS_USAGE : CTL_ARGS_OK;
 }
 
+//  Two flags that set the same argument (--from and --since): which one
+//  meant it is not for auditctl to guess
+static ctl_args_result_t
+s_check_same_key (const ctl_args_t *self)
+{
+    for (int one = 0; one < CTL_OPT_COUNT; one++)
+        for (int other = one + 1; other < CTL_OPT_COUNT; other++)
+            if (self->given [one] && self->given [other] && s_options [one].key
+            &&  s_options [other].key && strcmp (s_options [one].key, s_options [other].key) == 0
+            &&  s_options [one].kind != S_TYPE && s_options [one].kind != S_CATEGORY) {
+                fprintf (stderr, "auditctl: --%s and --%s say the same thing; give one\n",
+                         s_options [one].flag, s_options [other].flag);
+                return CTL_ARGS_USAGE;
+            }
+    return CTL_ARGS_OK;
+}
+
 static ctl_args_result_t
 s_check_required (ctl_args_t *self)
 {
@@ -540,7 +539,7 @@ s_check_required (ctl_args_t *self)
         fprintf (stderr, "auditctl: publish needs either --file F or --demo N\n");
         return CTL_ARGS_USAGE;
     }
-    return CTL_ARGS_OK;
+    return s_check_same_key (self);
 }
 
 //  argv without the command words, so getopt sees flags on both sides
@@ -555,6 +554,29 @@ s_flags_argv (int argc, char **argv, int at, int words, int *count)
         if (index < at || index >= at + words)
             flags [(*count)++] = argv [index];
     return flags;
+}
+
+int
+ctl_args_cap_page (const ctl_args_t *self, uint64_t printed)
+{
+    if (!self->given [CTL_OPT_MAX])
+        return 0;
+    uint64_t page = self->given [CTL_OPT_LIMIT]? self->number [CTL_OPT_LIMIT]
+                                               : ctl_args_page_max ();
+    uint64_t left = self->number [CTL_OPT_MAX] - printed;
+    return ctl_request_set_uint (self->request, "limit", left < page? left: page);
+}
+
+uint64_t
+ctl_args_page_max (void)
+{
+    return s_options [CTL_OPT_LIMIT].max;
+}
+
+bool
+ctl_args_at_max (const ctl_args_t *self, uint64_t printed)
+{
+    return self->given [CTL_OPT_MAX] && printed >= self->number [CTL_OPT_MAX];
 }
 
 ctl_args_result_t

@@ -71,6 +71,21 @@ void
 const char *
     ctl_args_command_words (ctl_command_t command);
 
+//  --max: the limit of the next page, so that with printed items shown
+//  the total stays within --max (pages are --limit, else the largest the
+//  contract allows); sets it in the request. 0, or -1 when it could not.
+//  Without --max, 0 and nothing set.
+int
+    ctl_args_cap_page (const ctl_args_t *self, uint64_t printed);
+
+//  The largest page list, ops and tail take (--limit's maximum)
+uint64_t
+    ctl_args_page_max (void);
+
+//  Whether --max is given and printed items reach it
+bool
+    ctl_args_at_max (const ctl_args_t *self, uint64_t printed);
+
 //  Print the list of subcommands.
 void
     ctl_args_usage (FILE *out);
@@ -79,11 +94,6 @@ void
 //  host ("*", "0.0.0.0") becomes 127.0.0.1. 0, or -1 when it does not fit.
 int
     ctl_args_connectable (const char *bind, char *out, size_t size);
-
-//  RFC 3339 or relative ("90s", "15m", "24h", "7d": that long before
-//  now_ms) text into ms UTC. 0 or -1.
-int
-    ctl_args_parse_time (const char *text, int64_t now_ms, int64_t *ms);
 
 #ifdef __cplusplus
 }

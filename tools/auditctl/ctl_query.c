@@ -43,10 +43,11 @@ ctl_query_next_cursor (const ctl_reply_t *reply, char **cursor_p)
     return *cursor_p ? 0 : -1;
 }
 
-//  Print one page; *cursor_p gets its next cursor
+//  Print one page; *cursor_p gets its next cursor, *printed grows by its
+//  items
 static int
 s_page (const ctl_args_t *args, const s_pager_t *pager, const ctl_reply_t *reply,
-        bool first, FILE *out, char **cursor_p)
+        bool first, FILE *out, char **cursor_p, uint64_t *printed)
 {
     const msgpack_object *items = ctl_reply_get (reply, pager->items_key);
     if (!items || items->type != MSGPACK_OBJECT_ARRAY)
@@ -57,36 +58,47 @@ s_page (const ctl_args_t *args, const s_pager_t *pager, const ctl_reply_t *reply
         pager->header (out);
     for (uint32_t index = 0; index < items->via.array.size; index++)
         pager->item (out, &items->via.array.ptr [index], args->json);
+    *printed += items->via.array.size;
     fflush (out);
     return CTL_EXIT_OK;
 }
 
-//  list and ops: one page, or every page with --all
+//  Where the next page starts, for whoever goes on: with --json, in the
+//  output a program reads, as its last line
+static void
+s_show_cursor (const ctl_args_t *args, const char *cursor, FILE *out, FILE *err)
+{
+    if (args->json) {
+        fputs ("{\"next_cursor\":", out);
+        ctl_json_write_str (out, cursor, strlen (cursor));
+        fputs ("}\n", out);
+    }
+    else
+        fprintf (err, "next cursor: %s\n", cursor);
+}
+
+//  list and ops: one page, or with --all or --max the pages that follow
 static int
 s_pages (const ctl_args_t *args, ctl_client_t *client, const s_pager_t *pager,
          FILE *out, FILE *err)
 {
+    bool follow = args->given [CTL_OPT_ALL] || args->given [CTL_OPT_MAX];
+    uint64_t printed = 0;
     int rc = CTL_EXIT_OK;
     char *cursor = NULL;
     for (bool first = true; rc == CTL_EXIT_OK; first = false) {
-        ctl_reply_t *reply;
+        ctl_reply_t *reply = NULL;
         free (cursor);
         cursor = NULL;
-        rc = ctl_client_call (client, args->request, &reply);
+        rc = ctl_args_cap_page (args, printed)? CTL_EXIT_REFUSED
+                                              : ctl_client_call (client, args->request, &reply);
         if (rc == CTL_EXIT_OK)
-            rc = s_page (args, pager, reply, first, out, &cursor);
+            rc = s_page (args, pager, reply, first, out, &cursor, &printed);
         ctl_reply_destroy (&reply);
         if (rc != CTL_EXIT_OK || !cursor)
             break;
-        if (!args->given [CTL_OPT_ALL]) {
-            //  With --json, in the output a program reads, as the last line
-            if (args->json) {
-                fputs ("{\"next_cursor\":", out);
-                ctl_json_write_str (out, cursor, strlen (cursor));
-                fputs ("}\n", out);
-            }
-            else
-                fprintf (err, "next cursor: %s\n", cursor);
+        if (!follow || ctl_args_at_max (args, printed)) {
+            s_show_cursor (args, cursor, out, err);
             break;
         }
         if (ctl_request_set_str (args->request, "cursor", cursor))

@@ -118,9 +118,11 @@ ctl_tail_run (const ctl_args_t *args, ctl_client_t *client, FILE *out)
     int rc = s_start (args);
     if (rc == CTL_EXIT_OK && !args->json)
         ctl_print_event_header (out);
-    while (rc == CTL_EXIT_OK && !zsys_interrupted) {
+    uint64_t printed = 0;
+    while (rc == CTL_EXIT_OK && !zsys_interrupted && !ctl_args_at_max (args, printed)) {
         uint32_t count = 0;
-        rc = s_step (args, client, out, &count);
+        rc = ctl_args_cap_page (args, printed)? CTL_EXIT_REFUSED: s_step (args, client, out, &count);
+        printed += count;
         if (!follow && count == 0)
             break;
     }

@@ -11,6 +11,7 @@
 
 #include "ctl_args.h"
 #include "ctl_client.h"
+#include "ctl_confirm.h"
 #include "ctl_export.h"
 #include "ctl_keygen.h"
 #include "ctl_publish.h"
@@ -62,6 +63,16 @@ s_export (const ctl_args_t *args, ctl_client_t *client)
     return rc;
 }
 
+//  retention set: asked about first on a terminal (ctl_confirm)
+static int
+s_retention_set (const ctl_args_t *args, ctl_client_t *client)
+{
+    int rc = CTL_EXIT_OK;
+    if (ctl_confirm_wanted (args, STDIN_FILENO, STDERR_FILENO))
+        rc = ctl_confirm_retention (args, client, stdin, stderr);
+    return rc == CTL_EXIT_OK? ctl_query_run (args, client, stdout, stderr): rc;
+}
+
 static int
 s_run (const ctl_args_t *args)
 {
@@ -81,6 +92,7 @@ s_run (const ctl_args_t *args)
     ctl_client_set_json (client, args->json);
     int rc = args->command == CTL_COMMAND_EXPORT ? s_export (args, client)
            : args->command == CTL_COMMAND_TAIL ? ctl_tail_run (args, client, stdout)
+           : args->command == CTL_COMMAND_RETENTION_SET ? s_retention_set (args, client)
            : ctl_query_run (args, client, stdout, stderr);
     ctl_client_destroy (&client);
     return rc;

@@ -92,6 +92,20 @@ sqlite_log_size (audit_store_t *store, const char *org_id, uint64_t *size)
     return rc < 0? -1: 0;
 }
 
+//  SQLite's own count of commits made on other connections to the file
+int
+sqlite_log_version (audit_store_t *store, uint64_t *version)
+{
+    assert (store);
+    sqlite3_stmt *stmt = audit_store_sql_cached (store, AUDIT_DB_AUDIT, "PRAGMA data_version");
+    int rc = stmt && sqlite3_step (stmt) == SQLITE_ROW? 0: -1;
+    if (rc == 0)
+        *version = (uint64_t) sqlite3_column_int64 (stmt, 0);
+    if (stmt)
+        sqlite3_reset (stmt);
+    return rc;
+}
+
 int
 sqlite_log_root (audit_store_t *store, const char *org_id, uint64_t size,
                  audit_merkle_hash_t root)

@@ -16,6 +16,7 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -221,6 +222,16 @@ audit_store_sqlite_new (const char *data_dir, audit_store_mode_t mode)
     if (!ok)
         sqlite_destroy (&store);
     return store;
+}
+
+bool
+audit_store_sqlite_exists (const char *data_dir)
+{
+    char path [PATH_MAX];
+    struct stat info;
+    int written = snprintf (path, sizeof path, "%s/%s", data_dir, audit_schema_file (AUDIT_DB_AUDIT));
+    return written > 0 && (size_t) written < sizeof path
+        && stat (path, &info) == 0 && S_ISREG (info.st_mode);
 }
 
 void
