@@ -14,7 +14,9 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define S_EVENTS (ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPT_FAILED)
@@ -24,7 +26,8 @@ enum { S_FD_NONE, S_FD_OPEN, S_FD_REFUSED };
 
 struct _audit_conns_t {
     zactor_t *actor;
-    size_t cap;
+    size_t max_connections;
+    atomic_size_t cap;
     int watched;
     atomic_int_fast64_t refused, accept_failed, open;
     atomic_int_fast64_t ended [AUDIT_CONNS_SOCKETS_MAX];
@@ -82,6 +85,7 @@ typedef struct {
     zsock_t *pipe;
     zpoller_t *poller;
     zsock_t *monitors [AUDIT_CONNS_SOCKETS_MAX];
+    int listeners [AUDIT_CONNS_SOCKETS_MAX];    //  each socket's listening fd, or -1
     int monitor_count;
     uint8_t *fds;                   //  S_FD_* by fd
     size_t fds_size;
@@ -143,7 +147,7 @@ s_accepted (s_thread_t *self, int fd)
 {
     uint8_t *slot = s_slot (self, fd);
     audit_conns_t *shared = self->shared;
-    if ((size_t) atomic_load (&shared->open) < shared->cap) {
+    if ((size_t) atomic_load (&shared->open) < atomic_load (&shared->cap)) {
         atomic_fetch_add (&shared->open, 1);
         if (slot)
             *slot = S_FD_OPEN;
@@ -175,12 +179,50 @@ s_disconnected (s_thread_t *self, int index, int fd)
     s_wake (self);
 }
 
+//  The fd limit was met all the same (it was lowered, or fds went to
+//  something else): the cap again, from the fds in use now that are not
+//  connections
+static void
+s_cap_again (s_thread_t *self)
+{
+    audit_conns_t *shared = self->shared;
+    struct rlimit limit;
+    size_t soft = getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+                ? (size_t) limit.rlim_cur : (size_t) 1 << 20;
+    size_t conns = (size_t) atomic_load (&shared->open) + (size_t) self->refused_open;
+    size_t fds = s_open_fds ();
+    size_t others = fds > conns ? fds - conns : 0;
+    atomic_store (&shared->cap, audit_conns_cap_of (shared->max_connections, soft, others));
+}
+
+//  What waits to be accepted, accepted and closed at once: libzmq's accept
+//  would fail and try again without end
+static void
+s_drain_listeners (s_thread_t *self)
+{
+    for (int index = 0; index < self->monitor_count; index++) {
+        int fd;
+        while (self->listeners [index] >= 0
+           &&  (fd = accept4 (self->listeners [index], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+            close (fd);
+            atomic_fetch_add (&self->shared->refused, 1);
+        }
+    }
+}
+
+//  The fd limit met: the spare fds make room to drain the listeners, and
+//  are taken again
 static void
 s_accept_failed (s_thread_t *self, int error)
 {
     if (error != EMFILE && error != ENFILE)
         return;
+    bool held = self->reserve_held;
     s_reserve_give_up (self);
+    if (held && error == EMFILE)
+        s_cap_again (self);
+    s_drain_listeners (self);
+    s_reserve_take (self);
     atomic_fetch_add (&self->shared->accept_failed, 1);
     s_wake (self);
 }
@@ -206,15 +248,20 @@ s_handle_event (s_thread_t *self, int index)
             s_accept_failed (self, (int) value);
     }
     zmsg_destroy (&msg);
-    if (!self->reserve_held && self->refused_open == 0
-    &&  (size_t) atomic_load (&self->shared->open) < self->shared->cap)
+    //  Once the refused are closed, so that the fds they free go to it
+    if (!self->reserve_held && self->refused_open == 0)
         s_reserve_take (self);
 }
 
-//  WATCH endpoint: connect to the monitor the owner started
+//  WATCH endpoint listener: connect to the monitor the owner started
 static void
-s_handle_watch (s_thread_t *self, const char *endpoint)
+s_handle_watch (s_thread_t *self, const char *endpoint, int listener)
 {
+    //  Never blocking: libzmq's I/O thread may take what this polled
+    int flags = listener >= 0 ? fcntl (listener, F_GETFL) : -1;
+    if (flags == -1 || fcntl (listener, F_SETFL, flags | O_NONBLOCK) == -1)
+        listener = -1;
+    self->listeners [self->monitor_count] = listener;
     zsock_t *monitor = self->monitor_count < AUDIT_CONNS_SOCKETS_MAX
                      ? zsock_new (ZMQ_PAIR) : NULL;
     bool ready = monitor && zsock_connect (monitor, "%s", endpoint) == 0
@@ -234,8 +281,10 @@ s_handle_pipe (s_thread_t *self)
     bool terminated = !command || streq (command, "$TERM");
     if (!terminated && streq (command, "WATCH")) {
         char *endpoint = zmsg_popstr (msg);
-        s_handle_watch (self, endpoint ? endpoint : "");
+        char *listener = zmsg_popstr (msg);
+        s_handle_watch (self, endpoint ? endpoint : "", listener ? atoi (listener) : -1);
         zstr_free (&endpoint);
+        zstr_free (&listener);
     }
     zstr_free (&command);
     zmsg_destroy (&msg);
@@ -274,14 +323,15 @@ audit_conns_new (size_t max_connections)
         return NULL;
     size_t soft = s_raise_limit ();
     size_t open_fds = s_open_fds ();
-    self->cap = audit_conns_cap_of (max_connections, soft, open_fds);
+    self->max_connections = max_connections;
+    atomic_store (&self->cap, audit_conns_cap_of (max_connections, soft, open_fds));
     self->actor = zactor_new (s_thread, self);
     if (!self->actor) {
         free (self);
         return NULL;
     }
-    audit_log_info ("msg=connection_cap cap=%zu fd_limit=%zu fds_open=%zu", self->cap, soft,
-                    open_fds);
+    audit_log_info ("msg=connection_cap cap=%zu fd_limit=%zu fds_open=%zu",
+                    audit_conns_cap (self), soft, open_fds);
     return self;
 }
 
@@ -295,6 +345,47 @@ audit_conns_destroy (audit_conns_t **self_p)
     *self_p = NULL;
 }
 
+//  true when fd listens on the address of endpoint (tcp: its port; ipc:
+//  its path)
+static bool
+s_listens_on (int fd, const char *endpoint)
+{
+    int accepting = 0;
+    socklen_t size = sizeof accepting;
+    struct sockaddr_storage address;
+    socklen_t address_size = sizeof address;
+    if (getsockopt (fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) != 0 || !accepting
+    ||  getsockname (fd, (struct sockaddr *) &address, &address_size) != 0)
+        return false;
+    const char *port = strrchr (endpoint, ':');
+    if (strncmp (endpoint, "ipc://", 6) == 0 && address.ss_family == AF_UNIX)
+        return streq (((struct sockaddr_un *) &address)->sun_path, endpoint + 6);
+    if (strncmp (endpoint, "tcp://", 6) != 0 || !port)
+        return false;
+    int number = atoi (port + 1);
+    if (address.ss_family == AF_INET)
+        return ntohs (((struct sockaddr_in *) &address)->sin_port) == number;
+    return address.ss_family == AF_INET6
+        && ntohs (((struct sockaddr_in6 *) &address)->sin6_port) == number;
+}
+
+//  The listening fd of socket's last bind, -1 when not found
+static int
+s_listener (zsock_t *socket)
+{
+    char *endpoint = zsock_last_endpoint (socket);
+    DIR *dir = endpoint ? opendir ("/proc/self/fd") : NULL;
+    struct dirent *entry;
+    int found = -1;
+    while (dir && found < 0 && (entry = readdir (dir)))
+        if (entry->d_name [0] != '.' && s_listens_on (atoi (entry->d_name), endpoint))
+            found = atoi (entry->d_name);
+    if (dir)
+        closedir (dir);
+    free (endpoint);
+    return found;
+}
+
 int
 audit_conns_watch (audit_conns_t *self, zsock_t *socket)
 {
@@ -306,7 +397,10 @@ audit_conns_watch (audit_conns_t *self, zsock_t *socket)
               self->watched);
     if (zmq_socket_monitor (zsock_resolve (socket), endpoint, S_EVENTS) != 0)
         return -1;
-    if (zstr_sendx (self->actor, "WATCH", endpoint, NULL) != 0 || zsock_wait (self->actor) != 0)
+    char listener [16];
+    snprintf (listener, sizeof listener, "%d", s_listener (socket));
+    if (zstr_sendx (self->actor, "WATCH", endpoint, listener, NULL) != 0
+    ||  zsock_wait (self->actor) != 0)
         return -1;
     return self->watched++;
 }
@@ -314,7 +408,7 @@ audit_conns_watch (audit_conns_t *self, zsock_t *socket)
 size_t
 audit_conns_cap (audit_conns_t *self)
 {
-    return self->cap;
+    return atomic_load (&self->cap);
 }
 
 size_t
@@ -339,7 +433,7 @@ s_log (audit_conns_t *self, const audit_conns_report_t *report, int64_t now)
         return;
     audit_log_warn ("msg=connections_refused refused=%" PRId64 " accept_failed=%" PRId64
                     " cap=%zu open=%zu", self->unlogged_refused, self->unlogged_failed,
-                    self->cap, audit_conns_open (self));
+                    audit_conns_cap (self), audit_conns_open (self));
     self->unlogged_refused = self->unlogged_failed = 0;
     self->logged_ms = now;
 }

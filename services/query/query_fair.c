@@ -284,6 +284,10 @@ query_fair_retry (query_fair_t *self, int64_t now_ms)
 {
     size_t dropped = 0;
     size_t count = zlist_size (self->holding);
+    //  ZMQ_EVENTS takes in libzmq's commands without its send-side
+    //  throttle: among them, that the I/O thread read a peer's pipe
+    if (count)
+        zsock_events (self->router);
     for (size_t index = 0; index < count; index++) {
         s_peer_t *peer = (s_peer_t *) zlist_pop (self->holding);
         if (!s_retry_peer (self, peer, now_ms, &dropped))

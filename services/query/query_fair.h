@@ -37,7 +37,7 @@ extern "C" {
 //  A reply held longer than this is dropped: its client has given up
 #define QUERY_FAIR_HOLD_MS       5000
 //  Held replies are offered to libzmq again this often
-#define QUERY_FAIR_RETRY_MS      5
+#define QUERY_FAIR_RETRY_MS      1
 
 typedef struct _query_fair_t query_fair_t;
 
