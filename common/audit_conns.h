@@ -16,10 +16,12 @@
     AUDIT_MAX_CONNECTIONS, and never more than the fds left under the
     soft limit once the worker has opened its stores, less
     AUDIT_CONNS_FD_MARGIN for what it opens later. Should accept still
-    meet EMFILE (a burst faster than the refusals), the module gives up
-    its AUDIT_CONNS_RESERVE spare fds, so that libzmq accepts what waits
-    (and this refuses it) instead of spinning, and takes them again once
-    fds are free.
+    meet EMFILE (the limit lowered under a running worker, or fds gone to
+    something else), the module gives up its AUDIT_CONNS_RESERVE spare
+    fds, takes its cap again from the fds in use, accepts and closes
+    itself what waits on the listening socket (which it makes
+    non-blocking: libzmq's thread may take a connection first), and takes
+    the spare fds back: libzmq's listener is left nothing to spin on.
 
     What it counts (refused connections, and the connections of each
     watched socket that ended, refused ones aside) is taken by the owner

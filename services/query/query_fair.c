@@ -33,7 +33,7 @@ struct _query_fair_t {
     zhashx_t *peers;                //  s_peer_t by key
     zlist_t *ring;                  //  peers with requests waiting, in turn
     zlist_t *holding;               //  peers with replies held
-    size_t waiting, held_bytes, dropped;
+    size_t waiting, waiting_bytes, held_bytes, dropped;
 };
 
 static void
@@ -145,6 +145,7 @@ query_fair_enqueue (query_fair_t *self, zframe_t *routing_id, zmsg_t **msg_p)
         zmsg_destroy (msg_p);
         return;
     }
+    self->waiting_bytes += zmsg_content_size (*msg_p);
     zlist_append (peer->waiting, *msg_p);
     *msg_p = NULL;
     self->waiting++;
@@ -162,6 +163,7 @@ query_fair_next (query_fair_t *self)
         return NULL;
     zmsg_t *msg = (zmsg_t *) zlist_pop (peer->waiting);
     self->waiting--;
+    self->waiting_bytes -= zmsg_content_size (msg);
     if (zlist_size (peer->waiting))
         zlist_append (self->ring, peer);
     else
@@ -173,6 +175,12 @@ size_t
 query_fair_waiting (query_fair_t *self)
 {
     return self->waiting;
+}
+
+size_t
+query_fair_waiting_bytes (query_fair_t *self)
+{
+    return self->waiting_bytes;
 }
 
 //  Every frame without waiting: 0, or the errno of the first frame

@@ -72,9 +72,11 @@ void
 zmsg_t *
     query_fair_next (query_fair_t *self);
 
-//  Requests waiting in all queues.
+//  Requests waiting in all queues, and their bytes.
 size_t
     query_fair_waiting (query_fair_t *self);
+size_t
+    query_fair_waiting_bytes (query_fair_t *self);
 
 //  Send a reply (envelope first; taken) to its peer, or hold it while
 //  libzmq's pipe to the peer is full. admitted: it answers an admitted

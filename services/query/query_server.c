@@ -11,6 +11,7 @@
 #include "query_worker.h"
 #include "query_park.h"
 #include "query_fair.h"
+#include "query_request.h"
 
 #include <inttypes.h>
 
@@ -20,9 +21,11 @@
 #include "audit_socket.h"
 #include "audit_zap.h"
 
-//  Largest request frame the socket accepts; past the contract's own
-//  limit so that a big request is answered too_large, not cut off
-#define S_MAXMSGSIZE (1024 * 1024)
+//  Largest request frame the socket accepts: twice the largest request,
+//  so that a request a little too big is answered too_large, and small
+//  enough that what a connection can have waiting stays bounded (README
+//  "Memory bounds"); libzmq drops a peer that sends a larger frame
+#define S_MAXMSGSIZE (2 * QUERY_REQUEST_MAX_BYTES)
 //  Requests libzmq keeps for one connection: past the per-peer cap, so
 //  that the cap answers them, and S_RCVHWM * S_MAXMSGSIZE bounds them
 #define S_RCVHWM     64
@@ -221,7 +224,8 @@ s_dispatch (self_t *self, zmsg_t *msg, const char *kind)
     if (self->idle_count > 0)
         s_send_to_worker (self, &msg);
     else
-    if (query_fair_waiting (self->fair) < QUERY_SERVER_QUEUE_MAX) {
+    if (query_fair_waiting (self->fair) < QUERY_SERVER_QUEUE_MAX
+    &&  query_fair_waiting_bytes (self->fair) < QUERY_SERVER_QUEUE_BYTES_MAX) {
         zframe_t *id = zframe_dup (routing_id);
         int64_t arrived = zclock_mono ();
         zmsg_pushmem (msg, &arrived, sizeof arrived);

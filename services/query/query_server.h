@@ -38,6 +38,8 @@ extern "C" {
 
 //  Requests waiting for a worker, at most; more are answered unavailable
 #define QUERY_SERVER_QUEUE_MAX  1024
+//  and their bytes at most (a request is at most 64 KiB)
+#define QUERY_SERVER_QUEUE_BYTES_MAX  (8 * 1024 * 1024)
 //  A queued request whose turn comes later than this after it arrived is
 //  answered unavailable instead of run: REQ clients such as auditctl give
 //  up after a few seconds, so running it would only make every request

@@ -73,15 +73,16 @@ def publisher(endpoint):
 
 def mqflood(endpoint, count, size):
     sock = publisher(endpoint)
-    payload = os.urandom(size)
+    payload = os.urandom(int(size))
     started = time.time()
     for _ in range(int(count)):
         body = {"v": 1, "message_id": str(uuid.uuid4()), "org_id": "org-soak", "device_id": "phone-1",
                 "timestamp": now_text(), "payload": payload}
         sock.send_multipart([b"mq", pack(body)])
-    print("soak: mq_sent=%s mq_bytes=%d send_s=%.1f" % (count, int(count) * size, time.time() - started))
-    time.sleep(1)
+    print("soak: mq_sent=%s mq_bytes=%d send_s=%.1f" % (count, int(count) * int(size), time.time() - started))
     sock.close(linger=-1)
+    zmq.Context.instance().term()     # returns once every message went out
+    print("soak: mq_delivered_s=%.1f" % (time.time() - started))
 
 
 def seed(endpoint, count, org):
@@ -91,6 +92,7 @@ def seed(endpoint, count, org):
                 "org_id": org, "actor_id": "user-%d" % (index % 100), "device_id": "device-1"}
         sock.send_multipart([b"audit", pack(body)])
     sock.close(linger=-1)
+    zmq.Context.instance().term()
 
 
 def frames(endpoint, count, size, kind):
