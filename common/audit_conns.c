@@ -192,7 +192,18 @@ s_cap_again (s_thread_t *self)
     size_t conns = (size_t) atomic_load (&shared->open) + (size_t) self->refused_open;
     size_t fds = s_open_fds ();
     size_t others = fds > conns ? fds - conns : 0;
-    atomic_store (&shared->cap, audit_conns_cap_of (shared->max_connections, soft, others));
+    size_t cap = audit_conns_cap_of (shared->max_connections, soft, others);
+    atomic_store (&shared->cap, cap);
+    //  Those past it go, the newest (highest fds) first: libzmq's accept
+    //  needs free fds, or each new connection makes it spin until drained
+    for (size_t fd = self->fds_size; fd-- > 0 && (size_t) atomic_load (&shared->open) > cap; )
+        if (self->fds [fd] == S_FD_OPEN) {
+            shutdown ((int) fd, SHUT_RDWR);
+            self->fds [fd] = S_FD_REFUSED;
+            self->refused_open++;
+            atomic_fetch_sub (&shared->open, 1);
+            atomic_fetch_add (&shared->refused, 1);
+        }
 }
 
 //  What waits to be accepted, accepted and closed at once: libzmq's accept

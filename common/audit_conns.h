@@ -18,7 +18,9 @@
     AUDIT_CONNS_FD_MARGIN for what it opens later. Should accept still
     meet EMFILE (the limit lowered under a running worker, or fds gone to
     something else), the module gives up its AUDIT_CONNS_RESERVE spare
-    fds, takes its cap again from the fds in use, accepts and closes
+    fds, takes its cap again from the fds in use (closing the newest
+    connections past it: libzmq needs free fds to accept and so refuse
+    without spinning), accepts and closes
     itself what waits on the listening socket (which it makes
     non-blocking: libzmq's thread may take a connection first), and takes
     the spare fds back: libzmq's listener is left nothing to spin on.
@@ -43,7 +45,7 @@ extern "C" {
 #define AUDIT_CONNS_SOCKETS_MAX  4
 //  fds kept free under the soft limit for what the worker opens later
 //  (store files, the WAL and its index, pipes)
-#define AUDIT_CONNS_FD_MARGIN    32
+#define AUDIT_CONNS_FD_MARGIN    64
 //  Spare fds held, given up when accept meets EMFILE all the same
 #define AUDIT_CONNS_RESERVE      8
 
