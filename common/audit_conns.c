@@ -26,6 +26,7 @@ enum { S_FD_NONE, S_FD_OPEN, S_FD_REFUSED };
 
 struct _audit_conns_t {
     zactor_t *actor;
+    zsock_t *watched_sockets [AUDIT_CONNS_SOCKETS_MAX];     //  borrowed
     size_t max_connections;
     atomic_size_t cap;
     int watched;
@@ -275,6 +276,10 @@ s_handle_watch (s_thread_t *self, const char *endpoint, int listener)
     self->listeners [self->monitor_count] = listener;
     zsock_t *monitor = self->monitor_count < AUDIT_CONNS_SOCKETS_MAX
                      ? zsock_new (ZMQ_PAIR) : NULL;
+    //  libzmq's monitor sends block its I/O thread when our pipe is full:
+    //  no limit (an event is a few dozen bytes, and this reads at once)
+    if (monitor)
+        zsock_set_rcvhwm (monitor, 0);
     bool ready = monitor && zsock_connect (monitor, "%s", endpoint) == 0
               && zpoller_add (self->poller, monitor) == 0;
     if (ready)
@@ -351,6 +356,10 @@ audit_conns_destroy (audit_conns_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    //  The monitors stop first: one that outlived our end of it would
+    //  block libzmq's thread on its next event
+    for (int index = 0; index < (*self_p)->watched; index++)
+        zmq_socket_monitor (zsock_resolve ((*self_p)->watched_sockets [index]), NULL, 0);
     zactor_destroy (&(*self_p)->actor);
     free (*self_p);
     *self_p = NULL;
@@ -411,8 +420,11 @@ audit_conns_watch (audit_conns_t *self, zsock_t *socket)
     char listener [16];
     snprintf (listener, sizeof listener, "%d", s_listener (socket));
     if (zstr_sendx (self->actor, "WATCH", endpoint, listener, NULL) != 0
-    ||  zsock_wait (self->actor) != 0)
+    ||  zsock_wait (self->actor) != 0) {
+        zmq_socket_monitor (zsock_resolve (socket), NULL, 0);
         return -1;
+    }
+    self->watched_sockets [self->watched] = socket;
     return self->watched++;
 }
 
