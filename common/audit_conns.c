@@ -87,6 +87,8 @@ typedef struct {
     zpoller_t *poller;
     zsock_t *monitors [AUDIT_CONNS_SOCKETS_MAX];
     int listeners [AUDIT_CONNS_SOCKETS_MAX];    //  each socket's listening fd, or -1
+    int backlogs [AUDIT_CONNS_SOCKETS_MAX];     //  their ZMQ_BACKLOG
+    bool closed_door;               //  the listeners' backlog is 0, at the cap
     int monitor_count;
     uint8_t *fds;                   //  S_FD_* by fd
     size_t fds_size;
@@ -143,6 +145,22 @@ s_wake (s_thread_t *self)
         zstr_send (self->pipe, "E");
 }
 
+//  At the cap the listeners' backlog goes to 0: the kernel then holds
+//  back new connections (their SYNs wait and are sent again, more slowly
+//  each time) instead of libzmq accepting each for this to refuse, which
+//  costs both of them about half a millisecond a connection, at the ten
+//  reconnections a second of every ZeroMQ client past the cap
+static void
+s_door (s_thread_t *self, bool open)
+{
+    if (self->closed_door == !open)
+        return;
+    self->closed_door = !open;
+    for (int index = 0; index < self->monitor_count; index++)
+        if (self->listeners [index] >= 0)
+            listen (self->listeners [index], open ? self->backlogs [index] : 0);
+}
+
 static void
 s_accepted (s_thread_t *self, int fd)
 {
@@ -156,6 +174,7 @@ s_accepted (s_thread_t *self, int fd)
     }
     //  libzmq closes it when it sees the connection broken
     shutdown (fd, SHUT_RDWR);
+    s_door (self, false);
     if (slot)
         *slot = S_FD_REFUSED;
     self->refused_open++;
@@ -176,6 +195,8 @@ s_disconnected (s_thread_t *self, int index, int fd)
     }
     if (state == S_FD_OPEN)
         atomic_fetch_sub (&self->shared->open, 1);
+    if ((size_t) atomic_load (&self->shared->open) < atomic_load (&self->shared->cap))
+        s_door (self, true);
     atomic_fetch_add (&self->shared->ended [index], 1);
     s_wake (self);
 }
@@ -267,8 +288,9 @@ s_handle_event (s_thread_t *self, int index)
 
 //  WATCH endpoint listener: connect to the monitor the owner started
 static void
-s_handle_watch (s_thread_t *self, const char *endpoint, int listener)
+s_handle_watch (s_thread_t *self, const char *endpoint, int listener, int backlog)
 {
+    self->backlogs [self->monitor_count] = backlog > 0 ? backlog : 100;
     //  Never blocking: libzmq's I/O thread may take what this polled
     int flags = listener >= 0 ? fcntl (listener, F_GETFL) : -1;
     if (flags == -1 || fcntl (listener, F_SETFL, flags | O_NONBLOCK) == -1)
@@ -298,9 +320,12 @@ s_handle_pipe (s_thread_t *self)
     if (!terminated && streq (command, "WATCH")) {
         char *endpoint = zmsg_popstr (msg);
         char *listener = zmsg_popstr (msg);
-        s_handle_watch (self, endpoint ? endpoint : "", listener ? atoi (listener) : -1);
+        char *backlog = zmsg_popstr (msg);
+        s_handle_watch (self, endpoint ? endpoint : "", listener ? atoi (listener) : -1,
+                        backlog ? atoi (backlog) : 0);
         zstr_free (&endpoint);
         zstr_free (&listener);
+        zstr_free (&backlog);
     }
     zstr_free (&command);
     zmsg_destroy (&msg);
@@ -417,9 +442,10 @@ audit_conns_watch (audit_conns_t *self, zsock_t *socket)
               self->watched);
     if (zmq_socket_monitor (zsock_resolve (socket), endpoint, S_EVENTS) != 0)
         return -1;
-    char listener [16];
+    char listener [16], backlog [16];
     snprintf (listener, sizeof listener, "%d", s_listener (socket));
-    if (zstr_sendx (self->actor, "WATCH", endpoint, listener, NULL) != 0
+    snprintf (backlog, sizeof backlog, "%d", zsock_backlog (socket));
+    if (zstr_sendx (self->actor, "WATCH", endpoint, listener, backlog, NULL) != 0
     ||  zsock_wait (self->actor) != 0) {
         zmq_socket_monitor (zsock_resolve (socket), NULL, 0);
         return -1;
