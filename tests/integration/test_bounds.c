@@ -146,12 +146,14 @@ s_request (const char *op, const char *token, const char *org, uint64_t limit)
 //  own into unavailable and held up another client's health. Past its
 //  cap (AUDIT_QUERY_PEER_REQUESTS, 32) a connection's requests are
 //  answered unavailable at once, each one; another client is served.
+//  1,000 here (the soak keeps 3,000 outstanding for 20 s).
 Test (bounds, a_hog_is_told_unavailable_and_another_client_is_served)
 {
     test_service_t *service = test_service_start ("bounds-hog", true);
     char *token = test_token (TEST_SECRET, "platform_ops", NULL, NULL, 600);
     zsock_t *hog = s_dealer (service);
-    const int sent = 3000;
+    zsock_set_rcvtimeo (hog, 6000);
+    const int sent = 1000;
     test_pack_t *request = s_request ("stats", token, NULL, 0);
     for (int index = 0; index < sent; index++)
         s_send_request (hog, request);
@@ -163,7 +165,12 @@ Test (bounds, a_hog_is_told_unavailable_and_another_client_is_served)
         s_take_replies (hog, 0, &ok, &busy, &answered);
     }
     s_take_replies (hog, sent - answered, &ok, &busy, &answered);
-    cr_expect_eq (ok + busy, sent, "every request is answered: %d ok, %d told the cap", ok, busy);
+    //  Every request is answered; on a slow machine a reply may wait
+    //  unread past its 5 s and be dropped, and is counted then
+    int64_t dropped = ok + busy < sent
+                    ? test_service_counter (service, "query.replies_dropped", sent - ok - busy) : 0;
+    cr_expect_eq (ok + busy + dropped, sent, "every request is answered: %d ok, %d told the cap,"
+                  " %lld dropped", ok, busy, (long long) dropped);
     cr_expect_geq (ok, 32, "the cap's worth are run");
     cr_expect_gt (busy, 0);
     cr_expect_geq (test_service_counter (service, "query.peer_busy", busy), busy);
