@@ -24,8 +24,15 @@
 #include "test_service.h"
 #include "test_support.h"
 
-//  The bound README states for a worker's RSS
+//  The bound README states for a worker's RSS. Under AddressSanitizer a
+//  worker's RSS holds its shadow memory and the quarantine of what it freed
+//  (256 MiB by default): the bound is then not asserted, only reported.
 #define S_RSS_MAX_KB  (128 * 1024)
+#if defined (__SANITIZE_ADDRESS__)
+#   define S_RSS_CHECKED false
+#else
+#   define S_RSS_CHECKED true
+#endif
 
 TestSuite (bounds, .timeout = 240);
 
@@ -44,6 +51,15 @@ s_status_kb (pid_t pid, const char *field)
     if (file)
         fclose (file);
     return value;
+}
+
+static void
+s_expect_rss_bound (pid_t pid, const char *worker)
+{
+    long peak = s_status_kb (pid, "VmHWM");
+    cr_log_info ("%s's peak RSS %ld kB", worker, peak);
+    if (S_RSS_CHECKED)
+        cr_expect (peak > 0 && peak < S_RSS_MAX_KB, "%s's peak RSS %ld kB", worker, peak);
 }
 
 //  CPU seconds a process has used (all its threads)
@@ -214,8 +230,7 @@ Test (bounds, unread_exports_stay_within_the_memory_bound)
     cr_expect_geq (test_service_counter (service, "query.replies_dropped", 1), 1);
     //  Time for the rest of the 32 run to finish (the peak only grows)
     zclock_sleep (3000);
-    long peak = s_status_kb (service->query_pid, "VmHWM");
-    cr_expect (peak > 0 && peak < S_RSS_MAX_KB, "query's peak RSS %ld kB", peak);
+    s_expect_rss_bound (service->query_pid, "query");
     cr_expect_str_eq (s_health_code (service), "", "another client is served");
     zsock_destroy (&hog);
     free (token);
@@ -252,8 +267,7 @@ Test (bounds, an_mq_flood_stays_within_the_memory_bound)
     }
     cr_expect_eq (test_service_wait_count (service, "queue.db", "SELECT count(*) FROM message",
                                            count, 120000), count);
-    long peak = s_status_kb (service->ingest_pid, "VmHWM");
-    cr_expect (peak > 0 && peak < S_RSS_MAX_KB, "ingest's peak RSS %ld kB", peak);
+    s_expect_rss_bound (service->ingest_pid, "ingest");
     test_service_destroy (&service);
 }
 
