@@ -43,6 +43,7 @@ typedef struct {
     char *ack_endpoint;
     char *data_dir;
     int rcvhwm;
+    size_t max_connections;
     size_t batch_size;
     int flush_ms;
     ingest_batch_t *batches [INGEST_ACTOR_BATCHES];
@@ -92,6 +93,7 @@ s_self_new (zsock_t *pipe, const ingest_options_t *options)
     self->ack_endpoint = strdup (options->ack_endpoint);
     self->data_dir = strdup (options->data_dir);
     self->rcvhwm = options->rcvhwm;
+    self->max_connections = options->max_connections;
     self->batch_size = options->batch_size;
     self->flush_ms = options->flush_ms;
     self->curve = options->curve;
@@ -120,8 +122,7 @@ s_bind (self_t *self)
     zsock_set_subscribe (self->sub, AUDIT_TOPIC_AUDIT);
     zsock_set_subscribe (self->sub, AUDIT_TOPIC_OPS);
     zsock_set_subscribe (self->sub, AUDIT_TOPIC_MQ);
-    self->watch = ingest_watch_new (self->sub);
-    return self->watch? 0: -1;
+    return 0;
 }
 
 static void
@@ -161,7 +162,10 @@ s_start (self_t *self)
     audit_store_t *store = audit_store_new (self->data_dir, AUDIT_STORE_WRITER);
     if (!store)
         return -1;
-    if (s_bind (self) || s_bind_acks (self, store)) {
+    //  The connection cap after the stores are open: it counts their fds
+    if (s_bind (self) || s_bind_acks (self, store)
+    ||  !(self->watch = ingest_watch_new (self->sub, ingest_acks_socket (self->acks),
+                                          self->max_connections))) {
         audit_store_destroy (&store);
         return -1;
     }
@@ -566,6 +570,17 @@ s_handle_zap (self_t *self)
                               (int64_t) refused);
 }
 
+//  Connections that ended, and those refused over the cap
+static void
+s_handle_watch (self_t *self)
+{
+    int64_t refused = 0;
+    int64_t ended = ingest_watch_recv (self->watch, &refused);
+    audit_counters_count (self->current->counters, AUDIT_COUNTER_INGEST_DISCONNECTED, ended);
+    audit_counters_count (self->current->counters, AUDIT_COUNTER_INGEST_CONNECTIONS_REFUSED,
+                          refused);
+}
+
 //  ms until the current batch must be committed, -1 when it is empty
 static int
 s_timeout (self_t *self)
@@ -607,8 +622,7 @@ s_ingest_actor (zsock_t *pipe, void *args)
             s_handle_zap (self);
         else
         if (self->watch && self->current && which == ingest_watch_socket (self->watch))
-            audit_counters_count (self->current->counters, AUDIT_COUNTER_INGEST_DISCONNECTED,
-                                  ingest_watch_recv (self->watch));
+            s_handle_watch (self);
         if (self->current && s_timeout (self) == 0)
             s_hand_over (self);
         if (self->stop_owed) {

@@ -53,6 +53,7 @@ typedef struct {
     const char *ack_endpoint;       //  where the acknowledgement ROUTER binds
     const char *data_dir;           //  where the stores live
     int rcvhwm;                     //  receive high-water mark, messages
+    size_t max_connections;         //  on both sockets; 0: the fd limit's
     size_t batch_size;              //  records per transaction, at most
     int flush_ms;                   //  longest wait before a partial commit
     const audit_curve_t *curve;     //  the server's keys; NULL: plaintext

@@ -1,26 +1,27 @@
 /*  =========================================================================
-    ingest_watch - the producers libzmq drops from the ingest socket
+    ingest_watch - the connections of the ingest sockets
     ========================================================================= */
 
 #include "ingest_watch.h"
 
+#include "audit_conns.h"
 #include "audit_log.h"
 
 struct _ingest_watch_t {
-    zactor_t *monitor;
+    audit_conns_t *conns;
+    int sub;                        //  the SUB socket's index in the reports
 };
 
 ingest_watch_t *
-ingest_watch_new (zsock_t *socket)
+ingest_watch_new (zsock_t *sub, zsock_t *ack, size_t max_connections)
 {
     ingest_watch_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->monitor = zactor_new (zmonitor, socket);
-    if (!self->monitor
-    ||  zstr_sendx (self->monitor, "LISTEN", "DISCONNECTED", NULL) != 0
-    ||  zstr_send (self->monitor, "START") != 0
-    ||  zsock_wait (self->monitor) != 0)
+    self->conns = audit_conns_new (max_connections);
+    if (!self->conns
+    ||  (self->sub = audit_conns_watch (self->conns, sub)) < 0
+    ||  (ack && audit_conns_watch (self->conns, ack) < 0))
         ingest_watch_destroy (&self);
     return self;
 }
@@ -31,7 +32,7 @@ ingest_watch_destroy (ingest_watch_t **self_p)
     if (!self_p || !*self_p)
         return;
     ingest_watch_t *self = *self_p;
-    zactor_destroy (&self->monitor);
+    audit_conns_destroy (&self->conns);
     free (self);
     *self_p = NULL;
 }
@@ -40,25 +41,19 @@ zsock_t *
 ingest_watch_socket (ingest_watch_t *self)
 {
     assert (self);
-    return zactor_sock (self->monitor);
+    return audit_conns_socket (self->conns);
 }
 
 int64_t
-ingest_watch_recv (ingest_watch_t *self)
+ingest_watch_recv (ingest_watch_t *self, int64_t *refused)
 {
     assert (self);
-    int64_t disconnected = 0;
-    zmsg_t *msg;
-    while (zsock_events (self->monitor) & ZMQ_POLLIN
-       &&  (msg = zmsg_recv (self->monitor))) {
-        char *event = zmsg_popstr (msg);
-        if (event && streq (event, "DISCONNECTED")) {
-            disconnected++;
-            audit_log_info ("msg=producer_disconnected note=\"closed by the producer, or"
-                            " dropped by libzmq for a frame over 1 MiB\"");
-        }
-        zstr_free (&event);
-        zmsg_destroy (&msg);
-    }
-    return disconnected;
+    audit_conns_report_t report;
+    audit_conns_take (self->conns, &report);
+    *refused = report.refused;
+    if (report.ended [self->sub])
+        audit_log_info ("msg=producer_disconnected count=%" PRId64 " note=\"closed by the"
+                        " producer, or dropped by libzmq for a frame over 1 MiB\"",
+                        report.ended [self->sub]);
+    return report.ended [self->sub];
 }

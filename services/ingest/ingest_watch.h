@@ -1,5 +1,11 @@
 /*  =========================================================================
-    ingest_watch - the producers libzmq drops from the ingest socket
+    ingest_watch - the connections of the ingest sockets: the cap on them,
+    and the producers libzmq drops
+
+    The SUB socket and the ack ROUTER share one connection cap
+    (audit_conns: AUDIT_MAX_CONNECTIONS, within the fd limit); a
+    connection past it is refused at once and counted
+    (ingest.connections_refused).
 
     libzmq closes the connection of a producer that sends a frame over the
     socket's ZMQ_MAXMSGSIZE (INGEST_ACTOR_MAXMSGSIZE, 1 MiB), and the body
@@ -7,8 +13,8 @@
     a socket monitor, as DISCONNECTED: the same event as a producer that
     closes its socket (measured: neither a handshake nor a protocol event
     comes with it), so what is counted (ingest.disconnected) is every
-    producer connection that ended; a count that rises while producers
-    stay up is peers being dropped. Each is logged too, at info.
+    producer connection to the SUB socket that ended, refused ones aside;
+    a count that rises while producers stay up is peers being dropped.
     ========================================================================= */
 
 #ifndef INGEST_WATCH_H_INCLUDED
@@ -22,10 +28,11 @@ extern "C" {
 
 typedef struct _ingest_watch_t ingest_watch_t;
 
-//  Watch socket (borrowed; destroy the watch first). NULL when the
-//  monitor cannot start.
+//  Watch sub and ack (borrowed; destroy the watch first), at most
+//  max_connections between them (0: what the fd limit allows). NULL when
+//  the monitor cannot start.
 ingest_watch_t *
-    ingest_watch_new (zsock_t *socket);
+    ingest_watch_new (zsock_t *sub, zsock_t *ack, size_t max_connections);
 
 //  Stop watching; safe on NULL and twice.
 void
@@ -35,9 +42,10 @@ void
 zsock_t *
     ingest_watch_socket (ingest_watch_t *self);
 
-//  Take every event that is ready; returns the disconnections among them.
+//  Take what happened: returns the SUB connections that ended, and the
+//  connections refused since the last call in *refused.
 int64_t
-    ingest_watch_recv (ingest_watch_t *self);
+    ingest_watch_recv (ingest_watch_t *self, int64_t *refused);
 
 #ifdef __cplusplus
 }

@@ -90,13 +90,21 @@ query_filter_close (query_filter_t *self, char *text)
 {
     audit_page_pos_t last;
     bool more = self->page && audit_page_more (self->page, &last);
-    audit_page_destroy (&self->page);
-    if (!more || !text)
+    if (!more || !text) {
+        audit_page_destroy (&self->page);
         return false;
+    }
+    return query_filter_close_at (self, &last, text);
+}
+
+bool
+query_filter_close_at (query_filter_t *self, const audit_page_pos_t *last, char *text)
+{
+    audit_page_destroy (&self->page);
     uint8_t bytes [1024];
     audit_cursor_binding_t binding = s_binding (self, bytes, sizeof bytes);
     audit_cursor_pos_t pos = {
-        last.ts_ms, (int64_t) last.log_index, self->call->request->order
+        last->ts_ms, (int64_t) last->log_index, self->call->request->order
     };
     return audit_cursor_encode (self->call->keys->cursor_key, &binding, &pos, text) == 0;
 }

@@ -47,6 +47,12 @@ int
 bool
     query_filter_close (query_filter_t *self, char *text);
 
+//  Finish the page early, after the row at last (one the caller kept):
+//  writes the cursor of the page that starts after it into text
+//  (AUDIT_CURSOR_TEXT_SIZE). false when it cannot be made.
+bool
+    query_filter_close_at (query_filter_t *self, const audit_page_pos_t *last, char *text);
+
 #ifdef __cplusplus
 }
 #endif

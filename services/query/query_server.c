@@ -10,17 +10,25 @@
 #include "query_throttle.h"
 #include "query_worker.h"
 #include "query_park.h"
+#include "query_fair.h"
+#include "query_request.h"
 
 #include <inttypes.h>
 
 #include "audit_actor.h"
+#include "audit_conns.h"
 #include "audit_log.h"
 #include "audit_socket.h"
 #include "audit_zap.h"
 
-//  Largest request frame the socket accepts; past the contract's own
-//  limit so that a big request is answered too_large, not cut off
-#define S_MAXMSGSIZE (1024 * 1024)
+//  Largest request frame the socket accepts: twice the largest request,
+//  so that a request a little too big is answered too_large, and small
+//  enough that what a connection can have waiting stays bounded (README
+//  "Memory bounds"); libzmq drops a peer that sends a larger frame
+#define S_MAXMSGSIZE (2 * QUERY_REQUEST_MAX_BYTES)
+//  Requests libzmq keeps for one connection: past the per-peer cap, so
+//  that the cap answers them, and S_RCVHWM * S_MAXMSGSIZE bounds them
+#define S_RCVHWM     64
 
 typedef struct {
     zsock_t *pipe;
@@ -33,8 +41,11 @@ typedef struct {
     zactor_t *workers [QUERY_SERVER_WORKERS_MAX];
     int idle [QUERY_SERVER_WORKERS_MAX];    //  stack of idle worker indexes
     int idle_count;
-    zlist_t *queue;                         //  requests waiting for a worker,
-                                            //  each behind a frame of its arrival
+    size_t peer_requests, peer_bytes, max_connections;
+    query_fair_t *fair;                     //  requests waiting for a worker,
+                                            //  each behind a frame of its arrival,
+                                            //  and what each peer has outstanding
+    audit_conns_t *conns;                   //  the connection cap
     const audit_curve_t *curve;             //  borrowed from main
     char *keys_dir;
     bool allow_plaintext;
@@ -51,11 +62,8 @@ s_self_destroy (self_t **self_p)
     if (self) {
         for (int index = 0; index < self->worker_count; index++)
             zactor_destroy (&self->workers [index]);
-        while (self->queue && zlist_size (self->queue)) {
-            zmsg_t *msg = (zmsg_t *) zlist_pop (self->queue);
-            zmsg_destroy (&msg);
-        }
-        zlist_destroy (&self->queue);
+        audit_conns_destroy (&self->conns);
+        query_fair_destroy (&self->fair);
         query_throttle_destroy (&self->throttle);
         query_park_destroy (&self->park);
         zpoller_destroy (&self->poller);
@@ -86,9 +94,11 @@ s_self_new (zsock_t *pipe, const query_server_options_t *options)
     self->worker_count = options->workers > 0 ? options->workers : (cores > 0 ? cores : 1);
     if (self->worker_count > QUERY_SERVER_WORKERS_MAX)
         self->worker_count = QUERY_SERVER_WORKERS_MAX;
-    self->queue = zlist_new ();
+    self->peer_requests = options->peer_requests ? options->peer_requests : QUERY_SERVER_PEER_REQUESTS;
+    self->peer_bytes = options->peer_bytes ? options->peer_bytes : QUERY_SERVER_PEER_BYTES;
+    self->max_connections = options->max_connections;
     self->throttle = query_throttle_new ();
-    if (!self->endpoint || !self->queue || !self->keys_dir || !self->throttle)
+    if (!self->endpoint || !self->keys_dir || !self->throttle)
         s_self_destroy (&self);
     return self;
 }
@@ -116,6 +126,7 @@ s_start (self_t *self)
     audit_socket_options_t options = {
         .type = ZMQ_ROUTER, .endpoint = self->endpoint, .bind = true,
         .maxmsgsize = S_MAXMSGSIZE, .curve = self->curve,
+        .sndhwm = QUERY_FAIR_SNDHWM, .rcvhwm = S_RCVHWM,
         .zap_domain = AUDIT_CURVE_DOMAIN_QUERY, .allow_plaintext = self->allow_plaintext
     };
     //  Before the CURVE socket binds: without a handler it would take any key
@@ -125,12 +136,21 @@ s_start (self_t *self)
     self->router = audit_socket_new (&options, NULL, 0);
     if (!self->router)
         return -1;
+    //  A reply the peer's pipe cannot take is refused (EAGAIN), not
+    //  queued without bound: query_fair holds it, within its budget
+    zsock_set_router_mandatory (self->router, 1);
     self->poller = zpoller_new (self->pipe, self->router, NULL);
     if (self->poller && self->zap)
         zpoller_add (self->poller, audit_zap_socket (self->zap));
     if (!self->poller || s_start_workers (self))
         return -1;
     if (!(self->park = query_park_new (self->shared->data_dir)))
+        return -1;
+    //  The cap after the stores are open: it counts their fds
+    if (!(self->fair = query_fair_new (self->router, self->peer_requests, self->peer_bytes))
+    ||  !(self->conns = audit_conns_new (self->max_connections))
+    ||  audit_conns_watch (self->conns, self->router) < 0
+    ||  zpoller_add (self->poller, audit_conns_socket (self->conns)) != 0)
         return -1;
     audit_log_info ("msg=listening endpoint=%s workers=%d curve=%s", self->endpoint,
                     self->worker_count, self->curve ? "on" : "off");
@@ -140,7 +160,7 @@ s_start (self_t *self)
 //  Answer with an error at once, in place of the frames after the envelope
 static void
 s_reply_error (self_t *self, zmsg_t **msg_p, size_t envelope, audit_error_t error,
-               const char *message)
+               const char *message, bool admitted)
 {
     zmsg_t *msg = *msg_p;
     while (zmsg_size (msg) > envelope) {
@@ -155,7 +175,7 @@ s_reply_error (self_t *self, zmsg_t **msg_p, size_t envelope, audit_error_t erro
     query_reply_finish (&reply);
     zmsg_addmem (msg, reply.buffer.data, reply.buffer.size);
     query_reply_release (&reply);
-    zmsg_send (msg_p, self->router);
+    query_fair_send (self->fair, msg_p, admitted);
 }
 
 //  Back to envelope and body, for an answer without a worker: the kind
@@ -196,20 +216,27 @@ s_send_to_worker (self_t *self, zmsg_t **msg_p)
 static void
 s_dispatch (self_t *self, zmsg_t *msg, const char *kind)
 {
+    //  The routing id: first, or after a resumed tail's state and peer
+    zframe_t *routing_id = zmsg_first (msg);
+    for (int frame = 0; streq (kind, "RESUME") && frame < 2; frame++)
+        routing_id = zmsg_next (msg);
     zmsg_pushstr (msg, kind);
     if (self->idle_count > 0)
         s_send_to_worker (self, &msg);
     else
-    if (zlist_size (self->queue) < QUERY_SERVER_QUEUE_MAX) {
+    if (query_fair_waiting (self->fair) < QUERY_SERVER_QUEUE_MAX
+    &&  query_fair_waiting_bytes (self->fair) < QUERY_SERVER_QUEUE_BYTES_MAX) {
+        zframe_t *id = zframe_dup (routing_id);
         int64_t arrived = zclock_mono ();
         zmsg_pushmem (msg, &arrived, sizeof arrived);
-        zlist_append (self->queue, msg);
+        query_fair_enqueue (self->fair, id, &msg);
+        zframe_destroy (&id);
     }
     else {
-        audit_log_warn ("msg=overloaded queued=%zu", zlist_size (self->queue));
+        audit_log_warn ("msg=overloaded queued=%zu", query_fair_waiting (self->fair));
         s_strip_kind (msg);
         s_reply_error (self, &msg, zmsg_size (msg) - 1, AUDIT_ERROR_UNAVAILABLE,
-                       "too many requests waiting; try again");
+                       "too many requests waiting; try again", true);
     }
 }
 
@@ -234,14 +261,14 @@ s_dispatch_queued (self_t *self)
     int64_t now = zclock_mono ();
     size_t late = 0;
     zmsg_t *msg;
-    while (self->idle_count > 0 && (msg = (zmsg_t *) zlist_pop (self->queue))) {
+    while (self->idle_count > 0 && (msg = query_fair_next (self->fair))) {
         if (s_waited_ms (msg, now) <= self->queue_wait_max_ms)
             s_send_to_worker (self, &msg);
         else {
             late++;
             s_strip_kind (msg);
             s_reply_error (self, &msg, zmsg_size (msg) - 1, AUDIT_ERROR_UNAVAILABLE,
-                           "waited too long in the queue; try again");
+                           "waited too long in the queue; try again", true);
         }
     }
     if (late)
@@ -295,14 +322,21 @@ s_handle_client (self_t *self)
     }
     if (!s_sender_allowed (self, msg)) {
         s_reply_error (self, &msg, envelope, AUDIT_ERROR_UNAUTHENTICATED,
-                       "this client key is no longer allowed");
+                       "this client key is no longer allowed", false);
         return;
     }
     size_t frames = zmsg_size (msg) - envelope;
     if (frames != 1) {
         audit_log_warn ("msg=bad_request code=bad_request detail=\"%zu request frames\"", frames);
         s_reply_error (self, &msg, envelope, AUDIT_ERROR_BAD_REQUEST,
-                       "a request is one frame");
+                       "a request is one frame", false);
+        return;
+    }
+    if (!query_fair_admit (self->fair, msg)) {
+        query_tally_count (self->shared->tally, AUDIT_COUNTER_QUERY_PEER_BUSY, 1);
+        s_reply_error (self, &msg, envelope, AUDIT_ERROR_UNAVAILABLE,
+                       "too many requests outstanding on this connection; read the replies"
+                       " first", false);
         return;
     }
     s_dispatch (self, msg, "REQUEST");
@@ -326,15 +360,20 @@ s_handle_worker (self_t *self, int index)
     }
     char *peer = msg? zmsg_popstr (msg): NULL;
     if (msg && status && peer && streq (status, QUERY_WORKER_UNAUTHENTICATED)) {
+        //  A reply the throttle takes is no longer the peer's outstanding
+        zframe_t *routing_id = zframe_dup (zmsg_first (msg));
         query_throttle_outcome_t outcome = query_throttle_charge (self->throttle, peer, &msg,
                                                                   zclock_mono ());
-        if (outcome != QUERY_THROTTLE_SEND)
+        if (outcome != QUERY_THROTTLE_SEND) {
+            query_fair_release (self->fair, routing_id);
             query_tally_count (self->shared->tally, outcome == QUERY_THROTTLE_HELD
                                ? AUDIT_COUNTER_QUERY_UNAUTH_DELAYED
                                : AUDIT_COUNTER_QUERY_UNAUTH_DROPPED, 1);
+        }
+        zframe_destroy (&routing_id);
     }
     if (msg)
-        zmsg_send (&msg, self->router);
+        query_fair_send (self->fair, &msg, true);
     zstr_free (&status);
     zstr_free (&peer);
     s_dispatch_queued (self);
@@ -355,7 +394,28 @@ s_send_due (self_t *self)
 {
     zmsg_t *msg;
     while ((msg = query_throttle_due (self->throttle, zclock_mono ())))
-        zmsg_send (&msg, self->router);
+        query_fair_send (self->fair, &msg, false);
+    if (!self->fair)
+        return;
+    query_fair_retry (self->fair, zclock_mono ());
+    size_t dropped = query_fair_take_dropped (self->fair);
+    if (dropped) {
+        query_tally_count (self->shared->tally, AUDIT_COUNTER_QUERY_REPLIES_DROPPED,
+                           (int64_t) dropped);
+        audit_log_warn ("msg=replies_dropped count=%zu reason=\"the peer does not read them\"",
+                        dropped);
+    }
+}
+
+//  Connections refused over the cap
+static void
+s_handle_conns (self_t *self)
+{
+    audit_conns_report_t report;
+    audit_conns_take (self->conns, &report);
+    if (report.refused)
+        query_tally_count (self->shared->tally, AUDIT_COUNTER_QUERY_CONNECTIONS_REFUSED,
+                           report.refused);
 }
 
 static void
@@ -400,6 +460,9 @@ s_server_actor (zsock_t *pipe, void *args)
         int park_ms = self->park? query_park_wait_ms (self->park, now): -1;
         if (park_ms >= 0 && (wait_ms < 0 || park_ms < wait_ms))
             wait_ms = park_ms;
+        int fair_ms = self->fair? query_fair_wait_ms (self->fair): -1;
+        if (fair_ms >= 0 && (wait_ms < 0 || fair_ms < wait_ms))
+            wait_ms = fair_ms;
         void *which = zpoller_wait (self->poller ? self->poller : startup, wait_ms);
         s_send_due (self);
         s_wake_parked (self);
@@ -411,6 +474,9 @@ s_server_actor (zsock_t *pipe, void *args)
         else
         if (self->zap && which == audit_zap_socket (self->zap))
             s_handle_zap (self);
+        else
+        if (self->conns && which == audit_conns_socket (self->conns))
+            s_handle_conns (self);
         else
             for (int index = 0; index < self->worker_count; index++)
                 if (which && which == self->workers [index])

@@ -100,9 +100,16 @@ test_service_start (const char *tag, bool with_query)
 void
 test_service_restart_query (test_service_t *self)
 {
+    test_service_restart_query_env (self, NULL);
+}
+
+void
+test_service_restart_query_env (test_service_t *self, const char *const *env)
+{
     if (self->query_pid > 0)
         test_worker_stop (self->query_pid, SIGTERM, 5000);
-    self->query_pid = s_start (self, "audit-query", "--query-endpoint", self->query_endpoint);
+    self->query_pid = s_start_env (self, "audit-query", "--query-endpoint", self->query_endpoint,
+                                   env);
     test_service_reconnect (self);
 }
 

@@ -47,6 +47,10 @@ void test_service_restart_ingest_env (test_service_t *self, const char *const *e
 //  connect a fresh REQ socket to it.
 void test_service_restart_query (test_service_t *self);
 
+//  The same, with extra "NAME=value" environment entries (NULL-terminated,
+//  at most 6, may be NULL).
+void test_service_restart_query_env (test_service_t *self, const char *const *env);
+
 //  Send sig to audit-ingest (when it runs) and wait until it has ended
 //  (SIGKILLed after 5 s); it is then not running until a restart. Returns
 //  its exit status as test_worker_stop does, -1 when it did not run.

@@ -197,9 +197,11 @@ Test (counters, table_keeps_the_persistent_names)
         "ingest.ack_malformed", "ingest.write_retried", "ingest.degraded",
         "ingest.curve_refused", "ingest.curve_revoked", "ingest.ack_refused",
         "query.curve_refused", "query.unauthenticated_delayed",
-        "query.unauthenticated_dropped", "ingest.disconnected"
+        "query.unauthenticated_dropped", "ingest.disconnected",
+        "ingest.connections_refused", "query.connections_refused", "query.peer_busy",
+        "query.replies_dropped"
     };
-    cr_assert_eq (AUDIT_COUNTER_COUNT, 17);
+    cr_assert_eq (AUDIT_COUNTER_COUNT, 21);
     for (int counter = 0; counter < AUDIT_COUNTER_COUNT; counter++)
         cr_expect_str_eq (audit_counters_name ((audit_counter_t) counter), fixed [counter]);
     cr_expect_null (audit_counters_name (AUDIT_COUNTER_COUNT));
