@@ -35,26 +35,6 @@ s_teardown (void)
 
 TestSuite (private, .init = s_setup, .fini = s_teardown, .timeout = 120);
 
-//  true once the file at path holds text, within timeout_ms
-static bool
-s_log_holds (const char *path, const char *text, int timeout_ms)
-{
-    int64_t deadline = zclock_mono () + timeout_ms;
-    char line [2048];
-    do {
-        FILE *file = fopen (path, "r");
-        while (file && fgets (line, sizeof line, file))
-            if (strstr (line, text)) {
-                fclose (file);
-                return true;
-            }
-        if (file)
-            fclose (file);
-        zclock_sleep (20);
-    } while (zclock_mono () < deadline);
-    return false;
-}
-
 static void
 s_write_file (const char *path, const char *content, mode_t mode)
 {
@@ -84,8 +64,8 @@ s_expect_query_refused (const char *const *args, const char *const *env, const c
     char log [600];
     int status = s_run ("audit-query", args, env, log, sizeof log);
     cr_expect (status > 0, "audit-query exits non-zero, not %d", status);
-    cr_expect (s_log_holds (log, reason, 0), "the log lacks %s", reason);
-    cr_expect (!s_log_holds (log, TEST_SECRET, 0), "the secret never shows");
+    cr_expect (test_log_holds (log, reason, 0), "the log lacks %s", reason);
+    cr_expect (!test_log_holds (log, TEST_SECRET, 0), "the secret never shows");
 }
 
 //  Every file under dir (one level) is 0600 at most, dir itself 0700, and
@@ -143,8 +123,8 @@ Test (private, older_files_open_to_others_are_made_private_and_logged)
     cr_assert_eq (chmod (path, 0644), 0);
     cr_assert_eq (s_run ("audit-janitor", once, env, log, sizeof log), 0);
     s_expect_private (data, 3);             //  the stores at least
-    cr_expect (s_log_holds (log, "msg=data_directory_made_private", 0));
-    cr_expect (s_log_holds (log, "msg=file_made_private file=audit.db was=0644 now=0600", 0));
+    cr_expect (test_log_holds (log, "msg=data_directory_made_private", 0));
+    cr_expect (test_log_holds (log, "msg=file_made_private file=audit.db was=0644 now=0600", 0));
 }
 
 static void
@@ -196,9 +176,9 @@ Test (private, the_secret_on_the_command_line_is_refused)
     char log [600];
     int status = s_run ("audit-query", args, env, log, sizeof log);
     cr_expect_eq (status, 2, "a refused setting exits 2");
-    cr_expect (s_log_holds (log, "--jwt-secret is refused", 0));
-    cr_expect (s_log_holds (log, "set AUDIT_JWT_SECRET instead", 0));
-    cr_expect (!s_log_holds (log, TEST_SECRET, 0), "the secret never shows");
+    cr_expect (test_log_holds (log, "--jwt-secret is refused", 0));
+    cr_expect (test_log_holds (log, "set AUDIT_JWT_SECRET instead", 0));
+    cr_expect (!test_log_holds (log, TEST_SECRET, 0), "the secret never shows");
 }
 
 //  A token signed with TEST_SECRET of exp (and iat, unless < 0)
@@ -265,11 +245,11 @@ Test (private, a_reload_to_a_short_secret_keeps_the_old_one)
     const char *env [] = { data, endpoint, file_env, NULL };
     pid_t pid = test_worker_start ("audit-query", NULL, env, log);
     cr_assert_gt (pid, 0);
-    cr_assert (s_log_holds (log, "msg=listening", 15000));
+    cr_assert (test_log_holds (log, "msg=listening", 15000));
     s_write_file (file, "short\n", 0600);
     cr_assert_eq (kill (pid, SIGHUP), 0);
-    cr_expect (s_log_holds (log, "level=warn svc=query msg=jwt_secret_not_reloaded", 10000));
-    cr_expect (s_log_holds (log, "shorter than 32 bytes", 0));
+    cr_expect (test_log_holds (log, "level=warn svc=query msg=jwt_secret_not_reloaded", 10000));
+    cr_expect (test_log_holds (log, "shorter than 32 bytes", 0));
     zsock_t *req = zsock_new (ZMQ_REQ);
     zsock_set_rcvtimeo (req, 10000);
     test_keys_apply (req, NULL);

@@ -194,26 +194,6 @@ Test (startup, a_janitor_on_its_timer_that_cannot_start)
     s_expect_one_line ("audit-janitor", NULL, env, "not a directory", NULL);
 }
 
-//  true once the log at path holds text, within timeout_ms
-static bool
-s_log_holds (const char *path, const char *text, int timeout_ms)
-{
-    int64_t deadline = zclock_mono () + timeout_ms;
-    char line [1024];
-    do {
-        FILE *file = fopen (path, "r");
-        while (file && fgets (line, sizeof line, file))
-            if (strstr (line, text)) {
-                fclose (file);
-                return true;
-            }
-        if (file)
-            fclose (file);
-        zclock_sleep (20);
-    } while (zclock_mono () < deadline);
-    return false;
-}
-
 //  Start program, wait for ready in its log, SIGTERM it: status 0, and
 //  the log says it stopped
 static void
@@ -224,14 +204,14 @@ s_expect_clean_stop (const char *program, const char *ready, const char *const *
     remove (log);
     pid_t pid = test_worker_start (program, NULL, env, log);
     cr_assert_gt (pid, 0);
-    cr_expect (s_log_holds (log, ready, 15000), "%s never logged %s", program, ready);
+    cr_expect (test_log_holds (log, ready, 15000), "%s never logged %s", program, ready);
     //  Issue 14: SIGHUP killed the workers; now it re-reads, and they go on
     cr_assert_eq (kill (pid, SIGHUP), 0);
-    cr_expect (s_log_holds (log, "msg=reload", 5000), "%s logs the SIGHUP", program);
+    cr_expect (test_log_holds (log, "msg=reload", 5000), "%s logs the SIGHUP", program);
     zclock_sleep (100);
     cr_expect_eq (kill (pid, 0), 0, "%s lives on after SIGHUP", program);
     cr_expect_eq (test_worker_stop (pid, SIGTERM, 15000), 0, "%s exits 0 on SIGTERM", program);
-    cr_expect (s_log_holds (log, "msg=stopped", 0), "%s did not log msg=stopped", program);
+    cr_expect (test_log_holds (log, "msg=stopped", 0), "%s did not log msg=stopped", program);
 }
 
 //  Issue 14: a typo in AUDIT_DATA_DIR gave a healthy service with an empty
@@ -251,7 +231,7 @@ Test (startup, only_the_ingest_worker_starts_on_a_directory_without_a_store)
     const char *ingest_env [] = { data_dir, ingest, ack, NULL };
     s_expect_clean_stop ("audit-ingest", "msg=listening", ingest_env);
     snprintf (log, sizeof log, "%s/audit-ingest.log", s_dir);
-    cr_expect (s_log_holds (log, "msg=\"store created\"", 0), "ingest says it made the store");
+    cr_expect (test_log_holds (log, "msg=\"store created\"", 0), "ingest says it made the store");
     s_expect_clean_stop ("audit-query", "msg=listening", env);
 }
 

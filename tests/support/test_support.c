@@ -199,6 +199,25 @@ test_tmpdir_new (const char *tag)
     return path;
 }
 
+bool
+test_log_holds (const char *path, const char *text, int timeout_ms)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    char line [2048];
+    do {
+        FILE *file = fopen (path, "r");
+        while (file && fgets (line, sizeof line, file))
+            if (strstr (line, text)) {
+                fclose (file);
+                return true;
+            }
+        if (file)
+            fclose (file);
+        zclock_sleep (20);
+    } while (zclock_mono () < deadline);
+    return false;
+}
+
 void
 test_store_make (const char *data_dir)
 {

@@ -59,6 +59,10 @@ void test_uuid (char *text);
 char *test_tmpdir_new (const char *tag);
 //  rm -rf the directory and free the path; safe on NULL.
 void test_tmpdir_destroy (char **path_p);
+//  True once a line of the file at path (a worker's log) holds text,
+//  looked at every 20 ms for timeout_ms (0: once).
+bool test_log_holds (const char *path, const char *text, int timeout_ms);
+
 //  Create (as the ingest worker does) the stores in data_dir, which may
 //  not exist yet: a query worker or janitor starts only on them.
 void test_store_make (const char *data_dir);

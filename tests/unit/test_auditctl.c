@@ -756,20 +756,28 @@ static const char *const s_event_3 [] = {
     "actor_id=evil\x1b[31m", "group_id=g-1", NULL
 };
 
+//  {ok: true, events: [the first events of the three], ...}: a reply of
+//  three keys, its last for the caller to pack
+static void
+s_pack_events_reply (msgpack_packer *packer, msgpack_sbuffer *buffer, int events)
+{
+    msgpack_packer_init (packer, buffer, msgpack_sbuffer_write);
+    msgpack_pack_map (packer, 3);
+    s_pk_str (packer, "ok");
+    msgpack_pack_true (packer);
+    s_pk_str (packer, "events");
+    msgpack_pack_array (packer, (size_t) events);
+    const char *const *all [] = { s_event_1, s_event_2, s_event_3 };
+    for (int index = 0; index < events; index++)
+        s_pk_event (packer, all [index]);
+}
+
 //  {ok: true, events: [the three], next_cursor: cursor or nil}
 static void
 s_pack_list_reply (msgpack_sbuffer *buffer, const char *cursor, int events)
 {
     msgpack_packer packer;
-    msgpack_packer_init (&packer, buffer, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 3);
-    s_pk_str (&packer, "ok");
-    msgpack_pack_true (&packer);
-    s_pk_str (&packer, "events");
-    msgpack_pack_array (&packer, (size_t) events);
-    const char *const *all [] = { s_event_1, s_event_2, s_event_3 };
-    for (int index = 0; index < events; index++)
-        s_pk_event (&packer, all [index]);
+    s_pack_events_reply (&packer, buffer, events);
     s_pk_str (&packer, "next_cursor");
     if (cursor)
         s_pk_str (&packer, cursor);
@@ -1463,15 +1471,7 @@ static void
 s_pack_tail_reply (msgpack_sbuffer *buffer, int events, uint64_t next)
 {
     msgpack_packer packer;
-    msgpack_packer_init (&packer, buffer, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 3);
-    s_pk_str (&packer, "ok");
-    msgpack_pack_true (&packer);
-    s_pk_str (&packer, "events");
-    msgpack_pack_array (&packer, (size_t) events);
-    const char *const *all [] = { s_event_1, s_event_2, s_event_3 };
-    for (int index = 0; index < events; index++)
-        s_pk_event (&packer, all [index]);
+    s_pack_events_reply (&packer, buffer, events);
     s_pk_str (&packer, "next_index");
     msgpack_pack_uint64 (&packer, next);
 }
