@@ -260,20 +260,30 @@ Test (merkle, ct_roots_of_every_size)
     }
 }
 
+//  A proof made against a vector's: its count hashes, given in hex
+static void
+s_expect_proof (const hash_t *proof, size_t count, const char *const *want, size_t want_count,
+                size_t vector)
+{
+    cr_assert_eq (count, want_count, "vector %zu", vector);
+    for (size_t at = 0; at < count; at++) {
+        hash_t expected;
+        s_hash (want [at], expected);
+        cr_assert_arr_eq (proof [at], expected, sizeof expected, "vector %zu hash %zu", vector, at);
+    }
+}
+
 Test (merkle, ct_inclusion_proofs)
 {
     s_tree_ct ();
     for (size_t vector = 0; vector < S_COUNT (s_ct_inclusion); vector++) {
         uint64_t index = s_ct_inclusion [vector].index, size = s_ct_inclusion [vector].size;
-        hash_t proof [AUDIT_MERKLE_PROOF_MAX], expected, root;
+        hash_t proof [AUDIT_MERKLE_PROOF_MAX], root;
         size_t count = 99;
         s_tree.size = size;
         cr_assert_eq (audit_merkle_inclusion (index, size, s_subtree, &s_tree, proof, &count), 0);
-        cr_assert_eq (count, s_ct_inclusion [vector].count, "vector %zu", vector);
-        for (size_t at = 0; at < count; at++) {
-            s_hash (s_ct_inclusion [vector].proof [at], expected);
-            cr_assert_arr_eq (proof [at], expected, sizeof expected, "vector %zu hash %zu", vector, at);
-        }
+        s_expect_proof (proof, count, s_ct_inclusion [vector].proof,
+                        s_ct_inclusion [vector].count, vector);
         s_hash (s_ct_roots [size], root);
         cr_assert_eq (audit_merkle_inclusion_verify (index, size, s_tree.leaves [index],
                                                      proof, count, root), 0);
@@ -286,15 +296,12 @@ Test (merkle, ct_consistency_proofs)
     for (size_t vector = 0; vector < S_COUNT (s_ct_consistency); vector++) {
         uint64_t from_size = s_ct_consistency [vector].from_size;
         uint64_t size = s_ct_consistency [vector].size;
-        hash_t proof [AUDIT_MERKLE_PROOF_MAX], expected, from_root, root;
+        hash_t proof [AUDIT_MERKLE_PROOF_MAX], from_root, root;
         size_t count = 99;
         s_tree.size = size;
         cr_assert_eq (audit_merkle_consistency (from_size, size, s_subtree, &s_tree, proof, &count), 0);
-        cr_assert_eq (count, s_ct_consistency [vector].count, "vector %zu", vector);
-        for (size_t at = 0; at < count; at++) {
-            s_hash (s_ct_consistency [vector].proof [at], expected);
-            cr_assert_arr_eq (proof [at], expected, sizeof expected, "vector %zu hash %zu", vector, at);
-        }
+        s_expect_proof (proof, count, s_ct_consistency [vector].proof,
+                        s_ct_consistency [vector].count, vector);
         s_hash (s_ct_roots [from_size], from_root);
         s_hash (s_ct_roots [size], root);
         cr_assert_eq (audit_merkle_consistency_verify (from_size, size, from_root, root,

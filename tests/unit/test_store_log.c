@@ -310,6 +310,17 @@ Test (store_log, proofs_outside_the_log_are_not_found)
     cr_expect_eq (size, 0);
 }
 
+//  audit.db itself, the store closed, to turn it into an older version
+static sqlite3 *
+s_raw_audit_db (void)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/audit.db", s_dir);
+    sqlite3 *db = NULL;
+    cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
+    return db;
+}
+
 //  A file of version 4 (before the tree): the step to 5 computes the same
 //  leaves and nodes as the writer, and an index whose event retention had
 //  deleted gets the leaf of the empty text
@@ -319,10 +330,7 @@ Test (store_log, the_migration_builds_the_writers_tree)
     audit_merkle_hash_t root;
     cr_assert_eq (audit_store_log_root (s_writer, "org-a", 700, root), 0);
     audit_store_destroy (&s_writer);
-    char path [512];
-    snprintf (path, sizeof path, "%s/audit.db", s_dir);
-    sqlite3 *db = NULL;
-    cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
+    sqlite3 *db = s_raw_audit_db ();
     cr_assert_eq (sqlite3_exec (db, "DROP TABLE leaf_tile; DROP TABLE tree_node;"
                                 " DROP TABLE checkpoint; ALTER TABLE event DROP COLUMN leaf_tag;"
                                 " ALTER TABLE org DROP COLUMN tail_min_ts;"
@@ -366,10 +374,7 @@ Test (store_log, a_version_6_file_keeps_its_tree_through_step_7)
 {
     s_append (s_writer, 600);
     audit_store_destroy (&s_writer);
-    char path [512];
-    snprintf (path, sizeof path, "%s/audit.db", s_dir);
-    sqlite3 *db = NULL;
-    cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
+    sqlite3 *db = s_raw_audit_db ();
     cr_assert_eq (sqlite3_exec (db, "CREATE TABLE leaf (org INT NOT NULL, log_index INT NOT NULL,"
                                 " ts INT, hash BLOB NOT NULL, PRIMARY KEY (org, log_index))"
                                 " WITHOUT ROWID; INSERT INTO leaf SELECT org, log_index, ts,"
