@@ -19,8 +19,8 @@
        issue's "worker at 80% of the bare loop".
     4. Latency: publish at R events/s (default 10,000) for S seconds; each
        event's timestamp is its publish time, and a reader polling audit.db
-       every 2 ms reads each organisation's new rows by log_index (the
-       index event_org_index): now - timestamp is publish-to-stored.
+       every 2 ms reads each organisation's new rows, by (org, ts) from ten
+       seconds back, then log_index: now - timestamp is publish-to-stored.
     Throughout 3 and 4 the WAL size and the worker's RSS are sampled; the
     peak RSS is the kernel's VmHWM at the end. Both copies are removed.
 

@@ -21,6 +21,8 @@
 #include <sys/types.h>
 
 #define BENCH_MONITOR_ROWS_MS     2
+//  How far back in ts the row reader looks for the rows an organisation gained
+#define BENCH_MONITOR_LOOKBACK_MS 10000
 #define BENCH_MONITOR_COUNT_MS    5
 #define BENCH_MONITOR_WINDOW      100000    //  sustained: the slowest such stretch
 #define BENCH_MONITOR_WINDOWS_MAX 1024
