@@ -183,12 +183,15 @@ audit_port_listening ()
                      END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-#   audit_free_port: print a TCP port in 20000-59999 that nothing listens on.
+#   audit_free_port: print a TCP port in 20000-32767 that nothing listens on.
+#   Below Linux's ephemeral range (32768-60999), so that no outgoing
+#   connection made before the worker binds can take it (a CI run lost
+#   check-run to "Address already in use" on 55606).
 audit_free_port ()
 {
     local port tries=0
     while (( tries++ < 100 )); do
-        port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12768 ))
         audit_port_listening "$port" || { printf '%s\n' "$port"; return 0; }
     done
     audit_die "found no free TCP port"
