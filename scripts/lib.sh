@@ -183,15 +183,18 @@ audit_port_listening ()
                      END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-#   audit_free_port: print a TCP port in 20000-32767 that nothing listens on.
-#   Below Linux's ephemeral range (32768-60999), so that no outgoing
-#   connection made before the worker binds can take it (a CI run lost
-#   check-run to "Address already in use" on 55606).
+#   audit_free_port [TAKEN...]: print a TCP port in 20000-32767 that nothing
+#   listens on and that is none of TAKEN (ports drawn already for the same
+#   start: nothing listens on them yet). Below Linux's ephemeral range
+#   (32768-60999), so that no outgoing connection made before the worker
+#   binds can take it (a CI run lost check-run to "Address already in use"
+#   on 55606).
 audit_free_port ()
 {
     local port tries=0
     while (( tries++ < 100 )); do
         port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12768 ))
+        [[ " $* " == *" $port "* ]] && continue
         audit_port_listening "$port" || { printf '%s\n' "$port"; return 0; }
     done
     audit_die "found no free TCP port"
