@@ -7,6 +7,7 @@
 
 #include "audit_conns.h"
 #include "audit_log.h"
+#include "audit_memguard.h"
 
 #include <dirent.h>
 #include <inttypes.h>
@@ -28,9 +29,10 @@ struct _audit_conns_t {
     zactor_t *actor;
     zsock_t *watched_sockets [AUDIT_CONNS_SOCKETS_MAX];     //  borrowed
     size_t max_connections;
+    size_t memory_guard;            //  bytes of RSS; 0: none
     atomic_size_t cap;
     int watched;
-    atomic_int_fast64_t refused, accept_failed, open;
+    atomic_int_fast64_t refused, accept_failed, open, dropped_for_memory;
     atomic_int_fast64_t ended [AUDIT_CONNS_SOCKETS_MAX];
     atomic_bool wake_owed;          //  a wake-up is on the pipe, not taken
     //  The owner's: refusals not logged yet, and when it last logged them
@@ -95,6 +97,7 @@ typedef struct {
     int reserve [AUDIT_CONNS_RESERVE];
     bool reserve_held;
     int64_t refused_open;           //  refused fds libzmq has not closed yet
+    audit_memguard_t *guard;        //  NULL: no memory guard
 } s_thread_t;
 
 static void
@@ -170,6 +173,7 @@ s_accepted (s_thread_t *self, int fd)
         atomic_fetch_add (&shared->open, 1);
         if (slot)
             *slot = S_FD_OPEN;
+        audit_memguard_opened (self->guard, fd);
         return;
     }
     //  libzmq closes it when it sees the connection broken
@@ -189,6 +193,7 @@ s_disconnected (s_thread_t *self, int index, int fd)
     uint8_t state = slot ? *slot : S_FD_OPEN;
     if (slot)
         *slot = S_FD_NONE;
+    audit_memguard_closed (self->guard, fd);
     if (state == S_FD_REFUSED) {
         self->refused_open--;
         return;
@@ -198,6 +203,32 @@ s_disconnected (s_thread_t *self, int index, int fd)
     if ((size_t) atomic_load (&self->shared->open) < atomic_load (&self->shared->cap))
         s_door (self, true);
     atomic_fetch_add (&self->shared->ended [index], 1);
+    s_wake (self);
+}
+
+//  An open connection closed by us: libzmq closes its fd when it sees
+//  the connection broken, and rolls back the partial message it held
+static void
+s_drop (s_thread_t *self, int fd)
+{
+    shutdown (fd, SHUT_RDWR);
+    self->fds [fd] = S_FD_REFUSED;
+    self->refused_open++;
+    audit_memguard_closed (self->guard, fd);
+    atomic_fetch_sub (&self->shared->open, 1);
+}
+
+//  Memory past the guard: the connection that brought the most goes
+static void
+s_guard (s_thread_t *self)
+{
+    int fd = audit_memguard_check (self->guard, zclock_mono ());
+    if (fd < 0 || (size_t) fd >= self->fds_size || self->fds [fd] != S_FD_OPEN)
+        return;
+    s_drop (self, fd);
+    if ((size_t) atomic_load (&self->shared->open) < atomic_load (&self->shared->cap))
+        s_door (self, true);
+    atomic_fetch_add (&self->shared->dropped_for_memory, 1);
     s_wake (self);
 }
 
@@ -220,10 +251,7 @@ s_cap_again (s_thread_t *self)
     //  needs free fds, or each new connection makes it spin until drained
     for (size_t fd = self->fds_size; fd-- > 0 && (size_t) atomic_load (&shared->open) > cap; )
         if (self->fds [fd] == S_FD_OPEN) {
-            shutdown ((int) fd, SHUT_RDWR);
-            self->fds [fd] = S_FD_REFUSED;
-            self->refused_open++;
-            atomic_fetch_sub (&shared->open, 1);
+            s_drop (self, (int) fd);
             atomic_fetch_add (&shared->refused, 1);
         }
 }
@@ -338,6 +366,9 @@ s_thread (zsock_t *pipe, void *args)
     s_thread_t self = { .shared = (audit_conns_t *) args, .pipe = pipe };
     self.poller = zpoller_new (pipe, NULL);
     s_reserve_take (&self);
+    if (self.poller && self.shared->memory_guard
+    &&  (self.guard = audit_memguard_new (self.shared->memory_guard)))
+        zpoller_add (self.poller, audit_memguard_socket (self.guard));
     zsock_signal (pipe, self.poller ? 0 : 1);
     while (self.poller) {
         void *which = zpoller_wait (self.poller, -1);
@@ -346,7 +377,10 @@ s_thread (zsock_t *pipe, void *args)
         for (int index = 0; index < self.monitor_count; index++)
             if (which == self.monitors [index])
                 s_handle_event (&self, index);
+        if (self.guard && which == audit_memguard_socket (self.guard))
+            s_guard (&self);
     }
+    audit_memguard_destroy (&self.guard);
     for (int index = 0; index < self.monitor_count; index++)
         zsock_destroy (&self.monitors [index]);
     s_reserve_give_up (&self);
@@ -357,7 +391,7 @@ s_thread (zsock_t *pipe, void *args)
 //  --- The owner's side -------------------------------------------------------
 
 audit_conns_t *
-audit_conns_new (size_t max_connections)
+audit_conns_new (size_t max_connections, size_t memory_guard)
 {
     audit_conns_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -365,6 +399,7 @@ audit_conns_new (size_t max_connections)
     size_t soft = s_raise_limit ();
     size_t open_fds = s_open_fds ();
     self->max_connections = max_connections;
+    self->memory_guard = memory_guard;
     atomic_store (&self->cap, audit_conns_cap_of (max_connections, soft, open_fds));
     self->actor = zactor_new (s_thread, self);
     if (!self->actor) {
@@ -499,7 +534,12 @@ audit_conns_take (audit_conns_t *self, audit_conns_report_t *report)
     }
     report->refused = atomic_exchange (&self->refused, 0);
     report->accept_failed = atomic_exchange (&self->accept_failed, 0);
+    report->dropped_for_memory = atomic_exchange (&self->dropped_for_memory, 0);
     for (int index = 0; index < AUDIT_CONNS_SOCKETS_MAX; index++)
         report->ended [index] = atomic_exchange (&self->ended [index], 0);
     s_log (self, report, zclock_mono ());
+    if (report->dropped_for_memory)
+        audit_log_warn ("msg=connections_dropped_for_memory count=%" PRId64 " rss_bytes=%zu"
+                        " guard_bytes=%zu", report->dropped_for_memory, audit_memguard_rss (),
+                        self->memory_guard);
 }

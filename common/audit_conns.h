@@ -25,7 +25,14 @@
     non-blocking: libzmq's thread may take a connection first), and takes
     the spare fds back: libzmq's listener is left nothing to spin on.
 
-    What it counts (refused connections, and the connections of each
+    With a memory guard (AUDIT_MEMORY_GUARD), the same thread looks at the
+    worker's resident memory every few milliseconds, and when it passes
+    the guard drops the connection that brought the most bytes while it
+    rose (audit_memguard.h says how it is chosen): libzmq 4.3 holds a
+    multipart message whole before the worker sees it, with no limit on
+    its frames, so this is what bounds a worker whatever a peer sends.
+
+    What it counts (refused connections, connections dropped for memory, and the connections of each
     watched socket that ended, refused ones aside) is taken by the owner
     with audit_conns_take; a message on audit_conns_socket says there is
     something to take.
@@ -55,14 +62,17 @@ typedef struct _audit_conns_t audit_conns_t;
 typedef struct {
     int64_t refused;                            //  connections over the cap
     int64_t accept_failed;                      //  accepts that met EMFILE/ENFILE
+    int64_t dropped_for_memory;                 //  connections the memory guard dropped
     int64_t ended [AUDIT_CONNS_SOCKETS_MAX];    //  per watched socket, refused aside
 } audit_conns_report_t;
 
 //  A guard allowing max_connections (0: as many as the fd limit allows)
-//  in all its sockets together. Raises the soft fd limit first. NULL when
-//  out of memory or the thread cannot start.
+//  in all its sockets together, and dropping connections while the
+//  worker's resident memory is past memory_guard bytes (0: no memory
+//  guard). Raises the soft fd limit first. NULL when out of memory or the
+//  thread cannot start.
 audit_conns_t *
-    audit_conns_new (size_t max_connections);
+    audit_conns_new (size_t max_connections, size_t memory_guard);
 
 //  Stop watching; safe on NULL and twice. Destroy before the sockets.
 void

@@ -3,6 +3,7 @@
     ========================================================================= */
 
 #include "audit_worker.h"
+#include "audit_memguard.h"
 
 #include "audit_actor.h"
 #include "audit_log.h"
@@ -115,6 +116,9 @@ audit_worker_main (const audit_worker_t *worker, int argc, char **argv)
         audit_log_error ("msg=cannot_start reason=\"signals cannot be blocked\"");
         return 1;
     }
+    //  Before any thread allocates: what a dropped connection held goes
+    //  back to the kernel (audit_memguard)
+    audit_memguard_tune_malloc ();
     zactor_t *actor = s_start (worker, &config);
     bool started = actor != NULL;
     rc = 1;

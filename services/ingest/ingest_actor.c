@@ -43,7 +43,7 @@ typedef struct {
     char *ack_endpoint;
     char *data_dir;
     int rcvhwm;
-    size_t max_connections;
+    size_t max_connections, memory_guard;
     size_t batch_size;
     int flush_ms;
     ingest_batch_t *batches [INGEST_ACTOR_BATCHES];
@@ -94,6 +94,7 @@ s_self_new (zsock_t *pipe, const ingest_options_t *options)
     self->data_dir = strdup (options->data_dir);
     self->rcvhwm = options->rcvhwm;
     self->max_connections = options->max_connections;
+    self->memory_guard = options->memory_guard;
     self->batch_size = options->batch_size;
     self->flush_ms = options->flush_ms;
     self->curve = options->curve;
@@ -165,7 +166,7 @@ s_start (self_t *self)
     //  The connection cap after the stores are open: it counts their fds
     if (s_bind (self) || s_bind_acks (self, store)
     ||  !(self->watch = ingest_watch_new (self->sub, ingest_acks_socket (self->acks),
-                                          self->max_connections))) {
+                                          self->max_connections, self->memory_guard))) {
         audit_store_destroy (&store);
         return -1;
     }
@@ -570,15 +571,18 @@ s_handle_zap (self_t *self)
                               (int64_t) refused);
 }
 
-//  Connections that ended, and those refused over the cap
+//  Connections that ended, those refused over the cap, and those dropped
+//  for memory
 static void
 s_handle_watch (self_t *self)
 {
-    int64_t refused = 0;
-    int64_t ended = ingest_watch_recv (self->watch, &refused);
-    audit_counters_count (self->current->counters, AUDIT_COUNTER_INGEST_DISCONNECTED, ended);
-    audit_counters_count (self->current->counters, AUDIT_COUNTER_INGEST_CONNECTIONS_REFUSED,
-                          refused);
+    ingest_watch_report_t report;
+    ingest_watch_recv (self->watch, &report);
+    audit_counters_t *counters = self->current->counters;
+    audit_counters_count (counters, AUDIT_COUNTER_INGEST_DISCONNECTED, report.ended);
+    audit_counters_count (counters, AUDIT_COUNTER_INGEST_CONNECTIONS_REFUSED, report.refused);
+    audit_counters_count (counters, AUDIT_COUNTER_INGEST_DROPPED_FOR_MEMORY,
+                          report.dropped_for_memory);
 }
 
 //  ms until the current batch must be committed, -1 when it is empty

@@ -54,6 +54,7 @@ typedef struct {
     const char *data_dir;           //  where the stores live
     int rcvhwm;                     //  receive high-water mark, messages
     size_t max_connections;         //  on both sockets; 0: the fd limit's
+    size_t memory_guard;            //  RSS bytes past which a peer is dropped; 0: none
     size_t batch_size;              //  records per transaction, at most
     int flush_ms;                   //  longest wait before a partial commit
     const audit_curve_t *curve;     //  the server's keys; NULL: plaintext

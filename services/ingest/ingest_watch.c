@@ -13,12 +13,12 @@ struct _ingest_watch_t {
 };
 
 ingest_watch_t *
-ingest_watch_new (zsock_t *sub, zsock_t *ack, size_t max_connections)
+ingest_watch_new (zsock_t *sub, zsock_t *ack, size_t max_connections, size_t memory_guard)
 {
     ingest_watch_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->conns = audit_conns_new (max_connections);
+    self->conns = audit_conns_new (max_connections, memory_guard);
     if (!self->conns
     ||  (self->sub = audit_conns_watch (self->conns, sub)) < 0
     ||  (ack && audit_conns_watch (self->conns, ack) < 0))
@@ -44,16 +44,17 @@ ingest_watch_socket (ingest_watch_t *self)
     return audit_conns_socket (self->conns);
 }
 
-int64_t
-ingest_watch_recv (ingest_watch_t *self, int64_t *refused)
+void
+ingest_watch_recv (ingest_watch_t *self, ingest_watch_report_t *report)
 {
     assert (self);
-    audit_conns_report_t report;
-    audit_conns_take (self->conns, &report);
-    *refused = report.refused;
-    if (report.ended [self->sub])
+    audit_conns_report_t conns;
+    audit_conns_take (self->conns, &conns);
+    report->ended = conns.ended [self->sub];
+    report->refused = conns.refused;
+    report->dropped_for_memory = conns.dropped_for_memory;
+    if (report->ended)
         audit_log_info ("msg=producer_disconnected count=%" PRId64 " note=\"closed by the"
                         " producer, or dropped by libzmq for a frame over 1 MiB\"",
-                        report.ended [self->sub]);
-    return report.ended [self->sub];
+                        report->ended);
 }

@@ -7,6 +7,11 @@
     connection past it is refused at once and counted
     (ingest.connections_refused).
 
+    A connection that brought the most bytes while the worker's memory
+    rose past AUDIT_MEMORY_GUARD_MIB is dropped and counted
+    (ingest.connections_dropped_for_memory): a message of many frames is
+    held whole in libzmq before the worker sees any of it (audit_memguard).
+
     libzmq closes the connection of a producer that sends a frame over the
     socket's ZMQ_MAXMSGSIZE (INGEST_ACTOR_MAXMSGSIZE, 1 MiB), and the body
     is lost without a word (issue 12). libzmq 4.3 tells of it only through
@@ -28,11 +33,20 @@ extern "C" {
 
 typedef struct _ingest_watch_t ingest_watch_t;
 
+//  What happened since the last take
+typedef struct {
+    int64_t ended;                  //  SUB connections that ended, refused aside
+    int64_t refused;                //  connections over the cap, both sockets
+    int64_t dropped_for_memory;     //  connections the memory guard dropped
+} ingest_watch_report_t;
+
 //  Watch sub and ack (borrowed; destroy the watch first), at most
-//  max_connections between them (0: what the fd limit allows). NULL when
-//  the monitor cannot start.
+//  max_connections between them (0: what the fd limit allows), dropping
+//  connections while resident memory is past memory_guard bytes (0: no
+//  guard). NULL when the monitor cannot start.
 ingest_watch_t *
-    ingest_watch_new (zsock_t *sub, zsock_t *ack, size_t max_connections);
+    ingest_watch_new (zsock_t *sub, zsock_t *ack, size_t max_connections,
+                      size_t memory_guard);
 
 //  Stop watching; safe on NULL and twice.
 void
@@ -42,10 +56,9 @@ void
 zsock_t *
     ingest_watch_socket (ingest_watch_t *self);
 
-//  Take what happened: returns the SUB connections that ended, and the
-//  connections refused since the last call in *refused.
-int64_t
-    ingest_watch_recv (ingest_watch_t *self, int64_t *refused);
+//  Take what happened since the last call.
+void
+    ingest_watch_recv (ingest_watch_t *self, ingest_watch_report_t *report);
 
 #ifdef __cplusplus
 }

@@ -19,7 +19,7 @@ static const audit_setting_t s_settings [] = {
     AUDIT_SET_QUERY_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_JWT_SECRET_FILE,
     AUDIT_SET_JWT_SECRET, AUDIT_SET_JWT_AUDIENCE, AUDIT_SET_JWT_MAX_AGE, AUDIT_SET_QUERY_THREADS,
     AUDIT_SET_QUERY_PEER_REQUESTS, AUDIT_SET_QUERY_PEER_BYTES, AUDIT_SET_MAX_CONNECTIONS,
-    AUDIT_SET_CURVE_SECRET_FILE, AUDIT_SET_QUERY_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT,
+    AUDIT_SET_MEMORY_GUARD_MIB, AUDIT_SET_CURVE_SECRET_FILE, AUDIT_SET_QUERY_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT,
     AUDIT_SET_SIGNING_KEY_FILE, AUDIT_SET_LOG_LEVEL
 };
 
@@ -100,7 +100,8 @@ s_actor_new (const audit_config_t *config)
         .allow_plaintext = audit_config_uint (config, AUDIT_SET_ALLOW_PLAINTEXT) == 1,
         .peer_requests = audit_config_uint (config, AUDIT_SET_QUERY_PEER_REQUESTS),
         .peer_bytes = audit_config_uint (config, AUDIT_SET_QUERY_PEER_BYTES),
-        .max_connections = audit_config_uint (config, AUDIT_SET_MAX_CONNECTIONS)
+        .max_connections = audit_config_uint (config, AUDIT_SET_MAX_CONNECTIONS),
+        .memory_guard = audit_config_uint (config, AUDIT_SET_MEMORY_GUARD_MIB) << 20
     };
     return query_server_new (&options);
 }

@@ -41,7 +41,7 @@ typedef struct {
     zactor_t *workers [QUERY_SERVER_WORKERS_MAX];
     int idle [QUERY_SERVER_WORKERS_MAX];    //  stack of idle worker indexes
     int idle_count;
-    size_t peer_requests, peer_bytes, max_connections;
+    size_t peer_requests, peer_bytes, max_connections, memory_guard;
     query_fair_t *fair;                     //  requests waiting for a worker,
                                             //  each behind a frame of its arrival,
                                             //  and what each peer has outstanding
@@ -97,6 +97,7 @@ s_self_new (zsock_t *pipe, const query_server_options_t *options)
     self->peer_requests = options->peer_requests ? options->peer_requests : QUERY_SERVER_PEER_REQUESTS;
     self->peer_bytes = options->peer_bytes ? options->peer_bytes : QUERY_SERVER_PEER_BYTES;
     self->max_connections = options->max_connections;
+    self->memory_guard = options->memory_guard;
     self->throttle = query_throttle_new ();
     if (!self->endpoint || !self->keys_dir || !self->throttle)
         s_self_destroy (&self);
@@ -148,7 +149,7 @@ s_start (self_t *self)
         return -1;
     //  The cap after the stores are open: it counts their fds
     if (!(self->fair = query_fair_new (self->router, self->peer_requests, self->peer_bytes))
-    ||  !(self->conns = audit_conns_new (self->max_connections))
+    ||  !(self->conns = audit_conns_new (self->max_connections, self->memory_guard))
     ||  audit_conns_watch (self->conns, self->router) < 0
     ||  zpoller_add (self->poller, audit_conns_socket (self->conns)) != 0)
         return -1;
@@ -407,7 +408,7 @@ s_send_due (self_t *self)
     }
 }
 
-//  Connections refused over the cap
+//  Connections refused over the cap, or dropped for memory
 static void
 s_handle_conns (self_t *self)
 {
@@ -416,6 +417,9 @@ s_handle_conns (self_t *self)
     if (report.refused)
         query_tally_count (self->shared->tally, AUDIT_COUNTER_QUERY_CONNECTIONS_REFUSED,
                            report.refused);
+    if (report.dropped_for_memory)
+        query_tally_count (self->shared->tally, AUDIT_COUNTER_QUERY_DROPPED_FOR_MEMORY,
+                           report.dropped_for_memory);
 }
 
 static void

@@ -63,6 +63,7 @@ typedef struct {
     size_t peer_requests;           //  outstanding per connection; 0: the default
     size_t peer_bytes;              //  reply bytes held per connection; 0: the default
     size_t max_connections;         //  0: as many as the fd limit allows
+    size_t memory_guard;            //  RSS bytes past which a peer is dropped; 0: none
 } query_server_options_t;
 
 //  Create the server actor; the options are copied before this returns.

@@ -2,9 +2,10 @@
 #   hostile-soak.sh - issue 12's hostile run again, items 1 and 2, in the
 #   shapes of the issue, against the real workers on loopback:
 #     - mq flood: 10,000 mq messages of 256 KiB -> ingest's peak RSS;
-#     - frames: one message of 300 frames of 1 MiB to ingest and to query
-#       -> their peak RSS (libzmq takes a whole message in before the
-#       worker sees any frame: README "Memory bounds" says what is left);
+#     - frames: one message of 300 frames of 1 MiB to ingest and to query,
+#       and one of 3,000 frames of 128 KiB (what query's frame limit
+#       lets in) to query -> their peak RSS, and the connections the
+#       memory guard dropped (README "Memory bounds");
 #     - exports: 60 exports of 50,000 rows never read -> query's peak RSS;
 #     - hog: one DEALER keeping 3,000 stats requests outstanding for 20 s
 #       -> its answers, and another client's health p50/p99/max meanwhile;
@@ -64,9 +65,17 @@ t0=$(date +%s)
 $py "$here/hostile.py" mqflood "$ingest_ep" 10000 262144
 stored=$(wait_count queue.db 'SELECT count(*) FROM message' 10000 300)
 echo "soak: scenario=mq_flood stored=$stored of=10000 seconds=$(( $(date +%s) - t0 )) ingest_peak_rss_mib=$(hwm_mib "$ingest") bound_mib=128"
+stop
+
+#   Fresh workers: VmHWM is the peak of a process's life
+start
 $py "$here/hostile.py" frames "$ingest_ep" 300 1048576 pub
 $py "$here/hostile.py" frames "$query_ep" 300 1048576 dealer
-echo "soak: scenario=frames_300x1MiB ingest_peak_rss_mib=$(hwm_mib "$ingest") query_peak_rss_mib=$(hwm_mib "$query") bound_mib=128"
+$py "$here/hostile.py" frames "$query_ep" 3000 131072 dealer
+sleep 1.5     # counters reach audit.db at least once a second
+echo "soak: scenario=frames_300x1MiB_and_3000x128KiB ingest_peak_rss_mib=$(hwm_mib "$ingest") query_peak_rss_mib=$(hwm_mib "$query") bound_mib=128" \
+     "dropped_ingest=$(count audit.db "SELECT coalesce(sum(value),0) FROM counter WHERE name='ingest.connections_dropped_for_memory'")" \
+     "dropped_query=$(count audit.db "SELECT coalesce(sum(value),0) FROM counter WHERE name='query.connections_dropped_for_memory'")"
 stop
 
 start

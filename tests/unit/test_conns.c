@@ -26,7 +26,7 @@ Test (conns, a_connection_past_the_cap_is_refused_and_counted, .timeout = 30)
 {
     zsock_t *server = zsock_new (ZMQ_ROUTER);
     cr_assert_geq (zsock_bind (server, "tcp://127.0.0.1:*"), 0);
-    audit_conns_t *conns = audit_conns_new (2);
+    audit_conns_t *conns = audit_conns_new (2, 0);
     cr_assert_not_null (conns);
     cr_assert_eq (audit_conns_cap (conns), 2);
     cr_assert_eq (audit_conns_watch (conns, server), 0);

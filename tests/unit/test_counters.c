@@ -199,9 +199,10 @@ Test (counters, table_keeps_the_persistent_names)
         "query.curve_refused", "query.unauthenticated_delayed",
         "query.unauthenticated_dropped", "ingest.disconnected",
         "ingest.connections_refused", "query.connections_refused", "query.peer_busy",
-        "query.replies_dropped"
+        "query.replies_dropped", "ingest.connections_dropped_for_memory",
+        "query.connections_dropped_for_memory"
     };
-    cr_assert_eq (AUDIT_COUNTER_COUNT, 21);
+    cr_assert_eq (AUDIT_COUNTER_COUNT, 23);
     for (int counter = 0; counter < AUDIT_COUNTER_COUNT; counter++)
         cr_expect_str_eq (audit_counters_name ((audit_counter_t) counter), fixed [counter]);
     cr_expect_null (audit_counters_name (AUDIT_COUNTER_COUNT));
