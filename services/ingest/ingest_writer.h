@@ -45,6 +45,9 @@ extern "C" {
 #define INGEST_WRITER_PRODUCERS_MAX 10000
 //  Counters reach audit.db at least this often
 #define INGEST_WRITER_FLUSH_MS   1000
+//  How long readers get to leave the last commit's snapshot before the
+//  checkpoint after it (see s_housekeep)
+#define INGEST_WRITER_QUIET_MS   10
 //  A failed transaction is retried after this long, doubled each time up
 //  to the most, so that ingest resumes within that of space returning
 #define INGEST_WRITER_RETRY_MS      100
