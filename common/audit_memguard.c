@@ -22,10 +22,18 @@
 #define S_MMAP_THRESHOLD    (256 * 1024)
 //  A guard that finds no one to blame says so at most this often
 #define S_LOG_EVERY_MS      10000
+//  Between three quarters and the guard, the bytes are noted again this
+//  often, and a connection is blamed for what it brought since the note
+//  before the last: one to two seconds of it, not hours of a worker that
+//  rests near the mark
+#define S_RENOTE_MS         1000
+//  Past the guard with no one to blame, looks back off to at most this
+#define S_BACKOFF_MAX_MS    1000
 
 typedef struct {
     bool tracked;
-    uint64_t base;                  //  bytes received when noted
+    uint64_t base;                  //  bytes received at the note before the last
+    uint64_t recent;                //  and at the last
 } s_conn_t;
 
 //  Where memory stands, as the sampler sees it
@@ -43,7 +51,10 @@ struct _audit_memguard_t {
     s_conn_t *conns;                //  by fd: the owner's
     size_t conns_size;
     bool noted;                     //  bytes noted since memory passed low
-    int64_t settled_at, logged_at;
+    int64_t noted_at;               //  the last note
+    int64_t settled_at;             //  no drop before; 0: not past the guard yet
+    int64_t backoff_ms;             //  the wait after a look that blamed no one
+    int64_t logged_at;
 };
 
 void
@@ -88,7 +99,10 @@ s_state (audit_memguard_t *self, size_t rss)
 static long
 s_pause_ms (audit_memguard_t *self, size_t rss)
 {
-    size_t left = rss < self->limit ? self->limit - rss : 0;
+    //  To the next mark: the note at three quarters must come before the
+    //  guard, or a fast peer's bytes are noted only once past it
+    size_t mark = rss < self->low ? self->low : self->limit;
+    size_t left = rss < mark ? mark - rss : 0;
     size_t ms = left / AUDIT_MEMGUARD_FASTEST;
     return ms < AUDIT_MEMGUARD_MIN_MS ? AUDIT_MEMGUARD_MIN_MS
          : ms > AUDIT_MEMGUARD_MAX_MS ? AUDIT_MEMGUARD_MAX_MS : (long) ms;
@@ -102,6 +116,7 @@ s_sampler (void *args)
     audit_memguard_t *self = (audit_memguard_t *) args;
     zsock_t *wake = zsock_new_pair (self->endpoint);   //  '>': connects
     int last = S_CALM;
+    int64_t woke_at = 0;
     size_t rss = s_rss (self->statm, self->page_size);
     while (wake && !atomic_load (&self->stop)) {
         struct timespec pause = { 0, s_pause_ms (self, rss) * 1000000L };
@@ -114,8 +129,13 @@ s_sampler (void *args)
             malloc_trim (0);
         //  Never blocking: one wake-up waiting is as good as many, and
         //  the owner may be stopping
-        if (state != last || state == S_OVER)
+        //  Between the marks, often enough for the notes to be taken again
+        int64_t now = zclock_mono ();
+        if (state != last || state == S_OVER
+        ||  (state == S_CLOSE && now - woke_at >= S_RENOTE_MS)) {
             zmq_send (zsock_resolve (wake), "M", 1, ZMQ_DONTWAIT);
+            woke_at = now;
+        }
         last = state;
     }
     zsock_destroy (&wake);
@@ -137,6 +157,7 @@ audit_memguard_new (size_t limit)
         return NULL;
     self->limit = limit;
     self->low = limit / 4 * 3;
+    self->backoff_ms = AUDIT_MEMGUARD_SETTLE_MS;
     self->page_size = sysconf (_SC_PAGESIZE);
     self->statm = open ("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     snprintf (self->endpoint, sizeof self->endpoint, ">inproc://audit-memguard-%p", (void *) self);
@@ -196,7 +217,7 @@ audit_memguard_opened (audit_memguard_t *self, int fd)
 {
     s_conn_t *conn = self ? s_conn (self, fd) : NULL;
     if (conn)
-        *conn = (s_conn_t) { .tracked = true, .base = 0 };
+        *conn = (s_conn_t) { .tracked = true, .base = 0, .recent = 0 };
 }
 
 void
@@ -206,13 +227,20 @@ audit_memguard_closed (audit_memguard_t *self, int fd)
         self->conns [fd].tracked = false;
 }
 
+//  Each connection's bytes now; the first note of an episode is both
 static void
-s_note (audit_memguard_t *self)
+s_note (audit_memguard_t *self, int64_t now_ms)
 {
-    for (size_t fd = 0; fd < self->conns_size; fd++)
-        if (self->conns [fd].tracked)
-            self->conns [fd].base = audit_tcp_bytes_received ((int) fd);
+    for (size_t fd = 0; fd < self->conns_size; fd++) {
+        s_conn_t *conn = &self->conns [fd];
+        if (!conn->tracked)
+            continue;
+        uint64_t received = audit_tcp_bytes_received ((int) fd);
+        conn->base = self->noted ? conn->recent : received;
+        conn->recent = received;
+    }
     self->noted = true;
+    self->noted_at = now_ms;
 }
 
 //  The connection that brought the most since the note, or -1
@@ -248,6 +276,48 @@ audit_memguard_socket (audit_memguard_t *self)
     return self ? self->socket : NULL;
 }
 
+//  Past the guard with no one blamed: look again later, and later
+static int
+s_unblamed (audit_memguard_t *self, size_t rss, int64_t now_ms)
+{
+    s_log_unblamed (self, rss, now_ms);
+    self->settled_at = now_ms + self->backoff_ms;
+    self->backoff_ms = self->backoff_ms * 2 < S_BACKOFF_MAX_MS ? self->backoff_ms * 2
+                                                              : S_BACKOFF_MAX_MS;
+    return -1;
+}
+
+//  Past the guard: the first time, the drop first (a peer on loopback
+//  brings a megabyte or two a millisecond, and a trim of a large heap
+//  takes milliseconds); still past it once that settled, what is free
+//  first, and a drop only if that was not it
+static int
+s_past_guard (audit_memguard_t *self, int64_t now_ms)
+{
+    bool again = self->settled_at != 0;
+    size_t rss;
+    if (again) {
+        malloc_trim (0);
+        if ((rss = s_rss (self->statm, self->page_size)) < self->limit) {
+            self->settled_at = now_ms + AUDIT_MEMGUARD_SETTLE_MS;
+            return -1;
+        }
+    }
+    int blamed = s_blame (self);
+    if (blamed >= 0) {
+        self->conns [blamed].tracked = false;
+        self->settled_at = now_ms + AUDIT_MEMGUARD_SETTLE_MS;
+        return blamed;
+    }
+    if (!again)
+        malloc_trim (0);
+    if ((rss = s_rss (self->statm, self->page_size)) < self->limit) {
+        self->settled_at = now_ms + AUDIT_MEMGUARD_SETTLE_MS;
+        return -1;
+    }
+    return s_unblamed (self, rss, now_ms);
+}
+
 int
 audit_memguard_check (audit_memguard_t *self, int64_t now_ms)
 {
@@ -258,26 +328,22 @@ audit_memguard_check (audit_memguard_t *self, int64_t now_ms)
         zstr_free (&wake);
     }
     size_t rss = s_rss (self->statm, self->page_size);
-    if (rss < self->low)
-        self->noted = false;
-    else
-    if (!self->noted)
-        s_note (self);
-    if (rss < self->limit)
+    if (rss < self->limit) {
         self->settled_at = 0;
+        self->backoff_ms = AUDIT_MEMGUARD_SETTLE_MS;
+    }
+    if (rss < self->low) {
+        self->noted = false;
+        return -1;
+    }
+    //  Nothing is blamed at the first note: no one has brought anything since
+    if (!self->noted || (rss < self->limit && now_ms - self->noted_at >= S_RENOTE_MS)) {
+        bool first = !self->noted;
+        s_note (self, now_ms);
+        if (first)
+            return -1;
+    }
     if (rss < self->limit || now_ms < self->settled_at)
         return -1;
-    self->settled_at = now_ms + AUDIT_MEMGUARD_SETTLE_MS;
-    //  The drop first: a peer on loopback brings a megabyte or two a
-    //  millisecond, and a trim of a large heap takes milliseconds
-    int blamed = s_blame (self);
-    if (blamed >= 0) {
-        self->conns [blamed].tracked = false;
-        return blamed;
-    }
-    //  No one brought it: what is free may be all there is to it
-    malloc_trim (0);
-    if ((rss = s_rss (self->statm, self->page_size)) >= self->limit)
-        s_log_unblamed (self, rss, now_ms);
-    return -1;
+    return s_past_guard (self, now_ms);
 }

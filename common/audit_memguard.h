@@ -13,15 +13,19 @@
     - below three quarters of the guard, nothing is tracked but new
       connections;
     - when memory first rises past three quarters, each connection's
-      bytes received are noted: what it sends from then on is what it
+      bytes received are noted, and noted again each second while memory
+      stays between three quarters and the guard: what a connection sent
+      since the note before the last (one to two seconds) is what it
       brought while memory grew;
-    - at the guard, the connection that brought the most since the note
+    - at the guard, the connection that brought the most since that note
       (at least AUDIT_MEMGUARD_MIN_BYTES) is named to be dropped, and
       libzmq then rolls back the partial message it held for it; when no
       connection brought that much, freed memory is given back to the
-      kernel (malloc_trim). One connection at most each
-      AUDIT_MEMGUARD_SETTLE_MS while memory stays past the guard, so that
-      libzmq has freed what the last one held.
+      kernel (malloc_trim). Still past the guard AUDIT_MEMGUARD_SETTLE_MS
+      later, what is free is given back first, and another connection is
+      named only if memory stays past it; with no one to name, the guard
+      looks again ever more rarely (up to once a second), so that a
+      worker held past it by something else does not spin.
 
     A legitimate producer or client that is dropped reconnects (the
     producer's outbox replays what was not acknowledged); a hostile one is

@@ -3,9 +3,9 @@
 
     An input is a cursor's text as a client sends it back. Decoding must
     answer 0 or -1 for any bytes at all; a text the fuzzer forged must not
-    decode (the MAC), and what decodes must encode to the same text. Each
-    input also makes a position of its first bytes, which must encode,
-    decode to itself under its binding, and fail under another.
+    decode (the MAC). Each input also makes a position of its first bytes
+    (and its order of the 17th), which must encode, decode to itself under
+    its binding, and fail under another.
 
     Build: -DAUDIT_FUZZ=ON with clang (tests/fuzz/CMakeLists.txt); scripts/
     test runs it for a bounded time (scripts/fuzz).
@@ -26,17 +26,13 @@ static const audit_cursor_binding_t s_other = {
     .order = AUDIT_CURSOR_DESC
 };
 
-//  What the fuzzer sent, as a cursor: a forgery unless it came from encode
+//  What the fuzzer sent, as a cursor: a forgery, which must never decode
+//  (its MAC is 128 bits: a fuzzer that finds one has found a flaw)
 static void
 s_decode_input (const audit_cursor_key_t *key, const uint8_t *data, size_t size)
 {
     audit_cursor_pos_t pos;
-    int rc = audit_cursor_decode (key, &s_binding, (const char *) data, size, &pos);
-    if (rc != 0 && rc != -1)
-        abort ();
-    char text [AUDIT_CURSOR_TEXT_SIZE];
-    if (rc == 0 && (audit_cursor_encode (key, &s_binding, &pos, text) != 0
-                ||  size != AUDIT_CURSOR_TEXT_LEN || memcmp (text, data, size) != 0))
+    if (audit_cursor_decode (key, &s_binding, (const char *) data, size, &pos) != -1)
         abort ();
 }
 
@@ -44,17 +40,20 @@ s_decode_input (const audit_cursor_key_t *key, const uint8_t *data, size_t size)
 static void
 s_round_trip (const audit_cursor_key_t *key, const uint8_t *data, size_t size)
 {
-    audit_cursor_pos_t pos = { .order = AUDIT_CURSOR_DESC }, back;
-    uint8_t bytes [16] = { 0 };
+    uint8_t bytes [17] = { 0 };
     memcpy (bytes, data, size < sizeof bytes ? size : sizeof bytes);
+    audit_cursor_order_t order = bytes [16] & 1 ? AUDIT_CURSOR_ASC : AUDIT_CURSOR_DESC;
+    audit_cursor_binding_t binding = s_binding, other = s_other;
+    binding.order = other.order = order;
+    audit_cursor_pos_t pos = { .order = order }, back;
     memcpy (&pos.ts_ms, bytes, 8);
     memcpy (&pos.row_id, bytes + 8, 8);
     char text [AUDIT_CURSOR_TEXT_SIZE];
-    if (audit_cursor_encode (key, &s_binding, &pos, text) != 0
+    if (audit_cursor_encode (key, &binding, &pos, text) != 0
     ||  strlen (text) != AUDIT_CURSOR_TEXT_LEN
-    ||  audit_cursor_decode (key, &s_binding, text, strlen (text), &back) != 0
+    ||  audit_cursor_decode (key, &binding, text, strlen (text), &back) != 0
     ||  back.ts_ms != pos.ts_ms || back.row_id != pos.row_id || back.order != pos.order
-    ||  audit_cursor_decode (key, &s_other, text, strlen (text), &back) != -1)
+    ||  audit_cursor_decode (key, &other, text, strlen (text), &back) != -1)
         abort ();
 }
 

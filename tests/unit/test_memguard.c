@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "audit_memguard.h"
@@ -89,20 +91,19 @@ Test (memguard, names_the_connection_that_brought_the_most)
     audit_memguard_opened (guard, quiet);
     audit_memguard_opened (guard, loud);
     int64_t now = 1000;
-    //  Past the guard, and no one has brought anything yet
+    //  Past the guard: the first look only notes, no one has brought anything
     cr_expect_eq (audit_memguard_check (guard, now), -1);
     s_carry (quiet_client, quiet, 64 * 1024);
     s_carry (loud_client, loud, 3 * 1024 * 1024);
-    //  Within the settling time, no one is named
-    cr_expect_eq (audit_memguard_check (guard, now + 1), -1);
-    now += AUDIT_MEMGUARD_SETTLE_MS;
-    cr_expect_eq (audit_memguard_check (guard, now), loud);
-    now += AUDIT_MEMGUARD_SETTLE_MS;
+    cr_expect_eq (audit_memguard_check (guard, now + 1), loud);
+    //  Within the settling time, no one else is named
+    cr_expect_eq (audit_memguard_check (guard, now + 2), -1);
+    now += AUDIT_MEMGUARD_SETTLE_MS + 1;
     cr_expect_eq (audit_memguard_check (guard, now), -1, "named once; the quiet one never");
     //  A connection that ended is not named, though it brought the most
     s_carry (quiet_client, quiet, 2 * 1024 * 1024);
     audit_memguard_closed (guard, quiet);
-    now += AUDIT_MEMGUARD_SETTLE_MS;
+    now += 10 * AUDIT_MEMGUARD_SETTLE_MS;
     cr_expect_eq (audit_memguard_check (guard, now), -1);
     audit_memguard_destroy (&guard);
     audit_memguard_destroy (&guard);
@@ -111,6 +112,35 @@ Test (memguard, names_the_connection_that_brought_the_most)
     close (quiet);
     close (loud_client);
     close (loud);
+    close (listener);
+}
+
+//  Between three quarters and the guard the bytes are noted again each
+//  second: what a connection brought two notes ago is not held against
+//  it when memory then passes the guard for another reason
+Test (memguard, old_bytes_are_not_blamed)
+{
+    size_t rss = audit_memguard_rss ();
+    audit_memguard_t *guard = audit_memguard_new (rss + rss / 5);   //  low under us
+    cr_assert_not_null (guard);
+    int listener = s_listener (), client, server;
+    s_pair (listener, &client, &server);
+    audit_memguard_opened (guard, server);
+    int64_t now = 1000;
+    cr_expect_eq (audit_memguard_check (guard, now), -1, "the first note");
+    s_carry (client, server, 3 * 1024 * 1024);
+    cr_expect_eq (audit_memguard_check (guard, now += 1000), -1, "noted again");
+    cr_expect_eq (audit_memguard_check (guard, now += 1000), -1, "and again");
+    //  Memory past the guard, brought by no connection
+    size_t size = rss;
+    char *ballast = malloc (size);
+    cr_assert_not_null (ballast);
+    memset (ballast, 1, size);
+    cr_expect_eq (audit_memguard_check (guard, now + 1), -1, "3 MiB two seconds ago");
+    free (ballast);
+    audit_memguard_destroy (&guard);
+    close (client);
+    close (server);
     close (listener);
 }
 
