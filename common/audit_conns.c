@@ -22,8 +22,19 @@
 
 #define S_EVENTS (ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPT_FAILED)
 
-//  An fd's state, in the monitor thread
+//  An fd's state, in the monitor thread: S_FD_* (two bits), the index of
+//  the watched socket whose connection it is (two bits), and the sockets
+//  whose DISCONNECTED on it is owed (four bits). Each socket has its own
+//  monitor, so the DISCONNECTED of one socket's connection can come after
+//  another socket has accepted a new connection on the same fd number:
+//  that connection's end is counted then, and its DISCONNECTED, owed,
+//  is passed over when it comes.
 enum { S_FD_NONE, S_FD_OPEN, S_FD_REFUSED };
+#define S_FD_STATE(slot)            ((slot) & 0x03)
+#define S_FD_OWNER(slot)            (((slot) >> 2) & 0x03)
+#define S_FD_OWED(slot)             ((slot) >> 4)
+#define S_FD_SLOT(state, owner, owed) ((uint8_t) ((state) | (owner) << 2 | (owed) << 4))
+_Static_assert (AUDIT_CONNS_SOCKETS_MAX <= 4, "an fd's slot has two bits of owner, four of owed");
 
 struct _audit_conns_t {
     zactor_t *actor;
@@ -164,15 +175,34 @@ s_door (s_thread_t *self, bool open)
             listen (self->listeners [index], open ? self->backlogs [index] : 0);
 }
 
+//  The connection an fd held until another socket accepted one on it: its
+//  DISCONNECTED is on its way from its own socket's monitor, and will be
+//  told apart by its owner
 static void
-s_accepted (s_thread_t *self, int fd)
+s_superseded (s_thread_t *self, uint8_t *slot, int fd)
+{
+    audit_memguard_closed (self->guard, fd);
+    if (S_FD_STATE (*slot) == S_FD_OPEN) {
+        atomic_fetch_sub (&self->shared->open, 1);
+        atomic_fetch_add (&self->shared->ended [S_FD_OWNER (*slot)], 1);
+    }
+    else
+    if (S_FD_STATE (*slot) == S_FD_REFUSED)
+        self->refused_open--;
+    *slot = S_FD_SLOT (S_FD_NONE, 0, S_FD_OWED (*slot) | 1u << S_FD_OWNER (*slot));
+}
+
+static void
+s_accepted (s_thread_t *self, int index, int fd)
 {
     uint8_t *slot = s_slot (self, fd);
     audit_conns_t *shared = self->shared;
+    if (slot && S_FD_STATE (*slot) != S_FD_NONE)
+        s_superseded (self, slot, fd);
     if ((size_t) atomic_load (&shared->open) < atomic_load (&shared->cap)) {
         atomic_fetch_add (&shared->open, 1);
         if (slot)
-            *slot = S_FD_OPEN;
+            *slot = S_FD_SLOT (S_FD_OPEN, index, S_FD_OWED (*slot));
         audit_memguard_opened (self->guard, fd);
         return;
     }
@@ -180,7 +210,7 @@ s_accepted (s_thread_t *self, int fd)
     shutdown (fd, SHUT_RDWR);
     s_door (self, false);
     if (slot)
-        *slot = S_FD_REFUSED;
+        *slot = S_FD_SLOT (S_FD_REFUSED, index, S_FD_OWED (*slot));
     self->refused_open++;
     atomic_fetch_add (&shared->refused, 1);
     s_wake (self);
@@ -190,9 +220,14 @@ static void
 s_disconnected (s_thread_t *self, int index, int fd)
 {
     uint8_t *slot = s_slot (self, fd);
-    uint8_t state = slot ? *slot : S_FD_OPEN;
+    //  A connection another socket's acceptance superseded: counted then
+    if (slot && (S_FD_OWED (*slot) & 1u << index)) {
+        *slot = (uint8_t) (*slot & ~(1u << (4 + index)));
+        return;
+    }
+    uint8_t state = slot ? S_FD_STATE (*slot) : S_FD_OPEN;
     if (slot)
-        *slot = S_FD_NONE;
+        *slot = S_FD_SLOT (S_FD_NONE, 0, S_FD_OWED (*slot));
     audit_memguard_closed (self->guard, fd);
     if (state == S_FD_REFUSED) {
         self->refused_open--;
@@ -212,7 +247,8 @@ static void
 s_drop (s_thread_t *self, int fd)
 {
     shutdown (fd, SHUT_RDWR);
-    self->fds [fd] = S_FD_REFUSED;
+    uint8_t slot = self->fds [fd];
+    self->fds [fd] = S_FD_SLOT (S_FD_REFUSED, S_FD_OWNER (slot), S_FD_OWED (slot));
     self->refused_open++;
     audit_memguard_closed (self->guard, fd);
     atomic_fetch_sub (&self->shared->open, 1);
@@ -223,7 +259,7 @@ static void
 s_guard (s_thread_t *self)
 {
     int fd = audit_memguard_check (self->guard, zclock_mono ());
-    if (fd < 0 || (size_t) fd >= self->fds_size || self->fds [fd] != S_FD_OPEN)
+    if (fd < 0 || (size_t) fd >= self->fds_size || S_FD_STATE (self->fds [fd]) != S_FD_OPEN)
         return;
     s_drop (self, fd);
     if ((size_t) atomic_load (&self->shared->open) < atomic_load (&self->shared->cap))
@@ -250,7 +286,7 @@ s_cap_again (s_thread_t *self)
     //  Those past it go, the newest (highest fds) first: libzmq's accept
     //  needs free fds, or each new connection makes it spin until drained
     for (size_t fd = self->fds_size; fd-- > 0 && (size_t) atomic_load (&shared->open) > cap; )
-        if (self->fds [fd] == S_FD_OPEN) {
+        if (S_FD_STATE (self->fds [fd]) == S_FD_OPEN) {
             s_drop (self, (int) fd);
             atomic_fetch_add (&shared->refused, 1);
         }
@@ -300,7 +336,7 @@ s_handle_event (s_thread_t *self, int index)
         memcpy (&event, zframe_data (head), 2);
         memcpy (&value, zframe_data (head) + 2, 4);
         if (event == ZMQ_EVENT_ACCEPTED)
-            s_accepted (self, (int) value);
+            s_accepted (self, index, (int) value);
         else
         if (event == ZMQ_EVENT_DISCONNECTED)
             s_disconnected (self, index, (int) value);

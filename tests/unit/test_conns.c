@@ -61,3 +61,48 @@ Test (conns, a_connection_past_the_cap_is_refused_and_counted, .timeout = 30)
     zstr_free (&endpoint);
     zsock_destroy (&server);
 }
+
+//  Two watched sockets, their connections starting and ending one after
+//  another, so that one socket's new connection may take the fd number
+//  another's just gave up before the other's monitor tells of its end (the
+//  test cannot force that order, only make it likely): once they are all
+//  gone, the count of open connections is back to 0 (a count left over
+//  would refuse connections the cap has room for), and no end is counted
+//  twice
+Test (conns, fds_reused_across_two_sockets_are_counted_once, .timeout = 60)
+{
+    zsock_t *servers [2] = { zsock_new (ZMQ_ROUTER), zsock_new (ZMQ_ROUTER) };
+    char *endpoints [2];
+    audit_conns_t *conns = audit_conns_new (256, 0);
+    cr_assert_not_null (conns);
+    for (int index = 0; index < 2; index++) {
+        cr_assert_geq (zsock_bind (servers [index], "tcp://127.0.0.1:*"), 0);
+        cr_assert_eq (audit_conns_watch (conns, servers [index]), index);
+        endpoints [index] = zsock_last_endpoint (servers [index]);
+    }
+    const int rounds = 200;
+    audit_conns_report_t report;
+    int64_t ended = 0, refused = 0;
+    for (int round = 0; round < rounds; round++) {
+        zsock_t *client = zsock_new (ZMQ_DEALER);
+        zsock_set_linger (client, 0);
+        cr_assert_eq (zsock_connect (client, "%s", endpoints [round % 2]), 0);
+        zclock_sleep (2);
+        zsock_destroy (&client);
+    }
+    for (int attempt = 0; attempt < 500 && (attempt < 50 || audit_conns_open (conns)); attempt++) {
+        zclock_sleep (10);
+        audit_conns_take (conns, &report);
+        ended += report.ended [0] + report.ended [1];
+        refused += report.refused;
+    }
+    cr_expect_eq (audit_conns_open (conns), 0);
+    cr_expect_gt (ended, 0);
+    cr_expect_leq (ended, rounds, "no end twice");
+    cr_expect_eq (refused, 0);
+    audit_conns_destroy (&conns);
+    for (int index = 0; index < 2; index++) {
+        zstr_free (&endpoints [index]);
+        zsock_destroy (&servers [index]);
+    }
+}
