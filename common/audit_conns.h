@@ -25,17 +25,17 @@
     non-blocking: libzmq's thread may take a connection first), and takes
     the spare fds back: libzmq's listener is left nothing to spin on.
 
-    With a memory guard (AUDIT_MEMORY_GUARD), the same thread looks at the
-    worker's resident memory every few milliseconds, and when it passes
-    the guard drops the connection that brought the most bytes while it
-    rose (audit_memguard.h says how it is chosen): libzmq 4.3 holds a
-    multipart message whole before the worker sees it, with no limit on
-    its frames, so this is what bounds a worker whatever a peer sends.
+    With a memory guard (AUDIT_MEMORY_GUARD_MIB), the same thread hears
+    from audit_memguard when the worker's resident memory passes the guard,
+    and drops the connection it names, the one that brought the most bytes
+    while memory rose: libzmq 4.3 holds a multipart message whole before
+    the worker sees it, with no limit on its frames, so this is what
+    bounds a worker whatever a peer sends.
 
-    What it counts (refused connections, connections dropped for memory, and the connections of each
-    watched socket that ended, refused ones aside) is taken by the owner
-    with audit_conns_take; a message on audit_conns_socket says there is
-    something to take.
+    What it counts (refused connections, connections dropped for memory,
+    and the connections of each watched socket that ended, refused ones
+    aside) is taken by the owner with audit_conns_take; a message on
+    audit_conns_socket says there is something to take.
     ========================================================================= */
 
 #ifndef AUDIT_CONNS_H_INCLUDED

@@ -95,7 +95,7 @@ s_state (audit_memguard_t *self, size_t rss)
     return rss < self->low ? S_CALM : rss < self->limit ? S_CLOSE : S_OVER;
 }
 
-//  How long the fastest peer takes to bring memory from rss to the guard
+//  How long the fastest peer takes to bring memory from rss to the next mark
 static long
 s_pause_ms (audit_memguard_t *self, size_t rss)
 {
@@ -127,9 +127,9 @@ s_sampler (void *args)
         //  connection's: give back the holes its small frames left
         if (last == S_OVER && state != S_OVER)
             malloc_trim (0);
-        //  Never blocking: one wake-up waiting is as good as many, and
-        //  the owner may be stopping
-        //  Between the marks, often enough for the notes to be taken again
+        //  At a mark, past the guard, and between the marks often enough
+        //  for the notes to be taken again. Never blocking: one wake-up
+        //  waiting is as good as many, and the owner may be stopping.
         int64_t now = zclock_mono ();
         if (state != last || state == S_OVER
         ||  (state == S_CLOSE && now - woke_at >= S_RENOTE_MS)) {
@@ -295,27 +295,20 @@ static int
 s_past_guard (audit_memguard_t *self, int64_t now_ms)
 {
     bool again = self->settled_at != 0;
-    size_t rss;
-    if (again) {
+    int blamed = again ? -1 : s_blame (self);
+    if (blamed < 0) {
         malloc_trim (0);
-        if ((rss = s_rss (self->statm, self->page_size)) < self->limit) {
+        size_t rss = s_rss (self->statm, self->page_size);
+        if (rss < self->limit) {
             self->settled_at = now_ms + AUDIT_MEMGUARD_SETTLE_MS;
             return -1;
         }
+        if (!again || (blamed = s_blame (self)) < 0)
+            return s_unblamed (self, rss, now_ms);
     }
-    int blamed = s_blame (self);
-    if (blamed >= 0) {
-        self->conns [blamed].tracked = false;
-        self->settled_at = now_ms + AUDIT_MEMGUARD_SETTLE_MS;
-        return blamed;
-    }
-    if (!again)
-        malloc_trim (0);
-    if ((rss = s_rss (self->statm, self->page_size)) < self->limit) {
-        self->settled_at = now_ms + AUDIT_MEMGUARD_SETTLE_MS;
-        return -1;
-    }
-    return s_unblamed (self, rss, now_ms);
+    self->conns [blamed].tracked = false;
+    self->settled_at = now_ms + AUDIT_MEMGUARD_SETTLE_MS;
+    return blamed;
 }
 
 int

@@ -33,7 +33,7 @@
     count and are never named: they are local, behind file permissions.
 
     Memory is read by a small thread of the guard's own, a plain sleep
-    and one pread each time (a wake costs some 50 us on this machine
+    and one pread each time (a wake costs some 70 us on this machine
     whatever wakes, so it sleeps as long as it safely may, see
     AUDIT_MEMGUARD_FASTEST). It wakes the owner, on audit_memguard_socket,
     only when memory crosses a mark, and each time it looks while memory
@@ -57,9 +57,10 @@ extern "C" {
 #endif
 
 //  The guard looks at memory as often as the fastest peer needs to bring
-//  what is left under the guard (4 MiB a millisecond: about what one
-//  peer on loopback brings here), within these: a quiet worker at 12 MiB
-//  looks every 20 ms, one at 90 MiB every 1.5 ms
+//  it to the next mark, three quarters or the guard (4 MiB a millisecond:
+//  about what one peer on loopback brings here), within these: with the
+//  default guard, a quiet worker at 12 MiB looks every 15 ms, one at 90
+//  MiB every 1.5 ms
 #define AUDIT_MEMGUARD_FASTEST     (4 * 1024 * 1024)
 #define AUDIT_MEMGUARD_MIN_MS      1
 #define AUDIT_MEMGUARD_MAX_MS      20

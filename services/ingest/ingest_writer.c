@@ -305,9 +305,9 @@ s_housekeep (self_t *self)
 {
     if (!self->housekeeping_due)
         return;
+    //  Returns at once when a batch is already waiting
     zmq_pollitem_t item = { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 };
-    if (!(zsock_events (self->pipe) & ZMQ_POLLIN))
-        zmq_poll (&item, 1, INGEST_WRITER_QUIET_MS);
+    zmq_poll (&item, 1, INGEST_WRITER_QUIET_MS);
     audit_store_housekeep (self->store);
     self->housekeeping_due = false;
 }
