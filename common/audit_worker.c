@@ -72,21 +72,33 @@ audit_worker_curve (const audit_config_t *config, audit_curve_t **curve)
 static bool
 s_store_present (const audit_worker_t *worker, const audit_config_t *config)
 {
-    const char *data_dir = audit_config_str (config, AUDIT_SET_DATA_DIR);
+    const char *location = audit_worker_store (config);
+    bool database = audit_store_is_url (location);
     struct stat info;
-    if (!worker->needs_store || (stat (data_dir, &info) == 0 && !S_ISDIR (info.st_mode)))
+    if (!worker->needs_store
+    ||  (!database && stat (location, &info) == 0 && !S_ISDIR (info.st_mode)))
         return true;
     int64_t deadline = zclock_mono () + AUDIT_WORKER_STORE_WAIT_MS;
-    while (!audit_store_exists (data_dir)) {
+    while (!audit_store_exists (location)) {
         if (zclock_mono () >= deadline) {
-            audit_log_error ("msg=cannot_start reason=\"no audit store in the data directory\""
+            //  Never the URL itself: it may hold a password
+            audit_log_error ("msg=cannot_start reason=\"no audit store in the %s\""
                              " data_dir=%s hint=\"start audit-ingest first (it creates the"
-                             " store), or correct AUDIT_DATA_DIR\"", data_dir);
+                             " store), or correct %s\"", database? "database": "data directory",
+                             database? "-": location,
+                             database? "AUDIT_DATABASE_URL": "AUDIT_DATA_DIR");
             return false;
         }
         zclock_sleep (50);
     }
     return true;
+}
+
+const char *
+audit_worker_store (const audit_config_t *config)
+{
+    const char *url = audit_config_str (config, AUDIT_SET_DATABASE_URL);
+    return url && *url? url: audit_config_str (config, AUDIT_SET_DATA_DIR);
 }
 
 //  The started actor, or NULL when it did not start (the reason is logged)

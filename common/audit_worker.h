@@ -78,6 +78,12 @@ int
     audit_worker_curve (const audit_config_t *config, audit_curve_t **curve);
 
 //  Run the worker described by worker: the process's exit status.
+//  Where the worker's stores are: AUDIT_DATABASE_URL when set (a
+//  PostgreSQL database), else AUDIT_DATA_DIR. Both must be among the
+//  worker's settings.
+const char *
+    audit_worker_store (const audit_config_t *config);
+
 int
     audit_worker_main (const audit_worker_t *worker, int argc, char **argv);
 

@@ -4,6 +4,7 @@
 
 #include "audit_reserve.h"
 #include "audit_log.h"
+#include "audit_store.h"
 
 #include <inttypes.h>
 
@@ -22,7 +23,7 @@ int64_t
 audit_reserve_free_bytes (const char *data_dir)
 {
     struct statvfs info;
-    if (statvfs (data_dir, &info) != 0)
+    if (audit_store_is_url (data_dir) || statvfs (data_dir, &info) != 0)
         return -1;
     return (int64_t) info.f_bavail * (int64_t) info.f_frsize;
 }
@@ -40,7 +41,7 @@ audit_reserve_make (const char *data_dir)
 {
     char path [4096];
     s_path (data_dir, path, sizeof path);
-    if (access (path, F_OK) == 0)
+    if (audit_store_is_url (data_dir) || access (path, F_OK) == 0)
         return 0;
     if (audit_reserve_free_bytes (data_dir) < 2 * (int64_t) AUDIT_RESERVE_BYTES)
         return -1;
@@ -77,7 +78,8 @@ audit_reserve_degraded (const char *data_dir, const char **reason)
 {
     char path [4096];
     s_path (data_dir, path, sizeof path);
-    *reason = audit_reserve_pressed (data_dir)? "disk_full"
+    *reason = audit_store_is_url (data_dir)? NULL
+            : audit_reserve_pressed (data_dir)? "disk_full"
             : access (path, F_OK) != 0? "reserve_released": NULL;
     return *reason != NULL;
 }

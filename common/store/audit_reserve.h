@@ -6,7 +6,9 @@
     room for a WAL and its shared memory) and the janitor can purge and
     checkpoint, which free the space retention is for; it is made again
     once the disk has room for it and as much again. Engine-neutral: it
-    is a file beside the stores, not inside them.
+    is a file beside the stores, not inside them. A database location (a
+    postgresql:// URL) has none: its server keeps its own disk, so free
+    bytes are unknown (-1), never pressed, never degraded.
     ========================================================================= */
 
 #ifndef AUDIT_RESERVE_H_INCLUDED

@@ -31,6 +31,12 @@ typedef struct {
     uint8_t event_id [AUDIT_UUID_SIZE];
 } audit_row_t;
 
+//  The row of event as an engine stores it at log_index (received at
+//  received_ms), for its leaf: the texts point into event.
+void
+    audit_row_of_event (const audit_event_t *event, uint64_t log_index, int64_t received_ms,
+                        audit_row_t *row);
+
 #ifdef __cplusplus
 }
 #endif

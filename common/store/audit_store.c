@@ -13,6 +13,43 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+bool
+audit_store_is_url (const char *location)
+{
+    return location && (strncmp (location, "postgresql://", 13) == 0
+                     || strncmp (location, "postgres://", 11) == 0);
+}
+
+void
+audit_store_redact (const char *url, char *out, size_t size)
+{
+    if (!audit_store_is_url (url)) {
+        snprintf (out, size, "%s", url);
+        return;
+    }
+    //  postgresql://user:password@host/db: the password is between the
+    //  first ':' after the scheme and the '@'
+    const char *scheme = strstr (url, "://");
+    const char *auth = scheme? scheme + 3: url;
+    const char *at = strchr (auth, '@');
+    const char *colon = at? memchr (auth, ':', (size_t) (at - auth)): NULL;
+    if (colon)
+        snprintf (out, size, "%.*s:***%s", (int) (colon - url), url, at);
+    else
+        snprintf (out, size, "%s", url);
+    //  and a password=... parameter of the query string
+    char *param = strstr (out, "password=");
+    if (param) {
+        char *end = strchr (param, '&');
+        char rest [256] = "";
+        if (end)
+            snprintf (rest, sizeof rest, "%s", end);
+        snprintf (param, size - (size_t) (param - out), "password=***%s", rest);
+    }
+}
 
 //  On a full disk (issue 12): the janitor (a MAINTAINER) takes the reserve
 //  to purge in; any worker that cannot open takes it to open, once; a
@@ -21,6 +58,9 @@ audit_store_t *
 audit_store_new (const char *data_dir, audit_store_mode_t mode)
 {
     assert (data_dir);
+    //  A database has no reserve file and no directory to make
+    if (audit_store_is_url (data_dir))
+        return audit_store_pg_new (data_dir, mode);
     bool writes = mode != AUDIT_STORE_READER;
     bool existed = audit_store_exists (data_dir);
     if (mode == AUDIT_STORE_MAINTAINER)
@@ -46,6 +86,8 @@ bool
 audit_store_exists (const char *data_dir)
 {
     assert (data_dir);
+    if (audit_store_is_url (data_dir))
+        return audit_store_pg_exists (data_dir);
     return audit_store_sqlite_exists (data_dir);
 }
 

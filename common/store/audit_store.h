@@ -12,8 +12,10 @@
     the stores: typed operations, no SQL and no engine types. Each call
     goes through the operations table of the engine the store was opened
     with (audit_store_engine.h, one row per operation in
-    audit_store_ops.def); the one engine today is SQLite, three files in
-    the data directory (common/store/sqlite/).
+    audit_store_ops.def); the engines are SQLite, three files in the data
+    directory (common/store/sqlite/), and PostgreSQL, three schemas of a
+    database (common/store/pg/), chosen by the location a store is
+    opened with.
 
     A store belongs to one thread at a time. A WRITER (the ingest worker)
     creates and migrates the stores; a READER (a query worker thread) only
@@ -66,10 +68,22 @@ typedef struct _audit_store_t audit_store_t;
 typedef struct _audit_store_producer_t audit_store_producer_t;
 
 //  Open (and unless a READER create and migrate) the stores of data_dir,
-//  creating it (mode 0700) when missing. Returns NULL and logs a one-line
-//  reason when that cannot be done.
+//  creating it (mode 0700) when missing; or, when data_dir is a
+//  postgresql:// URL (AUDIT_DATABASE_URL, audit_store_is_url), the three
+//  schemas of that database (common/store/pg/). Returns NULL and logs a
+//  one-line reason when that cannot be done.
 audit_store_t *
     audit_store_new (const char *data_dir, audit_store_mode_t mode);
+
+//  True when location names a database (postgresql:// or postgres://),
+//  not a data directory.
+bool
+    audit_store_is_url (const char *location);
+
+//  location for a log line: a URL's password (user:password@, or a
+//  password= parameter) replaced by "***"; a directory as it is.
+void
+    audit_store_redact (const char *location, char *out, size_t size);
 
 //  Whether data_dir already holds the audit store (what the ingest worker
 //  creates): the query worker and the janitor start only on one that

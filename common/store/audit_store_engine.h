@@ -55,6 +55,13 @@ audit_store_t *
 bool
     audit_store_sqlite_exists (const char *data_dir);
 
+//  Open the PostgreSQL engine's stores in the database of url, a
+//  postgresql:// URL (common/store/pg/).
+audit_store_t *
+    audit_store_pg_new (const char *url, audit_store_mode_t mode);
+bool
+    audit_store_pg_exists (const char *url);
+
 #ifdef __cplusplus
 }
 #endif

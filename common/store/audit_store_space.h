@@ -99,6 +99,17 @@ int
 int
     audit_store_space_truncate (audit_store_t *store, audit_db_t db);
 
+//  One janitor at a time: take, or keep, the store's maintainer lock,
+//  which this store holds until it is destroyed or its connection is lost
+//  (then the next call takes it again, unless another took it meanwhile).
+//  *held says whether this store holds it now; a janitor that does not
+//  skips its pass. PostgreSQL: a session advisory lock, so that janitors
+//  on several hosts take turns, never run passes together. SQLite: always
+//  held (the files' write lock already serialises two janitors' batches,
+//  and two hosts never share the files). 0, or -1 when it cannot be told.
+int
+    audit_store_maintainer_lock (audit_store_t *store, bool *held);
+
 #ifdef __cplusplus
 }
 #endif

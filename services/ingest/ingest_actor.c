@@ -182,8 +182,10 @@ s_start (self_t *self)
         zpoller_add (self->poller, audit_zap_socket (self->zap));
     if (self->poller)
         zpoller_add (self->poller, ingest_watch_socket (self->watch));
-    audit_log_info ("msg=listening endpoint=%s ack_endpoint=%s data_dir=%s hwm=%d batch=%zu"
-                    " flush_ms=%d curve=%s", self->endpoint, self->ack_endpoint, self->data_dir,
+    char where [512];
+    audit_store_redact (self->data_dir, where, sizeof where);
+    audit_log_info ("msg=listening endpoint=%s ack_endpoint=%s store=\"%s\" hwm=%d batch=%zu"
+                    " flush_ms=%d curve=%s", self->endpoint, self->ack_endpoint, where,
                     self->rcvhwm, self->batch_size, self->flush_ms, self->curve ? "on" : "off");
     return self->poller && self->waiter ? 0 : -1;
 }

@@ -15,7 +15,7 @@
 #include "audit_log.h"
 
 static const audit_setting_t s_settings [] = {
-    AUDIT_SET_INGEST_ENDPOINT, AUDIT_SET_ACK_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_INGEST_HWM,
+    AUDIT_SET_INGEST_ENDPOINT, AUDIT_SET_ACK_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_DATABASE_URL, AUDIT_SET_INGEST_HWM,
     AUDIT_SET_MAX_CONNECTIONS, AUDIT_SET_MEMORY_GUARD_MIB, AUDIT_SET_INGEST_BATCH, AUDIT_SET_INGEST_FLUSH_MS, AUDIT_SET_CURVE_SECRET_FILE,
     AUDIT_SET_PRODUCER_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT, AUDIT_SET_SIGNING_KEY_FILE,
     AUDIT_SET_CHECKPOINT_INTERVAL, AUDIT_SET_LOG_LEVEL
@@ -42,7 +42,7 @@ s_actor_new (const audit_config_t *config)
     ingest_options_t options = {
         .endpoint = audit_config_str (config, AUDIT_SET_INGEST_ENDPOINT),
         .ack_endpoint = audit_config_str (config, AUDIT_SET_ACK_ENDPOINT),
-        .data_dir = audit_config_str (config, AUDIT_SET_DATA_DIR),
+        .data_dir = audit_worker_store (config),
         .rcvhwm = (int) audit_config_uint (config, AUDIT_SET_INGEST_HWM),
         .max_connections = audit_config_uint (config, AUDIT_SET_MAX_CONNECTIONS),
         .memory_guard = audit_config_uint (config, AUDIT_SET_MEMORY_GUARD_MIB) << 20,

@@ -13,6 +13,7 @@
 #include "audit_log.h"
 #include "audit_reserve.h"
 #include "audit_logsign.h"
+#include "audit_store_space.h"
 #include "audit_store_workers.h"
 #include "audit_store.h"
 #include "audit_time.h"
@@ -26,6 +27,7 @@ typedef struct {
     audit_store_t *store;
     janitor_pass_t *pass;
     int64_t next_pass_ms;           //  monotonic; 0 while there is no timer
+    bool standby;                   //  the last pass was skipped: another janitor's turn
     bool terminated;
     char *signing_key_file;
     audit_signer_t *signer;         //  NULL: purges are not followed by checkpoints
@@ -102,9 +104,38 @@ s_start (self_t *self)
         self->next_pass_ms = zclock_mono ();
         s_beat (self);
     }
-    audit_log_info ("msg=started data_dir=%s interval_s=%d once=%s", self->data_dir,
+    char store [512];
+    audit_store_redact (self->data_dir, store, sizeof store);
+    audit_log_info ("msg=started store=\"%s\" interval_s=%d once=%s", store,
                     self->interval_s, self->once? "yes": "no");
     return 0;
+}
+
+//  One janitor at a time (audit_store_maintainer_lock): 1 when this one
+//  holds the lock and runs the pass, 0 when another janitor does (said
+//  when that starts and when it ends, not every interval), -1 when it
+//  cannot be told (the store is down: the pass would fail too)
+static int
+s_turn (self_t *self)
+{
+    bool held = false;
+    if (audit_store_maintainer_lock (self->store, &held) != 0) {
+        audit_log_warn ("msg=\"pass skipped\" reason=\"maintainer lock unknown\"");
+        return -1;
+    }
+    if (!held && !self->standby)
+        audit_log_info ("msg=\"pass skipped\" reason=\"another janitor holds the maintainer"
+                        " lock\" note=\"%s\"", self->once? "that one runs the passes"
+                        : "this one waits, and takes over when that one stops");
+    else
+    if (!held)
+        audit_log_debug ("msg=\"pass skipped\" reason=\"another janitor holds the maintainer"
+                         " lock\"");
+    else
+    if (self->standby)
+        audit_log_info ("msg=\"maintainer lock taken\" note=\"the other janitor stopped\"");
+    self->standby = !held;
+    return held? 1: 0;
 }
 
 //  After a pass that deleted events: a checkpoint of the logs that grew
@@ -129,6 +160,10 @@ s_once (self_t *self)
 {
     if (!self->pass)
         return -1;
+    //  Another janitor's pass: this one did not complete one
+    int turn = s_turn (self);
+    if (turn != 1)
+        return turn < 0? -1: 1;
     janitor_report_t report;
     audit_reserve_relieve (self->data_dir, "maintenance");
     int rc = janitor_pass_full (self->pass, audit_time_now_ms (), &report);
@@ -157,6 +192,12 @@ s_handle_pipe (self_t *self)
 static void
 s_timer_pass (self_t *self)
 {
+    //  A standby does not beat: the heartbeat says passes run, and the
+    //  janitor that runs them beats
+    if (s_turn (self) != 1) {
+        self->next_pass_ms = zclock_mono () + (int64_t) self->interval_s * 1000;
+        return;
+    }
     janitor_report_t report;
     audit_reserve_relieve (self->data_dir, "maintenance");
     int rc = janitor_pass_run (self->pass, audit_time_now_ms (), &report);

@@ -12,6 +12,12 @@
                    finish, -1 on error
       $TERM        stop, after the current batch
 
+    One janitor at a time (audit_store_maintainer_lock): a pass, on the
+    timer or ONCE, runs only while this janitor holds the store's
+    maintainer lock; else it is skipped (ONCE replies 1: it did not
+    complete one), logged when that starts and when this janitor takes
+    over, and a skipped timer pass writes no heartbeat.
+
     A pass asks between batches whether the pipe has a message waiting and
     stops early if so, so $TERM never waits for a whole pass.
     ========================================================================= */

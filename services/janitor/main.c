@@ -16,7 +16,7 @@
 #include "janitor_actor.h"
 
 static const audit_setting_t s_settings [] = {
-    AUDIT_SET_DATA_DIR, AUDIT_SET_JANITOR_INTERVAL, AUDIT_SET_ONCE, AUDIT_SET_SIGNING_KEY_FILE,
+    AUDIT_SET_DATA_DIR, AUDIT_SET_DATABASE_URL, AUDIT_SET_JANITOR_INTERVAL, AUDIT_SET_ONCE, AUDIT_SET_SIGNING_KEY_FILE,
     AUDIT_SET_LOG_LEVEL
 };
 
@@ -24,7 +24,7 @@ static zactor_t *
 s_actor_new (const audit_config_t *config)
 {
     janitor_options_t options = {
-        .data_dir = audit_config_str (config, AUDIT_SET_DATA_DIR),
+        .data_dir = audit_worker_store (config),
         .interval_s = (int) audit_config_uint (config, AUDIT_SET_JANITOR_INTERVAL),
         .once = audit_config_flag (config, AUDIT_SET_ONCE),
         .signing_key_file = audit_config_str (config, AUDIT_SET_SIGNING_KEY_FILE)

@@ -16,7 +16,7 @@
 
 
 static const audit_setting_t s_settings [] = {
-    AUDIT_SET_QUERY_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_JWT_SECRET_FILE,
+    AUDIT_SET_QUERY_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_DATABASE_URL, AUDIT_SET_JWT_SECRET_FILE,
     AUDIT_SET_JWT_SECRET, AUDIT_SET_JWT_AUDIENCE, AUDIT_SET_JWT_MAX_AGE, AUDIT_SET_QUERY_THREADS,
     AUDIT_SET_QUERY_PEER_REQUESTS, AUDIT_SET_QUERY_PEER_BYTES, AUDIT_SET_MAX_CONNECTIONS,
     AUDIT_SET_MEMORY_GUARD_MIB, AUDIT_SET_CURVE_SECRET_FILE, AUDIT_SET_QUERY_KEYS_DIR, AUDIT_SET_ALLOW_PLAINTEXT,
@@ -79,7 +79,7 @@ s_actor_new (const audit_config_t *config)
     ||  s_load_secret (config, AUDIT_LOG_ERROR, "cannot_start", &secret, &len) != 0)
         return NULL;
     s_digest (secret, len, s_secret_digest, sizeof s_secret_digest);
-    int rc = query_shared_open (&s_shared, audit_config_str (config, AUDIT_SET_DATA_DIR),
+    int rc = query_shared_open (&s_shared, audit_worker_store (config),
                                 AUDIT_VERSION, secret, len,
                                 audit_config_str (config, AUDIT_SET_JWT_AUDIENCE));
     audit_token_secret_free (&secret, len);

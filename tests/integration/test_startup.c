@@ -84,6 +84,9 @@ s_expect_one_line (const char *program, const char *const *args, const char *con
 
 Test (startup, a_data_directory_that_is_a_file)
 {
+    //  On PostgreSQL the stores are the database's, not the directory's
+    if (test_pg_on ())
+        cr_skip_test ("the data directory holds no store on PostgreSQL");
     char file [512], data_dir [600];
     snprintf (file, sizeof file, "%s/file", s_dir);
     FILE *touch = fopen (file, "w");
@@ -172,6 +175,9 @@ Test (startup, a_secret_file_that_gives_no_secret_says_why)
 //  space and a line end
 Test (startup, a_logged_value_cannot_forge_a_field_or_a_line)
 {
+    //  On PostgreSQL the stores are the database's, not the directory's
+    if (test_pg_on ())
+        cr_skip_test ("the data directory holds no store on PostgreSQL");
     char file [512], data_dir [700], expected [700];
     snprintf (file, sizeof file, "%s/file", s_dir);
     s_write_file (file, 'x', 1);
@@ -186,6 +192,9 @@ Test (startup, a_logged_value_cannot_forge_a_field_or_a_line)
 //  The janitor on its timer (no --once) takes the same start-up path
 Test (startup, a_janitor_on_its_timer_that_cannot_start)
 {
+    //  On PostgreSQL the stores are the database's, not the directory's
+    if (test_pg_on ())
+        cr_skip_test ("the data directory holds no store on PostgreSQL");
     char file [512], data_dir [600];
     snprintf (file, sizeof file, "%s/file", s_dir);
     s_write_file (file, 'x', 1);
@@ -223,7 +232,9 @@ Test (startup, only_the_ingest_worker_starts_on_a_directory_without_a_store)
     snprintf (query, sizeof query, "AUDIT_QUERY_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());
     const char *env [] = { data_dir, query, "AUDIT_JWT_SECRET=" TEST_SECRET, NULL };
     const char *args [] = { once, NULL };
-    s_expect_one_line ("audit-query", NULL, env, "no audit store in the data directory", NULL);
+    s_expect_one_line ("audit-query", NULL, env,
+                       test_pg_on ()? "no audit store in the database"
+                                    : "no audit store in the data directory", NULL);
     s_expect_one_line ("audit-janitor", args, env, "start audit-ingest first", NULL);
     char ingest [96], ack [96], log [512];
     snprintf (ingest, sizeof ingest, "AUDIT_INGEST_ENDPOINT=tcp://127.0.0.1:%d", test_free_port ());

@@ -220,7 +220,7 @@ s_verify_python (const char *path, const char *bundle)
 static int
 s_verify_db (void)
 {
-    return s_auditctl ("verify", "--db", s->dir, "--key", s_key, NULL);
+    return s_auditctl ("verify", "--db", test_store_location (s->dir), "--key", s_key, NULL);
 }
 
 static void
@@ -259,7 +259,8 @@ Test (verify, an_export_verifies_offline_in_both_formats_and_online)
     char key_file [600];
     snprintf (key_file, sizeof key_file, "AUDIT_SIGNING_KEY_FILE=%s.signing.key", s->dir);
     putenv (key_file);
-    cr_expect_eq (s_auditctl ("verify", "--db", s->dir, NULL), 0, "--db: %s", s_out);
+    cr_expect_eq (s_auditctl ("verify", "--db", test_store_location (s->dir), NULL), 0,
+                  "--db: %s", s_out);
     unsetenv ("AUDIT_SIGNING_KEY_FILE");
 }
 

@@ -321,9 +321,22 @@ test_service_publish (test_service_t *self, const char *topic, test_pack_t *body
     test_service_publish_raw (self, topic, test_pack_data (body), test_pack_size (body));
 }
 
+//  The PostgreSQL schema of one of the stores' files, or NULL
+static const char *
+s_schema (const char *db_name)
+{
+    return streq (db_name, "audit.db")? "audit"
+         : streq (db_name, "ops.db")? "ops"
+         : streq (db_name, "queue.db")? "queue": NULL;
+}
+
 int64_t
 test_service_count (test_service_t *self, const char *db_name, const char *sql)
 {
+    //  On PostgreSQL the stores are schemas of the test's database; any
+    //  other file (a producer's outbox) is SQLite's still
+    if (test_pg_on () && s_schema (db_name))
+        return test_pg_int (self->dir, s_schema (db_name), sql);
     char path [512];
     snprintf (path, sizeof path, "%s/%s", self->dir, db_name);
     sqlite3 *db = NULL;

@@ -1,7 +1,9 @@
 /*  =========================================================================
     test_service - the real workers of one test, on 127.0.0.1 ports of
     their own and a fresh data directory, with a PUB socket connected to
-    ingest and a REQ socket connected to query.
+    ingest and a REQ socket connected to query. On PostgreSQL (test_pg)
+    the workers get the data directory's database as AUDIT_DATABASE_URL
+    (test_worker_start), and test_service_count reads it.
     ========================================================================= */
 
 #ifndef TEST_SERVICE_H_INCLUDED
@@ -88,6 +90,8 @@ void test_service_publish_raw (test_service_t *self, const char *topic,
                                const void *data, size_t size);
 
 //  One integer from a query on one of the stores ("audit.db"...), or -1.
+//  On PostgreSQL audit.db, ops.db and queue.db are the database's schemas
+//  audit, ops and queue (test_pg_int); other files are SQLite's still.
 int64_t test_service_count (test_service_t *self, const char *db, const char *sql);
 
 //  Poll the query until it answers at least want or timeout_ms passes.

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -221,7 +222,10 @@ test_log_holds (const char *path, const char *text, int timeout_ms)
 void
 test_store_make (const char *data_dir)
 {
-    audit_store_t *store = audit_store_new (data_dir, AUDIT_STORE_WRITER);
+    //  audit_store_new makes a missing directory; a database is not one
+    if (test_pg_on () && mkdir (data_dir, 0700) != 0 && errno != EEXIST)
+        abort ();
+    audit_store_t *store = audit_store_new (test_store_location (data_dir), AUDIT_STORE_WRITER);
     if (!store)
         abort ();
     audit_store_destroy (&store);
@@ -231,6 +235,7 @@ void
 test_tmpdir_destroy (char **path_p)
 {
     if (*path_p) {
+        test_store_location_drop (*path_p);
         char *command = NULL;
         //  and what tests keep beside it: worker logs, a signing key
         if (asprintf (&command, "rm -rf '%s' '%s'.*", *path_p, *path_p) >= 0) {
@@ -266,6 +271,9 @@ s_file_contains (const char *path, const void *needle, size_t size)
 bool
 test_dir_contains (const char *dir, const void *needle, size_t size)
 {
+    //  On PostgreSQL the stores of dir are its database
+    if (test_pg_dump_contains (dir, NULL, needle, size))
+        return true;
     DIR *handle = opendir (dir);
     if (!handle)
         return false;
@@ -321,10 +329,29 @@ s_default_signing_key (const char *const *args)
     setenv ("AUDIT_SIGNING_KEY_FILE", key, 0);
 }
 
+//  The data directory a worker is given: --data-dir's, else
+//  AUDIT_DATA_DIR's in env; NULL when neither
+static const char *
+s_data_dir (const char *const *args, const char *const *env)
+{
+    for (const char *const *arg = args; arg && *arg; arg++)
+        if (streq (*arg, "--data-dir") && arg [1])
+            return arg [1];
+    const char *name = "AUDIT_DATA_DIR=";
+    for (const char *const *entry = env; entry && *entry; entry++)
+        if (strncmp (*entry, name, strlen (name)) == 0)
+            return *entry + strlen (name);
+    return NULL;
+}
+
 pid_t
 test_worker_start (const char *program, const char *const *args,
                    const char *const *env, const char *log_path)
 {
+    //  PostgreSQL: the directory's database, made here so that this
+    //  process can read it and drop it with the directory
+    const char *data_dir = test_pg_on ()? s_data_dir (args, env): NULL;
+    const char *store = data_dir? test_store_location (data_dir): NULL;
     //  The CURVE mode's settings first, so that the caller's override them;
     //  made here, before the fork, so that the keys are this process's
     const char *keys [3] = { NULL };
@@ -343,6 +370,8 @@ test_worker_start (const char *program, const char *const *args,
     for (const char **entry = keys; *entry; entry++)
         putenv ((char *) *entry);
     s_default_signing_key (args);
+    if (store)
+        setenv ("AUDIT_DATABASE_URL", store, 1);
     for (const char *const *entry = env; entry && *entry; entry++)
         putenv ((char *) *entry);
     if (log_path) {

@@ -15,6 +15,7 @@
 
 #include "audit_proto.h"
 #include "audit_store.h"
+#include "test_pg.h"
 
 //  A MessagePack buffer being built
 typedef struct {
@@ -57,14 +58,17 @@ void test_uuid (char *text);
 
 //  Make a fresh directory under /tmp; returns a heap path to free.
 char *test_tmpdir_new (const char *tag);
-//  rm -rf the directory and free the path; safe on NULL.
+//  rm -rf the directory and free the path, and drop the PostgreSQL
+//  databases of it and under it (test_pg); safe on NULL.
 void test_tmpdir_destroy (char **path_p);
 //  True once a line of the file at path (a worker's log) holds text,
 //  looked at every 20 ms for timeout_ms (0: once).
 bool test_log_holds (const char *path, const char *text, int timeout_ms);
 
-//  Create (as the ingest worker does) the stores in data_dir, which may
-//  not exist yet: a query worker or janitor starts only on them.
+//  Create (as the ingest worker does) the stores of data_dir, which may
+//  not exist yet: a query worker or janitor starts only on them. On
+//  PostgreSQL (test_pg) they are data_dir's database, and data_dir is
+//  made too (the workers still want one).
 void test_store_make (const char *data_dir);
 
 //  True when needle occurs in any regular file under dir (recursively),
@@ -73,7 +77,10 @@ bool test_dir_contains (const char *dir, const void *needle, size_t size);
 
 //  Start one of the build's executables (e.g. "audit-ingest") with the
 //  NULL-terminated argv tail and extra "NAME=value" environment entries.
-//  stderr goes to log_path when not NULL. Returns the pid or -1.
+//  On PostgreSQL a worker given a data directory (--data-dir, else
+//  AUDIT_DATA_DIR in env) gets AUDIT_DATABASE_URL, its database's
+//  (test_store_location), unless env names one. stderr goes to log_path
+//  when not NULL. Returns the pid or -1.
 pid_t test_worker_start (const char *program, const char *const *args,
                          const char *const *env, const char *log_path);
 //  Send sig and wait up to timeout_ms; returns the exit status (0..255),

@@ -347,22 +347,22 @@ int
 ctl_dbverify_run (const char *dir, const char *key, FILE *out, bool json)
 {
     s_check_t *self = (s_check_t *) calloc (1, sizeof *self);
-    char path [4096];
-    struct stat info;
+    //  A directory, or a database (AUDIT_DATABASE_URL): never its password
+    char where [4096];
+    audit_store_redact (dir, where, sizeof where);
     if (!self)
         return CTL_EXIT_REFUSED;
     self->out = out;
     self->json = json;
     int rc = s_key (key, &self->verifier) == 0? CTL_EXIT_OK: CTL_EXIT_USAGE;
-    snprintf (path, sizeof path, "%s/audit.db", dir);
-    if (rc == CTL_EXIT_OK && stat (path, &info) != 0) {
-        fprintf (stderr, "auditctl: %s: no audit.db there\n", dir);
+    if (rc == CTL_EXIT_OK && !audit_store_exists (dir)) {
+        fprintf (stderr, "auditctl: %s: no audit store there\n", where);
         rc = CTL_EXIT_USAGE;
     }
     if (rc == CTL_EXIT_OK && !(self->store = audit_store_new (dir, AUDIT_STORE_READER)))
         rc = CTL_EXIT_USAGE;
     if (rc == CTL_EXIT_OK && s_check_all (self) != 0) {
-        fprintf (stderr, "auditctl: %s: the store could not be read\n", dir);
+        fprintf (stderr, "auditctl: %s: the store could not be read\n", where);
         rc = CTL_EXIT_USAGE;
     }
     if (rc == CTL_EXIT_OK && self->failed)

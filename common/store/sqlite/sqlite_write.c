@@ -71,32 +71,6 @@ s_event_seen (sqlite_store_t *self, int64_t org, const audit_event_t *event)
     return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: -1;
 }
 
-//  The row of event as stored at log_index, for its leaf: the texts are
-//  the event's own
-static void
-s_event_row (const audit_event_t *event, uint64_t log_index, int64_t received_ms,
-             audit_row_t *row)
-{
-    memset (row, 0, sizeof *row);
-    row->log_index = log_index;
-    row->timestamp_ms = event->timestamp_ms;
-    row->received_ms = received_ms;
-    row->type = event->type;
-    row->org_id = event->org_id;
-    row->actor_id = event->actor_id;
-    for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
-        if (!(event->present & AUDIT_FIELD_BIT (field)))
-            continue;
-        if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_UINT) {
-            row->has_number [field] = true;
-            row->number [field] = event->number [field];
-        }
-        else
-            row->text [field] = event->text [field];
-    }
-    memcpy (row->event_id, event->event_id, AUDIT_UUID_SIZE);
-}
-
 //  The duplicate check first: a duplicate costs no interning but its org's
 static int
 s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t received_ms,
@@ -118,7 +92,7 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
     if (!self->tree_off) {
         audit_tree_prefetch (handle);
         audit_row_t row;
-        s_event_row (event, log_index, received_ms, &row);
+        audit_row_of_event (event, log_index, received_ms, &row);
         if (audit_tree_leaf_hash (&row, leaf) != 0)
             return -1;
     }

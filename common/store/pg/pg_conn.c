@@ -1,0 +1,288 @@
+/*  =========================================================================
+    pg_conn - one libpq connection of the PostgreSQL store (see pg_conn.h)
+    ========================================================================= */
+
+#include "pg_conn.h"
+#include "audit_log.h"
+#include "audit_store.h"
+#include <czmq.h>
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  Statements one connection prepares: every module's, with room to spare
+#define s_PREPARED_MAX 256
+
+struct _pg_conn_t {
+    char *url;
+    bool read_only;
+    PGconn *handle;                     //  NULL while down
+    int64_t retry_at_ms;                //  when down: the next attempt
+    int backoff_ms;
+    bool down_logged;                   //  "connection lost" said once a spell
+    const pg_stmt_t *prepared [s_PREPARED_MAX];
+    int prepared_count;                 //  on this handle
+    char sqlstate [6];
+};
+
+//  Opens the handle and sets the session up: a READER's transactions are
+//  READ ONLY, and no statement runs forever. 0 or -1 (the handle NULL).
+static int
+s_connect (pg_conn_t *self)
+{
+    self->handle = PQconnectdb (self->url);
+    self->prepared_count = 0;
+    if (PQstatus (self->handle) == CONNECTION_OK) {
+        char setup [160];
+        snprintf (setup, sizeof setup, "SET statement_timeout = %d;"
+                  " SET default_transaction_read_only = %s; SET client_min_messages = warning",
+                  PG_CONN_STATEMENT_TIMEOUT_MS, self->read_only? "on": "off");
+        PGresult *result = PQexec (self->handle, setup);
+        bool ok = PQresultStatus (result) == PGRES_COMMAND_OK;
+        PQclear (result);
+        if (ok)
+            return 0;
+    }
+    char url [512];
+    audit_store_redact (self->url, url, sizeof url);
+    if (!self->down_logged) {
+        char *reason = strdup (PQerrorMessage (self->handle));
+        char *newline = reason? strchr (reason, '\n'): NULL;
+        if (newline)
+            *newline = '\0';
+        audit_log_error ("msg=\"cannot connect\" engine=postgresql url=\"%s\" reason=\"%s\"",
+                         url, reason? reason: "?");
+        free (reason);
+        self->down_logged = true;
+    }
+    PQfinish (self->handle);
+    self->handle = NULL;
+    return -1;
+}
+
+pg_conn_t *
+pg_conn_new (const char *url, bool read_only)
+{
+    assert (url);
+    pg_conn_t *self = (pg_conn_t *) calloc (1, sizeof *self);
+    if (!self || !(self->url = strdup (url))) {
+        free (self);
+        return NULL;
+    }
+    self->read_only = read_only;
+    self->backoff_ms = PG_CONN_BACKOFF_FIRST_MS;
+    if (s_connect (self) != 0)
+        pg_conn_destroy (&self);
+    return self;
+}
+
+void
+pg_conn_destroy (pg_conn_t **self_p)
+{
+    assert (self_p);
+    pg_conn_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->handle)
+        PQfinish (self->handle);
+    free (self->url);
+    free (self);
+    *self_p = NULL;
+}
+
+//  The server went away: drop the handle, try again after the backoff
+static void
+s_lost (pg_conn_t *self)
+{
+    if (!self->down_logged)
+        audit_log_warn ("msg=\"connection lost\" engine=postgresql retry_ms=%d",
+                        self->backoff_ms);
+    self->down_logged = true;
+    PQfinish (self->handle);
+    self->handle = NULL;
+    self->retry_at_ms = zclock_mono () + self->backoff_ms;
+    self->backoff_ms = self->backoff_ms * 2 > PG_CONN_BACKOFF_MAX_MS
+                     ? PG_CONN_BACKOFF_MAX_MS: self->backoff_ms * 2;
+}
+
+PGconn *
+pg_conn_handle (pg_conn_t *self)
+{
+    assert (self);
+    if (self->handle && PQstatus (self->handle) != CONNECTION_OK)
+        s_lost (self);
+    if (!self->handle && zclock_mono () >= self->retry_at_ms) {
+        if (s_connect (self) == 0) {
+            audit_log_info ("msg=reconnected engine=postgresql");
+            self->down_logged = false;
+            self->backoff_ms = PG_CONN_BACKOFF_FIRST_MS;
+        }
+        else
+            s_lost (self);
+    }
+    return self->handle;
+}
+
+//  Notes the SQLSTATE of a failed result, logs it, and notices a broken
+//  connection
+static void
+s_failed (pg_conn_t *self, const char *what, PGresult *result)
+{
+    const char *state = result? PQresultErrorField (result, PG_DIAG_SQLSTATE): NULL;
+    snprintf (self->sqlstate, sizeof self->sqlstate, "%s", state? state: "");
+    const char *message = result? PQresultErrorField (result, PG_DIAG_MESSAGE_PRIMARY): NULL;
+    if (!message)
+        message = PQerrorMessage (self->handle);
+    //  A serialization failure or a deadlock is retried by the caller; a
+    //  broken connection is said once by s_lost
+    if (PQstatus (self->handle) != CONNECTION_OK)
+        s_lost (self);
+    else
+        audit_log_warn ("msg=\"statement failed\" engine=postgresql statement=%s"
+                        " sqlstate=%s reason=\"%.200s\"", what, self->sqlstate, message);
+}
+
+static bool
+s_is_prepared (pg_conn_t *self, const pg_stmt_t *stmt)
+{
+    for (int index = 0; index < self->prepared_count; index++)
+        if (self->prepared [index] == stmt)
+            return true;
+    return false;
+}
+
+static int
+s_prepare (pg_conn_t *self, const pg_stmt_t *stmt)
+{
+    if (s_is_prepared (self, stmt))
+        return 0;
+    assert (self->prepared_count < s_PREPARED_MAX);
+    PGresult *result = PQprepare (self->handle, stmt->name, stmt->sql, 0, NULL);
+    bool ok = PQresultStatus (result) == PGRES_COMMAND_OK;
+    if (ok)
+        self->prepared [self->prepared_count++] = stmt;
+    else
+        s_failed (self, stmt->name, result);
+    PQclear (result);
+    return ok? 0: -1;
+}
+
+PGresult *
+pg_conn_run (pg_conn_t *self, const pg_stmt_t *stmt, int count, const char *const *values)
+{
+    assert (self && stmt);
+    self->sqlstate [0] = '\0';
+    if (!pg_conn_handle (self) || s_prepare (self, stmt) != 0)
+        return NULL;
+    PGresult *result = PQexecPrepared (self->handle, stmt->name, count, values,
+                                       NULL, NULL, 0);
+    ExecStatusType status = PQresultStatus (result);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+        return result;
+    s_failed (self, stmt->name, result);
+    PQclear (result);
+    return NULL;
+}
+
+int
+pg_conn_do (pg_conn_t *self, const pg_stmt_t *stmt, int count, const char *const *values,
+            int64_t *changed)
+{
+    PGresult *result = pg_conn_run (self, stmt, count, values);
+    if (!result)
+        return -1;
+    if (changed)
+        *changed = strtoll (PQcmdTuples (result), NULL, 10);
+    PQclear (result);
+    return 0;
+}
+
+int
+pg_conn_exec (pg_conn_t *self, const char *sql)
+{
+    assert (self && sql);
+    self->sqlstate [0] = '\0';
+    if (!pg_conn_handle (self))
+        return -1;
+    PGresult *result = PQexec (self->handle, sql);
+    ExecStatusType status = PQresultStatus (result);
+    bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+    if (!ok)
+        s_failed (self, "exec", result);
+    PQclear (result);
+    return ok? 0: -1;
+}
+
+int
+pg_conn_begin (pg_conn_t *self, bool repeatable_read)
+{
+    return pg_conn_exec (self, repeatable_read? "BEGIN ISOLATION LEVEL REPEATABLE READ"
+                                              : "BEGIN");
+}
+
+int
+pg_conn_commit (pg_conn_t *self)
+{
+    return pg_conn_exec (self, "COMMIT");
+}
+
+void
+pg_conn_rollback (pg_conn_t *self)
+{
+    assert (self);
+    if (self->handle && PQtransactionStatus (self->handle) != PQTRANS_IDLE) {
+        PGresult *result = PQexec (self->handle, "ROLLBACK");
+        PQclear (result);
+    }
+}
+
+const char *
+pg_conn_sqlstate (pg_conn_t *self)
+{
+    return self->sqlstate;
+}
+
+int64_t
+pg_conn_int (const PGresult *result, int row, int column)
+{
+    return strtoll (PQgetvalue (result, row, column), NULL, 10);
+}
+
+static int
+s_nibble (char c)
+{
+    return c >= '0' && c <= '9'? c - '0'
+         : c >= 'a' && c <= 'f'? c - 'a' + 10
+         : c >= 'A' && c <= 'F'? c - 'A' + 10: -1;
+}
+
+int
+pg_conn_bytea (const PGresult *result, int row, int column, uint8_t *out, size_t size)
+{
+    const char *text = PQgetvalue (result, row, column);
+    if (PQgetisnull (result, row, column) || strncmp (text, "\\x", 2) != 0
+    ||  strlen (text) != 2 + 2 * size)
+        return -1;
+    for (size_t index = 0; index < size; index++) {
+        int high = s_nibble (text [2 + 2 * index]), low = s_nibble (text [3 + 2 * index]);
+        if (high < 0 || low < 0)
+            return -1;
+        out [index] = (uint8_t) (high << 4 | low);
+    }
+    return 0;
+}
+
+void
+pg_conn_hex (const uint8_t *data, size_t size, char *text)
+{
+    static const char digits [] = "0123456789abcdef";
+    text [0] = '\\';
+    text [1] = 'x';
+    for (size_t index = 0; index < size; index++) {
+        text [2 + 2 * index] = digits [data [index] >> 4];
+        text [3 + 2 * index] = digits [data [index] & 15];
+    }
+    text [2 + 2 * size] = '\0';
+}

@@ -1,0 +1,221 @@
+/*  =========================================================================
+    pg_tree - the writer's side of each organisation's Merkle tree (see
+    pg_tree.h): frontiers cached across transactions, the subtrees a batch
+    completes collected for one insert
+    ========================================================================= */
+
+#include "pg_tree.h"
+#include "pg_array.h"
+#include "audit_log.h"
+#include "audit_render.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  An organisation's frontier
+typedef struct {
+    audit_merkle_frontier_t frontier;
+} s_entry_t;
+
+struct _pg_tree_t {
+    zhashx_t *frontiers;                //  org_id -> s_entry_t
+    pg_array_t node_org, node_level, node_idx, node_hash;   //  the batch's subtrees
+    const char *append_org;             //  the org of the append in progress
+};
+
+static void
+s_entry_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+pg_tree_t *
+pg_tree_new (void)
+{
+    pg_tree_t *self = (pg_tree_t *) calloc (1, sizeof *self);
+    if (!self || !(self->frontiers = zhashx_new ())) {
+        free (self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->frontiers, s_entry_free);
+    pg_array_init (&self->node_org);
+    pg_array_init (&self->node_level);
+    pg_array_init (&self->node_idx);
+    pg_array_init (&self->node_hash);
+    return self;
+}
+
+void
+pg_tree_destroy (pg_tree_t **self_p)
+{
+    assert (self_p);
+    pg_tree_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->frontiers);
+    pg_array_free (&self->node_org);
+    pg_array_free (&self->node_level);
+    pg_array_free (&self->node_idx);
+    pg_array_free (&self->node_hash);
+    free (self);
+    *self_p = NULL;
+}
+
+//  The subtrees of a frontier of a given size: audit_merkle asks for them
+//  one at a time; the first pass only notes which, one query reads them,
+//  the second pass answers
+#define s_FRONTIER_MAX AUDIT_MERKLE_LEVELS
+
+typedef struct {
+    size_t count;
+    unsigned levels [s_FRONTIER_MAX];
+    uint64_t indices [s_FRONTIER_MAX];
+    audit_merkle_hash_t hashes [s_FRONTIER_MAX];
+    bool found [s_FRONTIER_MAX];
+    bool answering;
+} s_frontier_read_t;
+
+static int
+s_frontier_subtree (void *arg, unsigned level, uint64_t index, audit_merkle_hash_t hash)
+{
+    s_frontier_read_t *read = (s_frontier_read_t *) arg;
+    if (!read->answering) {
+        if (read->count == s_FRONTIER_MAX)
+            return -1;
+        read->levels [read->count] = level;
+        read->indices [read->count++] = index;
+        memset (hash, 0, AUDIT_MERKLE_HASH_SIZE);
+        return 0;
+    }
+    for (size_t at = 0; at < read->count; at++)
+        if (read->levels [at] == level && read->indices [at] == index && read->found [at]) {
+            memcpy (hash, read->hashes [at], AUDIT_MERKLE_HASH_SIZE);
+            return 0;
+        }
+    return -1;
+}
+
+static int
+s_frontier_load (pg_conn_t *conn, const char *org_id, uint64_t size,
+                 audit_merkle_frontier_t *frontier)
+{
+    s_frontier_read_t read = { 0 };
+    if (audit_merkle_frontier_load (frontier, size, s_frontier_subtree, &read) != 0
+    ||  pg_tree_fetch (conn, org_id, read.count, read.levels, read.indices, read.hashes,
+                       read.found) != 0)
+        return -1;
+    read.answering = true;
+    if (audit_merkle_frontier_load (frontier, size, s_frontier_subtree, &read) != 0) {
+        audit_log_error ("msg=\"log incomplete\" engine=postgresql org_id=%s size=%" PRIu64
+                         " reason=\"a subtree of the frontier is missing from log_node\"",
+                         org_id, size);
+        return -1;
+    }
+    return 0;
+}
+
+int
+pg_tree_frontier (pg_tree_t *self, pg_conn_t *conn, const char *org_id, uint64_t size,
+                  audit_merkle_frontier_t **frontier)
+{
+    assert (self && conn && org_id && frontier);
+    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->frontiers, org_id);
+    if (entry && entry->frontier.size == size) {
+        *frontier = &entry->frontier;
+        return 0;
+    }
+    if (!entry) {
+        if (!(entry = (s_entry_t *) calloc (1, sizeof *entry)))
+            return -1;
+        zhashx_insert (self->frontiers, org_id, entry);
+    }
+    //  Another writer appended since: read the frontier again
+    if (s_frontier_load (conn, org_id, size, &entry->frontier) != 0) {
+        zhashx_delete (self->frontiers, org_id);
+        return -1;
+    }
+    *frontier = &entry->frontier;
+    return 0;
+}
+
+static int
+s_completed (void *arg, unsigned level, uint64_t index, const audit_merkle_hash_t hash)
+{
+    pg_tree_t *self = (pg_tree_t *) arg;
+    pg_array_text_add (&self->node_org, self->append_org);
+    pg_array_int_add (&self->node_level, (int64_t) level);
+    pg_array_int_add (&self->node_idx, (int64_t) index);
+    pg_array_bytea_add (&self->node_hash, hash, AUDIT_MERKLE_HASH_SIZE);
+    return 0;
+}
+
+int
+pg_tree_append (pg_tree_t *self, const char *org_id, audit_merkle_frontier_t *frontier,
+                const audit_merkle_hash_t leaf)
+{
+    assert (self && org_id && frontier);
+    self->append_org = org_id;
+    return audit_merkle_frontier_append (frontier, leaf, s_completed, self);
+}
+
+int
+pg_tree_nodes_write (pg_tree_t *self, pg_conn_t *conn)
+{
+    static const pg_stmt_t insert = { "tree_nodes_insert",
+        "INSERT INTO audit.log_node (org_id, level, idx, hash)"
+        " SELECT * FROM unnest ($1::text[], $2::smallint[], $3::bigint[], $4::bytea[])" };
+    if (self->node_org.count == 0)
+        return 0;
+    const char *values [] = {
+        pg_array_text (&self->node_org), pg_array_text (&self->node_level),
+        pg_array_text (&self->node_idx), pg_array_text (&self->node_hash)
+    };
+    for (size_t at = 0; at < sizeof values / sizeof *values; at++)
+        if (!values [at])
+            return -1;
+    return pg_conn_do (conn, &insert, 4, values, NULL);
+}
+
+static void
+s_nodes_reset (pg_tree_t *self)
+{
+    pg_array_reset (&self->node_org);
+    pg_array_reset (&self->node_level);
+    pg_array_reset (&self->node_idx);
+    pg_array_reset (&self->node_hash);
+}
+
+void
+pg_tree_commit (pg_tree_t *self)
+{
+    assert (self);
+    //  Between transactions, where no one holds a frontier: start over
+    if (zhashx_size (self->frontiers) > PG_TREE_CACHED_MAX)
+        zhashx_purge (self->frontiers);
+    s_nodes_reset (self);
+}
+
+//  Simpler than undoing each append, and rare: every frontier is read
+//  again on its organisation's next event
+void
+pg_tree_rollback (pg_tree_t *self)
+{
+    assert (self);
+    zhashx_purge (self->frontiers);
+    s_nodes_reset (self);
+}
+
+int
+pg_tree_leaf_hash (const audit_row_t *row, audit_merkle_hash_t hash)
+{
+    char leaf [AUDIT_RENDER_LINE_MAX];
+    int size = audit_render_leaf (row, leaf, sizeof leaf);
+    if (size < 0)
+        return -1;
+    audit_merkle_leaf_hash (leaf, (size_t) size, hash);
+    return 0;
+}

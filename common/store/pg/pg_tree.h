@@ -1,0 +1,86 @@
+/*  =========================================================================
+    pg_tree - each organisation's Merkle tree in audit.log_node
+
+    log_node holds every complete subtree (level, idx) of each
+    organisation's tree: the leaves at level 0 (SHA-256 of the event's
+    leaf text, audit_render), and each node an append completes
+    (audit_merkle names them: leaves [idx << level, (idx + 1) << level)).
+    Retention deletes events, never nodes, so roots and proofs never
+    change, and any subtree is one row: a root or a proof reads its
+    O(log n) rows in one query (pg_tree_fetch).
+
+    The writer keeps each organisation's frontier in memory across
+    transactions, checked against the size its org row says under the
+    batch's lock: another writer (a second ingest worker, the query
+    worker's own audit_access events) that appended in between makes the
+    sizes differ, and the frontier is read again from log_node. The nodes
+    a batch completes are collected and inserted at once
+    (pg_tree_nodes_write), in the batch's transaction.
+    ========================================================================= */
+
+#ifndef PG_TREE_H_INCLUDED
+#define PG_TREE_H_INCLUDED
+
+#include "audit_merkle.h"
+#include "audit_row.h"
+#include "pg_conn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Frontiers the writer keeps; past this the cache starts over (each is
+//  read again on its organisation's next event, one query)
+#define PG_TREE_CACHED_MAX  4096
+
+typedef struct _pg_tree_t pg_tree_t;
+
+//  A writer's tree state. NULL when out of memory.
+pg_tree_t *
+    pg_tree_new (void);
+
+//  Free; safe on NULL and twice.
+void
+    pg_tree_destroy (pg_tree_t **self_p);
+
+//  The frontier of organisation org_id at size leaves (its org row's
+//  next_index, read under the batch's lock), for appends in this
+//  transaction: the cached one when it is of that size, else read from
+//  log_node. 0 or -1.
+int
+    pg_tree_frontier (pg_tree_t *self, pg_conn_t *conn, const char *org_id, uint64_t size,
+                      audit_merkle_frontier_t **frontier);
+
+//  Append leaf (the hash of the event stored at frontier->size) to the
+//  frontier pg_tree_frontier gave for org_id; the subtrees it completes
+//  are collected for pg_tree_nodes_write. 0 or -1.
+int
+    pg_tree_append (pg_tree_t *self, const char *org_id, audit_merkle_frontier_t *frontier,
+                    const audit_merkle_hash_t leaf);
+
+//  Insert the collected subtrees into log_node, in the transaction. 0 or -1.
+int
+    pg_tree_nodes_write (pg_tree_t *self, pg_conn_t *conn);
+
+//  The transaction committed: the frontiers stand. Rolled back: forget
+//  every frontier (read again on next use) and the collected nodes.
+void
+    pg_tree_commit (pg_tree_t *self);
+void
+    pg_tree_rollback (pg_tree_t *self);
+
+//  The leaf hash of row: SHA-256 (0x00 || its leaf text). 0 or -1.
+int
+    pg_tree_leaf_hash (const audit_row_t *row, audit_merkle_hash_t hash);
+
+//  count subtrees (levels [i], indices [i]) of org_id's tree into
+//  hashes [i], found [i] false for one log_node lacks. One query. 0 or -1.
+int
+    pg_tree_fetch (pg_conn_t *conn, const char *org_id, size_t count, const unsigned *levels,
+                   const uint64_t *indices, audit_merkle_hash_t *hashes, bool *found);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,69 @@
+/*  =========================================================================
+    pg_tree - the reader's side of each organisation's Merkle tree: many
+    subtrees of log_node in one query (see pg_tree.h; the writer's side is
+    pg_tree.c)
+
+    A root or a proof asks for up to a few hundred subtrees; one statement
+    over two arrays (their levels and indices, unnest WITH ORDINALITY)
+    reads them all by the primary key, so a proof costs one round trip,
+    not one a subtree.
+    ========================================================================= */
+
+#include "pg_tree.h"
+#include "pg_array.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  The subtrees asked for, by their place in the arrays (1-based): a
+//  missing one is a row that is not there
+static const pg_stmt_t s_fetch = { "tree_read_fetch",
+    "SELECT q.at, n.hash FROM unnest ($2::smallint [], $3::bigint []) WITH ORDINALITY"
+    " AS q (level, idx, at) JOIN audit.log_node n ON n.org_id = $1 AND n.level = q.level"
+    " AND n.idx = q.idx" };
+
+//  The rows of result into hashes and found
+static int
+s_rows (const PGresult *result, size_t count, audit_merkle_hash_t *hashes, bool *found)
+{
+    for (int row = 0; row < PQntuples (result); row++) {
+        int64_t at = pg_conn_int (result, row, 0);
+        if (at < 1 || (uint64_t) at > count
+        ||  pg_conn_bytea (result, row, 1, hashes [at - 1], AUDIT_MERKLE_HASH_SIZE) != 0)
+            continue;                   //  not a hash: as if it were not there
+        found [at - 1] = true;
+    }
+    return 0;
+}
+
+int
+pg_tree_fetch (pg_conn_t *conn, const char *org_id, size_t count, const unsigned *levels,
+               const uint64_t *indices, audit_merkle_hash_t *hashes, bool *found)
+{
+    assert (conn && org_id);
+    if (count == 0)
+        return 0;
+    memset (found, 0, count * sizeof *found);
+    pg_array_t level_array, index_array;
+    pg_array_init (&level_array);
+    pg_array_init (&index_array);
+    for (size_t at = 0; at < count; at++) {
+        //  A subtree no tree holds (past smallint or bigint) is asked as
+        //  one that is never there, so that the places stay in step
+        bool named = levels [at] < AUDIT_MERKLE_LEVELS && indices [at] <= (uint64_t) INT64_MAX;
+        pg_array_int_add (&level_array, named? (int64_t) levels [at]: -1);
+        pg_array_int_add (&index_array, named? (int64_t) indices [at]: -1);
+    }
+    const char *values [] = { org_id, pg_array_text (&level_array), pg_array_text (&index_array) };
+    int rc = -1;
+    if (values [1] && values [2]) {
+        PGresult *result = pg_conn_run (conn, &s_fetch, 3, values);
+        if (result)
+            rc = s_rows (result, count, hashes, found);
+        PQclear (result);
+    }
+    pg_array_free (&level_array);
+    pg_array_free (&index_array);
+    return rc;
+}
