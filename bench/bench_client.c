@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "audit_logsign.h"
+#include "audit_store.h"
 #include "query_worker.h"
 
 //  A reply may take as long as the slowest page of a large organisation
@@ -17,6 +19,8 @@
 
 struct _bench_client_t {
     char *secret;
+    const char *dir;                    //  the worker's --data-dir and log
+    const char *url;                    //  the store's URL, NULL: dir's files
     query_shared_t shared;              //  as audit-query's main sets it up
     query_call_t call;
     query_request_t *request;
@@ -45,20 +49,36 @@ s_shared_open (bench_client_t *self, const char *dir)
 bench_client_t *
 bench_client_new (const char *data_dir, const char *secret)
 {
+    return bench_client_new_at (data_dir, data_dir, secret);
+}
+
+bench_client_t *
+bench_client_new_at (const char *store, const char *dir, const char *secret)
+{
     bench_client_t *self = (bench_client_t *) calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->dir = dir;
+    self->url = audit_store_is_url (store)? store: NULL;
     self->secret = strdup (secret);
     query_reply_init (&self->reply);
     msgpack_unpacked_init (&self->unpacked);
     self->request = (query_request_t *) calloc (1, sizeof *self->request);
-    bool ready = self->secret && self->request && s_shared_open (self, data_dir) == 0;
-    audit_store_t *store = ready ? audit_store_new (data_dir, AUDIT_STORE_READER) : NULL;
-    ready = ready && query_worker_call_init (&self->call, &self->shared, &store,
+    bool ready = self->secret && self->request && s_shared_open (self, store) == 0;
+    audit_store_t *reader = ready ? audit_store_new (store, AUDIT_STORE_READER) : NULL;
+    ready = ready && query_worker_call_init (&self->call, &self->shared, &reader,
                                              &self->reply) == 0;
     if (!ready)
         bench_client_destroy (&self);
     return self;
+}
+
+int
+bench_client_sign (bench_client_t *self, const char *path)
+{
+    audit_signer_destroy (&self->shared.signer);
+    self->shared.signer = audit_logsign_signer (path);
+    return self->shared.signer ? 0 : -1;
 }
 
 static void
@@ -95,13 +115,15 @@ s_spawn (bench_client_t *self, const char *bin_dir, const char *endpoint)
 {
     char program [600], log [600];
     snprintf (program, sizeof program, "%s/audit-query", bin_dir);
-    snprintf (log, sizeof log, "%s/query.log", self->shared.data_dir);
+    snprintf (log, sizeof log, "%s/query.log", self->dir);
     pid_t pid = fork ();
     if (pid == 0) {
         setenv ("AUDIT_JWT_SECRET", self->secret, 1);
+        if (self->url)
+            setenv ("AUDIT_DATABASE_URL", self->url, 1);
         if (!freopen (log, "a", stderr))
             _exit (127);
-        execl (program, "audit-query", "--data-dir", self->shared.data_dir,
+        execl (program, "audit-query", "--data-dir", self->dir,
                "--query-endpoint", endpoint, "--log-level", "warn", (char *) NULL);
         _exit (127);
     }
@@ -191,6 +213,15 @@ s_answer_pair (const msgpack_object *key, const msgpack_object *value, bench_ans
         answer->data = value->via.bin.ptr;
         answer->data_size = value->via.bin.size;
     }
+    if (s_is (key, "error") && value->type == MSGPACK_OBJECT_MAP)
+        for (uint32_t index = 0; index < value->via.map.size; index++) {
+            const msgpack_object *name = &value->via.map.ptr [index].key;
+            const msgpack_object *text = &value->via.map.ptr [index].val;
+            if (name->type == MSGPACK_OBJECT_STR && s_is (name, "code")
+            &&  text->type == MSGPACK_OBJECT_STR)
+                snprintf (answer->error, sizeof answer->error, "%.*s",
+                          (int) text->via.str.size, text->via.str.ptr);
+        }
     if (s_is (key, "next_cursor") && value->type == MSGPACK_OBJECT_STR
     &&  value->via.str.size < sizeof answer->cursor)
         snprintf (answer->cursor, sizeof answer->cursor, "%.*s",

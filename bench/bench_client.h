@@ -29,6 +29,7 @@ typedef struct {
     size_t data_size;
     uint64_t rows;                  //  export: rows in the chunk
     char cursor [AUDIT_CURSOR_TEXT_SIZE];   //  "" when next_cursor is nil
+    char error [64];                //  the reply's error.code, "" when none
 } bench_answer_t;
 
 typedef struct _bench_client_t bench_client_t;
@@ -37,6 +38,19 @@ typedef struct _bench_client_t bench_client_t;
 //  client); NULL when they cannot be opened.
 bench_client_t *
     bench_client_new (const char *data_dir, const char *secret);
+
+//  The same on store, a data directory or a postgresql:// URL (the worker
+//  gets a URL as AUDIT_DATABASE_URL), with the worker's --data-dir and
+//  its query.log in dir; store and dir must outlive the client.
+//  bench_client_new (dir, secret) is bench_client_new_at (dir, dir, secret).
+bench_client_t *
+    bench_client_new_at (const char *store, const char *dir, const char *secret);
+
+//  Sign in-process with the key file at path, as the worker signs with
+//  AUDIT_SIGNING_KEY_FILE (an export's last chunk signs the log; without
+//  a key it is answered unavailable). 0 or -1.
+int
+    bench_client_sign (bench_client_t *self, const char *path);
 
 //  Stop the worker (SIGTERM, wait) and close everything; safe on NULL
 //  and twice.

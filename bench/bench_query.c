@@ -57,7 +57,7 @@
 #define s_PAGE          100
 #define s_WARMUP        50
 #define s_RESULTS_MAX   32
-#define s_TOKEN_TTL_S   (7 * 86400)
+#define s_TOKEN_TTL_S   3600            //  within the worker's jwt-max-age (a day)
 //  Shared with the worker it starts, through AUDIT_JWT_SECRET
 #define s_SECRET        "bench-query-secret-0123456789abcdef0123456789abcdef"
 
@@ -659,6 +659,15 @@ s_run (s_bench_t *self)
     int rc = s_store_ready (self);
     if (rc == 0 && !(self->client = bench_client_new (self->options.dir, s_SECRET)))
         rc = -1;
+    //  An export's last chunk signs the log: in-process and in the worker
+    //  with one key, kept beside the store (else the worker would make
+    //  ./secrets/log_signing_key wherever the bench was started)
+    char key [600];
+    snprintf (key, sizeof key, "%s/log_signing_key", self->options.dir);
+    if (rc == 0 && !getenv ("AUDIT_SIGNING_KEY_FILE"))
+        setenv ("AUDIT_SIGNING_KEY_FILE", key, 1);
+    if (rc == 0)
+        rc = bench_client_sign (self->client, getenv ("AUDIT_SIGNING_KEY_FILE"));
     if (rc == 0 && strchr (phases, 'i'))
         rc = s_measure_all (self, false);
     bool exports = strchr (phases, 'e') || strchr (phases, 'x');

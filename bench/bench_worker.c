@@ -95,7 +95,7 @@ bench_worker_stored (const char *dir)
 
 //  One ops record (a topic the worker stores without acks)
 static void
-s_pack_probe (msgpack_sbuffer *buffer)
+s_pack_probe (msgpack_sbuffer *buffer, const char *path)
 {
     char now [AUDIT_TIME_TEXT_SIZE];
     audit_time_format (audit_time_now_ms (), now);
@@ -106,11 +106,19 @@ s_pack_probe (msgpack_sbuffer *buffer)
     msgpack_pack_str_with_body (&packer, "v", 1);
     msgpack_pack_uint8 (&packer, 1);
     const char *pairs [] = { "timestamp", now, "client_ip", "127.0.0.1", "method", "GET",
-                             "path", "/probe" };
+                             "path", path };
     for (int at = 0; at < 8; at++)
         msgpack_pack_str_with_body (&packer, pairs [at], strlen (pairs [at]));
     msgpack_pack_str_with_body (&packer, "status", 6);
     msgpack_pack_uint16 (&packer, 200);
+}
+
+void
+bench_worker_probe (zsock_t *pub, const char *path, msgpack_sbuffer *buffer)
+{
+    s_pack_probe (buffer, path);
+    zmq_send (zsock_resolve (pub), "ops", 3, ZMQ_SNDMORE);
+    zmq_send (zsock_resolve (pub), buffer->data, buffer->size, 0);
 }
 
 int
@@ -124,9 +132,7 @@ bench_worker_wait_connected (zsock_t *pub, const char *dir)
     msgpack_sbuffer_init (&buffer);
     int rc = -1;
     for (int attempt = 0; attempt < 500 && rc != 0; attempt++) {
-        s_pack_probe (&buffer);
-        zmq_send (zsock_resolve (pub), "ops", 3, ZMQ_SNDMORE);
-        zmq_send (zsock_resolve (pub), buffer.data, buffer.size, 0);
+        bench_worker_probe (pub, "/probe", &buffer);
         zclock_sleep (20);
         if (bench_worker_scalar (dir, "ops.db", count) > before)
             rc = 0;

@@ -12,6 +12,7 @@
 #define BENCH_WORKER_H_INCLUDED
 
 #include <czmq.h>
+#include <msgpack.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -34,6 +35,12 @@ int
 //  -1 when unknown.
 int64_t
     bench_worker_cpu_ms (pid_t pid);
+
+//  Publish one ops probe (a record of a topic the worker stores without
+//  acks) of path (bench_worker_wait_connected's: "/probe") on pub; buffer
+//  is the packing space.
+void
+    bench_worker_probe (zsock_t *pub, const char *path, msgpack_sbuffer *buffer);
 
 //  Publish ops probes on pub until one is stored in dir/ops.db: the
 //  worker's subscription has then reached this publisher (10 s at most).
