@@ -16,6 +16,7 @@
 #include "audit_page.h"
 #include "audit_store.h"
 #include "audit_store_health.h"
+#include "audit_store_import.h"
 #include "audit_store_log.h"
 #include "audit_store_mq.h"
 #include "audit_store_opslog.h"

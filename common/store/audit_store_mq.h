@@ -48,6 +48,20 @@ int
                         const uint8_t (*ids) [AUDIT_UUID_SIZE], size_t count,
                         uint64_t *deleted);
 
+//  Receives one stored message of any device, with its addressee and when
+//  the service received it: 0 for the next, anything else stops the walk
+typedef int (audit_store_mq_each_fn) (const char *org, const char *device,
+                                      int64_t received_ms,
+                                      const audit_store_mq_message_t *message, void *arg);
+
+//  Visit every stored message, of every device, in the order they
+//  arrived: the whole queue, for an operator's move of a data directory
+//  (auditctl migrate, with the workers stopped), never for a device's
+//  calls; never the whole queue in memory at once. 0 when every message
+//  was visited or the visitor stopped, -1 when the store could not be read.
+int
+    audit_store_mq_each (audit_store_t *self, audit_store_mq_each_fn *fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

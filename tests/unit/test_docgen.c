@@ -176,8 +176,17 @@ Test (docgen, completes_each_commands_options)
         s_complete (line, out, sizeof out);
         size_t count = 0;
         for (int option = 0; option < CTL_OPT_COUNT; option++) {
+            //  Two rows may share a flag in commands apart (migrate's --from
+            //  DIR, list's --from T): a flag is wanted when any of its rows is
+            bool seen = false, want = false;
+            for (int other = 0; other < CTL_OPT_COUNT; other++)
+                if (strcmp (s_options [other].flag, s_options [option].flag) == 0) {
+                    seen |= other < option;
+                    want |= (allowed >> other) & 1;
+                }
+            if (seen)
+                continue;
             snprintf (flag, sizeof flag, "--%s", s_options [option].flag);
-            bool want = (allowed >> option) & 1;
             count += want;
             cr_assert_eq (s_has_line (out, flag), want, "'auditctl %s' %s %s:\n%s", line,
                           want ? "does not offer" : "offers", flag, out);

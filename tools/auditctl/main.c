@@ -14,6 +14,7 @@
 #include "ctl_confirm.h"
 #include "ctl_export.h"
 #include "ctl_keygen.h"
+#include "ctl_migrate.h"
 #include "ctl_publish.h"
 #include "ctl_query.h"
 #include "ctl_tail.h"
@@ -86,6 +87,10 @@ s_run (const ctl_args_t *args)
         return ctl_whoami_run (args);
     if (args->command == CTL_COMMAND_VERIFY)
         return ctl_verify_run (args);
+    if (args->command == CTL_COMMAND_MIGRATE)
+        return ctl_migrate_run (args->text [CTL_OPT_FROM_DIR], args->text [CTL_OPT_TO_URL],
+                                args->given [CTL_OPT_BATCH]? args->number [CTL_OPT_BATCH]: 0,
+                                stdout);
     ctl_client_t *client = ctl_client_new (args->endpoint, args->timeout_ms);
     if (!client)
         return CTL_EXIT_USAGE;

@@ -52,11 +52,16 @@ static const pg_stmt_t s_lock = { "events_org_lock",
     " RETURNING org_id, next_index" };
 
 //  The primary key (org_id, ts, ...) finds the rows of that millisecond;
-//  one of them with the same event_id makes a duplicate
+//  one of them with the same event_id makes a duplicate. LATERAL: one
+//  lookup of the key per event of the batch, whatever the planner thinks
+//  of the arrays: a join's custom plan (the first five runs of each
+//  connection) scanned and sorted every stored event, 3 s a batch at
+//  5,000,000 events (bench-pg); forcing generic plans on the session
+//  instead slowed other statements down (test_ingest's drain, 13 s)
 static const pg_stmt_t s_seen = { "events_seen",
-    "SELECT e.org_id, e.ts, e.event_id FROM unnest ($1::text[], $2::bigint[], $3::uuid[])"
-    " AS b (org_id, ts, event_id) JOIN audit.event e ON e.org_id = b.org_id"
-    " AND e.ts = b.ts AND e.event_id = b.event_id" };
+    "SELECT b.org_id, b.ts, b.event_id FROM unnest ($1::text[], $2::bigint[], $3::uuid[])"
+    " AS b (org_id, ts, event_id) CROSS JOIN LATERAL (SELECT 1 FROM audit.event e"
+    " WHERE e.org_id = b.org_id AND e.ts = b.ts AND e.event_id = b.event_id LIMIT 1) AS found" };
 
 static const pg_stmt_t s_advance = { "events_org_advance",
     "UPDATE audit.org AS o SET next_index = b.next FROM unnest ($1::text[], $2::bigint[])"
@@ -207,28 +212,29 @@ s_seen_read (pg_events_t *self, pg_conn_t *conn)
     return 0;
 }
 
-//  One event's columns
+//  One row's columns: as the writer gives them (s_event_add), or as an
+//  import brings them (pg_events_insert)
 static void
-s_row_add (pg_events_t *self, const audit_event_t *event, uint64_t log_index,
-           int64_t received_ms)
+s_row_add (pg_events_t *self, const audit_row_t *row)
 {
-    pg_array_text_add (&self->column [s_COL_ORG], event->org_id);
-    pg_array_int_add (&self->column [s_COL_TS], event->timestamp_ms);
-    pg_array_int_add (&self->column [s_COL_INDEX], (int64_t) log_index);
-    pg_array_int_add (&self->column [s_COL_RECEIVED], received_ms);
-    pg_array_int_add (&self->column [s_COL_TYPE], (int64_t) event->type);
-    pg_array_text_add (&self->column [s_COL_ACTOR], event->actor_id);
+    pg_array_text_add (&self->column [s_COL_ORG], row->org_id);
+    pg_array_int_add (&self->column [s_COL_TS], row->timestamp_ms);
+    pg_array_int_add (&self->column [s_COL_INDEX], (int64_t) row->log_index);
+    pg_array_int_add (&self->column [s_COL_RECEIVED], row->received_ms);
+    pg_array_int_add (&self->column [s_COL_TYPE], (int64_t) row->type);
+    pg_array_text_add (&self->column [s_COL_ACTOR], row->actor_id);
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++) {
         pg_array_t *column = &self->column [s_COL_FIELD + field];
-        if (!(event->present & AUDIT_FIELD_BIT (field)))
-            pg_array_text_add (column, NULL);
+        if (audit_proto_field_info ((audit_field_t) field)->stored == AUDIT_STORED_NUMBER) {
+            if (row->has_number [field])
+                pg_array_int_add (column, (int64_t) row->number [field]);
+            else
+                pg_array_text_add (column, NULL);
+        }
         else
-        if (audit_proto_field_info ((audit_field_t) field)->stored == AUDIT_STORED_NUMBER)
-            pg_array_int_add (column, (int64_t) event->number [field]);
-        else
-            pg_array_text_add (column, event->text [field]);
+            pg_array_text_add (column, row->text [field]);
     }
-    pg_array_uuid_add (&self->column [s_COL_UUID], event->event_id);
+    pg_array_uuid_add (&self->column [s_COL_UUID], row->event_id);
 }
 
 //  An event not seen before: its organisation's next index, its leaf
@@ -249,7 +255,7 @@ s_event_add (pg_events_t *self, pg_conn_t *conn, pg_tree_t *tree,
     if (pg_tree_leaf_hash (&row, leaf) != 0
     ||  pg_tree_append (tree, event->org_id, org->frontier, leaf) != 0)
         return -1;
-    s_row_add (self, event, org->next, record->received_ms);
+    s_row_add (self, &row);
     org->next++;
     return 0;
 }
@@ -329,4 +335,16 @@ pg_events_write (pg_events_t *self, pg_conn_t *conn, pg_tree_t *tree,
           && pg_tree_nodes_write (tree, conn) == 0
           && s_orgs_advance (self, conn) == 0? 0: -1;
     return rc;
+}
+
+int
+pg_events_insert (pg_events_t *self, pg_conn_t *conn, const audit_row_t *const *rows,
+                  size_t count)
+{
+    assert (self && conn && (rows || count == 0));
+    s_reset (self);
+    for (size_t index = 0; index < count; index++)
+        if (rows [index])
+            s_row_add (self, rows [index]);
+    return s_rows_insert (self, conn);
 }

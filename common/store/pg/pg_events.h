@@ -17,6 +17,7 @@
 
 #include "pg_conn.h"
 #include "pg_tree.h"
+#include "audit_row.h"
 #include "audit_store.h"
 
 #ifdef __cplusplus
@@ -41,6 +42,14 @@ int
     pg_events_write (pg_events_t *self, pg_conn_t *conn, pg_tree_t *tree,
                      audit_store_next_fn *next, void *arg, size_t count,
                      audit_store_outcome_t *outcomes, int64_t *lock_waited_us);
+
+//  Insert rows 0..count-1 (a NULL one skipped) into audit.event as they
+//  are, log_index and received time kept, in one statement in the
+//  transaction open on conn: the events of an imported log (pg_import.c),
+//  whose org rows, leaves and tree the caller writes. 0 or -1.
+int
+    pg_events_insert (pg_events_t *self, pg_conn_t *conn, const audit_row_t *const *rows,
+                      size_t count);
 
 #ifdef __cplusplus
 }

@@ -260,6 +260,43 @@ pg_mq_ack (audit_store_t *store, const char *org, const char *device,
     return rc;
 }
 
+//  A slice of the queue at a time, past the last arrival seen
+int
+pg_mq_each (audit_store_t *store, audit_store_mq_each_fn *fn, void *arg)
+{
+    static const pg_stmt_t s_q = { "read_mq_each",
+        "SELECT message_id, ts, payload, org_id, device_id, received, arrival"
+        " FROM queue.message WHERE arrival > $1::bigint ORDER BY arrival LIMIT 1000" };
+    assert (store && fn);
+    int64_t after = 0;
+    int rows = 1000, stopped = 0;
+    while (!stopped && rows == 1000) {
+        char after_text [24];
+        snprintf (after_text, sizeof after_text, "%" PRId64, after);
+        const char *values [] = { after_text };
+        PGresult *result = pg_conn_run (pg_core_self (store)->conn, &s_q, 1, values);
+        if (!result)
+            return -1;
+        rows = PQntuples (result);
+        int rc = 0;
+        for (int row = 0; rc == 0 && !stopped && row < rows; row++) {
+            audit_store_mq_message_t message;
+            unsigned char *payload = NULL;
+            if (s_message (result, row, &message, &payload) != 0)
+                rc = -1;
+            else
+                stopped = fn (PQgetvalue (result, row, 3), PQgetvalue (result, row, 4),
+                              pg_conn_int (result, row, 5), &message, arg);
+            after = pg_conn_int (result, row, 6);
+            PQfreemem (payload);
+        }
+        PQclear (result);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
 //  --------------------------------------------------------------------------
 //  audit_store_workers.h: two rows of audit.meta per worker,
 //  'heartbeat.<name>' (ms since the epoch) and 'heartbeat_interval.<name>'

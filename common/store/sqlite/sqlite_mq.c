@@ -90,3 +90,27 @@ sqlite_mq_ack (audit_store_t *self, const char *org, const char *device,
     *deleted = (uint64_t) rows;
     return 0;
 }
+
+//  One statement stepped through the whole table: rows stream, in
+//  arrival order (the rowid)
+int
+sqlite_mq_each (audit_store_t *self, audit_store_mq_each_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt = audit_store_sql_cached (self, AUDIT_DB_QUEUE,
+        "SELECT uuid, ts, payload, org, device, received FROM message ORDER BY id");
+    if (!stmt)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        audit_store_mq_message_t message;
+        s_message (stmt, &message);
+        if (fn ((const char *) sqlite3_column_text (stmt, 3),
+                (const char *) sqlite3_column_text (stmt, 4), sqlite3_column_int64 (stmt, 5),
+                &message, arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
