@@ -25,6 +25,7 @@
 #include "audit_store_opslog.h"
 #include "audit_store_org.h"
 #include "audit_store_producers.h"
+#include "audit_store_stats.h"
 #include "ctl_client.h"
 
 //  A row of a page, kept past the page's next step
@@ -59,6 +60,8 @@ typedef struct {
     audit_record_t *records;            //  ops records and messages
     audit_store_outcome_t *outcomes;
     size_t record_count;
+    bool queue_failed;                  //  a batch of messages was not written
+    size_t messages_skipped;            //  without a valid message_id
     //  totals
     uint64_t orgs, events, deleted, signed_count, producers, counters, ops, messages;
 } s_migrate_t;
@@ -482,8 +485,10 @@ s_message (const char *org, const char *device, int64_t received_ms,
            const audit_store_mq_message_t *message, void *arg)
 {
     s_migrate_t *self = (s_migrate_t *) arg;
-    if (!message->id_valid)
-        return 0;                       //  no id to key it by: no device could ack it
+    if (!message->id_valid) {
+        self->messages_skipped++;       //  no id to key it by: no device could ack it
+        return 0;
+    }
     audit_record_t *into = &self->records [self->record_count];
     memset (into, 0, sizeof *into);
     into->kind = AUDIT_TOPIC_KIND_MQ;
@@ -501,19 +506,54 @@ s_message (const char *org, const char *device, int64_t received_ms,
     mq->payload_size = message->payload_size;
     self->record_count++;
     self->messages++;
-    return self->record_count == self->batch? s_records_flush (self): 0;
+    //  A walk stopped by its visitor returns 0: the failure is kept here
+    if (self->record_count == self->batch && s_records_flush (self) != 0)
+        self->queue_failed = true;
+    return self->queue_failed? -1: 0;
 }
 
 static int
 s_queue_move (s_migrate_t *self)
 {
     int rc = audit_store_mq_each (self->source, s_message, self);
-    if (s_records_flush (self) != 0)
+    if (s_records_flush (self) != 0 || self->queue_failed)
         rc = -1;
+    if (rc == 0 && self->messages_skipped > 0)
+        fprintf (stderr, "auditctl: migrate: %zu undelivered messages without a valid"
+                 " message_id left behind (no device could acknowledge them)\n",
+                 self->messages_skipped);
     return rc == 0? 0: s_fail (self, "the undelivered messages did not move");
 }
 
 //  --------------------------------------------------------------------------
+
+static void
+s_any_counter (const char *name, int64_t value, void *arg)
+{
+    (void) name;
+    *(bool *) arg |= value != 0;
+}
+
+static void
+s_any_producer (const audit_store_producer_t *producer, void *arg)
+{
+    (void) producer;
+    *(bool *) arg = true;
+}
+
+//  0 when the target holds no ops record, message, counter or producer
+static int
+s_target_empty (s_migrate_t *self)
+{
+    audit_store_stats_rows_t rows;
+    bool counters = false, producers = false;
+    if (audit_store_stats_rows (self->target, &rows) != 0
+    ||  audit_store_counters_read (self->target, s_any_counter, &counters) != 0
+    ||  audit_store_producers_read (self->target, s_any_producer, &producers) != 0)
+        return -1;
+    return rows.audit_events || rows.ops_records || rows.queued_messages || counters
+        || producers? -1: 0;
+}
 
 static int
 s_open (s_migrate_t *self, const char *from, const char *to, const char *where)
@@ -543,6 +583,14 @@ s_open (s_migrate_t *self, const char *from, const char *to, const char *where)
         fprintf (stderr, "auditctl: migrate: %s already holds events (organisation %s):"
                  " a data directory moves into a database without any\n", where,
                  orgs.first_full);
+        return CTL_EXIT_USAGE;
+    }
+    //  Nor any other row: a second move after one that failed part way
+    //  would add the ops records and the counters again
+    if (s_target_empty (self) != 0) {
+        fprintf (stderr, "auditctl: migrate: %s is not empty (operational records, queued"
+                 " messages, counters or producers): a data directory moves into an empty"
+                 " database; drop it and make it again\n", where);
         return CTL_EXIT_USAGE;
     }
     return CTL_EXIT_OK;

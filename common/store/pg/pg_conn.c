@@ -35,10 +35,13 @@ s_connect (pg_conn_t *self)
     self->handle = PQconnectdb (self->url);
     self->prepared_count = 0;
     if (PQstatus (self->handle) == CONNECTION_OK) {
-        char setup [160];
+        char setup [224];
+        //  A writer's commit is durable whatever the server's default
+        //  says: an acknowledged event must survive the server's crash
         snprintf (setup, sizeof setup, "SET statement_timeout = %d;"
-                  " SET default_transaction_read_only = %s; SET client_min_messages = warning",
-                  PG_CONN_STATEMENT_TIMEOUT_MS, self->read_only? "on": "off");
+                  " SET default_transaction_read_only = %s; SET client_min_messages = warning;"
+                  " SET synchronous_commit = %s", PG_CONN_STATEMENT_TIMEOUT_MS,
+                  self->read_only? "on": "off", self->read_only? "local": "on");
         PGresult *result = PQexec (self->handle, setup);
         bool ok = PQresultStatus (result) == PGRES_COMMAND_OK;
         PQclear (result);

@@ -16,10 +16,12 @@ static const pg_stmt_t s_family_rows = { "counters_family_rows",
 static const pg_stmt_t s_existing = { "counters_existing",
     "SELECT name FROM audit.counter WHERE name = ANY ($1::text[])" };
 
-//  value plus a delta >= 0, held at INT64_MAX, as SQLite's engine does
+//  value plus a delta >= 0, held at INT64_MAX, as SQLite's engine does;
+//  in name order, so that two writers lock the rows they share in one
+//  order and wait rather than deadlock
 static const pg_stmt_t s_upsert = { "counters_upsert",
     "INSERT INTO audit.counter AS c (name, value) SELECT name, delta"
-    " FROM unnest ($1::text[], $2::bigint[]) AS b (name, delta)"
+    " FROM unnest ($1::text[], $2::bigint[]) AS b (name, delta) ORDER BY name"
     " ON CONFLICT (name) DO UPDATE SET value = CASE WHEN c.value > 9223372036854775807"
     " - excluded.value THEN 9223372036854775807 ELSE c.value + excluded.value END" };
 

@@ -381,17 +381,39 @@ s_due_walk (pg_conn_t *conn, int64_t before_ms, audit_store_log_due_fn *fn, void
 
 //  One transaction for the walk and what fn keeps, as the SQLite engine's
 //  (a commit per checkpoint would cost a round trip and a flush each); one
-//  walk at a time, so that two workers do not sign the same sizes twice
+//  walk at a time, so that two workers do not sign the same sizes twice.
+//  A worker that finds another one walking leaves the walk to it (0):
+//  waiting for it would hold the ingest writer that calls this.
+static int
+s_sign_turn (pg_conn_t *conn, bool *mine)
+{
+    static const pg_stmt_t s_try = { "log_sign_turn",
+        "SELECT pg_try_advisory_xact_lock ($1::bigint)" };
+    char key [24];
+    snprintf (key, sizeof key, "%d", PG_SCHEMA_LOCK_SIGN);
+    const char *values [] = { key };
+    PGresult *result = pg_conn_run (conn, &s_try, 1, values);
+    if (!result)
+        return -1;
+    *mine = PQntuples (result) == 1 && strcmp (PQgetvalue (result, 0, 0), "t") == 0;
+    PQclear (result);
+    return 0;
+}
+
 int
 pg_checkpoint_due (audit_store_t *store, int64_t before_ms, audit_store_log_due_fn *fn,
                    void *arg)
 {
     assert (store);
     pg_conn_t *conn = pg_core_self (store)->conn;
-    char lock [80];
-    snprintf (lock, sizeof lock, "BEGIN; SELECT pg_advisory_xact_lock (%d)",
-              PG_SCHEMA_LOCK_SIGN);
-    int rc = pg_conn_exec (conn, lock) == 0? s_due_walk (conn, before_ms, fn, arg): -1;
+    bool mine = false;
+    int rc = pg_conn_begin (conn, false) == 0 && s_sign_turn (conn, &mine) == 0? 0: -1;
+    if (rc == 0 && !mine) {
+        pg_conn_rollback (conn);
+        return 0;
+    }
+    if (rc == 0)
+        rc = s_due_walk (conn, before_ms, fn, arg);
     //  A statement of fn's that failed aborted the transaction: its COMMIT
     //  would roll back and say it committed
     PGconn *handle = rc == 0? pg_conn_handle (conn): NULL;

@@ -270,6 +270,11 @@ s_failed (pg_store_t *self, const char *what)
         audit_log_error ("msg=\"%s\" engine=postgresql sqlstate=%s", what,
                          pg_conn_sqlstate (self->conn));
     self->failed_full = strcmp (pg_conn_sqlstate (self->conn), "53100") == 0;
+    //  No partition for a row (23514): the janitor dropped a month this
+    //  process had made (a host clock ahead of the others); made again
+    //  on the retry
+    if (strcmp (pg_conn_sqlstate (self->conn), "23514") == 0)
+        self->months.count = 0;
     self->failing = true;
 }
 
@@ -387,9 +392,11 @@ pg_retention_set (audit_store_t *store, const char *org_id, uint32_t days,
     if (rc != 0) {
         pg_conn_rollback (self->conn);
         pg_tree_rollback (self->tree);
+        s_failed (self, "retention change failed");
         return -1;
     }
     pg_tree_commit (self->tree);
+    self->failing = false;
     return 0;
 }
 
