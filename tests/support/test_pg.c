@@ -228,11 +228,11 @@ s_dialect (const char *schema, const char *sql)
     return text;
 }
 
-int64_t
-test_pg_int (const char *data_dir, const char *schema, const char *sql)
+//  data_dir's database and its connection (made on first use, again
+//  after it broke), or NULL when it cannot connect
+static s_db_t *
+s_db_connected (const char *data_dir)
 {
-    if (!test_pg_on ())
-        return -1;
     test_store_location (data_dir);
     s_db_t *db = s_find (data_dir);
     if (db->conn && PQstatus (db->conn) != CONNECTION_OK) {
@@ -240,6 +240,17 @@ test_pg_int (const char *data_dir, const char *schema, const char *sql)
         db->conn = NULL;
     }
     if (!db->conn && !(db->conn = s_connect (db->url)))
+        return NULL;
+    return db;
+}
+
+int64_t
+test_pg_int (const char *data_dir, const char *schema, const char *sql)
+{
+    if (!test_pg_on ())
+        return -1;
+    s_db_t *db = s_db_connected (data_dir);
+    if (!db)
         return -1;
     //  Quietly, and again on the next call: the schemas may not be there yet
     if (!db->compat) {
@@ -257,6 +268,23 @@ test_pg_int (const char *data_dir, const char *schema, const char *sql)
     PQclear (result);
     free (text);
     return value;
+}
+
+int64_t
+test_pg_exec (const char *data_dir, const char *sql)
+{
+    s_db_t *db = test_pg_on ()? s_db_connected (data_dir): NULL;
+    //  test_pg_int's search path (the views first) is the session's: off
+    if (!db || s_exec (db->conn, "RESET search_path", NULL) != 0)
+        return -1;
+    PGresult *result = PQexec (db->conn, sql);
+    ExecStatusType status = PQresultStatus (result);
+    int64_t changed = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK
+                    ? strtoll (PQcmdTuples (result), NULL, 10): -1;
+    if (changed < 0)
+        fprintf (stderr, "test_pg: %s: %s", sql, PQerrorMessage (db->conn));
+    PQclear (result);
+    return changed;
 }
 
 //  Lower-case hex digits of data, as pg_dump writes a bytea

@@ -33,6 +33,15 @@ void test_store_location_drop (const char *dir);
 //  says what of it is made to work).
 int64_t test_pg_int (const char *data_dir, const char *schema, const char *sql);
 
+//  PostgreSQL: run sql (one statement, or several: the rows the last one
+//  changed count) in data_dir's database on the engine's own schema, the
+//  tables schema-qualified (audit.event, audit.log_node; no compatibility
+//  views, no SQLite dialect): how a test changes the store by hand with
+//  the workers stopped. The rows it changed (PQcmdTuples; 0 for a
+//  statement that changes none), or -1 when the SQL fails (said on
+//  stderr) or on SQLite.
+int64_t test_pg_exec (const char *data_dir, const char *sql);
+
 //  PostgreSQL: true when the data of data_dir's database (pg_dump
 //  --data-only; schemas, when not NULL, is its -n or -N option, e.g.
 //  "-N queue") holds needle, as text or, for bytea, as its hex digits.

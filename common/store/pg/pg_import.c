@@ -79,7 +79,10 @@ s_leaves_append (pg_store_t *self, const char *org_id, uint64_t first, size_t co
             ||  memcmp (made, leaves [at], AUDIT_MERKLE_HASH_SIZE) != 0)
                 return s_refuse (org_id, first + at, "the event does not make its leaf");
         }
-        if (pg_tree_append (self->tree, org_id, frontier, leaves [at]) != 0)
+        //  A leaf whose event retention deleted before the move has no ts:
+        //  retention's, for auditctl verify --db (pg_schema step 2)
+        if (pg_tree_append (self->tree, org_id, frontier, leaves [at],
+                            row? row->timestamp_ms: PG_TREE_TS_UNKNOWN) != 0)
             return -1;
     }
     return 0;

@@ -10,7 +10,10 @@
     told is what the SQLite engine tells: a leaf whose event was deleted
     is its hash and not kept; a leaf the store lost, or whose event was
     changed, is a zero hash that matches nothing (and kept, as its event
-    is, or was never deleted by retention).
+    is, or was never deleted by retention). A leaf whose event is gone was
+    retention's when its ts (log_node keeps a leaf's) was below the cut the
+    janitor deleted the organisation's events to (audit.org.purged_before);
+    else the event was deleted by someone else and is told as kept.
     ========================================================================= */
 
 #include "pg_core.h"
@@ -53,6 +56,8 @@ static const pg_stmt_t s_leaves = { "logwalk_leaves", s_leaves_sql };
 #define s_COL_EVENT     2               //  log_index, ts, received, type, actor
 #define s_COL_FIELDS    7
 #define s_COL_UUID      (s_COL_FIELDS + AUDIT_FIELD_COUNT)
+#define s_COL_LEAF_TS   (s_COL_UUID + 1)    //  the event's ts the leaf kept, or NULL
+#define s_COL_PURGED    (s_COL_UUID + 2)    //  the organisation's purged_before
 
 __attribute__ ((constructor)) static void
 s_leaves_sql_build (void)
@@ -65,7 +70,9 @@ s_leaves_sql_build (void)
                   audit_proto_field_info ((audit_field_t) field)->column);
     }
     snprintf (s_leaves_sql, sizeof s_leaves_sql,
-              "SELECT g.i, n.hash, e.* FROM generate_series ($2::bigint, $3::bigint - 1) AS g (i)"
+              "SELECT g.i, n.hash, e.*, n.ts, o.purged_before"
+              " FROM generate_series ($2::bigint, $3::bigint - 1) AS g (i)"
+              " CROSS JOIN (SELECT purged_before FROM audit.org WHERE org_id = $1) AS o"
               " LEFT JOIN audit.log_node n ON n.org_id = $1 AND n.level = 0 AND n.idx = g.i"
               " LEFT JOIN (SELECT DISTINCT ON (log_index) log_index, ts, received, type, actor,"
               "%s event_id FROM audit.event WHERE org_id = $1 AND log_index >= $2::bigint"
@@ -127,8 +134,17 @@ s_leaf_row (const PGresult *result, int row, const char *org_id,
     audit_merkle_hash_t leaf, made;
     bool stored = pg_conn_bytea (result, row, s_COL_NODE, leaf, AUDIT_MERKLE_HASH_SIZE) == 0;
     bool kept = !PQgetisnull (result, row, s_COL_EVENT);
-    if (!stored || !kept)
-        return fn (index, stored? leaf: s_zero, !stored || kept, arg);
+    if (!stored)
+        return fn (index, s_zero, true, arg);
+    //  An event gone: retention's when its ts was below the cut the
+    //  janitor deleted to (or not known: moved in already deleted); else
+    //  deleted by someone else, told as kept, so that it is missed
+    if (!kept) {
+        bool retention = PQgetisnull (result, row, s_COL_LEAF_TS)
+                      || pg_conn_int (result, row, s_COL_LEAF_TS)
+                         < pg_conn_int (result, row, s_COL_PURGED);
+        return fn (index, leaf, !retention, arg);
+    }
     audit_row_t event;
     s_event_row (result, row, org_id, &event);
     bool same = pg_tree_leaf_hash (&event, made) == 0

@@ -81,6 +81,13 @@ static const pg_stmt_t s_range = { "purge_range",
     " WHERE org_id = (SELECT org_id FROM audit.org WHERE seq = $1::bigint)"
     " AND ts <= $2::bigint AND (ts, log_index) <= ($2::bigint, $3::bigint)" };
 
+//  The cut below which the organisation's events are retention's to
+//  delete, raised before they go (pg_schema step 2; auditctl verify --db
+//  tells an event deleted by hand from one retention deleted by it)
+static const pg_stmt_t s_watermark = { "purge_watermark",
+    "UPDATE audit.org SET purged_before = greatest (purged_before, $2::bigint)"
+    " WHERE seq = $1::bigint" };
+
 static const pg_stmt_t s_all = { "purge_all",
     "DELETE FROM audit.event"
     " WHERE org_id = (SELECT org_id FROM audit.org WHERE seq = $1::bigint) AND ts < $2::bigint" };
@@ -172,6 +179,9 @@ pg_purge_events (audit_store_t *store, int64_t org, int64_t cut_ms, int64_t max_
     char org_text [24], cut [24];
     snprintf (org_text, sizeof org_text, "%" PRId64, org);
     snprintf (cut, sizeof cut, "%" PRId64, cut_ms);
+    const char *mark [] = { org_text, cut };
+    if (pg_conn_do (conn, &s_watermark, 2, mark, NULL) != 0)
+        return -1;
     int64_t ts = 0, index = 0;
     int rc = s_probe_run (conn, org_text, cut, max_rows, &ts, &index, more);
     if (rc < 0)

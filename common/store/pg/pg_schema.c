@@ -82,7 +82,17 @@ static const char *s_steps [] = {
     "CREATE INDEX message_device ON queue.message (org_id, device_id, ts, arrival);"
     "CREATE INDEX message_received ON queue.message (received);"
     "INSERT INTO audit.meta (key, value) VALUES ('created_at',"
-    "  (extract (epoch FROM now ()) * 1000)::bigint)"
+    "  (extract (epoch FROM now ()) * 1000)::bigint)",
+    //  2: an event missing from audit.event is told apart from one that
+    //  retention deleted (auditctl verify --db): a leaf keeps its event's
+    //  ts (NULL for a node above it, and for a leaf moved in by auditctl
+    //  migrate after retention deleted its event), and an organisation
+    //  the cut below which the janitor has deleted its events
+    //  (purged_before, never lowered): an event is retention's to delete
+    //  when its ts is below that
+    "ALTER TABLE audit.log_node ADD COLUMN ts bigint;"
+    "ALTER TABLE audit.org ADD COLUMN purged_before bigint NOT NULL"
+    "  DEFAULT -9223372036854775808"
 };
 
 #define s_STEP_COUNT ((int) (sizeof s_steps / sizeof *s_steps))

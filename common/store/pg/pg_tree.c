@@ -22,8 +22,9 @@ typedef struct {
 
 struct _pg_tree_t {
     zhashx_t *frontiers;                //  org_id -> s_entry_t
-    pg_array_t node_org, node_level, node_idx, node_hash;   //  the batch's subtrees
+    pg_array_t node_org, node_level, node_idx, node_hash, node_ts;  //  the batch's subtrees
     const char *append_org;             //  the org of the append in progress
+    int64_t append_ts;                  //  and its leaf's ts
 };
 
 static void
@@ -46,6 +47,7 @@ pg_tree_new (void)
     pg_array_init (&self->node_level);
     pg_array_init (&self->node_idx);
     pg_array_init (&self->node_hash);
+    pg_array_init (&self->node_ts);
     return self;
 }
 
@@ -61,6 +63,7 @@ pg_tree_destroy (pg_tree_t **self_p)
     pg_array_free (&self->node_level);
     pg_array_free (&self->node_idx);
     pg_array_free (&self->node_hash);
+    pg_array_free (&self->node_ts);
     free (self);
     *self_p = NULL;
 }
@@ -150,15 +153,20 @@ s_completed (void *arg, unsigned level, uint64_t index, const audit_merkle_hash_
     pg_array_int_add (&self->node_level, (int64_t) level);
     pg_array_int_add (&self->node_idx, (int64_t) index);
     pg_array_bytea_add (&self->node_hash, hash, AUDIT_MERKLE_HASH_SIZE);
+    if (level == 0 && self->append_ts != PG_TREE_TS_UNKNOWN)
+        pg_array_int_add (&self->node_ts, self->append_ts);
+    else
+        pg_array_text_add (&self->node_ts, NULL);
     return 0;
 }
 
 int
 pg_tree_append (pg_tree_t *self, const char *org_id, audit_merkle_frontier_t *frontier,
-                const audit_merkle_hash_t leaf)
+                const audit_merkle_hash_t leaf, int64_t ts)
 {
     assert (self && org_id && frontier);
     self->append_org = org_id;
+    self->append_ts = ts;
     return audit_merkle_frontier_append (frontier, leaf, s_completed, self);
 }
 
@@ -166,18 +174,20 @@ int
 pg_tree_nodes_write (pg_tree_t *self, pg_conn_t *conn)
 {
     static const pg_stmt_t insert = { "tree_nodes_insert",
-        "INSERT INTO audit.log_node (org_id, level, idx, hash)"
-        " SELECT * FROM unnest ($1::text[], $2::smallint[], $3::bigint[], $4::bytea[])" };
+        "INSERT INTO audit.log_node (org_id, level, idx, hash, ts)"
+        " SELECT * FROM unnest ($1::text[], $2::smallint[], $3::bigint[], $4::bytea[],"
+        " $5::bigint[])" };
     if (self->node_org.count == 0)
         return 0;
     const char *values [] = {
         pg_array_text (&self->node_org), pg_array_text (&self->node_level),
-        pg_array_text (&self->node_idx), pg_array_text (&self->node_hash)
+        pg_array_text (&self->node_idx), pg_array_text (&self->node_hash),
+        pg_array_text (&self->node_ts)
     };
     for (size_t at = 0; at < sizeof values / sizeof *values; at++)
         if (!values [at])
             return -1;
-    return pg_conn_do (conn, &insert, 4, values, NULL);
+    return pg_conn_do (conn, &insert, 5, values, NULL);
 }
 
 static void
@@ -187,6 +197,7 @@ s_nodes_reset (pg_tree_t *self)
     pg_array_reset (&self->node_level);
     pg_array_reset (&self->node_idx);
     pg_array_reset (&self->node_hash);
+    pg_array_reset (&self->node_ts);
 }
 
 void

@@ -51,12 +51,14 @@ int
     pg_tree_frontier (pg_tree_t *self, pg_conn_t *conn, const char *org_id, uint64_t size,
                       audit_merkle_frontier_t **frontier);
 
-//  Append leaf (the hash of the event stored at frontier->size) to the
+//  Append leaf (the hash of the event stored at frontier->size, whose
+//  timestamp is ts; PG_TREE_TS_UNKNOWN when it is not known) to the
 //  frontier pg_tree_frontier gave for org_id; the subtrees it completes
-//  are collected for pg_tree_nodes_write. 0 or -1.
+//  are collected for pg_tree_nodes_write, the leaf with its ts. 0 or -1.
+#define PG_TREE_TS_UNKNOWN INT64_MIN
 int
     pg_tree_append (pg_tree_t *self, const char *org_id, audit_merkle_frontier_t *frontier,
-                    const audit_merkle_hash_t leaf);
+                    const audit_merkle_hash_t leaf, int64_t ts);
 
 //  Insert the collected subtrees into log_node, in the transaction. 0 or -1.
 int
