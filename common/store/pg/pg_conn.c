@@ -218,11 +218,20 @@ pg_conn_exec (pg_conn_t *self, const char *sql)
     return ok? 0: -1;
 }
 
+//  A connection found broken by a BEGIN: nothing of the transaction ran,
+//  so a new one is tried at once, not after the backoff (else the first
+//  request after the server came back failed, test_pg_outage)
 int
 pg_conn_begin (pg_conn_t *self, bool repeatable_read)
 {
-    return pg_conn_exec (self, repeatable_read? "BEGIN ISOLATION LEVEL REPEATABLE READ"
-                                              : "BEGIN");
+    const char *sql = repeatable_read? "BEGIN ISOLATION LEVEL REPEATABLE READ": "BEGIN";
+    bool connected = self->handle != NULL;
+    int rc = pg_conn_exec (self, sql);
+    if (rc != 0 && connected && !self->handle) {
+        self->retry_at_ms = 0;
+        rc = pg_conn_exec (self, sql);
+    }
+    return rc;
 }
 
 int
