@@ -4,6 +4,7 @@
     ========================================================================= */
 
 #include "audit_row.h"
+#include "audit_render.h"
 
 #include <string.h>
 
@@ -29,4 +30,15 @@ audit_row_of_event (const audit_event_t *event, uint64_t log_index, int64_t rece
             row->text [field] = event->text [field];
     }
     memcpy (row->event_id, event->event_id, AUDIT_UUID_SIZE);
+}
+
+int
+audit_row_leaf_hash (const audit_row_t *row, audit_merkle_hash_t hash)
+{
+    char leaf [AUDIT_RENDER_LINE_MAX];
+    int size = audit_render_leaf (row, leaf, sizeof leaf);
+    if (size < 0)
+        return -1;
+    audit_merkle_leaf_hash (leaf, (size_t) size, hash);
+    return 0;
 }

@@ -12,6 +12,7 @@
 #ifndef AUDIT_ROW_H_INCLUDED
 #define AUDIT_ROW_H_INCLUDED
 
+#include "audit_merkle.h"
 #include "audit_record.h"
 
 #ifdef __cplusplus
@@ -36,6 +37,11 @@ typedef struct {
 void
     audit_row_of_event (const audit_event_t *event, uint64_t log_index, int64_t received_ms,
                         audit_row_t *row);
+
+//  The leaf hash of row in its organisation's log: SHA-256 (0x00 || its
+//  leaf text, audit_render_leaf), what both engines store and check. 0 or -1.
+int
+    audit_row_leaf_hash (const audit_row_t *row, audit_merkle_hash_t hash);
 
 #ifdef __cplusplus
 }

@@ -252,7 +252,7 @@ s_event_add (pg_events_t *self, pg_conn_t *conn, pg_tree_t *tree,
     audit_row_t row;
     audit_row_of_event (event, org->next, record->received_ms, &row);
     audit_merkle_hash_t leaf;
-    if (pg_tree_leaf_hash (&row, leaf) != 0
+    if (audit_row_leaf_hash (&row, leaf) != 0
     ||  pg_tree_append (tree, event->org_id, org->frontier, leaf, event->timestamp_ms) != 0)
         return -1;
     s_row_add (self, &row);

@@ -75,7 +75,7 @@ s_leaves_append (pg_store_t *self, const char *org_id, uint64_t first, size_t co
             audit_merkle_hash_t made;
             if (row->log_index != first + at || strcmp (row->org_id, org_id) != 0)
                 return s_refuse (org_id, first + at, "an event not of this leaf");
-            if (pg_tree_leaf_hash (row, made) != 0
+            if (audit_row_leaf_hash (row, made) != 0
             ||  memcmp (made, leaves [at], AUDIT_MERKLE_HASH_SIZE) != 0)
                 return s_refuse (org_id, first + at, "the event does not make its leaf");
         }

@@ -5,7 +5,7 @@
 
     A root or a proof is two statements whatever the size: the org row
     (the log must hold the size asked for), then every subtree it needs
-    at once (pg_tree_fetch). audit_merkle asks for its subtrees in an
+    at once (pg_tree_asked_t). audit_merkle asks for its subtrees in an
     order that depends on the sizes only, never on the hashes, so it runs
     twice: first to learn which subtrees it wants (answered with zeros),
     then on what the one fetch returned.
@@ -113,82 +113,17 @@ typedef struct {
     size_t *count;                      //  the proof's length
 } s_proof_t;
 
-//  The subtrees one run asked for, in its order, and what the fetch found
-typedef struct {
-    size_t count, capacity;
-    unsigned *levels;
-    uint64_t *indices;
-    audit_merkle_hash_t *hashes;
-    bool *found;
-    bool answering;                     //  false: noting what is asked
-    size_t next;                        //  answering: the next one asked
-} s_asked_t;
-
-static void
-s_asked_free (s_asked_t *self)
-{
-    free (self->levels);
-    free (self->indices);
-    free (self->hashes);
-    free (self->found);
-}
-
-//  Room for one more; a proof asks for a few hundred at most
 static int
-s_asked_grow (s_asked_t *self)
-{
-    if (self->count < self->capacity)
-        return 0;
-    size_t capacity = self->capacity? 2 * self->capacity: 128;
-    unsigned *levels = (unsigned *) realloc (self->levels, capacity * sizeof *levels);
-    if (levels)
-        self->levels = levels;
-    uint64_t *indices = (uint64_t *) realloc (self->indices, capacity * sizeof *indices);
-    if (indices)
-        self->indices = indices;
-    if (!levels || !indices)
-        return -1;
-    self->capacity = capacity;
-    return 0;
-}
-
-//  audit_merkle_subtree_fn: notes (level, index), or answers it
-static int
-s_subtree (void *arg, unsigned level, uint64_t index, audit_merkle_hash_t hash)
-{
-    s_asked_t *self = (s_asked_t *) arg;
-    if (!self->answering) {
-        if (s_asked_grow (self) != 0)
-            return -1;
-        self->levels [self->count] = level;
-        self->indices [self->count++] = index;
-        memset (hash, 0, AUDIT_MERKLE_HASH_SIZE);
-        return 0;
-    }
-    //  The second run asks in the same order; a search if ever it did not
-    size_t at = self->next;
-    if (at >= self->count || self->levels [at] != level || self->indices [at] != index)
-        for (at = 0; at < self->count; at++)
-            if (self->levels [at] == level && self->indices [at] == index)
-                break;
-    if (at >= self->count || !self->found [at])
-        return -1;
-    self->next = at + 1;
-    memcpy (hash, self->hashes [at], AUDIT_MERKLE_HASH_SIZE);
-    return 0;
-}
-
-static int
-s_proof_run (const s_proof_t *proof, s_asked_t *asked)
+s_proof_run (const s_proof_t *proof, pg_tree_asked_t *asked)
 {
     switch (proof->kind) {
         case s_ROOT:
-            return audit_merkle_root (proof->size, s_subtree, asked, *proof->out);
+            return audit_merkle_root (proof->size, pg_tree_asked_subtree, asked, *proof->out);
         case s_INCLUSION:
-            return audit_merkle_inclusion (proof->from, proof->size, s_subtree, asked,
+            return audit_merkle_inclusion (proof->from, proof->size, pg_tree_asked_subtree, asked,
                                            proof->out, proof->count);
         default:
-            return audit_merkle_consistency (proof->from, proof->size, s_subtree, asked,
+            return audit_merkle_consistency (proof->from, proof->size, pg_tree_asked_subtree, asked,
                                              proof->out, proof->count);
     }
 }
@@ -198,21 +133,12 @@ s_proof_run (const s_proof_t *proof, s_asked_t *asked)
 static int
 s_proof (pg_conn_t *conn, const char *org_id, const s_proof_t *proof, const char *what)
 {
-    s_asked_t asked = { 0 };
-    int rc = s_proof_run (proof, &asked);
-    if (rc == 0) {
-        asked.hashes = (audit_merkle_hash_t *) malloc ((asked.count + 1) * sizeof *asked.hashes);
-        asked.found = (bool *) calloc (asked.count + 1, sizeof *asked.found);
-        rc = asked.hashes && asked.found? 0: -1;
-    }
+    pg_tree_asked_t asked = { 0 };
+    int rc = s_proof_run (proof, &asked) == 0
+          && pg_tree_asked_fetch (&asked, conn, org_id) == 0? 0: -1;
     if (rc == 0)
-        rc = pg_tree_fetch (conn, org_id, asked.count, asked.levels, asked.indices,
-                            asked.hashes, asked.found);
-    if (rc == 0) {
-        asked.answering = true;
         rc = s_proof_run (proof, &asked) == 0? 0: s_broken (org_id, what);
-    }
-    s_asked_free (&asked);
+    pg_tree_asked_free (&asked);
     return rc;
 }
 

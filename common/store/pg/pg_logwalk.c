@@ -147,7 +147,7 @@ s_leaf_row (const PGresult *result, int row, const char *org_id,
     }
     audit_row_t event;
     s_event_row (result, row, org_id, &event);
-    bool same = pg_tree_leaf_hash (&event, made) == 0
+    bool same = audit_row_leaf_hash (&event, made) == 0
              && memcmp (made, leaf, AUDIT_MERKLE_HASH_SIZE) == 0;
     return fn (index, same? leaf: s_zero, true, arg);
 }

@@ -7,7 +7,6 @@
 #include "pg_tree.h"
 #include "pg_array.h"
 #include "audit_log.h"
-#include "audit_render.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -68,57 +67,23 @@ pg_tree_destroy (pg_tree_t **self_p)
     *self_p = NULL;
 }
 
-//  The subtrees of a frontier of a given size: audit_merkle asks for them
-//  one at a time; the first pass only notes which, one query reads them,
-//  the second pass answers
-#define s_FRONTIER_MAX AUDIT_MERKLE_LEVELS
-
-typedef struct {
-    size_t count;
-    unsigned levels [s_FRONTIER_MAX];
-    uint64_t indices [s_FRONTIER_MAX];
-    audit_merkle_hash_t hashes [s_FRONTIER_MAX];
-    bool found [s_FRONTIER_MAX];
-    bool answering;
-} s_frontier_read_t;
-
-static int
-s_frontier_subtree (void *arg, unsigned level, uint64_t index, audit_merkle_hash_t hash)
-{
-    s_frontier_read_t *read = (s_frontier_read_t *) arg;
-    if (!read->answering) {
-        if (read->count == s_FRONTIER_MAX)
-            return -1;
-        read->levels [read->count] = level;
-        read->indices [read->count++] = index;
-        memset (hash, 0, AUDIT_MERKLE_HASH_SIZE);
-        return 0;
-    }
-    for (size_t at = 0; at < read->count; at++)
-        if (read->levels [at] == level && read->indices [at] == index && read->found [at]) {
-            memcpy (hash, read->hashes [at], AUDIT_MERKLE_HASH_SIZE);
-            return 0;
-        }
-    return -1;
-}
-
+//  The frontier's subtrees, one query (pg_tree_asked_t)
 static int
 s_frontier_load (pg_conn_t *conn, const char *org_id, uint64_t size,
                  audit_merkle_frontier_t *frontier)
 {
-    s_frontier_read_t read = { 0 };
-    if (audit_merkle_frontier_load (frontier, size, s_frontier_subtree, &read) != 0
-    ||  pg_tree_fetch (conn, org_id, read.count, read.levels, read.indices, read.hashes,
-                       read.found) != 0)
-        return -1;
-    read.answering = true;
-    if (audit_merkle_frontier_load (frontier, size, s_frontier_subtree, &read) != 0) {
+    pg_tree_asked_t asked = { 0 };
+    int rc = audit_merkle_frontier_load (frontier, size, pg_tree_asked_subtree, &asked) == 0
+          && pg_tree_asked_fetch (&asked, conn, org_id) == 0? 0: -1;
+    if (rc == 0 && audit_merkle_frontier_load (frontier, size, pg_tree_asked_subtree,
+                                               &asked) != 0) {
         audit_log_error ("msg=\"log incomplete\" engine=postgresql org_id=%s size=%" PRIu64
                          " reason=\"a subtree of the frontier is missing from log_node\"",
                          org_id, size);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    pg_tree_asked_free (&asked);
+    return rc;
 }
 
 int
@@ -220,13 +185,3 @@ pg_tree_rollback (pg_tree_t *self)
     s_nodes_reset (self);
 }
 
-int
-pg_tree_leaf_hash (const audit_row_t *row, audit_merkle_hash_t hash)
-{
-    char leaf [AUDIT_RENDER_LINE_MAX];
-    int size = audit_render_leaf (row, leaf, sizeof leaf);
-    if (size < 0)
-        return -1;
-    audit_merkle_leaf_hash (leaf, (size_t) size, hash);
-    return 0;
-}

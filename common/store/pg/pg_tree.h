@@ -7,7 +7,7 @@
     (audit_merkle names them: leaves [idx << level, (idx + 1) << level)).
     Retention deletes events, never nodes, so roots and proofs never
     change, and any subtree is one row: a root or a proof reads its
-    O(log n) rows in one query (pg_tree_fetch).
+    O(log n) rows in one query (pg_tree_asked_t).
 
     The writer keeps each organisation's frontier in memory across
     transactions, checked against the size its org row says under the
@@ -71,15 +71,34 @@ void
 void
     pg_tree_rollback (pg_tree_t *self);
 
-//  The leaf hash of row: SHA-256 (0x00 || its leaf text). 0 or -1.
-int
-    pg_tree_leaf_hash (const audit_row_t *row, audit_merkle_hash_t hash);
+//  The subtrees audit_merkle asks for, read in one query: run an
+//  audit_merkle function (root, proof, frontier load) once with
+//  pg_tree_asked_subtree, which notes each (level, index) and answers
+//  zeros; pg_tree_asked_fetch reads them all from org_id's log_node; the
+//  same run again is answered from what was read. Zeroed to start.
+typedef struct {
+    size_t count, capacity;
+    unsigned *levels;
+    uint64_t *indices;
+    audit_merkle_hash_t *hashes;
+    bool *found;
+    bool answering;                     //  false: noting what is asked
+    size_t next;                        //  answering: the next one asked
+} pg_tree_asked_t;
 
-//  count subtrees (levels [i], indices [i]) of org_id's tree into
-//  hashes [i], found [i] false for one log_node lacks. One query. 0 or -1.
+//  audit_merkle_subtree_fn over a pg_tree_asked_t.
 int
-    pg_tree_fetch (pg_conn_t *conn, const char *org_id, size_t count, const unsigned *levels,
-                   const uint64_t *indices, audit_merkle_hash_t *hashes, bool *found);
+    pg_tree_asked_subtree (void *asked, unsigned level, uint64_t index,
+                           audit_merkle_hash_t hash);
+
+//  Read every subtree noted, and answer from them from now on. 0 or -1;
+//  a subtree log_node lacks is not an error here (the second run fails).
+int
+    pg_tree_asked_fetch (pg_tree_asked_t *self, pg_conn_t *conn, const char *org_id);
+
+//  Free what was noted and read.
+void
+    pg_tree_asked_free (pg_tree_asked_t *self);
 
 #ifdef __cplusplus
 }

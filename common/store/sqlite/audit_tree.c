@@ -5,10 +5,10 @@
 #include "audit_tree.h"
 #include "audit_log.h"
 #include "audit_proto.h"
-#include "audit_render.h"
 
 #include <assert.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 //  The columns of the leaves' statement: the key and the tag, the
@@ -292,7 +292,7 @@ s_event_leaf (sqlite3_stmt *stmt, const char *org_id, audit_merkle_hash_t hash)
 {
     audit_row_t row;
     s_event_row (stmt, org_id, &row);
-    if (audit_tree_leaf_hash (&row, hash) != 0)
+    if (audit_row_leaf_hash (&row, hash) != 0)
         return AUDIT_TREE_CHANGED;
     const void *tag = sqlite3_column_blob (stmt, s_COL_TAG);
     return tag && sqlite3_column_bytes (stmt, s_COL_TAG) == AUDIT_TREE_TAG_SIZE
@@ -534,16 +534,6 @@ audit_tree_subtree (void *arg, unsigned level, uint64_t index, audit_merkle_hash
 //  --------------------------------------------------------------------------
 //  Appending
 
-int
-audit_tree_leaf_hash (const audit_row_t *row, audit_merkle_hash_t hash)
-{
-    char leaf [AUDIT_RENDER_LINE_MAX];
-    int size = audit_render_leaf (row, leaf, sizeof leaf);
-    if (size < 0)
-        return -1;
-    audit_merkle_leaf_hash (leaf, (size_t) size, hash);
-    return 0;
-}
 
 //  Remember that this transaction touched entry. 0 or -1.
 static int

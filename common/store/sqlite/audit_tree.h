@@ -168,10 +168,6 @@ void
 void
     audit_tree_rollback (audit_tree_t *self);
 
-//  The leaf hash of row: SHA-256 (0x00 || its leaf text). 0 or -1.
-int
-    audit_tree_leaf_hash (const audit_row_t *row, audit_merkle_hash_t hash);
-
 //  The range of ts of the events of the tiles that hold indices first ..
 //  end - 1 (their rows are among the organisation's with a ts in it), into
 //  *min and *max; none when *min > *max. 0 or -1.

@@ -93,7 +93,7 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
         audit_tree_prefetch (handle);
         audit_row_t row;
         audit_row_of_event (event, log_index, received_ms, &row);
-        if (audit_tree_leaf_hash (&row, leaf) != 0)
+        if (audit_row_leaf_hash (&row, leaf) != 0)
             return -1;
     }
     sqlite3_stmt *stmt = self->query [SQLITE_Q_EVENT_INSERT];
