@@ -777,6 +777,34 @@ Test (store, a_duplicate_is_the_same_id_at_the_same_time)
     free (records);
 }
 
+//  The writer looks for a duplicate only when the event is not later than
+//  every event its organisation holds (audit_orglog_newer): a replay of an
+//  older event, and an event another writer stored meanwhile, are still
+//  found, and an older event never seen is still stored
+Test (store, a_duplicate_older_than_the_newest_is_found)
+{
+    audit_record_t *records = s_records_new (3);
+    s_event (&records [0], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 1);
+    s_event (&records [1], AUDIT_EVENT_USER_LOGOUT, "org-a", "actor-a", 2);
+    records [1].u.event.timestamp_ms = records [0].u.event.timestamp_ms + 60000;
+    s_event (&records [2], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 3);
+    records [2].u.event.timestamp_ms = records [0].u.event.timestamp_ms - 60000;
+    audit_store_outcome_t outcomes [3];
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    audit_store_t *other = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write (store, &records [0], 1, outcomes, NULL), 0);
+    cr_assert_eq (audit_store_write (other, &records [1], 1, outcomes, NULL), 0);
+    cr_assert_eq (audit_store_write (store, records, 3, outcomes, NULL), 0);
+    cr_expect_eq (outcomes [0], AUDIT_STORE_DUPLICATE, "older than the newest, held");
+    cr_expect_eq (outcomes [1], AUDIT_STORE_DUPLICATE, "stored by the other writer");
+    cr_expect_eq (outcomes [2], AUDIT_STORE_STORED, "older than the newest, not held");
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT),
+                             "SELECT count(*) FROM event"), 3);
+    audit_store_destroy (&other);
+    audit_store_destroy (&store);
+    free (records);
+}
+
 //  The log_index of each organisation's events, in log order, is 0..n-1
 static void
 s_expect_contiguous (sqlite3 *db, const char *org, int64_t count)

@@ -1,5 +1,6 @@
 /*  =========================================================================
-    audit_orglog - the next log_index of each organisation, per transaction
+    audit_orglog - the next log_index and the latest ts of each
+    organisation, per transaction
 
     An open-addressing table from org row id to its next index; a batch
     touches at most as many organisations as it has events, and usually a
@@ -16,16 +17,20 @@
 #include <string.h>
 
 #define s_INITIAL_SLOTS 1024            //  a power of two
+//  The newest of an organisation without events: older than any ts
+#define s_NO_EVENT      INT64_MIN
 
 typedef struct {
     int64_t org;                        //  0: a free slot (row ids start at 1)
     uint64_t next;
+    int64_t newest;                     //  the latest ts it holds
     void *user;                         //  the caller's, for this transaction
 } s_slot_t;
 
 struct _audit_orglog_t {
     sqlite3 *conn;
     sqlite3_stmt *select;
+    sqlite3_stmt *newest;
     sqlite3_stmt *update;
     s_slot_t *slots;
     size_t capacity;                    //  slots, a power of two
@@ -45,6 +50,8 @@ audit_orglog_new (sqlite3 *conn)
     if (!self->slots
     ||  sqlite3_prepare_v2 (conn, "SELECT next_index FROM org WHERE id = ?1", -1,
                             &self->select, NULL) != SQLITE_OK
+    ||  sqlite3_prepare_v2 (conn, "SELECT max (ts) FROM event WHERE org = ?1", -1,
+                            &self->newest, NULL) != SQLITE_OK
     ||  sqlite3_prepare_v2 (conn, "UPDATE org SET next_index = ?2 WHERE id = ?1", -1,
                             &self->update, NULL) != SQLITE_OK) {
         audit_log_error ("msg=\"cannot prepare statement\" file=audit.db reason=\"%s\"",
@@ -61,6 +68,7 @@ audit_orglog_destroy (audit_orglog_t **self_p)
         return;
     audit_orglog_t *self = *self_p;
     sqlite3_finalize (self->select);
+    sqlite3_finalize (self->newest);
     sqlite3_finalize (self->update);
     free (self->slots);
     free (self);
@@ -103,9 +111,10 @@ s_grow (audit_orglog_t *self)
     return 0;
 }
 
-//  org.next_index of a row interned in this or an earlier transaction
+//  org.next_index of a row interned in this or an earlier transaction,
+//  and the latest ts of its events (one descent of the primary key)
 static int
-s_read (audit_orglog_t *self, int64_t org, uint64_t *next)
+s_read (audit_orglog_t *self, int64_t org, uint64_t *next, int64_t *newest)
 {
     sqlite3_bind_int64 (self->select, 1, org);
     int rc = sqlite3_step (self->select);
@@ -114,25 +123,52 @@ s_read (audit_orglog_t *self, int64_t org, uint64_t *next)
     if (value < 0)
         return -1;
     *next = (uint64_t) value;
-    return 0;
+    sqlite3_bind_int64 (self->newest, 1, org);
+    rc = sqlite3_step (self->newest);
+    bool none = rc == SQLITE_ROW && sqlite3_column_type (self->newest, 0) == SQLITE_NULL;
+    *newest = none? s_NO_EVENT: sqlite3_column_int64 (self->newest, 0);
+    sqlite3_reset (self->newest);
+    return rc == SQLITE_ROW? 0: -1;
+}
+
+//  The slot of org in this transaction, read on first use; NULL on error
+static s_slot_t *
+s_slot (audit_orglog_t *self, int64_t org)
+{
+    if (s_grow (self) != 0)
+        return NULL;
+    s_slot_t *slot = s_find (self->slots, self->capacity, org);
+    if (slot->org)
+        return slot;
+    uint64_t next;
+    int64_t newest;
+    if (s_read (self, org, &next, &newest) != 0)
+        return NULL;
+    *slot = (s_slot_t) { org, next, newest, NULL };
+    self->used++;
+    return slot;
 }
 
 int
-audit_orglog_take (audit_orglog_t *self, int64_t org, uint64_t *index, void ***user)
+audit_orglog_newer (audit_orglog_t *self, int64_t org, int64_t ts)
 {
     assert (self);
     assert (org > 0);
-    if (s_grow (self) != 0)
+    s_slot_t *slot = s_slot (self, org);
+    return slot? ts > slot->newest: -1;
+}
+
+int
+audit_orglog_take (audit_orglog_t *self, int64_t org, int64_t ts, uint64_t *index,
+                   void ***user)
+{
+    assert (self);
+    assert (org > 0);
+    s_slot_t *slot = s_slot (self, org);
+    if (!slot)
         return -1;
-    s_slot_t *slot = s_find (self->slots, self->capacity, org);
-    if (slot->org == 0) {
-        uint64_t next;
-        if (s_read (self, org, &next) != 0)
-            return -1;
-        *slot = (s_slot_t) { org, next, NULL };
-        self->used++;
-    }
     *index = slot->next++;
+    slot->newest = ts > slot->newest? ts: slot->newest;
     if (user)
         *user = &slot->user;
     return 0;
