@@ -13,11 +13,13 @@
 
 #include "audit_time.h"
 #include "audit_conn.h"
+#include "audit_tree.h"
 #include "bench_feed.h"
 
 //  The event INSERT's parameters: as the store's, built from the field rows
 #define s_FIELD_PARAM 7
 #define s_UUID_PARAM  (s_FIELD_PARAM + AUDIT_FIELD_COUNT)
+#define s_TAG_PARAM   (s_UUID_PARAM + 1)
 //  The store's writer cache (audit_conn.h)
 #define s_STR_(x)     #x
 #define s_STR(x)      s_STR_ (x)
@@ -26,9 +28,16 @@
 //  a PASSIVE one after a commit that left the WAL over 24 MiB
 #define s_CHECKPOINT_PAGES (24 * 1024 * 1024 / 4096)
 
+//  The bytes of a tile row's subtrees and of a node's hash: what the
+//  store writes, but not hashed (the loop writes rows, it computes nothing)
+typedef uint8_t s_subtrees_t [AUDIT_TREE_INNER_COUNT * AUDIT_MERKLE_HASH_SIZE];
+
 struct _bench_bare_t {
     sqlite3 *db;
-    sqlite3_stmt *insert, *begin, *commit, *next_set;
+    bool log_rows;                      //  the organisation's log's rows too
+    sqlite3_stmt *insert, *begin, *commit, *next_set, *node_insert, *tail_set;
+    int64_t tail_min [BENCH_FEED_ORGS], tail_max [BENCH_FEED_ORGS];
+    s_subtrees_t filler;
     int64_t org_ids [BENCH_FEED_ORGS], next_index [BENCH_FEED_ORGS];
     int64_t user_ids [BENCH_FEED_USERS], device_ids [BENCH_FEED_DEVICES];
     int64_t group_ids [BENCH_FEED_GROUPS], role_id;
@@ -132,8 +141,15 @@ s_prepare (bench_bare_t *self)
         snprintf (values + vat, sizeof values - vat, "?%d, ", s_FIELD_PARAM + field);
     }
     snprintf (sql, sizeof sql, "INSERT INTO event (org, ts, log_index, received, type, actor,"
-              " %suuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, %s?%d)", columns, values, s_UUID_PARAM);
+              " %suuid, leaf_tag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, %s?%d, ?%d)", columns, values,
+              s_UUID_PARAM, s_TAG_PARAM);
     return sqlite3_prepare_v2 (self->db, sql, -1, &self->insert, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2 (self->db, "INSERT INTO tree_node (org, level, idx, hash, min_ts,"
+                               " max_ts, subtrees) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1,
+                               &self->node_insert, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2 (self->db, "UPDATE org SET tail_min_ts = ?2, tail_max_ts = ?3,"
+                               " tail_nodes = ?4, next_index = ?5 WHERE id = ?1", -1,
+                               &self->tail_set, NULL) == SQLITE_OK
         && sqlite3_prepare_v2 (self->db, "BEGIN IMMEDIATE", -1, &self->begin, NULL) == SQLITE_OK
         && sqlite3_prepare_v2 (self->db, "COMMIT", -1, &self->commit, NULL) == SQLITE_OK
         && sqlite3_prepare_v2 (self->db, "UPDATE org SET next_index = ?2 WHERE id = ?1", -1,
@@ -141,9 +157,17 @@ s_prepare (bench_bare_t *self)
 }
 
 bench_bare_t *
-bench_bare_new (const char *dir)
+bench_bare_new (const char *dir, bool log_rows)
 {
     bench_bare_t *self = (bench_bare_t *) calloc (1, sizeof *self);
+    for (size_t at = 0; self && at < sizeof self->filler; at++)
+        self->filler [at] = (uint8_t) (at * 131 + 7);
+    for (int org = 0; self && org < BENCH_FEED_ORGS; org++) {
+        self->tail_min [org] = INT64_MAX;
+        self->tail_max [org] = INT64_MIN;
+    }
+    if (self)
+        self->log_rows = log_rows;
     char path [1024];
     snprintf (path, sizeof path, "%s/audit.db", dir);
     bool ok = self && sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK;
@@ -170,6 +194,8 @@ bench_bare_destroy (bench_bare_t **self_p)
     sqlite3_finalize (self->begin);
     sqlite3_finalize (self->commit);
     sqlite3_finalize (self->next_set);
+    sqlite3_finalize (self->node_insert);
+    sqlite3_finalize (self->tail_set);
     sqlite3_close (self->db);
     free (self);
     *self_p = NULL;
@@ -201,6 +227,46 @@ s_bind_field (bench_bare_t *self, const bench_feed_t *event, audit_field_mask_t 
             field == AUDIT_FIELD_GROUP_ID? self->group_ids [event->group]: self->role_id);
 }
 
+//  A complete subtree's row, as the store's writer makes it when an
+//  organisation's log reaches a multiple of 2^8 (with the tile's range and
+//  subtrees), 2^16, ...
+static int
+s_node_insert (bench_bare_t *self, int org, unsigned level, uint64_t index)
+{
+    sqlite3_stmt *stmt = self->node_insert;
+    bool tile = level == AUDIT_TREE_TILE_LEVELS;
+    sqlite3_bind_int64 (stmt, 1, self->org_ids [org]);
+    sqlite3_bind_int (stmt, 2, (int) level);
+    sqlite3_bind_int64 (stmt, 3, (int64_t) index);
+    sqlite3_bind_blob (stmt, 4, self->filler, AUDIT_MERKLE_HASH_SIZE, SQLITE_STATIC);
+    if (tile) {
+        sqlite3_bind_int64 (stmt, 5, self->tail_min [org]);
+        sqlite3_bind_int64 (stmt, 6, self->tail_max [org]);
+        sqlite3_bind_blob (stmt, 7, self->filler, sizeof self->filler, SQLITE_STATIC);
+        self->tail_min [org] = INT64_MAX;
+        self->tail_max [org] = INT64_MIN;
+    }
+    else
+        for (int param = 5; param <= 7; param++)
+            sqlite3_bind_null (stmt, param);
+    return s_step_reset (stmt);
+}
+
+//  The log's rows of the event just given index: its range in the tile,
+//  and the subtrees its index completes
+static int
+s_log_rows (bench_bare_t *self, int org, int64_t ts, uint64_t index)
+{
+    self->tail_min [org] = ts < self->tail_min [org]? ts: self->tail_min [org];
+    self->tail_max [org] = ts > self->tail_max [org]? ts: self->tail_max [org];
+    uint64_t size = index + 1;
+    int rc = 0;
+    for (unsigned level = AUDIT_TREE_TILE_LEVELS; rc == 0 && level < 64
+         && size % (1ull << level) == 0; level += AUDIT_TREE_TILE_LEVELS)
+        rc = s_node_insert (self, org, level, (size >> level) - 1);
+    return rc;
+}
+
 static int
 s_insert (bench_bare_t *self, uint64_t n, uint64_t salt)
 {
@@ -208,20 +274,54 @@ s_insert (bench_bare_t *self, uint64_t n, uint64_t salt)
     int64_t now = audit_time_now_ms ();
     bench_feed_make (n, now, salt, &event);
     audit_field_mask_t required = audit_proto_event_info (event.type)->required;
+    uint64_t index = (uint64_t) self->next_index [event.org]++;
     sqlite3_bind_int64 (self->insert, 1, self->org_ids [event.org]);
     sqlite3_bind_int64 (self->insert, 2, event.ts);
-    sqlite3_bind_int64 (self->insert, 3, self->next_index [event.org]++);
+    sqlite3_bind_int64 (self->insert, 3, (int64_t) index);
     sqlite3_bind_int64 (self->insert, 4, now);
     sqlite3_bind_int (self->insert, 5, (int) event.type);
     sqlite3_bind_int64 (self->insert, 6, self->user_ids [event.actor]);
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
         s_bind_field (self, &event, required, (audit_field_t) field);
     sqlite3_bind_blob (self->insert, s_UUID_PARAM, event.uuid, AUDIT_UUID_SIZE, SQLITE_STATIC);
+    if (self->log_rows)
+        sqlite3_bind_blob (self->insert, s_TAG_PARAM, event.uuid, AUDIT_TREE_TAG_SIZE,
+                           SQLITE_STATIC);
+    else
+        sqlite3_bind_null (self->insert, s_TAG_PARAM);
     self->touched [event.org] = 1;
-    return s_step_reset (self->insert);
+    int rc = s_step_reset (self->insert);
+    return rc == 0 && self->log_rows? s_log_rows (self, event.org, event.ts, index): rc;
 }
 
-//  org.next_index of every organisation the transaction touched
+//  The org row of one touched organisation: its next_index, and with the
+//  log the range of its last tile and that tile's complete subtrees
+static int
+s_org_write (bench_bare_t *self, int org)
+{
+    if (!self->log_rows) {
+        sqlite3_bind_int64 (self->next_set, 1, self->org_ids [org]);
+        sqlite3_bind_int64 (self->next_set, 2, self->next_index [org]);
+        return s_step_reset (self->next_set);
+    }
+    sqlite3_stmt *stmt = self->tail_set;
+    int64_t size = self->next_index [org];
+    sqlite3_bind_int64 (stmt, 1, self->org_ids [org]);
+    if (self->tail_min [org] <= self->tail_max [org]) {
+        sqlite3_bind_int64 (stmt, 2, self->tail_min [org]);
+        sqlite3_bind_int64 (stmt, 3, self->tail_max [org]);
+    }
+    else {
+        sqlite3_bind_null (stmt, 2);
+        sqlite3_bind_null (stmt, 3);
+    }
+    int low = __builtin_popcountll ((uint64_t) size % AUDIT_TREE_TILE_LEAVES);
+    sqlite3_bind_blob (stmt, 4, self->filler, low * AUDIT_MERKLE_HASH_SIZE, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 5, size);
+    return s_step_reset (stmt);
+}
+
+//  The org row of every organisation the transaction touched
 static int
 s_next_write (bench_bare_t *self)
 {
@@ -229,9 +329,7 @@ s_next_write (bench_bare_t *self)
     for (int org = 0; rc == 0 && org < BENCH_FEED_ORGS; org++) {
         if (!self->touched [org])
             continue;
-        sqlite3_bind_int64 (self->next_set, 1, self->org_ids [org]);
-        sqlite3_bind_int64 (self->next_set, 2, self->next_index [org]);
-        rc = s_step_reset (self->next_set);
+        rc = s_org_write (self, org);
         self->touched [org] = 0;
     }
     return rc;

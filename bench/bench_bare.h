@@ -10,12 +10,21 @@
     feed are resolved to their ids first (interned when missing), each
     organisation's next log_index is read once and counted in memory, and
     written back to org.next_index before each commit, so that the file
-    stays a valid schema-3 store. No duplicate check, no counters.
+    stays a valid store. No duplicate check, no counters.
+
+    With log_rows, the loop also writes the rows the organisation's log
+    adds to the schema (audit_tree.h): each event's leaf_tag, a tree_node
+    row each time an organisation's log completes a tile of 256 (or 2^16,
+    ...), and the org row's tail columns at each commit; their bytes are
+    filler, not hashes (a bare loop writes rows and computes nothing).
+    Without it, leaf_tag is NULL and no tree row is written: the ceiling
+    of the event rows alone, as before the log.
     ========================================================================= */
 
 #ifndef BENCH_BARE_H_INCLUDED
 #define BENCH_BARE_H_INCLUDED
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -24,10 +33,11 @@ extern "C" {
 
 typedef struct _bench_bare_t bench_bare_t;
 
-//  Open dir/audit.db (a store of schema 3, made by audit_store) and
-//  resolve the feed's names. NULL on failure (said on stderr).
+//  Open dir/audit.db (a store made by audit_store) and resolve the feed's
+//  names; log_rows: write the log's rows too. NULL on failure (said on
+//  stderr).
 bench_bare_t *
-    bench_bare_new (const char *dir);
+    bench_bare_new (const char *dir, bool log_rows);
 
 //  Close; safe on NULL and twice.
 void

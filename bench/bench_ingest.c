@@ -5,15 +5,25 @@
     1. Preload N0 events (default 5,000,000; bench_feed: random version-4
        ids over 1,000 organisations) through audit_store_write in large
        batches into DIR/base, in time order, so the run starts from a
-       populated store of schema 3. With -d DIR, a base of N0 events
+       populated store. With -d DIR, a base of N0 events
        already there is reused (another N0: it is built again).
     2. The ceiling: copy the base to DIR/ceiling and insert M events
        (default 1,000,000) by the bare prepared-statement loop (bench_bare)
        in transactions of B rows (default 32768, the worker's default
-       --ingest-batch; the worker below gets --ingest-batch B too).
+       --ingest-batch; the worker below gets --ingest-batch B too). Twice,
+       each on a fresh copy: the event rows alone, as before the
+       organisation's log, then with the rows the log adds to the schema
+       (leaf_tag, tree rows, the org row's tail): the rows the worker
+       writes, and so the ceiling its rate is held to.
+       Both loops stay open through the next phase's burst, in R rounds
+       (-R, default 4): each round writes M/R events by each loop, then
+       the worker's burst of the same M/R, so that the machine's drift
+       (the bare loop moved 120-210k events/s between runs minutes apart)
+       falls on a round of all three, not on the ratio.
     3. Copy the base to DIR/run, start the real audit-ingest on 127.0.0.1
-       and connect a PUB socket. Throughput: publish M events as fast as
-       one publisher can and time until every one is stored (the sum of
+       and connect a PUB socket. Throughput: in each round, publish M/R
+       events as fast as one publisher can and time until every one is
+       stored (the sum of
        org.next_index, which the worker raises in each commit). Loss =
        published - stored. The worker's rate against the ceiling's is the
        issue's "worker at 80% of the bare loop".
@@ -24,7 +34,7 @@
     Throughout 3 and 4 the WAL size and the worker's RSS are sampled; the
     peak RSS is the kernel's VmHWM at the end. Both copies are removed.
 
-    Usage: bench-ingest [-n N0] [-m M] [-b B] [-r RATE] [-s SECONDS] [-d DIR] [-D]
+    Usage: bench-ingest [-n N0] [-m M] [-b B] [-r RATE] [-R ROUNDS] [-s SECONDS] [-d DIR] [-D]
       -D: only the decoder on M of the same bodies (ns per event)
     ========================================================================= */
 
@@ -54,6 +64,7 @@
 
 typedef struct {
     long preload, events, batch, rate, seconds;
+    int rounds;                     //  -R: the burst and its ceilings, interleaved
     char dir [512];
     bool keep, decode_only;         //  keep: -d given, the base stays
 } s_options_t;
@@ -78,7 +89,11 @@ s_copy_dir (const char *from, const char *to)
 {
     char command [2048];
     snprintf (command, sizeof command, "rm -rf '%s' && cp -r '%s' '%s'", to, from, to);
-    return system (command) == 0? 0: -1;
+    if (system (command) != 0)
+        return -1;
+    //  The copy's pages written back now, not during the phase it is for
+    sync ();
+    return 0;
 }
 
 //  Preload through the store itself: decode generated bodies, write batches
@@ -152,8 +167,12 @@ s_publish (zsock_t *pub, uint64_t n, int64_t ms, msgpack_sbuffer *buffer)
 //  --------------------------------------------------------------------------
 //  The phases
 
+#define s_ROUNDS_MAX 32
+
 typedef struct {
-    double bare_rate, bare_wal_mib;
+    double bare_rate, bare_wal_mib;     //  the event rows alone
+    double log_bare_rate, log_bare_wal_mib;  //  and the log's rows too
+    double ratios [s_ROUNDS_MAX];       //  worker / log_bare of each round
     double rate, sustained;
     long loss, latency_loss;
     int64_t p50, p99, max;
@@ -168,53 +187,124 @@ s_compare (const void *left, const void *right)
     return a < b ? -1 : a > b;
 }
 
+//  The two bare loops, each on its own copy of the base, open through
+//  the rounds: [0] the event rows alone, [1] with the log's rows
+typedef struct {
+    bench_bare_t *bare [2];
+    bench_wal_t watch [2];
+    char dir [2][600];
+    double seconds [2];
+} s_ceilings_t;
+
 static int
-s_phase_ceiling (const s_options_t *options, const char *base, s_results_t *results)
+s_ceilings_open (const s_options_t *options, const char *base, s_ceilings_t *self)
 {
-    char dir [600];
-    snprintf (dir, sizeof dir, "%s/ceiling", options->dir);
-    if (s_copy_dir (base, dir) != 0)
-        return -1;
-    bench_bare_t *bare = bench_bare_new (dir);
-    bench_wal_t watch;
-    bench_wal_start (&watch, dir);
-    double seconds = 0;
-    int rc = bare? bench_bare_run (bare, (uint64_t) options->preload, options->events,
-                                   options->batch, s_run_salt, &seconds): -1;
-    results->bare_wal_mib = (double) bench_wal_stop (&watch) / s_MIB;
-    bench_bare_destroy (&bare);
-    results->bare_rate = rc == 0? (double) options->events / seconds: 0;
-    printf ("bare loop:  %ld events in %.2f s: %.0f events/s (batch %ld), WAL peak %.1f MiB\n",
-            options->events, seconds, results->bare_rate, options->batch, results->bare_wal_mib);
-    return rc == 0? s_shell ("rm -rf '%s'%s", dir, ""): -1;
+    memset (self, 0, sizeof *self);
+    for (int log_rows = 0; log_rows < 2; log_rows++) {
+        snprintf (self->dir [log_rows], sizeof self->dir [0], "%s/ceiling-%d", options->dir,
+                  log_rows);
+        if (s_copy_dir (base, self->dir [log_rows]) != 0
+        ||  !(self->bare [log_rows] = bench_bare_new (self->dir [log_rows], log_rows)))
+            return -1;
+        bench_wal_start (&self->watch [log_rows], self->dir [log_rows]);
+    }
+    return 0;
 }
 
-static void
-s_phase_throughput (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *options,
-                    s_results_t *results)
+//  count events from first into each bare loop; the seconds of the log's
+//  rows' loop in *log_seconds
+static int
+s_ceilings_round (s_ceilings_t *self, const s_options_t *options, long first, long count,
+                  double *log_seconds)
 {
-    msgpack_sbuffer buffer;
-    msgpack_sbuffer_init (&buffer);
+    for (int log_rows = 0; log_rows < 2; log_rows++) {
+        double seconds = 0;
+        if (bench_bare_run (self->bare [log_rows], (uint64_t) first, count, options->batch,
+                            s_run_salt, &seconds) != 0)
+            return -1;
+        self->seconds [log_rows] += seconds;
+        *log_seconds = seconds;
+    }
+    return 0;
+}
+
+static int
+s_ceilings_close (s_ceilings_t *self, long written, s_results_t *results)
+{
+    for (int log_rows = 0; log_rows < 2; log_rows++) {
+        double wal_mib = self->bare [log_rows]
+                       ? (double) bench_wal_stop (&self->watch [log_rows]) / s_MIB: 0;
+        bench_bare_destroy (&self->bare [log_rows]);
+        double rate = self->seconds [log_rows] > 0? (double) written / self->seconds [log_rows]: 0;
+        *(log_rows? &results->log_bare_rate: &results->bare_rate) = rate;
+        *(log_rows? &results->log_bare_wal_mib: &results->bare_wal_mib) = wal_mib;
+        printf ("bare loop:  %s, %ld events in %.2f s: %.0f events/s, WAL peak %.1f MiB\n",
+                log_rows? "with the log's rows": "event rows alone", written,
+                self->seconds [log_rows], rate, wal_mib);
+        if (self->dir [log_rows][0] && s_shell ("rm -rf '%s'%s", self->dir [log_rows], "") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    long stored;
+    double seconds, slowest;
+} s_burst_t;
+
+//  Publish count events from first as fast as one publisher can, and time
+//  until every one is stored
+static void
+s_burst (zsock_t *pub, bench_monitor_t *monitor, long first_event, long count,
+         msgpack_sbuffer *buffer, s_burst_t *burst)
+{
     long first = atomic_load (&monitor->seen);
     int64_t start = audit_time_now_ms ();
     monitor->window_base = first;
+    memset (monitor->window_ms, 0, sizeof monitor->window_ms);     //  the burst before's
     atomic_store (&monitor->windows_on, true);
     atomic_store (&monitor->last_seen_ms, start);
-    for (long index = 0; index < options->events; index++)
-        s_publish (pub, (uint64_t) (options->preload + index), audit_time_now_ms (), &buffer);
-    int64_t sent = audit_time_now_ms ();
-    bench_monitor_wait (monitor, first + options->events);
+    for (long index = 0; index < count; index++)
+        s_publish (pub, (uint64_t) (first_event + index), audit_time_now_ms (), buffer);
+    bench_monitor_wait (monitor, first + count);
     atomic_store (&monitor->windows_on, false);
-    long stored = atomic_load (&monitor->seen) - first;
-    double seconds = (double) (atomic_load (&monitor->last_seen_ms) - start) / 1000.0;
+    burst->stored = atomic_load (&monitor->seen) - first;
+    burst->seconds = (double) (atomic_load (&monitor->last_seen_ms) - start) / 1000.0;
+    burst->slowest = bench_monitor_slowest (monitor, start);
+}
+
+//  The rounds: each bare loop, then the worker's burst, on the same
+//  events, so that the machine's drift moves a round, not the ratio
+static int
+s_phase_throughput (zsock_t *pub, bench_monitor_t *monitor, s_ceilings_t *ceilings,
+                    const s_options_t *options, s_results_t *results)
+{
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init (&buffer);
+    long round_size = options->events / options->rounds, stored = 0;
+    double seconds = 0;
+    int rc = 0;
+    results->sustained = 0;
+    for (int round = 0; rc == 0 && round < options->rounds; round++) {
+        long first = options->preload + round * round_size;
+        double log_seconds = 0;
+        rc = s_ceilings_round (ceilings, options, first, round_size, &log_seconds);
+        s_burst_t burst;
+        s_burst (pub, monitor, first, round_size, &buffer, &burst);
+        stored += burst.stored;
+        seconds += burst.seconds;
+        results->ratios [round] = log_seconds / burst.seconds;
+        if (round == 0 || burst.slowest < results->sustained)
+            results->sustained = burst.slowest;
+    }
+    long written = round_size * options->rounds;
     results->rate = (double) stored / seconds;
-    results->sustained = bench_monitor_slowest (monitor, start);
-    results->loss = options->events - stored;
-    printf ("worker:     %ld published in %.2f s, %ld stored in %.2f s: %.0f events/s stored"
-            " (slowest %d-event stretch %.0f/s), loss %ld\n", options->events,
-            (double) (sent - start) / 1000.0, stored, seconds, results->rate, BENCH_MONITOR_WINDOW,
-            results->sustained, results->loss);
+    results->loss = written - stored;
+    printf ("worker:     %ld published in %d bursts, %ld stored in %.2f s: %.0f events/s stored"
+            " (slowest %d-event stretch %.0f/s), loss %ld\n", written, options->rounds, stored,
+            seconds, results->rate, BENCH_MONITOR_WINDOW, results->sustained, results->loss);
     msgpack_sbuffer_destroy (&buffer);
+    return rc == 0? s_ceilings_close (ceilings, written, results): -1;
 }
 
 static void
@@ -244,7 +334,7 @@ s_phase_latency (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *opti
     long first = atomic_load (&monitor->seen);
     long total = options->rate * options->seconds;
     int64_t start = audit_time_now_ms ();
-    uint64_t base = (uint64_t) (options->preload + options->events);
+    uint64_t base = (uint64_t) (options->preload + options->events);  //  past the bursts
     for (long index = 0; index < total; ) {
         long due = (long) ((audit_time_now_ms () - start) * options->rate / 1000);
         for (; index < due && index < total; index++)
@@ -261,11 +351,17 @@ s_phase_latency (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *opti
     msgpack_sbuffer_destroy (&buffer);
 }
 
-//  Copy the base, start the worker, run the two phases, stop it
+//  Copy the base (for the ceilings and for the worker), start the worker,
+//  run the two phases, stop it
 static int
 s_phase_worker (const s_options_t *options, const char *base, s_results_t *results)
 {
     static bench_monitor_t monitor;
+    s_ceilings_t ceilings;
+    if (s_ceilings_open (options, base, &ceilings) != 0) {
+        s_ceilings_close (&ceilings, 0, results);
+        return -1;
+    }
     snprintf (monitor.dir, sizeof monitor.dir, "%s/run", options->dir);
     if (s_copy_dir (base, monitor.dir) != 0)
         return -1;
@@ -284,8 +380,9 @@ s_phase_worker (const s_options_t *options, const char *base, s_results_t *resul
     zclock_sleep (50);
     printf ("worker:     audit-ingest pid %d on %s, store holds %lld events\n",
             (int) monitor.worker, endpoint, (long long) bench_worker_stored (monitor.dir));
-    s_phase_throughput (pub, &monitor, options, results);
-    s_phase_latency (pub, &monitor, options, results);
+    int rc = s_phase_throughput (pub, &monitor, &ceilings, options, results);
+    if (rc == 0)
+        s_phase_latency (pub, &monitor, options, results);
     results->rss_hwm_kib = bench_monitor_status_kib (monitor.worker, "VmHWM:");
     results->wal_peak_mib = (double) atomic_load (&monitor.wal_peak) / s_MIB;
     bench_monitor_stop (&monitor);
@@ -300,7 +397,7 @@ s_phase_worker (const s_options_t *options, const char *base, s_results_t *resul
     free (monitor.latency);
     free (monitor.last);
     free (monitor.now_index);
-    return s_shell ("rm -rf '%s'%s", monitor.dir, "");
+    return s_shell ("rm -rf '%s'%s", monitor.dir, "") == 0? rc: -1;
 }
 
 //  -D: the decoder alone, on the bodies the other phases publish: the
@@ -349,24 +446,26 @@ s_phase_decode (long count)
 static void
 s_options (int argc, char **argv, s_options_t *options)
 {
-    *options = (s_options_t) { 5000000, 1000000, 32768, 10000, 10, "", false, false };
+    *options = (s_options_t) { 5000000, 1000000, 32768, 10000, 10, 4, "", false, false };
     int opt;
-    while ((opt = getopt (argc, argv, "n:m:b:r:s:d:D")) != -1)
+    while ((opt = getopt (argc, argv, "n:m:b:r:R:s:d:D")) != -1)
         switch (opt) {
             case 'D': options->decode_only = true; break;
             case 'n': options->preload = atol (optarg); break;
             case 'm': options->events = atol (optarg); break;
             case 'b': options->batch = atol (optarg); break;
             case 'r': options->rate = atol (optarg); break;
+            case 'R': options->rounds = atoi (optarg); break;
             case 's': options->seconds = atol (optarg); break;
             case 'd': snprintf (options->dir, sizeof options->dir, "%s", optarg); break;
             default:
                 fprintf (stderr, "usage: bench-ingest [-n N0] [-m M] [-b B] [-r RATE]"
-                         " [-s SECONDS] [-d DIR] [-D]\n");
+                         " [-R ROUNDS] [-s SECONDS] [-d DIR] [-D]\n");
                 exit (2);
         }
     if (options->preload < 0 || options->events <= 0 || options->batch <= 0 || options->batch > 65536
-    ||  options->rate <= 0 || options->seconds <= 0)
+    ||  options->rate <= 0 || options->seconds <= 0 || options->rounds < 1
+    ||  options->rounds > s_ROUNDS_MAX || options->events < options->rounds)
         exit (2);
     options->keep = options->dir [0] != 0;
     if (!options->keep && !options->decode_only) {
@@ -374,6 +473,29 @@ s_options (int argc, char **argv, s_options_t *options)
         if (!mkdtemp (options->dir))
             exit (1);
     }
+}
+
+static int
+s_compare_double (const void *left, const void *right)
+{
+    double a = *(const double *) left, b = *(const double *) right;
+    return a < b ? -1 : a > b;
+}
+
+//  Each round's worker / bare loop, and their median
+static void
+s_print_ratios (const s_options_t *options, const s_results_t *results)
+{
+    double sorted [s_ROUNDS_MAX];
+    int count = options->rounds;
+    memcpy (sorted, results->ratios, (size_t) count * sizeof *sorted);
+    qsort (sorted, (size_t) count, sizeof *sorted, s_compare_double);
+    double median = count % 2? sorted [count / 2]: (sorted [count / 2 - 1] + sorted [count / 2]) / 2;
+    printf ("| worker / bare loop of each round, median (min - max) | %.1f %% (%.1f - %.1f %%):",
+            100 * median, 100 * sorted [0], 100 * sorted [count - 1]);
+    for (int round = 0; round < count; round++)
+        printf (" %.0f", 100 * results->ratios [round]);
+    printf (" | |\n");
 }
 
 static void
@@ -392,8 +514,14 @@ s_summary (const s_options_t *options, const s_results_t *results)
     printf ("| worker, events/s stored over the burst | **%.0f** (slowest %d: %.0f), loss %ld |"
             " >= 100,000 at 5M stored, >= 80,000 at 20M, zero loss |\n", results->rate, BENCH_MONITOR_WINDOW,
             results->sustained, results->loss);
-    printf ("| bare prepared-statement loop, same run | %.0f | the ceiling |\n", results->bare_rate);
+    printf ("| bare prepared-statement loop, same run, the rows the worker writes (events"
+            " and the log's) | %.0f | the ceiling |\n", results->log_bare_rate);
     printf ("| worker / bare loop | **%.1f %%** | >= 80 %% |\n",
+            results->log_bare_rate > 0? 100.0 * results->rate / results->log_bare_rate: 0);
+    s_print_ratios (options, results);
+    printf ("| bare loop of the event rows alone (no leaf_tag, no tree rows), same run | %.0f"
+            " | |\n", results->bare_rate);
+    printf ("| worker / that loop | %.1f %% | |\n",
             results->bare_rate > 0? 100.0 * results->rate / results->bare_rate: 0);
     printf ("| publish-to-stored at %ld/s | p50 %lld ms, **p99 %lld ms**, max %lld ms, loss %ld |"
             " p99 < 100 ms at 10,000/s |\n", options->rate, (long long) results->p50,
@@ -416,7 +544,6 @@ main (int argc, char **argv)
     snprintf (base, sizeof base, "%s/base", options.dir);
     s_results_t results = { 0 };
     int rc = s_base_ready (&options, base);
-    rc = rc? rc: s_phase_ceiling (&options, base, &results);
     rc = rc? rc: s_phase_worker (&options, base, &results);
     if (rc == 0)
         s_summary (&options, &results);
