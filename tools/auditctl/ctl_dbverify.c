@@ -24,17 +24,12 @@
 #include "audit_page.h"
 #include "audit_render.h"
 #include "audit_store_log.h"
+#include "ctl_checkpoints.h"
 #include "ctl_client.h"
 #include "ctl_json.h"
 #include "ctl_verify.h"
 
 #define s_PAGE_ROWS 10000
-
-typedef struct {
-    uint64_t size;
-    audit_merkle_hash_t root;
-    char note [AUDIT_STORE_NOTE_MAX];
-} s_checkpoint_t;
 
 typedef struct {
     audit_store_t *store;
@@ -49,8 +44,8 @@ typedef struct {
     uint8_t *have;                      //  by log_index: 1 an event, 2 two of them
     bool past;                          //  an event at or past size, the lowest:
     uint64_t past_index;
-    s_checkpoint_t *checkpoints;
-    size_t checkpoint_count, checkpoint_next;
+    ctl_checkpoints_t checkpoints;
+    size_t checkpoint_next;             //  the next to check against the tree
     audit_merkle_frontier_t frontier;
     //  totals
     uint64_t orgs, events, checked;
@@ -158,25 +153,9 @@ s_events (s_check_t *self)
 //  --------------------------------------------------------------------------
 //  The checkpoints and the leaves
 
-static int
-s_keep_checkpoint (uint64_t size, const audit_merkle_hash_t root, const char *note, void *arg)
-{
-    s_check_t *self = (s_check_t *) arg;
-    s_checkpoint_t *grown = (s_checkpoint_t *)
-        realloc (self->checkpoints, (self->checkpoint_count + 1) * sizeof *grown);
-    if (!grown)
-        return -1;
-    self->checkpoints = grown;
-    s_checkpoint_t *kept = &grown [self->checkpoint_count++];
-    kept->size = size;
-    memcpy (kept->root, root, AUDIT_MERKLE_HASH_SIZE);
-    snprintf (kept->note, sizeof kept->note, "%s", note);
-    return 0;
-}
-
 //  The checkpoint against the tree of its size, whose root is root
 static int
-s_check_checkpoint (s_check_t *self, const s_checkpoint_t *kept, const audit_merkle_hash_t root)
+s_check_checkpoint (s_check_t *self, const ctl_checkpoint_t *kept, const audit_merkle_hash_t root)
 {
     size_t text_len = 0;
     audit_checkpoint_t checkpoint;
@@ -221,11 +200,11 @@ s_leaf (uint64_t index, const audit_merkle_hash_t hash, bool kept, void *arg)
         return -1;
     //  From here on the tree's leaf: the stored subtrees are checked against these
     memcpy (self->computed [index], hash, AUDIT_MERKLE_HASH_SIZE);
-    while (self->checkpoint_next < self->checkpoint_count
-       &&  self->checkpoints [self->checkpoint_next].size <= self->frontier.size) {
+    while (self->checkpoint_next < self->checkpoints.count
+       &&  self->checkpoints.items [self->checkpoint_next].size <= self->frontier.size) {
         audit_merkle_hash_t root;
         audit_merkle_frontier_root (&self->frontier, root);
-        if (s_check_checkpoint (self, &self->checkpoints [self->checkpoint_next++], root))
+        if (s_check_checkpoint (self, &self->checkpoints.items [self->checkpoint_next++], root))
             return 1;
     }
     return 0;
@@ -271,9 +250,9 @@ s_after_leaves (s_check_t *self)
     if (self->past)
         return s_fail (self, "log_index %" PRIu64 ": an event past the log's size %" PRIu64
                        " (inserted)", self->past_index, self->size);
-    if (self->checkpoint_next < self->checkpoint_count)
+    if (self->checkpoint_next < self->checkpoints.count)
         return s_fail (self, "checkpoint of size %" PRIu64 ": past the log's size %" PRIu64,
-                       self->checkpoints [self->checkpoint_next].size, self->size);
+                       self->checkpoints.items [self->checkpoint_next].size, self->size);
     return 0;
 }
 
@@ -285,7 +264,7 @@ s_org (const char *org_id, uint64_t size, void *arg)
     self->size = size;
     self->orgs++;
     self->past = false;
-    self->checkpoint_count = self->checkpoint_next = 0;
+    self->checkpoint_next = 0;
     audit_merkle_frontier_init (&self->frontier);
     self->computed = (audit_merkle_hash_t *) malloc ((size + 1) * sizeof *self->computed);
     self->have = (uint8_t *) calloc (size + 1, 1);
@@ -293,7 +272,7 @@ s_org (const char *org_id, uint64_t size, void *arg)
     if (rc == 0)
         rc = s_events (self);
     if (rc == 0)
-        rc = audit_store_checkpoint_each (self->store, org_id, s_keep_checkpoint, self);
+        rc = ctl_checkpoints_read (&self->checkpoints, self->store, org_id);
     if (rc == 0)
         rc = audit_store_log_leaves (self->store, org_id, s_leaf, self);
     if (rc == 0 && !self->failed)
@@ -339,7 +318,7 @@ s_check_all (s_check_t *self)
             rc = -1;
     free (orgs.names);
     free (orgs.sizes);
-    free (self->checkpoints);
+    ctl_checkpoints_free (&self->checkpoints);
     return rc;
 }
 

@@ -26,6 +26,7 @@
 #include "audit_store_org.h"
 #include "audit_store_producers.h"
 #include "audit_store_stats.h"
+#include "ctl_checkpoints.h"
 #include "ctl_client.h"
 
 //  A row of a page, kept past the page's next step
@@ -34,12 +35,6 @@ typedef struct {
     audit_ident_t org_id, actor_id;
     audit_ident_t text [AUDIT_FIELD_COUNT];
 } s_row_t;
-
-typedef struct {
-    uint64_t size;
-    audit_merkle_hash_t root;
-    char note [AUDIT_STORE_NOTE_MAX];
-} s_checkpoint_t;
 
 typedef struct {
     audit_store_t *source, *target;
@@ -52,8 +47,7 @@ typedef struct {
     audit_merkle_hash_t *leaves;        //  by log_index
     bool *kept;                         //  by log_index: its event still stored
     uint64_t leaf_count;
-    s_checkpoint_t *checkpoints;
-    size_t checkpoint_count;
+    ctl_checkpoints_t checkpoints;
     //  the batch's buffers
     s_row_t *rows;
     const audit_row_t **row_at;         //  by leaf of the call: its event or NULL
@@ -188,22 +182,6 @@ s_events_move (s_migrate_t *self, uint32_t days)
 //  --------------------------------------------------------------------------
 //  Its checkpoints and roots
 
-static int
-s_keep_checkpoint (uint64_t size, const audit_merkle_hash_t root, const char *note, void *arg)
-{
-    s_migrate_t *self = (s_migrate_t *) arg;
-    s_checkpoint_t *grown = (s_checkpoint_t *)
-        realloc (self->checkpoints, (self->checkpoint_count + 1) * sizeof *grown);
-    if (!grown)
-        return -1;
-    self->checkpoints = grown;
-    s_checkpoint_t *kept = &grown [self->checkpoint_count++];
-    kept->size = size;
-    memcpy (kept->root, root, AUDIT_MERKLE_HASH_SIZE);
-    snprintf (kept->note, sizeof kept->note, "%s", note);
-    return 0;
-}
-
 //  The roots of both stores at size, the same, and expected when not NULL
 static int
 s_roots_match (s_migrate_t *self, uint64_t size, const uint8_t *expected)
@@ -222,11 +200,10 @@ s_roots_match (s_migrate_t *self, uint64_t size, const uint8_t *expected)
 static int
 s_checkpoints_move (s_migrate_t *self)
 {
-    self->checkpoint_count = 0;
-    if (audit_store_checkpoint_each (self->source, self->org_id, s_keep_checkpoint, self) != 0)
+    if (ctl_checkpoints_read (&self->checkpoints, self->source, self->org_id) != 0)
         return s_fail (self, ": its checkpoints could not be read");
-    for (size_t at = 0; at < self->checkpoint_count; at++) {
-        const s_checkpoint_t *kept = &self->checkpoints [at];
+    for (size_t at = 0; at < self->checkpoints.count; at++) {
+        const ctl_checkpoint_t *kept = &self->checkpoints.items [at];
         char note_kept [AUDIT_STORE_NOTE_MAX];
         if (kept->size > self->size)
             return s_fail (self, ": a checkpoint of size %" PRIu64 " past the log", kept->size);
@@ -636,7 +613,7 @@ ctl_migrate_run (const char *from, const char *to, size_t batch, FILE *out)
                  " migrating again\n", where);
     audit_store_destroy (&self->source);
     audit_store_destroy (&self->target);
-    free (self->checkpoints);
+    ctl_checkpoints_free (&self->checkpoints);
     free (self->rows);
     free (self->row_at);
     free (self->records);

@@ -6,6 +6,7 @@
 #include "pg_array.h"
 #include "audit_ident.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,4 +135,38 @@ pg_array_text (pg_array_t *self)
     self->text [at++] = '}';
     self->text [at] = '\0';
     return self->text;
+}
+
+//  --------------------------------------------------------------------------
+//  A statement's columns
+
+void
+pg_array_set_init (pg_array_set_t *self, int count)
+{
+    assert (count > 0 && count <= PG_ARRAY_SET_MAX);
+    memset (self, 0, sizeof *self);
+    self->count = count;
+}
+
+int
+pg_array_set_texts (pg_array_set_t *self)
+{
+    int rc = 0;
+    for (int at = 0; at < self->count; at++)
+        if (!(self->values [at] = pg_array_text (&self->column [at])))
+            rc = -1;
+    return rc;
+}
+
+size_t
+pg_array_set_rows (const pg_array_set_t *self)
+{
+    return self->column [0].count;
+}
+
+void
+pg_array_set_free (pg_array_set_t *self)
+{
+    for (int at = 0; at < self->count; at++)
+        pg_array_free (&self->column [at]);
 }

@@ -61,6 +61,31 @@ void
 const char *
     pg_array_text (pg_array_t *self);
 
+//  The columns of one statement's rows, an array each: the parameters of
+//  an INSERT .. SELECT FROM unnest ($1, $2, ...), built a row at a time
+#define PG_ARRAY_SET_MAX 8
+typedef struct {
+    pg_array_t column [PG_ARRAY_SET_MAX];
+    const char *values [PG_ARRAY_SET_MAX];  //  after pg_array_set_texts
+    int count;
+} pg_array_set_t;
+
+//  count empty columns (at most PG_ARRAY_SET_MAX).
+void
+    pg_array_set_init (pg_array_set_t *self, int count);
+
+//  Each column's literal into values. 0, or -1 when one ran out of memory.
+int
+    pg_array_set_texts (pg_array_set_t *self);
+
+//  The rows added: the first column's values.
+size_t
+    pg_array_set_rows (const pg_array_set_t *self);
+
+//  Free every column.
+void
+    pg_array_set_free (pg_array_set_t *self);
+
 #ifdef __cplusplus
 }
 #endif

@@ -60,9 +60,9 @@ static const pg_stmt_t s_retention = { "write_retention",
 static int
 s_ops_write (pg_store_t *self, audit_store_next_fn *next, void *arg, size_t count)
 {
-    pg_array_t column [6];
-    for (int at = 0; at < 6; at++)
-        pg_array_init (&column [at]);
+    pg_array_set_t set;
+    pg_array_set_init (&set, 6);
+    pg_array_t *column = set.column;
     for (size_t index = 0; index < count; index++) {
         const audit_record_t *record = next (arg, index);
         if (record->kind != AUDIT_TOPIC_KIND_OPS)
@@ -75,15 +75,10 @@ s_ops_write (pg_store_t *self, audit_store_next_fn *next, void *arg, size_t coun
         pg_array_text_add (&column [4], ops->path);
         pg_array_int_add (&column [5], ops->status);
     }
-    const char *values [6];
-    int rc = 0;
-    for (int at = 0; at < 6; at++)
-        if (!(values [at] = pg_array_text (&column [at])))
-            rc = -1;
-    if (rc == 0 && column [0].count > 0)
-        rc = pg_conn_do (self->conn, &s_ops_insert, 6, values, NULL);
-    for (int at = 0; at < 6; at++)
-        pg_array_free (&column [at]);
+    int rc = pg_array_set_texts (&set);
+    if (rc == 0 && pg_array_set_rows (&set) > 0)
+        rc = pg_conn_do (self->conn, &s_ops_insert, set.count, set.values, NULL);
+    pg_array_set_free (&set);
     return rc;
 }
 
@@ -128,9 +123,9 @@ static int
 s_mq_write (pg_store_t *self, audit_store_next_fn *next, void *arg, size_t count,
             audit_store_outcome_t *outcomes)
 {
-    pg_array_t column [6];
-    for (int at = 0; at < 6; at++)
-        pg_array_init (&column [at]);
+    pg_array_set_t set;
+    pg_array_set_init (&set, 6);
+    pg_array_t *column = set.column;
     for (size_t index = 0; index < count; index++) {
         const audit_record_t *record = next (arg, index);
         if (record->kind != AUDIT_TOPIC_KIND_MQ)
@@ -143,27 +138,23 @@ s_mq_write (pg_store_t *self, audit_store_next_fn *next, void *arg, size_t count
         pg_array_int_add (&column [4], record->received_ms);
         pg_array_bytea_add (&column [5], mq->payload, mq->payload_size);
     }
-    const char *values [6];
-    int rc = 0;
-    for (int at = 0; at < 6; at++)
-        if (!(values [at] = pg_array_text (&column [at])))
-            rc = -1;
-    PGresult *result = rc == 0 && column [0].count > 0
-                     ? pg_conn_run (self->conn, &s_mq_insert, 6, values): NULL;
-    if (rc == 0 && column [0].count > 0)
+    int rc = pg_array_set_texts (&set);
+    bool any = pg_array_set_rows (&set) > 0;
+    PGresult *result = rc == 0 && any? pg_conn_run (self->conn, &s_mq_insert, set.count,
+                                                    set.values): NULL;
+    if (rc == 0 && any)
         rc = result? s_mq_outcomes (result, next, arg, count, outcomes): -1;
     PQclear (result);
-    for (int at = 0; at < 6; at++)
-        pg_array_free (&column [at]);
+    pg_array_set_free (&set);
     return rc;
 }
 
 static int
 s_rejected_write (pg_store_t *self, const audit_store_producer_t *producers, size_t count)
 {
-    pg_array_t column [3];
-    for (int at = 0; at < 3; at++)
-        pg_array_init (&column [at]);
+    pg_array_set_t set;
+    pg_array_set_init (&set, 3);
+    pg_array_t *column = set.column;
     for (size_t index = 0; index < count; index++)
         for (int reason = 0; reason < AUDIT_REASON_COUNT; reason++) {
             if (producers [index].rejected [reason] == 0)
@@ -172,24 +163,19 @@ s_rejected_write (pg_store_t *self, const audit_store_producer_t *producers, siz
             pg_array_text_add (&column [1], audit_proto_reason_name ((audit_reason_t) reason));
             pg_array_int_add (&column [2], (int64_t) producers [index].rejected [reason]);
         }
-    const char *values [3];
-    int rc = 0;
-    for (int at = 0; at < 3; at++)
-        if (!(values [at] = pg_array_text (&column [at])))
-            rc = -1;
-    if (rc == 0 && column [0].count > 0)
-        rc = pg_conn_do (self->conn, &s_rejected_put, 3, values, NULL);
-    for (int at = 0; at < 3; at++)
-        pg_array_free (&column [at]);
+    int rc = pg_array_set_texts (&set);
+    if (rc == 0 && pg_array_set_rows (&set) > 0)
+        rc = pg_conn_do (self->conn, &s_rejected_put, set.count, set.values, NULL);
+    pg_array_set_free (&set);
     return rc;
 }
 
 static int
 s_producers_write (pg_store_t *self, const audit_store_producer_t *producers, size_t count)
 {
-    pg_array_t column [7];
-    for (int at = 0; at < 7; at++)
-        pg_array_init (&column [at]);
+    pg_array_set_t set;
+    pg_array_set_init (&set, 7);
+    pg_array_t *column = set.column;
     for (size_t index = 0; index < count; index++) {
         const audit_store_producer_t *producer = &producers [index];
         pg_array_text_add (&column [0], producer->producer_id);
@@ -200,15 +186,10 @@ s_producers_write (pg_store_t *self, const audit_store_producer_t *producers, si
         pg_array_int_add (&column [5], producer->last_seen_ms);
         pg_array_text_add (&column [6], producer->run_first);
     }
-    const char *values [7];
-    int rc = 0;
-    for (int at = 0; at < 7; at++)
-        if (!(values [at] = pg_array_text (&column [at])))
-            rc = -1;
+    int rc = pg_array_set_texts (&set);
     if (rc == 0)
-        rc = pg_conn_do (self->conn, &s_producer_put, 7, values, NULL);
-    for (int at = 0; at < 7; at++)
-        pg_array_free (&column [at]);
+        rc = pg_conn_do (self->conn, &s_producer_put, set.count, set.values, NULL);
+    pg_array_set_free (&set);
     return rc == 0? s_rejected_write (self, producers, count): -1;
 }
 
