@@ -8,11 +8,12 @@
     record of it unacknowledged, so that its producer resends it.
     ========================================================================= */
 
+#include <unistd.h>
+
 #include "audit_log.h"
 #include "audit_logsign.h"
 #include "audit_worker.h"
 #include "ingest_actor.h"
-#include "audit_log.h"
 
 static const audit_setting_t s_settings [] = {
     AUDIT_SET_INGEST_ENDPOINT, AUDIT_SET_ACK_ENDPOINT, AUDIT_SET_DATA_DIR, AUDIT_SET_DATABASE_URL, AUDIT_SET_INGEST_HWM,
@@ -69,8 +70,15 @@ s_run (zactor_t *actor, int signal_fd, const audit_config_t *config)
     zstr_send (actor, "STOP");
     zsock_set_rcvtimeo (actor, s_STOP_WAIT_MS);
     if (zsock_recv (actor, "8", &unstored) != 0) {
-        audit_log_error ("msg=stop_timed_out wait_ms=%d", s_STOP_WAIT_MS);
-        return s_EXIT_UNSTORED;
+        //  The actor and its writer are still running: destroying them, or
+        //  the keys they use, or the context at exit, under them would
+        //  crash the process (seen: an abort in a socket made after the
+        //  context ended). Leave as a crash would, which the store is
+        //  built for: a transaction not committed is not there, and what
+        //  it held was never acknowledged, so its producers resend it.
+        audit_log_error ("msg=stop_timed_out wait_ms=%d exit=%d", s_STOP_WAIT_MS,
+                         s_EXIT_UNSTORED);
+        _exit (s_EXIT_UNSTORED);
     }
     return unstored > 0? s_EXIT_UNSTORED: 0;
 }
