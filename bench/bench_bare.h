@@ -9,8 +9,9 @@
     starts or costs nothing: the organisation and identifier names of the
     feed are resolved to their ids first (interned when missing), each
     organisation's next log_index is read once and counted in memory, and
-    written back to org.next_index before each commit, so that the file
-    stays a valid store. No duplicate check, no counters.
+    written back to org.next_index before each commit. The file is a
+    store's layout, but not a valid log (no hashes, or filler ones): it is
+    thrown away after the run. No duplicate check, no counters.
 
     With log_rows, the loop also writes the rows the organisation's log
     adds to the schema (audit_tree.h): each event's leaf_tag, a tree_node

@@ -219,6 +219,7 @@ s_ceilings_round (s_ceilings_t *self, const s_options_t *options, long first, lo
 {
     for (int log_rows = 0; log_rows < 2; log_rows++) {
         double seconds = 0;
+        sync ();                        //  the phase before's pages, untimed
         if (bench_bare_run (self->bare [log_rows], (uint64_t) first, count, options->batch,
                             s_run_salt, &seconds) != 0)
             return -1;
@@ -274,7 +275,9 @@ s_burst (zsock_t *pub, bench_monitor_t *monitor, long first_event, long count,
 }
 
 //  The rounds: each bare loop, then the worker's burst, on the same
-//  events, so that the machine's drift moves a round, not the ratio
+//  events, so that the machine's drift moves a round, not the ratio; each
+//  phase starts after a sync, so that none is timed writing back the
+//  pages of the phase before
 static int
 s_phase_throughput (zsock_t *pub, bench_monitor_t *monitor, s_ceilings_t *ceilings,
                     const s_options_t *options, s_results_t *results)
@@ -289,6 +292,9 @@ s_phase_throughput (zsock_t *pub, bench_monitor_t *monitor, s_ceilings_t *ceilin
         long first = options->preload + round * round_size;
         double log_seconds = 0;
         rc = s_ceilings_round (ceilings, options, first, round_size, &log_seconds);
+        if (rc != 0)
+            break;
+        sync ();
         s_burst_t burst;
         s_burst (pub, monitor, first, round_size, &buffer, &burst);
         stored += burst.stored;
@@ -304,7 +310,8 @@ s_phase_throughput (zsock_t *pub, bench_monitor_t *monitor, s_ceilings_t *ceilin
             " (slowest %d-event stretch %.0f/s), loss %ld\n", written, options->rounds, stored,
             seconds, results->rate, BENCH_MONITOR_WINDOW, results->sustained, results->loss);
     msgpack_sbuffer_destroy (&buffer);
-    return rc == 0? s_ceilings_close (ceilings, written, results): -1;
+    int closed = s_ceilings_close (ceilings, written, results);
+    return rc == 0? closed: -1;
 }
 
 static void
@@ -363,8 +370,10 @@ s_phase_worker (const s_options_t *options, const char *base, s_results_t *resul
         return -1;
     }
     snprintf (monitor.dir, sizeof monitor.dir, "%s/run", options->dir);
-    if (s_copy_dir (base, monitor.dir) != 0)
+    if (s_copy_dir (base, monitor.dir) != 0) {
+        s_ceilings_close (&ceilings, 0, results);
         return -1;
+    }
     char endpoint [64], ack_endpoint [64];
     int port = 20000 + 2 * (getpid () % 10000);
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);

@@ -4,8 +4,9 @@
     Thin, like Malamute's main: the settings it reads and how they make
     its actor; audit_worker runs the rest. Its run asks the actor to stop
     before it is destroyed, so that the exit status can say whether
-    anything held was not stored: 3 then (the disk stayed full), each
-    record of it unacknowledged, so that its producer resends it.
+    anything held was not stored: 3 then (the disk stayed full, or the
+    stop took longer than s_STOP_WAIT_MS), each record of it
+    unacknowledged, so that its producer resends it.
     ========================================================================= */
 
 #include <unistd.h>

@@ -780,7 +780,8 @@ Test (store, a_duplicate_is_the_same_id_at_the_same_time)
 //  The writer looks for a duplicate only when the event is not later than
 //  every event its organisation holds (audit_orglog_newer): a replay of an
 //  older event, and an event another writer stored meanwhile, are still
-//  found, and an older event never seen is still stored
+//  found, and an older event never seen is still stored. (A duplicate of
+//  the newest, in the same batch: duplicates_are_stored_once.)
 Test (store, a_duplicate_older_than_the_newest_is_found)
 {
     audit_record_t *records = s_records_new (3);

@@ -24,6 +24,7 @@ typedef struct {
     int64_t org;                        //  0: a free slot (row ids start at 1)
     uint64_t next;
     int64_t newest;                     //  the latest ts it holds
+    bool taken;                         //  an index taken in this transaction
     void *user;                         //  the caller's, for this transaction
 } s_slot_t;
 
@@ -125,8 +126,9 @@ s_read (audit_orglog_t *self, int64_t org, uint64_t *next, int64_t *newest)
     *next = (uint64_t) value;
     sqlite3_bind_int64 (self->newest, 1, org);
     rc = sqlite3_step (self->newest);
-    bool none = rc == SQLITE_ROW && sqlite3_column_type (self->newest, 0) == SQLITE_NULL;
-    *newest = none? s_NO_EVENT: sqlite3_column_int64 (self->newest, 0);
+    if (rc == SQLITE_ROW)
+        *newest = sqlite3_column_type (self->newest, 0) == SQLITE_NULL
+                ? s_NO_EVENT: sqlite3_column_int64 (self->newest, 0);
     sqlite3_reset (self->newest);
     return rc == SQLITE_ROW? 0: -1;
 }
@@ -144,7 +146,7 @@ s_slot (audit_orglog_t *self, int64_t org)
     int64_t newest;
     if (s_read (self, org, &next, &newest) != 0)
         return NULL;
-    *slot = (s_slot_t) { org, next, newest, NULL };
+    *slot = (s_slot_t) { org, next, newest, false, NULL };
     self->used++;
     return slot;
 }
@@ -169,6 +171,7 @@ audit_orglog_take (audit_orglog_t *self, int64_t org, int64_t ts, uint64_t *inde
         return -1;
     *index = slot->next++;
     slot->newest = ts > slot->newest? ts: slot->newest;
+    slot->taken = true;
     if (user)
         *user = &slot->user;
     return 0;
@@ -180,7 +183,7 @@ audit_orglog_flush (audit_orglog_t *self)
     assert (self);
     int rc = 0;
     for (size_t at = 0; rc == 0 && at < self->capacity; at++) {
-        if (!self->slots [at].org)
+        if (!self->slots [at].org || !self->slots [at].taken)
             continue;
         sqlite3_bind_int64 (self->update, 1, self->slots [at].org);
         sqlite3_bind_int64 (self->update, 2, (int64_t) self->slots [at].next);

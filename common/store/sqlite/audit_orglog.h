@@ -48,14 +48,15 @@ int
 //  read from the store on first use in this transaction (org.next_index
 //  and the latest ts), and in *user (when not NULL) the organisation's
 //  pointer for the caller in this transaction: NULL at first, valid until
-//  the next take (the tree keeps its frontier there, one lookup of memory
-//  an event fewer). 0 or -1.
+//  the next take or newer (either may grow the table; the tree keeps its
+//  frontier there, one lookup of memory an event fewer). 0 or -1.
 int
     audit_orglog_take (audit_orglog_t *self, int64_t org, int64_t ts, uint64_t *index,
                        void ***user);
 
-//  Write every touched organisation's next index back, inside the
-//  transaction, and start over. 0 or -1.
+//  Write back the next index of every organisation that took one, inside
+//  the transaction (one only looked at by newer is left as it was), and
+//  start over. 0 or -1.
 int
     audit_orglog_flush (audit_orglog_t *self);
 
