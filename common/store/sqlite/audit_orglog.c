@@ -142,8 +142,8 @@ s_slot (audit_orglog_t *self, int64_t org)
     s_slot_t *slot = s_find (self->slots, self->capacity, org);
     if (slot->org)
         return slot;
-    uint64_t next;
-    int64_t newest;
+    uint64_t next = 0;
+    int64_t newest = s_NO_EVENT;
     if (s_read (self, org, &next, &newest) != 0)
         return NULL;
     *slot = (s_slot_t) { org, next, newest, false, NULL };
