@@ -33,6 +33,7 @@
 #include "audit_logsign.h"
 #include "audit_merkle.h"
 #include "audit_render.h"
+#include "audit_row.h"
 #include "audit_signer.h"
 #include "bench_events.h"
 #include "ctl_bundle.h"
@@ -77,23 +78,7 @@ s_row (long index, uint64_t log_index, audit_record_t *record, audit_row_t *row)
     static const bench_events_t events = { 1, 0, 1795000000000LL, 37 };
     bench_events_record (&events, index, record);
     const audit_event_t *event = &record->u.event;
-    memset (row, 0, sizeof *row);
-    row->log_index = log_index;
-    row->timestamp_ms = event->timestamp_ms;
-    row->received_ms = event->timestamp_ms + 150;
-    row->type = event->type;
-    row->org_id = event->org_id;
-    row->actor_id = event->actor_id;
-    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
-        if (event->present & AUDIT_FIELD_BIT (field)) {
-            if (audit_proto_field_info ((audit_field_t) field)->kind == AUDIT_KIND_UINT) {
-                row->has_number [field] = true;
-                row->number [field] = event->number [field];
-            }
-            else
-                row->text [field] = event->text [field];
-        }
-    memcpy (row->event_id, event->event_id, AUDIT_UUID_SIZE);
+    audit_row_of_event (event, log_index, event->timestamp_ms + 150, row);
 }
 
 //  Append a leaf text to the bench's memory of them

@@ -194,6 +194,17 @@ audit_proto_reason_name (audit_reason_t reason)
     return s_reasons [reason];
 }
 
+int
+audit_proto_reason_lookup (const char *name, size_t len, audit_reason_t *reason)
+{
+    for (int candidate = 0; candidate < AUDIT_REASON_COUNT; candidate++)
+        if (s_equals (name, len, s_reasons [candidate])) {
+            *reason = (audit_reason_t) candidate;
+            return 0;
+        }
+    return -1;
+}
+
 const char *
 audit_proto_worker_name (audit_worker_id_t worker)
 {

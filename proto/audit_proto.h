@@ -282,6 +282,11 @@ int
 const char *
     audit_proto_reason_name (audit_reason_t reason);
 
+//  Look up a rejection reason by its wire name; 0 and *reason, or -1 (a
+//  name this build does not know, as a store written by a later one holds).
+int
+    audit_proto_reason_lookup (const char *name, size_t len, audit_reason_t *reason);
+
 //  Key of a worker in health.workers and stats.workers, "?" out of range.
 const char *
     audit_proto_worker_name (audit_worker_id_t worker);

@@ -102,6 +102,36 @@ audit_store_exists (const char *data_dir)
 #undef AUDIT_STORE_VOID_OP
 #undef AUDIT_STORE_FREE
 
+int
+audit_store_root_signed_again (const char *org_id, uint64_t size,
+                               const audit_merkle_hash_t signed_root,
+                               const audit_merkle_hash_t root)
+{
+    if (memcmp (signed_root, root, AUDIT_MERKLE_HASH_SIZE) == 0)
+        return 1;
+    audit_log_error ("msg=\"a second root for a signed size: not signed\" org=%s size=%llu",
+                     org_id, (unsigned long long) size);
+    return -1;
+}
+
+bool
+audit_page_more (audit_page_t *self, audit_page_pos_t *last)
+{
+    assert (self);
+    if (self->more && last)
+        *last = self->last;
+    return self->more;
+}
+
+uint64_t
+audit_page_log_next (audit_page_t *self)
+{
+    assert (self);
+    if (self->more)
+        return self->last.log_index + 1;
+    return self->log_size > self->from_index? self->log_size: self->from_index;
+}
+
 void
 audit_store_sweep_key_first (audit_store_event_key_t *key)
 {

@@ -34,9 +34,17 @@ extern "C" {
 
 typedef struct _audit_store_ops_t audit_store_ops_t;
 
-//  The first member of every engine's store, page and ops-log page
+//  The first member of every engine's store, page and ops-log page. A
+//  page also keeps where it ended, which the engine sets as it reads and
+//  audit_page_more and audit_page_log_next answer from, the same for all
 struct _audit_store_t { const audit_store_ops_t *ops; };
-struct _audit_page_t { const audit_store_ops_t *ops; };
+struct _audit_page_t {
+    const audit_store_ops_t *ops;
+    bool more;                          //  a row exists past the page
+    audit_page_pos_t last;              //  of the last row returned
+    uint64_t log_size;                  //  log order: org.next_index in its snapshot
+    uint64_t from_index;                //  log order: the filter's first index
+};
 struct _audit_store_opslog_t { const audit_store_ops_t *ops; };
 
 struct _audit_store_ops_t {
@@ -49,6 +57,14 @@ struct _audit_store_ops_t {
 #undef AUDIT_STORE_VOID_OP
 #undef AUDIT_STORE_FREE
 };
+
+//  For checkpoint_put, when size was already signed: 1 when its signed
+//  root is root (the same checkpoint again), else -1, logged: no two roots
+//  are ever signed for one size.
+int
+    audit_store_root_signed_again (const char *org_id, uint64_t size,
+                                   const audit_merkle_hash_t signed_root,
+                                   const audit_merkle_hash_t root);
 
 //  Open the SQLite engine's stores in data_dir (common/store/sqlite/).
 audit_store_t *

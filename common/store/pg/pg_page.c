@@ -153,9 +153,6 @@ typedef struct {
     int rows, next;                     //  in result; the next to read
     bool done;                          //  next said 0 or -1 once: says 0 again
     uint32_t returned;
-    bool more;                          //  a row exists past the page
-    audit_page_pos_t last;              //  of the last row returned
-    uint64_t log_size;                  //  log order: org.next_index in this snapshot
 } s_page_t;
 
 //  --------------------------------------------------------------------------
@@ -240,7 +237,7 @@ s_log_size_read (s_page_t *self)
     if (!result)
         return -1;
     int64_t size = PQntuples (result) == 1? pg_conn_int (result, 0, 0): 0;
-    self->log_size = size > 0? (uint64_t) size: 0;
+    self->base.log_size = size > 0? (uint64_t) size: 0;
     PQclear (result);
     return 0;
 }
@@ -259,10 +256,10 @@ s_query (s_page_t *self)
     if (filter->log_order) {
         if (s_log_size_read (self) != 0)
             return -1;
-        if (self->log_size <= filter->from_index)
+        if (self->base.log_size <= filter->from_index)
             return 0;                   //  nothing past from_index yet
         s_param_int (&params, s_PARAM_FROM_INDEX, s_clamp (filter->from_index));
-        s_param_int (&params, s_PARAM_LOG_END, s_clamp (self->log_size));
+        s_param_int (&params, s_PARAM_LOG_END, s_clamp (self->base.log_size));
         s_param_int (&params, s_PARAM_LOG_LIMIT, (int64_t) filter->limit + 1);
         stmt = &s_log;
         count = s_LOG_PARAMS;
@@ -290,6 +287,7 @@ pg_page_new (audit_store_t *store, const audit_page_filter_t *filter)
     self->base.ops = store->ops;
     self->conn = pg_core_self (store)->conn;
     self->filter = *filter;
+    self->base.from_index = filter->from_index;
     //  A transaction left open would pin an old snapshot for good
     pg_conn_rollback (self->conn);
     if (pg_conn_begin (self->conn, true) != 0 || s_query (self) != 0) {
@@ -349,36 +347,15 @@ pg_page_next (audit_page_t *handle, audit_row_t *row)
         return 0;
     }
     if (self->returned == self->filter.limit) {
-        self->more = true;              //  the probe row: it belongs to the next page
+        self->base.more = true;              //  the probe row: it belongs to the next page
         self->done = true;
         return 0;
     }
     int at = self->next++;
     s_read_row (self, at, row);
-    self->last = (audit_page_pos_t) { row->timestamp_ms, row->log_index };
+    self->base.last = (audit_page_pos_t) { row->timestamp_ms, row->log_index };
     self->returned++;
     return 1;
-}
-
-bool
-pg_page_more (audit_page_t *handle, audit_page_pos_t *last)
-{
-    s_page_t *self = (s_page_t *) handle;
-    assert (self);
-    if (self->more && last)
-        *last = self->last;
-    return self->more;
-}
-
-uint64_t
-pg_page_log_next (audit_page_t *handle)
-{
-    s_page_t *self = (s_page_t *) handle;
-    assert (self);
-    uint64_t from = self->filter.from_index;
-    if (self->more)
-        return self->last.log_index + 1;
-    return self->log_size > from? self->log_size: from;
 }
 
 void

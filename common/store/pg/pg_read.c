@@ -112,16 +112,6 @@ pg_stats_last_pass (audit_store_t *store, bool *known, int64_t *when_ms)
 //  --------------------------------------------------------------------------
 //  audit_store_producers.h
 
-//  The reason of a stored name, or -1 for one this build does not know
-static int
-s_reason_of (const char *name)
-{
-    for (int reason = 0; reason < AUDIT_REASON_COUNT; reason++)
-        if (strcmp (audit_proto_reason_name ((audit_reason_t) reason), name) == 0)
-            return reason;
-    return -1;
-}
-
 //  One joined row into the producer being assembled
 static void
 s_producer_row (PGresult *result, int row, audit_store_producer_t *producer)
@@ -135,8 +125,11 @@ s_producer_row (PGresult *result, int row, audit_store_producer_t *producer)
     producer->last_seen_ms = pg_conn_int (result, row, 5);
     snprintf (producer->run_first, sizeof producer->run_first, "%s",
               PQgetvalue (result, row, 6));
-    int reason = PQgetisnull (result, row, 7)? -1: s_reason_of (PQgetvalue (result, row, 7));
-    if (reason >= 0)
+    //  A reason this build does not know is left out
+    audit_reason_t reason;
+    const char *name = PQgetvalue (result, row, 7);
+    if (!PQgetisnull (result, row, 7)
+    &&  audit_proto_reason_lookup (name, strlen (name), &reason) == 0)
         producer->rejected [reason] = (uint64_t) pg_conn_int (result, row, 8);
 }
 

@@ -230,11 +230,7 @@ sqlite_checkpoint_put (audit_store_t *store, const char *org_id, uint64_t size,
     audit_merkle_hash_t signed_root;
     if (s_checkpoint (store, org, size, note_kept, kept_size, NULL, signed_root) != 0)
         return -1;
-    if (memcmp (signed_root, root, AUDIT_MERKLE_HASH_SIZE) == 0)
-        return 1;
-    audit_log_error ("msg=\"a second root for a signed size: not signed\" org=%s size=%llu",
-                     org_id, (unsigned long long) size);
-    return -1;
+    return audit_store_root_signed_again (org_id, size, signed_root, root);
 }
 
 //  The walk, inside the transaction sqlite_checkpoint_due opened

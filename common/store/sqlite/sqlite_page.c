@@ -187,9 +187,6 @@ typedef struct {
     bool in_transaction;
     bool empty;                         //  a name the store has never seen
     uint32_t returned;
-    bool more;                          //  a row exists past the page
-    audit_page_pos_t last;              //  of the last row returned
-    uint64_t log_size;                  //  log order: org.next_index in this snapshot
     uint64_t window_end;                //  log order: the indices read so far end here
     audit_tree_reader_t *tree;          //  log order: the tiles' ranges of ts
 } s_page_t;
@@ -310,7 +307,7 @@ s_log_size (s_page_t *self, int64_t org)
     sqlite3_bind_int64 (stmt, 1, org);
     int64_t size = 0;
     int rc = audit_stmts_int (stmt, &size);
-    self->log_size = rc == 0 && size > 0? (uint64_t) size: 0;
+    self->base.log_size = rc == 0 && size > 0? (uint64_t) size: 0;
     return rc < 0? -1: 0;
 }
 
@@ -321,7 +318,7 @@ s_window (s_page_t *self, uint64_t first)
 {
     uint64_t tile = first / AUDIT_TREE_TILE_LEAVES;
     uint64_t end = (tile + s_WINDOW_TILES) * AUDIT_TREE_TILE_LEAVES;
-    end = end < self->log_size? end: self->log_size;
+    end = end < self->base.log_size? end: self->base.log_size;
     end = end > first? end: first;
     int64_t min = INT64_MAX, max = INT64_MIN;
     if (end > first && audit_tree_span (self->tree, first, end, &min, &max) != 0)
@@ -351,7 +348,7 @@ s_log_window (s_page_t *self, int64_t org, uint64_t from)
 static int
 s_window_next (s_page_t *self)
 {
-    if (!self->filter.log_order || self->window_end >= self->log_size)
+    if (!self->filter.log_order || self->window_end >= self->base.log_size)
         return 0;
     sqlite3_reset (self->stmt);
     return s_window (self, self->window_end) == 0? 1: -1;
@@ -392,6 +389,7 @@ sqlite_page_new (audit_store_t *store, const audit_page_filter_t *filter)
     self->base.ops = *(const audit_store_ops_t *const *) store;
     self->store = store;
     self->filter = *filter;
+    self->base.from_index = filter->from_index;
     self->stmts = audit_store_stmts (store, AUDIT_DB_AUDIT);
     self->idcache = audit_store_idcache (store);
     if (s_begin (self) != 0 || s_prepare (self) != 0) {
@@ -470,11 +468,11 @@ sqlite_page_next (audit_page_t *handle, audit_row_t *row)
     while (rc == SQLITE_DONE && (next = s_window_next (self)) != 0)
         rc = next > 0? sqlite3_step (self->stmt): SQLITE_ERROR;
     if (rc == SQLITE_ROW && self->returned == self->filter.limit) {
-        self->more = true;              //  the probe row: it belongs to the next page
+        self->base.more = true;              //  the probe row: it belongs to the next page
         rc = SQLITE_DONE;
     }
     if (rc == SQLITE_ROW && s_read_row (self, row) == 0) {
-        self->last = (audit_page_pos_t) { row->timestamp_ms, row->log_index };
+        self->base.last = (audit_page_pos_t) { row->timestamp_ms, row->log_index };
         self->returned++;
         return 1;
     }
@@ -484,27 +482,6 @@ sqlite_page_next (audit_page_t *handle, audit_row_t *row)
     sqlite3_reset (self->stmt);
     self->stmt = NULL;
     return rc == SQLITE_DONE? 0: -1;
-}
-
-bool
-sqlite_page_more (audit_page_t *handle, audit_page_pos_t *last)
-{
-    s_page_t *self = (s_page_t *) handle;
-    assert (self);
-    if (self->more && last)
-        *last = self->last;
-    return self->more;
-}
-
-uint64_t
-sqlite_page_log_next (audit_page_t *handle)
-{
-    s_page_t *self = (s_page_t *) handle;
-    assert (self);
-    uint64_t from = self->filter.from_index;
-    if (self->more)
-        return self->last.log_index + 1;
-    return self->log_size > from? self->log_size: from;
 }
 
 void

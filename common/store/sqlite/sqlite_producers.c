@@ -64,16 +64,6 @@ sqlite_producers_write (audit_store_t *store, const audit_store_producer_t *prod
     return 0;
 }
 
-//  The reason of a stored name, or -1 for one this build does not know
-static int
-s_reason_of (const char *name)
-{
-    for (int reason = 0; reason < AUDIT_REASON_COUNT; reason++)
-        if (strcmp (audit_proto_reason_name ((audit_reason_t) reason), name) == 0)
-            return reason;
-    return -1;
-}
-
 //  One joined row into the producer being assembled
 static void
 s_take_row (sqlite3_stmt *stmt, audit_store_producer_t *producer)
@@ -87,9 +77,10 @@ s_take_row (sqlite3_stmt *stmt, audit_store_producer_t *producer)
     producer->last_seen_ms = sqlite3_column_int64 (stmt, 5);
     snprintf (producer->run_first, sizeof producer->run_first, "%s",
               (const char *) sqlite3_column_text (stmt, 6));
-    int reason = sqlite3_column_type (stmt, 7) == SQLITE_NULL
-               ? -1 : s_reason_of ((const char *) sqlite3_column_text (stmt, 7));
-    if (reason >= 0)
+    //  A reason this build does not know is left out (NULL: no row)
+    audit_reason_t reason;
+    const char *name = (const char *) sqlite3_column_text (stmt, 7);
+    if (name && audit_proto_reason_lookup (name, strlen (name), &reason) == 0)
         producer->rejected [reason] = (uint64_t) sqlite3_column_int64 (stmt, 8);
 }
 
