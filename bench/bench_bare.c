@@ -280,7 +280,10 @@ s_insert (bench_bare_t *self, uint64_t n, uint64_t salt)
     sqlite3_bind_int64 (self->insert, 3, (int64_t) index);
     sqlite3_bind_int64 (self->insert, 4, now);
     sqlite3_bind_int (self->insert, 5, (int) event.type);
-    sqlite3_bind_int64 (self->insert, 6, self->user_ids [event.actor]);
+    //  actor is stored as its text, as the worker stores it (audit_schema)
+    char actor [BENCH_FEED_TEXT];
+    bench_feed_user_name (event.actor, actor);
+    sqlite3_bind_text (self->insert, 6, actor, -1, SQLITE_TRANSIENT);
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
         s_bind_field (self, &event, required, (audit_field_t) field);
     sqlite3_bind_blob (self->insert, s_UUID_PARAM, event.uuid, AUDIT_UUID_SIZE, SQLITE_STATIC);
