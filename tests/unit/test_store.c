@@ -778,7 +778,7 @@ Test (store, a_duplicate_is_the_same_id_at_the_same_time)
 }
 
 //  The writer looks for a duplicate only when the event is not later than
-//  every event its organisation holds (audit_orglog_newer): a replay of an
+//  every event its organisation holds (audit_orglog_fresh): a replay of an
 //  older event, and an event another writer stored meanwhile, are still
 //  found, and an older event never seen is still stored. (A duplicate of
 //  the newest, in the same batch: duplicates_are_stored_once.)
@@ -803,6 +803,44 @@ Test (store, a_duplicate_older_than_the_newest_is_found)
                              "SELECT count(*) FROM event"), 3);
     audit_store_destroy (&other);
     audit_store_destroy (&store);
+    free (records);
+}
+
+//  Every event of a batch later than all its organisation held is "fresh"
+//  (audit_orglog_fresh) and looked for only among the batch's own: a batch
+//  that carries each of 1,500 such events twice (many sharing a
+//  millisecond, more than the set's first size) stores each once, and
+//  the same batch again stores none, now looked for in the store
+Test (store, a_batch_that_repeats_itself_stores_each_event_once)
+{
+    enum { EVENTS = 1500 };
+    audit_record_t *records = s_records_new (2 * EVENTS);
+    audit_store_outcome_t *outcomes = calloc (2 * EVENTS, sizeof *outcomes);
+    cr_assert_not_null (outcomes);
+    s_event (&records [0], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", 9999);
+    audit_store_t *store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_eq (audit_store_write (store, records, 1, outcomes, NULL), 0);
+    int64_t held = records [0].u.event.timestamp_ms;
+    for (uint32_t index = 0; index < EVENTS; index++) {
+        s_event (&records [index], AUDIT_EVENT_USER_LOGIN, "org-a", "actor-a", index + 1);
+        records [index].u.event.timestamp_ms = held + 1 + index / 3;
+        records [EVENTS + index] = records [index];
+    }
+    cr_assert_eq (audit_store_write (store, records, 2 * EVENTS, outcomes, NULL), 0);
+    int stored = 0, duplicate = 0;
+    for (int index = 0; index < 2 * EVENTS; index++) {
+        stored += outcomes [index] == AUDIT_STORE_STORED && index < EVENTS;
+        duplicate += outcomes [index] == AUDIT_STORE_DUPLICATE && index >= EVENTS;
+    }
+    cr_expect_eq (stored, EVENTS, "each first copy is stored");
+    cr_expect_eq (duplicate, EVENTS, "each second copy is a duplicate");
+    cr_assert_eq (audit_store_write (store, records, EVENTS, outcomes, NULL), 0);
+    for (int index = 0; index < EVENTS; index++)
+        cr_expect_eq (outcomes [index], AUDIT_STORE_DUPLICATE, "event %d again", index);
+    cr_expect_eq (s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT),
+                             "SELECT count(*) FROM event"), EVENTS + 1);
+    audit_store_destroy (&store);
+    free (outcomes);
     free (records);
 }
 

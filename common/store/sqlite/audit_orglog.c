@@ -1,11 +1,17 @@
 /*  =========================================================================
     audit_orglog - the next log_index and the latest ts of each
-    organisation, per transaction
+    organisation, and the events found fresh, per transaction
 
     An open-addressing table from org row id to its next index; a batch
     touches at most as many organisations as it has events, and usually a
     few hundred, so the table grows by doubling and is cleared, not freed,
     between transactions.
+
+    Beside it, the fingerprints of the events this transaction found
+    fresh (audit_orglog_fresh): 64 bits of (org, ts, event_id) each, in an
+    open-addressing set that grows the same way (8 bytes an event; 512 KiB
+    for a 32,768-event batch). Two events that share a fingerprint only
+    cost the second a look in the store; a duplicate is never missed.
     ========================================================================= */
 
 #include "audit_orglog.h"
@@ -23,7 +29,7 @@
 typedef struct {
     int64_t org;                        //  0: a free slot (row ids start at 1)
     uint64_t next;
-    int64_t newest;                     //  the latest ts it holds
+    int64_t newest;                     //  the latest ts it held when first read
     bool taken;                         //  an index taken in this transaction
     void *user;                         //  the caller's, for this transaction
 } s_slot_t;
@@ -36,6 +42,9 @@ struct _audit_orglog_t {
     s_slot_t *slots;
     size_t capacity;                    //  slots, a power of two
     size_t used;
+    uint64_t *prints;                   //  0: free; the fresh events' fingerprints
+    size_t print_capacity;              //  a power of two
+    size_t prints_used;
 };
 
 audit_orglog_t *
@@ -48,7 +57,9 @@ audit_orglog_new (sqlite3 *conn)
     self->conn = conn;
     self->capacity = s_INITIAL_SLOTS;
     self->slots = (s_slot_t *) calloc (self->capacity, sizeof *self->slots);
-    if (!self->slots
+    self->print_capacity = s_INITIAL_SLOTS;
+    self->prints = (uint64_t *) calloc (self->print_capacity, sizeof *self->prints);
+    if (!self->slots || !self->prints
     ||  sqlite3_prepare_v2 (conn, "SELECT next_index FROM org WHERE id = ?1", -1,
                             &self->select, NULL) != SQLITE_OK
     ||  sqlite3_prepare_v2 (conn, "SELECT max (ts) FROM event WHERE org = ?1", -1,
@@ -72,6 +83,7 @@ audit_orglog_destroy (audit_orglog_t **self_p)
     sqlite3_finalize (self->newest);
     sqlite3_finalize (self->update);
     free (self->slots);
+    free (self->prints);
     free (self);
     *self_p = NULL;
 }
@@ -151,18 +163,74 @@ s_slot (audit_orglog_t *self, int64_t org)
     return slot;
 }
 
-int
-audit_orglog_newer (audit_orglog_t *self, int64_t org, int64_t ts)
+//  64 bits of (org, ts, id), never 0 (the free mark): the two halves of
+//  the id (random in a version-4 id, the time first in a version-7 one)
+//  and the two keys, mixed by multiplication and a final xor-shift
+static uint64_t
+s_print (int64_t org, int64_t ts, const uint8_t *id)
 {
-    assert (self);
-    assert (org > 0);
-    s_slot_t *slot = s_slot (self, org);
-    return slot? ts > slot->newest: -1;
+    uint64_t low, high;
+    memcpy (&low, id, sizeof low);
+    memcpy (&high, id + sizeof low, sizeof high);
+    uint64_t h = low * 0x9E3779B97F4A7C15ULL ^ (high + (uint64_t) ts) * 0xC2B2AE3D27D4EB4FULL
+               ^ (uint64_t) org * 0x165667B19E3779F9ULL;
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 29;
+    return h? h: 1;
+}
+
+//  The slot of print, or the free slot where it belongs
+static uint64_t *
+s_print_find (uint64_t *prints, size_t capacity, uint64_t print)
+{
+    size_t at = (size_t) (print >> 32) & (capacity - 1);
+    while (prints [at] && prints [at] != print)
+        at = (at + 1) & (capacity - 1);
+    return &prints [at];
+}
+
+//  Keep the set at most half full. 0 or -1.
+static int
+s_prints_grow (audit_orglog_t *self)
+{
+    if (2 * (self->prints_used + 1) <= self->print_capacity)
+        return 0;
+    size_t capacity = self->print_capacity * 2;
+    uint64_t *prints = (uint64_t *) calloc (capacity, sizeof *prints);
+    if (!prints)
+        return -1;
+    for (size_t at = 0; at < self->print_capacity; at++)
+        if (self->prints [at])
+            *s_print_find (prints, capacity, self->prints [at]) = self->prints [at];
+    free (self->prints);
+    self->prints = prints;
+    self->print_capacity = capacity;
+    return 0;
 }
 
 int
-audit_orglog_take (audit_orglog_t *self, int64_t org, int64_t ts, uint64_t *index,
-                   void ***user)
+audit_orglog_fresh (audit_orglog_t *self, int64_t org, int64_t ts, const uint8_t *id)
+{
+    assert (self);
+    assert (org > 0);
+    assert (id);
+    s_slot_t *slot = s_slot (self, org);
+    if (!slot || s_prints_grow (self) != 0)
+        return -1;
+    if (ts <= slot->newest)
+        return 0;                       //  the store may hold it: ask
+    uint64_t print = s_print (org, ts, id);
+    uint64_t *at = s_print_find (self->prints, self->print_capacity, print);
+    if (*at)
+        return 0;                       //  found fresh before, or its print's twin
+    *at = print;
+    self->prints_used++;
+    return 1;
+}
+
+int
+audit_orglog_take (audit_orglog_t *self, int64_t org, uint64_t *index, void ***user)
 {
     assert (self);
     assert (org > 0);
@@ -170,7 +238,6 @@ audit_orglog_take (audit_orglog_t *self, int64_t org, int64_t ts, uint64_t *inde
     if (!slot)
         return -1;
     *index = slot->next++;
-    slot->newest = ts > slot->newest? ts: slot->newest;
     slot->taken = true;
     if (user)
         *user = &slot->user;
@@ -201,5 +268,8 @@ audit_orglog_forget (audit_orglog_t *self)
     assert (self);
     if (self->used)
         memset (self->slots, 0, self->capacity * sizeof *self->slots);
+    if (self->prints_used)
+        memset (self->prints, 0, self->print_capacity * sizeof *self->prints);
     self->used = 0;
+    self->prints_used = 0;
 }

@@ -9,8 +9,9 @@
     it, under the write lock, counts up in memory, and writes every touched
     organisation's value back before it commits. A rollback forgets it all.
     The same first read takes the latest ts the organisation holds, so that
-    an event later than it needs no look for a duplicate (the writer's one
-    random descent of the event table an event fewer).
+    an event later than it, and not seen earlier in the transaction, needs
+    no look for a duplicate (the writer's one random descent of the event
+    table an event fewer).
     Since schema 6 no unique index backs this up: the writer's tree
     (audit_tree) checks that each index is its organisation's log size.
     ========================================================================= */
@@ -36,26 +37,28 @@ audit_orglog_t *
 void
     audit_orglog_destroy (audit_orglog_t **self_p);
 
-//  1 when ts is later than the ts of every event organisation org (its
-//  row id in org) holds, stored or taken in this transaction, 0 when not,
-//  -1 on error. Events mostly come in time order, and a duplicate has the
-//  ts of an event held (contract: the same event_id with the same
-//  timestamp), so such an event needs no look for one.
+//  1 when an event of organisation org (its row id in org) stamped ts
+//  with id (AUDIT_UUID_SIZE bytes) is surely not held: later than every
+//  event the organisation held when this transaction first read it, and
+//  no event found fresh before in this transaction has its (ts, id), or
+//  a fingerprint equal to its own. It is then remembered as found fresh,
+//  for the rest of the transaction: the caller stores it, or rolls back.
+//  0 when the store must be asked (its own statement sees the rows this
+//  transaction wrote), -1 on error. Events mostly come in time order, and
+//  a duplicate has the ts of an event held (contract: the same event_id
+//  with the same timestamp), so most events need no look for one.
 int
-    audit_orglog_newer (audit_orglog_t *self, int64_t org, int64_t ts);
-
-//  The log_index of the next event of organisation org, stamped ts. Both
-//  read from the store on first use in this transaction (org.next_index
-//  and the latest ts), and in *user (when not NULL) the organisation's
-//  pointer for the caller in this transaction: NULL at first, valid until
-//  the next take or newer (either may grow the table; the tree keeps its
+    audit_orglog_fresh (audit_orglog_t *self, int64_t org, int64_t ts, const uint8_t *id);
+//  The log_index of the next event of organisation org. Its next_index
+//  (and latest ts) is read from the store on first use in this
+//  transaction, and in *user (when not NULL) the organisation's pointer
+//  for the caller in this transaction: NULL at first, valid until the
+//  next take or fresh (either may grow the table; the tree keeps its
 //  frontier there, one lookup of memory an event fewer). 0 or -1.
 int
-    audit_orglog_take (audit_orglog_t *self, int64_t org, int64_t ts, uint64_t *index,
-                       void ***user);
-
+    audit_orglog_take (audit_orglog_t *self, int64_t org, uint64_t *index, void ***user);
 //  Write back the next index of every organisation that took one, inside
-//  the transaction (one only looked at by newer is left as it was), and
+//  the transaction (one only looked at by fresh is left as it was), and
 //  start over. 0 or -1.
 int
     audit_orglog_flush (audit_orglog_t *self);

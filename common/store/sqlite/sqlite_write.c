@@ -62,9 +62,9 @@ s_bind_field (sqlite_store_t *self, sqlite3_stmt *stmt, const audit_event_t *eve
 static int
 s_event_seen (sqlite_store_t *self, int64_t org, const audit_event_t *event)
 {
-    int newer = audit_orglog_newer (self->orglog, org, event->timestamp_ms);
-    if (newer != 0)
-        return newer < 0? -1: 0;        //  later than all it holds: not seen
+    int fresh = audit_orglog_fresh (self->orglog, org, event->timestamp_ms, event->event_id);
+    if (fresh != 0)
+        return fresh < 0? -1: 0;        //  surely not held: not seen
     sqlite3_stmt *stmt = self->query [SQLITE_Q_EVENT_SEEN];
     sqlite3_bind_int64 (stmt, 1, org);
     sqlite3_bind_int64 (stmt, 2, event->timestamp_ms);
@@ -89,7 +89,7 @@ s_event_insert (sqlite_store_t *self, const audit_event_t *event, int64_t receiv
     }
     uint64_t log_index;
     void **handle;
-    if (audit_orglog_take (self->orglog, org, event->timestamp_ms, &log_index, &handle) != 0)
+    if (audit_orglog_take (self->orglog, org, &log_index, &handle) != 0)
         return -1;
     audit_merkle_hash_t leaf;
     if (!self->tree_off) {
