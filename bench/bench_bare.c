@@ -43,6 +43,7 @@ struct _bench_bare_t {
     int64_t group_ids [BENCH_FEED_GROUPS], role_id;
     char touched [BENCH_FEED_ORGS];
     int wal_pages;                      //  after the last commit
+    bench_pcache_t pcache;              //  the counts before the first run
 };
 
 //  Remembers the WAL's size after each commit; installing it also takes
@@ -175,8 +176,10 @@ bench_bare_new (const char *dir, bool log_rows)
     ok = ok && sqlite3_exec (self->db, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
                              " PRAGMA journal_mode = WAL; " s_CACHE_SQL, NULL, NULL, NULL) == SQLITE_OK;
     ok = ok && s_prepare (self) == 0 && s_resolve_all (self) == 0 && s_next_read (self) == 0;
-    if (ok)
+    if (ok) {
         sqlite3_wal_hook (self->db, s_wal_hook, &self->wal_pages);
+        bench_pcache_read (self->db, &self->pcache);
+    }
     if (!ok && self) {
         fprintf (stderr, "bench_bare: %s: %s\n", path, self->db? sqlite3_errmsg (self->db): "?");
         bench_bare_destroy (&self);
@@ -368,4 +371,12 @@ bench_bare_run (bench_bare_t *self, uint64_t first, long count, long batch, uint
     if (rc != 0)
         fprintf (stderr, "bench_bare: %s\n", sqlite3_errmsg (self->db));
     return rc;
+}
+
+bench_pcache_t
+bench_bare_pcache (bench_bare_t *self)
+{
+    bench_pcache_t now;
+    bench_pcache_read (self->db, &now);
+    return bench_pcache_since (now, self->pcache);
 }

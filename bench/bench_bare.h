@@ -28,6 +28,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bench_pcache.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -49,6 +51,10 @@ void
 int
     bench_bare_run (bench_bare_t *self, uint64_t first, long count, long batch,
                     uint64_t salt, double *seconds);
+
+//  What the loop's page cache did in its runs (bench_pcache.h)
+bench_pcache_t
+    bench_bare_pcache (bench_bare_t *self);
 
 #ifdef __cplusplus
 }

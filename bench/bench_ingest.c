@@ -235,13 +235,17 @@ s_ceilings_close (s_ceilings_t *self, long written, s_results_t *results)
     for (int log_rows = 0; log_rows < 2; log_rows++) {
         double wal_mib = self->bare [log_rows]
                        ? (double) bench_wal_stop (&self->watch [log_rows]) / s_MIB: 0;
+        char pcache [160] = "";
+        if (self->bare [log_rows])
+            bench_pcache_format (bench_bare_pcache (self->bare [log_rows]), written, pcache,
+                                 sizeof pcache);
         bench_bare_destroy (&self->bare [log_rows]);
         double rate = self->seconds [log_rows] > 0? (double) written / self->seconds [log_rows]: 0;
         *(log_rows? &results->log_bare_rate: &results->bare_rate) = rate;
         *(log_rows? &results->log_bare_wal_mib: &results->bare_wal_mib) = wal_mib;
-        printf ("bare loop:  %s, %ld events in %.2f s: %.0f events/s, WAL peak %.1f MiB\n",
-                log_rows? "with the log's rows": "event rows alone", written,
-                self->seconds [log_rows], rate, wal_mib);
+        printf ("bare loop:  %s, %ld events in %.2f s: %.0f events/s, WAL peak %.1f MiB\n"
+                "            its cache: %s\n", log_rows? "with the log's rows": "event rows alone",
+                written, self->seconds [log_rows], rate, wal_mib, pcache);
         if (self->dir [log_rows][0] && s_shell ("rm -rf '%s'%s", self->dir [log_rows], "") != 0)
             return -1;
     }

@@ -32,6 +32,7 @@
 #include "audit_store.h"
 #include "audit_store_log.h"
 #include "bench_events.h"
+#include "bench_pcache.h"
 #include "bench_preload.h"
 #include "sqlite_store.h"
 
@@ -195,13 +196,16 @@ s_options (int argc, char **argv, s_options_t *options)
 //  and on / off of each round into ratios
 static void
 s_phase_write (const s_options_t *options, const char *on_dir, const char *off_dir,
-               double *on_s, double *off_s, double *ratios)
+               double *on_s, double *off_s, double *ratios, bench_pcache_t *pcache)
 {
     audit_store_t *on = audit_store_new (on_dir, AUDIT_STORE_WRITER);
     audit_store_t *off = audit_store_new (off_dir, AUDIT_STORE_WRITER);
     if (!on || !off)
         exit (1);
     audit_store_tree_off (off);
+    bench_pcache_t before [2];
+    bench_pcache_read (audit_store_db (on, AUDIT_DB_AUDIT), &before [0]);
+    bench_pcache_read (audit_store_db (off, AUDIT_DB_AUDIT), &before [1]);
     audit_record_t *records = calloc (S_BATCH, sizeof *records);
     audit_store_outcome_t *outcomes = calloc (S_BATCH, sizeof *outcomes);
     long round_size = options->more / options->rounds;
@@ -217,6 +221,10 @@ s_phase_write (const s_options_t *options, const char *on_dir, const char *off_d
             *(is_on? on_s: off_s) += seconds [!is_on];
         }
         ratios [round] = seconds [1] / seconds [0];
+    }
+    for (int copy = 0; copy < 2; copy++) {
+        bench_pcache_read (audit_store_db (copy? off: on, AUDIT_DB_AUDIT), &pcache [copy]);
+        pcache [copy] = bench_pcache_since (pcache [copy], before [copy]);
     }
     free (records);
     free (outcomes);
@@ -242,7 +250,8 @@ main (int argc, char **argv)
     //  the first rounds (where they slowed whichever copy's commits met them)
     sync ();
     double on_s, off_s, ratios [S_ROUNDS_MAX];
-    s_phase_write (&options, on_dir, off_dir, &on_s, &off_s, ratios);
+    bench_pcache_t pcache [2];          //  audit.db of on, of off
+    s_phase_write (&options, on_dir, off_dir, &on_s, &off_s, ratios, pcache);
     long written = options.more / options.rounds * options.rounds;
     double on_rate = (double) written / on_s, off_rate = (double) written / off_s;
     double load [3] = { 0 };
@@ -255,6 +264,12 @@ main (int argc, char **argv)
             options.preload, s_events.orgs, options.heavy, written, options.rounds, S_BATCH);
     printf ("| figure | measured | issue 13 target |\n|---|---|---|\n");
     s_print_rates (&options, on_rate, off_rate, ratios);
+    for (int copy = 0; copy < 2; copy++) {
+        char text [160];
+        bench_pcache_format (pcache [copy], written, text, sizeof text);
+        if (options.only != (copy? 1: 2))
+            printf ("| writer's page cache, log %s | %s | |\n", copy? "off": "on", text);
+    }
     audit_store_t *reader = audit_store_new (on_dir, AUDIT_STORE_READER);
     if (!reader)
         return 1;
