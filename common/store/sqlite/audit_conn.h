@@ -17,12 +17,16 @@ extern "C" {
 #endif
 
 //  The writer's page cache, KiB. It must hold the pages every commit
-//  touches: the tail leaf of each organisation's range of event and of
-//  event_org_index, and the interior pages above them (about 3,500 pages
-//  at 5,000,000 events over 1,000 organisations). Measured (bench-ingest,
-//  5M stored): 12 MiB re-read evicted tails; 24 MiB stores 34,277
-//  events/s at a peak RSS of 62.4 MiB, under the 64 MiB bound.
-#define AUDIT_CONN_WRITER_CACHE_KIB 24576        //  a literal: SQL is built from it
+//  touches: the tail leaf of each organisation's range of event, the rows
+//  of its log (tree_node, the org row's tail), and the interior pages
+//  above them. A commit that outgrows it spills pages to the WAL before
+//  its end and reads evicted ones again. Measured (bench-log, 5M stored,
+//  1,000 organisations, 32,768-event commits, SQLite's own counts): at
+//  24 MiB the log's rows made 22 spilled pages and 44 missed per 1,000
+//  events (the events alone 6.6 and 17.5); at 28 MiB 0.0 and 36 (0 and
+//  14). bench-ingest's worker then peaks at 60.1 MiB RSS, under the
+//  64 MiB bound (32 MiB: 64.2).
+#define AUDIT_CONN_WRITER_CACHE_KIB 28672        //  a literal: SQL is built from it
 
 typedef struct _audit_conn_t audit_conn_t;
 
