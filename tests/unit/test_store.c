@@ -15,6 +15,7 @@
 
 #include "audit_store.h"
 #include "sqlite_store.h"
+#include "audit_conn.h"
 #include "audit_time.h"
 #include "test_support.h"
 
@@ -180,6 +181,9 @@ Test (store, open_creates_three_files_with_the_pragmas)
         cr_expect_eq (s_sql_int (conn, "PRAGMA foreign_keys"), 0);
         cr_expect_eq (s_sql_int (conn, "PRAGMA user_version"), audit_schema_version ((audit_db_t) db));
         cr_expect_gt (s_sql_int (conn, "PRAGMA journal_size_limit"), 0);
+        //  The writer's large page cache is audit.db's alone (audit_conn.h)
+        cr_expect_eq (s_sql_int (conn, "PRAGMA cache_size") == -AUDIT_CONN_WRITER_CACHE_KIB,
+                      db == AUDIT_DB_AUDIT, "%s's cache", files [db]);
     }
     int64_t created = s_sql_int (audit_store_db (store, AUDIT_DB_AUDIT),
                                  "SELECT value FROM meta WHERE key = 'created_at'");
@@ -777,8 +781,9 @@ Test (store, a_duplicate_is_the_same_id_at_the_same_time)
     free (records);
 }
 
-//  The writer looks for a duplicate only when the event is not later than
-//  every event its organisation holds (audit_orglog_fresh): a replay of an
+//  The writer looks for a duplicate in the store only when the event is not
+//  later than every event its organisation held, or matches one found fresh
+//  in the transaction (audit_orglog_fresh): a replay of an
 //  older event, and an event another writer stored meanwhile, are still
 //  found, and an older event never seen is still stored. (A duplicate of
 //  the newest, in the same batch: duplicates_are_stored_once.)

@@ -170,7 +170,8 @@ s_configure (audit_conn_t *self)
               " PRAGMA journal_size_limit = %d; PRAGMA query_only = %s;",
               writable? "PRAGMA page_size = " s_STR (s_PAGE_SIZE) ";"
                         " PRAGMA auto_vacuum = INCREMENTAL;": "",
-              self->mode == AUDIT_STORE_WRITER? s_WRITER_CACHE_KIB: s_OTHER_CACHE_KIB,
+              self->mode == AUDIT_STORE_WRITER && self->db == AUDIT_DB_AUDIT
+              ? s_WRITER_CACHE_KIB: s_OTHER_CACHE_KIB,
               s_JOURNAL_LIMIT_BYTES, writable? "OFF": "ON");
     char journal [16] = "";
     if (s_exec_waiting (self, sql, NULL, 0) != 0

@@ -20,12 +20,15 @@ extern "C" {
 //  touches: the tail leaf of each organisation's range of event, the rows
 //  of its log (tree_node, the org row's tail), and the interior pages
 //  above them. A commit that outgrows it spills pages to the WAL before
-//  its end and reads evicted ones again. Measured (bench-log, 5M stored,
-//  1,000 organisations, 32,768-event commits, SQLite's own counts): at
-//  24 MiB the log's rows made 22 spilled pages and 44 missed per 1,000
-//  events (the events alone 6.6 and 17.5); at 28 MiB 0.0 and 36 (0 and
-//  14). bench-ingest's worker then peaks at 60.1 MiB RSS, under the
-//  64 MiB bound (32 MiB: 64.2).
+//  its end, and writes them again when it changes them after. Measured
+//  (bench-log, 5M stored, 1,000 organisations, 32,768-event commits,
+//  SQLite's own counts, per 1,000 events): at 24 MiB the log's rows made
+//  22 pages spill and 44 miss (the events alone 6.6 and 17.5); at 28 MiB
+//  none spill, and 36 still miss (the events alone 14). bench-ingest's
+//  worker then peaks at 60.1 MiB RSS, under the 64 MiB bound (32 MiB of
+//  cache: 64.2). audit.db's writer only: ops.db and queue.db, whose
+//  commits touch a few tail pages, keep the 8 MiB of every other
+//  connection, so that the writer's three caches stay within 44 MiB.
 #define AUDIT_CONN_WRITER_CACHE_KIB 28672        //  a literal: SQL is built from it
 
 typedef struct _audit_conn_t audit_conn_t;
