@@ -9,9 +9,10 @@
 
     Beside it, the fingerprints of the events this transaction found
     fresh (audit_orglog_fresh): 64 bits of (org, ts, event_id) each, in an
-    open-addressing set that grows the same way (8 bytes an event; 512 KiB
-    for a 32,768-event batch). Two events that share a fingerprint only
-    cost the second a look in the store; a duplicate is never missed.
+    open-addressing set that grows the same way (at most half full: 16-32
+    bytes an event; 512 KiB for a 32,768-event batch, kept for the next).
+    Two events that share a fingerprint only cost the second a look in
+    the store; a duplicate is never missed.
     ========================================================================= */
 
 #include "audit_orglog.h"
@@ -216,15 +217,17 @@ audit_orglog_fresh (audit_orglog_t *self, int64_t org, int64_t ts, const uint8_t
     assert (org > 0);
     assert (id);
     s_slot_t *slot = s_slot (self, org);
-    if (!slot || s_prints_grow (self) != 0)
+    if (!slot)
         return -1;
     if (ts <= slot->newest)
         return 0;                       //  the store may hold it: ask
     uint64_t print = s_print (org, ts, id);
-    uint64_t *at = s_print_find (self->prints, self->print_capacity, print);
-    if (*at)
+    if (*s_print_find (self->prints, self->print_capacity, print))
         return 0;                       //  found fresh before, or its print's twin
-    *at = print;
+    //  Grown only for a print it keeps, then its place found again
+    if (s_prints_grow (self) != 0)
+        return -1;
+    *s_print_find (self->prints, self->print_capacity, print) = print;
     self->prints_used++;
     return 1;
 }

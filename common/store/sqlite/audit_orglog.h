@@ -1,5 +1,6 @@
 /*  =========================================================================
-    audit_orglog - the next log_index of each organisation, per transaction
+    audit_orglog - the next log_index of each organisation, and the events
+    found fresh, per transaction
 
     Every stored event gets its organisation's next log_index: 0, 1, 2, ...
     in commit order, never reused. Two processes write audit.db (ingest,
@@ -9,9 +10,8 @@
     it, under the write lock, counts up in memory, and writes every touched
     organisation's value back before it commits. A rollback forgets it all.
     The same first read takes the latest ts the organisation holds, so that
-    an event later than it, and not seen earlier in the transaction, needs
-    no look for a duplicate (the writer's one random descent of the event
-    table an event fewer).
+    most events need no look for a duplicate (audit_orglog_fresh: the
+    writer's one random descent of the event table an event fewer).
     Since schema 6 no unique index backs this up: the writer's tree
     (audit_tree) checks that each index is its organisation's log size.
     ========================================================================= */
@@ -49,6 +49,7 @@ void
 //  with the same timestamp), so most events need no look for one.
 int
     audit_orglog_fresh (audit_orglog_t *self, int64_t org, int64_t ts, const uint8_t *id);
+
 //  The log_index of the next event of organisation org. Its next_index
 //  (and latest ts) is read from the store on first use in this
 //  transaction, and in *user (when not NULL) the organisation's pointer
@@ -57,6 +58,7 @@ int
 //  frontier there, one lookup of memory an event fewer). 0 or -1.
 int
     audit_orglog_take (audit_orglog_t *self, int64_t org, uint64_t *index, void ***user);
+
 //  Write back the next index of every organisation that took one, inside
 //  the transaction (one only looked at by fresh is left as it was), and
 //  start over. 0 or -1.
