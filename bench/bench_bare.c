@@ -39,8 +39,7 @@ struct _bench_bare_t {
     int64_t tail_min [BENCH_FEED_ORGS], tail_max [BENCH_FEED_ORGS];
     s_subtrees_t filler;
     int64_t org_ids [BENCH_FEED_ORGS], next_index [BENCH_FEED_ORGS];
-    int64_t user_ids [BENCH_FEED_USERS], device_ids [BENCH_FEED_DEVICES];
-    int64_t group_ids [BENCH_FEED_GROUPS], role_id;
+    int64_t role_id;                    //  the feed's one NAME field's value
     char touched [BENCH_FEED_ORGS];
     int wal_pages;                      //  after the last commit
     bench_pcache_t pcache;              //  the counts before the first run
@@ -86,28 +85,25 @@ s_resolve (sqlite3 *db, const char *table, const char *name, int64_t *id)
     return rc;
 }
 
-//  Every name the feed uses, once, in one transaction
+//  Every name the feed stores as an id, once, in one transaction: the
+//  organisations, and role (audit_fields.def: the one field kept NAME;
+//  the others are stored as their text, as the worker stores them)
 static int
 s_resolve_all (bench_bare_t *self)
 {
+    for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
+        if (audit_proto_field_info ((audit_field_t) field)->stored == AUDIT_STORED_NAME
+        &&  field != AUDIT_FIELD_ROLE) {
+            fprintf (stderr, "bench_bare: %s is stored as an id; only role is resolved\n",
+                     audit_proto_field_info ((audit_field_t) field)->key);
+            return -1;
+        }
     char name [BENCH_FEED_TEXT];
     bench_feed_t event = { .n = 0 };
     int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK? 0: -1;
     for (int org = 0; rc == 0 && org < BENCH_FEED_ORGS; org++) {
         bench_feed_org_name (org, name);
         rc = s_resolve (self->db, "org", name, &self->org_ids [org]);
-    }
-    for (event.user = 0; rc == 0 && event.user < BENCH_FEED_USERS; event.user++) {
-        bench_feed_user_name (event.user, name);
-        rc = s_resolve (self->db, "ident", name, &self->user_ids [event.user]);
-    }
-    for (event.device = 0; rc == 0 && event.device < BENCH_FEED_DEVICES; event.device++) {
-        bench_feed_value (&event, AUDIT_FIELD_DEVICE_ID, name, NULL);
-        rc = s_resolve (self->db, "ident", name, &self->device_ids [event.device]);
-    }
-    for (event.group = 0; rc == 0 && event.group < BENCH_FEED_GROUPS; event.group++) {
-        bench_feed_value (&event, AUDIT_FIELD_GROUP_ID, name, NULL);
-        rc = s_resolve (self->db, "ident", name, &self->group_ids [event.group]);
     }
     bench_feed_value (&event, AUDIT_FIELD_ROLE, name, NULL);
     rc = rc? rc: s_resolve (self->db, "ident", name, &self->role_id);
@@ -204,14 +200,15 @@ bench_bare_destroy (bench_bare_t **self_p)
     *self_p = NULL;
 }
 
-//  A required field's id, text or number; NULL for the others
+//  A required field's id, text or number; NULL for the others. text is
+//  the caller's, alive until the step: bound without a copy, as the
+//  worker binds its record's texts
 static void
 s_bind_field (bench_bare_t *self, const bench_feed_t *event, audit_field_mask_t required,
-              audit_field_t field)
+              audit_field_t field, char *text)
 {
     int param = s_FIELD_PARAM + (int) field;
     const audit_field_info_t *info = audit_proto_field_info (field);
-    char text [BENCH_FEED_TEXT];
     uint64_t number = 0;
     if (!(required & AUDIT_FIELD_BIT (field))) {
         sqlite3_bind_null (self->insert, param);
@@ -219,15 +216,12 @@ s_bind_field (bench_bare_t *self, const bench_feed_t *event, audit_field_mask_t 
     }
     bench_feed_value (event, field, text, &number);
     if (info->stored == AUDIT_STORED_TEXT)
-        sqlite3_bind_text (self->insert, param, text, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text (self->insert, param, text, -1, SQLITE_STATIC);
     else
     if (info->stored == AUDIT_STORED_NUMBER)
         sqlite3_bind_int64 (self->insert, param, (int64_t) number);
     else
-        sqlite3_bind_int64 (self->insert, param,
-            field == AUDIT_FIELD_USER_ID? self->user_ids [event->user]:
-            field == AUDIT_FIELD_DEVICE_ID? self->device_ids [event->device]:
-            field == AUDIT_FIELD_GROUP_ID? self->group_ids [event->group]: self->role_id);
+        sqlite3_bind_int64 (self->insert, param, self->role_id);
 }
 
 //  A complete subtree's row, as the store's writer makes it when an
@@ -284,11 +278,11 @@ s_insert (bench_bare_t *self, uint64_t n, uint64_t salt)
     sqlite3_bind_int64 (self->insert, 4, now);
     sqlite3_bind_int (self->insert, 5, (int) event.type);
     //  actor is stored as its text, as the worker stores it (audit_schema)
-    char actor [BENCH_FEED_TEXT];
+    char actor [BENCH_FEED_TEXT], texts [AUDIT_FIELD_COUNT][BENCH_FEED_TEXT];
     bench_feed_user_name (event.actor, actor);
-    sqlite3_bind_text (self->insert, 6, actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (self->insert, 6, actor, -1, SQLITE_STATIC);
     for (int field = 0; field < AUDIT_FIELD_COUNT; field++)
-        s_bind_field (self, &event, required, (audit_field_t) field);
+        s_bind_field (self, &event, required, (audit_field_t) field, texts [field]);
     sqlite3_bind_blob (self->insert, s_UUID_PARAM, event.uuid, AUDIT_UUID_SIZE, SQLITE_STATIC);
     if (self->log_rows)
         sqlite3_bind_blob (self->insert, s_TAG_PARAM, event.uuid, AUDIT_TREE_TAG_SIZE,
