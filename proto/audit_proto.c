@@ -87,6 +87,16 @@ s_equals (const char *text, size_t len, const char *name)
     return strlen (name) == len && memcmp (text, name, len) == 0;
 }
 
+//  The index of text (len bytes) in a table of count names, or -1
+static int
+s_name_index (const char *const *names, int count, const char *text, size_t len)
+{
+    for (int candidate = 0; candidate < count; candidate++)
+        if (s_equals (text, len, names [candidate]))
+            return candidate;
+    return -1;
+}
+
 int
 audit_proto_event_lookup (const char *name, size_t len, audit_event_type_t *type)
 {
@@ -154,12 +164,10 @@ audit_proto_category_name (audit_category_t category)
 int
 audit_proto_category_lookup (const char *name, size_t len, audit_category_t *category)
 {
-    for (int candidate = 0; candidate < AUDIT_CATEGORY_COUNT; candidate++)
-        if (s_equals (name, len, s_categories [candidate])) {
-            *category = (audit_category_t) candidate;
-            return 0;
-        }
-    return -1;
+    int index = s_name_index (s_categories, AUDIT_CATEGORY_COUNT, name, len);
+    if (index >= 0)
+        *category = (audit_category_t) index;
+    return index >= 0? 0: -1;
 }
 
 static const char *s_ack_keys [AUDIT_ACK_KEY_COUNT] = {
@@ -197,12 +205,10 @@ audit_proto_reason_name (audit_reason_t reason)
 int
 audit_proto_reason_lookup (const char *name, size_t len, audit_reason_t *reason)
 {
-    for (int candidate = 0; candidate < AUDIT_REASON_COUNT; candidate++)
-        if (s_equals (name, len, s_reasons [candidate])) {
-            *reason = (audit_reason_t) candidate;
-            return 0;
-        }
-    return -1;
+    int index = s_name_index (s_reasons, AUDIT_REASON_COUNT, name, len);
+    if (index >= 0)
+        *reason = (audit_reason_t) index;
+    return index >= 0? 0: -1;
 }
 
 const char *
