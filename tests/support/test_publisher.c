@@ -10,8 +10,10 @@
     Event index is the event of seq index (test_feed), so a run restarted
     on the same outbox after a SIGKILL continues from the library's resumed
     seq with exactly the events the killed run would have published next.
-    RATE is events per second, 0 for flat out. Says one line on stderr at
-    the end; exit status 0 when all COUNT events were acknowledged and none
+    RATE is events per second, 0 for flat out. Says "publisher: published
+    seq=N" on stderr after every s_PROGRESS_EVERY events, so that a test can
+    kill it at a known point of its stream, and one line at the end; exit
+    status 0 when all COUNT events were acknowledged and none
     was rejected, 1 when something was refused or rejected, 2 on a timeout.
     ========================================================================= */
 
@@ -22,6 +24,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#define s_PROGRESS_EVERY    500
 
 //  Publish from..count, at rate per second; false when one was refused
 static bool
@@ -43,6 +47,8 @@ s_publish (audit_producer_t *producer, uint32_t tag, uint64_t from, uint64_t cou
         }
         if ((index - from) % 50 == 49)
             test_feed_pace (started, index - from + 1, rate);
+        if (index % s_PROGRESS_EVERY == 0)
+            fprintf (stderr, "publisher: published seq=%" PRIu64 "\n", index);
     }
     return true;
 }
