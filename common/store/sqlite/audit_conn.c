@@ -34,14 +34,20 @@
 //  one writes the hot pages (the tails of the indexes) less often; this is
 //  worth a quarter of the ingest rate, measured.
 #define s_CHECKPOINT_BYTES      (24 * 1024 * 1024)
-//  A WAL this large means readers kept the checkpoint from resetting it:
-//  then a TRUNCATE checkpoint waits up to s_TRUNCATE_WAIT_MS for them (and
-//  for another process's checkpoint), and when they are still there tries
+//  A WAL this large means readers kept the checkpoint from resetting it,
+//  or one batch was this large (a full batch of the burst writes about 40
+//  MiB): then a RESTART checkpoint waits up to s_RESTART_WAIT_MS for
+//  readers to leave (and for another process's checkpoint), so that the
+//  next write starts the WAL over, and when they are still there tries
 //  again after the next commit. Waiting longer stalls ingest for it: with
 //  200 ms, commits waited that long behind the janitor's checkpoints
-//  (bench-janitor). A failure is logged at most every s_WARN_EVERY_MS.
+//  (bench-janitor). RESTART, not TRUNCATE: an emptied file is regrown by
+//  the next batch, a block allocation and a zeroed page per frame, which
+//  cost the ingest worker a tenth of its burst rate (bench/RESULTS.md);
+//  s_JOURNAL_LIMIT_BYTES still cuts the file back at the reset. A failure
+//  is logged at most every s_WARN_EVERY_MS.
 #define s_WAL_HARD_BYTES        (40 * 1024 * 1024)
-#define s_TRUNCATE_WAIT_MS      20
+#define s_RESTART_WAIT_MS       20
 #define s_WARN_EVERY_MS         10000
 //  When a WAL is reset, its file is cut back to this size. Above the usual
 //  peak, so that the file is not cut and regrown after every checkpoint
@@ -57,7 +63,7 @@ struct _audit_conn_t {
     int64_t busy_started_us;            //  of the current wait
     int64_t waited_us;                  //  slept in s_busy since last asked
     int64_t checkpoint_waited_us;       //  the part of it in checkpoint_maybe
-    int64_t truncate_warned_ms;         //  monotonic, 0: never
+    int64_t restart_warned_ms;          //  monotonic, 0: never
     int wal_pages;                      //  WAL frames after the last commit
     int checkpoint_pages;               //  s_CHECKPOINT_BYTES in pages
     int hard_pages;                     //  s_WAL_HARD_BYTES in pages
@@ -311,8 +317,9 @@ s_warn_due (int64_t *last_ms)
 //  Over s_CHECKPOINT_BYTES: a PASSIVE checkpoint, which never waits, and
 //  the next write starts the WAL over from its beginning. A reader holding
 //  an old snapshot keeps frames in use, so the WAL grows; past
-//  s_WAL_HARD_BYTES a TRUNCATE checkpoint waits a little for such readers
-//  and empties the file.
+//  s_WAL_HARD_BYTES a RESTART checkpoint waits a little for such readers,
+//  and the next write starts the WAL over and cuts the file back to
+//  s_JOURNAL_LIMIT_BYTES.
 void
 audit_conn_checkpoint_maybe (audit_conn_t *self)
 {
@@ -324,11 +331,11 @@ audit_conn_checkpoint_maybe (audit_conn_t *self)
         sqlite3_wal_checkpoint_v2 (self->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     else {
         int64_t limit_us = self->busy_limit_us;
-        self->busy_limit_us = s_TRUNCATE_WAIT_MS * 1000LL;
-        if (sqlite3_wal_checkpoint_v2 (self->handle, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+        self->busy_limit_us = s_RESTART_WAIT_MS * 1000LL;
+        if (sqlite3_wal_checkpoint_v2 (self->handle, NULL, SQLITE_CHECKPOINT_RESTART,
                                        NULL, NULL) != SQLITE_OK
-        &&  s_warn_due (&self->truncate_warned_ms))
-            audit_log_warn ("msg=wal_not_truncated reason=\"readers or another checkpoint\""
+        &&  s_warn_due (&self->restart_warned_ms))
+            audit_log_warn ("msg=wal_not_reset reason=\"readers or another checkpoint\""
                             " file=%s pages=%d", audit_schema_file (self->db), self->wal_pages);
         self->busy_limit_us = limit_us;
     }
