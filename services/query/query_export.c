@@ -74,12 +74,8 @@ query_export_run (query_call_t *call)
     query_filter_t filter;
     if (query_filter_open (&filter, call, "export") != 0)
         return;
-    audit_csv_t *chunk = audit_csv_new (QUERY_EXPORT_CHUNK_BYTES_MAX);
-    if (!chunk) {
-        query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "out of memory");
-        query_filter_close (&filter, NULL);
-        return;
-    }
+    audit_csv_t *chunk = call->chunk;
+    audit_csv_reset (chunk);
     bool cut = false;
     audit_page_pos_t last = { 0, 0 };
     int rc = s_write_chunk (call, &filter, chunk, &cut, &last);
@@ -99,5 +95,4 @@ query_export_run (query_call_t *call)
         rc = query_log_sign (call, note, sizeof note) < 0? -1: 0;
     if (rc == 0)
         s_reply (call, chunk, more, cursor, note);
-    audit_csv_destroy (&chunk);
 }

@@ -121,7 +121,8 @@ query_worker_call_init (query_call_t *call, query_shared_t *shared,
     call->reply = reply;
     call->store = *store_p;
     *store_p = NULL;
-    bool ready = call->store != NULL;
+    call->chunk = audit_csv_new (QUERY_EXPORT_CHUNK_BYTES_MAX);
+    bool ready = call->store && call->chunk;
     if (!ready)
         query_worker_call_release (call);
     return ready ? 0 : -1;
@@ -131,6 +132,7 @@ void
 query_worker_call_release (query_call_t *call)
 {
     audit_store_destroy (&call->store);
+    audit_csv_destroy (&call->chunk);
 }
 
 typedef struct {
