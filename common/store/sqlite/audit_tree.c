@@ -373,17 +373,26 @@ audit_tree_leaves (audit_tree_reader_t *reader, uint64_t first, uint64_t count,
                    audit_merkle_hash_t *hashes, uint8_t *found)
 {
     assert (reader);
-    uint64_t tile = first / AUDIT_TREE_TILE_LEAVES;
-    assert (count <= AUDIT_TREE_TILE_LEAVES
-         && (first + count - 1) / AUDIT_TREE_TILE_LEAVES == tile);
-    memset (found, 0, count);
-    s_range_t range;
-    if (s_saved (reader, tile, first, first + count, hashes, found) != 0
-    ||  s_tile_range (reader, tile, &range) != 0)
-        return -1;
-    if (range.min > range.max)
+    if (count == 0)
         return 0;
-    return s_events (reader, range, first, first + count, hashes, found);
+    memset (found, 0, count);
+    uint64_t end = first + count;
+    s_range_t joint = s_EMPTY;
+    for (uint64_t tile = first / AUDIT_TREE_TILE_LEAVES; tile * AUDIT_TREE_TILE_LEAVES < end;
+         tile++) {
+        uint64_t base = tile * AUDIT_TREE_TILE_LEAVES;
+        uint64_t from = base > first? base: first;
+        uint64_t to = base + AUDIT_TREE_TILE_LEAVES < end? base + AUDIT_TREE_TILE_LEAVES: end;
+        s_range_t range;
+        if (s_saved (reader, tile, from, to, hashes + (from - first), found + (from - first)) != 0
+        ||  s_tile_range (reader, tile, &range) != 0)
+            return -1;
+        joint.min = range.min < joint.min? range.min: joint.min;
+        joint.max = range.max > joint.max? range.max: joint.max;
+    }
+    if (joint.min > joint.max)
+        return 0;
+    return s_events (reader, joint, first, end, hashes, found);
 }
 
 //  Fold count (a power of two) adjacent subtree roots into their parent's

@@ -119,9 +119,11 @@ typedef struct {
 #define AUDIT_TREE_FROM_SAVED   2
 #define AUDIT_TREE_CHANGED      4
 
-//  The leaf hashes first .. first + count - 1, all in one tile, into
-//  hashes, and how each was found into found (0: not at all, a changed
-//  store). 0 or -1 on a store error.
+//  The leaf hashes first .. first + count - 1 into hashes, and how each
+//  was found into found (0: not at all, a changed store). They may span
+//  tiles: their events are read in one scan of the tiles' joint range of
+//  ts, where a scan per tile reads the same rows again for each tile when
+//  timestamps came out of order. 0 or -1 on a store error.
 int
     audit_tree_leaves (audit_tree_reader_t *reader, uint64_t first, uint64_t count,
                        audit_merkle_hash_t *hashes, uint8_t *found);

@@ -24,11 +24,13 @@
 #define s_SQL_ALL           "DELETE FROM event WHERE org = ?1 AND ts < ?2"
 //  Before each: the tiles of those events keep their leaf hashes in
 //  leaf_tile (the proofs of the events kept need them, and they tell
-//  nothing), up to the log's size; a tile saved before is saved again
+//  nothing), up to the log's size; a tile saved whole before is not saved
+//  again, a tile saved in part (the log's last, then) is
 #define s_SQL_TILES_RANGE   "SELECT DISTINCT log_index / 256 FROM event WHERE org = ?1" \
-                            " AND (ts, log_index) <= (?2, ?3)"
+                            " AND (ts, log_index) <= (?2, ?3) ORDER BY 1"
 #define s_SQL_TILES_ALL     "SELECT DISTINCT log_index / 256 FROM event WHERE org = ?1" \
-                            " AND ts < ?2"
+                            " AND ts < ?2 ORDER BY 1"
+#define s_SQL_TILE_HELD     "SELECT length (hashes) FROM leaf_tile WHERE org = ?1 AND tile = ?2"
 #define s_SQL_ORG           "SELECT name, next_index FROM org WHERE id = ?1"
 #define s_SQL_TILE_SAVE     "INSERT INTO leaf_tile (org, tile, hashes) VALUES (?1, ?2, ?3)" \
                             " ON CONFLICT (org, tile) DO UPDATE SET hashes = excluded.hashes"
@@ -101,30 +103,55 @@ s_delete (audit_store_t *store, const char *sql, int64_t org, int64_t second,
     return rc;
 }
 
+//  Tiles whose leaves are read in one scan (audit_tree_leaves): with
+//  timestamps out of order every tile's events span the organisation's
+//  range, and a scan per tile read it all again for each one (bench-janitor
+//  -S did not finish in six minutes)
+#define s_SPAN_TILES        32
+#define s_SPAN_LEAVES       (s_SPAN_TILES * AUDIT_TREE_TILE_LEAVES)
+
 typedef struct {
     audit_store_t *store;
     audit_tree_reader_t reader;
     char org_id [AUDIT_IDENT_MAX + 1];
     uint64_t size;
+    uint64_t tiles [s_SPAN_TILES];      //  to save, ascending, within one span
+    size_t count;
+    audit_merkle_hash_t hashes [s_SPAN_LEAVES];
+    uint8_t found [s_SPAN_LEAVES];
 } s_saver_t;
 
-//  The leaves of tile, as the tree has them, into leaf_tile. A leaf the
-//  store lost or whose row was changed is saved as a zero hash: the
-//  changed row is never made the tree's, and the check names it.
+//  True when tile is saved whole already: its leaves cannot change
+static bool
+s_tile_held (s_saver_t *self, uint64_t tile)
+{
+    if ((tile + 1) * AUDIT_TREE_TILE_LEAVES > self->size)
+        return false;                   //  the log's last tile, still growing
+    sqlite3_stmt *stmt = audit_store_sql_cached (self->store, AUDIT_DB_AUDIT, s_SQL_TILE_HELD);
+    if (!stmt)
+        return false;
+    sqlite3_bind_int64 (stmt, 1, self->reader.org);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) tile);
+    bool held = sqlite3_step (stmt) == SQLITE_ROW
+             && sqlite3_column_int64 (stmt, 0) == AUDIT_TREE_TILE_LEAVES * AUDIT_MERKLE_HASH_SIZE;
+    sqlite3_reset (stmt);
+    return held;
+}
+
+//  The leaves of one tile of the span read, as the tree has them, into
+//  leaf_tile. A leaf the store lost or whose row was changed is saved as a
+//  zero hash: the changed row is never made the tree's, and the check
+//  names it.
 static int
 s_tile_save (s_saver_t *self, uint64_t tile)
 {
-    static audit_merkle_hash_t hashes [AUDIT_TREE_TILE_LEAVES];
-    uint8_t found [AUDIT_TREE_TILE_LEAVES];
     uint64_t first = tile * AUDIT_TREE_TILE_LEAVES;
-    if (first >= self->size)
-        return 0;                       //  an event past the log: not the tree's
     uint64_t count = self->size - first < AUDIT_TREE_TILE_LEAVES? self->size - first
                                                                 : AUDIT_TREE_TILE_LEAVES;
-    if (audit_tree_leaves (&self->reader, first, count, hashes, found) != 0)
-        return -1;
+    size_t offset = (size_t) (tile - self->tiles [0]) * AUDIT_TREE_TILE_LEAVES;
+    audit_merkle_hash_t *hashes = self->hashes + offset;
     for (uint64_t at = 0; at < count; at++)
-        if (!found [at] || (found [at] & AUDIT_TREE_CHANGED)) {
+        if (!self->found [offset + at] || (self->found [offset + at] & AUDIT_TREE_CHANGED)) {
             audit_log_warn ("msg=\"a leaf saved for retention is not the tree's\" org=%s"
                             " log_index=%llu", self->org_id, (unsigned long long) (first + at));
             memset (hashes [at], 0, AUDIT_MERKLE_HASH_SIZE);
@@ -137,6 +164,37 @@ s_tile_save (s_saver_t *self, uint64_t tile)
     sqlite3_bind_blob (stmt, 3, hashes, (int) (count * AUDIT_MERKLE_HASH_SIZE), SQLITE_STATIC);
     int rc = audit_store_sql_run (self->store, AUDIT_DB_AUDIT, stmt, NULL);
     audit_store_sql_free (stmt);
+    return rc;
+}
+
+//  The tiles gathered: their leaves in one read, then each tile's row
+static int
+s_span_save (s_saver_t *self)
+{
+    if (self->count == 0)
+        return 0;
+    uint64_t first = self->tiles [0] * AUDIT_TREE_TILE_LEAVES;
+    uint64_t end = (self->tiles [self->count - 1] + 1) * AUDIT_TREE_TILE_LEAVES;
+    if (end > self->size)
+        end = self->size;
+    int rc = audit_tree_leaves (&self->reader, first, end - first, self->hashes, self->found);
+    for (size_t at = 0; rc == 0 && at < self->count; at++)
+        rc = s_tile_save (self, self->tiles [at]);
+    self->count = 0;
+    return rc;
+}
+
+//  Gather tile (they come in ascending order) unless there is nothing to
+//  save; a tile past the span's room saves the span first
+static int
+s_tile_gather (s_saver_t *self, uint64_t tile)
+{
+    if (tile * AUDIT_TREE_TILE_LEAVES >= self->size || s_tile_held (self, tile))
+        return 0;                       //  past the log (not the tree's), or saved
+    int rc = 0;
+    if (self->count > 0 && tile - self->tiles [0] >= s_SPAN_TILES)
+        rc = s_span_save (self);
+    self->tiles [self->count++] = tile;
     return rc;
 }
 
@@ -176,9 +234,11 @@ s_tiles_save (audit_store_t *store, const char *sql, int64_t org, int64_t second
             sqlite3_bind_int64 (stmt, 3, *third);
     }
     while (rc == 0 && (step = sqlite3_step (stmt)) == SQLITE_ROW)
-        rc = s_tile_save (saver, (uint64_t) sqlite3_column_int64 (stmt, 0));
+        rc = s_tile_gather (saver, (uint64_t) sqlite3_column_int64 (stmt, 0));
     if (rc == 0 && step != SQLITE_DONE)
         rc = -1;
+    if (rc == 0)
+        rc = s_span_save (saver);
     if (rc != 0)
         audit_store_sql_log (store, AUDIT_DB_AUDIT, "tiles kept for retention");
     audit_store_sql_free (stmt);
