@@ -8,6 +8,8 @@
 #include <czmq.h>
 
 #include <assert.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@ struct _pg_conn_t {
     int64_t retry_at_ms;                //  when down: the next attempt
     int backoff_ms;
     bool down_logged;                   //  "connection lost" said once a spell
+    int reply_timeout_ms;               //  a call waits this long for the server
     const pg_stmt_t *prepared [s_PREPARED_MAX];
     int prepared_count;                 //  on this handle
     char sqlstate [6];
@@ -29,10 +32,28 @@ struct _pg_conn_t {
 
 //  Opens the handle and sets the session up: a READER's transactions are
 //  READ ONLY, and no statement runs forever. 0 or -1 (the handle NULL).
+static int s_exec (pg_conn_t *self, const char *what, const char *sql);
+
+//  libpq's connection, within PG_CONN_CONNECT_TIMEOUT_S unless the URL
+//  says otherwise (its values come after ours, and win), and non-blocking,
+//  so that a call waits for the server only as long as s_result lets it
+static PGconn *
+s_open (const char *url)
+{
+    char timeout [16];
+    snprintf (timeout, sizeof timeout, "%d", PG_CONN_CONNECT_TIMEOUT_S);
+    const char *const keywords [] = { "connect_timeout", "dbname", NULL };
+    const char *const values [] = { timeout, url, NULL };
+    PGconn *handle = PQconnectdbParams (keywords, values, 1);
+    if (handle && PQstatus (handle) == CONNECTION_OK)
+        PQsetnonblocking (handle, 1);
+    return handle;
+}
+
 static int
 s_connect (pg_conn_t *self)
 {
-    self->handle = PQconnectdb (self->url);
+    self->handle = s_open (self->url);
     self->prepared_count = 0;
     if (PQstatus (self->handle) == CONNECTION_OK) {
         char setup [224];
@@ -42,11 +63,10 @@ s_connect (pg_conn_t *self)
                   " SET default_transaction_read_only = %s; SET client_min_messages = warning;"
                   " SET synchronous_commit = %s", PG_CONN_STATEMENT_TIMEOUT_MS,
                   self->read_only? "on": "off", self->read_only? "local": "on");
-        PGresult *result = PQexec (self->handle, setup);
-        bool ok = PQresultStatus (result) == PGRES_COMMAND_OK;
-        PQclear (result);
-        if (ok)
+        if (s_exec (self, "setup", setup) == 0)
             return 0;
+        if (!self->handle)
+            return -1;                  //  given up by s_result, and said
     }
     char url [512];
     audit_store_redact (self->url, url, sizeof url);
@@ -76,6 +96,7 @@ pg_conn_new (const char *url, bool read_only)
     }
     self->read_only = read_only;
     self->backoff_ms = PG_CONN_BACKOFF_FIRST_MS;
+    self->reply_timeout_ms = PG_CONN_REPLY_TIMEOUT_MS;
     if (s_connect (self) != 0)
         pg_conn_destroy (&self);
     return self;
@@ -93,6 +114,13 @@ pg_conn_destroy (pg_conn_t **self_p)
     free (self->url);
     free (self);
     *self_p = NULL;
+}
+
+void
+pg_conn_set_reply_timeout (pg_conn_t *self, int timeout_ms)
+{
+    assert (self && timeout_ms > 0);
+    self->reply_timeout_ms = timeout_ms;
 }
 
 //  The server went away: drop the handle, try again after the backoff
@@ -126,6 +154,89 @@ pg_conn_handle (pg_conn_t *self)
             s_lost (self);
     }
     return self->handle;
+}
+
+//  Waits until the connection's socket is ready for events, or deadline
+//  (monotonic ms) passes: 0 ready, -1 not in time (or poll failed)
+static int
+s_ready (pg_conn_t *self, short events, int64_t deadline)
+{
+    struct pollfd item = { PQsocket (self->handle), events, 0 };
+    while (true) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0)
+            return -1;
+        int rc = poll (&item, 1, (int) left);
+        if (rc > 0)
+            return 0;
+        if (rc < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+//  What was sent, out to the server: PQflush of a non-blocking connection
+//  sends what the socket takes, and wants input read while it waits.
+//  true sent (or the connection broke: PQgetResult says so), false when
+//  the server took nothing in time.
+static bool
+s_sent (pg_conn_t *self, int64_t deadline)
+{
+    while (PQflush (self->handle) == 1)
+        if (s_ready (self, POLLIN | POLLOUT, deadline) != 0)
+            return false;
+        else
+        if (!PQconsumeInput (self->handle))
+            return true;
+    return true;
+}
+
+//  Until a result can be read without waiting: true, or false when the
+//  server did not answer in time. A broken connection answers (PQgetResult
+//  says how).
+static bool
+s_answered (pg_conn_t *self, int64_t deadline)
+{
+    while (PQisBusy (self->handle))
+        if (s_ready (self, POLLIN, deadline) != 0)
+            return false;
+        else
+        if (!PQconsumeInput (self->handle))
+            return true;
+    return true;
+}
+
+static bool
+s_ok (const PGresult *result)
+{
+    ExecStatusType status = PQresultStatus (result);
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+//  Every result of what was sent, as PQexec gives them: the first failed
+//  one, else the last. A server that does not answer within the reply
+//  timeout is given up, the connection dropped and logged: NULL, with
+//  self->handle NULL.
+static PGresult *
+s_result (pg_conn_t *self)
+{
+    int64_t deadline = zclock_mono () + self->reply_timeout_ms;
+    bool in_time = s_sent (self, deadline);
+    PGresult *kept = NULL, *result;
+    while (in_time && (in_time = s_answered (self, deadline))
+       &&  (result = PQgetResult (self->handle)) != NULL)
+        if (kept && !s_ok (kept))
+            PQclear (result);           //  the first failure is the answer
+        else {
+            PQclear (kept);
+            kept = result;
+        }
+    if (in_time)
+        return kept;
+    PQclear (kept);
+    audit_log_warn ("msg=\"server did not answer\" engine=postgresql waited_ms=%d",
+                    self->reply_timeout_ms);
+    s_lost (self);
+    return NULL;
 }
 
 //  Notes the SQLSTATE of a failed result, logs it, and notices a broken
@@ -162,8 +273,11 @@ s_prepare (pg_conn_t *self, const pg_stmt_t *stmt)
     if (s_is_prepared (self, stmt))
         return 0;
     assert (self->prepared_count < s_PREPARED_MAX);
-    PGresult *result = PQprepare (self->handle, stmt->name, stmt->sql, 0, NULL);
-    bool ok = PQresultStatus (result) == PGRES_COMMAND_OK;
+    PGresult *result = PQsendPrepare (self->handle, stmt->name, stmt->sql, 0, NULL)
+                     ? s_result (self): NULL;
+    if (!self->handle)
+        return -1;                      //  given up by s_result
+    bool ok = s_ok (result);
     if (ok)
         self->prepared [self->prepared_count++] = stmt;
     else
@@ -179,10 +293,12 @@ pg_conn_run (pg_conn_t *self, const pg_stmt_t *stmt, int count, const char *cons
     self->sqlstate [0] = '\0';
     if (!pg_conn_handle (self) || s_prepare (self, stmt) != 0)
         return NULL;
-    PGresult *result = PQexecPrepared (self->handle, stmt->name, count, values,
-                                       NULL, NULL, 0);
-    ExecStatusType status = PQresultStatus (result);
-    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+    PGresult *result = PQsendQueryPrepared (self->handle, stmt->name, count, values,
+                                            NULL, NULL, 0)
+                     ? s_result (self): NULL;
+    if (!self->handle)
+        return NULL;                    //  given up by s_result
+    if (s_ok (result))
         return result;
     s_failed (self, stmt->name, result);
     PQclear (result);
@@ -202,6 +318,20 @@ pg_conn_do (pg_conn_t *self, const pg_stmt_t *stmt, int count, const char *const
     return 0;
 }
 
+//  Run sql on the handle there is: 0, or -1 logged as what
+static int
+s_exec (pg_conn_t *self, const char *what, const char *sql)
+{
+    PGresult *result = PQsendQuery (self->handle, sql)? s_result (self): NULL;
+    if (!self->handle)
+        return -1;                      //  given up by s_result
+    bool ok = s_ok (result);
+    if (!ok)
+        s_failed (self, what, result);
+    PQclear (result);
+    return ok? 0: -1;
+}
+
 int
 pg_conn_exec (pg_conn_t *self, const char *sql)
 {
@@ -209,13 +339,7 @@ pg_conn_exec (pg_conn_t *self, const char *sql)
     self->sqlstate [0] = '\0';
     if (!pg_conn_handle (self))
         return -1;
-    PGresult *result = PQexec (self->handle, sql);
-    ExecStatusType status = PQresultStatus (result);
-    bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-    if (!ok)
-        s_failed (self, "exec", result);
-    PQclear (result);
-    return ok? 0: -1;
+    return s_exec (self, "exec", sql);
 }
 
 //  A connection found broken by a BEGIN: nothing of the transaction ran,
@@ -244,10 +368,9 @@ void
 pg_conn_rollback (pg_conn_t *self)
 {
     assert (self);
-    if (self->handle && PQtransactionStatus (self->handle) != PQTRANS_IDLE) {
-        PGresult *result = PQexec (self->handle, "ROLLBACK");
-        PQclear (result);
-    }
+    if (self->handle && PQtransactionStatus (self->handle) != PQTRANS_IDLE
+    &&  PQsendQuery (self->handle, "ROLLBACK"))
+        PQclear (s_result (self));
 }
 
 const char *

@@ -14,6 +14,13 @@
     server nor waits long for one that came back. A transaction open when
     the connection broke is lost with it; its caller sees -1 and retries
     the whole of it, as after any failed write.
+
+    A server that stops answering (a frozen process, a link that drops
+    packets without a word) is given up after PG_CONN_REPLY_TIMEOUT_MS, as
+    if it had gone away: no call waits longer for it, so the ingest
+    writer's stop is bounded too. The server cancels a statement that runs
+    longer than PG_CONN_STATEMENT_TIMEOUT_MS by itself; the wait here is a
+    little longer, so that it fires only when the server cannot answer.
     ========================================================================= */
 
 #ifndef PG_CONN_H_INCLUDED
@@ -32,6 +39,11 @@ extern "C" {
 #define PG_CONN_BACKOFF_MAX_MS      5000
 //  How long one statement may run before the server cancels it
 #define PG_CONN_STATEMENT_TIMEOUT_MS 60000
+//  How long a call waits for the server's answer before it gives the
+//  connection up; and for a connection to come up (libpq's
+//  connect_timeout, in seconds; the URL's own connect_timeout wins)
+#define PG_CONN_REPLY_TIMEOUT_MS    (PG_CONN_STATEMENT_TIMEOUT_MS + 5000)
+#define PG_CONN_CONNECT_TIMEOUT_S   10
 
 //  A statement a module runs: its name on the server (unique in the
 //  engine) and its SQL, with $1.. parameters, all sent as text
@@ -51,6 +63,11 @@ pg_conn_t *
 //  Close; safe on NULL and twice.
 void
     pg_conn_destroy (pg_conn_t **self_p);
+
+//  How long each call waits for the server's answer from now on
+//  (PG_CONN_REPLY_TIMEOUT_MS at first); a test shortens it.
+void
+    pg_conn_set_reply_timeout (pg_conn_t *self, int timeout_ms);
 
 //  The libpq handle, or NULL while the connection is down and the backoff
 //  has not passed. Reconnects when it may.
