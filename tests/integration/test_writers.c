@@ -2,15 +2,20 @@
     with its own producers, writing the same organisations at once: every
     organisation's log_index stays contiguous (0 .. n-1, each once), and
     its tree and signed checkpoints stay exact, as `auditctl verify --db`
-    recomputes them from every stored leaf with the workers stopped.
+    recomputes them from every stored leaf with the workers stopped. And
+    of two janitors on it, one holds the maintainer lock, and one whose
+    connection was made again mid-pass runs no batch without it.
     SQLite has one ingest worker per data directory: skipped there. */
 
 #include <criterion/criterion.h>
 #include <signal.h>
 
 #include "audit_note.h"
+#include "audit_store.h"
+#include "audit_store_space.h"
 #include "audit_time.h"
 #include "test_keys.h"
+#include "pg_schema.h"
 #include "test_log_view.h"
 
 #define S_ORGS          4
@@ -192,4 +197,51 @@ Test (writers, two_ingest_workers_keep_each_log_contiguous_and_its_checkpoints_v
     pid_t verify = test_worker_start ("auditctl", args, NULL, out);
     cr_assert_gt (verify, 0);
     cr_expect_eq (test_worker_stop (verify, 0, 60000), 0, "verify --db: see %s", out);
+}
+
+//  Whether store holds the maintainer lock, asked for until it is as want
+//  or two seconds passed (a session the server ends lets go a little later)
+static bool
+s_lock_becomes (audit_store_t *store, bool want)
+{
+    bool held = !want;
+    for (int attempt = 0; attempt < 40 && held != want; attempt++) {
+        if (attempt > 0)
+            zclock_sleep (50);
+        cr_assert_eq (audit_store_maintainer_lock (store, &held), 0);
+    }
+    return held;
+}
+
+//  A janitor whose connection was made again mid-pass holds no lock any
+//  more (a session's advisory lock goes with it), and the standby may
+//  hold it by then: the first's next batch is refused, until its next
+//  pass asks for the lock again
+Test (writers, a_janitor_whose_connection_was_made_again_stops_its_pass)
+{
+    if (!test_pg_on ())
+        cr_skip_test ("the PostgreSQL store only: SQLite's maintainer lock is the files' own");
+    const char *url = test_store_location (s->dir);
+    audit_store_t *first = audit_store_new (url, AUDIT_STORE_MAINTAINER);
+    audit_store_t *standby = audit_store_new (url, AUDIT_STORE_MAINTAINER);
+    cr_assert (first && standby);
+    cr_assert (s_lock_becomes (first, true));
+    cr_expect_not (s_lock_becomes (standby, true), "one janitor at a time");
+    cr_assert_eq (audit_store_space_begin (first, AUDIT_DB_AUDIT), 0);
+    cr_assert_eq (audit_store_space_end (first, AUDIT_DB_AUDIT, 0), 0);
+    //  The first's session ends, as when its link breaks
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT pg_terminate_backend (pid) FROM pg_catalog.pg_locks"
+              " WHERE locktype = 'advisory' AND classid = 0 AND objid = %d AND granted",
+              PG_SCHEMA_LOCK_JANITOR);
+    cr_assert_eq (test_pg_exec (s->dir, sql), 1, "the first's session held the lock");
+    cr_expect (s_lock_becomes (standby, true), "the standby takes over");
+    cr_expect_eq (audit_store_space_begin (first, AUDIT_DB_AUDIT), -1,
+                  "a batch on the connection made again is refused");
+    cr_expect_not (s_lock_becomes (first, true), "the next pass finds the standby's lock");
+    audit_store_destroy (&standby);
+    cr_expect (s_lock_becomes (first, true), "and takes it once the standby is gone");
+    cr_expect_eq (audit_store_space_begin (first, AUDIT_DB_AUDIT), 0);
+    cr_expect_eq (audit_store_space_end (first, AUDIT_DB_AUDIT, 0), 0);
+    audit_store_destroy (&first);
 }

@@ -25,6 +25,7 @@ struct _pg_conn_t {
     int backoff_ms;
     bool down_logged;                   //  "connection lost" said once a spell
     int reply_timeout_ms;               //  a call waits this long for the server
+    uint64_t generation;                //  connections made so far
     const pg_stmt_t *prepared [s_PREPARED_MAX];
     int prepared_count;                 //  on this handle
     char sqlstate [6];
@@ -63,8 +64,10 @@ s_connect (pg_conn_t *self)
                   " SET default_transaction_read_only = %s; SET client_min_messages = warning;"
                   " SET synchronous_commit = %s", PG_CONN_STATEMENT_TIMEOUT_MS,
                   self->read_only? "on": "off", self->read_only? "local": "on");
-        if (s_exec (self, "setup", setup) == 0)
+        if (s_exec (self, "setup", setup) == 0) {
+            self->generation++;
             return 0;
+        }
         if (!self->handle)
             return -1;                  //  given up by s_result, and said
     }
@@ -114,6 +117,13 @@ pg_conn_destroy (pg_conn_t **self_p)
     free (self->url);
     free (self);
     *self_p = NULL;
+}
+
+uint64_t
+pg_conn_generation (pg_conn_t *self)
+{
+    assert (self);
+    return self->generation;
 }
 
 void

@@ -69,6 +69,12 @@ void
 void
     pg_conn_set_reply_timeout (pg_conn_t *self, int timeout_ms);
 
+//  Which connection to the server this is: 1 for the first, one more for
+//  each made again after one was lost. What a session holds (an advisory
+//  lock) is gone when this moved.
+uint64_t
+    pg_conn_generation (pg_conn_t *self);
+
 //  The libpq handle, or NULL while the connection is down and the backoff
 //  has not passed. Reconnects when it may.
 PGconn *

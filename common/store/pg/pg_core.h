@@ -26,6 +26,8 @@ struct _pg_store_t {
     int64_t lock_waited_us;             //  in the batches' org row locks, since asked
     bool failing;                       //  the last write failed (logged once)
     bool failed_full;                   //  the last failed write: a full disk
+    uint64_t lock_generation;           //  the connection that took the maintainer
+                                        //  lock; 0: not taken (pg_space.c)
 };
 
 typedef struct _pg_store_t pg_store_t;

@@ -25,10 +25,14 @@
     The maintainer lock is a session advisory lock, PG_SCHEMA_LOCK_JANITOR:
     held by the janitor's connection from its first pass to its end, and
     given up by the server when that connection goes, so a standby
-    janitor on another host takes over at its next pass.
+    janitor on another host takes over at its next pass. A connection made
+    again mid-pass holds no lock, and the standby may hold it by then: a
+    batch that would begin on it fails instead, and so does the rest of
+    the pass, until the next pass asks for the lock again.
     ========================================================================= */
 
 #include "pg_core.h"
+#include "audit_log.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -56,11 +60,32 @@ pg_space_detach (audit_store_t *store, audit_db_t db)
     pg_conn_exec (pg_core_self (store)->conn, "RESET synchronous_commit");
 }
 
+//  True while the maintainer lock this store took is still held: the
+//  connection that took it is the one there is
+static bool
+s_lock_kept (pg_store_t *self)
+{
+    if (self->lock_generation == 0
+    ||  self->lock_generation == pg_conn_generation (self->conn))
+        return true;
+    audit_log_warn ("msg=\"maintainer lock lost\" engine=postgresql"
+                    " reason=\"connection made again\" note=\"the pass stops here\"");
+    self->lock_generation = 0;
+    return false;
+}
+
 int
 pg_space_begin (audit_store_t *store, audit_db_t db)
 {
     (void) db;
-    return pg_conn_begin (pg_core_self (store)->conn, false);
+    pg_store_t *self = pg_core_self (store);
+    //  BEGIN may connect again: the lock is checked after it
+    if (pg_conn_begin (self->conn, false) != 0)
+        return -1;
+    if (s_lock_kept (self))
+        return 0;
+    pg_conn_rollback (self->conn);
+    return -1;
 }
 
 int
@@ -135,5 +160,7 @@ pg_maintainer_lock (audit_store_t *store, bool *held)
         return -1;
     *held = PQntuples (result) == 1 && strcmp (PQgetvalue (result, 0, 0), "t") == 0;
     PQclear (result);
+    pg_store_t *self = pg_core_self (store);
+    self->lock_generation = *held? pg_conn_generation (self->conn): 0;
     return 0;
 }
