@@ -184,30 +184,17 @@ s_ready (pg_conn_t *self, short events, int64_t deadline)
     }
 }
 
-//  What was sent, out to the server: PQflush of a non-blocking connection
-//  sends what the socket takes, and wants input read while it waits.
-//  true sent (or the connection broke: PQgetResult says so), false when
-//  the server took nothing in time.
+//  While pending says so, waits for events and reads what came. pending
+//  is PQflush (what was sent is not all out yet: a non-blocking connection
+//  sends what the socket takes, and wants input read meanwhile) or
+//  PQisBusy (no whole result yet). true done (or the connection broke:
+//  PQgetResult says how), false when the server took or gave nothing in
+//  time.
 static bool
-s_sent (pg_conn_t *self, int64_t deadline)
+s_wait (pg_conn_t *self, int (*pending) (PGconn *), short events, int64_t deadline)
 {
-    while (PQflush (self->handle) == 1)
-        if (s_ready (self, POLLIN | POLLOUT, deadline) != 0)
-            return false;
-        else
-        if (!PQconsumeInput (self->handle))
-            return true;
-    return true;
-}
-
-//  Until a result can be read without waiting: true, or false when the
-//  server did not answer in time. A broken connection answers (PQgetResult
-//  says how).
-static bool
-s_answered (pg_conn_t *self, int64_t deadline)
-{
-    while (PQisBusy (self->handle))
-        if (s_ready (self, POLLIN, deadline) != 0)
+    while (pending (self->handle) == 1)
+        if (s_ready (self, events, deadline) != 0)
             return false;
         else
         if (!PQconsumeInput (self->handle))
@@ -230,9 +217,9 @@ static PGresult *
 s_result (pg_conn_t *self)
 {
     int64_t deadline = zclock_mono () + self->reply_timeout_ms;
-    bool in_time = s_sent (self, deadline);
+    bool in_time = s_wait (self, PQflush, POLLIN | POLLOUT, deadline);
     PGresult *kept = NULL, *result;
-    while (in_time && (in_time = s_answered (self, deadline))
+    while (in_time && (in_time = s_wait (self, PQisBusy, POLLIN, deadline))
        &&  (result = PQgetResult (self->handle)) != NULL)
         if (kept && !s_ok (kept))
             PQclear (result);           //  the first failure is the answer
