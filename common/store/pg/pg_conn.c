@@ -31,8 +31,6 @@ struct _pg_conn_t {
     char sqlstate [6];
 };
 
-//  Opens the handle and sets the session up: a READER's transactions are
-//  READ ONLY, and no statement runs forever. 0 or -1 (the handle NULL).
 static int s_exec (pg_conn_t *self, const char *what, const char *sql);
 
 //  libpq's connection, within PG_CONN_CONNECT_TIMEOUT_S unless the URL
@@ -51,6 +49,8 @@ s_open (const char *url)
     return handle;
 }
 
+//  Opens the handle and sets the session up: a READER's transactions are
+//  READ ONLY, and no statement runs forever. 0 or -1 (the handle NULL).
 static int
 s_connect (pg_conn_t *self)
 {
