@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "audit_producer.h"
 #include "test_feed.h"
@@ -389,6 +390,14 @@ Test (delivery, ingest_down_for_five_seconds_loses_nothing)
 //  --------------------------------------------------------------------------
 //  A producer process, SIGKILLed mid-stream and restarted on its outbox
 
+//  The size of file in bytes; 0 when there is none yet
+static long
+s_file_size (const char *file)
+{
+    struct stat info;
+    return stat (file, &info) == 0 ? (long) info.st_size : 0;
+}
+
 static pid_t
 s_publisher_start (const char *outbox, const char *log, uint64_t count, int64_t base_ms)
 {
@@ -407,14 +416,20 @@ s_publisher_start (const char *outbox, const char *log, uint64_t count, int64_t 
     return pid;
 }
 
-//  The figure key= of the last line of the log that starts with prefix:
-//  false when there is no such line, or it has no such key
+//  The figure key= of the last line of the log, from byte from on, that
+//  starts with prefix: false when there is no such line, or it has no
+//  such key. Each run of the publisher appends to the same log.
 static bool
-s_publisher_last (const char *log, const char *prefix, const char *key, uint64_t *value)
+s_publisher_last (const char *log, long from, const char *prefix, const char *key,
+                  uint64_t *value)
 {
     FILE *file = fopen (log, "r");
     if (!file)
         return false;
+    if (fseek (file, from, SEEK_SET) != 0) {
+        fclose (file);
+        return false;
+    }
     char line [512], last [512] = "";
     while (fgets (line, sizeof line, file))
         if (strncmp (line, prefix, strlen (prefix)) == 0)
@@ -433,7 +448,7 @@ static uint64_t
 s_publisher_said (const char *log, const char *key)
 {
     uint64_t value = 0;
-    cr_assert (s_publisher_last (log, "publisher: done ", key, &value),
+    cr_assert (s_publisher_last (log, 0, "publisher: done ", key, &value),
                "the publisher said %s when done", key);
     return value;
 }
@@ -443,11 +458,11 @@ s_publisher_said (const char *log, const char *key)
 //  store lagging under load (PostgreSQL in CI) once let the whole stream
 //  be published before the count it waited for was stored.
 static bool
-s_publisher_reached (const char *log, uint64_t want, int timeout_ms)
+s_publisher_reached (const char *log, long from, uint64_t want, int timeout_ms)
 {
     int64_t deadline = zclock_mono () + timeout_ms;
     uint64_t seq = 0;
-    while (!s_publisher_last (log, "publisher: published ", "seq", &seq) || seq < want) {
+    while (!s_publisher_last (log, from, "publisher: published ", "seq", &seq) || seq < want) {
         if (zclock_mono () >= deadline)
             return false;
         zclock_sleep (10);
@@ -467,12 +482,13 @@ Test (delivery, producer_killed_mid_stream_and_restarted_on_its_outbox)
     snprintf (sql, sizeof sql, "SELECT count(*) FROM event WHERE hex (uuid) LIKE '%s'", like);
     int outbox_ok = 0;
     for (int kill = 0; kill < kills; kill++) {
+        long from = s_file_size (log);  //  this run's lines come after
         pid_t pid = s_publisher_start (outbox, log, count, base_ms);
         //  Mid-stream: once the publisher has published its share of this
         //  stretch, and the service holds some of it
         uint64_t want = count * (uint64_t) (kill + 1) / (uint64_t) (kills + 1);
-        cr_assert (s_publisher_reached (log, want, 30000), "the publisher reached seq %" PRIu64,
-                   want);
+        cr_assert (s_publisher_reached (log, from, want, 30000),
+                   "the publisher reached seq %" PRIu64, want);
         cr_assert_gt (test_service_wait_count (s, "audit.db", sql, 1, 30000), 0);
         cr_assert_eq (test_worker_stop (pid, SIGKILL, 5000), 128 + SIGKILL);
         outbox_ok += s_integrity_ok ("outbox-publisher.db");

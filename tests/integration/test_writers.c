@@ -12,6 +12,7 @@
 
 #include "audit_note.h"
 #include "audit_store.h"
+#include "audit_store_purge.h"
 #include "audit_store_space.h"
 #include "audit_time.h"
 #include "test_keys.h"
@@ -231,13 +232,18 @@ Test (writers, a_janitor_whose_connection_was_made_again_stops_its_pass)
     cr_assert_eq (audit_store_space_end (first, AUDIT_DB_AUDIT, 0), 0);
     //  The first's session ends, as when its link breaks
     char sql [256];
+    //  pg_locks is the cluster's: this database's lock only, not another
+    //  test's janitor
     snprintf (sql, sizeof sql, "SELECT pg_terminate_backend (pid) FROM pg_catalog.pg_locks"
-              " WHERE locktype = 'advisory' AND classid = 0 AND objid = %d AND granted",
-              PG_SCHEMA_LOCK_JANITOR);
+              " WHERE locktype = 'advisory' AND classid = 0 AND objid = %d AND objsubid = 1"
+              " AND granted AND database = (SELECT oid FROM pg_catalog.pg_database"
+              " WHERE datname = current_database ())", PG_SCHEMA_LOCK_JANITOR);
     cr_assert_eq (test_pg_exec (s->dir, sql), 1, "the first's session held the lock");
     cr_expect (s_lock_becomes (standby, true), "the standby takes over");
     cr_expect_eq (audit_store_space_begin (first, AUDIT_DB_AUDIT), -1,
                   "a batch on the connection made again is refused");
+    cr_expect_eq (audit_store_purge_last_pass (first, audit_time_now_ms ()), -1,
+                  "and so is the pass's end, where months are dropped");
     cr_expect_not (s_lock_becomes (first, true), "the next pass finds the standby's lock");
     audit_store_destroy (&standby);
     cr_expect (s_lock_becomes (first, true), "and takes it once the standby is gone");

@@ -47,7 +47,7 @@ s_publish (audit_producer_t *producer, uint32_t tag, uint64_t from, uint64_t cou
         }
         if ((index - from) % 50 == 49)
             test_feed_pace (started, index - from + 1, rate);
-        if (index % s_PROGRESS_EVERY == 0)
+        if (index % s_PROGRESS_EVERY == 0 || index == count)
             fprintf (stderr, "publisher: published seq=%" PRIu64 "\n", index);
     }
     return true;

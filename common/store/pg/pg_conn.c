@@ -26,6 +26,7 @@ struct _pg_conn_t {
     bool down_logged;                   //  "connection lost" said once a spell
     int reply_timeout_ms;               //  a call waits this long for the server
     uint64_t generation;                //  connections made so far
+    bool timed_out;                     //  the last call gave the server up
     const pg_stmt_t *prepared [s_PREPARED_MAX];
     int prepared_count;                 //  on this handle
     char sqlstate [6];
@@ -172,6 +173,8 @@ static int
 s_ready (pg_conn_t *self, short events, int64_t deadline)
 {
     struct pollfd item = { PQsocket (self->handle), events, 0 };
+    if (item.fd < 0)
+        return -1;                      //  libpq dropped it: nothing comes
     while (true) {
         int64_t left = deadline - zclock_mono ();
         if (left <= 0)
@@ -209,6 +212,15 @@ s_ok (const PGresult *result)
     return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
 }
 
+//  A COPY state gives a result at every PQgetResult and never the end:
+//  nothing here sends COPY, so one is taken as the (failed) answer
+static bool
+s_is_copy (const PGresult *result)
+{
+    ExecStatusType status = PQresultStatus (result);
+    return status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH;
+}
+
 //  Every result of what was sent, as PQexec gives them: the first failed
 //  one, else the last. A server that does not answer within the reply
 //  timeout is given up, the connection dropped and logged: NULL, with
@@ -217,18 +229,24 @@ static PGresult *
 s_result (pg_conn_t *self)
 {
     int64_t deadline = zclock_mono () + self->reply_timeout_ms;
+    self->timed_out = false;
     bool in_time = s_wait (self, PQflush, POLLIN | POLLOUT, deadline);
     PGresult *kept = NULL, *result;
     while (in_time && (in_time = s_wait (self, PQisBusy, POLLIN, deadline))
-       &&  (result = PQgetResult (self->handle)) != NULL)
+       &&  (result = PQgetResult (self->handle)) != NULL) {
+        bool copy = s_is_copy (result);
         if (kept && !s_ok (kept))
             PQclear (result);           //  the first failure is the answer
         else {
             PQclear (kept);
             kept = result;
         }
+        if (copy)
+            break;
+    }
     if (in_time)
         return kept;
+    self->timed_out = true;
     PQclear (kept);
     audit_log_warn ("msg=\"server did not answer\" engine=postgresql waited_ms=%d",
                     self->reply_timeout_ms);
@@ -348,7 +366,9 @@ pg_conn_begin (pg_conn_t *self, bool repeatable_read)
     const char *sql = repeatable_read? "BEGIN ISOLATION LEVEL REPEATABLE READ": "BEGIN";
     bool connected = self->handle != NULL;
     int rc = pg_conn_exec (self, sql);
-    if (rc != 0 && connected && !self->handle) {
+    //  Not after a server that did not answer: that one waits the backoff,
+    //  so that a call waits the reply timeout once, not twice
+    if (rc != 0 && connected && !self->handle && !self->timed_out) {
         self->retry_at_ms = 0;
         rc = pg_conn_exec (self, sql);
     }

@@ -39,6 +39,13 @@ pg_core_self (audit_store_t *store)
     return (pg_store_t *) store;
 }
 
+//  False once the connection that took the maintainer lock was made
+//  again (the lock went with the session; logged once): a janitor's
+//  writes stop until its next pass asks for the lock. True when no lock
+//  was taken (not a janitor). pg_space.c.
+bool
+    pg_space_lock_kept (pg_store_t *self);
+
 #ifdef __cplusplus
 }
 #endif

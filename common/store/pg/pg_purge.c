@@ -316,6 +316,9 @@ pg_purge_last_pass (audit_store_t *store, int64_t ended_ms)
     assert (store);
     pg_conn_t *conn = pg_core_self (store)->conn;
     PGconn *handle = pg_conn_handle (conn);
+    //  Nor on a connection made again since the janitor took its lock
+    if (!pg_space_lock_kept (pg_core_self (store)))
+        return -1;
     bool outside = handle && PQtransactionStatus (handle) == PQTRANS_IDLE;
     char ended [24];
     snprintf (ended, sizeof ended, "%" PRId64, ended_ms);

@@ -60,17 +60,20 @@ pg_space_detach (audit_store_t *store, audit_db_t db)
     pg_conn_exec (pg_core_self (store)->conn, "RESET synchronous_commit");
 }
 
-//  True while the maintainer lock this store took is still held: the
-//  connection that took it is the one there is
-static bool
-s_lock_kept (pg_store_t *self)
+//  lock_generation once the lock was lost: refused until the next pass
+//  asks for the lock again (pg_maintainer_lock)
+#define s_LOCK_LOST     UINT64_MAX
+
+bool
+pg_space_lock_kept (pg_store_t *self)
 {
     if (self->lock_generation == 0
     ||  self->lock_generation == pg_conn_generation (self->conn))
         return true;
-    audit_log_warn ("msg=\"maintainer lock lost\" engine=postgresql"
-                    " reason=\"connection made again\" note=\"the pass stops here\"");
-    self->lock_generation = 0;
+    if (self->lock_generation != s_LOCK_LOST)
+        audit_log_warn ("msg=\"maintainer lock lost\" engine=postgresql"
+                        " reason=\"connection made again\" note=\"the pass stops here\"");
+    self->lock_generation = s_LOCK_LOST;
     return false;
 }
 
@@ -82,7 +85,7 @@ pg_space_begin (audit_store_t *store, audit_db_t db)
     //  BEGIN may connect again: the lock is checked after it
     if (pg_conn_begin (self->conn, false) != 0)
         return -1;
-    if (s_lock_kept (self))
+    if (pg_space_lock_kept (self))
         return 0;
     pg_conn_rollback (self->conn);
     return -1;
