@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 
 #include "audit_ident.h"
 #include "audit_time.h"
@@ -23,17 +24,41 @@ s_send_ops_probe (test_service_t *self)
     test_pack_destroy (&pack);
 }
 
+//  A port picked free (test_free_port) is taken only when the worker
+//  binds it, and another test's socket can take it first: the worker then
+//  says cannot_bind ("Address already in use") and exits, as tests
+//  running in parallel saw now and then. Such a start is made again on
+//  new ports, up to this many times.
+#define s_START_ATTEMPTS    5
+
+//  True when pid has exited: reaped here
+static bool
+s_exited (pid_t pid)
+{
+    int status;
+    return pid > 0 && waitpid (pid, &status, WNOHANG) == pid;
+}
+
 //  A PUB socket only sends once the subscription has travelled back to
-//  it: probe until one probe is stored, so no test event is lost to that
-static void
-s_wait_connected (test_service_t *self)
+//  it: probe until one probe is stored, so no test event is lost to that.
+//  1 stored, 0 the ingest worker exited first (reaped), -1 not in 10 s
+static int
+s_connected (test_service_t *self)
 {
     for (int attempt = 0; attempt < 200; attempt++) {
         s_send_ops_probe (self);
         if (test_service_wait_count (self, "ops.db", "SELECT count(*) FROM ops", 1, 50) >= 1)
-            return;
+            return 1;
+        if (s_exited (self->ingest_pid))
+            return 0;
     }
-    cr_assert_fail ("the ingest worker never stored a probe");
+    return -1;
+}
+
+static void
+s_endpoint_pick (char *endpoint, size_t size)
+{
+    snprintf (endpoint, size, "tcp://127.0.0.1:%d", test_free_port ());
 }
 
 static pid_t
@@ -71,24 +96,65 @@ test_service_reconnect (test_service_t *self)
     cr_assert_eq (zsock_connect (self->req, "%s", self->query_endpoint), 0);
 }
 
+static pid_t s_start (test_service_t *self, const char *program, const char *flag,
+                      const char *endpoint);
+
+//  The ingest worker on new endpoints until one start binds them
+static void
+s_ingest_up (test_service_t *self)
+{
+    for (int attempt = 1; ; attempt++) {
+        s_endpoint_pick (self->ingest_endpoint, sizeof self->ingest_endpoint);
+        s_endpoint_pick (self->ack_endpoint, sizeof self->ack_endpoint);
+        self->ingest_pid = s_start (self, "audit-ingest", "--ingest-endpoint",
+                                    self->ingest_endpoint);
+        self->pub = zsock_new (ZMQ_PUB);
+        zsock_set_sndhwm (self->pub, 0);
+        test_keys_apply (self->pub, NULL);
+        cr_assert_eq (zsock_connect (self->pub, "%s", self->ingest_endpoint), 0);
+        int connected = s_connected (self);
+        if (connected == 1)
+            return;
+        cr_assert (connected == 0 && attempt < s_START_ATTEMPTS,
+                   "the ingest worker never stored a probe");
+        self->ingest_pid = -1;
+        zsock_destroy (&self->pub);
+    }
+}
+
+//  The query worker on a new endpoint until one start says it listens
+static void
+s_query_up (test_service_t *self)
+{
+    char log [512];
+    snprintf (log, sizeof log, "%s.audit-query.log", self->dir);
+    for (int attempt = 1; ; attempt++) {
+        s_endpoint_pick (self->query_endpoint, sizeof self->query_endpoint);
+        int before = s_file_count (log, "msg=listening");
+        self->query_pid = s_start (self, "audit-query", "--query-endpoint", self->query_endpoint);
+        int64_t deadline = zclock_mono () + 10000;
+        while (s_file_count (log, "msg=listening") <= before && zclock_mono () < deadline)
+            if (s_exited (self->query_pid)) {
+                self->query_pid = -1;
+                break;
+            }
+            else
+                zclock_sleep (10);
+        if (self->query_pid > 0)
+            break;
+        cr_assert (attempt < s_START_ATTEMPTS, "the query worker did not start: see %s", log);
+    }
+    test_service_reconnect (self);
+}
+
 test_service_t *
 test_service_start (const char *tag, bool with_query)
 {
     test_service_t *self = calloc (1, sizeof *self);
     self->dir = test_tmpdir_new (tag);
-    snprintf (self->ingest_endpoint, sizeof self->ingest_endpoint, "tcp://127.0.0.1:%d", test_free_port ());
-    snprintf (self->query_endpoint, sizeof self->query_endpoint, "tcp://127.0.0.1:%d", test_free_port ());
-    snprintf (self->ack_endpoint, sizeof self->ack_endpoint, "tcp://127.0.0.1:%d", test_free_port ());
-    self->ingest_pid = s_start (self, "audit-ingest", "--ingest-endpoint", self->ingest_endpoint);
-    self->pub = zsock_new (ZMQ_PUB);
-    zsock_set_sndhwm (self->pub, 0);
-    test_keys_apply (self->pub, NULL);
-    cr_assert_eq (zsock_connect (self->pub, "%s", self->ingest_endpoint), 0);
-    s_wait_connected (self);
-    if (with_query) {
-        self->query_pid = s_start (self, "audit-query", "--query-endpoint", self->query_endpoint);
-        test_service_reconnect (self);
-    }
+    s_ingest_up (self);
+    if (with_query)
+        s_query_up (self);
     //  The CURVE mode is what ran: the listening line says so
     char log [512];
     snprintf (log, sizeof log, "%s.audit-ingest.log", self->dir);
