@@ -40,14 +40,16 @@ s_exited (pid_t pid)
 }
 
 //  A PUB socket only sends once the subscription has travelled back to
-//  it: probe until one probe is stored, so no test event is lost to that.
-//  1 stored, 0 the ingest worker exited first (reaped), -1 not in 10 s
+//  it: probe until one more than probes (the ops rows before) is stored,
+//  so no test event is lost to that. 1 stored, 0 the ingest worker exited
+//  first (reaped), -1 not in 10 s
 static int
-s_connected (test_service_t *self)
+s_connected (test_service_t *self, int64_t probes)
 {
     for (int attempt = 0; attempt < 200; attempt++) {
         s_send_ops_probe (self);
-        if (test_service_wait_count (self, "ops.db", "SELECT count(*) FROM ops", 1, 50) >= 1)
+        if (test_service_wait_count (self, "ops.db", "SELECT count(*) FROM ops", probes + 1, 50)
+            > probes)
             return 1;
         if (s_exited (self->ingest_pid))
             return 0;
@@ -112,7 +114,7 @@ s_ingest_up (test_service_t *self)
         zsock_set_sndhwm (self->pub, 0);
         test_keys_apply (self->pub, NULL);
         cr_assert_eq (zsock_connect (self->pub, "%s", self->ingest_endpoint), 0);
-        int connected = s_connected (self);
+        int connected = s_connected (self, 0);
         if (connected == 1)
             return;
         cr_assert (connected == 0 && attempt < s_START_ATTEMPTS,
@@ -120,6 +122,23 @@ s_ingest_up (test_service_t *self)
         self->ingest_pid = -1;
         zsock_destroy (&self->pub);
     }
+}
+
+//  Until the query worker's log says it listens (a start that failed to
+//  bind says no such line): true, or true after 10 s without it (the
+//  worker is left to the test), false when it exited first (reaped)
+static bool
+s_query_listening (test_service_t *self, const char *log)
+{
+    int64_t deadline = zclock_mono () + 10000;
+    while (s_file_count (log, "msg=listening") == 0 && zclock_mono () < deadline)
+        if (s_exited (self->query_pid)) {
+            self->query_pid = -1;
+            return false;
+        }
+        else
+            zclock_sleep (10);
+    return true;
 }
 
 //  The query worker on a new endpoint until one start says it listens
@@ -130,17 +149,8 @@ s_query_up (test_service_t *self)
     snprintf (log, sizeof log, "%s.audit-query.log", self->dir);
     for (int attempt = 1; ; attempt++) {
         s_endpoint_pick (self->query_endpoint, sizeof self->query_endpoint);
-        int before = s_file_count (log, "msg=listening");
         self->query_pid = s_start (self, "audit-query", "--query-endpoint", self->query_endpoint);
-        int64_t deadline = zclock_mono () + 10000;
-        while (s_file_count (log, "msg=listening") <= before && zclock_mono () < deadline)
-            if (s_exited (self->query_pid)) {
-                self->query_pid = -1;
-                break;
-            }
-            else
-                zclock_sleep (10);
-        if (self->query_pid > 0)
+        if (s_query_listening (self, log))
             break;
         cr_assert (attempt < s_START_ATTEMPTS, "the query worker did not start: see %s", log);
     }
@@ -212,13 +222,8 @@ test_service_restart_ingest_env (test_service_t *self, const char *const *env)
     self->ingest_pid = s_start_env (self, "audit-ingest", "--ingest-endpoint",
                                     self->ingest_endpoint, env);
     //  The PUB socket reconnects by itself; a probe stored says it has
-    for (int attempt = 0; attempt < 200; attempt++) {
-        s_send_ops_probe (self);
-        if (test_service_wait_count (self, "ops.db", "SELECT count(*) FROM ops", probes + 1, 50)
-            > probes)
-            return;
-    }
-    cr_assert_fail ("the restarted ingest worker never stored a probe");
+    cr_assert_eq (s_connected (self, probes), 1,
+                  "the restarted ingest worker never stored a probe");
 }
 
 void
