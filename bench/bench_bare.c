@@ -13,6 +13,7 @@
 
 #include "audit_time.h"
 #include "audit_conn.h"
+#include "audit_subjects.h"
 #include "audit_tree.h"
 #include "bench_feed.h"
 
@@ -36,6 +37,7 @@ struct _bench_bare_t {
     sqlite3 *db;
     bool log_rows;                      //  the organisation's log's rows too
     sqlite3_stmt *insert, *begin, *commit, *next_set, *node_insert, *tail_set;
+    audit_subjects_t *subjects;         //  a complete tile's subject run, as the store's
     int64_t tail_min [BENCH_FEED_ORGS], tail_max [BENCH_FEED_ORGS];
     s_subtrees_t filler;
     int64_t org_ids [BENCH_FEED_ORGS], next_index [BENCH_FEED_ORGS];
@@ -172,6 +174,7 @@ bench_bare_new (const char *dir, bool log_rows)
     ok = ok && sqlite3_exec (self->db, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
                              " PRAGMA journal_mode = WAL; " s_CACHE_SQL, NULL, NULL, NULL) == SQLITE_OK;
     ok = ok && s_prepare (self) == 0 && s_resolve_all (self) == 0 && s_next_read (self) == 0;
+    ok = ok && (!log_rows || (self->subjects = audit_subjects_new (self->db)) != NULL);
     if (ok) {
         sqlite3_wal_hook (self->db, s_wal_hook, &self->wal_pages);
         bench_pcache_read (self->db, &self->pcache);
@@ -195,6 +198,7 @@ bench_bare_destroy (bench_bare_t **self_p)
     sqlite3_finalize (self->next_set);
     sqlite3_finalize (self->node_insert);
     sqlite3_finalize (self->tail_set);
+    audit_subjects_destroy (&self->subjects);
     sqlite3_close (self->db);
     free (self);
     *self_p = NULL;
@@ -226,7 +230,8 @@ s_bind_field (bench_bare_t *self, const bench_feed_t *event, audit_field_mask_t 
 
 //  A complete subtree's row, as the store's writer makes it when an
 //  organisation's log reaches a multiple of 2^8 (with the tile's range and
-//  subtrees), 2^16, ...
+//  subtrees, and its subject run: the store's own statements read the
+//  tile's rows back and write it), 2^16, ...
 static int
 s_node_insert (bench_bare_t *self, int org, unsigned level, uint64_t index)
 {
@@ -240,6 +245,9 @@ s_node_insert (bench_bare_t *self, int org, unsigned level, uint64_t index)
         sqlite3_bind_int64 (stmt, 5, self->tail_min [org]);
         sqlite3_bind_int64 (stmt, 6, self->tail_max [org]);
         sqlite3_bind_blob (stmt, 7, self->filler, sizeof self->filler, SQLITE_STATIC);
+        if (audit_subjects_tile (self->subjects, self->org_ids [org], index,
+                                 self->tail_min [org], self->tail_max [org]) != 0)
+            return -1;
         self->tail_min [org] = INT64_MAX;
         self->tail_max [org] = INT64_MIN;
     }

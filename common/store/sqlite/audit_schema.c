@@ -161,7 +161,24 @@ static const char *const s_audit_steps [] = {
     "  tail_max_ts = (SELECT max (l.ts) FROM leaf l WHERE l.org = org.id"
     "  AND l.log_index >= org.next_index / 256 * 256);"
     "CREATE TABLE leaf_tile (org INT NOT NULL, tile INT NOT NULL, hashes BLOB NOT NULL,"
-    "  PRIMARY KEY (org, tile)) WITHOUT ROWID;"
+    "  PRIMARY KEY (org, tile)) WITHOUT ROWID;",
+    //  8: the subject runs (audit_subjects): the actors and users of each
+    //  complete tile, sorted within it, so that a DSAR page seeks a few
+    //  entries per tile where it scanned the organisation's whole range.
+    //  Written by the writer when a tile completes, deleted by retention
+    //  with their events; here made for the tiles complete already.
+    "CREATE TABLE subject_run (org INT NOT NULL, tile INT NOT NULL, subject TEXT NOT NULL,"
+    "  ts INT NOT NULL, log_index INT NOT NULL,"
+    "  PRIMARY KEY (org, tile, subject, ts, log_index)) WITHOUT ROWID;"
+    "INSERT INTO subject_run (org, tile, subject, ts, log_index)"
+    "  SELECT e.org, e.log_index >> 8, e.actor, e.ts, e.log_index FROM event e"
+    "  JOIN org o ON o.id = e.org WHERE e.log_index < o.next_index >> 8 << 8"
+    "  AND e.actor <> ''"
+    "  UNION ALL"
+    "  SELECT e.org, e.log_index >> 8, e.user, e.ts, e.log_index FROM event e"
+    "  JOIN org o ON o.id = e.org WHERE e.log_index < o.next_index >> 8 << 8"
+    "  AND e.user IS NOT NULL AND e.user <> '' AND e.user <> e.actor"
+    "  ORDER BY 1, 2, 3, 4, 5;"
 };
 //  What a step of audit.db runs after its SQL, in its transaction
 static int (*const s_audit_hooks [s_COUNT (s_audit_steps)]) (sqlite3 *conn) = {

@@ -94,6 +94,8 @@ struct _audit_tree_t {
     size_t capacity, cached;
     s_entry_t **touched;                //  the entries this transaction touched
     size_t touched_count, touched_max;
+    audit_tree_tile_fn *on_tile;        //  NULL: no one asked
+    void *on_tile_arg;
 };
 
 //  The slot of org in slots, or the free slot where it belongs
@@ -675,13 +677,24 @@ s_completed (void *arg, unsigned level, uint64_t index, const audit_merkle_hash_
         sqlite3_bind_blob (stmt, 7, entry->inner.node, sizeof entry->inner.node, SQLITE_STATIC);
     else
         sqlite3_bind_null (stmt, 7);
-    int rc = sqlite3_step (stmt);
+    int rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
     sqlite3_reset (stmt);
+    if (rc == 0 && level == AUDIT_TREE_TILE_LEVELS && self->on_tile)
+        rc = self->on_tile (self->on_tile_arg, entry->org, index, entry->tail.min,
+                            entry->tail.max);
     if (level == AUDIT_TREE_TILE_LEVELS) {
         entry->tail = s_EMPTY;          //  the next leaf starts a tile
         entry->inner.ok = true;
     }
-    return rc == SQLITE_DONE? 0: -1;
+    return rc;
+}
+
+void
+audit_tree_on_tile (audit_tree_t *self, audit_tree_tile_fn *fn, void *arg)
+{
+    assert (self);
+    self->on_tile = fn;
+    self->on_tile_arg = arg;
 }
 
 void

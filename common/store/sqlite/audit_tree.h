@@ -148,6 +148,18 @@ int
     audit_tree_append (audit_tree_t *self, void **handle, int64_t org, const char *org_id,
                        uint64_t index, int64_t ts, const audit_merkle_hash_t hash);
 
+//  A tile of organisation org is complete: its 256th event was appended,
+//  after its row was stored, inside the write transaction; its events'
+//  ts are in min_ts .. max_ts (not known when min_ts > max_ts). 0, or -1,
+//  which fails the append.
+typedef int (audit_tree_tile_fn) (void *arg, int64_t org, uint64_t tile, int64_t min_ts,
+                                  int64_t max_ts);
+
+//  Call fn with arg at each tile completed from now on (the subject runs,
+//  audit_subjects); NULL: none.
+void
+    audit_tree_on_tile (audit_tree_t *self, audit_tree_tile_fn *fn, void *arg);
+
 //  An event of the organisation of *handle (audit_tree_append's) is
 //  coming: its frontier is brought toward the CPU while the store does
 //  other work (an append otherwise waits for memory: a batch meets its

@@ -10,6 +10,7 @@
 #include "audit_conn.h"
 #include "audit_idcache.h"
 #include "audit_orglog.h"
+#include "audit_subjects.h"
 #include "audit_tree.h"
 #include "audit_store_sql.h"
 #include "sqlite_store.h"
@@ -46,6 +47,7 @@ struct _sqlite_store_t {
     audit_idcache_t *idcache;           //  audit.db's org and ident rows, both ways
     audit_orglog_t *orglog;             //  not for a READER
     audit_tree_t *tree;                 //  nor this
+    audit_subjects_t *subjects;         //  nor this: the tree's tile callback
     bool tree_off;                      //  bench-log's "log off" (audit_store_tree_off)
     int64_t family_rows [AUDIT_COUNTERS_FAMILIES];  //  rows in counter, about
     bool failed_full;                   //  the last failed write ran out of space

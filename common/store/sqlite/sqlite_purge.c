@@ -5,6 +5,7 @@
 #include "sqlite_store.h"
 #include "audit_store_purge.h"
 #include "audit_store_sql.h"
+#include "audit_subjects.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -217,12 +218,30 @@ s_saver_open (s_saver_t *self, audit_store_t *store, int64_t org)
     return rc == SQLITE_ROW? sqlite_tree_reader (store, org, self->org_id, &self->reader): -1;
 }
 
+//  The subject run entries (audit_subjects) of tile's events up to the
+//  batch's last key: deleted with the events, never kept past them
+static int
+s_subjects_delete (audit_store_t *store, int64_t org, uint64_t tile, int64_t last_ts,
+                   int64_t last_index)
+{
+    sqlite3_stmt *stmt = audit_store_sql_cached (store, AUDIT_DB_AUDIT, AUDIT_SUBJECTS_SQL_PURGE);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, org);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) tile);
+    sqlite3_bind_int64 (stmt, 3, last_ts);
+    sqlite3_bind_int64 (stmt, 4, last_index);
+    return audit_store_sql_step (stmt);
+}
+
 //  Save every tile of the events sql (org ?1, then second, then *third)
-//  selects
+//  selects, and delete their subject entries: those of the events up to
+//  (second, *third), or before second without third
 static int
 s_tiles_save (audit_store_t *store, const char *sql, int64_t org, int64_t second,
               const int64_t *third)
 {
+    int64_t last_ts = third? second: second - 1, last_index = third? *third: INT64_MAX;
     s_saver_t *saver = (s_saver_t *) calloc (1, sizeof *saver);
     sqlite3_stmt *stmt = saver && s_saver_open (saver, store, org) == 0
                        ? audit_store_sql_prepare (store, AUDIT_DB_AUDIT, sql): NULL;
@@ -233,8 +252,11 @@ s_tiles_save (audit_store_t *store, const char *sql, int64_t org, int64_t second
         if (third)
             sqlite3_bind_int64 (stmt, 3, *third);
     }
-    while (rc == 0 && (step = sqlite3_step (stmt)) == SQLITE_ROW)
-        rc = s_tile_gather (saver, (uint64_t) sqlite3_column_int64 (stmt, 0));
+    while (rc == 0 && (step = sqlite3_step (stmt)) == SQLITE_ROW) {
+        uint64_t tile = (uint64_t) sqlite3_column_int64 (stmt, 0);
+        rc = s_subjects_delete (store, org, tile, last_ts, last_index)
+          || s_tile_gather (saver, tile);
+    }
     if (rc == 0 && step != SQLITE_DONE)
         rc = -1;
     if (rc == 0)

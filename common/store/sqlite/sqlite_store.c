@@ -215,9 +215,12 @@ audit_store_sqlite_new (const char *data_dir, audit_store_mode_t mode)
     ok = ok && (self->idcache = audit_idcache_new (self->db [AUDIT_DB_AUDIT], role)) != NULL;
     if (ok && mode != AUDIT_STORE_READER)
         ok = (self->orglog = audit_orglog_new (self->db [AUDIT_DB_AUDIT])) != NULL
-          && (self->tree = audit_tree_new (self->db [AUDIT_DB_AUDIT])) != NULL;
-    if (ok && mode != AUDIT_STORE_READER)
+          && (self->tree = audit_tree_new (self->db [AUDIT_DB_AUDIT])) != NULL
+          && (self->subjects = audit_subjects_new (self->db [AUDIT_DB_AUDIT])) != NULL;
+    if (ok && mode != AUDIT_STORE_READER) {
+        audit_tree_on_tile (self->tree, audit_subjects_tile, self->subjects);
         ok = s_count_family_rows (self) == 0;
+    }
     audit_store_t *store = &self->base;
     if (!ok)
         sqlite_destroy (&store);
@@ -243,6 +246,7 @@ sqlite_destroy (audit_store_t **self_p)
     audit_idcache_destroy (&self->idcache);
     audit_orglog_destroy (&self->orglog);
     audit_tree_destroy (&self->tree);
+    audit_subjects_destroy (&self->subjects);
     for (int query = 0; query < SQLITE_Q_COUNT; query++)
         sqlite3_finalize (self->query [query]);
     for (int db = 0; db < AUDIT_DB_COUNT; db++) {

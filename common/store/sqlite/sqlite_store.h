@@ -72,7 +72,8 @@ void
 //  For bench-log only: from now on this WRITER stores its events without
 //  their leaves and nodes (the organisation's log off), so that the cost
 //  of the log is measured in the same run as the store without it. A
-//  store written so has no tree: never use it for anything else.
+//  store written so has no tree, nor subject runs (audit_subjects): never
+//  use it for anything else.
 void
     audit_store_tree_off (audit_store_t *self);
 

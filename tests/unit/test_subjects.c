@@ -1,0 +1,270 @@
+/*  =========================================================================
+    test_subjects - the subject runs (audit_subjects): a page by subject,
+    actor or user finds exactly the events a scan finds, across complete
+    tiles and the last one, late timestamps included; retention deletes
+    their entries with them; step 8 makes them for a file of before
+    ========================================================================= */
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_page.h"
+#include "audit_schema.h"
+#include "audit_store.h"
+#include "audit_store_purge.h"
+#include "test_support.h"
+
+#define s_NOW       1790000000000LL
+#define s_EVENTS    1500                //  five complete tiles and part of a sixth
+#define s_BATCH     211                 //  tiles complete within and across batches
+#define s_ACTORS    7
+#define s_USERS     5
+
+static char *s_dir;
+static audit_store_t *s_store;
+
+static void
+s_setup (void)
+{
+    s_dir = test_tmpdir_new ("subjects");
+    s_store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_not_null (s_store);
+}
+
+static void
+s_teardown (void)
+{
+    audit_store_destroy (&s_store);
+    test_tmpdir_destroy (&s_dir);
+}
+
+TestSuite (subjects, .init = s_setup, .fini = s_teardown);
+
+//  Event n: actor p<n % 7>; a user u<n % 5> on two events of three, and
+//  for every eleventh the actor's own name (one entry, not two); about in
+//  time order, but every thirteenth is late by a day, so that a tile's
+//  range of ts overlaps others'. Its log_index is n (stored in order).
+typedef struct {
+    int64_t ts;
+    char actor [16], user [16];         //  user "": none
+    bool device;                        //  a device event (else a login)
+} s_event_t;
+
+static void
+s_make (uint32_t n, s_event_t *event)
+{
+    event->ts = s_NOW + (int64_t) n * 1000 - (n % 13 == 0? 86400000: 0);
+    snprintf (event->actor, sizeof event->actor, "p%u", n % s_ACTORS);
+    event->user [0] = 0;
+    if (n % 11 == 0)
+        snprintf (event->user, sizeof event->user, "%s", event->actor);
+    else
+    if (n % 3)
+        snprintf (event->user, sizeof event->user, "u%u", n % s_USERS);
+    event->device = n % 2;
+}
+
+static void
+s_record (audit_record_t *record, uint32_t n)
+{
+    s_event_t made;
+    s_make (n, &made);
+    memset (record, 0, sizeof *record);
+    record->kind = AUDIT_TOPIC_KIND_AUDIT;
+    record->received_ms = s_NOW;
+    audit_event_t *event = &record->u.event;
+    memset (event->event_id, 0x5a, AUDIT_UUID_SIZE);
+    memcpy (event->event_id, &n, sizeof n);
+    event->type = made.device? AUDIT_EVENT_DEVICE_REGISTERED: AUDIT_EVENT_USER_LOGIN;
+    event->timestamp_ms = made.ts;
+    snprintf (event->org_id, sizeof event->org_id, "org-s");
+    snprintf (event->actor_id, sizeof event->actor_id, "%s", made.actor);
+    event->present = AUDIT_FIELD_BIT (AUDIT_FIELD_DEVICE_ID);
+    snprintf (event->text [AUDIT_FIELD_DEVICE_ID], sizeof (audit_ident_t), "d%u", n % 3);
+    if (made.user [0]) {
+        event->present |= AUDIT_FIELD_BIT (AUDIT_FIELD_USER_ID);
+        snprintf (event->text [AUDIT_FIELD_USER_ID], sizeof (audit_ident_t), "%s", made.user);
+    }
+}
+
+static void
+s_store_all (void)
+{
+    audit_record_t *records = calloc (s_BATCH, sizeof *records);
+    audit_store_outcome_t *outcomes = calloc (s_BATCH, sizeof *outcomes);
+    for (uint32_t first = 0; first < s_EVENTS; first += s_BATCH) {
+        uint32_t count = s_EVENTS - first < s_BATCH? s_EVENTS - first: s_BATCH;
+        for (uint32_t at = 0; at < count; at++)
+            s_record (&records [at], first + at);
+        cr_assert_eq (audit_store_write (s_store, records, count, outcomes, NULL), 0);
+        for (uint32_t at = 0; at < count; at++)
+            cr_assert_eq (outcomes [at], AUDIT_STORE_STORED);
+    }
+    free (outcomes);
+    free (records);
+}
+
+//  What a page asks, and what a scan of the made events says it matches
+typedef struct {
+    const char *subject, *actor, *user;
+    bool logins_only;
+    int64_t from, to;                   //  the time range; cut: older events are gone
+} s_ask_t;
+
+static bool
+s_matches (const s_ask_t *ask, uint32_t n, int64_t cut)
+{
+    s_event_t event;
+    s_make (n, &event);
+    if (event.ts < cut || event.ts < ask->from || event.ts >= ask->to)
+        return false;
+    if (ask->logins_only && event.device)
+        return false;
+    if (ask->subject && strcmp (event.actor, ask->subject) && strcmp (event.user, ask->subject))
+        return false;
+    if (ask->actor && strcmp (event.actor, ask->actor))
+        return false;
+    return !ask->user || strcmp (event.user, ask->user) == 0;
+}
+
+static audit_page_filter_t
+s_filter (const s_ask_t *ask, audit_cursor_order_t order)
+{
+    audit_page_filter_t filter = {
+        .org_id = "org-s", .from_ms = ask->from, .to_ms = ask->to,
+        .type_mask = ask->logins_only? 1u << AUDIT_EVENT_USER_LOGIN
+                                     : (1u << AUDIT_EVENT_COUNT) - 1,
+        .order = order, .limit = 9, .subject = ask->subject, .actor_id = ask->actor
+    };
+    filter.field [AUDIT_FIELD_USER_ID] = ask->user;
+    return filter;
+}
+
+//  Every page of ask in order, in keyset order, each row once, and
+//  exactly the rows the scan matches
+static void
+s_expect_pages (const s_ask_t *ask, audit_cursor_order_t order, int64_t cut)
+{
+    bool seen [s_EVENTS] = { false };
+    bool asc = order == AUDIT_CURSOR_ASC;
+    audit_page_pos_t previous = { asc? INT64_MIN: INT64_MAX, asc? 0: UINT64_MAX };
+    audit_page_filter_t filter = s_filter (ask, order);
+    uint32_t rows = 0;
+    for (bool more = true; more; ) {
+        audit_page_t *page = audit_page_new (s_store, &filter);
+        cr_assert_not_null (page);
+        audit_row_t row;
+        int rc;
+        while ((rc = audit_page_next (page, &row)) == 1) {
+            audit_page_pos_t at = { row.timestamp_ms, row.log_index };
+            bool after = asc? at.ts_ms > previous.ts_ms
+                              || (at.ts_ms == previous.ts_ms && at.log_index > previous.log_index)
+                            : at.ts_ms < previous.ts_ms
+                              || (at.ts_ms == previous.ts_ms && at.log_index < previous.log_index);
+            cr_assert (after, "row %llu in keyset order", (unsigned long long) row.log_index);
+            cr_assert_lt (row.log_index, s_EVENTS);
+            cr_assert (!seen [row.log_index], "row %llu once", (unsigned long long) row.log_index);
+            cr_assert (s_matches (ask, (uint32_t) row.log_index, cut), "row %llu matches",
+                       (unsigned long long) row.log_index);
+            seen [row.log_index] = true;
+            previous = at;
+            rows++;
+        }
+        cr_assert_eq (rc, 0);
+        more = audit_page_more (page, &filter.after);
+        filter.has_after = more;
+        audit_page_destroy (&page);
+    }
+    uint32_t wanted = 0;
+    for (uint32_t n = 0; n < s_EVENTS; n++) {
+        wanted += s_matches (ask, n, cut);
+        cr_assert (seen [n] || !s_matches (ask, n, cut), "event %u found", n);
+    }
+    cr_assert_gt (wanted, 0, "the question matches something");
+    cr_assert_eq (rows, wanted);
+}
+
+//  Each question in both orders
+static void
+s_expect_all (int64_t cut)
+{
+    const s_ask_t asks [] = {
+        { .subject = "p3", .from = INT64_MIN, .to = INT64_MAX },
+        { .subject = "u2", .from = INT64_MIN, .to = INT64_MAX },
+        { .subject = "p0", .logins_only = true, .from = INT64_MIN, .to = INT64_MAX },
+        { .subject = "u4", .from = s_NOW + 200000, .to = s_NOW + 900000 },
+        { .actor = "p5", .from = INT64_MIN, .to = INT64_MAX },
+        { .user = "u1", .from = INT64_MIN, .to = INT64_MAX },
+        { .subject = "p6", .actor = "p6", .from = INT64_MIN, .to = INT64_MAX }
+    };
+    for (size_t at = 0; at < sizeof asks / sizeof *asks; at++) {
+        s_expect_pages (&asks [at], AUDIT_CURSOR_DESC, cut);
+        s_expect_pages (&asks [at], AUDIT_CURSOR_ASC, cut);
+    }
+}
+
+Test (subjects, a_subject_page_finds_what_a_scan_finds)
+{
+    s_store_all ();
+    //  five tiles' runs: an entry per event and one more per other user
+    int64_t entries = test_store_int (s_store, AUDIT_DB_AUDIT,
+                                      "SELECT count (*) FROM subject_run");
+    int64_t wanted = 0;
+    for (uint32_t n = 0; n < 5 * 256; n++) {
+        s_event_t event;
+        s_make (n, &event);
+        wanted += 1 + (event.user [0] && strcmp (event.user, event.actor) != 0);
+    }
+    cr_expect_eq (entries, wanted);
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT,
+                                  "SELECT count (DISTINCT tile) FROM subject_run"), 5);
+    s_expect_all (INT64_MIN);
+}
+
+Test (subjects, retention_deletes_the_entries_of_the_events_it_deletes)
+{
+    s_store_all ();
+    int64_t org = test_store_int (s_store, AUDIT_DB_AUDIT,
+                                  "SELECT id FROM org WHERE name = 'org-s'");
+    //  Into the third tile, late events of later tiles with it, in small
+    //  batches that end inside tiles
+    int64_t cut = s_NOW + 600 * 1000;
+    int64_t deleted = 0, total = 0;
+    bool more = true;
+    while (more) {
+        cr_assert_eq (audit_store_purge_events (s_store, org, cut, 97, &deleted, &more), 0);
+        total += deleted;
+    }
+    cr_assert_gt (total, 600);
+    char sql [128];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM subject_run WHERE ts < %lld",
+              (long long) cut);
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, sql), 0);
+    cr_expect_gt (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT count (*) FROM subject_run"),
+                  0);
+    s_expect_all (cut);
+}
+
+Test (subjects, step_8_makes_the_runs_of_the_tiles_complete_before)
+{
+    s_store_all ();
+    int64_t before = test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT count (*) FROM subject_run");
+    audit_store_destroy (&s_store);
+    char path [512];
+    snprintf (path, sizeof path, "%s/audit.db", s_dir);
+    sqlite3 *db = NULL;
+    cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
+    cr_assert_eq (sqlite3_exec (db, "DROP TABLE subject_run; PRAGMA user_version = 7;",
+                                NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+    s_store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
+    cr_assert_not_null (s_store);
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "PRAGMA user_version"),
+                  audit_schema_version (AUDIT_DB_AUDIT));
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT count (*) FROM subject_run"),
+                  before);
+    s_expect_all (INT64_MIN);
+}
