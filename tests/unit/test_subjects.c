@@ -15,10 +15,12 @@
 #include "audit_schema.h"
 #include "audit_store.h"
 #include "audit_store_purge.h"
+#include "audit_subjects.h"
 #include "test_support.h"
 
 #define s_NOW       1790000000000LL
-#define s_EVENTS    1500                //  five complete tiles and part of a sixth
+#define s_EVENTS    4700                //  18 complete tiles and part of a 19th
+#define s_TILES     18                  //  a run of level 1 (16 tiles) and two of level 0
 #define s_BATCH     211                 //  tiles complete within and across batches
 #define s_ACTORS    7
 #define s_USERS     5
@@ -209,18 +211,29 @@ s_expect_all (int64_t cut)
 Test (subjects, a_subject_page_finds_what_a_scan_finds)
 {
     s_store_all ();
-    //  five tiles' runs: an entry per event and one more per other user
+    //  the complete tiles' runs: an entry per event and one more per
+    //  other user
     int64_t entries = test_store_int (s_store, AUDIT_DB_AUDIT,
                                       "SELECT count (*) FROM subject_run");
     int64_t wanted = 0;
-    for (uint32_t n = 0; n < 5 * 256; n++) {
+    for (uint32_t n = 0; n < s_TILES * 256; n++) {
         s_event_t event;
         s_make (n, &event);
         wanted += 1 + (event.user [0] && strcmp (event.user, event.actor) != 0);
     }
     cr_expect_eq (entries, wanted);
+    //  the first 16 tiles merged into one run, the two after on their own
+    int64_t ids [AUDIT_SUBJECTS_RUNS_MAX];
+    cr_assert_eq (audit_subjects_runs (s_TILES, ids), 3);
     cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT,
-                                  "SELECT count (DISTINCT tile) FROM subject_run"), 5);
+                                  "SELECT count (DISTINCT run) FROM subject_run"), 3);
+    for (int at = 0; at < 3; at++) {
+        char sql [96];
+        snprintf (sql, sizeof sql, "SELECT count (*) FROM subject_run WHERE run = %lld",
+                  (long long) ids [at]);
+        cr_expect_gt (test_store_int (s_store, AUDIT_DB_AUDIT, sql), at < 2? 256: 16 * 256,
+                      "run %lld", (long long) ids [at]);
+    }
     s_expect_all (INT64_MIN);
 }
 
@@ -230,7 +243,8 @@ Test (subjects, retention_deletes_the_entries_of_the_events_it_deletes)
     int64_t org = test_store_int (s_store, AUDIT_DB_AUDIT,
                                   "SELECT id FROM org WHERE name = 'org-s'");
     //  Into the third tile, late events of later tiles with it, in small
-    //  batches that end inside tiles
+    //  batches that end inside tiles (of the run of level 1, and the late
+    //  ones of the two runs of level 0 too)
     int64_t cut = s_NOW + 600 * 1000;
     int64_t deleted = 0, total = 0;
     bool more = true;
@@ -267,4 +281,27 @@ Test (subjects, step_8_makes_the_runs_of_the_tiles_complete_before)
     cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT count (*) FROM subject_run"),
                   before);
     s_expect_all (INT64_MIN);
+}
+
+//  An organisation's complete tiles in base 16: the runs, and the one
+//  that holds a tile
+Test (subjects, the_runs_are_the_tiles_in_base_16)
+{
+    int64_t ids [AUDIT_SUBJECTS_RUNS_MAX];
+    cr_expect_eq (audit_subjects_runs (0, ids), 0);
+    cr_expect_eq (audit_subjects_runs (15, ids), 15);
+    cr_expect_eq (audit_subjects_runs (16, ids), 1);
+    //  4146 = 1 * 16^3 + 3 * 16 + 2
+    cr_assert_eq (audit_subjects_runs (4146, ids), 6);
+    int64_t wanted [6] = { (4145 << 4) | 0, (4144 << 4) | 0, (4128 << 4) | 1, (4112 << 4) | 1,
+                           (4096 << 4) | 1, (0 << 4) | 3 };
+    for (int at = 0; at < 6; at++)
+        cr_expect_eq (ids [at], wanted [at], "run %d", at);
+    cr_expect_eq (audit_subjects_run (4146, 4146), AUDIT_SUBJECTS_NO_RUN);
+    cr_expect_eq (audit_subjects_run (4145, 4146), (4145 << 4) | 0);
+    cr_expect_eq (audit_subjects_run (4100, 4146), (4096 << 4) | 1);
+    cr_expect_eq (audit_subjects_run (77, 4146), (0 << 4) | 3);
+    cr_expect_eq (audit_subjects_run (77, 4095), (0 << 4) | 2);
+    cr_expect_eq (audit_subjects_run (4094, 4095), (4094 << 4) | 0);
+    cr_expect_eq (audit_subjects_run (4079, 4095), (4064 << 4) | 1);
 }

@@ -9,6 +9,7 @@
 #include "audit_schema.h"
 #include "audit_log.h"
 #include "audit_migrate.h"
+#include "audit_subjects.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -162,28 +163,21 @@ static const char *const s_audit_steps [] = {
     "  AND l.log_index >= org.next_index / 256 * 256);"
     "CREATE TABLE leaf_tile (org INT NOT NULL, tile INT NOT NULL, hashes BLOB NOT NULL,"
     "  PRIMARY KEY (org, tile)) WITHOUT ROWID;",
-    //  8: the subject runs (audit_subjects): the actors and users of each
-    //  complete tile, sorted within it, so that a DSAR page seeks a few
-    //  entries per tile where it scanned the organisation's whole range.
-    //  Written by the writer when a tile completes, deleted by retention
-    //  with their events; here made for the tiles complete already.
-    "CREATE TABLE subject_run (org INT NOT NULL, tile INT NOT NULL, subject TEXT NOT NULL,"
+    //  8: the subject runs (audit_subjects): the actors and users of the
+    //  complete tiles, sorted within each run, so that a DSAR page seeks
+    //  a few runs where it scanned the organisation's whole range.
+    //  Written by the writer as tiles complete, deleted by retention with
+    //  their events; audit_subjects_migrate_v8 makes the runs of the tiles
+    //  complete already.
+    "CREATE TABLE subject_run (org INT NOT NULL, run INT NOT NULL, subject TEXT NOT NULL,"
     "  ts INT NOT NULL, log_index INT NOT NULL,"
-    "  PRIMARY KEY (org, tile, subject, ts, log_index)) WITHOUT ROWID;"
-    "INSERT INTO subject_run (org, tile, subject, ts, log_index)"
-    "  SELECT e.org, e.log_index >> 8, e.actor, e.ts, e.log_index FROM event e"
-    "  JOIN org o ON o.id = e.org WHERE e.log_index < o.next_index >> 8 << 8"
-    "  AND e.actor <> ''"
-    "  UNION ALL"
-    "  SELECT e.org, e.log_index >> 8, e.user, e.ts, e.log_index FROM event e"
-    "  JOIN org o ON o.id = e.org WHERE e.log_index < o.next_index >> 8 << 8"
-    "  AND e.user IS NOT NULL AND e.user <> '' AND e.user <> e.actor"
-    "  ORDER BY 1, 2, 3, 4, 5;"
+    "  PRIMARY KEY (org, run, subject, ts, log_index)) WITHOUT ROWID;"
 };
 //  What a step of audit.db runs after its SQL, in its transaction
 static int (*const s_audit_hooks [s_COUNT (s_audit_steps)]) (sqlite3 *conn) = {
     [4] = audit_migrate_tree_v5,
-    [6] = audit_migrate_leaves_v7
+    [6] = audit_migrate_leaves_v7,
+    [7] = audit_subjects_migrate_v8
 };
 static const char *const s_ops_steps [] = {
     //  1: the first layout

@@ -26,10 +26,55 @@ struct _audit_subjects_t {
     sqlite3 *conn;
     sqlite3_stmt *events;               //  a tile's events: ts, log_index, actor, user
     sqlite3_stmt *insert;
+    sqlite3_stmt *merge;                //  a block's runs into one of the level above
+    sqlite3_stmt *merged;               //  and those runs deleted
     s_entry_t entries [s_ENTRIES_MAX];
     size_t count;
     char arena [s_ENTRIES_MAX][AUDIT_IDENT_MAX + 1];
 };
+
+//  --------------------------------------------------------------------------
+//  The runs: their ids, first tile and level
+
+#define s_SPAN(level)   (1ull << (AUDIT_SUBJECTS_FANOUT_BITS * (level)))
+
+static int64_t
+s_run_id (uint64_t first, unsigned level)
+{
+    return (int64_t) ((first << AUDIT_SUBJECTS_FANOUT_BITS) | level);
+}
+
+//  The largest aligned block of tiles that holds tile and is complete
+int64_t
+audit_subjects_run (uint64_t tile, uint64_t tiles)
+{
+    if (tile >= tiles)
+        return AUDIT_SUBJECTS_NO_RUN;
+    for (unsigned level = AUDIT_SUBJECTS_LEVELS - 1; level > 0; level--) {
+        uint64_t first = tile / s_SPAN (level) * s_SPAN (level);
+        if (tiles - first >= s_SPAN (level))
+            return s_run_id (first, level);
+    }
+    return s_run_id (tile, 0);
+}
+
+//  tiles in base 16: at each level, a run for each unit of its digit
+size_t
+audit_subjects_runs (uint64_t tiles, int64_t *ids)
+{
+    size_t count = 0;
+    for (unsigned level = 0; level < AUDIT_SUBJECTS_LEVELS && tiles >= s_SPAN (level);
+         level++) {
+        uint64_t above = s_SPAN (level + 1);
+        uint64_t digit = (tiles % above) / s_SPAN (level);
+        uint64_t base = tiles / above * above;
+        while (digit-- > 0)
+            ids [count++] = s_run_id (base + digit * s_SPAN (level), level);
+    }
+    return count;
+}
+
+//  --------------------------------------------------------------------------
 
 static int
 s_prepare (sqlite3 *conn, const char *sql, sqlite3_stmt **stmt)
@@ -56,8 +101,16 @@ audit_subjects_new (sqlite3 *conn)
               " AND ts >= ?2 AND ts <= ?3 AND log_index >= ?4 AND log_index < ?5",
               audit_proto_field_info (AUDIT_FIELD_USER_ID)->column);
     if (s_prepare (conn, sql, &self->events) != 0
-    ||  s_prepare (conn, "INSERT INTO subject_run (org, tile, subject, ts, log_index)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5)", &self->insert) != 0)
+    ||  s_prepare (conn, "INSERT INTO subject_run (org, run, subject, ts, log_index)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5)", &self->insert) != 0
+    //  The SELECT is read whole before the first row goes in (the same
+    //  table), and sorted, so that the new run's pages fill in order
+    ||  s_prepare (conn, "INSERT INTO subject_run (org, run, subject, ts, log_index)"
+                         " SELECT org, ?4, subject, ts, log_index FROM subject_run"
+                         " WHERE org = ?1 AND run >= ?2 AND run < ?3"
+                         " ORDER BY subject, ts, log_index", &self->merge) != 0
+    ||  s_prepare (conn, "DELETE FROM subject_run WHERE org = ?1 AND run >= ?2"
+                         " AND run < ?3 AND run <> ?4", &self->merged) != 0)
         audit_subjects_destroy (&self);
     return self;
 }
@@ -70,6 +123,8 @@ audit_subjects_destroy (audit_subjects_t **self_p)
     audit_subjects_t *self = *self_p;
     sqlite3_finalize (self->events);
     sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->merge);
+    sqlite3_finalize (self->merged);
     free (self);
     *self_p = NULL;
 }
@@ -143,7 +198,7 @@ s_write (audit_subjects_t *self, int64_t org, uint64_t tile)
     int rc = SQLITE_DONE;
     for (size_t at = 0; rc == SQLITE_DONE && at < self->count; at++) {
         sqlite3_bind_int64 (stmt, 1, org);
-        sqlite3_bind_int64 (stmt, 2, (int64_t) tile);
+        sqlite3_bind_int64 (stmt, 2, s_run_id (tile, 0));
         sqlite3_bind_text (stmt, 3, self->entries [at].subject, -1, SQLITE_STATIC);
         sqlite3_bind_int64 (stmt, 4, self->entries [at].ts);
         sqlite3_bind_int64 (stmt, 5, self->entries [at].log_index);
@@ -151,6 +206,38 @@ s_write (audit_subjects_t *self, int64_t org, uint64_t tile)
         sqlite3_reset (stmt);
     }
     return rc == SQLITE_DONE? 0: -1;
+}
+
+//  Run one of the merge's statements on the block of runs ids lo .. hi - 1
+static int
+s_merge_step (sqlite3_stmt *stmt, int64_t org, int64_t lo, int64_t hi, int64_t id)
+{
+    sqlite3_bind_int64 (stmt, 1, org);
+    sqlite3_bind_int64 (stmt, 2, lo);
+    sqlite3_bind_int64 (stmt, 3, hi);
+    sqlite3_bind_int64 (stmt, 4, id);
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE? 0: -1;
+}
+
+//  With tiles complete, each level whose 16 runs now make a block is
+//  merged into one run of the level above, from level 0 up. A block's
+//  ids are its tiles' ids at every level: its runs are the only ones in
+//  that range, as the levels below were merged first.
+static int
+s_merge (audit_subjects_t *self, int64_t org, uint64_t tiles)
+{
+    int rc = 0;
+    for (unsigned level = 0; rc == 0 && level + 1 < AUDIT_SUBJECTS_LEVELS
+         && tiles % s_SPAN (level + 1) == 0; level++) {
+        uint64_t first = tiles - s_SPAN (level + 1);
+        int64_t lo = s_run_id (first, 0), hi = s_run_id (tiles, 0);
+        int64_t id = s_run_id (first, level + 1);
+        rc = s_merge_step (self->merge, org, lo, hi, id)
+          || s_merge_step (self->merged, org, lo, hi, id);
+    }
+    return rc;
 }
 
 int
@@ -163,11 +250,56 @@ audit_subjects_tile (void *handle, int64_t org, uint64_t tile, int64_t min_ts, i
         //  In key order, so that the inserts fill the new range's pages
         //  one after the other
         qsort (self->entries, self->count, sizeof *self->entries, s_compare);
-        rc = s_write (self, org, tile);
+        rc = s_write (self, org, tile) || s_merge (self, org, tile + 1)? -1: 0;
     }
     if (rc != 0)
         audit_log_error ("msg=\"subject run not written\" org=%lld tile=%llu reason=\"%s\"",
                          (long long) org, (unsigned long long) tile,
                          sqlite3_errmsg (self->conn));
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Schema step 8
+
+//  subject_run_of (tile, tiles): audit_subjects_run, for the step's SQL
+static void
+s_run_of (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+    (void) argc;
+    sqlite3_int64 tile = sqlite3_value_int64 (argv [0]), tiles = sqlite3_value_int64 (argv [1]);
+    if (tile < 0 || tiles < 0)
+        sqlite3_result_null (context);
+    else
+        sqlite3_result_int64 (context, audit_subjects_run ((uint64_t) tile, (uint64_t) tiles));
+}
+
+int
+audit_subjects_migrate_v8 (sqlite3 *conn)
+{
+    const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
+    char sql [1024];
+    //  Every entry of a complete tile at once, sorted in key order
+    snprintf (sql, sizeof sql,
+              "INSERT INTO subject_run (org, run, subject, ts, log_index)"
+              " SELECT e.org, subject_run_of (e.log_index >> 8, o.next_index >> 8), e.actor,"
+              " e.ts, e.log_index FROM event e JOIN org o ON o.id = e.org"
+              " WHERE e.log_index < o.next_index >> 8 << 8 AND e.actor <> ''"
+              " UNION ALL"
+              " SELECT e.org, subject_run_of (e.log_index >> 8, o.next_index >> 8), e.%s,"
+              " e.ts, e.log_index FROM event e JOIN org o ON o.id = e.org"
+              " WHERE e.log_index < o.next_index >> 8 << 8 AND e.%s IS NOT NULL"
+              " AND e.%s <> '' AND e.%s <> e.actor ORDER BY 1, 2, 3, 4, 5",
+              user, user, user, user);
+    _Static_assert (AUDIT_TREE_TILE_LEVELS == 8, "the step's SQL shifts by a tile's levels");
+    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
+    if (sqlite3_create_function (conn, "subject_run_of", 2, flags, NULL, s_run_of, NULL,
+                                 NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_exec (conn, sql, NULL, NULL, NULL) == SQLITE_OK? 0: -1;
+    if (rc)
+        audit_log_error ("msg=\"subject runs not made\" file=audit.db reason=\"%s\"",
+                         sqlite3_errmsg (conn));
+    sqlite3_create_function (conn, "subject_run_of", 2, flags, NULL, NULL, NULL, NULL);
     return rc;
 }

@@ -1,6 +1,7 @@
 /*  =========================================================================
-    audit_subjects - the subject runs of audit.db: who each tile's events
-    are about, sorted, so that a data-subject page reads a few pages
+    audit_subjects - the subject runs of audit.db: who each part of an
+    organisation's log is about, sorted, so that a data-subject page
+    reads a few pages
 
     A DSAR page (`subject`, also `actor_id` or `user_id`) of a typical
     organisation matches a handful of its events, spread over its whole
@@ -9,19 +10,24 @@
     keyed by (org, subject) would cost every insert a random page of it;
     measured, half the ingest rate.
 
-    So the index is written a tile at a time, when the tile's 256th event
-    is stored (audit_tree's tile callback): its events are read back (the
-    tile's range of ts, pages the batch just wrote), their actors and
-    users (one entry when they are the same) sorted and appended under
-    (org, tile, subject, ts, log_index). A tile's entries are a new key
-    range at the end of its organisation's: a few fresh pages, not a
-    random page an event. A page then seeks each of the organisation's
-    tiles once, and scans the last, incomplete tile's range of the event
-    table itself (org.tail_min_ts .. tail_max_ts, log_index past the
-    complete tiles).
+    So the index is written in runs, as a log-structured merge: when a
+    tile's 256th event is stored (audit_tree's tile callback), its events
+    are read back (the tile's range of ts, pages the batch just wrote) and
+    their actors and users (one entry when they are the same) appended,
+    sorted, as a run of level 0 under (org, run, subject, ts, log_index).
+    When 16 runs of a level make an aligned block of 16 times their
+    tiles, they are merged into one run of the level above. A run is a new
+    key range of its organisation's: a few fresh pages, not a random page
+    an event; an entry is written once per level (two or three times).
+
+    The runs of an organisation are then its complete tiles in base 16:
+    the largest aligned blocks, at most 15 a level (a typical organisation
+    of 17 tiles has two). A page seeks each run once, and scans the last,
+    incomplete tile's range of the event table itself (org.tail_min_ts
+    .. tail_max_ts, log_index past the complete tiles).
 
     Retention deletes a purged event's entries with it, in the same
-    transaction (AUDIT_SUBJECTS_SQL_PURGE, per tile of the batch): the
+    transaction (AUDIT_SUBJECTS_SQL_PURGE on each run of the batch): the
     index holds identifiers, and keeps none past their events.
     ========================================================================= */
 
@@ -29,16 +35,37 @@
 #define AUDIT_SUBJECTS_H_INCLUDED
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-//  The entries of tile ?2 of organisation ?1 at or before (ts ?3,
+//  Runs of a level merged into one of the level above: 2^4
+#define AUDIT_SUBJECTS_FANOUT_BITS  4
+//  Levels an organisation's runs can have: 16^15 tiles is more than a log
+#define AUDIT_SUBJECTS_LEVELS       15
+//  The runs an organisation can have: 15 a level
+#define AUDIT_SUBJECTS_RUNS_MAX     (AUDIT_SUBJECTS_LEVELS * 15)
+//  No run: a tile not yet complete
+#define AUDIT_SUBJECTS_NO_RUN       (-1)
+
+//  The entries of run ?2 of organisation ?1 at or before (ts ?3,
 //  log_index ?4): those of the retention batch that ends there
-#define AUDIT_SUBJECTS_SQL_PURGE    "DELETE FROM subject_run WHERE org = ?1 AND tile = ?2" \
+#define AUDIT_SUBJECTS_SQL_PURGE    "DELETE FROM subject_run WHERE org = ?1 AND run = ?2" \
                                     " AND (ts, log_index) <= (?3, ?4)"
+
+//  The id of the run that holds tile when tiles tiles are complete (its
+//  first tile and level, in the key's run column); AUDIT_SUBJECTS_NO_RUN
+//  when tile is not complete.
+int64_t
+    audit_subjects_run (uint64_t tile, uint64_t tiles);
+
+//  The ids of the runs of an organisation of tiles complete tiles into
+//  ids (room for AUDIT_SUBJECTS_RUNS_MAX), newest first; their count.
+size_t
+    audit_subjects_runs (uint64_t tiles, int64_t *ids);
 
 typedef struct _audit_subjects_t audit_subjects_t;
 
@@ -51,13 +78,18 @@ audit_subjects_t *
 void
     audit_subjects_destroy (audit_subjects_t **self_p);
 
-//  Inside the write transaction: the entries of tile of organisation org,
+//  Inside the write transaction: the run of tile of organisation org,
 //  complete now, whose events have a ts in min_ts .. max_ts (any ts when
-//  min_ts > max_ts: a range not known). The signature of audit_tree's
-//  tile callback. 0 or -1 (logged).
+//  min_ts > max_ts: a range not known), and the merges it completes. The
+//  signature of audit_tree's tile callback. 0 or -1 (logged).
 int
     audit_subjects_tile (void *self, int64_t org, uint64_t tile, int64_t min_ts,
                          int64_t max_ts);
+
+//  Schema step 8's hook: the runs of every organisation's complete tiles,
+//  made from their events, as the writer would have made them. 0 or -1.
+int
+    audit_subjects_migrate_v8 (sqlite3 *conn);
 
 #ifdef __cplusplus
 }

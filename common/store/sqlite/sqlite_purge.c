@@ -219,16 +219,22 @@ s_saver_open (s_saver_t *self, audit_store_t *store, int64_t org)
 }
 
 //  The subject run entries (audit_subjects) of tile's events up to the
-//  batch's last key: deleted with the events, never kept past them
+//  batch's last key: deleted with the events, never kept past them. The
+//  tiles come in order, so the run of the tile before is done: *last.
 static int
-s_subjects_delete (audit_store_t *store, int64_t org, uint64_t tile, int64_t last_ts,
-                   int64_t last_index)
+s_subjects_delete (s_saver_t *saver, uint64_t tile, int64_t last_ts, int64_t last_index,
+                   int64_t *last)
 {
-    sqlite3_stmt *stmt = audit_store_sql_cached (store, AUDIT_DB_AUDIT, AUDIT_SUBJECTS_SQL_PURGE);
+    int64_t run = audit_subjects_run (tile, saver->size / AUDIT_TREE_TILE_LEAVES);
+    if (run == AUDIT_SUBJECTS_NO_RUN || run == *last)
+        return 0;
+    *last = run;
+    sqlite3_stmt *stmt = audit_store_sql_cached (saver->store, AUDIT_DB_AUDIT,
+                                                 AUDIT_SUBJECTS_SQL_PURGE);
     if (!stmt)
         return -1;
-    sqlite3_bind_int64 (stmt, 1, org);
-    sqlite3_bind_int64 (stmt, 2, (int64_t) tile);
+    sqlite3_bind_int64 (stmt, 1, saver->reader.org);
+    sqlite3_bind_int64 (stmt, 2, run);
     sqlite3_bind_int64 (stmt, 3, last_ts);
     sqlite3_bind_int64 (stmt, 4, last_index);
     return audit_store_sql_step (stmt);
@@ -242,6 +248,7 @@ s_tiles_save (audit_store_t *store, const char *sql, int64_t org, int64_t second
               const int64_t *third)
 {
     int64_t last_ts = third? second: second - 1, last_index = third? *third: INT64_MAX;
+    int64_t last_run = AUDIT_SUBJECTS_NO_RUN;
     s_saver_t *saver = (s_saver_t *) calloc (1, sizeof *saver);
     sqlite3_stmt *stmt = saver && s_saver_open (saver, store, org) == 0
                        ? audit_store_sql_prepare (store, AUDIT_DB_AUDIT, sql): NULL;
@@ -254,7 +261,7 @@ s_tiles_save (audit_store_t *store, const char *sql, int64_t org, int64_t second
     }
     while (rc == 0 && (step = sqlite3_step (stmt)) == SQLITE_ROW) {
         uint64_t tile = (uint64_t) sqlite3_column_int64 (stmt, 0);
-        rc = s_subjects_delete (store, org, tile, last_ts, last_index)
+        rc = s_subjects_delete (saver, tile, last_ts, last_index, &last_run)
           || s_tile_gather (saver, tile);
     }
     if (rc == 0 && step != SQLITE_DONE)
