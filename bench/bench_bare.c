@@ -360,6 +360,8 @@ bench_bare_run (bench_bare_t *self, uint64_t first, long count, long batch, uint
     for (long done = 0; rc == 0 && done < count; ) {
         long end = count - done < batch? count: done + batch;
         rc = s_step_reset (self->begin);
+        if (self->subjects)
+            audit_subjects_begin (self->subjects);
         for (; rc == 0 && done < end; done++)
             rc = s_insert (self, first + (uint64_t) done, salt);
         rc = rc? rc: s_next_write (self);

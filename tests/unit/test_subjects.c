@@ -27,6 +27,8 @@
 
 static char *s_dir;
 static audit_store_t *s_store;
+static char s_org [32] = "org-s";       //  whose events the pages ask for
+static uint32_t s_stored;               //  and how many of them are stored
 
 static void
 s_setup (void)
@@ -70,7 +72,7 @@ s_make (uint32_t n, s_event_t *event)
 }
 
 static void
-s_record (audit_record_t *record, uint32_t n)
+s_record (audit_record_t *record, const char *org, uint32_t n)
 {
     s_event_t made;
     s_make (n, &made);
@@ -82,7 +84,7 @@ s_record (audit_record_t *record, uint32_t n)
     memcpy (event->event_id, &n, sizeof n);
     event->type = made.device? AUDIT_EVENT_DEVICE_REGISTERED: AUDIT_EVENT_USER_LOGIN;
     event->timestamp_ms = made.ts;
-    snprintf (event->org_id, sizeof event->org_id, "org-s");
+    snprintf (event->org_id, sizeof event->org_id, "%s", org);
     snprintf (event->actor_id, sizeof event->actor_id, "%s", made.actor);
     event->present = AUDIT_FIELD_BIT (AUDIT_FIELD_DEVICE_ID);
     snprintf (event->text [AUDIT_FIELD_DEVICE_ID], sizeof (audit_ident_t), "d%u", n % 3);
@@ -100,13 +102,14 @@ s_store_all (void)
     for (uint32_t first = 0; first < s_EVENTS; first += s_BATCH) {
         uint32_t count = s_EVENTS - first < s_BATCH? s_EVENTS - first: s_BATCH;
         for (uint32_t at = 0; at < count; at++)
-            s_record (&records [at], first + at);
+            s_record (&records [at], s_org, first + at);
         cr_assert_eq (audit_store_write (s_store, records, count, outcomes, NULL), 0);
         for (uint32_t at = 0; at < count; at++)
             cr_assert_eq (outcomes [at], AUDIT_STORE_STORED);
     }
     free (outcomes);
     free (records);
+    s_stored = s_EVENTS;
 }
 
 //  What a page asks, and what a scan of the made events says it matches
@@ -121,7 +124,7 @@ s_matches (const s_ask_t *ask, uint32_t n, int64_t cut)
 {
     s_event_t event;
     s_make (n, &event);
-    if (event.ts < cut || event.ts < ask->from || event.ts >= ask->to)
+    if (n >= s_stored || event.ts < cut || event.ts < ask->from || event.ts >= ask->to)
         return false;
     if (ask->logins_only && event.device)
         return false;
@@ -136,7 +139,7 @@ static audit_page_filter_t
 s_filter (const s_ask_t *ask, audit_cursor_order_t order)
 {
     audit_page_filter_t filter = {
-        .org_id = "org-s", .from_ms = ask->from, .to_ms = ask->to,
+        .org_id = s_org, .from_ms = ask->from, .to_ms = ask->to,
         .type_mask = ask->logins_only? 1u << AUDIT_EVENT_USER_LOGIN
                                      : (1u << AUDIT_EVENT_COUNT) - 1,
         .order = order, .limit = 9, .subject = ask->subject, .actor_id = ask->actor
@@ -223,8 +226,9 @@ Test (subjects, a_subject_page_finds_what_a_scan_finds)
     }
     cr_expect_eq (entries, wanted);
     //  the first 16 tiles merged into one run, the two after on their own
-    int64_t ids [AUDIT_SUBJECTS_RUNS_MAX];
-    cr_assert_eq (audit_subjects_runs (s_TILES, ids), 3);
+    int64_t ids [8];
+    cr_assert_eq (audit_subjects_runs (16, s_TILES, ids, 8), 3);
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT subject_merged FROM org"), 16);
     cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT,
                                   "SELECT count (DISTINCT run) FROM subject_run"), 3);
     for (int at = 0; at < 3; at++) {
@@ -271,7 +275,8 @@ Test (subjects, step_8_makes_the_runs_of_the_tiles_complete_before)
     snprintf (path, sizeof path, "%s/audit.db", s_dir);
     sqlite3 *db = NULL;
     cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
-    cr_assert_eq (sqlite3_exec (db, "DROP TABLE subject_run; PRAGMA user_version = 7;",
+    cr_assert_eq (sqlite3_exec (db, "DROP TABLE subject_run; ALTER TABLE org DROP COLUMN subject_merged;"
+                                " PRAGMA user_version = 7;",
                                 NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close (db);
     s_store = audit_store_new (s_dir, AUDIT_STORE_WRITER);
@@ -283,25 +288,76 @@ Test (subjects, step_8_makes_the_runs_of_the_tiles_complete_before)
     s_expect_all (INT64_MIN);
 }
 
-//  An organisation's complete tiles in base 16: the runs, and the one
-//  that holds a tile
-Test (subjects, the_runs_are_the_tiles_in_base_16)
+//  An organisation's runs: blocks of 256 and 16 tiles below merged, a run
+//  a tile from it; and the run that holds a tile
+Test (subjects, the_runs_are_blocks_below_merged_and_tiles_above)
 {
-    int64_t ids [AUDIT_SUBJECTS_RUNS_MAX];
-    cr_expect_eq (audit_subjects_runs (0, ids), 0);
-    cr_expect_eq (audit_subjects_runs (15, ids), 15);
-    cr_expect_eq (audit_subjects_runs (16, ids), 1);
-    //  4146 = 1 * 16^3 + 3 * 16 + 2
-    cr_assert_eq (audit_subjects_runs (4146, ids), 6);
+    int64_t ids [32];
+    cr_expect_eq (audit_subjects_runs (0, 0, ids, 32), 0);
+    cr_expect_eq (audit_subjects_runs (0, 15, ids, 32), 15);
+    cr_expect_eq (audit_subjects_runs (0, 16, ids, 32), 16);
+    cr_expect_eq (audit_subjects_runs (16, 16, ids, 32), 1);
+    cr_expect_eq (ids [0], (0 << 4) | 1);
+    //  4146 tiles, 4144 merged: two tiles, three blocks of 16, sixteen of 256
+    cr_assert_eq (audit_subjects_runs (4144, 4146, ids, 32), 21);
     int64_t wanted [6] = { (4145 << 4) | 0, (4144 << 4) | 0, (4128 << 4) | 1, (4112 << 4) | 1,
-                           (4096 << 4) | 1, (0 << 4) | 3 };
+                           (4096 << 4) | 1, (3840 << 4) | 2 };
     for (int at = 0; at < 6; at++)
         cr_expect_eq (ids [at], wanted [at], "run %d", at);
-    cr_expect_eq (audit_subjects_run (4146, 4146), AUDIT_SUBJECTS_NO_RUN);
-    cr_expect_eq (audit_subjects_run (4145, 4146), (4145 << 4) | 0);
-    cr_expect_eq (audit_subjects_run (4100, 4146), (4096 << 4) | 1);
-    cr_expect_eq (audit_subjects_run (77, 4146), (0 << 4) | 3);
-    cr_expect_eq (audit_subjects_run (77, 4095), (0 << 4) | 2);
-    cr_expect_eq (audit_subjects_run (4094, 4095), (4094 << 4) | 0);
-    cr_expect_eq (audit_subjects_run (4079, 4095), (4064 << 4) | 1);
+    cr_expect_eq (ids [20], (0 << 4) | 2);
+    cr_expect_eq (audit_subjects_runs (4144, 4146, ids, 4), 21, "counted past max");
+    cr_expect_eq (audit_subjects_run (4146, 4144, 4146), AUDIT_SUBJECTS_NO_RUN);
+    cr_expect_eq (audit_subjects_run (4145, 4144, 4146), (4145 << 4) | 0);
+    cr_expect_eq (audit_subjects_run (4100, 4144, 4146), (4096 << 4) | 1);
+    cr_expect_eq (audit_subjects_run (77, 4144, 4146), (0 << 4) | 2);
+    cr_expect_eq (audit_subjects_run (4130, 4128, 4146), (4130 << 4) | 0, "not merged yet");
+    cr_expect_eq (audit_subjects_run (5, 16, 4146), (0 << 4) | 1);
+}
+
+//  events n in first .. first + count - 1 of each of orgs organisations,
+//  org-b00, org-b01, ..., in one transaction
+static void
+s_store_orgs (int orgs, uint32_t first, uint32_t count)
+{
+    size_t total = (size_t) orgs * count;
+    audit_record_t *records = calloc (total, sizeof *records);
+    audit_store_outcome_t *outcomes = calloc (total, sizeof *outcomes);
+    for (uint32_t n = 0; n < count; n++)
+        for (int org = 0; org < orgs; org++) {
+            char name [32];
+            snprintf (name, sizeof name, "org-b%02d", org);
+            s_record (&records [(size_t) n * orgs + org], name, first + n);
+        }
+    cr_assert_eq (audit_store_write (s_store, records, total, outcomes, NULL), 0);
+    free (outcomes);
+    free (records);
+    s_stored = first + count;
+}
+
+//  Organisations whose first block of 16 tiles is merged
+static int64_t
+s_orgs_merged (void)
+{
+    return test_store_int (s_store, AUDIT_DB_AUDIT,
+                           "SELECT count (*) FROM org WHERE subject_merged = 16");
+}
+
+//  A batch that brings 25 organisations to a block at once merges only
+//  some of them (about 6,500 entries each, a budget of 131,072); the rest
+//  are merged at their next tiles, and their pages are right meanwhile
+Test (subjects, a_transaction_merges_within_its_budget)
+{
+    s_store_orgs (25, 0, 16 * 256);
+    int64_t merged = s_orgs_merged ();
+    cr_expect_gt (merged, 0);
+    cr_expect_lt (merged, 25);
+    for (int org = 0; org < 25; org += 6) {
+        snprintf (s_org, sizeof s_org, "org-b%02d", org);
+        s_expect_all (INT64_MIN);
+    }
+    for (uint32_t first = 16 * 256; s_orgs_merged () < 25 && first < 20 * 256; first += 256)
+        s_store_orgs (25, first, 256);
+    cr_expect_eq (s_orgs_merged (), 25, "every organisation's block merged at last");
+    snprintf (s_org, sizeof s_org, "org-b24");
+    s_expect_all (INT64_MIN);
 }

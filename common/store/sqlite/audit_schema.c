@@ -165,13 +165,15 @@ static const char *const s_audit_steps [] = {
     "  PRIMARY KEY (org, tile)) WITHOUT ROWID;",
     //  8: the subject runs (audit_subjects): the actors and users of the
     //  complete tiles, sorted within each run, so that a DSAR page seeks
-    //  a few runs where it scanned the organisation's whole range.
+    //  a few runs where it scanned the organisation's whole range;
+    //  org.subject_merged, its tiles merged into runs of 16 and 256.
     //  Written by the writer as tiles complete, deleted by retention with
     //  their events; audit_subjects_migrate_v8 makes the runs of the tiles
     //  complete already.
     "CREATE TABLE subject_run (org INT NOT NULL, run INT NOT NULL, subject TEXT NOT NULL,"
     "  ts INT NOT NULL, log_index INT NOT NULL,"
     "  PRIMARY KEY (org, run, subject, ts, log_index)) WITHOUT ROWID;"
+    "ALTER TABLE org ADD COLUMN subject_merged INT NOT NULL DEFAULT 0;"
 };
 //  What a step of audit.db runs after its SQL, in its transaction
 static int (*const s_audit_hooks [s_COUNT (s_audit_steps)]) (sqlite3 *conn) = {
@@ -236,6 +238,10 @@ audit_schema_exec (sqlite3 *conn, const char *sql, char *text, size_t size)
         while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
             if (text && sqlite3_column_text (stmt, 0))
                 snprintf (text, size, "%s", (const char *) sqlite3_column_text (stmt, 0));
+        //  Said now: the reason is gone once the statement is finalized
+        if (rc != SQLITE_DONE)
+            audit_log_error ("msg=\"schema statement failed\" reason=\"%s\"",
+                             sqlite3_errmsg (conn));
         sqlite3_finalize (stmt);
         if (rc != SQLITE_DONE)
             return -1;

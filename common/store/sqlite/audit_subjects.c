@@ -28,6 +28,9 @@ struct _audit_subjects_t {
     sqlite3_stmt *insert;
     sqlite3_stmt *merge;                //  a block's runs into one of the level above
     sqlite3_stmt *merged;               //  and those runs deleted
+    sqlite3_stmt *merged_get;           //  org.subject_merged
+    sqlite3_stmt *merged_set;
+    int64_t budget;                     //  entries this transaction may still merge
     s_entry_t entries [s_ENTRIES_MAX];
     size_t count;
     char arena [s_ENTRIES_MAX][AUDIT_IDENT_MAX + 1];
@@ -44,34 +47,43 @@ s_run_id (uint64_t first, unsigned level)
     return (int64_t) ((first << AUDIT_SUBJECTS_FANOUT_BITS) | level);
 }
 
-//  The largest aligned block of tiles that holds tile and is complete
+//  Below merged, the largest aligned block that holds tile, up to the top
+//  level; from merged on, the tile's own run
 int64_t
-audit_subjects_run (uint64_t tile, uint64_t tiles)
+audit_subjects_run (uint64_t tile, uint64_t merged, uint64_t tiles)
 {
     if (tile >= tiles)
         return AUDIT_SUBJECTS_NO_RUN;
-    for (unsigned level = AUDIT_SUBJECTS_LEVELS - 1; level > 0; level--) {
+    for (unsigned level = AUDIT_SUBJECTS_LEVELS - 1; tile < merged && level > 0; level--) {
         uint64_t first = tile / s_SPAN (level) * s_SPAN (level);
-        if (tiles - first >= s_SPAN (level))
+        if (merged - first >= s_SPAN (level))
             return s_run_id (first, level);
     }
     return s_run_id (tile, 0);
 }
 
-//  tiles in base 16: at each level, a run for each unit of its digit
-size_t
-audit_subjects_runs (uint64_t tiles, int64_t *ids)
+//  The runs of one level from first to end (aligned to it), newest first;
+//  past max, only counted
+static size_t
+s_level_runs (uint64_t first, uint64_t end, unsigned level, int64_t *ids, size_t count,
+              size_t max)
 {
-    size_t count = 0;
-    for (unsigned level = 0; level < AUDIT_SUBJECTS_LEVELS && tiles >= s_SPAN (level);
-         level++) {
-        uint64_t above = s_SPAN (level + 1);
-        uint64_t digit = (tiles % above) / s_SPAN (level);
-        uint64_t base = tiles / above * above;
-        while (digit-- > 0)
-            ids [count++] = s_run_id (base + digit * s_SPAN (level), level);
-    }
+    for (uint64_t at = end; at > first; at -= s_SPAN (level), count++)
+        if (count < max)
+            ids [count] = s_run_id (at - s_SPAN (level), level);
     return count;
+}
+
+size_t
+audit_subjects_runs (uint64_t merged, uint64_t tiles, int64_t *ids, size_t max)
+{
+    if (merged > tiles)
+        merged = tiles;                 //  not so, but for a store changed by hand
+    uint64_t top = s_SPAN (AUDIT_SUBJECTS_LEVELS - 1);
+    uint64_t tops = merged / top * top;
+    size_t count = s_level_runs (merged, tiles, 0, ids, 0, max);
+    count = s_level_runs (tops, merged / s_SPAN (1) * s_SPAN (1), 1, ids, count, max);
+    return s_level_runs (0, tops, AUDIT_SUBJECTS_LEVELS - 1, ids, count, max);
 }
 
 //  --------------------------------------------------------------------------
@@ -94,6 +106,7 @@ audit_subjects_new (sqlite3 *conn)
     if (!self)
         return NULL;
     self->conn = conn;
+    self->budget = AUDIT_SUBJECTS_MERGE_BUDGET;
     //  The user's column as the field table names it; the actor's is the
     //  event's own, outside the resource fields
     char sql [256];
@@ -110,7 +123,11 @@ audit_subjects_new (sqlite3 *conn)
                          " WHERE org = ?1 AND run >= ?2 AND run < ?3"
                          " ORDER BY subject, ts, log_index", &self->merge) != 0
     ||  s_prepare (conn, "DELETE FROM subject_run WHERE org = ?1 AND run >= ?2"
-                         " AND run < ?3 AND run <> ?4", &self->merged) != 0)
+                         " AND run < ?3 AND run <> ?4", &self->merged) != 0
+    ||  s_prepare (conn, "SELECT subject_merged FROM org WHERE id = ?1",
+                   &self->merged_get) != 0
+    ||  s_prepare (conn, "UPDATE org SET subject_merged = ?2 WHERE id = ?1",
+                   &self->merged_set) != 0)
         audit_subjects_destroy (&self);
     return self;
 }
@@ -125,6 +142,8 @@ audit_subjects_destroy (audit_subjects_t **self_p)
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->merge);
     sqlite3_finalize (self->merged);
+    sqlite3_finalize (self->merged_get);
+    sqlite3_finalize (self->merged_set);
     free (self);
     *self_p = NULL;
 }
@@ -208,9 +227,18 @@ s_write (audit_subjects_t *self, int64_t org, uint64_t tile)
     return rc == SQLITE_DONE? 0: -1;
 }
 
-//  Run one of the merge's statements on the block of runs ids lo .. hi - 1
-static int
-s_merge_step (sqlite3_stmt *stmt, int64_t org, int64_t lo, int64_t hi, int64_t id)
+void
+audit_subjects_begin (audit_subjects_t *self)
+{
+    assert (self);
+    self->budget = AUDIT_SUBJECTS_MERGE_BUDGET;
+}
+
+//  Run one of the merge's statements on the block of run ids lo .. hi - 1;
+//  the rows it changed, or -1
+static int64_t
+s_merge_step (audit_subjects_t *self, sqlite3_stmt *stmt, int64_t org, int64_t lo,
+              int64_t hi, int64_t id)
 {
     sqlite3_bind_int64 (stmt, 1, org);
     sqlite3_bind_int64 (stmt, 2, lo);
@@ -218,26 +246,70 @@ s_merge_step (sqlite3_stmt *stmt, int64_t org, int64_t lo, int64_t hi, int64_t i
     sqlite3_bind_int64 (stmt, 4, id);
     int rc = sqlite3_step (stmt);
     sqlite3_reset (stmt);
+    return rc == SQLITE_DONE? (int64_t) sqlite3_changes64 (self->conn): -1;
+}
+
+//  The runs of the block of level - 1 that ends at tile end, merged into
+//  one run of level: its ids are its tiles' at every level, and the runs
+//  of the levels below were merged first, so its runs are the only ones
+//  in that range. The entries merged, or -1.
+static int64_t
+s_merge_block (audit_subjects_t *self, int64_t org, uint64_t end, unsigned level)
+{
+    uint64_t first = end - s_SPAN (level);
+    int64_t lo = s_run_id (first, 0), hi = s_run_id (end, 0), id = s_run_id (first, level);
+    int64_t merged = s_merge_step (self, self->merge, org, lo, hi, id);
+    if (merged < 0 || s_merge_step (self, self->merged, org, lo, hi, id) < 0)
+        return -1;
+    return merged;
+}
+
+static int
+s_merged_get (audit_subjects_t *self, int64_t org, uint64_t *merged)
+{
+    sqlite3_bind_int64 (self->merged_get, 1, org);
+    int rc = sqlite3_step (self->merged_get);
+    int64_t value = rc == SQLITE_ROW? sqlite3_column_int64 (self->merged_get, 0): -1;
+    sqlite3_reset (self->merged_get);
+    *merged = value > 0? (uint64_t) value: 0;
+    return value < 0? -1: 0;
+}
+
+static int
+s_merged_set (audit_subjects_t *self, int64_t org, uint64_t merged)
+{
+    sqlite3_bind_int64 (self->merged_set, 1, org);
+    sqlite3_bind_int64 (self->merged_set, 2, (int64_t) merged);
+    int rc = sqlite3_step (self->merged_set);
+    sqlite3_reset (self->merged_set);
     return rc == SQLITE_DONE? 0: -1;
 }
 
-//  With tiles complete, each level whose 16 runs now make a block is
-//  merged into one run of the level above, from level 0 up. A block's
-//  ids are its tiles' ids at every level: its runs are the only ones in
-//  that range, as the levels below were merged first.
+//  The merges org owes with tiles complete, from its subject_merged on, a
+//  block of level 1 at a time (and of level 2 when one ends there), while
+//  the transaction's budget lasts: what is left waits for org's next tile.
+//  So a batch in which many organisations reach a block (a feed spread
+//  evenly over them) writes a bounded part of its merges, not all.
 static int
-s_merge (audit_subjects_t *self, int64_t org, uint64_t tiles)
+s_catch_up (audit_subjects_t *self, int64_t org, uint64_t tiles)
 {
-    int rc = 0;
-    for (unsigned level = 0; rc == 0 && level + 1 < AUDIT_SUBJECTS_LEVELS
-         && tiles % s_SPAN (level + 1) == 0; level++) {
-        uint64_t first = tiles - s_SPAN (level + 1);
-        int64_t lo = s_run_id (first, 0), hi = s_run_id (tiles, 0);
-        int64_t id = s_run_id (first, level + 1);
-        rc = s_merge_step (self->merge, org, lo, hi, id)
-          || s_merge_step (self->merged, org, lo, hi, id);
+    uint64_t merged, was;
+    if (s_merged_get (self, org, &merged) != 0)
+        return -1;
+    was = merged;
+    while (self->budget > 0 && merged <= tiles && tiles - merged >= s_SPAN (1)) {
+        merged += s_SPAN (1);
+        int64_t entries = s_merge_block (self, org, merged, 1);
+        for (unsigned level = 2; entries >= 0 && level < AUDIT_SUBJECTS_LEVELS
+             && merged % s_SPAN (level) == 0; level++) {
+            int64_t more = s_merge_block (self, org, merged, level);
+            entries = more < 0? -1: entries + more;
+        }
+        if (entries < 0)
+            return -1;
+        self->budget -= entries;
     }
-    return rc;
+    return merged == was? 0: s_merged_set (self, org, merged);
 }
 
 int
@@ -250,7 +322,7 @@ audit_subjects_tile (void *handle, int64_t org, uint64_t tile, int64_t min_ts, i
         //  In key order, so that the inserts fill the new range's pages
         //  one after the other
         qsort (self->entries, self->count, sizeof *self->entries, s_compare);
-        rc = s_write (self, org, tile) || s_merge (self, org, tile + 1)? -1: 0;
+        rc = s_write (self, org, tile) || s_catch_up (self, org, tile + 1)? -1: 0;
     }
     if (rc != 0)
         audit_log_error ("msg=\"subject run not written\" org=%lld tile=%llu reason=\"%s\"",
@@ -262,44 +334,53 @@ audit_subjects_tile (void *handle, int64_t org, uint64_t tile, int64_t min_ts, i
 //  --------------------------------------------------------------------------
 //  Schema step 8
 
-//  subject_run_of (tile, tiles): audit_subjects_run, for the step's SQL
+//  subject_run_of (tile, merged, tiles): audit_subjects_run, for the
+//  step's SQL
 static void
 s_run_of (sqlite3_context *context, int argc, sqlite3_value **argv)
 {
     (void) argc;
-    sqlite3_int64 tile = sqlite3_value_int64 (argv [0]), tiles = sqlite3_value_int64 (argv [1]);
-    if (tile < 0 || tiles < 0)
+    sqlite3_int64 tile = sqlite3_value_int64 (argv [0]), merged = sqlite3_value_int64 (argv [1]);
+    sqlite3_int64 tiles = sqlite3_value_int64 (argv [2]);
+    if (tile < 0 || merged < 0 || tiles < 0)
         sqlite3_result_null (context);
     else
-        sqlite3_result_int64 (context, audit_subjects_run ((uint64_t) tile, (uint64_t) tiles));
+        sqlite3_result_int64 (context, audit_subjects_run ((uint64_t) tile, (uint64_t) merged,
+                                                           (uint64_t) tiles));
 }
 
 int
 audit_subjects_migrate_v8 (sqlite3 *conn)
 {
     const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
-    char sql [1024];
-    //  Every entry of a complete tile at once, sorted in key order
+    //  Every organisation's blocks of level 1 merged: its complete tiles
+    //  rounded down to a block. Then every entry of a complete tile at
+    //  once, sorted in key order.
+    char sql [1400];
+    _Static_assert (AUDIT_TREE_TILE_LEVELS == 8 && AUDIT_SUBJECTS_FANOUT_BITS == 4,
+                    "the step's SQL shifts by a tile's levels and a block's");
     snprintf (sql, sizeof sql,
+              "UPDATE org SET subject_merged = next_index >> 12 << 4;"
               "INSERT INTO subject_run (org, run, subject, ts, log_index)"
-              " SELECT e.org, subject_run_of (e.log_index >> 8, o.next_index >> 8), e.actor,"
-              " e.ts, e.log_index FROM event e JOIN org o ON o.id = e.org"
+              " SELECT e.org, subject_run_of (e.log_index >> 8, o.subject_merged,"
+              " o.next_index >> 8), e.actor, e.ts, e.log_index FROM event e"
+              " JOIN org o ON o.id = e.org"
               " WHERE e.log_index < o.next_index >> 8 << 8 AND e.actor <> ''"
               " UNION ALL"
-              " SELECT e.org, subject_run_of (e.log_index >> 8, o.next_index >> 8), e.%s,"
-              " e.ts, e.log_index FROM event e JOIN org o ON o.id = e.org"
+              " SELECT e.org, subject_run_of (e.log_index >> 8, o.subject_merged,"
+              " o.next_index >> 8), e.%s, e.ts, e.log_index FROM event e"
+              " JOIN org o ON o.id = e.org"
               " WHERE e.log_index < o.next_index >> 8 << 8 AND e.%s IS NOT NULL"
               " AND e.%s <> '' AND e.%s <> e.actor ORDER BY 1, 2, 3, 4, 5",
               user, user, user, user);
-    _Static_assert (AUDIT_TREE_TILE_LEVELS == 8, "the step's SQL shifts by a tile's levels");
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
-    if (sqlite3_create_function (conn, "subject_run_of", 2, flags, NULL, s_run_of, NULL,
+    if (sqlite3_create_function (conn, "subject_run_of", 3, flags, NULL, s_run_of, NULL,
                                  NULL) != SQLITE_OK)
         return -1;
     int rc = sqlite3_exec (conn, sql, NULL, NULL, NULL) == SQLITE_OK? 0: -1;
     if (rc)
         audit_log_error ("msg=\"subject runs not made\" file=audit.db reason=\"%s\"",
                          sqlite3_errmsg (conn));
-    sqlite3_create_function (conn, "subject_run_of", 2, flags, NULL, NULL, NULL, NULL);
+    sqlite3_create_function (conn, "subject_run_of", 3, flags, NULL, NULL, NULL, NULL);
     return rc;
 }

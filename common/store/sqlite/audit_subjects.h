@@ -15,13 +15,21 @@
     are read back (the tile's range of ts, pages the batch just wrote) and
     their actors and users (one entry when they are the same) appended,
     sorted, as a run of level 0 under (org, run, subject, ts, log_index).
-    When 16 runs of a level make an aligned block of 16 times their
-    tiles, they are merged into one run of the level above. A run is a new
-    key range of its organisation's: a few fresh pages, not a random page
-    an event; an entry is written once per level (two or three times).
+    Each aligned block of 16 tiles is then merged into one run of level 1,
+    and each block of 256 into one of level 2, the top: a merge above it
+    would rewrite a million events' entries in one transaction. A run is a
+    new key range of its organisation's: a few fresh pages, not a random
+    page an event; an entry is written once per level.
 
-    The runs of an organisation are then its complete tiles in base 16:
-    the largest aligned blocks, at most 15 a level (a typical organisation
+    A transaction merges at most AUDIT_SUBJECTS_MERGE_BUDGET entries: a
+    feed spread evenly over many organisations brings them to a block in
+    the same batch, and all their merges at once doubled that batch's WAL
+    (bench/RESULTS.md). An organisation's org.subject_merged says how many
+    of its tiles are merged (a multiple of 16); what it still owes is
+    merged at its next tiles.
+
+    The runs of an organisation are then: below subject_merged, the blocks
+    of 256 and of 16 tiles; from it, a run per tile (a typical organisation
     of 17 tiles has two). A page seeks each run once, and scans the last,
     incomplete tile's range of the event table itself (org.tail_min_ts
     .. tail_max_ts, log_index past the complete tiles).
@@ -44,10 +52,12 @@ extern "C" {
 
 //  Runs of a level merged into one of the level above: 2^4
 #define AUDIT_SUBJECTS_FANOUT_BITS  4
-//  Levels an organisation's runs can have: 16^15 tiles is more than a log
-#define AUDIT_SUBJECTS_LEVELS       15
-//  The runs an organisation can have: 15 a level
-#define AUDIT_SUBJECTS_RUNS_MAX     (AUDIT_SUBJECTS_LEVELS * 15)
+//  Levels of runs: a tile, 16 tiles, 256 tiles (65,536 events)
+#define AUDIT_SUBJECTS_LEVELS       3
+//  Entries a transaction may merge: about 16 blocks of level 1, some
+//  2,200 pages written and freed (a block of 256 tiles costs this much
+//  alone, and goes when a transaction starts with its budget whole)
+#define AUDIT_SUBJECTS_MERGE_BUDGET (16 * 16 * 2 * 256)
 //  No run: a tile not yet complete
 #define AUDIT_SUBJECTS_NO_RUN       (-1)
 
@@ -56,16 +66,17 @@ extern "C" {
 #define AUDIT_SUBJECTS_SQL_PURGE    "DELETE FROM subject_run WHERE org = ?1 AND run = ?2" \
                                     " AND (ts, log_index) <= (?3, ?4)"
 
-//  The id of the run that holds tile when tiles tiles are complete (its
-//  first tile and level, in the key's run column); AUDIT_SUBJECTS_NO_RUN
-//  when tile is not complete.
+//  The id of the run that holds tile (its first tile and level, in the
+//  key's run column), when tiles tiles are complete and the first merged
+//  of them merged; AUDIT_SUBJECTS_NO_RUN when tile is not complete.
 int64_t
-    audit_subjects_run (uint64_t tile, uint64_t tiles);
+    audit_subjects_run (uint64_t tile, uint64_t merged, uint64_t tiles);
 
-//  The ids of the runs of an organisation of tiles complete tiles into
-//  ids (room for AUDIT_SUBJECTS_RUNS_MAX), newest first; their count.
+//  The ids of the runs of an organisation of tiles complete tiles, merged
+//  of them merged, into ids (up to max of them), newest first; their
+//  count, also past max.
 size_t
-    audit_subjects_runs (uint64_t tiles, int64_t *ids);
+    audit_subjects_runs (uint64_t merged, uint64_t tiles, int64_t *ids, size_t max);
 
 typedef struct _audit_subjects_t audit_subjects_t;
 
@@ -78,9 +89,14 @@ audit_subjects_t *
 void
     audit_subjects_destroy (audit_subjects_t **self_p);
 
+//  A write transaction begins: its merge budget is whole.
+void
+    audit_subjects_begin (audit_subjects_t *self);
+
 //  Inside the write transaction: the run of tile of organisation org,
 //  complete now, whose events have a ts in min_ts .. max_ts (any ts when
-//  min_ts > max_ts: a range not known), and the merges it completes. The
+//  min_ts > max_ts: a range not known), and the merges org owes, as far
+//  as the transaction's budget goes. The
 //  signature of audit_tree's tile callback. 0 or -1 (logged).
 int
     audit_subjects_tile (void *self, int64_t org, uint64_t tile, int64_t min_ts,

@@ -228,9 +228,7 @@ typedef struct {
     uint32_t returned;
     uint64_t window_end;                //  log order: the indices read so far end here
     audit_tree_reader_t *tree;          //  log order: the tiles' ranges of ts
-    //  by subject runs: their ids, as the statement's :runs (20 digits and
-    //  a comma each)
-    char runs [AUDIT_SUBJECTS_RUNS_MAX * 21 + 3];
+    char *runs;                         //  by subject runs: their ids, a JSON array
 } s_page_t;
 
 //  Tiles a window of log order reads at most: enough for a page without
@@ -397,22 +395,30 @@ s_window_next (s_page_t *self)
 }
 
 //  The subject runs' bounds in this page's snapshot: the complete tiles,
-//  and the last tile's range of ts (any ts when its row has none: a range
-//  not known)
-#define s_SQL_RUNS      "SELECT next_index, tail_min_ts, tail_max_ts FROM org WHERE id = ?1"
+//  those merged, and the last tile's range of ts (any ts when its row has
+//  none: a range not known)
+#define s_SQL_RUNS      "SELECT next_index, subject_merged, tail_min_ts, tail_max_ts" \
+                        " FROM org WHERE id = ?1"
 
-//  The ids of the runs of tiles complete tiles, as a JSON array into text
-static void
-s_runs_text (uint64_t tiles, char *text, size_t size)
+//  The ids of the runs of tiles complete tiles, merged of them merged, as
+//  a JSON array (20 digits and a comma each); NULL without memory
+static char *
+s_runs_text (uint64_t merged, uint64_t tiles)
 {
-    int64_t ids [AUDIT_SUBJECTS_RUNS_MAX];
-    size_t count = audit_subjects_runs (tiles, ids);
-    size_t used = (size_t) snprintf (text, size, "[");
-    for (size_t at = 0; at < count && used < size; at++)
-        used += (size_t) snprintf (text + used, size - used, "%s%lld", at? ",": "",
-                                   (long long) ids [at]);
-    if (used < size)
+    size_t count = audit_subjects_runs (merged, tiles, NULL, 0);
+    int64_t *ids = (int64_t *) malloc ((count? count: 1) * sizeof *ids);
+    size_t size = count * 21 + 3;
+    char *text = ids? (char *) malloc (size): NULL;
+    if (text) {
+        audit_subjects_runs (merged, tiles, ids, count);
+        size_t used = (size_t) snprintf (text, size, "[");
+        for (size_t at = 0; at < count; at++)
+            used += (size_t) snprintf (text + used, size - used, "%s%lld", at? ",": "",
+                                       (long long) ids [at]);
         snprintf (text + used, size - used, "]");
+    }
+    free (ids);
+    return text;
 }
 
 static int
@@ -431,12 +437,15 @@ s_bind_runs (s_page_t *self, int64_t org)
         return -1;
     }
     uint64_t tiles = (uint64_t) sqlite3_column_int64 (runs, 0) / AUDIT_TREE_TILE_LEAVES;
-    bool known = sqlite3_column_type (runs, 1) != SQLITE_NULL;
+    uint64_t merged = (uint64_t) sqlite3_column_int64 (runs, 1);
+    bool known = sqlite3_column_type (runs, 2) != SQLITE_NULL;
     s_bind_int (self->stmt, ":tail_first", (int64_t) (tiles * AUDIT_TREE_TILE_LEAVES));
-    s_bind_int (self->stmt, ":tail_min", known? sqlite3_column_int64 (runs, 1): INT64_MIN);
-    s_bind_int (self->stmt, ":tail_max", known? sqlite3_column_int64 (runs, 2): INT64_MAX);
+    s_bind_int (self->stmt, ":tail_min", known? sqlite3_column_int64 (runs, 2): INT64_MIN);
+    s_bind_int (self->stmt, ":tail_max", known? sqlite3_column_int64 (runs, 3): INT64_MAX);
     sqlite3_reset (runs);
-    s_runs_text (tiles, self->runs, sizeof self->runs);
+    free (self->runs);
+    if (!(self->runs = s_runs_text (merged, tiles)))
+        return -1;
     int rc = sqlite3_bind_text (self->stmt, sqlite3_bind_parameter_index (self->stmt, ":runs"),
                                 self->runs, -1, SQLITE_STATIC)
           | sqlite3_bind_text (self->stmt, sqlite3_bind_parameter_index (self->stmt, ":key"),
@@ -587,6 +596,7 @@ sqlite_page_destroy (audit_page_t **self_p)
         sqlite3_reset (self->stmt);
     s_end (self);
     free (self->tree);
+    free (self->runs);
     free (self);
     *self_p = NULL;
 }

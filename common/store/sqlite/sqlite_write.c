@@ -264,6 +264,8 @@ s_begin (sqlite_store_t *self, audit_db_t db)
         return -1;
     if (db != AUDIT_DB_AUDIT)
         return 0;
+    if (self->subjects)
+        audit_subjects_begin (self->subjects);
     return audit_idcache_begin (self->idcache);
 }
 
