@@ -230,8 +230,8 @@ s_bind_field (bench_bare_t *self, const bench_feed_t *event, audit_field_mask_t 
 
 //  A complete subtree's row, as the store's writer makes it when an
 //  organisation's log reaches a multiple of 2^8 (with the tile's range and
-//  subtrees; its subject run is owed, and written before the commit, as the
-//  store's writer does: the same module), 2^16, ...
+//  subtrees, and its subject run: the store's own statements read the
+//  tile's rows back and write it), 2^16, ...
 static int
 s_node_insert (bench_bare_t *self, int org, unsigned level, uint64_t index)
 {
@@ -245,7 +245,8 @@ s_node_insert (bench_bare_t *self, int org, unsigned level, uint64_t index)
         sqlite3_bind_int64 (stmt, 5, self->tail_min [org]);
         sqlite3_bind_int64 (stmt, 6, self->tail_max [org]);
         sqlite3_bind_blob (stmt, 7, self->filler, sizeof self->filler, SQLITE_STATIC);
-        if (audit_subjects_tile (self->subjects, self->org_ids [org], index) != 0)
+        if (audit_subjects_tile (self->subjects, self->org_ids [org], index,
+                                 self->tail_min [org], self->tail_max [org]) != 0)
             return -1;
         self->tail_min [org] = INT64_MAX;
         self->tail_max [org] = INT64_MIN;
@@ -364,8 +365,6 @@ bench_bare_run (bench_bare_t *self, uint64_t first, long count, long batch, uint
         for (; rc == 0 && done < end; done++)
             rc = s_insert (self, first + (uint64_t) done, salt);
         rc = rc? rc: s_next_write (self);
-        if (rc == 0 && self->subjects)
-            rc = audit_subjects_flush (self->subjects);
         rc = rc? rc: s_step_reset (self->commit);
         if (rc == 0 && self->wal_pages >= s_CHECKPOINT_PAGES) {
             sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

@@ -166,14 +166,13 @@ static const char *const s_audit_steps [] = {
     //  8: the subject runs (audit_subjects): the actors and users of the
     //  complete tiles, sorted within each run, so that a DSAR page seeks
     //  a few runs where it scanned the organisation's whole range;
-    //  org.subject_indexed and subject_merged, how far its runs go.
+    //  org.subject_merged, its tiles merged into runs of 16 and 256.
     //  Written by the writer as tiles complete, deleted by retention with
     //  their events; audit_subjects_migrate_v8 makes the runs of the tiles
     //  complete already.
     "CREATE TABLE subject_run (org INT NOT NULL, run INT NOT NULL, subject TEXT NOT NULL,"
     "  ts INT NOT NULL, log_index INT NOT NULL,"
     "  PRIMARY KEY (org, run, subject, ts, log_index)) WITHOUT ROWID;"
-    "ALTER TABLE org ADD COLUMN subject_indexed INT NOT NULL DEFAULT 0;"
     "ALTER TABLE org ADD COLUMN subject_merged INT NOT NULL DEFAULT 0;"
 };
 //  What a step of audit.db runs after its SQL, in its transaction

@@ -22,29 +22,15 @@ typedef struct {
     int64_t log_index;
 } s_entry_t;
 
-//  Organisations that owe runs, oldest first; past the room, one is left
-//  out (its next tile adds it again, and its pages scan what it owes)
-#define s_QUEUE_MAX     65536
-
-//  What an organisation's row says of its runs in this transaction
-typedef struct {
-    uint64_t tiles;                     //  complete: next_index / 256
-    uint64_t indexed;                   //  with a run of level 0, or merged
-    uint64_t merged;                    //  merged into blocks
-} s_state_t;
-
 struct _audit_subjects_t {
     sqlite3 *conn;
     sqlite3_stmt *events;               //  a tile's events: ts, log_index, actor, user
     sqlite3_stmt *insert;
     sqlite3_stmt *merge;                //  a block's runs into one of the level above
     sqlite3_stmt *merged;               //  and those runs deleted
-    sqlite3_stmt *state_get;            //  the s_state_t of an org row
-    sqlite3_stmt *state_set;
-    sqlite3_stmt *range;                //  a tile's range of ts (tree_node)
-    int64_t budget;                     //  entries this transaction may still write
-    int64_t *queue;                     //  organisations owing runs: a ring
-    size_t queue_head, queue_count, queue_max;
+    sqlite3_stmt *merged_get;           //  org.subject_merged
+    sqlite3_stmt *merged_set;
+    int64_t budget;                     //  entries this transaction may still merge
     s_entry_t entries [s_ENTRIES_MAX];
     size_t count;
     char arena [s_ENTRIES_MAX][AUDIT_IDENT_MAX + 1];
@@ -64,9 +50,9 @@ s_run_id (uint64_t first, unsigned level)
 //  Below merged, the largest aligned block that holds tile, up to the top
 //  level; from merged on, the tile's own run
 int64_t
-audit_subjects_run (uint64_t tile, uint64_t merged, uint64_t indexed)
+audit_subjects_run (uint64_t tile, uint64_t merged, uint64_t tiles)
 {
-    if (tile >= indexed)
+    if (tile >= tiles)
         return AUDIT_SUBJECTS_NO_RUN;
     for (unsigned level = AUDIT_SUBJECTS_LEVELS - 1; tile < merged && level > 0; level--) {
         uint64_t first = tile / s_SPAN (level) * s_SPAN (level);
@@ -89,13 +75,13 @@ s_level_runs (uint64_t first, uint64_t end, unsigned level, int64_t *ids, size_t
 }
 
 size_t
-audit_subjects_runs (uint64_t merged, uint64_t indexed, int64_t *ids, size_t max)
+audit_subjects_runs (uint64_t merged, uint64_t tiles, int64_t *ids, size_t max)
 {
-    if (merged > indexed)
-        merged = indexed;               //  not so, but for a store changed by hand
+    if (merged > tiles)
+        merged = tiles;                 //  not so, but for a store changed by hand
     uint64_t top = s_SPAN (AUDIT_SUBJECTS_LEVELS - 1);
     uint64_t tops = merged / top * top;
-    size_t count = s_level_runs (merged, indexed, 0, ids, 0, max);
+    size_t count = s_level_runs (merged, tiles, 0, ids, 0, max);
     count = s_level_runs (tops, merged / s_SPAN (1) * s_SPAN (1), 1, ids, count, max);
     return s_level_runs (0, tops, AUDIT_SUBJECTS_LEVELS - 1, ids, count, max);
 }
@@ -120,7 +106,7 @@ audit_subjects_new (sqlite3 *conn)
     if (!self)
         return NULL;
     self->conn = conn;
-    self->budget = AUDIT_SUBJECTS_BUDGET;
+    self->budget = AUDIT_SUBJECTS_MERGE_BUDGET;
     //  The user's column as the field table names it; the actor's is the
     //  event's own, outside the resource fields
     char sql [256];
@@ -138,12 +124,10 @@ audit_subjects_new (sqlite3 *conn)
                          " ORDER BY subject, ts, log_index", &self->merge) != 0
     ||  s_prepare (conn, "DELETE FROM subject_run WHERE org = ?1 AND run >= ?2"
                          " AND run < ?3 AND run <> ?4", &self->merged) != 0
-    ||  s_prepare (conn, "SELECT next_index, subject_indexed, subject_merged FROM org"
-                         " WHERE id = ?1", &self->state_get) != 0
-    ||  s_prepare (conn, "UPDATE org SET subject_indexed = ?2, subject_merged = ?3"
-                         " WHERE id = ?1", &self->state_set) != 0
-    ||  s_prepare (conn, "SELECT min_ts, max_ts FROM tree_node WHERE org = ?1 AND level = 8"
-                         " AND idx = ?2", &self->range) != 0)
+    ||  s_prepare (conn, "SELECT subject_merged FROM org WHERE id = ?1",
+                   &self->merged_get) != 0
+    ||  s_prepare (conn, "UPDATE org SET subject_merged = ?2 WHERE id = ?1",
+                   &self->merged_set) != 0)
         audit_subjects_destroy (&self);
     return self;
 }
@@ -158,10 +142,8 @@ audit_subjects_destroy (audit_subjects_t **self_p)
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->merge);
     sqlite3_finalize (self->merged);
-    sqlite3_finalize (self->state_get);
-    sqlite3_finalize (self->state_set);
-    sqlite3_finalize (self->range);
-    free (self->queue);
+    sqlite3_finalize (self->merged_get);
+    sqlite3_finalize (self->merged_set);
     free (self);
     *self_p = NULL;
 }
@@ -249,7 +231,7 @@ void
 audit_subjects_begin (audit_subjects_t *self)
 {
     assert (self);
-    self->budget = AUDIT_SUBJECTS_BUDGET;
+    self->budget = AUDIT_SUBJECTS_MERGE_BUDGET;
 }
 
 //  Run one of the merge's statements on the block of run ids lo .. hi - 1;
@@ -282,149 +264,71 @@ s_merge_block (audit_subjects_t *self, int64_t org, uint64_t end, unsigned level
     return merged;
 }
 
-//  The next block of level 1 merged, and of level 2 when one ends there.
-//  The entries written, or -1.
-static int64_t
-s_merge_next (audit_subjects_t *self, int64_t org, s_state_t *state)
-{
-    state->merged += s_SPAN (1);
-    int64_t entries = s_merge_block (self, org, state->merged, 1);
-    for (unsigned level = 2; entries >= 0 && level < AUDIT_SUBJECTS_LEVELS
-         && state->merged % s_SPAN (level) == 0; level++) {
-        int64_t more = s_merge_block (self, org, state->merged, level);
-        entries = more < 0? -1: entries + more;
-    }
-    return entries;
-}
-
-//  The range of ts of tile's events, from its tree_node row (any ts when
-//  the row has none: a tile of before the ranges)
 static int
-s_tile_range (audit_subjects_t *self, int64_t org, uint64_t tile, int64_t *min, int64_t *max)
+s_merged_get (audit_subjects_t *self, int64_t org, uint64_t *merged)
 {
-    sqlite3_bind_int64 (self->range, 1, org);
-    sqlite3_bind_int64 (self->range, 2, (int64_t) tile);
-    int rc = sqlite3_step (self->range);
-    bool known = rc == SQLITE_ROW && sqlite3_column_type (self->range, 0) != SQLITE_NULL;
-    *min = known? sqlite3_column_int64 (self->range, 0): INT64_MIN;
-    *max = known? sqlite3_column_int64 (self->range, 1): INT64_MAX;
-    sqlite3_reset (self->range);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE? 0: -1;
-}
-
-//  The next tile's run of level 0: its events read back, sorted in key
-//  order (so that the inserts fill the new range's pages one after the
-//  other) and written. The entries written, or -1.
-static int64_t
-s_index_next (audit_subjects_t *self, int64_t org, s_state_t *state)
-{
-    int64_t min, max;
-    uint64_t tile = state->indexed++;
-    if (s_tile_range (self, org, tile, &min, &max) != 0
-    ||  s_read (self, org, tile, min, max) != 0)
-        return -1;
-    qsort (self->entries, self->count, sizeof *self->entries, s_compare);
-    return s_write (self, org, tile) == 0? (int64_t) self->count: -1;
-}
-
-//  0, 1 when there is no such row (its transaction rolled back), or -1
-static int
-s_state_get (audit_subjects_t *self, int64_t org, s_state_t *state)
-{
-    sqlite3_stmt *stmt = self->state_get;
-    sqlite3_bind_int64 (stmt, 1, org);
-    int rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
-        *state = (s_state_t) {
-            (uint64_t) sqlite3_column_int64 (stmt, 0) / AUDIT_TREE_TILE_LEAVES,
-            (uint64_t) sqlite3_column_int64 (stmt, 1), (uint64_t) sqlite3_column_int64 (stmt, 2)
-        };
-    sqlite3_reset (stmt);
-    return rc == SQLITE_ROW? 0: rc == SQLITE_DONE? 1: -1;
+    sqlite3_bind_int64 (self->merged_get, 1, org);
+    int rc = sqlite3_step (self->merged_get);
+    int64_t value = rc == SQLITE_ROW? sqlite3_column_int64 (self->merged_get, 0): -1;
+    sqlite3_reset (self->merged_get);
+    *merged = value > 0? (uint64_t) value: 0;
+    return value < 0? -1: 0;
 }
 
 static int
-s_state_set (audit_subjects_t *self, int64_t org, const s_state_t *state)
+s_merged_set (audit_subjects_t *self, int64_t org, uint64_t merged)
 {
-    sqlite3_stmt *stmt = self->state_set;
-    sqlite3_bind_int64 (stmt, 1, org);
-    sqlite3_bind_int64 (stmt, 2, (int64_t) state->indexed);
-    sqlite3_bind_int64 (stmt, 3, (int64_t) state->merged);
-    int rc = sqlite3_step (stmt);
-    sqlite3_reset (stmt);
+    sqlite3_bind_int64 (self->merged_set, 1, org);
+    sqlite3_bind_int64 (self->merged_set, 2, (int64_t) merged);
+    int rc = sqlite3_step (self->merged_set);
+    sqlite3_reset (self->merged_set);
     return rc == SQLITE_DONE? 0: -1;
 }
 
-//  What org owes, in order, while the budget lasts: each complete tile's
-//  run, and each block of 16 once its tiles have theirs. 1 when it owes
-//  nothing more, 0 when the budget ran out first, -1.
+//  The merges org owes with tiles complete, from its subject_merged on, a
+//  block of level 1 at a time (and of level 2 when one ends there), while
+//  the transaction's budget lasts: what is left waits for org's next tile.
+//  So a batch in which many organisations reach a block (a feed spread
+//  evenly over them) writes a bounded part of its merges, not all.
 static int
-s_serve (audit_subjects_t *self, int64_t org)
+s_catch_up (audit_subjects_t *self, int64_t org, uint64_t tiles)
 {
-    s_state_t state, was;
-    int found = s_state_get (self, org, &state);
-    if (found != 0)
-        return found > 0? 1: -1;
-    was = state;
-    int64_t written = 0;
-    while (written >= 0 && self->budget > 0) {
-        if (state.merged + s_SPAN (1) <= state.indexed)
-            written = s_merge_next (self, org, &state);
-        else
-        if (state.indexed < state.tiles)
-            written = s_index_next (self, org, &state);
-        else
-            break;
-        self->budget -= written;
+    uint64_t merged, was;
+    if (s_merged_get (self, org, &merged) != 0)
+        return -1;
+    was = merged;
+    while (self->budget > 0 && merged <= tiles && tiles - merged >= s_SPAN (1)) {
+        merged += s_SPAN (1);
+        int64_t entries = s_merge_block (self, org, merged, 1);
+        for (unsigned level = 2; entries >= 0 && level < AUDIT_SUBJECTS_LEVELS
+             && merged % s_SPAN (level) == 0; level++) {
+            int64_t more = s_merge_block (self, org, merged, level);
+            entries = more < 0? -1: entries + more;
+        }
+        if (entries < 0)
+            return -1;
+        self->budget -= entries;
     }
-    if (written < 0)
-        return -1;
-    if ((state.indexed != was.indexed || state.merged != was.merged)
-    &&  s_state_set (self, org, &state) != 0)
-        return -1;
-    return state.indexed == state.tiles && state.merged + s_SPAN (1) > state.indexed;
+    return merged == was? 0: s_merged_set (self, org, merged);
 }
 
 int
-audit_subjects_tile (void *handle, int64_t org, uint64_t tile)
+audit_subjects_tile (void *handle, int64_t org, uint64_t tile, int64_t min_ts, int64_t max_ts)
 {
     audit_subjects_t *self = (audit_subjects_t *) handle;
     assert (self);
-    (void) tile;
-    if (self->queue_count == self->queue_max) {
-        size_t max = self->queue_max? 2 * self->queue_max: 256;
-        int64_t *queue = max <= s_QUEUE_MAX? (int64_t *) malloc (max * sizeof *queue): NULL;
-        if (!queue)
-            return 0;                   //  left out: see s_QUEUE_MAX
-        for (size_t at = 0; at < self->queue_count; at++)
-            queue [at] = self->queue [(self->queue_head + at) % self->queue_max];
-        free (self->queue);
-        self->queue = queue;
-        self->queue_head = 0;
-        self->queue_max = max;
+    int rc = s_read (self, org, tile, min_ts, max_ts);
+    if (rc == 0) {
+        //  In key order, so that the inserts fill the new range's pages
+        //  one after the other
+        qsort (self->entries, self->count, sizeof *self->entries, s_compare);
+        rc = s_write (self, org, tile) || s_catch_up (self, org, tile + 1)? -1: 0;
     }
-    self->queue [(self->queue_head + self->queue_count++) % self->queue_max] = org;
-    return 0;
-}
-
-int
-audit_subjects_flush (audit_subjects_t *self)
-{
-    assert (self);
-    int rc = 1;
-    while (self->queue_count > 0 && self->budget > 0) {
-        int64_t org = self->queue [self->queue_head];
-        if ((rc = s_serve (self, org)) < 0)
-            break;
-        if (rc == 1) {                  //  it owes nothing: off the queue
-            self->queue_head = (self->queue_head + 1) % self->queue_max;
-            self->queue_count--;
-        }
-    }
-    if (rc < 0)
-        audit_log_error ("msg=\"subject runs not written\" reason=\"%s\"",
+    if (rc != 0)
+        audit_log_error ("msg=\"subject run not written\" org=%lld tile=%llu reason=\"%s\"",
+                         (long long) org, (unsigned long long) tile,
                          sqlite3_errmsg (self->conn));
-    return rc < 0? -1: 0;
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -449,15 +353,14 @@ int
 audit_subjects_migrate_v8 (sqlite3 *conn)
 {
     const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
-    //  Every organisation's complete tiles indexed, and its blocks of level
-    //  1 merged: its complete tiles rounded down to a block. Then every
-    //  entry of a complete tile at once, sorted in key order.
+    //  Every organisation's blocks of level 1 merged: its complete tiles
+    //  rounded down to a block. Then every entry of a complete tile at
+    //  once, sorted in key order.
     char sql [1400];
     _Static_assert (AUDIT_TREE_TILE_LEVELS == 8 && AUDIT_SUBJECTS_FANOUT_BITS == 4,
                     "the step's SQL shifts by a tile's levels and a block's");
     snprintf (sql, sizeof sql,
-              "UPDATE org SET subject_indexed = next_index >> 8,"
-              " subject_merged = next_index >> 12 << 4;"
+              "UPDATE org SET subject_merged = next_index >> 12 << 4;"
               "INSERT INTO subject_run (org, run, subject, ts, log_index)"
               " SELECT e.org, subject_run_of (e.log_index >> 8, o.subject_merged,"
               " o.next_index >> 8), e.actor, e.ts, e.log_index FROM event e"

@@ -10,34 +10,29 @@
     keyed by (org, subject) would cost every insert a random page of it;
     measured, half the ingest rate.
 
-    So the index is written in runs, as a log-structured merge. A tile's
-    256th event puts its organisation in a queue (audit_tree's tile
-    callback); before the commit (audit_subjects_flush), the queue is
-    served: each complete tile's events are read back (the tile's range
-    of ts, from its tree_node row: pages the batch just wrote) and their
-    actors and users (one entry when they are the same) appended, sorted,
-    as a run of level 0 under (org, run, subject, ts, log_index). Each
-    aligned block of 16 tiles is then merged into one run of level 1, and
-    each block of 256 into one of level 2, the top: a merge above it would
-    rewrite a million events' entries in one transaction. A run is a new
-    key range of its organisation's: a few fresh pages, not a random page
-    an event; an entry is written once per level.
+    So the index is written in runs, as a log-structured merge: when a
+    tile's 256th event is stored (audit_tree's tile callback), its events
+    are read back (the tile's range of ts, pages the batch just wrote) and
+    their actors and users (one entry when they are the same) appended,
+    sorted, as a run of level 0 under (org, run, subject, ts, log_index).
+    Each aligned block of 16 tiles is then merged into one run of level 1,
+    and each block of 256 into one of level 2, the top: a merge above it
+    would rewrite a million events' entries in one transaction. A run is a
+    new key range of its organisation's: a few fresh pages, not a random
+    page an event; an entry is written once per level.
 
-    A transaction writes at most AUDIT_SUBJECTS_BUDGET entries. A feed
-    spread evenly over many organisations brings them all to a tile in
-    the same batch, one in eight: their runs at once took that batch's WAL
-    from 20 to 55 MiB (bench/RESULTS.md). What the budget leaves stays in
-    the queue for the next transactions. The org row says how far its
-    runs go: subject_indexed, its tiles with runs; subject_merged, those
-    merged into blocks (a multiple of 16). A queue lost with its process
-    is found again at the organisation's next tile.
+    A transaction merges at most AUDIT_SUBJECTS_MERGE_BUDGET entries: a
+    feed spread evenly over many organisations brings them to a block in
+    the same batch, and all their merges at once doubled that batch's WAL
+    (bench/RESULTS.md). An organisation's org.subject_merged says how many
+    of its tiles are merged (a multiple of 16); what it still owes is
+    merged at its next tiles.
 
-    The runs of an organisation are then: below subject_merged, blocks of
-    256 and of 16 tiles; then a run a tile up to subject_indexed (a
-    typical organisation of 17 tiles has two). A page seeks each run once,
-    and scans the range of ts of the tiles past subject_indexed in the
-    event table itself (their tree_node rows' ranges, and the org row's
-    tail_min_ts .. tail_max_ts for the incomplete one).
+    The runs of an organisation are then: below subject_merged, the blocks
+    of 256 and of 16 tiles; from it, a run per tile (a typical organisation
+    of 17 tiles has two). A page seeks each run once, and scans the last,
+    incomplete tile's range of the event table itself (org.tail_min_ts
+    .. tail_max_ts, log_index past the complete tiles).
 
     Retention deletes a purged event's entries with it, in the same
     transaction (AUDIT_SUBJECTS_SQL_PURGE on each run of the batch): the
@@ -59,11 +54,10 @@ extern "C" {
 #define AUDIT_SUBJECTS_FANOUT_BITS  4
 //  Levels of runs: a tile, 16 tiles, 256 tiles (65,536 events)
 #define AUDIT_SUBJECTS_LEVELS       3
-//  Entries a transaction may write: some 1,100 pages (and as many freed
-//  by its merges). A batch of the burst writes about 105,000 when its
-//  tiles complete at the rate of its events; a block of 256 tiles costs
-//  this much alone, and goes when the budget is not yet spent.
-#define AUDIT_SUBJECTS_BUDGET       (16 * 16 * 2 * 256)
+//  Entries a transaction may merge: about 16 blocks of level 1, some
+//  2,200 pages written and freed (a block of 256 tiles costs this much
+//  alone, and goes when a transaction starts with its budget whole)
+#define AUDIT_SUBJECTS_MERGE_BUDGET (16 * 16 * 2 * 256)
 //  No run: a tile not yet complete
 #define AUDIT_SUBJECTS_NO_RUN       (-1)
 
@@ -73,17 +67,16 @@ extern "C" {
                                     " AND (ts, log_index) <= (?3, ?4)"
 
 //  The id of the run that holds tile (its first tile and level, in the
-//  key's run column), when the first indexed tiles have runs and the
-//  first merged of them are merged; AUDIT_SUBJECTS_NO_RUN when tile has
-//  none (yet).
+//  key's run column), when tiles tiles are complete and the first merged
+//  of them merged; AUDIT_SUBJECTS_NO_RUN when tile is not complete.
 int64_t
-    audit_subjects_run (uint64_t tile, uint64_t merged, uint64_t indexed);
+    audit_subjects_run (uint64_t tile, uint64_t merged, uint64_t tiles);
 
-//  The ids of the runs of an organisation whose first indexed tiles have
-//  runs, merged of them merged, into ids (up to max of them), newest
-//  first; their count, also past max.
+//  The ids of the runs of an organisation of tiles complete tiles, merged
+//  of them merged, into ids (up to max of them), newest first; their
+//  count, also past max.
 size_t
-    audit_subjects_runs (uint64_t merged, uint64_t indexed, int64_t *ids, size_t max);
+    audit_subjects_runs (uint64_t merged, uint64_t tiles, int64_t *ids, size_t max);
 
 typedef struct _audit_subjects_t audit_subjects_t;
 
@@ -100,17 +93,14 @@ void
 void
     audit_subjects_begin (audit_subjects_t *self);
 
-//  A tile of organisation org is complete (inside the write transaction):
-//  the organisation owes its run. The signature of audit_tree's tile
-//  callback. 0.
+//  Inside the write transaction: the run of tile of organisation org,
+//  complete now, whose events have a ts in min_ts .. max_ts (any ts when
+//  min_ts > max_ts: a range not known), and the merges org owes, as far
+//  as the transaction's budget goes. The
+//  signature of audit_tree's tile callback. 0 or -1 (logged).
 int
-    audit_subjects_tile (void *self, int64_t org, uint64_t tile);
-
-//  Before the commit, after the org rows' next_index are written: the
-//  runs the queued organisations owe, oldest first, as far as the
-//  transaction's budget goes. 0 or -1 (logged).
-int
-    audit_subjects_flush (audit_subjects_t *self);
+    audit_subjects_tile (void *self, int64_t org, uint64_t tile, int64_t min_ts,
+                         int64_t max_ts);
 
 //  Schema step 8's hook: the runs of every organisation's complete tiles,
 //  made from their events, as the writer would have made them. 0 or -1.

@@ -680,7 +680,8 @@ s_completed (void *arg, unsigned level, uint64_t index, const audit_merkle_hash_
     int rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
     sqlite3_reset (stmt);
     if (rc == 0 && level == AUDIT_TREE_TILE_LEVELS && self->on_tile)
-        rc = self->on_tile (self->on_tile_arg, entry->org, index);
+        rc = self->on_tile (self->on_tile_arg, entry->org, index, entry->tail.min,
+                            entry->tail.max);
     if (level == AUDIT_TREE_TILE_LEVELS) {
         entry->tail = s_EMPTY;          //  the next leaf starts a tile
         entry->inner.ok = true;

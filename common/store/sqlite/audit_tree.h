@@ -149,9 +149,11 @@ int
                        uint64_t index, int64_t ts, const audit_merkle_hash_t hash);
 
 //  A tile of organisation org is complete: its 256th event was appended,
-//  after its row was stored, inside the write transaction, and its
-//  tree_node row written. 0, or -1, which fails the append.
-typedef int (audit_tree_tile_fn) (void *arg, int64_t org, uint64_t tile);
+//  after its row was stored, inside the write transaction; its events'
+//  ts are in min_ts .. max_ts (not known when min_ts > max_ts). 0, or -1,
+//  which fails the append.
+typedef int (audit_tree_tile_fn) (void *arg, int64_t org, uint64_t tile, int64_t min_ts,
+                                  int64_t max_ts);
 
 //  Call fn with arg at each tile completed from now on (the subject runs,
 //  audit_subjects); NULL: none.

@@ -394,54 +394,23 @@ s_window_next (s_page_t *self)
     return s_window (self, self->window_end) == 0? 1: -1;
 }
 
-//  The subject runs' bounds in this page's snapshot: the tiles with runs,
-//  those merged, and the range of ts of the events past them: of the
-//  complete tiles without runs (their tree_node rows, usually none) and
-//  of the incomplete one (the org row). A range not known is any ts.
-#define s_SQL_RUNS      "SELECT o.subject_indexed, o.subject_merged, o.tail_min_ts," \
-                        " o.tail_max_ts, p.unknown, p.lo, p.hi, o.next_index FROM org AS o," \
-                        " (SELECT count (*) - count (min_ts) AS unknown, min (min_ts) AS lo," \
-                        " max (max_ts) AS hi FROM tree_node WHERE org = ?1 AND level = 8" \
-                        " AND idx >= (SELECT subject_indexed FROM org WHERE id = ?1)) AS p" \
-                        " WHERE o.id = ?1"
+//  The subject runs' bounds in this page's snapshot: the complete tiles,
+//  those merged, and the last tile's range of ts (any ts when its row has
+//  none: a range not known)
+#define s_SQL_RUNS      "SELECT next_index, subject_merged, tail_min_ts, tail_max_ts" \
+                        " FROM org WHERE id = ?1"
 
-//  The range of ts of the events without runs, from s_SQL_RUNS's row;
-//  none (min > max) when every event has its run
-static void
-s_unindexed_range (sqlite3_stmt *runs, int64_t *min, int64_t *max)
-{
-    bool tail = sqlite3_column_type (runs, 2) != SQLITE_NULL;
-    bool tiles = sqlite3_column_type (runs, 5) != SQLITE_NULL;
-    bool in_tail = sqlite3_column_int64 (runs, 7) % AUDIT_TREE_TILE_LEAVES != 0;
-    *min = INT64_MAX;
-    *max = INT64_MIN;
-    if (tail && in_tail) {
-        *min = sqlite3_column_int64 (runs, 2);
-        *max = sqlite3_column_int64 (runs, 3);
-    }
-    if (tiles) {
-        int64_t lo = sqlite3_column_int64 (runs, 5), hi = sqlite3_column_int64 (runs, 6);
-        *min = lo < *min? lo: *min;
-        *max = hi > *max? hi: *max;
-    }
-    //  A tile of before the ranges, or a tail whose range is not written
-    if (sqlite3_column_int64 (runs, 4) > 0 || (in_tail && !tail)) {
-        *min = INT64_MIN;
-        *max = INT64_MAX;
-    }
-}
-
-//  The ids of the runs of the first indexed tiles, merged of them merged,
-//  as a JSON array (20 digits and a comma each); NULL without memory
+//  The ids of the runs of tiles complete tiles, merged of them merged, as
+//  a JSON array (20 digits and a comma each); NULL without memory
 static char *
-s_runs_text (uint64_t merged, uint64_t indexed)
+s_runs_text (uint64_t merged, uint64_t tiles)
 {
-    size_t count = audit_subjects_runs (merged, indexed, NULL, 0);
+    size_t count = audit_subjects_runs (merged, tiles, NULL, 0);
     int64_t *ids = (int64_t *) malloc ((count? count: 1) * sizeof *ids);
     size_t size = count * 21 + 3;
     char *text = ids? (char *) malloc (size): NULL;
     if (text) {
-        audit_subjects_runs (merged, indexed, ids, count);
+        audit_subjects_runs (merged, tiles, ids, count);
         size_t used = (size_t) snprintf (text, size, "[");
         for (size_t at = 0; at < count; at++)
             used += (size_t) snprintf (text + used, size - used, "%s%lld", at? ",": "",
@@ -467,16 +436,15 @@ s_bind_runs (s_page_t *self, int64_t org)
         sqlite3_reset (runs);
         return -1;
     }
-    uint64_t indexed = (uint64_t) sqlite3_column_int64 (runs, 0);
+    uint64_t tiles = (uint64_t) sqlite3_column_int64 (runs, 0) / AUDIT_TREE_TILE_LEAVES;
     uint64_t merged = (uint64_t) sqlite3_column_int64 (runs, 1);
-    int64_t min, max;
-    s_unindexed_range (runs, &min, &max);
-    s_bind_int (self->stmt, ":tail_first", (int64_t) (indexed * AUDIT_TREE_TILE_LEAVES));
-    s_bind_int (self->stmt, ":tail_min", min);
-    s_bind_int (self->stmt, ":tail_max", max);
+    bool known = sqlite3_column_type (runs, 2) != SQLITE_NULL;
+    s_bind_int (self->stmt, ":tail_first", (int64_t) (tiles * AUDIT_TREE_TILE_LEAVES));
+    s_bind_int (self->stmt, ":tail_min", known? sqlite3_column_int64 (runs, 2): INT64_MIN);
+    s_bind_int (self->stmt, ":tail_max", known? sqlite3_column_int64 (runs, 3): INT64_MAX);
     sqlite3_reset (runs);
     free (self->runs);
-    if (!(self->runs = s_runs_text (merged, indexed)))
+    if (!(self->runs = s_runs_text (merged, tiles)))
         return -1;
     int rc = sqlite3_bind_text (self->stmt, sqlite3_bind_parameter_index (self->stmt, ":runs"),
                                 self->runs, -1, SQLITE_STATIC)

@@ -32,8 +32,7 @@
 #define s_SQL_TILES_ALL     "SELECT DISTINCT log_index / 256 FROM event WHERE org = ?1" \
                             " AND ts < ?2 ORDER BY 1"
 #define s_SQL_TILE_HELD     "SELECT length (hashes) FROM leaf_tile WHERE org = ?1 AND tile = ?2"
-#define s_SQL_ORG           "SELECT name, next_index, subject_indexed, subject_merged" \
-                            " FROM org WHERE id = ?1"
+#define s_SQL_ORG           "SELECT name, next_index, subject_merged FROM org WHERE id = ?1"
 #define s_SQL_TILE_SAVE     "INSERT INTO leaf_tile (org, tile, hashes) VALUES (?1, ?2, ?3)" \
                             " ON CONFLICT (org, tile) DO UPDATE SET hashes = excluded.hashes"
 #define s_SQL_OPS           "DELETE FROM ops WHERE id IN (SELECT id FROM ops" \
@@ -117,7 +116,7 @@ typedef struct {
     audit_tree_reader_t reader;
     char org_id [AUDIT_IDENT_MAX + 1];
     uint64_t size;
-    uint64_t indexed, merged;           //  its tiles with subject runs, and merged
+    uint64_t merged;                    //  its tiles in merged subject runs
     uint64_t tiles [s_SPAN_TILES];      //  to save, ascending, within one span
     size_t count;
     audit_merkle_hash_t hashes [s_SPAN_LEAVES];
@@ -215,8 +214,7 @@ s_saver_open (s_saver_t *self, audit_store_t *store, int64_t org)
         snprintf (self->org_id, sizeof self->org_id, "%s",
                   (const char *) sqlite3_column_text (stmt, 0));
         self->size = (uint64_t) sqlite3_column_int64 (stmt, 1);
-        self->indexed = (uint64_t) sqlite3_column_int64 (stmt, 2);
-        self->merged = (uint64_t) sqlite3_column_int64 (stmt, 3);
+        self->merged = (uint64_t) sqlite3_column_int64 (stmt, 2);
     }
     sqlite3_reset (stmt);
     return rc == SQLITE_ROW? sqlite_tree_reader (store, org, self->org_id, &self->reader): -1;
@@ -229,7 +227,7 @@ static int
 s_subjects_delete (s_saver_t *saver, uint64_t tile, int64_t last_ts, int64_t last_index,
                    int64_t *last)
 {
-    int64_t run = audit_subjects_run (tile, saver->merged, saver->indexed);
+    int64_t run = audit_subjects_run (tile, saver->merged, saver->size / AUDIT_TREE_TILE_LEAVES);
     if (run == AUDIT_SUBJECTS_NO_RUN || run == *last)
         return 0;
     *last = run;

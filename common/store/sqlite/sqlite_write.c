@@ -318,7 +318,7 @@ s_failed (sqlite_store_t *self, audit_db_t db, const char *what)
 }
 
 //  Each organisation's next_index, and with the log its tree's last tile:
-//  one UPDATE of its row either way; then the subject runs owed
+//  one UPDATE of its row either way
 static int
 s_orgs_flush (sqlite_store_t *self)
 {
@@ -326,7 +326,7 @@ s_orgs_flush (sqlite_store_t *self)
         return audit_orglog_flush (self->orglog);
     int rc = audit_tree_flush (self->tree);
     audit_orglog_forget (self->orglog);
-    return rc == 0? audit_subjects_flush (self->subjects): rc;
+    return rc;
 }
 
 static int
