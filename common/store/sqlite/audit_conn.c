@@ -33,7 +33,7 @@
 //  touched, once, so checkpointing every few batches rather than after each
 //  one writes the hot pages (the tails of the indexes) less often; this is
 //  worth a quarter of the ingest rate, measured.
-#define s_CHECKPOINT_BYTES      (24 * 1024 * 1024)
+#define s_CHECKPOINT_BYTES      (16 * 1024 * 1024)
 //  A WAL this large means readers kept the checkpoint from resetting it,
 //  or one batch was this large (a full batch of the burst writes about 40
 //  MiB): then a RESTART checkpoint waits up to s_RESTART_WAIT_MS for
