@@ -26,7 +26,7 @@
 #define s_STR(x)      s_STR_ (x)
 #define s_CACHE_SQL   "PRAGMA cache_size = -" s_STR (AUDIT_CONN_WRITER_CACHE_KIB)
 //  and its checkpoint policy (s_CHECKPOINT_BYTES): none inside a commit,
-//  a PASSIVE one after a commit that left the WAL over 24 MiB
+//  a PASSIVE one after a commit that left the WAL over 16 MiB
 #define s_CHECKPOINT_PAGES (16 * 1024 * 1024 / 4096)
 
 //  The bytes of a tile row's subtrees and of a node's hash: what the

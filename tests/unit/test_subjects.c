@@ -22,8 +22,8 @@
 #define s_EVENTS    4700                //  18 complete tiles and part of a 19th
 #define s_TILES     18                  //  a run of level 1 (16 tiles) and two of level 0
 #define s_BATCH     211                 //  tiles complete within and across batches
-#define s_ACTORS    7
-#define s_USERS     5
+#define s_ACTORS    211
+#define s_USERS     101
 
 static char *s_dir;
 static audit_store_t *s_store;
@@ -47,8 +47,9 @@ s_teardown (void)
 
 TestSuite (subjects, .init = s_setup, .fini = s_teardown);
 
-//  Event n: actor p<n % 7>; a user u<n % 5> on two events of three, and
-//  for every eleventh the actor's own name (one entry, not two); about in
+//  Event n: actor p<n % 211>, or "hub" for every fifth (so frequent that
+//  its pages scan); a user u<n % 101> on two events of three, and for
+//  every eleventh the actor's own name (one entry, not two); about in
 //  time order, but every thirteenth is late by a day, so that a tile's
 //  range of ts overlaps others'. Its log_index is n (stored in order).
 typedef struct {
@@ -61,7 +62,10 @@ static void
 s_make (uint32_t n, s_event_t *event)
 {
     event->ts = s_NOW + (int64_t) n * 1000 - (n % 13 == 0? 86400000: 0);
-    snprintf (event->actor, sizeof event->actor, "p%u", n % s_ACTORS);
+    if (n % 5 == 0)
+        snprintf (event->actor, sizeof event->actor, "hub");
+    else
+        snprintf (event->actor, sizeof event->actor, "p%u", n % s_ACTORS);
     event->user [0] = 0;
     if (n % 11 == 0)
         snprintf (event->user, sizeof event->user, "%s", event->actor);
@@ -203,7 +207,9 @@ s_expect_all (int64_t cut)
         { .subject = "u4", .from = s_NOW + 200000, .to = s_NOW + 900000 },
         { .actor = "p5", .from = INT64_MIN, .to = INT64_MAX },
         { .user = "u1", .from = INT64_MIN, .to = INT64_MAX },
-        { .subject = "p6", .actor = "p6", .from = INT64_MIN, .to = INT64_MAX }
+        { .subject = "p6", .actor = "p6", .from = INT64_MIN, .to = INT64_MAX },
+        { .subject = "hub", .from = INT64_MIN, .to = INT64_MAX },
+        { .actor = "hub", .logins_only = true, .from = INT64_MIN, .to = INT64_MAX }
     };
     for (size_t at = 0; at < sizeof asks / sizeof *asks; at++) {
         s_expect_pages (&asks [at], AUDIT_CURSOR_DESC, cut);
@@ -275,7 +281,8 @@ Test (subjects, step_8_makes_the_runs_of_the_tiles_complete_before)
     snprintf (path, sizeof path, "%s/audit.db", s_dir);
     sqlite3 *db = NULL;
     cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
-    cr_assert_eq (sqlite3_exec (db, "DROP TABLE subject_run; ALTER TABLE org DROP COLUMN subject_merged;"
+    cr_assert_eq (sqlite3_exec (db, "DROP TABLE subject_run;"
+                                " ALTER TABLE org DROP COLUMN subject_merged;"
                                 " PRAGMA user_version = 7;",
                                 NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close (db);
@@ -360,4 +367,23 @@ Test (subjects, a_transaction_merges_within_its_budget)
     cr_expect_eq (s_orgs_merged (), 25, "every organisation's block merged at last");
     snprintf (s_org, sizeof s_org, "org-b24");
     s_expect_all (INT64_MIN);
+}
+
+//  A log that ends on a tile: every event is in a run, and the last tile's
+//  range (none: the org row keeps NULL) is not taken for any ts
+Test (subjects, a_log_that_ends_on_a_tile_has_nothing_past_its_runs)
+{
+    s_store_orgs (1, 0, 2 * 256);
+    snprintf (s_org, sizeof s_org, "org-b00");
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT,
+                                  "SELECT count (*) FROM org WHERE tail_min_ts IS NULL"), 1);
+    const s_ask_t asks [] = {
+        { .subject = "u2", .from = INT64_MIN, .to = INT64_MAX },
+        { .subject = "hub", .from = INT64_MIN, .to = INT64_MAX },
+        { .actor = "p3", .from = INT64_MIN, .to = INT64_MAX }
+    };
+    for (size_t at = 0; at < sizeof asks / sizeof *asks; at++) {
+        s_expect_pages (&asks [at], AUDIT_CURSOR_DESC, INT64_MIN);
+        s_expect_pages (&asks [at], AUDIT_CURSOR_ASC, INT64_MIN);
+    }
 }

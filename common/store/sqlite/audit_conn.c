@@ -29,15 +29,18 @@
 #define s_OTHER_CACHE_KIB       (8 * 1024)
 //  The writer checkpoints after a commit that left the WAL over this size,
 //  itself, not inside a commit: the WAL then peaks at about this plus one
-//  batch. Each checkpoint copies every page the batches since the last one
+//  batch. At 24 MiB it held two burst batches before each reset, and the
+//  one in which many organisations complete tiles took it past 64 MiB.
+//  Each checkpoint copies every page the batches since the last one
 //  touched, once, so checkpointing every few batches rather than after each
 //  one writes the hot pages (the tails of the indexes) less often; this is
 //  worth a quarter of the ingest rate, measured.
 #define s_CHECKPOINT_BYTES      (16 * 1024 * 1024)
 //  A WAL this large means readers kept the checkpoint from resetting it,
-//  or one batch was this large (a full batch of the burst writes about 40
-//  MiB): then a RESTART checkpoint waits up to s_RESTART_WAIT_MS for
-//  readers to leave (and for another process's checkpoint), so that the
+//  or one batch was this large (a full batch of the burst writes about 20
+//  MiB, and up to 55 when many organisations complete tiles in it, their
+//  subject runs): then a RESTART checkpoint waits up to s_RESTART_WAIT_MS
+//  for readers to leave (and for another process's checkpoint), so that the
 //  next write starts the WAL over, and when they are still there tries
 //  again after the next commit. Waiting longer stalls ingest for it: with
 //  200 ms, commits waited that long behind the janitor's checkpoints
@@ -49,8 +52,9 @@
 #define s_WAL_HARD_BYTES        (40 * 1024 * 1024)
 #define s_RESTART_WAIT_MS       20
 #define s_WARN_EVERY_MS         10000
-//  When a WAL is reset, its file is cut back to this size. Above the usual
-//  peak, so that the file is not cut and regrown after every checkpoint
+//  When a WAL is reset, its file is cut back to this size. Above a burst
+//  batch's usual size (the peak, a batch that completes many tiles, is
+//  larger), so that the file is not cut and regrown after every checkpoint
 //  (measured: that costs a tenth of the rate), but it still gets rid of
 //  what a burst or a long reader left behind.
 #define s_JOURNAL_LIMIT_BYTES   (48 * 1024 * 1024)

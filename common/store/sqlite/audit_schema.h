@@ -30,6 +30,8 @@
         checkpoint (org, size, root, note, signed), and in org the last
         tile's tail_min_ts, tail_max_ts and tail_nodes; event_org_index
         and table leaf are gone (steps 6 and 7)
+      version 8, the subject runs (audit_subjects.h): subject_run (org,
+        run, subject, ts, log_index), and in org subject_merged
       counter (name, value), meta (key, value): created_at,
         ident_generation, janitor_last_pass, janitor_last_sweep
     ops.db, version 1:

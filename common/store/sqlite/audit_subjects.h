@@ -12,7 +12,7 @@
 
     So the index is written in runs, as a log-structured merge: when a
     tile's 256th event is stored (audit_tree's tile callback), its events
-    are read back (the tile's range of ts, pages the batch just wrote) and
+    are read back (the tile's range of ts: the organisation's last pages) and
     their actors and users (one entry when they are the same) appended,
     sorted, as a run of level 0 under (org, run, subject, ts, log_index).
     Each aligned block of 16 tiles is then merged into one run of level 1,
@@ -55,8 +55,9 @@ extern "C" {
 //  Levels of runs: a tile, 16 tiles, 256 tiles (65,536 events)
 #define AUDIT_SUBJECTS_LEVELS       3
 //  Entries a transaction may merge: about 16 blocks of level 1, some
-//  2,200 pages written and freed (a block of 256 tiles costs this much
-//  alone, and goes when a transaction starts with its budget whole)
+//  1,100 pages written and as many freed. It is checked before each block
+//  of 16, so a transaction can go past it by one block's merges, which
+//  are 131,072 entries more when a block of 256 ends there.
 #define AUDIT_SUBJECTS_MERGE_BUDGET (16 * 16 * 2 * 256)
 //  No run: a tile not yet complete
 #define AUDIT_SUBJECTS_NO_RUN       (-1)

@@ -43,8 +43,10 @@ enum { s_FILTER_FIELDS = 0
 #define s_BIT_TYPES     (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS))
 #define s_BIT_AFTER     (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS + 1))
 #define s_BIT_LOG       (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS + 2))
-#define s_SHAPES        (1 << (s_BIT_FIELD0 + s_FILTER_FIELDS + 3))
-_Static_assert (s_BIT_FIELD0 + s_FILTER_FIELDS + 3 <= 16, "a shape's bits fit the table");
+//  A subject, actor or user so frequent that its page scans (s_runs_dense)
+#define s_BIT_DENSE     (1u << (s_BIT_FIELD0 + s_FILTER_FIELDS + 3))
+#define s_SHAPES        (1 << (s_BIT_FIELD0 + s_FILTER_FIELDS + 4))
+_Static_assert (s_BIT_FIELD0 + s_FILTER_FIELDS + 4 <= 16, "a shape's bits fit the table");
 
 //  Each shape's text is built the first time a page needs it (a worker
 //  meets a few of them), under s_sql_lock, and kept for the process;
@@ -65,14 +67,22 @@ s_append (char *sql, const char *format, ...)
     (void) len;
 }
 
-//  True when shape's page reads the subject runs (audit_subjects): it
+//  True when shape's page may read the subject runs (audit_subjects): it
 //  names a subject, an actor or a user, in time order. Log order reads a
 //  window of tiles at a time already.
 static bool
-s_by_runs (unsigned shape)
+s_names_someone (unsigned shape)
 {
     unsigned user = 1u << s_field_bit [AUDIT_FIELD_USER_ID];
     return !(shape & s_BIT_LOG) && (shape & (s_BIT_SUBJECT | s_BIT_ACTOR | user));
+}
+
+//  True when shape's page reads the subject runs: it names someone who is
+//  not so frequent that a scan finds a page sooner
+static bool
+s_by_runs (unsigned shape)
+{
+    return s_names_someone (shape) && !(shape & s_BIT_DENSE);
 }
 
 //  The keys of the events that may match :key: the entries of the
@@ -80,13 +90,18 @@ s_by_runs (unsigned shape)
 //  each, and the events of the last, incomplete tile, found in its range
 //  of ts. The terms on e then test each of them as any page does.
 static void
-s_build_runs (char *sql)
+s_build_runs (char *sql, unsigned shape)
 {
     const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
+    //  The time range and the cursor bound each run's seek, so that a page
+    //  looks up the events of its range only
     s_append (sql, " FROM (SELECT r.ts, r.log_index FROM json_each (:runs) AS j"
               " CROSS JOIN subject_run AS r ON r.org = :org AND r.run = j.value"
-              " AND r.subject = :key"
-              " UNION ALL SELECT x.ts, x.log_index FROM event AS x WHERE x.org = :org"
+              " AND r.subject = :key AND r.ts >= :from AND r.ts < :to");
+    if (shape & s_BIT_AFTER)
+        s_append (sql, " AND (r.ts, r.log_index) %s (:after_ts, :after_index)",
+                  shape & s_BIT_ASC? ">": "<");
+    s_append (sql, " UNION ALL SELECT x.ts, x.log_index FROM event AS x WHERE x.org = :org"
               " AND x.ts >= :tail_min AND x.ts <= :tail_max AND x.log_index >= :tail_first"
               " AND (x.actor = :key OR x.%s = :key)) AS k"
               " CROSS JOIN event AS e ON e.ts = k.ts AND e.log_index = k.log_index"
@@ -112,7 +127,7 @@ s_build_where (char *sql, unsigned shape)
                   " AND e.log_index < :to_index");
     else
     if (s_by_runs (shape))
-        s_build_runs (sql);
+        s_build_runs (sql, shape);
     else
         s_append (sql, " FROM event AS e WHERE e.org = :org");
     if (shape & s_BIT_SUBJECT)
@@ -228,7 +243,10 @@ typedef struct {
     uint32_t returned;
     uint64_t window_end;                //  log order: the indices read so far end here
     audit_tree_reader_t *tree;          //  log order: the tiles' ranges of ts
-    char *runs;                         //  by subject runs: their ids, a JSON array
+    //  by subject runs (s_runs_read): their ids as a JSON array, and the
+    //  first index and range of ts of the events past them
+    char *runs;
+    int64_t tail_first, tail_min, tail_max;
 } s_page_t;
 
 //  Tiles a window of log order reads at most: enough for a page without
@@ -421,13 +439,20 @@ s_runs_text (uint64_t merged, uint64_t tiles)
     return text;
 }
 
-static int
-s_bind_runs (s_page_t *self, int64_t org)
+//  The name a page by subject runs seeks in them
+static const char *
+s_runs_key (const audit_page_filter_t *filter)
 {
-    const audit_page_filter_t *filter = &self->filter;
-    const char *key = s_given (filter->subject)? filter->subject
-                    : s_given (filter->actor_id)? filter->actor_id
-                    : filter->field [AUDIT_FIELD_USER_ID];
+    return s_given (filter->subject)? filter->subject
+         : s_given (filter->actor_id)? filter->actor_id: filter->field [AUDIT_FIELD_USER_ID];
+}
+
+//  The org row's bounds of the runs, in this page's snapshot; *size, the
+//  log's. A last tile without events has no range to scan; one whose
+//  range is not written yet, any ts.
+static int
+s_runs_read (s_page_t *self, int64_t org, int64_t *size)
+{
     sqlite3_stmt *runs = audit_stmts_get (self->stmts, s_SQL_RUNS);
     if (!runs)
         return -1;
@@ -436,21 +461,86 @@ s_bind_runs (s_page_t *self, int64_t org)
         sqlite3_reset (runs);
         return -1;
     }
-    uint64_t tiles = (uint64_t) sqlite3_column_int64 (runs, 0) / AUDIT_TREE_TILE_LEAVES;
+    *size = sqlite3_column_int64 (runs, 0);
+    uint64_t tiles = (uint64_t) *size / AUDIT_TREE_TILE_LEAVES;
     uint64_t merged = (uint64_t) sqlite3_column_int64 (runs, 1);
     bool known = sqlite3_column_type (runs, 2) != SQLITE_NULL;
-    s_bind_int (self->stmt, ":tail_first", (int64_t) (tiles * AUDIT_TREE_TILE_LEAVES));
-    s_bind_int (self->stmt, ":tail_min", known? sqlite3_column_int64 (runs, 2): INT64_MIN);
-    s_bind_int (self->stmt, ":tail_max", known? sqlite3_column_int64 (runs, 3): INT64_MAX);
+    bool empty = *size % AUDIT_TREE_TILE_LEAVES == 0;
+    self->tail_first = (int64_t) (tiles * AUDIT_TREE_TILE_LEAVES);
+    self->tail_min = empty? INT64_MAX: known? sqlite3_column_int64 (runs, 2): INT64_MIN;
+    self->tail_max = empty? INT64_MIN: known? sqlite3_column_int64 (runs, 3): INT64_MAX;
     sqlite3_reset (runs);
     free (self->runs);
-    if (!(self->runs = s_runs_text (merged, tiles)))
+    self->runs = s_runs_text (merged, tiles);
+    return self->runs? 0: -1;
+}
+
+//  The integer square root of value, rounded down
+static uint64_t
+s_isqrt (uint64_t value)
+{
+    uint64_t root = 0;
+    for (uint64_t bit = 1ull << 62; bit; bit >>= 2)
+        if (value >= root + bit) {
+            value -= root + bit;
+            root = (root >> 1) + bit;
+        }
+        else
+            root >>= 1;
+    return root;
+}
+
+//  True when the runs hold so many entries of key that a scan finds the
+//  page sooner. The runs cost a random read per entry a page looks up;
+//  a scan reads the organisation's rows in order, about 32 to a page,
+//  until it has the page: limit * size / entries rows. The two meet near
+//  entries = sqrt (limit * size / 32), which the count stops at.
+#define s_SQL_DENSE     "SELECT count (*) FROM (SELECT 1 FROM json_each (?1) AS j" \
+                        " CROSS JOIN subject_run AS r ON r.org = ?2 AND r.run = j.value" \
+                        " AND r.subject = ?3 LIMIT ?4)"
+
+static int
+s_runs_dense (s_page_t *self, int64_t org, int64_t size, bool *dense)
+{
+    int64_t cap = (int64_t) s_isqrt ((uint64_t) self->filter.limit * (uint64_t) size / 32);
+    cap = cap < 16? 16: cap;
+    sqlite3_stmt *stmt = audit_stmts_get (self->stmts, s_SQL_DENSE);
+    if (!stmt)
         return -1;
+    sqlite3_bind_text (stmt, 1, self->runs, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, org);
+    sqlite3_bind_text (stmt, 3, s_runs_key (&self->filter), -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, cap);
+    int64_t count = 0;
+    int rc = audit_stmts_int (stmt, &count);
+    *dense = rc == 0 && count >= cap;
+    return rc < 0? -1: 0;
+}
+
+static int
+s_bind_runs (s_page_t *self)
+{
+    s_bind_int (self->stmt, ":tail_first", self->tail_first);
+    s_bind_int (self->stmt, ":tail_min", self->tail_min);
+    s_bind_int (self->stmt, ":tail_max", self->tail_max);
     int rc = sqlite3_bind_text (self->stmt, sqlite3_bind_parameter_index (self->stmt, ":runs"),
                                 self->runs, -1, SQLITE_STATIC)
-          | sqlite3_bind_text (self->stmt, sqlite3_bind_parameter_index (self->stmt, ":key"),
-                               key, -1, SQLITE_STATIC);
+           | sqlite3_bind_text (self->stmt, sqlite3_bind_parameter_index (self->stmt, ":key"),
+                                s_runs_key (&self->filter), -1, SQLITE_STATIC);
     return rc == SQLITE_OK? 0: -1;
+}
+
+//  The shape of a page that names someone: by the runs, unless they are
+//  dense (s_runs_dense)
+static int
+s_runs_shape (s_page_t *self, int64_t org, unsigned *shape)
+{
+    int64_t size = 0;
+    bool dense = false;
+    if (s_runs_read (self, org, &size) != 0 || s_runs_dense (self, org, size, &dense) != 0)
+        return -1;
+    *shape |= dense? s_BIT_DENSE: 0;
+    return 0;
 }
 
 static int
@@ -462,11 +552,13 @@ s_prepare (s_page_t *self)
     if (rc != 0 || filter->type_mask == 0)
         return rc < 0? -1: 0;           //  no such organisation, or no type: empty
     unsigned shape = s_shape_of (filter);
+    if (s_names_someone (shape) && s_runs_shape (self, org, &shape) != 0)
+        return -1;
     const char *sql = s_shape_sql (shape);
     self->stmt = sql? audit_stmts_get (self->stmts, sql): NULL;
     if (!self->stmt || s_bind_idents (self) != 0)
         return -1;
-    if (s_by_runs (shape) && s_bind_runs (self, org) != 0)
+    if (s_by_runs (shape) && s_bind_runs (self) != 0)
         return -1;
     s_bind_int (self->stmt, ":org", org);
     s_bind_int (self->stmt, ":types", filter->type_mask);
