@@ -201,16 +201,6 @@ s_add (s_table_t *t, int64_t id, const char *name, uint32_t len, uint64_t hash)
 //  Construction
 
 static int
-s_prepare (audit_idcache_t *self, const char *sql, sqlite3_stmt **stmt)
-{
-    if (sqlite3_prepare_v2 (self->conn, sql, -1, stmt, NULL) == SQLITE_OK)
-        return 0;
-    audit_log_error ("msg=\"cannot prepare statement\" file=audit.db reason=\"%s\"",
-                     sqlite3_errmsg (self->conn));
-    return -1;
-}
-
-static int
 s_table_init (audit_idcache_t *self, audit_idcache_table_t table)
 {
     s_table_t *t = &self->table [table];
@@ -225,11 +215,11 @@ s_table_init (audit_idcache_t *self, audit_idcache_table_t table)
     t->arena = (char *) malloc (t->arena_size);
     if (!t->entries || !t->by_name || !t->by_id || !t->arena)
         return -1;
-    if (s_prepare (self, s_sql [table].select_id, &t->select_id) != 0
-    ||  s_prepare (self, s_sql [table].select_name, &t->select_name) != 0)
+    if (audit_stmts_prepare (self->conn, s_sql [table].select_id, &t->select_id) != 0
+    ||  audit_stmts_prepare (self->conn, s_sql [table].select_name, &t->select_name) != 0)
         return -1;
     if (self->role == AUDIT_IDCACHE_WRITER)
-        return s_prepare (self, s_sql [table].insert, &t->insert);
+        return audit_stmts_prepare (self->conn, s_sql [table].insert, &t->insert);
     return 0;
 }
 
@@ -243,7 +233,7 @@ audit_idcache_new (sqlite3 *conn, audit_idcache_role_t role)
         return NULL;
     self->conn = conn;
     self->role = role;
-    bool ok = s_prepare (self, s_SQL_GENERATION, &self->generation_select) == 0;
+    bool ok = audit_stmts_prepare (self->conn, s_SQL_GENERATION, &self->generation_select) == 0;
     for (int table = 0; ok && table < AUDIT_IDCACHE_TABLES; table++)
         ok = s_table_init (self, (audit_idcache_table_t) table) == 0;
     if (!ok)

@@ -6,6 +6,7 @@
 #include "audit_log.h"
 
 #include <czmq.h>
+#include <string.h>
 
 struct _audit_stmts_t {
     sqlite3 *db;
@@ -64,6 +65,18 @@ audit_stmts_get (audit_stmts_t *self, const char *sql)
     }
     zhashx_insert (self->statements, sql, stmt);
     return stmt;
+}
+
+int
+audit_stmts_prepare (sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
+{
+    if (sqlite3_prepare_v3 (db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) == SQLITE_OK)
+        return 0;
+    const char *path = sqlite3_db_filename (db, "main");
+    const char *name = path && strrchr (path, '/')? strrchr (path, '/') + 1: path;
+    audit_log_error ("msg=\"cannot prepare statement\" file=%s reason=\"%s\"",
+                     name && *name? name: "?", sqlite3_errmsg (db));
+    return -1;
 }
 
 int

@@ -19,9 +19,8 @@ extern "C" {
 
 //  Shapes one connection keeps, at most; past that the least useful
 //  (all of them: the cache is simply emptied) are finalized. Room for
-//  every page shape of today's filters (256, sqlite_page.c) and the
-//  store's other statements, so that a client that walks through the
-//  filters does not empty it.
+//  the page shapes a worker meets (sqlite_page.c can build 1,024, and
+//  a client walks through a few dozen) and the store's other statements.
 #define AUDIT_STMTS_MAX 512
 
 typedef struct _audit_stmts_t audit_stmts_t;
@@ -38,6 +37,12 @@ void
 //  NULL when SQLite refuses the text (logged once).
 sqlite3_stmt *
     audit_stmts_get (audit_stmts_t *self, const char *sql);
+
+//  A statement of its own on db, outside any cache, for a module that
+//  keeps its statements for the connection's life (prepared as
+//  persistent); its failure is logged with SQLite's reason. 0 or -1.
+int
+    audit_stmts_prepare (sqlite3 *db, const char *sql, sqlite3_stmt **stmt);
 
 //  Step stmt (any statement, cached or not) once for a one-row answer and
 //  reset it: *value gets its first column. 0, 1 when there was no row, or

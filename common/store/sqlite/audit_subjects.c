@@ -4,6 +4,7 @@
 
 #include "audit_subjects.h"
 #include "audit_log.h"
+#include "audit_stmts.h"
 #include "audit_proto.h"
 #include "audit_tree.h"
 
@@ -12,6 +13,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define s_SQL_INSERT    "INSERT INTO subject_run (org, run, subject, ts, log_index)" \
+                        " VALUES (?1, ?2, ?3, ?4, ?5)"
+//  A block's runs into one of the level above. The SELECT is read whole
+//  before the first row goes in (the same table), and sorted, so that the
+//  new run's pages fill in order.
+#define s_SQL_MERGE     "INSERT INTO subject_run (org, run, subject, ts, log_index)" \
+                        " SELECT org, ?4, subject, ts, log_index FROM subject_run" \
+                        " WHERE org = ?1 AND run >= ?2 AND run < ?3" \
+                        " ORDER BY subject, ts, log_index"
+//  and those runs deleted
+#define s_SQL_MERGED    "DELETE FROM subject_run WHERE org = ?1 AND run >= ?2" \
+                        " AND run < ?3 AND run <> ?4"
+#define s_SQL_MERGED_GET "SELECT subject_merged FROM org WHERE id = ?1"
+#define s_SQL_MERGED_SET "UPDATE org SET subject_merged = ?2 WHERE id = ?1"
 
 //  A tile's events each name an actor and at most one user
 #define s_ENTRIES_MAX   (2 * AUDIT_TREE_TILE_LEAVES)
@@ -88,16 +104,6 @@ audit_subjects_runs (uint64_t merged, uint64_t tiles, int64_t *ids, size_t max)
 
 //  --------------------------------------------------------------------------
 
-static int
-s_prepare (sqlite3 *conn, const char *sql, sqlite3_stmt **stmt)
-{
-    if (sqlite3_prepare_v3 (conn, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) == SQLITE_OK)
-        return 0;
-    audit_log_error ("msg=\"cannot prepare statement\" file=audit.db reason=\"%s\"",
-                     sqlite3_errmsg (conn));
-    return -1;
-}
-
 audit_subjects_t *
 audit_subjects_new (sqlite3 *conn)
 {
@@ -113,21 +119,12 @@ audit_subjects_new (sqlite3 *conn)
     snprintf (sql, sizeof sql, "SELECT ts, log_index, actor, %s FROM event WHERE org = ?1"
               " AND ts >= ?2 AND ts <= ?3 AND log_index >= ?4 AND log_index < ?5",
               audit_proto_field_info (AUDIT_FIELD_USER_ID)->column);
-    if (s_prepare (conn, sql, &self->events) != 0
-    ||  s_prepare (conn, "INSERT INTO subject_run (org, run, subject, ts, log_index)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5)", &self->insert) != 0
-    //  The SELECT is read whole before the first row goes in (the same
-    //  table), and sorted, so that the new run's pages fill in order
-    ||  s_prepare (conn, "INSERT INTO subject_run (org, run, subject, ts, log_index)"
-                         " SELECT org, ?4, subject, ts, log_index FROM subject_run"
-                         " WHERE org = ?1 AND run >= ?2 AND run < ?3"
-                         " ORDER BY subject, ts, log_index", &self->merge) != 0
-    ||  s_prepare (conn, "DELETE FROM subject_run WHERE org = ?1 AND run >= ?2"
-                         " AND run < ?3 AND run <> ?4", &self->merged) != 0
-    ||  s_prepare (conn, "SELECT subject_merged FROM org WHERE id = ?1",
-                   &self->merged_get) != 0
-    ||  s_prepare (conn, "UPDATE org SET subject_merged = ?2 WHERE id = ?1",
-                   &self->merged_set) != 0)
+    if (audit_stmts_prepare (conn, sql, &self->events) != 0
+    ||  audit_stmts_prepare (conn, s_SQL_INSERT, &self->insert) != 0
+    ||  audit_stmts_prepare (conn, s_SQL_MERGE, &self->merge) != 0
+    ||  audit_stmts_prepare (conn, s_SQL_MERGED, &self->merged) != 0
+    ||  audit_stmts_prepare (conn, s_SQL_MERGED_GET, &self->merged_get) != 0
+    ||  audit_stmts_prepare (conn, s_SQL_MERGED_SET, &self->merged_set) != 0)
         audit_subjects_destroy (&self);
     return self;
 }

@@ -4,6 +4,7 @@
 
 #include "audit_tree.h"
 #include "audit_log.h"
+#include "audit_stmts.h"
 #include "audit_proto.h"
 
 #include <assert.h>
@@ -139,16 +140,6 @@ s_cache_purge (audit_tree_t *self)
 
 //  --------------------------------------------------------------------------
 
-static int
-s_prepare (sqlite3 *conn, const char *sql, sqlite3_stmt **stmt)
-{
-    if (sqlite3_prepare_v3 (conn, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) == SQLITE_OK)
-        return 0;
-    audit_log_error ("msg=\"cannot prepare statement\" file=audit.db reason=\"%s\"",
-                     sqlite3_errmsg (conn));
-    return -1;
-}
-
 audit_tree_t *
 audit_tree_new (sqlite3 *conn)
 {
@@ -157,14 +148,15 @@ audit_tree_new (sqlite3 *conn)
     if (!self)
         return NULL;
     self->conn = conn;
-    int rc = s_prepare (conn, "INSERT INTO tree_node (org, level, idx, hash, min_ts, max_ts,"
-                              " subtrees) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        &self->node_insert)
-          || s_prepare (conn, "UPDATE org SET tail_min_ts = ?2, tail_max_ts = ?3,"
-                              " tail_nodes = ?4, next_index = ?5 WHERE id = ?1",
-                        &self->tail_update);
+    int rc = audit_stmts_prepare (conn, "INSERT INTO tree_node (org, level, idx, hash,"
+                                        " min_ts, max_ts, subtrees)"
+                                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                  &self->node_insert)
+          || audit_stmts_prepare (conn, "UPDATE org SET tail_min_ts = ?2, tail_max_ts = ?3,"
+                                        " tail_nodes = ?4, next_index = ?5 WHERE id = ?1",
+                                  &self->tail_update);
     for (int query = 0; rc == 0 && query < AUDIT_TREE_Q_COUNT; query++)
-        rc = s_prepare (conn, audit_tree_sql [query], &self->reader.stmt [query]);
+        rc = audit_stmts_prepare (conn, audit_tree_sql [query], &self->reader.stmt [query]);
     if (rc)
         audit_tree_destroy (&self);
     return self;

@@ -89,15 +89,19 @@ s_by_runs (unsigned shape)
 //  organisation's runs (:runs, a JSON array of their ids), one seek
 //  each, and the events of the last, incomplete tile, found in its range
 //  of ts. The terms on e then test each of them as any page does.
+//  The entries of :key in the runs :runs (a JSON array of their ids) of
+//  organisation :org, one seek each: the page's and s_runs_dense's
+#define s_SQL_RUN_SEEK  " FROM json_each (:runs) AS j CROSS JOIN subject_run AS r" \
+                        " ON r.org = :org AND r.run = j.value AND r.subject = :key"
+
 static void
 s_build_runs (char *sql, unsigned shape)
 {
     const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
     //  The time range and the cursor bound each run's seek, so that a page
     //  looks up the events of its range only
-    s_append (sql, " FROM (SELECT r.ts, r.log_index FROM json_each (:runs) AS j"
-              " CROSS JOIN subject_run AS r ON r.org = :org AND r.run = j.value"
-              " AND r.subject = :key AND r.ts >= :from AND r.ts < :to");
+    s_append (sql, " FROM (SELECT r.ts, r.log_index" s_SQL_RUN_SEEK
+              " AND r.ts >= :from AND r.ts < :to");
     if (shape & s_BIT_AFTER)
         s_append (sql, " AND (r.ts, r.log_index) %s (:after_ts, :after_index)",
                   shape & s_BIT_ASC? ">": "<");
@@ -106,6 +110,17 @@ s_build_runs (char *sql, unsigned shape)
               " AND (x.actor = :key OR x.%s = :key)) AS k"
               " CROSS JOIN event AS e ON e.ts = k.ts AND e.log_index = k.log_index"
               " WHERE e.org = :org", user);
+}
+
+//  What goes before e.ts and e.log_index in a time term: a page by subject
+//  runs tests its time range on each match, and a unary + keeps SQLite
+//  from pushing it into the last tile's arm as that arm's range, in place
+//  of the tile's own (measured: the first DSAR page of org_000 then
+//  scanned its whole range, 45 ms)
+static const char *
+s_ts_plus (unsigned shape)
+{
+    return s_by_runs (shape)? "+": "";
 }
 
 //  The terms that reject most rows come first: SQLite tests the terms it
@@ -141,13 +156,9 @@ s_build_where (char *sql, unsigned shape)
     }
     if (shape & s_BIT_TYPES)
         s_append (sql, " AND ((:types >> e.type) & 1)");
-    //  A page by subject runs tests the time range on each match: a
-    //  unary + keeps SQLite from pushing it into the last tile's arm as
-    //  that arm's range, in place of the tile's own (measured: the first
-    //  DSAR page of org_000 then scanned its whole range, 45 ms)
     if (!(shape & s_BIT_LOG))
-        s_append (sql, s_by_runs (shape)? " AND +e.ts >= :from AND +e.ts < :to"
-                                        : " AND e.ts >= :from AND e.ts < :to");
+        s_append (sql, " AND %se.ts >= :from AND %se.ts < :to", s_ts_plus (shape),
+                  s_ts_plus (shape));
 }
 
 static void
@@ -164,9 +175,8 @@ s_build_shape (unsigned shape, char *sql)
         return;
     }
     if (shape & s_BIT_AFTER)
-        s_append (sql, s_by_runs (shape)? " AND (+e.ts, +e.log_index) %s (:after_ts, :after_index)"
-                                        : " AND (e.ts, e.log_index) %s (:after_ts, :after_index)",
-                  asc? ">": "<");
+        s_append (sql, " AND (%se.ts, %se.log_index) %s (:after_ts, :after_index)",
+                  s_ts_plus (shape), s_ts_plus (shape), asc? ">": "<");
     const char *dir = asc? "ASC": "DESC";
     s_append (sql, " ORDER BY e.ts %s, e.log_index %s LIMIT :limit", dir, dir);
 }
@@ -495,9 +505,18 @@ s_isqrt (uint64_t value)
 //  a scan reads the organisation's rows in order, about 32 to a page,
 //  until it has the page: limit * size / entries rows. The two meet near
 //  entries = sqrt (limit * size / 32), which the count stops at.
-#define s_SQL_DENSE     "SELECT count (*) FROM (SELECT 1 FROM json_each (?1) AS j" \
-                        " CROSS JOIN subject_run AS r ON r.org = ?2 AND r.run = j.value" \
-                        " AND r.subject = ?3 LIMIT ?4)"
+#define s_SQL_DENSE     "SELECT count (*) FROM (SELECT 1" s_SQL_RUN_SEEK " LIMIT :cap)"
+
+//  Bind the run seek's :runs and :key in stmt. 0 or -1.
+static int
+s_bind_run_seek (s_page_t *self, sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, ":runs"),
+                                self->runs, -1, SQLITE_STATIC)
+           | sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, ":key"),
+                                s_runs_key (&self->filter), -1, SQLITE_STATIC);
+    return rc == SQLITE_OK? 0: -1;
+}
 
 static int
 s_runs_dense (s_page_t *self, int64_t org, int64_t size, bool *dense)
@@ -507,12 +526,10 @@ s_runs_dense (s_page_t *self, int64_t org, int64_t size, bool *dense)
     sqlite3_stmt *stmt = audit_stmts_get (self->stmts, s_SQL_DENSE);
     if (!stmt)
         return -1;
-    sqlite3_bind_text (stmt, 1, self->runs, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 2, org);
-    sqlite3_bind_text (stmt, 3, s_runs_key (&self->filter), -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 4, cap);
+    s_bind_int (stmt, ":org", org);
+    s_bind_int (stmt, ":cap", cap);
     int64_t count = 0;
-    int rc = audit_stmts_int (stmt, &count);
+    int rc = s_bind_run_seek (self, stmt) == 0? audit_stmts_int (stmt, &count): -1;
     *dense = rc == 0 && count >= cap;
     return rc < 0? -1: 0;
 }
@@ -523,11 +540,7 @@ s_bind_runs (s_page_t *self)
     s_bind_int (self->stmt, ":tail_first", self->tail_first);
     s_bind_int (self->stmt, ":tail_min", self->tail_min);
     s_bind_int (self->stmt, ":tail_max", self->tail_max);
-    int rc = sqlite3_bind_text (self->stmt, sqlite3_bind_parameter_index (self->stmt, ":runs"),
-                                self->runs, -1, SQLITE_STATIC)
-           | sqlite3_bind_text (self->stmt, sqlite3_bind_parameter_index (self->stmt, ":key"),
-                                s_runs_key (&self->filter), -1, SQLITE_STATIC);
-    return rc == SQLITE_OK? 0: -1;
+    return s_bind_run_seek (self, self->stmt);
 }
 
 //  The shape of a page that names someone: by the runs, unless they are
