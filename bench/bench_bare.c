@@ -174,7 +174,8 @@ bench_bare_new (const char *dir, bool log_rows)
     ok = ok && sqlite3_exec (self->db, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
                              " PRAGMA journal_mode = WAL; " s_CACHE_SQL, NULL, NULL, NULL) == SQLITE_OK;
     ok = ok && s_prepare (self) == 0 && s_resolve_all (self) == 0 && s_next_read (self) == 0;
-    ok = ok && (!log_rows || (self->subjects = audit_subjects_new (self->db)) != NULL);
+    ok = ok && (!log_rows || (self->subjects = audit_subjects_new (self->db,
+                                                     AUDIT_SUBJECTS_MERGE_BUDGET)) != NULL);
     if (ok) {
         sqlite3_wal_hook (self->db, s_wal_hook, &self->wal_pages);
         bench_pcache_read (self->db, &self->pcache);

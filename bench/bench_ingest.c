@@ -54,6 +54,7 @@
 #include "audit_time.h"
 #include "bench_bare.h"
 #include "bench_feed.h"
+#include "bench_preload.h"
 #include "bench_monitor.h"
 #include "bench_wal.h"
 #include "bench_worker.h"
@@ -122,6 +123,7 @@ s_preload (const char *dir, long count)
             printf ("  preload %ld / %ld, %.0f events/s\n", done, count,
                     (double) done * 1000.0 / (double) (zclock_mono () - start + 1));
     }
+    rc = rc || !store? -1: bench_preload_housekeep (store);
     if (store)
         audit_store_checkpoint (store, AUDIT_DB_AUDIT);
     msgpack_sbuffer_destroy (&buffer);
@@ -139,10 +141,12 @@ s_base_ready (const s_options_t *options, const char *base)
     if (have == options->preload) {
         printf ("reusing %s: %lld events\n", base, (long long) have);
         //  A base of an older schema is migrated here, once: the bare
-        //  loops open their copies with SQLite alone
+        //  loops open their copies with SQLite alone; and its merges owed
+        //  by an older build are done
         audit_store_t *store = audit_store_new (base, AUDIT_STORE_WRITER);
+        int rc = store? bench_preload_housekeep (store): -1;
         audit_store_destroy (&store);
-        return bench_worker_stored (base) == have? 0: -1;
+        return rc == 0 && bench_worker_stored (base) == have? 0: -1;
     }
     printf ("preloading %ld events into %s (it held %lld) ...\n", options->preload, base,
             (long long) (have < 0? 0: have));

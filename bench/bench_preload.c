@@ -75,11 +75,37 @@ s_preload (const char *dir, const bench_events_t *events, s_state_t *state)
             printf ("preload %ld / %ld, %.0f events/s\n", state->done, state->events,
                     (double) (state->done - from) * 1e9 / (double) (s_now_ns () - start));
     }
+    rc = rc? rc: bench_preload_housekeep (store);
     if (store)
         audit_store_checkpoint (store, AUDIT_DB_AUDIT);
     audit_store_destroy (&store);
     free (records);
     free (outcomes);
+    return rc;
+}
+
+int
+bench_preload_housekeep (audit_store_t *store)
+{
+    int64_t start = s_now_ns ();
+    long calls = 0;
+    int rc;
+    while ((rc = audit_store_housekeep (store)) == 1)
+        calls++;
+    if (calls > 0)
+        printf ("housekeeping: %ld transactions of owed merges, %.1f s\n", calls + 1,
+                (double) (s_now_ns () - start) / 1e9);
+    return rc;
+}
+
+//  A store reused: migrated when of an older schema, and its owed merges
+//  done (a store left by an older build)
+static int
+s_reuse (const char *dir)
+{
+    audit_store_t *store = audit_store_new (dir, AUDIT_STORE_WRITER);
+    int rc = store? bench_preload_housekeep (store): -1;
+    audit_store_destroy (&store);
     return rc;
 }
 
@@ -98,7 +124,7 @@ bench_preload_ready (const char *dir, bench_events_t *events, long count, int64_
     events->epoch_ms = state.epoch_ms;
     if (state.done >= count) {
         printf ("reusing %s: %ld events\n", dir, state.done);
-        return 0;
+        return s_reuse (dir);
     }
     printf ("preloading events %ld .. %ld into %s\n", state.done, count, dir);
     int64_t start = s_now_ns ();

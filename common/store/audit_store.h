@@ -176,7 +176,11 @@ int64_t
 void
     audit_store_housekeeping_defer (audit_store_t *self);
 
-//  Run the housekeeping the writes since the last call left due. 0 or -1.
+//  Run the housekeeping the writes since the last call left due (for the
+//  SQLite engine: the WAL checkpoints, and a bounded part of the subject
+//  runs' merges that batches left owed). 0 when done, 1 when more is due,
+//  for a caller with time to spare (the ingest writer when no batch
+//  waits), -1 on a store error.
 int
     audit_store_housekeep (audit_store_t *self);
 

@@ -312,6 +312,18 @@ s_housekeep (self_t *self)
     self->housekeeping_due = false;
 }
 
+//  A quiet second: the housekeeping, and more of it for as long as the
+//  store says more is due (the subject runs' merges a burst left owed)
+//  and no command waits. Each call is one short transaction, so a batch
+//  that arrives meanwhile waits for that one only.
+static void
+s_housekeep_idle (self_t *self)
+{
+    zmq_pollitem_t item = { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 };
+    while (audit_store_housekeep (self->store) == 1 && zmq_poll (&item, 1, 0) == 0)
+        ;
+}
+
 //  Every batch handed over is written or, once stopping, given back
 static void
 s_handle_command (self_t *self, const char *command, ingest_batch_t *batch)
@@ -353,7 +365,7 @@ s_writer_actor (zsock_t *pipe, void *arg)
         s_housekeep (self);
         if (zsock_recv (pipe, "sp", &command, &batch) == -1) {
             s_flush_counters (self);        //  a quiet second
-            audit_store_housekeep (self->store);
+            s_housekeep_idle (self);
             s_sign_due (self);
             s_beat (self);
             continue;

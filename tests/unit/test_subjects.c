@@ -2,7 +2,8 @@
     test_subjects - the subject runs (audit_subjects): a page by subject,
     actor or user finds exactly the events a scan finds, across complete
     tiles and the last one, late timestamps included; retention deletes
-    their entries with them; step 8 makes them for a file of before
+    their entries with them; step 8 makes them for a file of before; the
+    writer's housekeeping merges what batches left owed
     ========================================================================= */
 
 #include <criterion/criterion.h>
@@ -272,6 +273,15 @@ Test (subjects, retention_deletes_the_entries_of_the_events_it_deletes)
     s_expect_all (cut);
 }
 
+//  Organisations that owe a block, as index org_subjects_owed holds them
+static int64_t
+s_orgs_owing (void)
+{
+    return test_store_int (s_store, AUDIT_DB_AUDIT,
+                           "SELECT count (*) FROM org INDEXED BY org_subjects_owed"
+                           " WHERE (next_index >> 8) - subject_merged >= 16");
+}
+
 Test (subjects, step_8_makes_the_runs_of_the_tiles_complete_before)
 {
     s_store_all ();
@@ -281,7 +291,7 @@ Test (subjects, step_8_makes_the_runs_of_the_tiles_complete_before)
     snprintf (path, sizeof path, "%s/audit.db", s_dir);
     sqlite3 *db = NULL;
     cr_assert_eq (sqlite3_open (path, &db), SQLITE_OK);
-    cr_assert_eq (sqlite3_exec (db, "DROP TABLE subject_run;"
+    cr_assert_eq (sqlite3_exec (db, "DROP TABLE subject_run; DROP INDEX org_subjects_owed;"
                                 " ALTER TABLE org DROP COLUMN subject_merged;"
                                 " PRAGMA user_version = 7;",
                                 NULL, NULL, NULL), SQLITE_OK);
@@ -292,6 +302,9 @@ Test (subjects, step_8_makes_the_runs_of_the_tiles_complete_before)
                   audit_schema_version (AUDIT_DB_AUDIT));
     cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT count (*) FROM subject_run"),
                   before);
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT count (*) FROM sqlite_master"
+                                  " WHERE name = 'org_subjects_owed'"), 1, "and step 9's index");
+    cr_expect_eq (s_orgs_owing (), 0, "step 8 merges every block");
     s_expect_all (INT64_MIN);
 }
 
@@ -366,6 +379,58 @@ Test (subjects, a_transaction_merges_within_its_budget)
         s_store_orgs (25, first, 256);
     cr_expect_eq (s_orgs_merged (), 25, "every organisation's block merged at last");
     snprintf (s_org, sizeof s_org, "org-b24");
+    s_expect_all (INT64_MIN);
+}
+
+//  What a batch left owed, the writer's housekeeping merges with no tile
+//  to come: a bounded part a call (it says 1 while more is owed), until
+//  every block is merged and it says 0; the pages are the same throughout
+Test (subjects, housekeeping_merges_what_batches_left_owed)
+{
+    s_store_orgs (25, 0, 16 * 256);
+    int64_t owing = s_orgs_owing ();
+    cr_assert_eq (owing, 25 - s_orgs_merged ());
+    cr_assert_gt (owing, 2, "the batch's budget left blocks owed");
+    int calls = 0, rc;
+    while ((rc = audit_store_housekeep (s_store)) == 1 && calls < 100) {
+        calls++;
+        cr_expect_lt (s_orgs_owing (), owing, "each call merges some");
+        owing = s_orgs_owing ();
+    }
+    cr_expect_eq (rc, 0);
+    cr_expect_gt (calls, 0, "more than one call's budget was owed");
+    cr_expect_eq (s_orgs_merged (), 25);
+    cr_expect_eq (s_orgs_owing (), 0);
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT count (DISTINCT run)"
+                                  " FROM subject_run WHERE run & 15 = 0"), 0,
+                  "no run of a tile is left where its block is merged");
+    for (int org = 0; org < 25; org += 4) {
+        snprintf (s_org, sizeof s_org, "org-b%02d", org);
+        s_expect_all (INT64_MIN);
+    }
+    cr_expect_eq (audit_store_housekeep (s_store), 0, "nothing is owed");
+}
+
+//  The other processes that write events (the query worker's audit_access,
+//  the janitor's) write a tile's run but leave its merges to the writer's
+//  housekeeping: their requests do not wait for them
+Test (subjects, a_maintainer_leaves_its_merges_to_the_writer)
+{
+    audit_store_t *writer = s_store;
+    s_store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    cr_assert_not_null (s_store);
+    s_store_orgs (1, 0, 16 * 256);
+    cr_expect_eq (s_orgs_merged (), 0);
+    cr_expect_eq (s_orgs_owing (), 1);
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT count (DISTINCT run)"
+                                  " FROM subject_run"), 16, "a run a tile");
+    cr_expect_eq (audit_store_housekeep (s_store), 0, "a maintainer's housekeeping merges none");
+    cr_expect_eq (s_orgs_owing (), 1);
+    audit_store_destroy (&s_store);
+    s_store = writer;
+    cr_expect_eq (audit_store_housekeep (s_store), 0);
+    cr_expect_eq (s_orgs_merged (), 1);
+    snprintf (s_org, sizeof s_org, "org-b00");
     s_expect_all (INT64_MIN);
 }
 

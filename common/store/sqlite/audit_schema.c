@@ -173,7 +173,13 @@ static const char *const s_audit_steps [] = {
     "CREATE TABLE subject_run (org INT NOT NULL, run INT NOT NULL, subject TEXT NOT NULL,"
     "  ts INT NOT NULL, log_index INT NOT NULL,"
     "  PRIMARY KEY (org, run, subject, ts, log_index)) WITHOUT ROWID;"
-    "ALTER TABLE org ADD COLUMN subject_merged INT NOT NULL DEFAULT 0;"
+    "ALTER TABLE org ADD COLUMN subject_merged INT NOT NULL DEFAULT 0;",
+    //  9: the organisations that owe merges of their subject runs (a block
+    //  of 16 complete tiles, a tile being 256 events, not yet merged),
+    //  for the writer's housekeeping to find without reading every org
+    //  row (audit_subjects_owed, whose query spells the same term)
+    "CREATE INDEX org_subjects_owed ON org (id)"
+    "  WHERE (next_index >> 8) - subject_merged >= 16;"
 };
 //  What a step of audit.db runs after its SQL, in its transaction
 static int (*const s_audit_hooks [s_COUNT (s_audit_steps)]) (sqlite3 *conn) = {

@@ -32,6 +32,8 @@
         and table leaf are gone (steps 6 and 7)
       version 8, the subject runs (audit_subjects.h): subject_run (org,
         run, subject, ts, log_index), and in org subject_merged
+      version 9, index org_subjects_owed (id) of the organisations that
+        owe merges of their subject runs
       counter (name, value), meta (key, value): created_at,
         ident_generation, janitor_last_pass, janitor_last_sweep
     ops.db, version 1:

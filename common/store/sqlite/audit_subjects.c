@@ -28,6 +28,16 @@
                         " AND run < ?3 AND run <> ?4"
 #define s_SQL_MERGED_GET "SELECT subject_merged FROM org WHERE id = ?1"
 #define s_SQL_MERGED_SET "UPDATE org SET subject_merged = ?2 WHERE id = ?1"
+//  The first organisation past id ?1 that owes a block of 16 tiles, and
+//  its complete tiles. The term is the WHERE of index org_subjects_owed
+//  (schema step 9), word for word: SQLite reads a partial index only for
+//  a query that implies its WHERE, and INDEXED BY makes a term that no
+//  longer does fail to prepare, not scan every org row.
+#define s_SQL_OWED      "SELECT id, next_index >> 8 FROM org INDEXED BY org_subjects_owed" \
+                        " WHERE (next_index >> 8) - subject_merged >= 16 AND id > ?1" \
+                        " ORDER BY id LIMIT 1"
+_Static_assert (AUDIT_TREE_TILE_LEVELS == 8 && AUDIT_SUBJECTS_FANOUT_BITS == 4,
+                "s_SQL_OWED shifts by a tile's levels and counts a block's tiles");
 
 //  A tile's events each name an actor and at most one user
 #define s_ENTRIES_MAX   (2 * AUDIT_TREE_TILE_LEAVES)
@@ -46,7 +56,9 @@ struct _audit_subjects_t {
     sqlite3_stmt *merged;               //  and those runs deleted
     sqlite3_stmt *merged_get;           //  org.subject_merged
     sqlite3_stmt *merged_set;
+    sqlite3_stmt *owed;                 //  the next organisation that owes merges
     int64_t budget;                     //  entries this transaction may still merge
+    int64_t budget_whole;               //  and each transaction's
     s_entry_t entries [s_ENTRIES_MAX];
     size_t count;
     char arena [s_ENTRIES_MAX][AUDIT_IDENT_MAX + 1];
@@ -105,14 +117,14 @@ audit_subjects_runs (uint64_t merged, uint64_t tiles, int64_t *ids, size_t max)
 //  --------------------------------------------------------------------------
 
 audit_subjects_t *
-audit_subjects_new (sqlite3 *conn)
+audit_subjects_new (sqlite3 *conn, int64_t budget)
 {
     assert (conn);
     audit_subjects_t *self = (audit_subjects_t *) calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->conn = conn;
-    self->budget = AUDIT_SUBJECTS_MERGE_BUDGET;
+    self->budget = self->budget_whole = budget;
     //  The user's column as the field table names it; the actor's is the
     //  event's own, outside the resource fields
     char sql [256];
@@ -124,7 +136,8 @@ audit_subjects_new (sqlite3 *conn)
     ||  audit_stmts_prepare (conn, s_SQL_MERGE, &self->merge) != 0
     ||  audit_stmts_prepare (conn, s_SQL_MERGED, &self->merged) != 0
     ||  audit_stmts_prepare (conn, s_SQL_MERGED_GET, &self->merged_get) != 0
-    ||  audit_stmts_prepare (conn, s_SQL_MERGED_SET, &self->merged_set) != 0)
+    ||  audit_stmts_prepare (conn, s_SQL_MERGED_SET, &self->merged_set) != 0
+    ||  audit_stmts_prepare (conn, s_SQL_OWED, &self->owed) != 0)
         audit_subjects_destroy (&self);
     return self;
 }
@@ -141,6 +154,7 @@ audit_subjects_destroy (audit_subjects_t **self_p)
     sqlite3_finalize (self->merged);
     sqlite3_finalize (self->merged_get);
     sqlite3_finalize (self->merged_set);
+    sqlite3_finalize (self->owed);
     free (self);
     *self_p = NULL;
 }
@@ -228,7 +242,7 @@ void
 audit_subjects_begin (audit_subjects_t *self)
 {
     assert (self);
-    self->budget = AUDIT_SUBJECTS_MERGE_BUDGET;
+    self->budget = self->budget_whole;
 }
 
 //  Run one of the merge's statements on the block of run ids lo .. hi - 1;
@@ -284,9 +298,10 @@ s_merged_set (audit_subjects_t *self, int64_t org, uint64_t merged)
 
 //  The merges org owes with tiles complete, from its subject_merged on, a
 //  block of level 1 at a time (and of level 2 when one ends there), while
-//  the transaction's budget lasts: what is left waits for org's next tile.
-//  So a batch in which many organisations reach a block (a feed spread
-//  evenly over them) writes a bounded part of its merges, not all.
+//  the transaction's budget lasts: what is left waits for org's next tile,
+//  or the writer's housekeeping (audit_subjects_owed). So a batch in which
+//  many organisations reach a block (a feed spread evenly over them)
+//  writes a bounded part of its merges, not all.
 static int
 s_catch_up (audit_subjects_t *self, int64_t org, uint64_t tiles)
 {
@@ -326,6 +341,53 @@ audit_subjects_tile (void *handle, int64_t org, uint64_t tile, int64_t min_ts, i
                          (long long) org, (unsigned long long) tile,
                          sqlite3_errmsg (self->conn));
     return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  The merges owed
+
+//  The first organisation past *org that owes merges: 1 and *org, *tiles
+//  its id and complete tiles; 0 when none does; -1
+static int
+s_owed_next (audit_subjects_t *self, int64_t *org, uint64_t *tiles)
+{
+    sqlite3_stmt *stmt = self->owed;
+    sqlite3_bind_int64 (stmt, 1, *org);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW) {
+        *org = sqlite3_column_int64 (stmt, 0);
+        *tiles = (uint64_t) sqlite3_column_int64 (stmt, 1);
+    }
+    sqlite3_reset (stmt);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: -1;
+}
+
+int
+audit_subjects_owing (audit_subjects_t *self)
+{
+    assert (self);
+    int64_t org = INT64_MIN;
+    uint64_t tiles;
+    return s_owed_next (self, &org, &tiles);
+}
+
+int
+audit_subjects_owed (audit_subjects_t *self, int64_t budget)
+{
+    assert (self);
+    self->budget = budget;
+    int64_t org = INT64_MIN;
+    uint64_t tiles;
+    int rc = 0;
+    //  The budget is checked before each block, so an organisation left
+    //  with blocks owed is the last one this call reaches
+    while (self->budget > 0 && (rc = s_owed_next (self, &org, &tiles)) == 1)
+        if (s_catch_up (self, org, tiles) != 0) {
+            audit_log_error ("msg=\"subject runs not merged\" org=%lld reason=\"%s\"",
+                             (long long) org, sqlite3_errmsg (self->conn));
+            return -1;
+        }
+    return self->budget > 0? (rc < 0? -1: 0): audit_subjects_owing (self);
 }
 
 //  --------------------------------------------------------------------------

@@ -26,7 +26,11 @@
     the same batch, and all their merges at once doubled that batch's WAL
     (bench/RESULTS.md). An organisation's org.subject_merged says how many
     of its tiles are merged (a multiple of 16); what it still owes is
-    merged at its next tiles.
+    merged at its next tiles, or sooner by the writer's housekeeping
+    (audit_subjects_owed), which finds the organisations that owe through
+    index org_subjects_owed: until then, a page seeks each of their runs
+    of a tile (a feed that stayed ahead of the merges for long left most
+    organisations of a 5,000,000-event store 17 such seeks, not two).
 
     The runs of an organisation are then: below subject_merged, the blocks
     of 256 and of 16 tiles; from it, a run per tile (a typical organisation
@@ -81,16 +85,20 @@ size_t
 
 typedef struct _audit_subjects_t audit_subjects_t;
 
-//  The writer's side on conn (borrowed, audit.db). NULL when a statement
-//  cannot be prepared (logged) or out of memory.
+//  The side of a writing store on conn (borrowed, audit.db), whose write
+//  transactions may merge budget entries each: AUDIT_SUBJECTS_MERGE_BUDGET
+//  for the ingest writer; 0 for the other processes that write events
+//  (the query worker's audit_access, the janitor's), whose merges are left
+//  owed to the writer's housekeeping rather than delay a request. NULL
+//  when a statement cannot be prepared (logged) or out of memory.
 audit_subjects_t *
-    audit_subjects_new (sqlite3 *conn);
+    audit_subjects_new (sqlite3 *conn, int64_t budget);
 
 //  Finalize; safe on NULL and twice.
 void
     audit_subjects_destroy (audit_subjects_t **self_p);
 
-//  A write transaction begins: its merge budget is whole.
+//  A write transaction begins: its merge budget is whole again.
 void
     audit_subjects_begin (audit_subjects_t *self);
 
@@ -102,6 +110,18 @@ void
 int
     audit_subjects_tile (void *self, int64_t org, uint64_t tile, int64_t min_ts,
                          int64_t max_ts);
+
+//  Outside any transaction: 1 when an organisation owes merges, 0 when
+//  none does, -1 on a store error.
+int
+    audit_subjects_owing (audit_subjects_t *self);
+
+//  Inside a write transaction of the writer's housekeeping, begun after
+//  the batches: the merges organisations owe, the lowest ids first, as
+//  far as budget entries go (checked before each block of 16). 1 when
+//  some are owed still, 0 when none is, -1 on a store error (logged).
+int
+    audit_subjects_owed (audit_subjects_t *self, int64_t budget);
 
 //  Schema step 8's hook: the runs of every organisation's complete tiles,
 //  made from their events, as the writer would have made them. 0 or -1.

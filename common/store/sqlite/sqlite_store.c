@@ -216,7 +216,8 @@ audit_store_sqlite_new (const char *data_dir, audit_store_mode_t mode)
     if (ok && mode != AUDIT_STORE_READER)
         ok = (self->orglog = audit_orglog_new (self->db [AUDIT_DB_AUDIT])) != NULL
           && (self->tree = audit_tree_new (self->db [AUDIT_DB_AUDIT])) != NULL
-          && (self->subjects = audit_subjects_new (self->db [AUDIT_DB_AUDIT])) != NULL;
+          && (self->subjects = audit_subjects_new (self->db [AUDIT_DB_AUDIT],
+                  mode == AUDIT_STORE_WRITER? AUDIT_SUBJECTS_MERGE_BUDGET: 0)) != NULL;
     if (ok && mode != AUDIT_STORE_READER) {
         audit_tree_on_tile (self->tree, audit_subjects_tile, self->subjects);
         ok = s_count_family_rows (self) == 0;
