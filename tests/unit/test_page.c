@@ -110,10 +110,12 @@ s_walk (audit_page_filter_t filter, uint64_t *seen_mask)
     return rows;
 }
 
-//  The seeks a page with subject runs makes (audit_subjects): the runs of
-//  each tile, the last tile's range, and each match by its whole key
+//  The seeks a page with subject runs makes (audit_subjects): each run's
+//  seq, its entries of the name, the last tile's range, and each match by
+//  its whole key
 static const char *s_run_seeks [] = {
-    "SEARCH r USING PRIMARY KEY (org=? AND run=? AND subject=?",
+    "SEARCH d USING PRIMARY KEY (org=? AND run=?)",
+    "SEARCH r USING PRIMARY KEY (seq=? AND subject=?",
     "SEARCH x USING PRIMARY KEY (org=? AND ts>? AND ts<?)",
     "SEARCH e USING PRIMARY KEY (org=? AND ts=? AND log_index=?)"
 };
@@ -139,7 +141,7 @@ Test (page, every_shape_seeks_the_org_in_the_primary_key_without_a_sort)
         bool runs = strstr (sql, "subject_run") != NULL, log = shape & 256;
         by_runs += runs;
         const char *const *seeks = runs? s_run_seeks: s_org_seek;
-        unsigned count = runs? 3: 1, seen = 0;
+        unsigned count = runs? 4: 1, seen = 0;
         while (sqlite3_step (stmt) == SQLITE_ROW) {
             const char *detail = (const char *) sqlite3_column_text (stmt, 3);
             for (unsigned seek = 0; seek < count; seek++)

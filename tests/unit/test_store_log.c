@@ -379,7 +379,8 @@ Test (store_log, the_migration_builds_the_writers_tree)
                                 " ALTER TABLE org DROP COLUMN tail_nodes;"
                                 " CREATE UNIQUE INDEX event_org_index ON event (org, log_index);"
                                 " DELETE FROM event WHERE log_index = 5;"
-                                " DROP TABLE subject_run; DROP INDEX org_subjects_owed;"
+                                " DROP TABLE subject_run; DROP TABLE subject_entry;"
+                                " DROP INDEX org_subjects_owed;"
                                 " ALTER TABLE org DROP COLUMN subject_merged;"
                                 " PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close (db);
@@ -441,7 +442,8 @@ Test (store_log, a_version_6_file_keeps_its_tree_through_step_7)
                                 " ALTER TABLE tree_node DROP COLUMN min_ts;"
                                 " ALTER TABLE tree_node DROP COLUMN max_ts;"
                                 " ALTER TABLE tree_node DROP COLUMN subtrees;"
-                                " DROP TABLE subject_run; DROP INDEX org_subjects_owed;"
+                                " DROP TABLE subject_run; DROP TABLE subject_entry;"
+                                " DROP INDEX org_subjects_owed;"
                                 " ALTER TABLE org DROP COLUMN subject_merged;"
                                 " PRAGMA user_version = 6;", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close (db);

@@ -174,10 +174,30 @@ static const char *const s_audit_steps [] = {
     "  ts INT NOT NULL, log_index INT NOT NULL,"
     "  PRIMARY KEY (org, run, subject, ts, log_index)) WITHOUT ROWID;"
     "ALTER TABLE org ADD COLUMN subject_merged INT NOT NULL DEFAULT 0;",
-    //  9: the organisations that owe merges of their subject runs (a block
-    //  of 16 complete tiles, a tile being 256 events, not yet merged),
-    //  for the writer's housekeeping to find without reading every org
-    //  row (audit_subjects_owed, whose query spells the same term)
+    //  9: a run's entries go in at the end of the table, not into the
+    //  middle of their organisation's range: each run gets a seq, past
+    //  every one before it (meta subject_seq), and its entries are keyed
+    //  by it, in subject_entry; subject_run keeps the seq of each of an
+    //  organisation's runs. Measured, the bare loop's entries cost a third
+    //  less to write, and its WAL peak fell from 56 to 41 MiB
+    //  (bench/RESULTS.md). Index org_subjects_owed holds the
+    //  organisations that owe merges (a block of 16 complete tiles of 256
+    //  events not yet merged), for the writer's housekeeping to find
+    //  without reading every org row (audit_subjects_owed, whose query
+    //  spells the same term).
+    "CREATE TABLE subject_entry (seq INT NOT NULL, subject TEXT NOT NULL, ts INT NOT NULL,"
+    "  log_index INT NOT NULL, PRIMARY KEY (seq, subject, ts, log_index)) WITHOUT ROWID;"
+    "ALTER TABLE subject_run RENAME TO subject_run_8;"
+    "CREATE TABLE subject_run (org INT NOT NULL, run INT NOT NULL, seq INT NOT NULL,"
+    "  PRIMARY KEY (org, run)) WITHOUT ROWID;"
+    "INSERT INTO subject_run (org, run, seq) SELECT org, run,"
+    "  row_number () OVER (ORDER BY org, run) FROM (SELECT DISTINCT org, run FROM subject_run_8);"
+    "INSERT INTO subject_entry (seq, subject, ts, log_index)"
+    "  SELECT r.seq, o.subject, o.ts, o.log_index FROM subject_run_8 AS o"
+    "  JOIN subject_run AS r ON r.org = o.org AND r.run = o.run ORDER BY 1, 2, 3, 4;"
+    "DROP TABLE subject_run_8;"
+    "INSERT OR REPLACE INTO meta (key, value)"
+    "  VALUES ('subject_seq', (SELECT coalesce (max (seq), 0) FROM subject_run));"
     "CREATE INDEX org_subjects_owed ON org (id)"
     "  WHERE (next_index >> 8) - subject_merged >= 16;"
 };

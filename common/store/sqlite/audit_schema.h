@@ -32,7 +32,9 @@
         and table leaf are gone (steps 6 and 7)
       version 8, the subject runs (audit_subjects.h): subject_run (org,
         run, subject, ts, log_index), and in org subject_merged
-      version 9, index org_subjects_owed (id) of the organisations that
+      version 9, the subject runs keyed for appends: subject_run (org,
+        run, seq), subject_entry (seq, subject, ts, log_index), meta
+        subject_seq; index org_subjects_owed (id) of the organisations that
         owe merges of their subject runs
       counter (name, value), meta (key, value): created_at,
         ident_generation, janitor_last_pass, janitor_last_sweep

@@ -14,18 +14,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define s_SQL_INSERT    "INSERT INTO subject_run (org, run, subject, ts, log_index)" \
-                        " VALUES (?1, ?2, ?3, ?4, ?5)"
-//  A block's runs into one of the level above. The SELECT is read whole
-//  before the first row goes in (the same table), and sorted, so that the
-//  new run's pages fill in order.
-#define s_SQL_MERGE     "INSERT INTO subject_run (org, run, subject, ts, log_index)" \
-                        " SELECT org, ?4, subject, ts, log_index FROM subject_run" \
-                        " WHERE org = ?1 AND run >= ?2 AND run < ?3" \
-                        " ORDER BY subject, ts, log_index"
-//  and those runs deleted
-#define s_SQL_MERGED    "DELETE FROM subject_run WHERE org = ?1 AND run >= ?2" \
-                        " AND run < ?3 AND run <> ?4"
+//  A new run's seq: past every seq ever given, so that its entries go in
+//  at the end of subject_entry, and no entry left behind can be taken for
+//  a new run's
+#define s_SQL_SEQ       "INSERT INTO meta (key, value) VALUES ('subject_seq', 1)" \
+                        " ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value"
+#define s_SQL_RUN       "INSERT INTO subject_run (org, run, seq) VALUES (?1, ?2, ?3)"
+#define s_SQL_INSERT    "INSERT INTO subject_entry (seq, subject, ts, log_index)" \
+                        " VALUES (?1, ?2, ?3, ?4)"
+//  A block's runs (?2 .. ?3 - 1) into a new one, ?4. The SELECT is read
+//  whole before the first row goes in (the same table), and sorted, so
+//  that the new run's pages fill in order.
+#define s_SQL_MERGE     "INSERT INTO subject_entry (seq, subject, ts, log_index)" \
+                        " SELECT ?4, e.subject, e.ts, e.log_index FROM subject_run AS r" \
+                        " CROSS JOIN subject_entry AS e ON e.seq = r.seq" \
+                        " WHERE r.org = ?1 AND r.run >= ?2 AND r.run < ?3" \
+                        " ORDER BY e.subject, e.ts, e.log_index"
+//  and those runs deleted, entries first
+#define s_SQL_MERGED    "DELETE FROM subject_entry WHERE seq IN (SELECT seq FROM subject_run" \
+                        " WHERE org = ?1 AND run >= ?2 AND run < ?3)"
+#define s_SQL_UNRUN     "DELETE FROM subject_run WHERE org = ?1 AND run >= ?2 AND run < ?3"
 #define s_SQL_MERGED_GET "SELECT subject_merged FROM org WHERE id = ?1"
 #define s_SQL_MERGED_SET "UPDATE org SET subject_merged = ?2 WHERE id = ?1"
 //  The first organisation past id ?1 that owes a block of 16 tiles, and
@@ -51,9 +59,12 @@ typedef struct {
 struct _audit_subjects_t {
     sqlite3 *conn;
     sqlite3_stmt *events;               //  a tile's events: ts, log_index, actor, user
-    sqlite3_stmt *insert;
+    sqlite3_stmt *seq;                  //  a new run's
+    sqlite3_stmt *run;                  //  its row
+    sqlite3_stmt *insert;               //  its entries
     sqlite3_stmt *merge;                //  a block's runs into one of the level above
-    sqlite3_stmt *merged;               //  and those runs deleted
+    sqlite3_stmt *merged;               //  and those runs deleted: entries
+    sqlite3_stmt *unrun;                //  and rows
     sqlite3_stmt *merged_get;           //  org.subject_merged
     sqlite3_stmt *merged_set;
     sqlite3_stmt *owed;                 //  the next organisation that owes merges
@@ -132,9 +143,12 @@ audit_subjects_new (sqlite3 *conn, int64_t budget)
               " AND ts >= ?2 AND ts <= ?3 AND log_index >= ?4 AND log_index < ?5",
               audit_proto_field_info (AUDIT_FIELD_USER_ID)->column);
     if (audit_stmts_prepare (conn, sql, &self->events) != 0
+    ||  audit_stmts_prepare (conn, s_SQL_SEQ, &self->seq) != 0
+    ||  audit_stmts_prepare (conn, s_SQL_RUN, &self->run) != 0
     ||  audit_stmts_prepare (conn, s_SQL_INSERT, &self->insert) != 0
     ||  audit_stmts_prepare (conn, s_SQL_MERGE, &self->merge) != 0
     ||  audit_stmts_prepare (conn, s_SQL_MERGED, &self->merged) != 0
+    ||  audit_stmts_prepare (conn, s_SQL_UNRUN, &self->unrun) != 0
     ||  audit_stmts_prepare (conn, s_SQL_MERGED_GET, &self->merged_get) != 0
     ||  audit_stmts_prepare (conn, s_SQL_MERGED_SET, &self->merged_set) != 0
     ||  audit_stmts_prepare (conn, s_SQL_OWED, &self->owed) != 0)
@@ -149,9 +163,12 @@ audit_subjects_destroy (audit_subjects_t **self_p)
         return;
     audit_subjects_t *self = *self_p;
     sqlite3_finalize (self->events);
+    sqlite3_finalize (self->seq);
+    sqlite3_finalize (self->run);
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->merge);
     sqlite3_finalize (self->merged);
+    sqlite3_finalize (self->unrun);
     sqlite3_finalize (self->merged_get);
     sqlite3_finalize (self->merged_set);
     sqlite3_finalize (self->owed);
@@ -221,17 +238,45 @@ s_compare (const void *left, const void *right)
     return a->log_index < b->log_index? -1: a->log_index > b->log_index;
 }
 
+//  The next seq into *seq; 0 or -1
+static int
+s_seq_next (audit_subjects_t *self, int64_t *seq)
+{
+    int rc = sqlite3_step (self->seq);
+    *seq = rc == SQLITE_ROW? sqlite3_column_int64 (self->seq, 0): 0;
+    sqlite3_reset (self->seq);
+    return rc == SQLITE_ROW? 0: -1;
+}
+
+//  Run id of organisation org is seq's; 0 or -1
+static int
+s_run_add (audit_subjects_t *self, int64_t org, int64_t id, int64_t seq)
+{
+    sqlite3_bind_int64 (self->run, 1, org);
+    sqlite3_bind_int64 (self->run, 2, id);
+    sqlite3_bind_int64 (self->run, 3, seq);
+    int rc = sqlite3_step (self->run);
+    sqlite3_reset (self->run);
+    return rc == SQLITE_DONE? 0: -1;
+}
+
+//  The tile's run: a row, and its entries under a new seq, in key order,
+//  each at the end of subject_entry. A tile with no entry has no run.
 static int
 s_write (audit_subjects_t *self, int64_t org, uint64_t tile)
 {
+    int64_t seq;
+    if (self->count == 0)
+        return 0;
+    if (s_seq_next (self, &seq) != 0 || s_run_add (self, org, s_run_id (tile, 0), seq) != 0)
+        return -1;
     sqlite3_stmt *stmt = self->insert;
     int rc = SQLITE_DONE;
     for (size_t at = 0; rc == SQLITE_DONE && at < self->count; at++) {
-        sqlite3_bind_int64 (stmt, 1, org);
-        sqlite3_bind_int64 (stmt, 2, s_run_id (tile, 0));
-        sqlite3_bind_text (stmt, 3, self->entries [at].subject, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (stmt, 4, self->entries [at].ts);
-        sqlite3_bind_int64 (stmt, 5, self->entries [at].log_index);
+        sqlite3_bind_int64 (stmt, 1, seq);
+        sqlite3_bind_text (stmt, 2, self->entries [at].subject, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (stmt, 3, self->entries [at].ts);
+        sqlite3_bind_int64 (stmt, 4, self->entries [at].log_index);
         rc = sqlite3_step (stmt);
         sqlite3_reset (stmt);
     }
@@ -245,16 +290,18 @@ audit_subjects_begin (audit_subjects_t *self)
     self->budget = self->budget_whole;
 }
 
-//  Run one of the merge's statements on the block of run ids lo .. hi - 1;
-//  the rows it changed, or -1
+//  Run one of the merge's statements on the block of run ids lo .. hi - 1
+//  (and the new run's seq, for the one that takes it); the rows it
+//  changed, or -1
 static int64_t
 s_merge_step (audit_subjects_t *self, sqlite3_stmt *stmt, int64_t org, int64_t lo,
-              int64_t hi, int64_t id)
+              int64_t hi, int64_t seq)
 {
     sqlite3_bind_int64 (stmt, 1, org);
     sqlite3_bind_int64 (stmt, 2, lo);
     sqlite3_bind_int64 (stmt, 3, hi);
-    sqlite3_bind_int64 (stmt, 4, id);
+    if (sqlite3_bind_parameter_count (stmt) == 4)
+        sqlite3_bind_int64 (stmt, 4, seq);
     int rc = sqlite3_step (stmt);
     sqlite3_reset (stmt);
     return rc == SQLITE_DONE? (int64_t) sqlite3_changes64 (self->conn): -1;
@@ -263,14 +310,20 @@ s_merge_step (audit_subjects_t *self, sqlite3_stmt *stmt, int64_t org, int64_t l
 //  The runs of the block of level - 1 that ends at tile end, merged into
 //  one run of level: its ids are its tiles' at every level, and the runs
 //  of the levels below were merged first, so its runs are the only ones
-//  in that range. The entries merged, or -1.
+//  in that range. Its row goes in last, once the block's are gone. The
+//  entries merged, or -1.
 static int64_t
 s_merge_block (audit_subjects_t *self, int64_t org, uint64_t end, unsigned level)
 {
     uint64_t first = end - s_SPAN (level);
-    int64_t lo = s_run_id (first, 0), hi = s_run_id (end, 0), id = s_run_id (first, level);
-    int64_t merged = s_merge_step (self, self->merge, org, lo, hi, id);
-    if (merged < 0 || s_merge_step (self, self->merged, org, lo, hi, id) < 0)
+    int64_t lo = s_run_id (first, 0), hi = s_run_id (end, 0), seq;
+    if (s_seq_next (self, &seq) != 0)
+        return -1;
+    int64_t merged = s_merge_step (self, self->merge, org, lo, hi, seq);
+    if (merged < 0 || s_merge_step (self, self->merged, org, lo, hi, seq) < 0
+    ||  s_merge_step (self, self->unrun, org, lo, hi, seq) < 0)
+        return -1;
+    if (merged > 0 && s_run_add (self, org, s_run_id (first, level), seq) != 0)
         return -1;
     return merged;
 }

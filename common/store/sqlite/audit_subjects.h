@@ -68,7 +68,8 @@ extern "C" {
 
 //  The entries of run ?2 of organisation ?1 at or before (ts ?3,
 //  log_index ?4): those of the retention batch that ends there
-#define AUDIT_SUBJECTS_SQL_PURGE    "DELETE FROM subject_run WHERE org = ?1 AND run = ?2" \
+#define AUDIT_SUBJECTS_SQL_PURGE    "DELETE FROM subject_entry WHERE seq =" \
+                                    " (SELECT seq FROM subject_run WHERE org = ?1 AND run = ?2)" \
                                     " AND (ts, log_index) <= (?3, ?4)"
 
 //  The id of the run that holds tile (its first tile and level, in the

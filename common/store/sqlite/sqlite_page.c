@@ -91,8 +91,9 @@ s_by_runs (unsigned shape)
 //  of ts. The terms on e then test each of them as any page does.
 //  The entries of :key in the runs :runs (a JSON array of their ids) of
 //  organisation :org, one seek each: the page's and s_runs_dense's
-#define s_SQL_RUN_SEEK  " FROM json_each (:runs) AS j CROSS JOIN subject_run AS r" \
-                        " ON r.org = :org AND r.run = j.value AND r.subject = :key"
+#define s_SQL_RUN_SEEK  " FROM json_each (:runs) AS j CROSS JOIN subject_run AS d" \
+                        " ON d.org = :org AND d.run = j.value CROSS JOIN subject_entry AS r" \
+                        " ON r.seq = d.seq AND r.subject = :key"
 
 static void
 s_build_runs (char *sql, unsigned shape)
