@@ -16,7 +16,8 @@
        (leaf_tag, tree rows, the org row's tail): the rows the worker
        writes, and so the ceiling its rate is held to.
        Both loops stay open through the next phase's burst, in R rounds
-       (-R, default 4): each round writes M/R events by each loop, then
+       (-R, default 4) after a warm-up of 20,000 events that none of the
+       three counts: each round writes M/R events by each loop, then
        the worker's burst of the same M/R, so that the machine's drift
        (the bare loop moved 120-210k events/s between runs minutes apart)
        falls on a round of all three, not on the ratio.
@@ -62,6 +63,7 @@
 #define s_PRELOAD_BATCH 65536       //  ~160 MiB of records; fewer rewrites of each org's last pages
 #define s_PRELOAD_STEP  10          //  ms between preloaded events
 #define s_MIB           1048576.0
+#define s_WARMUP_EVENTS 20000       //  before the rounds, not counted: 20 an organisation
 
 typedef struct {
     long preload, events, batch, rate, seconds;
@@ -231,8 +233,10 @@ s_ceilings_round (s_ceilings_t *self, const s_options_t *options, long first, lo
         if (bench_bare_run (self->bare [log_rows], (uint64_t) first, count, options->batch,
                             s_run_salt, &seconds) != 0)
             return -1;
-        self->seconds [log_rows] += seconds;
-        *log_seconds = seconds;
+        if (log_seconds) {              //  NULL: the warm-up, not counted
+            self->seconds [log_rows] += seconds;
+            *log_seconds = seconds;
+        }
     }
     return 0;
 }
@@ -298,10 +302,20 @@ s_phase_throughput (zsock_t *pub, bench_monitor_t *monitor, s_ceilings_t *ceilin
     msgpack_sbuffer_init (&buffer);
     long round_size = options->events / options->rounds, stored = 0;
     double seconds = 0;
-    int rc = 0;
     results->sustained = 0;
+    //  The warm-up, by the loops and the worker alike, not counted: a
+    //  worker just started fills its caches of each organisation (names,
+    //  its tree's last tile) from the store as its first events arrive,
+    //  where the loops load theirs when they open
+    s_burst_t warm;
+    int rc = s_ceilings_round (ceilings, options, options->preload, s_WARMUP_EVENTS, NULL);
+    if (rc == 0) {
+        sync ();
+        s_burst (pub, monitor, options->preload, s_WARMUP_EVENTS, &buffer, &warm);
+        rc = warm.stored == s_WARMUP_EVENTS? 0: -1;
+    }
     for (int round = 0; rc == 0 && round < options->rounds; round++) {
-        long first = options->preload + round * round_size;
+        long first = options->preload + s_WARMUP_EVENTS + round * round_size;
         double log_seconds = 0;
         rc = s_ceilings_round (ceilings, options, first, round_size, &log_seconds);
         if (rc != 0)
@@ -353,7 +367,8 @@ s_phase_latency (zsock_t *pub, bench_monitor_t *monitor, const s_options_t *opti
     long first = atomic_load (&monitor->seen);
     long total = options->rate * options->seconds;
     int64_t start = audit_time_now_ms ();
-    uint64_t base = (uint64_t) (options->preload + options->events);  //  past the bursts
+    //  past the warm-up and the bursts
+    uint64_t base = (uint64_t) (options->preload + s_WARMUP_EVENTS + options->events);
     for (long index = 0; index < total; ) {
         long due = (long) ((audit_time_now_ms () - start) * options->rate / 1000);
         for (; index < due && index < total; index++)

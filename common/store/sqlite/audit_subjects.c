@@ -9,10 +9,8 @@
 #include "audit_tree.h"
 
 #include <assert.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 //  A new run's seq: past every seq ever given, so that its entries go in
 //  at the end of subject_entry, and no entry left behind can be taken for
@@ -20,8 +18,19 @@
 #define s_SQL_SEQ       "INSERT INTO meta (key, value) VALUES ('subject_seq', 1)" \
                         " ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value"
 #define s_SQL_RUN       "INSERT INTO subject_run (org, run, seq) VALUES (?1, ?2, ?3)"
-#define s_SQL_INSERT    "INSERT INTO subject_entry (seq, subject, ts, log_index)" \
-                        " VALUES (?1, ?2, ?3, ?4)"
+//  A tile's entries under seq ?6: the actor of each of its events (those
+//  of organisation ?1 with a ts in ?2 .. ?3 and a log_index in ?4 .. ?5 -
+//  1), and the user (the column %s) when it is another, sorted, in one
+//  statement: its cursor stays at the end of subject_entry, where each
+//  row goes, so that no insert seeks from the root (measured against a
+//  row a statement, bench/RESULTS.md). An empty text names no one.
+#define s_SQL_TILE_ARM  " FROM event WHERE org = ?1 AND ts >= ?2 AND ts <= ?3" \
+                        " AND log_index >= ?4 AND log_index < ?5"
+#define s_SQL_TILE      "INSERT INTO subject_entry (seq, subject, ts, log_index)" \
+                        " SELECT ?6, actor, ts, log_index" s_SQL_TILE_ARM " AND actor <> ''" \
+                        " UNION ALL SELECT ?6, %s, ts, log_index" s_SQL_TILE_ARM \
+                        " AND %s IS NOT NULL AND %s <> '' AND %s <> actor" \
+                        " ORDER BY 2, 3, 4"
 //  A block's runs (?2 .. ?3 - 1) into a new one, ?4. The SELECT is read
 //  whole before the first row goes in (the same table), and sorted, so
 //  that the new run's pages fill in order.
@@ -47,21 +56,11 @@
 _Static_assert (AUDIT_TREE_TILE_LEVELS == 8 && AUDIT_SUBJECTS_FANOUT_BITS == 4,
                 "s_SQL_OWED shifts by a tile's levels and counts a block's tiles");
 
-//  A tile's events each name an actor and at most one user
-#define s_ENTRIES_MAX   (2 * AUDIT_TREE_TILE_LEAVES)
-
-typedef struct {
-    const char *subject;                //  in the arena
-    int64_t ts;
-    int64_t log_index;
-} s_entry_t;
-
 struct _audit_subjects_t {
     sqlite3 *conn;
-    sqlite3_stmt *events;               //  a tile's events: ts, log_index, actor, user
     sqlite3_stmt *seq;                  //  a new run's
     sqlite3_stmt *run;                  //  its row
-    sqlite3_stmt *insert;               //  its entries
+    sqlite3_stmt *tile;                 //  a tile's entries
     sqlite3_stmt *merge;                //  a block's runs into one of the level above
     sqlite3_stmt *merged;               //  and those runs deleted: entries
     sqlite3_stmt *unrun;                //  and rows
@@ -70,9 +69,6 @@ struct _audit_subjects_t {
     sqlite3_stmt *owed;                 //  the next organisation that owes merges
     int64_t budget;                     //  entries this transaction may still merge
     int64_t budget_whole;               //  and each transaction's
-    s_entry_t entries [s_ENTRIES_MAX];
-    size_t count;
-    char arena [s_ENTRIES_MAX][AUDIT_IDENT_MAX + 1];
 };
 
 //  --------------------------------------------------------------------------
@@ -138,14 +134,12 @@ audit_subjects_new (sqlite3 *conn, int64_t budget)
     self->budget = self->budget_whole = budget;
     //  The user's column as the field table names it; the actor's is the
     //  event's own, outside the resource fields
-    char sql [256];
-    snprintf (sql, sizeof sql, "SELECT ts, log_index, actor, %s FROM event WHERE org = ?1"
-              " AND ts >= ?2 AND ts <= ?3 AND log_index >= ?4 AND log_index < ?5",
-              audit_proto_field_info (AUDIT_FIELD_USER_ID)->column);
-    if (audit_stmts_prepare (conn, sql, &self->events) != 0
+    const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
+    char sql [1024];
+    snprintf (sql, sizeof sql, s_SQL_TILE, user, user, user, user);
+    if (audit_stmts_prepare (conn, sql, &self->tile) != 0
     ||  audit_stmts_prepare (conn, s_SQL_SEQ, &self->seq) != 0
     ||  audit_stmts_prepare (conn, s_SQL_RUN, &self->run) != 0
-    ||  audit_stmts_prepare (conn, s_SQL_INSERT, &self->insert) != 0
     ||  audit_stmts_prepare (conn, s_SQL_MERGE, &self->merge) != 0
     ||  audit_stmts_prepare (conn, s_SQL_MERGED, &self->merged) != 0
     ||  audit_stmts_prepare (conn, s_SQL_UNRUN, &self->unrun) != 0
@@ -162,10 +156,9 @@ audit_subjects_destroy (audit_subjects_t **self_p)
     if (!self_p || !*self_p)
         return;
     audit_subjects_t *self = *self_p;
-    sqlite3_finalize (self->events);
+    sqlite3_finalize (self->tile);
     sqlite3_finalize (self->seq);
     sqlite3_finalize (self->run);
-    sqlite3_finalize (self->insert);
     sqlite3_finalize (self->merge);
     sqlite3_finalize (self->merged);
     sqlite3_finalize (self->unrun);
@@ -174,68 +167,6 @@ audit_subjects_destroy (audit_subjects_t **self_p)
     sqlite3_finalize (self->owed);
     free (self);
     *self_p = NULL;
-}
-
-//  One entry, its subject copied (the column's text lives until the next
-//  step). A text that cannot be an identifier names no one and is left
-//  out; false when the tile holds more entries than its events can make
-//  (rows that share a log_index: a store changed by hand)
-static bool
-s_add (audit_subjects_t *self, const unsigned char *subject, int64_t ts, int64_t log_index)
-{
-    size_t length = subject? strlen ((const char *) subject): 0;
-    if (length == 0 || length > AUDIT_IDENT_MAX)
-        return true;
-    if (self->count == s_ENTRIES_MAX)
-        return false;
-    char *copy = self->arena [self->count];
-    memcpy (copy, subject, length + 1);
-    self->entries [self->count++] = (s_entry_t) { copy, ts, log_index };
-    return true;
-}
-
-//  The tile's events into entries: the actor's, and the user's when it is
-//  another. Past the room for them, the rest are left out and logged: a
-//  run that misses an entry is better than a log that cannot grow.
-//  -1 on a store error.
-static int
-s_read (audit_subjects_t *self, int64_t org, uint64_t tile, int64_t min_ts, int64_t max_ts)
-{
-    sqlite3_stmt *stmt = self->events;
-    sqlite3_bind_int64 (stmt, 1, org);
-    sqlite3_bind_int64 (stmt, 2, min_ts <= max_ts? min_ts: INT64_MIN);
-    sqlite3_bind_int64 (stmt, 3, min_ts <= max_ts? max_ts: INT64_MAX);
-    sqlite3_bind_int64 (stmt, 4, (int64_t) (tile * AUDIT_TREE_TILE_LEAVES));
-    sqlite3_bind_int64 (stmt, 5, (int64_t) ((tile + 1) * AUDIT_TREE_TILE_LEAVES));
-    self->count = 0;
-    bool room = true;
-    int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW && room) {
-        int64_t ts = sqlite3_column_int64 (stmt, 0), log_index = sqlite3_column_int64 (stmt, 1);
-        const unsigned char *actor = sqlite3_column_text (stmt, 2);
-        room = s_add (self, actor, ts, log_index);
-        const unsigned char *user = sqlite3_column_text (stmt, 3);
-        if (room && user && (!actor || strcmp ((const char *) user, (const char *) actor)))
-            room = s_add (self, user, ts, log_index);
-    }
-    sqlite3_reset (stmt);
-    if (!room)
-        audit_log_warn ("msg=\"a tile has more events than its indices\" org=%lld tile=%llu",
-                        (long long) org, (unsigned long long) tile);
-    return rc == SQLITE_DONE || (!room && rc == SQLITE_ROW)? 0: -1;
-}
-
-//  The key's order after (org, tile): subject, ts, log_index
-static int
-s_compare (const void *left, const void *right)
-{
-    const s_entry_t *a = (const s_entry_t *) left, *b = (const s_entry_t *) right;
-    int order = strcmp (a->subject, b->subject);
-    if (order)
-        return order;
-    if (a->ts != b->ts)
-        return a->ts < b->ts? -1: 1;
-    return a->log_index < b->log_index? -1: a->log_index > b->log_index;
 }
 
 //  The next seq into *seq; 0 or -1
@@ -260,27 +191,26 @@ s_run_add (audit_subjects_t *self, int64_t org, int64_t id, int64_t seq)
     return rc == SQLITE_DONE? 0: -1;
 }
 
-//  The tile's run: a row, and its entries under a new seq, in key order,
-//  each at the end of subject_entry. A tile with no entry has no run.
+//  The tile's run: its entries under a new seq (s_SQL_TILE), then its
+//  row. A tile with no entry has no run.
 static int
-s_write (audit_subjects_t *self, int64_t org, uint64_t tile)
+s_write (audit_subjects_t *self, int64_t org, uint64_t tile, int64_t min_ts, int64_t max_ts)
 {
     int64_t seq;
-    if (self->count == 0)
-        return 0;
-    if (s_seq_next (self, &seq) != 0 || s_run_add (self, org, s_run_id (tile, 0), seq) != 0)
+    if (s_seq_next (self, &seq) != 0)
         return -1;
-    sqlite3_stmt *stmt = self->insert;
-    int rc = SQLITE_DONE;
-    for (size_t at = 0; rc == SQLITE_DONE && at < self->count; at++) {
-        sqlite3_bind_int64 (stmt, 1, seq);
-        sqlite3_bind_text (stmt, 2, self->entries [at].subject, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (stmt, 3, self->entries [at].ts);
-        sqlite3_bind_int64 (stmt, 4, self->entries [at].log_index);
-        rc = sqlite3_step (stmt);
-        sqlite3_reset (stmt);
-    }
-    return rc == SQLITE_DONE? 0: -1;
+    sqlite3_stmt *stmt = self->tile;
+    sqlite3_bind_int64 (stmt, 1, org);
+    sqlite3_bind_int64 (stmt, 2, min_ts <= max_ts? min_ts: INT64_MIN);
+    sqlite3_bind_int64 (stmt, 3, min_ts <= max_ts? max_ts: INT64_MAX);
+    sqlite3_bind_int64 (stmt, 4, (int64_t) (tile * AUDIT_TREE_TILE_LEAVES));
+    sqlite3_bind_int64 (stmt, 5, (int64_t) ((tile + 1) * AUDIT_TREE_TILE_LEAVES));
+    sqlite3_bind_int64 (stmt, 6, seq);
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE)
+        return -1;
+    return sqlite3_changes64 (self->conn) == 0? 0: s_run_add (self, org, s_run_id (tile, 0), seq);
 }
 
 void
@@ -382,13 +312,7 @@ audit_subjects_tile (void *handle, int64_t org, uint64_t tile, int64_t min_ts, i
 {
     audit_subjects_t *self = (audit_subjects_t *) handle;
     assert (self);
-    int rc = s_read (self, org, tile, min_ts, max_ts);
-    if (rc == 0) {
-        //  In key order, so that the inserts fill the new range's pages
-        //  one after the other
-        qsort (self->entries, self->count, sizeof *self->entries, s_compare);
-        rc = s_write (self, org, tile) || s_catch_up (self, org, tile + 1)? -1: 0;
-    }
+    int rc = s_write (self, org, tile, min_ts, max_ts) || s_catch_up (self, org, tile + 1)? -1: 0;
     if (rc != 0)
         audit_log_error ("msg=\"subject run not written\" org=%lld tile=%llu reason=\"%s\"",
                          (long long) org, (unsigned long long) tile,

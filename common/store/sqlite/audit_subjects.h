@@ -14,12 +14,18 @@
     tile's 256th event is stored (audit_tree's tile callback), its events
     are read back (the tile's range of ts: the organisation's last pages) and
     their actors and users (one entry when they are the same) appended,
-    sorted, as a run of level 0 under (org, run, subject, ts, log_index).
-    Each aligned block of 16 tiles is then merged into one run of level 1,
-    and each block of 256 into one of level 2, the top: a merge above it
-    would rewrite a million events' entries in one transaction. A run is a
-    new key range of its organisation's: a few fresh pages, not a random
-    page an event; an entry is written once per level.
+    sorted, as a run of level 0. Each aligned block of 16 tiles is then
+    merged into one run of level 1, and each block of 256 into one of
+    level 2, the top: a merge above it would rewrite a million events'
+    entries in one transaction. An entry is written once per level.
+
+    A run is a row of subject_run (org, run, seq) and its entries rows of
+    subject_entry (seq, subject, ts, log_index). Its seq is past every seq
+    given before (meta subject_seq), so a run's entries go in at the very
+    end of subject_entry, in key order: SQLite's cheapest insert, and pages
+    filled whole. Keyed by (org, run, ...) instead (schema 8), each run
+    went into the middle of the table, splitting its neighbours' pages:
+    in the bare loop 1.26 us an entry against 0.81, and 15 MiB more WAL.
 
     A transaction merges at most AUDIT_SUBJECTS_MERGE_BUDGET entries: a
     feed spread evenly over many organisations brings them to a block in
