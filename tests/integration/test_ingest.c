@@ -390,3 +390,61 @@ Test (ingest, a_body_libzmq_drops_is_counted)
     test_pack_destroy (&pack);
     cr_expect_gt (stored, probes, "the producer is heard again");
 }
+
+//  16 complete tiles of one organisation written by a store that merges
+//  nothing (a MAINTAINER: the query worker's audit_access, the janitor's
+//  events), as their own batches; a user for every other event
+static void
+s_owed_write (const char *org)
+{
+    audit_store_t *store = audit_store_new (s->dir, AUDIT_STORE_MAINTAINER);
+    cr_assert_not_null (store);
+    audit_record_t records [256];
+    audit_store_outcome_t outcomes [256];
+    int64_t now = audit_time_now_ms ();
+    for (uint32_t tile = 0; tile < 16; tile++) {
+        for (uint32_t at = 0; at < 256; at++) {
+            uint32_t n = tile * 256 + at;
+            audit_record_t *record = &records [at];
+            memset (record, 0, sizeof *record);
+            record->kind = AUDIT_TOPIC_KIND_AUDIT;
+            record->received_ms = now;
+            audit_event_t *event = &record->u.event;
+            memset (event->event_id, 0x7c, AUDIT_UUID_SIZE);
+            memcpy (event->event_id, &n, sizeof n);
+            event->type = AUDIT_EVENT_USER_LOGIN;
+            event->timestamp_ms = now - 3600000 + n;
+            snprintf (event->org_id, sizeof event->org_id, "%s", org);
+            snprintf (event->actor_id, sizeof event->actor_id, "actor-%u", n % 7);
+            if (n % 2) {
+                event->present = AUDIT_FIELD_BIT (AUDIT_FIELD_USER_ID);
+                snprintf (event->text [AUDIT_FIELD_USER_ID], sizeof (audit_ident_t), "user-%u",
+                          n % 5);
+            }
+        }
+        cr_assert_eq (audit_store_write (store, records, 256, outcomes, NULL), 0);
+    }
+    audit_store_destroy (&store);
+}
+
+//  What the store's other writers leave owed, the worker merges in its
+//  housekeeping, with no new event of that organisation: its 16 runs of a
+//  tile become one. SQLite only: the PostgreSQL store has no subject runs.
+Test (ingest, the_worker_merges_the_subject_runs_other_writers_left_owed)
+{
+    if (test_pg_on ())
+        cr_skip_test ("the PostgreSQL store has no subject runs");
+    const char *merged = "SELECT subject_merged FROM org WHERE name = 'org-owed'";
+    const char *runs = "SELECT count (*) FROM subject_run r JOIN org o ON o.id = r.org"
+                       " WHERE o.name = 'org-owed'";
+    test_service_kill_ingest (s, SIGTERM);
+    s_owed_write ("org-owed");
+    cr_assert_eq (s_count ("audit.db", merged), 0, "the maintainer merged nothing");
+    cr_assert_eq (s_count ("audit.db", runs), 16);
+    test_service_restart_ingest (s);
+    cr_expect_eq (s_wait_count ("audit.db", merged, 16, 10000), 16);
+    cr_expect_eq (s_count ("audit.db", runs), 1, "one run of 16 tiles");
+    cr_expect_eq (s_count ("audit.db", "SELECT count (*) FROM subject_entry"),
+                  16 * 256 + 16 * 128, "an entry per actor, and per user of every other event");
+    cr_expect (s_still_running ());
+}

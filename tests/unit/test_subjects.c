@@ -425,6 +425,55 @@ Test (subjects, housekeeping_merges_what_batches_left_owed)
     cr_expect_eq (audit_store_housekeep (s_store), 0, "nothing is owed");
 }
 
+//  Rows of a page walk by subject of organisation org-b00, all of it
+static int64_t
+s_walk_count (const char *subject)
+{
+    audit_page_filter_t filter = {
+        .org_id = "org-b00", .from_ms = INT64_MIN, .to_ms = INT64_MAX,
+        .type_mask = (1u << AUDIT_EVENT_COUNT) - 1, .order = AUDIT_CURSOR_DESC, .limit = 100,
+        .subject = subject
+    };
+    int64_t rows = 0;
+    for (bool more = true; more; ) {
+        audit_page_t *page = audit_page_new (s_store, &filter);
+        cr_assert_not_null (page);
+        audit_row_t row;
+        while (audit_page_next (page, &row) == 1)
+            rows++;
+        more = audit_page_more (page, &filter.after);
+        filter.has_after = more;
+        audit_page_destroy (&page);
+    }
+    return rows;
+}
+
+//  256 tiles through the writer: blocks of 16 merged as they complete,
+//  then the 16 blocks into one run of level 2, the top; a tile past it has
+//  its own run. A page by subject finds what the event table holds.
+Test (subjects, a_block_of_256_tiles_is_one_run)
+{
+    for (uint32_t first = 0; first < 256 * 256; first += 4096)
+        s_store_orgs (1, first, 4096);
+    s_store_orgs (1, 256 * 256, 300);
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT subject_merged FROM org"),
+                  256);
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT count (*) FROM subject_run"),
+                  2, "the top run and the tile past it");
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT count (*) FROM subject_run"
+                                  " WHERE run = (0 << 4) | 2"), 1);
+    const char *subjects [] = { "p3", "u7", "hub" };
+    for (int at = 0; at < 3; at++) {
+        char sql [160];
+        snprintf (sql, sizeof sql, "SELECT count (*) FROM event WHERE actor = '%s' OR %s = '%s'",
+                  subjects [at], audit_proto_field_info (AUDIT_FIELD_USER_ID)->column,
+                  subjects [at]);
+        int64_t wanted = test_store_int (s_store, AUDIT_DB_AUDIT, sql);
+        cr_expect_gt (wanted, 0);
+        cr_expect_eq (s_walk_count (subjects [at]), wanted, "%s", subjects [at]);
+    }
+}
+
 //  The other processes that write events (the query worker's audit_access,
 //  the janitor's) write a tile's run but leave its merges to the writer's
 //  housekeeping: their requests do not wait for them
