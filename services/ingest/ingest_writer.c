@@ -314,8 +314,10 @@ s_housekeep (self_t *self)
 
 //  A quiet second: the housekeeping, and more of it for as long as the
 //  store says more is due (the subject runs' merges a burst left owed)
-//  and no command waits. Each call is one short transaction, so a batch
-//  that arrives meanwhile waits for that one only.
+//  and no command waits. Each call is one short transaction (longer, some
+//  240 ms, the one that merges an organisation's block of 256 tiles, once
+//  its 65,536 events), so a batch that arrives meanwhile waits for that
+//  one only.
 static void
 s_housekeep_idle (self_t *self)
 {

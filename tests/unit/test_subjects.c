@@ -497,6 +497,28 @@ Test (subjects, a_maintainer_leaves_its_merges_to_the_writer)
     s_expect_all (INT64_MIN);
 }
 
+//  The housekeeping goes on from the organisation it reached last, and
+//  round to the lowest ids: one of them that owes again is merged too
+Test (subjects, housekeeping_goes_round_the_organisations)
+{
+    audit_store_t *writer = s_store;
+    s_store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    cr_assert_not_null (s_store);
+    s_store_orgs (2, 0, 16 * 256);
+    cr_assert_eq (s_orgs_owing (), 2);
+    cr_expect_eq (audit_store_housekeep (writer), 0, "both within one call's budget");
+    cr_expect_eq (s_orgs_owing (), 0);
+    //  org-b00, the lower id, owes its second block now
+    s_store_orgs (1, 16 * 256, 16 * 256);
+    cr_assert_eq (s_orgs_owing (), 1);
+    audit_store_destroy (&s_store);
+    s_store = writer;
+    cr_expect_eq (audit_store_housekeep (s_store), 0);
+    cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT subject_merged FROM org"
+                                  " WHERE name = 'org-b00'"), 32);
+    cr_expect_eq (s_orgs_owing (), 0);
+}
+
 //  A log that ends on a tile: every event is in a run, and the last tile's
 //  range (none: the org row keeps NULL) is not taken for any ts
 Test (subjects, a_log_that_ends_on_a_tile_has_nothing_past_its_runs)

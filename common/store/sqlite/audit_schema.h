@@ -37,7 +37,8 @@
         subject_seq; index org_subjects_owed (id) of the organisations that
         owe merges of their subject runs
       counter (name, value), meta (key, value): created_at,
-        ident_generation, janitor_last_pass, janitor_last_sweep
+        ident_generation, janitor_last_pass, janitor_last_sweep,
+        subject_seq (version 9)
     ops.db, version 1:
       ops (id, ts, received, client_ip, method, path, status), index (ts)
     queue.db, version 2:

@@ -9,6 +9,7 @@
 #include "audit_tree.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -69,6 +70,7 @@ struct _audit_subjects_t {
     sqlite3_stmt *owed;                 //  the next organisation that owes merges
     int64_t budget;                     //  entries this transaction may still merge
     int64_t budget_whole;               //  and each transaction's
+    int64_t owed_after;                 //  where the housekeeping's last merges were
 };
 
 //  --------------------------------------------------------------------------
@@ -132,6 +134,7 @@ audit_subjects_new (sqlite3 *conn, int64_t budget)
         return NULL;
     self->conn = conn;
     self->budget = self->budget_whole = budget;
+    self->owed_after = INT64_MIN;
     //  The user's column as the field table names it; the actor's is the
     //  event's own, outside the resource fields
     const char *user = audit_proto_field_info (AUDIT_FIELD_USER_ID)->column;
@@ -348,22 +351,41 @@ audit_subjects_owing (audit_subjects_t *self)
     return s_owed_next (self, &org, &tiles);
 }
 
+//  The next organisation that owes, from where the last call stopped and
+//  round to the lowest id once; 1, 0 when none does, -1
+static int
+s_owed_round (audit_subjects_t *self, int64_t *org, uint64_t *tiles, bool *wrapped)
+{
+    int rc = s_owed_next (self, org, tiles);
+    if (rc == 0 && !*wrapped) {
+        *wrapped = true;
+        *org = INT64_MIN;
+        rc = s_owed_next (self, org, tiles);
+    }
+    return rc;
+}
+
 int
 audit_subjects_owed (audit_subjects_t *self, int64_t budget)
 {
     assert (self);
     self->budget = budget;
-    int64_t org = INT64_MIN;
+    //  Each call goes on past the organisation the last one reached, so
+    //  that a few low ids that owe again and again cannot take every call
+    int64_t org = self->owed_after;
     uint64_t tiles;
+    bool wrapped = org == INT64_MIN;
     int rc = 0;
     //  The budget is checked before each block, so an organisation left
     //  with blocks owed is the last one this call reaches
-    while (self->budget > 0 && (rc = s_owed_next (self, &org, &tiles)) == 1)
+    while (self->budget > 0 && (rc = s_owed_round (self, &org, &tiles, &wrapped)) == 1) {
         if (s_catch_up (self, org, tiles) != 0) {
             audit_log_error ("msg=\"subject runs not merged\" org=%lld reason=\"%s\"",
                              (long long) org, sqlite3_errmsg (self->conn));
             return -1;
         }
+        self->owed_after = org;
+    }
     return self->budget > 0? (rc < 0? -1: 0): audit_subjects_owing (self);
 }
 

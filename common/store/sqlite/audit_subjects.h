@@ -33,10 +33,12 @@
     (bench/RESULTS.md). An organisation's org.subject_merged says how many
     of its tiles are merged (a multiple of 16); what it still owes is
     merged at its next tiles, or sooner by the writer's housekeeping
-    (audit_subjects_owed), which finds the organisations that owe through
-    index org_subjects_owed: until then, a page seeks each of their runs
-    of a tile (a feed that stayed ahead of the merges for long left most
-    organisations of a 5,000,000-event store 17 such seeks, not two).
+    (audit_subjects_owed, a budget of its own a call), which finds the
+    organisations that owe through index org_subjects_owed: until then, a
+    page seeks each of their runs of a tile (a feed that stayed ahead of
+    the merges for long left most organisations of a 5,000,000-event store
+    17 such seeks, not two). The other processes that write events (the
+    query worker, the janitor) merge nothing: they leave it owed.
 
     The runs of an organisation are then: below subject_merged, the blocks
     of 256 and of 16 tiles; from it, a run per tile (a typical organisation
@@ -118,15 +120,18 @@ int
     audit_subjects_tile (void *self, int64_t org, uint64_t tile, int64_t min_ts,
                          int64_t max_ts);
 
-//  Outside any transaction: 1 when an organisation owes merges, 0 when
-//  none does, -1 on a store error.
+//  1 when an organisation owes merges, 0 when none does, -1 on a store
+//  error: one read of index org_subjects_owed, in a transaction or not.
 int
     audit_subjects_owing (audit_subjects_t *self);
 
 //  Inside a write transaction of the writer's housekeeping, begun after
-//  the batches: the merges organisations owe, the lowest ids first, as
-//  far as budget entries go (checked before each block of 16). 1 when
-//  some are owed still, 0 when none is, -1 on a store error (logged).
+//  the batches: the merges organisations owe, in the order of their ids
+//  from where the last call stopped, as far as budget entries go. The
+//  budget is checked before each block of 16, so a call can pass it by
+//  that block's merges: some 131,072 entries more when a block of 256
+//  ends there (once an organisation's 65,536 events). 1 when some are
+//  owed still, 0 when none is, -1 on a store error (logged).
 int
     audit_subjects_owed (audit_subjects_t *self, int64_t budget);
 

@@ -511,11 +511,13 @@ sqlite_housekeeping_defer (audit_store_t *store)
 
 //  One transaction of the merges of subject runs that batches left owed
 //  (audit_subjects_owed): 1 when more are owed, 0 when none is (the usual
-//  case, found by one read of an index, no transaction), -1
+//  case, found by one read of an index, no transaction), -1. None while
+//  the writes fail (a full disk): the batch's retries come first.
 static int
 s_subjects_owed (sqlite_store_t *self)
 {
-    if (self->mode != AUDIT_STORE_WRITER || !self->subjects || self->tree_off)
+    if (self->mode != AUDIT_STORE_WRITER || !self->subjects || self->tree_off
+    ||  self->failing)
         return 0;
     int rc = audit_subjects_owing (self->subjects);
     if (rc != 1)
