@@ -145,10 +145,7 @@ s_base_ready (const s_options_t *options, const char *base)
         //  A base of an older schema is migrated here, once: the bare
         //  loops open their copies with SQLite alone; and its merges owed
         //  by an older build are done
-        audit_store_t *store = audit_store_new (base, AUDIT_STORE_WRITER);
-        int rc = store? bench_preload_housekeep (store): -1;
-        audit_store_destroy (&store);
-        return rc == 0 && bench_worker_stored (base) == have? 0: -1;
+        return bench_preload_settle (base) == 0 && bench_worker_stored (base) == have? 0: -1;
     }
     printf ("preloading %ld events into %s (it held %lld) ...\n", options->preload, base,
             (long long) (have < 0? 0: have));

@@ -98,10 +98,8 @@ bench_preload_housekeep (audit_store_t *store)
     return rc;
 }
 
-//  A store reused: migrated when of an older schema, and its owed merges
-//  done (a store left by an older build)
-static int
-s_reuse (const char *dir)
+int
+bench_preload_settle (const char *dir)
 {
     audit_store_t *store = audit_store_new (dir, AUDIT_STORE_WRITER);
     int rc = store? bench_preload_housekeep (store): -1;
@@ -124,7 +122,7 @@ bench_preload_ready (const char *dir, bench_events_t *events, long count, int64_
     events->epoch_ms = state.epoch_ms;
     if (state.done >= count) {
         printf ("reusing %s: %ld events\n", dir, state.done);
-        return s_reuse (dir);
+        return bench_preload_settle (dir);
     }
     printf ("preloading events %ld .. %ld into %s\n", state.done, count, dir);
     int64_t start = s_now_ns ();

@@ -36,6 +36,12 @@ int
 int
     bench_preload_housekeep (audit_store_t *store);
 
+//  A store reused: opened as the WRITER (so migrated when of an older
+//  schema), its housekeeping done (merges an older build left owed), and
+//  closed. 0 or -1.
+int
+    bench_preload_settle (const char *dir);
+
 #ifdef __cplusplus
 }
 #endif

@@ -405,17 +405,10 @@ s_owed_write (const char *org)
     for (uint32_t tile = 0; tile < 16; tile++) {
         for (uint32_t at = 0; at < 256; at++) {
             uint32_t n = tile * 256 + at;
-            audit_record_t *record = &records [at];
-            memset (record, 0, sizeof *record);
-            record->kind = AUDIT_TOPIC_KIND_AUDIT;
-            record->received_ms = now;
-            audit_event_t *event = &record->u.event;
-            memset (event->event_id, 0x7c, AUDIT_UUID_SIZE);
-            memcpy (event->event_id, &n, sizeof n);
-            event->type = AUDIT_EVENT_USER_LOGIN;
-            event->timestamp_ms = now - 3600000 + n;
-            snprintf (event->org_id, sizeof event->org_id, "%s", org);
-            snprintf (event->actor_id, sizeof event->actor_id, "actor-%u", n % 7);
+            char actor [16];
+            snprintf (actor, sizeof actor, "actor-%u", n % 7);
+            test_record_login (&records [at], org, actor, n, now - 3600000 + n);
+            audit_event_t *event = &records [at].u.event;
             if (n % 2) {
                 event->present = AUDIT_FIELD_BIT (AUDIT_FIELD_USER_ID);
                 snprintf (event->text [AUDIT_FIELD_USER_ID], sizeof (audit_ident_t), "user-%u",

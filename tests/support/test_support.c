@@ -119,6 +119,22 @@ const void *test_pack_data (test_pack_t *self) { return self->buffer.data; }
 size_t test_pack_size (test_pack_t *self) { return self->buffer.size; }
 
 void
+test_record_login (audit_record_t *record, const char *org, const char *actor, uint32_t n,
+                   int64_t ts_ms)
+{
+    memset (record, 0, sizeof *record);
+    record->kind = AUDIT_TOPIC_KIND_AUDIT;
+    record->received_ms = ts_ms;
+    audit_event_t *event = &record->u.event;
+    memset (event->event_id, 0x5a, AUDIT_UUID_SIZE);
+    memcpy (event->event_id, &n, sizeof n);
+    event->type = AUDIT_EVENT_USER_LOGIN;
+    event->timestamp_ms = ts_ms;
+    snprintf (event->org_id, sizeof event->org_id, "%s", org);
+    snprintf (event->actor_id, sizeof event->actor_id, "%s", actor);
+}
+
+void
 test_uuid (char *text)
 {
     uint8_t bytes [16];

@@ -53,6 +53,12 @@ test_pack_t *test_pack_event (audit_event_type_t type, const char *org_id,
                               const char *actor_id, uint32_t extra_pairs,
                               char *event_id);
 
+//  Record n of a store test: a user_login of org by actor at ts_ms (also
+//  its received time), its event id 16 bytes 0x5a with n in the first
+//  four. The caller adds fields, or changes its type or times.
+void test_record_login (audit_record_t *record, const char *org, const char *actor,
+                        uint32_t n, int64_t ts_ms);
+
 //  A random canonical lower-case UUID v4 text (37 bytes)
 void test_uuid (char *text);
 

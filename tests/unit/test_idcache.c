@@ -305,16 +305,8 @@ Test (idcache, the_names_of_a_row_stay_valid_until_the_next_row)
 static void
 s_login (audit_record_t *record, uint32_t n, const char *actor)
 {
-    memset (record, 0, sizeof *record);
-    record->kind = AUDIT_TOPIC_KIND_AUDIT;
+    test_record_login (record, "org-a", actor, n, s_NOW - n);
     record->received_ms = s_NOW;
-    audit_event_t *event = &record->u.event;
-    memset (event->event_id, 0x5A, AUDIT_UUID_SIZE);
-    memcpy (event->event_id, &n, sizeof n);
-    event->type = AUDIT_EVENT_USER_LOGIN;
-    event->timestamp_ms = s_NOW - n;
-    snprintf (event->org_id, sizeof event->org_id, "org-a");
-    snprintf (event->actor_id, sizeof event->actor_id, "%s", actor);
 }
 
 //  The newest row's actor through a page of store, "" when none

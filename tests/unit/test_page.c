@@ -38,16 +38,12 @@ TestSuite (page, .init = s_setup, .fini = s_teardown);
 static void
 s_event (audit_record_t *record, const char *org, uint32_t n)
 {
-    memset (record, 0, sizeof *record);
-    record->kind = AUDIT_TOPIC_KIND_AUDIT;
+    char actor [16];
+    snprintf (actor, sizeof actor, "a%u", n % 3);
+    test_record_login (record, org, actor, n, s_NOW - n % 5);
     record->received_ms = s_NOW;
     audit_event_t *event = &record->u.event;
-    memset (event->event_id, 0x42, AUDIT_UUID_SIZE);
-    memcpy (event->event_id, &n, sizeof n);
     event->type = n % 2? AUDIT_EVENT_DEVICE_REGISTERED: AUDIT_EVENT_USER_LOGIN;
-    event->timestamp_ms = s_NOW - n % 5;
-    snprintf (event->org_id, sizeof event->org_id, "%s", org);
-    snprintf (event->actor_id, sizeof event->actor_id, "a%u", n % 3);
     if (event->type == AUDIT_EVENT_DEVICE_REGISTERED) {
         event->present = AUDIT_FIELD_BIT (AUDIT_FIELD_DEVICE_ID) | AUDIT_FIELD_BIT (AUDIT_FIELD_USER_ID);
         snprintf (event->text [AUDIT_FIELD_DEVICE_ID], sizeof (audit_ident_t), "d%u", n);

@@ -83,16 +83,10 @@ s_record (audit_record_t *record, const char *org, uint32_t n)
 {
     s_event_t made;
     s_make (n, &made);
-    memset (record, 0, sizeof *record);
-    record->kind = AUDIT_TOPIC_KIND_AUDIT;
+    test_record_login (record, org, made.actor, n, made.ts);
     record->received_ms = s_NOW;
     audit_event_t *event = &record->u.event;
-    memset (event->event_id, 0x5a, AUDIT_UUID_SIZE);
-    memcpy (event->event_id, &n, sizeof n);
     event->type = made.device? AUDIT_EVENT_DEVICE_REGISTERED: AUDIT_EVENT_USER_LOGIN;
-    event->timestamp_ms = made.ts;
-    snprintf (event->org_id, sizeof event->org_id, "%s", org);
-    snprintf (event->actor_id, sizeof event->actor_id, "%s", made.actor);
     event->present = AUDIT_FIELD_BIT (AUDIT_FIELD_DEVICE_ID);
     snprintf (event->text [AUDIT_FIELD_DEVICE_ID], sizeof (audit_ident_t), "d%u", n % 3);
     if (made.user [0]) {
@@ -474,14 +468,30 @@ Test (subjects, a_block_of_256_tiles_is_one_run)
     }
 }
 
+//  s_store becomes a MAINTAINER of the same directory (the writer's own
+//  store returned, for s_as_writer to put back)
+static audit_store_t *
+s_as_maintainer (void)
+{
+    audit_store_t *writer = s_store;
+    s_store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
+    cr_assert_not_null (s_store);
+    return writer;
+}
+
+static void
+s_as_writer (audit_store_t *writer)
+{
+    audit_store_destroy (&s_store);
+    s_store = writer;
+}
+
 //  The other processes that write events (the query worker's audit_access,
 //  the janitor's) write a tile's run but leave its merges to the writer's
 //  housekeeping: their requests do not wait for them
 Test (subjects, a_maintainer_leaves_its_merges_to_the_writer)
 {
-    audit_store_t *writer = s_store;
-    s_store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
-    cr_assert_not_null (s_store);
+    audit_store_t *writer = s_as_maintainer ();
     s_store_orgs (1, 0, 16 * 256);
     cr_expect_eq (s_orgs_merged (), 0);
     cr_expect_eq (s_orgs_owing (), 1);
@@ -489,8 +499,7 @@ Test (subjects, a_maintainer_leaves_its_merges_to_the_writer)
                                   " FROM subject_run"), 16, "a run a tile");
     cr_expect_eq (audit_store_housekeep (s_store), 0, "a maintainer's housekeeping merges none");
     cr_expect_eq (s_orgs_owing (), 1);
-    audit_store_destroy (&s_store);
-    s_store = writer;
+    s_as_writer (writer);
     cr_expect_eq (audit_store_housekeep (s_store), 0);
     cr_expect_eq (s_orgs_merged (), 1);
     snprintf (s_org, sizeof s_org, "org-b00");
@@ -501,9 +510,7 @@ Test (subjects, a_maintainer_leaves_its_merges_to_the_writer)
 //  round to the lowest ids: one of them that owes again is merged too
 Test (subjects, housekeeping_goes_round_the_organisations)
 {
-    audit_store_t *writer = s_store;
-    s_store = audit_store_new (s_dir, AUDIT_STORE_MAINTAINER);
-    cr_assert_not_null (s_store);
+    audit_store_t *writer = s_as_maintainer ();
     s_store_orgs (2, 0, 16 * 256);
     cr_assert_eq (s_orgs_owing (), 2);
     cr_expect_eq (audit_store_housekeep (writer), 0, "both within one call's budget");
@@ -511,8 +518,7 @@ Test (subjects, housekeeping_goes_round_the_organisations)
     //  org-b00, the lower id, owes its second block now
     s_store_orgs (1, 16 * 256, 16 * 256);
     cr_assert_eq (s_orgs_owing (), 1);
-    audit_store_destroy (&s_store);
-    s_store = writer;
+    s_as_writer (writer);
     cr_expect_eq (audit_store_housekeep (s_store), 0);
     cr_expect_eq (test_store_int (s_store, AUDIT_DB_AUDIT, "SELECT subject_merged FROM org"
                                   " WHERE name = 'org-b00'"), 32);

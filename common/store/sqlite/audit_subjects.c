@@ -292,6 +292,8 @@ static int
 s_catch_up (audit_subjects_t *self, int64_t org, uint64_t tiles)
 {
     uint64_t merged, was;
+    if (self->budget <= 0)
+        return 0;                       //  a maintainer's, or a budget spent
     if (s_merged_get (self, org, &merged) != 0)
         return -1;
     was = merged;
