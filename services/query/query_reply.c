@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -74,6 +75,44 @@ query_reply_finish (query_reply_t *self)
     msgpack_pack_map (&self->packer, 2);
     query_reply_kv_str (self, "code", audit_proto_error_code (self->error));
     query_reply_kv_str (self, "message", self->message);
+}
+
+static void
+s_free (void *data, void *hint)
+{
+    (void) hint;
+    free (data);
+}
+
+//  A copy of a small reply
+static int
+s_frame_copy (const msgpack_sbuffer *buffer, zmq_msg_t *frame)
+{
+    if (zmq_msg_init_size (frame, buffer->size) != 0) {
+        zmq_msg_init (frame);
+        return -1;
+    }
+    memcpy (zmq_msg_data (frame), buffer->data, buffer->size);
+    return 0;
+}
+
+int
+query_reply_frame (query_reply_t *self, zmq_msg_t *frame)
+{
+    msgpack_sbuffer *buffer = &self->buffer;
+    if (buffer->size < QUERY_REPLY_MOVE_BYTES)
+        return s_frame_copy (buffer, frame);
+    //  The next reply starts from a buffer as large, so that it does not
+    //  grow one again by doubling, with a copy of what it holds each time
+    char *spare = (char *) malloc (buffer->alloc);
+    if (!spare || zmq_msg_init_data (frame, buffer->data, buffer->size, s_free, NULL) != 0) {
+        free (spare);
+        zmq_msg_init (frame);
+        return -1;
+    }
+    buffer->data = spare;
+    buffer->size = 0;
+    return 0;
 }
 
 void

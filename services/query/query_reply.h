@@ -11,6 +11,7 @@
 #define QUERY_REPLY_H_INCLUDED
 
 #include <msgpack.h>
+#include <zmq.h>
 #include <stdbool.h>
 
 #include "audit_proto.h"
@@ -51,6 +52,19 @@ void
 //  Make the final bytes: a failed reply becomes the error map.
 void
     query_reply_finish (query_reply_t *self);
+
+//  Replies of this size and more are moved into their frame, not copied
+//  (an export chunk: up to QUERY_EXPORT_CHUNK_BYTES_MAX); a smaller one
+//  costs less to copy than a new buffer does to make
+#define QUERY_REPLY_MOVE_BYTES  (64 * 1024)
+
+//  The finished reply's bytes into frame (zmq_msg_init'ed here): from
+//  QUERY_REPLY_MOVE_BYTES on, its buffer itself, which libzmq frees once
+//  the frame is sent, and the reply gets a new one as large for the next
+//  request; a smaller reply is copied. 0, or -1 out of memory (frame then
+//  empty, and the reply still whole).
+int
+    query_reply_frame (query_reply_t *self, zmq_msg_t *frame);
 
 //  Pack a str.
 void

@@ -183,6 +183,25 @@ s_self_new (zsock_t *pipe, s_args_t *args)
     return self;
 }
 
+//  The status and envelope frames of msg, then the reply as the last
+//  frame, moved into it when large (query_reply_frame). Out of memory the
+//  server still gets its frames, with an empty reply: an answer it sends
+//  on, so that the client is not left waiting.
+static void
+s_send_answer (self_t *self, zmsg_t **msg_p)
+{
+    zmq_msg_t reply;
+    if (query_reply_frame (&self->reply, &reply) != 0)
+        audit_log_error ("msg=reply_not_sent reason=out_of_memory bytes=%zu",
+                         self->reply.buffer.size);
+    zframe_t *frame;
+    while ((frame = zmsg_pop (*msg_p)))
+        zframe_send (&frame, self->pipe, ZFRAME_MORE);
+    zmsg_destroy (msg_p);
+    if (zmq_msg_send (&reply, zsock_resolve (self->pipe), 0) == -1)
+        zmq_msg_close (&reply);
+}
+
 //  envelope... body in, status envelope... reply out; the message is sent
 //  on. A tail that asks to park goes back instead as QUERY_WORKER_PARK,
 //  its state, the envelope and its body, for the server to run again.
@@ -205,11 +224,10 @@ s_handle_request (self_t *self, zmsg_t **msg_p, const query_tail_state_t *resume
         return;
     }
     zframe_destroy (&body);
-    zmsg_addmem (msg, self->reply.buffer.data, self->reply.buffer.size);
     //  The server rate-limits unauthenticated replies per peer
     bool unauthenticated = self->reply.failed && self->reply.error == AUDIT_ERROR_UNAUTHENTICATED;
     zmsg_pushstr (msg, unauthenticated? QUERY_WORKER_UNAUTHENTICATED: QUERY_WORKER_ANSWERED);
-    zmsg_send (msg_p, self->pipe);
+    s_send_answer (self, msg_p);
 }
 
 //  A parked tail again: its state first, then what a request has
