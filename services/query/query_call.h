@@ -37,6 +37,9 @@ typedef struct {
     char org_id [AUDIT_IDENT_MAX + 1];
 } query_tail_state_t;
 
+//  An export's next chunk, read ahead (query_export)
+typedef struct _query_ahead_t query_ahead_t;
+
 typedef struct {
     const query_request_t *request;
     const audit_claims_t *claims;       //  zeroed for ops that need no token
@@ -49,6 +52,7 @@ typedef struct {
     //  buffer each time, and its page faults cost the socket export a
     //  fifth of its rate (bench/RESULTS.md)
     audit_csv_t *chunk;
+    query_ahead_t *ahead;               //  NULL until an export has a next chunk
     bool resumed;                       //  tail: run again from tail_state
     bool park;                          //  tail: out: park it with tail_state, no reply
     query_tail_state_t tail_state;

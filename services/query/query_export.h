@@ -1,11 +1,22 @@
 /*  =========================================================================
-    query_export - the export op: the audit log as CSV, chunk by chunk
+    query_export - the export op: the audit log as CSV or ndjson, chunk by
+    chunk, the next one read ahead
 
-    Each chunk is one keyset page written as CSV, at most
-    QUERY_EXPORT_CHUNK_BYTES_MAX bytes, so memory stays flat whatever the
-    export's size; the first chunk carries the header. The
-    chunk that ends the export is itself recorded in the audit log as an
-    audit_log_exported event by the admin who asked for it.
+    Each chunk is one keyset page, at most QUERY_EXPORT_CHUNK_BYTES_MAX
+    bytes, so memory stays flat whatever the export's size; the first CSV
+    chunk carries the header. The chunk that ends the export is itself
+    recorded in the audit log as an audit_log_exported event by the admin
+    who asked for it.
+
+    While the client takes one chunk, its worker reads the next
+    (query_export_ahead): the request that brings back the cursor just
+    given, with the same format and limit, gets it at once, once its token
+    and its cursor have been checked as for any read. Reading and sending
+    then overlap, where a client and a worker otherwise wait for each
+    other in turn. The chunk answers as a read made when it was read
+    would: a row committed since, within its range, is in none of the
+    chunks, as a row committed behind the cursor never is. It is read
+    again after QUERY_EXPORT_AHEAD_FRESH_MS.
     ========================================================================= */
 
 #ifndef QUERY_EXPORT_H_INCLUDED
@@ -22,9 +33,35 @@ extern "C" {
 //  the memory bounds (README "Memory bounds"), whatever the limit
 #define QUERY_EXPORT_CHUNK_BYTES_MAX  (4 * 1024 * 1024)
 
-//  Answer export: {ok, format: "csv", data: bin, rows, next_cursor}.
+//  A chunk read ahead is served for this long after it was read, then
+//  read again: an export client asks for the next chunk as soon as it
+//  has the last one
+#define QUERY_EXPORT_AHEAD_FRESH_MS   1000
+
+//  Answer export: {ok, format, data: bin, rows, next_cursor}, and plan
+//  the read ahead of the next chunk when there is one.
 void
     query_export_run (query_call_t *call);
+
+//  Whether reading ahead should give way now (to a request of another
+//  client, say)
+typedef bool (query_export_stop_fn) (void *arg);
+
+//  True when the last export chunk answered has a next one to read ahead.
+bool
+    query_export_ahead_due (const query_call_t *call);
+
+//  After the chunk's reply is sent: read the next one into call's read
+//  ahead, with the request it came from (its cursor is then the next),
+//  until stop (called every few hundred rows) says to give way. Reading
+//  fails quietly: the request reads for itself then.
+void
+    query_export_ahead (query_call_t *call, query_request_t *request,
+                        query_export_stop_fn *stop, void *arg);
+
+//  Free a read ahead; safe on NULL and twice.
+void
+    query_export_ahead_destroy (query_ahead_t **self_p);
 
 #ifdef __cplusplus
 }

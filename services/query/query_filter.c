@@ -77,6 +77,15 @@ query_filter_open (query_filter_t *self, query_call_t *call, const char *op)
 }
 
 int
+query_filter_check (query_call_t *call, const char *op)
+{
+    query_filter_t self = { .call = call, .op = op };
+    audit_page_filter_t filter;
+    query_filter_of_request (call->request, &filter);
+    return s_position (&self, &filter);
+}
+
+int
 query_filter_next (query_filter_t *self, audit_row_t *row)
 {
     int rc = audit_page_next (self->page, row);

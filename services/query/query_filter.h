@@ -36,6 +36,12 @@ void
 int
     query_filter_open (query_filter_t *self, query_call_t *call, const char *op);
 
+//  Check the request's cursor only, as query_filter_open does, opening
+//  nothing: 0 when it has none or one this request may use, -1 with the
+//  reply failed (bad_request). For a chunk read ahead (query_export).
+int
+    query_filter_check (query_call_t *call, const char *op);
+
 //  The next row of the page into *row: 1, or 0 at the page's end, or -1 on
 //  a store error (reply failed).
 int

@@ -133,6 +133,7 @@ query_worker_call_release (query_call_t *call)
 {
     audit_store_destroy (&call->store);
     audit_csv_destroy (&call->chunk);
+    query_export_ahead_destroy (&call->ahead);
 }
 
 typedef struct {
@@ -140,6 +141,8 @@ typedef struct {
     query_call_t call;
     query_request_t *request;           //  25 KiB: on the heap, once
     query_reply_t reply;
+    zframe_t *ahead_peer;               //  routing id of the client whose export is read ahead
+    zmsg_t *pending;                    //  taken in while reading ahead, handled next
 } self_t;
 
 static void
@@ -149,6 +152,8 @@ s_self_destroy (self_t **self_p)
     if (self) {
         query_worker_call_release (&self->call);
         query_reply_release (&self->reply);
+        zframe_destroy (&self->ahead_peer);
+        zmsg_destroy (&self->pending);
         free (self->request);
         free (self);
         *self_p = NULL;
@@ -181,6 +186,35 @@ s_self_new (zsock_t *pipe, s_args_t *args)
         s_self_destroy (&self);
     }
     return self;
+}
+
+//  True when msg is a request of the client whose routing id is id:
+//  REQUEST, peer, routing id, ...
+static bool
+s_from_client (zmsg_t *msg, zframe_t *id)
+{
+    zframe_t *kind = msg? zmsg_first (msg): NULL;
+    if (!kind || !zframe_streq (kind, "REQUEST") || !zmsg_next (msg))
+        return false;
+    zframe_t *routing_id = zmsg_next (msg);
+    return routing_id && zframe_eq (routing_id, id);
+}
+
+//  Reading ahead gives way to anything but the exporting client's next
+//  request (a REQ client sends one at a time): the first message that
+//  waits is taken in, and handled as soon as the read ends; a second
+//  one, whoever sent it, ends the read
+static bool
+s_ahead_stop (void *arg)
+{
+    self_t *self = (self_t *) arg;
+    zmq_pollitem_t item = { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 };
+    if (zmq_poll (&item, 1, 0) <= 0)
+        return false;
+    if (self->pending)
+        return true;
+    self->pending = zmsg_recv (self->pipe);
+    return !s_from_client (self->pending, self->ahead_peer);
 }
 
 //  The status and envelope frames of msg, then the reply as the last
@@ -224,10 +258,16 @@ s_handle_request (self_t *self, zmsg_t **msg_p, const query_tail_state_t *resume
         return;
     }
     zframe_destroy (&body);
+    //  peer, routing id, ...: the client whose next chunk is read ahead
+    if (query_export_ahead_due (&self->call) && zmsg_first (msg))
+        self->ahead_peer = zframe_dup (zmsg_next (msg));
     //  The server rate-limits unauthenticated replies per peer
     bool unauthenticated = self->reply.failed && self->reply.error == AUDIT_ERROR_UNAUTHENTICATED;
     zmsg_pushstr (msg, unauthenticated? QUERY_WORKER_UNAUTHENTICATED: QUERY_WORKER_ANSWERED);
     s_send_answer (self, msg_p);
+    if (self->ahead_peer)
+        query_export_ahead (&self->call, self->request, s_ahead_stop, self);
+    zframe_destroy (&self->ahead_peer);
 }
 
 //  A parked tail again: its state first, then what a request has
@@ -254,7 +294,7 @@ s_worker_actor (zsock_t *pipe, void *args)
     while (poller) {
         //  Woken at least every flush interval, so that the last error
         //  counts reach audit.db while the worker is idle
-        bool ready = zpoller_wait (poller, QUERY_TALLY_FLUSH_MS) == pipe;
+        bool ready = self->pending || zpoller_wait (poller, QUERY_TALLY_FLUSH_MS) == pipe;
         query_shared_t *shared = self->call.shared;
         query_tally_flush (shared->tally, shared->writer, &shared->writer_lock,
                            zclock_mono (), false);
@@ -263,7 +303,8 @@ s_worker_actor (zsock_t *pipe, void *args)
                 break;
             continue;
         }
-        zmsg_t *msg = zmsg_recv (pipe);
+        zmsg_t *msg = self->pending? self->pending: zmsg_recv (pipe);
+        self->pending = NULL;
         if (!msg)
             break;
         char *command = zmsg_popstr (msg);
