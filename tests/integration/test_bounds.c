@@ -129,9 +129,7 @@ s_take_replies (zsock_t *dealer, int want, int *ok, int *busy, int *answered)
         zframe_t *body = zmsg_last (msg);
         msgpack_unpacked reply;
         msgpack_unpacked_init (&reply);
-        size_t offset = 0;
-        cr_assert_eq (msgpack_unpack_next (&reply, (const char *) zframe_data (body),
-                                           zframe_size (body), &offset), MSGPACK_UNPACK_SUCCESS);
+        cr_assert (test_unpack_frame (body, &reply));
         const char *code = test_reply_code (&reply);
         *ok += streq (code, "");
         *busy += streq (code, "unavailable")

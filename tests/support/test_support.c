@@ -488,6 +488,14 @@ test_obj_str_eq (const msgpack_object *object, const char *text)
         && memcmp (object->via.str.ptr, text, object->via.str.size) == 0;
 }
 
+bool
+test_unpack_frame (zframe_t *frame, msgpack_unpacked *reply)
+{
+    size_t offset = 0;
+    return frame && msgpack_unpack_next (reply, (const char *) zframe_data (frame),
+                                         zframe_size (frame), &offset) == MSGPACK_UNPACK_SUCCESS;
+}
+
 const char *
 test_reply_code (const msgpack_unpacked *reply)
 {

@@ -7,6 +7,7 @@
 #ifndef TEST_SUPPORT_H_INCLUDED
 #define TEST_SUPPORT_H_INCLUDED
 
+#include <czmq.h>
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -125,6 +126,10 @@ const msgpack_object *test_obj_get (const msgpack_object *map, const char *key);
 
 //  True when object is a str equal to text.
 bool test_obj_str_eq (const msgpack_object *object, const char *text);
+
+//  Decode the msgpack value frame holds (a reply's last frame) into *reply
+//  (msgpack_unpacked_init'ed by the caller). false when it does not decode.
+bool test_unpack_frame (zframe_t *frame, msgpack_unpacked *reply);
 
 //  The reply's error code ("" when ok or absent), as a static buffer copy.
 const char *test_reply_code (const msgpack_unpacked *reply);

@@ -284,9 +284,7 @@ s_recv (zsock_t *client, char *cursor)
     zframe_t *body = zmsg_last (msg);
     msgpack_unpacked reply;
     msgpack_unpacked_init (&reply);
-    size_t offset = 0;
-    cr_assert_eq (msgpack_unpack_next (&reply, (const char *) zframe_data (body),
-                                       zframe_size (body), &offset), MSGPACK_UNPACK_SUCCESS);
+    cr_assert (test_unpack_frame (body, &reply));
     cr_assert_str_empty (test_reply_code (&reply));
     const msgpack_object *rows = test_obj_get (&reply.data, "rows");
     const msgpack_object *next = test_obj_get (&reply.data, "next_cursor");

@@ -120,9 +120,7 @@ s_recv_code (void)
     zframe_t *body = zmsg_last (msg);
     msgpack_unpacked reply;
     msgpack_unpacked_init (&reply);
-    size_t offset = 0;
-    cr_assert_eq (msgpack_unpack_next (&reply, (const char *) zframe_data (body),
-                                       zframe_size (body), &offset), MSGPACK_UNPACK_SUCCESS);
+    cr_assert (test_unpack_frame (body, &reply));
     static char code [64];
     snprintf (code, sizeof code, "%s", test_reply_code (&reply));
     msgpack_unpacked_destroy (&reply);
