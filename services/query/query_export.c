@@ -11,9 +11,11 @@
 #include "audit_store_log.h"
 #include "query_admin.h"
 #include "query_filter.h"
+#include "query_tally.h"
 
 #include "audit_render.h"
 
+#include <assert.h>
 #include <czmq.h>
 
 //  The chunk read ahead, and the request it answers: the one that brings
@@ -24,7 +26,7 @@ struct _query_ahead_t {
     char cursor [AUDIT_CURSOR_TEXT_SIZE];
     query_format_t format;
     uint32_t limit;
-    int64_t read_ms;                    //  monotonic
+    int64_t read_ms;                    //  monotonic, when its read began
     audit_csv_t *chunk;
     bool more;                          //  what it gives next
     char next [AUDIT_CURSOR_TEXT_SIZE];
@@ -95,6 +97,7 @@ s_read_chunk (query_call_t *call, audit_csv_t *chunk, bool *more, char *cursor,
         query_reply_fail (call->reply, AUDIT_ERROR_INTERNAL, "the cursor could not be made");
         rc = -1;
     }
+    assert (stop || rc != 1);
     return rc;
 }
 
@@ -129,6 +132,12 @@ s_answer (query_call_t *call, audit_csv_t *chunk, bool more, const char *cursor)
         s_reply (call, chunk, more, cursor, note);
 }
 
+static bool
+s_fresh (const query_ahead_t *ahead)
+{
+    return zclock_mono () - ahead->read_ms <= QUERY_EXPORT_AHEAD_FRESH_MS;
+}
+
 //  True when the chunk read ahead answers this request, as one read now
 //  would, but for what was committed since it was read
 static bool
@@ -139,7 +148,7 @@ s_ahead_answers (query_call_t *call)
     return ahead && ahead->held && request->cursor [0]
         && streq (request->cursor, ahead->cursor)
         && request->format == ahead->format && request->limit == ahead->limit
-        && zclock_mono () - ahead->read_ms <= QUERY_EXPORT_AHEAD_FRESH_MS;
+        && s_fresh (ahead);
 }
 
 //  What the worker reads next, once this chunk is sent
@@ -160,26 +169,35 @@ s_ahead_plan (query_call_t *call, bool more, const char *cursor)
     }
 }
 
+//  The chunk read ahead becomes the call's, with what it gives next
+static void
+s_ahead_take (query_call_t *call, bool *more, char *cursor)
+{
+    query_ahead_t *ahead = call->ahead;
+    audit_csv_t *chunk = call->chunk;
+    call->chunk = ahead->chunk;
+    ahead->chunk = chunk;
+    *more = ahead->more;
+    snprintf (cursor, AUDIT_CURSOR_TEXT_SIZE, "%s", ahead->next);
+    query_tally_count (call->shared->tally, AUDIT_COUNTER_QUERY_EXPORT_SERVED_AHEAD, 1);
+}
+
 void
 query_export_run (query_call_t *call)
 {
     char cursor [AUDIT_CURSOR_TEXT_SIZE] = "";
     bool more = false;
-    if (!s_ahead_answers (call)) {
-        if (s_read_chunk (call, call->chunk, &more, cursor, NULL, NULL) == 0)
-            s_answer (call, call->chunk, more, cursor);
+    int rc = -1;
+    if (s_ahead_answers (call)) {
+        //  The cursor still has to be this request's: bound to its filters
+        rc = query_filter_check (call, "export");
+        if (rc == 0)
+            s_ahead_take (call, &more, cursor);
     }
     else
-    //  The cursor still has to be this request's: bound to its filters
-    if (query_filter_check (call, "export") == 0) {
-        query_ahead_t *ahead = call->ahead;
-        audit_csv_t *chunk = call->chunk;
-        call->chunk = ahead->chunk;
-        ahead->chunk = chunk;
-        more = ahead->more;
-        snprintf (cursor, sizeof cursor, "%s", ahead->next);
+        rc = s_read_chunk (call, call->chunk, &more, cursor, NULL, NULL);
+    if (rc == 0)
         s_answer (call, call->chunk, more, cursor);
-    }
     s_ahead_plan (call, more, cursor);
 }
 
@@ -187,6 +205,23 @@ bool
 query_export_ahead_due (const query_call_t *call)
 {
     return call->ahead && call->ahead->due;
+}
+
+void
+query_export_ahead_cancel (query_call_t *call)
+{
+    if (call->ahead)
+        call->ahead->due = false;
+}
+
+bool
+query_export_ahead_asked (const query_call_t *call, const void *body, size_t size)
+{
+    const query_ahead_t *ahead = call->ahead;
+    //  The cursor's text is in the body as a msgpack str: a request that
+    //  carries it and is another still gets its own read, after this one
+    return ahead && ahead->cursor [0]
+        && memmem (body, size, ahead->cursor, strlen (ahead->cursor)) != NULL;
 }
 
 void
@@ -204,13 +239,27 @@ query_export_ahead (query_call_t *call, query_request_t *request,
     call->request = request;
     call->claims = NULL;
     call->keys = query_shared_keys_hold (call->shared);
+    //  Its age counts from its snapshot, taken as the read begins
+    ahead->read_ms = zclock_mono ();
     int rc = s_read_chunk (call, ahead->chunk, &ahead->more, ahead->next, stop, arg);
     query_shared_keys_release (call->shared, &call->keys);
     ahead->held = rc == 0;
-    ahead->read_ms = zclock_mono ();
+    if (rc >= 0)
+        query_tally_count (call->shared->tally, rc == 0? AUDIT_COUNTER_QUERY_EXPORT_READ_AHEAD
+                                              : AUDIT_COUNTER_QUERY_EXPORT_AHEAD_GAVE_WAY, 1);
     //  A failure here is found again, and answered, by the read the
     //  request then makes
     query_reply_reset (call->reply);
+}
+
+void
+query_export_ahead_idle (query_call_t *call)
+{
+    query_ahead_t *ahead = call->ahead;
+    if (ahead && ahead->chunk && !(ahead->held && s_fresh (ahead))) {
+        audit_csv_destroy (&ahead->chunk);
+        ahead->held = false;
+    }
 }
 
 void

@@ -59,6 +59,20 @@ void
     query_export_ahead (query_call_t *call, query_request_t *request,
                         query_export_stop_fn *stop, void *arg);
 
+//  Before a new request: a read ahead planned and not begun is dropped.
+void
+    query_export_ahead_cancel (query_call_t *call);
+
+//  True when the request body (msgpack, not yet decoded) brings back the
+//  cursor of the chunk being read ahead: that reading then goes on.
+bool
+    query_export_ahead_asked (const query_call_t *call, const void *body, size_t size);
+
+//  The worker has had nothing to do for a while: a chunk read ahead and
+//  no longer fresh gives its memory back (4 MiB at most).
+void
+    query_export_ahead_idle (query_call_t *call);
+
 //  Free a read ahead; safe on NULL and twice.
 void
     query_export_ahead_destroy (query_ahead_t **self_p);

@@ -15,6 +15,13 @@ query_reply_init (query_reply_t *self)
     memset (self, 0, sizeof *self);
     msgpack_sbuffer_init (&self->buffer);
     msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
+    query_reply_fail (self, AUDIT_ERROR_INTERNAL, "out of memory");
+    query_reply_finish (self);
+    if (self->buffer.size <= sizeof self->out_of_memory) {
+        memcpy (self->out_of_memory, self->buffer.data, self->buffer.size);
+        self->out_of_memory_size = self->buffer.size;
+    }
+    query_reply_reset (self);
 }
 
 void
@@ -88,12 +95,19 @@ s_free (void *data, void *hint)
 static int
 s_frame_copy (const msgpack_sbuffer *buffer, zmq_msg_t *frame)
 {
-    if (zmq_msg_init_size (frame, buffer->size) != 0) {
-        zmq_msg_init (frame);
+    if (zmq_msg_init_size (frame, buffer->size) != 0)
         return -1;
-    }
     memcpy (zmq_msg_data (frame), buffer->data, buffer->size);
     return 0;
+}
+
+//  The error map packed at init, as a frame of constant data (libzmq
+//  allocates nothing for it)
+static int
+s_frame_out_of_memory (query_reply_t *self, zmq_msg_t *frame)
+{
+    zmq_msg_init_data (frame, self->out_of_memory, self->out_of_memory_size, NULL, NULL);
+    return -1;
 }
 
 int
@@ -101,16 +115,15 @@ query_reply_frame (query_reply_t *self, zmq_msg_t *frame)
 {
     msgpack_sbuffer *buffer = &self->buffer;
     if (buffer->size < QUERY_REPLY_MOVE_BYTES)
-        return s_frame_copy (buffer, frame);
+        return s_frame_copy (buffer, frame) == 0? 0: s_frame_out_of_memory (self, frame);
+    if (zmq_msg_init_data (frame, buffer->data, buffer->size, s_free, NULL) != 0)
+        return s_frame_copy (buffer, frame) == 0? 0: s_frame_out_of_memory (self, frame);
     //  The next reply starts from a buffer as large, so that it does not
-    //  grow one again by doubling, with a copy of what it holds each time
-    char *spare = (char *) malloc (buffer->alloc);
-    if (!spare || zmq_msg_init_data (frame, buffer->data, buffer->size, s_free, NULL) != 0) {
-        free (spare);
-        zmq_msg_init (frame);
-        return -1;
-    }
-    buffer->data = spare;
+    //  grow one again by doubling, with a copy of what it holds each time;
+    //  without one, msgpack grows it from nothing
+    size_t alloc = buffer->alloc;
+    buffer->data = (char *) malloc (alloc);
+    buffer->alloc = buffer->data? alloc: 0;
     buffer->size = 0;
     return 0;
 }

@@ -26,6 +26,10 @@ typedef struct {
     bool failed;
     audit_error_t error;
     char message [256];
+    //  The error map of an internal error, packed at init: the frame of a
+    //  reply that memory could not be found for
+    char out_of_memory [64];
+    size_t out_of_memory_size;
 } query_reply_t;
 
 //  Prepare an empty reply.
@@ -61,8 +65,8 @@ void
 //  The finished reply's bytes into frame (zmq_msg_init'ed here): from
 //  QUERY_REPLY_MOVE_BYTES on, its buffer itself, which libzmq frees once
 //  the frame is sent, and the reply gets a new one as large for the next
-//  request; a smaller reply is copied. 0, or -1 out of memory (frame then
-//  empty, and the reply still whole).
+//  request; a smaller reply is copied. 0, or -1 out of memory: the frame
+//  then holds an internal error map, so the client still hears.
 int
     query_reply_frame (query_reply_t *self, zmq_msg_t *frame);
 

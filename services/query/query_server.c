@@ -11,6 +11,7 @@
 #include "query_worker.h"
 #include "query_park.h"
 #include "query_fair.h"
+#include "query_idle.h"
 #include "query_request.h"
 
 #include <inttypes.h>
@@ -30,6 +31,8 @@
 //  that the cap answers them, and S_RCVHWM * S_MAXMSGSIZE bounds them
 #define S_RCVHWM     64
 
+_Static_assert (QUERY_IDLE_MAX >= QUERY_SERVER_WORKERS_MAX, "an idle set holds every worker");
+
 typedef struct {
     zsock_t *pipe;
     zsock_t *router;
@@ -39,8 +42,7 @@ typedef struct {
     int64_t queue_wait_max_ms;
     query_shared_t *shared;
     zactor_t *workers [QUERY_SERVER_WORKERS_MAX];
-    int idle [QUERY_SERVER_WORKERS_MAX];    //  stack of idle worker indexes
-    int idle_count;
+    query_idle_t idle;                      //  the workers with nothing to do
     size_t peer_requests, peer_bytes, max_connections, memory_guard;
     query_fair_t *fair;                     //  requests waiting for a worker,
                                             //  each behind a frame of its arrival,
@@ -62,6 +64,7 @@ s_self_destroy (self_t **self_p)
     if (self) {
         for (int index = 0; index < self->worker_count; index++)
             zactor_destroy (&self->workers [index]);
+        query_idle_release (&self->idle);
         audit_conns_destroy (&self->conns);
         query_fair_destroy (&self->fair);
         query_throttle_destroy (&self->throttle);
@@ -116,7 +119,7 @@ s_start_workers (self_t *self)
         audit_store_destroy (&store);
         if (!self->workers [index] || zpoller_add (self->poller, self->workers [index]))
             return -1;
-        self->idle [self->idle_count++] = index;
+        query_idle_add (&self->idle, index, NULL);
     }
     return 0;
 }
@@ -196,12 +199,24 @@ s_strip_kind (zmsg_t *msg)
 //  tail: state, peer, envelope, body). A request's peer name goes in
 //  front of its envelope, for the throttle when the reply comes back
 //  (s_handle_worker); a resumed tail has it already.
+//  The routing id of a request (its first frame) or of a resumed tail
+//  (after its state and peer); borrowed
+static zframe_t *
+s_routing_id (zmsg_t *msg, bool resumed)
+{
+    zframe_t *routing_id = zmsg_first (msg);
+    for (int frame = 0; resumed && frame < 2; frame++)
+        routing_id = zmsg_next (msg);
+    return routing_id;
+}
+
 static void
 s_send_to_worker (self_t *self, zmsg_t **msg_p)
 {
-    int index = self->idle [--self->idle_count];
     char *kind = zmsg_popstr (*msg_p);
-    if (kind && streq (kind, "REQUEST")) {
+    bool request = kind && streq (kind, "REQUEST");
+    int index = query_idle_take (&self->idle, s_routing_id (*msg_p, !request));
+    if (request) {
         char peer [QUERY_THROTTLE_PEER_MAX + 1];
         query_throttle_peer_name (*msg_p, peer);
         zmsg_pushstr (*msg_p, peer);
@@ -217,12 +232,9 @@ s_send_to_worker (self_t *self, zmsg_t **msg_p)
 static void
 s_dispatch (self_t *self, zmsg_t *msg, const char *kind)
 {
-    //  The routing id: first, or after a resumed tail's state and peer
-    zframe_t *routing_id = zmsg_first (msg);
-    for (int frame = 0; streq (kind, "RESUME") && frame < 2; frame++)
-        routing_id = zmsg_next (msg);
+    zframe_t *routing_id = s_routing_id (msg, streq (kind, "RESUME"));
     zmsg_pushstr (msg, kind);
-    if (self->idle_count > 0)
+    if (self->idle.count > 0)
         s_send_to_worker (self, &msg);
     else
     if (query_fair_waiting (self->fair) < QUERY_SERVER_QUEUE_MAX
@@ -262,7 +274,7 @@ s_dispatch_queued (self_t *self)
     int64_t now = zclock_mono ();
     size_t late = 0;
     zmsg_t *msg;
-    while (self->idle_count > 0 && (msg = query_fair_next (self->fair))) {
+    while (self->idle.count > 0 && (msg = query_fair_next (self->fair))) {
         if (s_waited_ms (msg, now) <= self->queue_wait_max_ms)
             s_send_to_worker (self, &msg);
         else {
@@ -350,7 +362,10 @@ s_handle_worker (self_t *self, int index)
 {
     zmsg_t *msg = zmsg_recv (self->workers [index]);
     char *status = msg? zmsg_popstr (msg): NULL;
-    self->idle [self->idle_count++] = index;
+    //  status, peer, routing id, ...: a worker that reads ahead does so
+    //  for the client it answered
+    bool ahead = msg && status && streq (status, QUERY_WORKER_AHEAD) && zmsg_first (msg);
+    query_idle_add (&self->idle, index, ahead? zmsg_next (msg): NULL);
     if (msg && status && streq (status, QUERY_WORKER_PARK)) {
         //  state, peer, envelope, body: kept, or answered now when full
         if (!query_park_add (self->park, &msg))

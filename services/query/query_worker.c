@@ -95,6 +95,8 @@ query_worker_answer (query_call_t *call, query_request_t *request,
     audit_error_t error;
     char message [200];
     query_reply_reset (call->reply);
+    //  A chunk planned for reading ahead and not read is another request's
+    query_export_ahead_cancel (call);
     call->request = request;
     call->claims = &claims;
     if (query_request_decode (body, size, request, &error, message, sizeof message) != 0) {
@@ -200,10 +202,10 @@ s_from_client (zmsg_t *msg, zframe_t *id)
     return routing_id && zframe_eq (routing_id, id);
 }
 
-//  Reading ahead gives way to anything but the exporting client's next
-//  request (a REQ client sends one at a time): the first message that
-//  waits is taken in, and handled as soon as the read ends; a second
-//  one, whoever sent it, ends the read
+//  Reading ahead gives way to anything but the exporting client's request
+//  for that very chunk: the first message that waits is taken in, and
+//  handled as soon as the read ends. The server sends nothing more to a
+//  worker that has taken in a request, so what can come after it is $TERM
 static bool
 s_ahead_stop (void *arg)
 {
@@ -214,25 +216,30 @@ s_ahead_stop (void *arg)
     if (self->pending)
         return true;
     self->pending = zmsg_recv (self->pipe);
-    return !s_from_client (self->pending, self->ahead_peer);
+    if (!s_from_client (self->pending, self->ahead_peer))
+        return true;
+    zframe_t *body = zmsg_last (self->pending);
+    return !query_export_ahead_asked (&self->call, zframe_data (body), zframe_size (body));
 }
 
 //  The status and envelope frames of msg, then the reply as the last
 //  frame, moved into it when large (query_reply_frame). Out of memory the
-//  server still gets its frames, with an empty reply: an answer it sends
-//  on, so that the client is not left waiting.
+//  client gets an internal error in its place, rather than nothing.
 static void
 s_send_answer (self_t *self, zmsg_t **msg_p)
 {
     zmq_msg_t reply;
     if (query_reply_frame (&self->reply, &reply) != 0)
-        audit_log_error ("msg=reply_not_sent reason=out_of_memory bytes=%zu",
+        audit_log_error ("msg=reply_not_sent reason=out_of_memory bytes=%zu answered=internal",
                          self->reply.buffer.size);
+    //  A frame that cannot go (the context ends) ends the message unsent
     zframe_t *frame;
-    while ((frame = zmsg_pop (*msg_p)))
-        zframe_send (&frame, self->pipe, ZFRAME_MORE);
+    int rc = 0;
+    while (rc == 0 && (frame = zmsg_pop (*msg_p)))
+        if ((rc = zframe_send (&frame, self->pipe, ZFRAME_MORE)) != 0)
+            zframe_destroy (&frame);
     zmsg_destroy (msg_p);
-    if (zmq_msg_send (&reply, zsock_resolve (self->pipe), 0) == -1)
+    if (rc != 0 || zmq_msg_send (&reply, zsock_resolve (self->pipe), 0) == -1)
         zmq_msg_close (&reply);
 }
 
@@ -263,7 +270,8 @@ s_handle_request (self_t *self, zmsg_t **msg_p, const query_tail_state_t *resume
         self->ahead_peer = zframe_dup (zmsg_next (msg));
     //  The server rate-limits unauthenticated replies per peer
     bool unauthenticated = self->reply.failed && self->reply.error == AUDIT_ERROR_UNAUTHENTICATED;
-    zmsg_pushstr (msg, unauthenticated? QUERY_WORKER_UNAUTHENTICATED: QUERY_WORKER_ANSWERED);
+    zmsg_pushstr (msg, unauthenticated? QUERY_WORKER_UNAUTHENTICATED
+                     : self->ahead_peer? QUERY_WORKER_AHEAD: QUERY_WORKER_ANSWERED);
     s_send_answer (self, msg_p);
     if (self->ahead_peer)
         query_export_ahead (&self->call, self->request, s_ahead_stop, self);
@@ -301,6 +309,7 @@ s_worker_actor (zsock_t *pipe, void *args)
         if (!ready) {
             if (zpoller_terminated (poller))
                 break;
+            query_export_ahead_idle (&self->call);
             continue;
         }
         zmsg_t *msg = self->pending? self->pending: zmsg_recv (pipe);

@@ -7,6 +7,9 @@
                                     as status envelope... reply, status
                                     QUERY_WORKER_UNAUTHENTICATED when the
                                     reply is unauthenticated, else
+                                    QUERY_WORKER_AHEAD when it reads the
+                                    next chunk of an export for that
+                                    client now (query_export), else
                                     QUERY_WORKER_ANSWERED; a tail that
                                     waits goes back instead as
                                     QUERY_WORKER_PARK state envelope... body
@@ -29,6 +32,7 @@ extern "C" {
 #define QUERY_WORKER_ANSWERED         "A"
 #define QUERY_WORKER_UNAUTHENTICATED  "U"
 #define QUERY_WORKER_PARK             "P"
+#define QUERY_WORKER_AHEAD            "R"
 
 //  Start a worker on its own read-only store, whose ownership moves to
 //  it; shared must outlive the worker. NULL when the worker cannot

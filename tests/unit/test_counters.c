@@ -200,9 +200,10 @@ Test (counters, table_keeps_the_persistent_names)
         "query.unauthenticated_dropped", "ingest.disconnected",
         "ingest.connections_refused", "query.connections_refused", "query.peer_busy",
         "query.replies_dropped", "ingest.connections_dropped_for_memory",
-        "query.connections_dropped_for_memory"
+        "query.connections_dropped_for_memory", "query.export_read_ahead",
+        "query.export_served_ahead", "query.export_ahead_gave_way"
     };
-    cr_assert_eq (AUDIT_COUNTER_COUNT, 23);
+    cr_assert_eq (AUDIT_COUNTER_COUNT, 26);
     for (int counter = 0; counter < AUDIT_COUNTER_COUNT; counter++)
         cr_expect_str_eq (audit_counters_name ((audit_counter_t) counter), fixed [counter]);
     cr_expect_null (audit_counters_name (AUDIT_COUNTER_COUNT));
