@@ -439,6 +439,23 @@ test_service_wait_count (test_service_t *self, const char *db, const char *sql,
 }
 
 int64_t
+test_service_wait_count_moving (test_service_t *self, const char *db, const char *sql,
+                                int64_t want, int stall_ms)
+{
+    int64_t count = test_service_count (self, db, sql), last = count;
+    int64_t moved = zclock_mono ();
+    while (count < want && zclock_mono () - moved < stall_ms) {
+        zclock_sleep (20);
+        count = test_service_count (self, db, sql);
+        if (count > last) {
+            last = count;
+            moved = zclock_mono ();
+        }
+    }
+    return count;
+}
+
+int64_t
 test_service_counter (test_service_t *self, const char *name, int64_t want)
 {
     char sql [512];

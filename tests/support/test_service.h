@@ -98,6 +98,13 @@ int64_t test_service_count (test_service_t *self, const char *db, const char *sq
 int64_t test_service_wait_count (test_service_t *self, const char *db, const char *sql,
                                  int64_t want, int timeout_ms);
 
+//  Poll the query until it answers at least want, or its answer has not
+//  grown for stall_ms: for a store that takes many rows at a rate no test
+//  should assume (a loaded machine, PostgreSQL), where a fixed time would
+//  fail one that is slow but still storing.
+int64_t test_service_wait_count_moving (test_service_t *self, const char *db, const char *sql,
+                                        int64_t want, int stall_ms);
+
 //  A persistent counter's total once it reaches want (or after 5 s).
 int64_t test_service_counter (test_service_t *self, const char *name, int64_t want);
 
