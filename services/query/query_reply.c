@@ -114,18 +114,18 @@ int
 query_reply_frame (query_reply_t *self, zmq_msg_t *frame)
 {
     msgpack_sbuffer *buffer = &self->buffer;
-    if (buffer->size < QUERY_REPLY_MOVE_BYTES)
-        return s_frame_copy (buffer, frame) == 0? 0: s_frame_out_of_memory (self, frame);
-    if (zmq_msg_init_data (frame, buffer->data, buffer->size, s_free, NULL) != 0)
-        return s_frame_copy (buffer, frame) == 0? 0: s_frame_out_of_memory (self, frame);
-    //  The next reply starts from a buffer as large, so that it does not
-    //  grow one again by doubling, with a copy of what it holds each time;
-    //  without one, msgpack grows it from nothing
-    size_t alloc = buffer->alloc;
-    buffer->data = (char *) malloc (alloc);
-    buffer->alloc = buffer->data? alloc: 0;
-    buffer->size = 0;
-    return 0;
+    if (buffer->size >= QUERY_REPLY_MOVE_BYTES
+    &&  zmq_msg_init_data (frame, buffer->data, buffer->size, s_free, NULL) == 0) {
+        //  The next reply starts from a buffer as large, so that it does
+        //  not grow one again by doubling, with a copy of what it holds
+        //  each time; without one, msgpack grows it from nothing
+        size_t alloc = buffer->alloc;
+        buffer->data = (char *) malloc (alloc);
+        buffer->alloc = buffer->data? alloc: 0;
+        buffer->size = 0;
+        return 0;
+    }
+    return s_frame_copy (buffer, frame) == 0? 0: s_frame_out_of_memory (self, frame);
 }
 
 void

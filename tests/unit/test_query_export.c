@@ -383,15 +383,23 @@ s_first_then_late_event (const char *behind_op, int behind_client)
     return first;
 }
 
+//  The second chunk, asked for with the first's cursor
+static s_answer_t
+s_second (const s_answer_t *first)
+{
+    s_send (s_client [0], "export", first->cursor);
+    s_answer_t second = s_recv (s_client [0]);
+    cr_expect_eq (second.rows, S_BIG_LIMIT);
+    return second;
+}
+
 TestSuite (query_export_worker, .init = s_server_setup, .fini = s_server_teardown,
            .timeout = 60);
 
 Test (query_export_worker, the_worker_reads_the_next_chunk_ahead_and_serves_it)
 {
     s_answer_t first = s_first_then_late_event (NULL, 0);
-    s_send (s_client [0], "export", first.cursor);
-    s_answer_t second = s_recv (s_client [0]);
-    cr_expect_eq (second.rows, S_BIG_LIMIT);
+    s_answer_t second = s_second (&first);
     cr_expect_not (second.late, "read before the event was stored");
     cr_expect_eq (s_counter ("query.export_served_ahead"), 1);
     cr_expect_geq (s_counter ("query.export_read_ahead"), 1, "the second (the third may be under way)");
@@ -419,9 +427,7 @@ Test (query_export_worker, the_next_chunk_asked_for_during_its_read_ahead_waits_
 Test (query_export_worker, the_read_ahead_gives_way_to_another_clients_request)
 {
     s_answer_t first = s_first_then_late_event ("health", 1);
-    s_send (s_client [0], "export", first.cursor);
-    s_answer_t second = s_recv (s_client [0]);
-    cr_expect_eq (second.rows, S_BIG_LIMIT);
+    s_answer_t second = s_second (&first);
     cr_expect (second.late, "read when asked for");
     cr_expect_eq (s_counter ("query.export_ahead_gave_way"), 1);
     cr_expect_eq (s_counter ("query.export_served_ahead"), 0);
@@ -432,9 +438,7 @@ Test (query_export_worker, the_read_ahead_gives_way_to_another_clients_request)
 Test (query_export_worker, the_exporters_other_request_ends_the_read_ahead)
 {
     s_answer_t first = s_first_then_late_event ("health", 0);
-    s_send (s_client [0], "export", first.cursor);
-    s_answer_t second = s_recv (s_client [0]);
-    cr_expect_eq (second.rows, S_BIG_LIMIT);
+    s_answer_t second = s_second (&first);
     cr_expect (second.late, "read when asked for");
     cr_expect_eq (s_counter ("query.export_ahead_gave_way"), 1);
 }
